@@ -1,0 +1,1 @@
+"""Reference peers: one module per peer (installed as ``dcmconform.peers``)."""

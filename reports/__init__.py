@@ -1,0 +1,1 @@
+"""Renderers of the JSON conformance document (installed as ``dcmconform.reports``)."""

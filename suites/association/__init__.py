@@ -1,0 +1,1 @@
+"""Association negotiation checks."""
