@@ -1,0 +1,253 @@
+"""One raw association exchange, with a deadline on connect, send and every read.
+
+The probe speaks bytes through :mod:`dcmconform.wire`, so it can send what no conformant
+toolkit would (even context IDs, oversized requests, unknown PDU types) and classify whatever
+comes back. Every byte goes into a :class:`Transcript`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+import time
+from dataclasses import dataclass, field
+
+from dcmconform.target import Endpoint
+from dcmconform.transcript import Transcript
+from dcmconform.wire import pdus as pd
+from dcmconform.wire.errors import WireError
+
+# What came back, PS3.8 9.2 terms where they exist.
+ACCEPTED, REJECTED, ABORTED = "accepted", "rejected", "aborted"
+RELEASED, DATA, OTHER_PDU = "released", "data", "other-pdu"
+CLOSED, RESET, SILENT, GARBAGE = "closed", "reset", "silent", "garbage"
+REFUSED, UNREACHABLE = "refused", "unreachable"
+
+# No A-ASSOCIATE answer is anywhere near this; DCMTK caps incoming ones at 1 MB.
+MAX_READ = 8 * 1024 * 1024
+
+
+@dataclass
+class Observation:
+    """What the target did in answer to one thing we sent."""
+
+    kind: str
+    pdu: pd.PDU | None = None
+    raw: bytes = b""
+    elapsed: float = 0.0
+    detail: str = ""
+    transcript: Transcript = field(default_factory=Transcript, repr=False)
+    release: Observation | None = None
+
+    @property
+    def answered(self) -> bool:
+        """A PDU came back (as opposed to silence, a close or a reset)."""
+        return self.pdu is not None
+
+    def describe(self) -> str:
+        """One line a PACS admin can read."""
+        pdu = self.pdu
+        if isinstance(pdu, pd.AAssociateAC):
+            results = ", ".join(f"{pc.context_id}:{pc.result}" for pc in pdu.presentation_contexts)
+            return f"A-ASSOCIATE-AC (context ID:result {results or 'none'})"
+        if isinstance(pdu, pd.AAssociateRJ):
+            return (
+                f"A-ASSOCIATE-RJ result {pdu.result}, source {pdu.source}, reason {pdu.reason} "
+                f"({pd.rj_reason_name(pdu.source, pdu.reason)})"
+            )
+        if isinstance(pdu, pd.AAbort):
+            return (
+                f"A-ABORT source {pdu.source} ({pd.ABORT_SOURCES.get(pdu.source, '?')}), "
+                f"reason {pdu.reason} ({pd.ABORT_REASONS.get(pdu.reason, '?')})"
+            )
+        if pdu is not None:
+            return pdu.name
+        words = {
+            CLOSED: "the target closed the connection without a PDU",
+            RESET: "the target reset the connection (TCP RST)",
+            SILENT: "no answer before the deadline; the connection stayed open",
+            GARBAGE: "bytes that are not a valid PDU",
+            REFUSED: "connection refused: nothing listens on that port",
+            UNREACHABLE: "could not connect before the deadline",
+        }
+        text = words.get(self.kind, self.kind)
+        return f"{text} ({self.detail})" if self.detail else text
+
+    def expect_accept(self) -> pd.AAssociateAC:
+        assert isinstance(self.pdu, pd.AAssociateAC)
+        return self.pdu
+
+
+class Connection:
+    """A TCP connection to the target; every wait is bounded by ``timeout`` seconds."""
+
+    def __init__(self, endpoint: Endpoint, timeout: float, transcript: Transcript | None = None) -> None:
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.transcript = transcript if transcript is not None else Transcript()
+        self.sock: socket.socket | None = None
+        self.connect_error: Observation | None = None
+
+    def open(self) -> Connection:
+        started = time.monotonic()
+        try:
+            self.sock = socket.create_connection((self.endpoint.host, self.endpoint.port), timeout=self.timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.transcript.note(f"TCP connected to {self.endpoint.host}:{self.endpoint.port}")
+        except ConnectionRefusedError:
+            self.connect_error = Observation(REFUSED, elapsed=time.monotonic() - started, transcript=self.transcript)
+        except (TimeoutError, OSError) as exc:
+            self.connect_error = Observation(
+                UNREACHABLE, elapsed=time.monotonic() - started, detail=str(exc), transcript=self.transcript
+            )
+        if self.connect_error:
+            self.transcript.note(f"TCP connect to {self.endpoint.host}:{self.endpoint.port}: {self.connect_error.describe()}")
+        return self
+
+    def __enter__(self) -> Connection:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.close()
+            self.sock = None
+
+    def send(self, what: pd.PDU | bytes) -> Observation | None:
+        """Send a PDU or raw bytes. Returns an observation only if the send itself failed."""
+        data = what.encode() if isinstance(what, pd.PDU) else bytes(what)
+        if self.sock is None:
+            return self.connect_error or Observation(CLOSED, detail="not connected", transcript=self.transcript)
+        self.transcript.sent(data)
+        self.sock.settimeout(self.timeout)
+        try:
+            self.sock.sendall(data)
+        except TimeoutError:
+            return Observation(SILENT, detail="the target stopped reading what we sent", transcript=self.transcript)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            kind = RESET if isinstance(exc, ConnectionResetError) else CLOSED
+            self.transcript.note(f"send failed: {exc}")
+            return Observation(kind, detail=f"while we were sending: {exc}", transcript=self.transcript)
+        return None
+
+    def _read(self, n: int, deadline: float, got: bytearray) -> str | None:
+        """Read until ``got`` holds ``n`` bytes; returns an outcome kind on failure."""
+        assert self.sock is not None
+        while len(got) < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return SILENT
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(min(n - len(got), 1 << 20))
+            except TimeoutError:
+                return SILENT
+            except ConnectionResetError:
+                return RESET
+            except OSError as exc:
+                return RESET if exc.errno in (errno.ECONNRESET, errno.EPIPE) else CLOSED
+            if not chunk:
+                return CLOSED
+            got += chunk
+        return None
+
+    def receive(self, timeout: float | None = None) -> Observation:
+        """Read one PDU and classify it. Never waits past the deadline, never trusts the length."""
+        started = time.monotonic()
+        if self.sock is None:
+            return self.connect_error or Observation(CLOSED, detail="not connected", transcript=self.transcript)
+        deadline = started + (self.timeout if timeout is None else timeout)
+        got = bytearray()
+        failed = self._read(pd.PDU_HEADER, deadline, got)
+        if failed is None:
+            code, length = pd.header(bytes(got))
+            if code not in pd.PDU_NAMES:
+                self.transcript.received(bytes(got))
+                return self._finish(GARBAGE, None, got, started, f"unknown PDU type {code:02X}H")
+            if length > MAX_READ:
+                self.transcript.received(bytes(got))
+                return self._finish(GARBAGE, None, got, started, f"PDU length {length} is absurd; not read")
+            failed = self._read(pd.PDU_HEADER + length, deadline, got)
+        if failed is not None:
+            if got:
+                self.transcript.received(bytes(got))
+                detail = f"stopped after {len(got)} bytes of a PDU"
+                return self._finish(GARBAGE if failed == CLOSED else failed, None, got, started, detail)
+            return self._finish(failed, None, got, started, "")
+        data = bytes(got)
+        self.transcript.received(data)
+        try:
+            pdu = pd.decode_pdu(data)
+        except WireError as exc:
+            return self._finish(GARBAGE, None, got, started, str(exc))
+        kind = {
+            pd.AAssociateAC: ACCEPTED,
+            pd.AAssociateRJ: REJECTED,
+            pd.AAbort: ABORTED,
+            pd.AReleaseRP: RELEASED,
+            pd.PDataTF: DATA,
+        }.get(type(pdu), OTHER_PDU)
+        return self._finish(kind, pdu, got, started, "")
+
+    def _finish(self, kind: str, pdu: pd.PDU | None, got: bytearray, started: float, detail: str) -> Observation:
+        elapsed = time.monotonic() - started
+        if pdu is None and kind in (SILENT, CLOSED, RESET):
+            self.transcript.note(f"{kind} after {elapsed:.3f}s" + (f": {detail}" if detail else ""))
+        return Observation(kind, pdu, bytes(got), elapsed, detail, self.transcript)
+
+    def wait_closed(self, timeout: float) -> tuple[str, float]:
+        """Wait for the target to close: ``(closed|reset|silent|data, seconds)``; data is discarded."""
+        assert self.sock is not None
+        started = time.monotonic()
+        deadline = started + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return SILENT, time.monotonic() - started
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                return SILENT, time.monotonic() - started
+            except OSError:
+                return RESET, time.monotonic() - started
+            if not chunk:
+                return CLOSED, time.monotonic() - started
+            self.transcript.received(chunk)
+
+
+class Probe:
+    """Raw association exchanges with one target."""
+
+    def __init__(self, endpoint: Endpoint, calling_aet: str, timeout: float,
+                 transcript: Transcript | None = None) -> None:
+        self.endpoint = endpoint
+        self.calling_aet = calling_aet
+        self.timeout = timeout
+        self.transcript = transcript if transcript is not None else Transcript()
+
+    def connection(self, transcript: Transcript | None = None) -> Connection:
+        return Connection(self.endpoint, self.timeout, transcript if transcript is not None else self.transcript)
+
+    def request(self, contexts: list[tuple[int, str, list[str]]], **kwargs: object) -> pd.AAssociateRQ:
+        """A conformant A-ASSOCIATE-RQ to this target from our calling AE; tweak it to break it."""
+        called = str(kwargs.pop("called", self.endpoint.ae_title))
+        calling = str(kwargs.pop("calling", self.calling_aet))
+        return pd.associate_rq(called, calling, contexts, **kwargs)  # type: ignore[arg-type]
+
+    def associate(self, request: pd.PDU | bytes, release: bool = True, transcript: Transcript | None = None) -> Observation:
+        """Connect, send ``request``, read the answer; release an accepted association politely."""
+        with self.connection(transcript) as conn:
+            failed = conn.send(request)
+            observed = failed or conn.receive()
+            if release and observed.kind == ACCEPTED:
+                observed.release = self.release(conn)
+            return observed
+
+    def release(self, conn: Connection) -> Observation:
+        failed = conn.send(pd.AReleaseRQ())
+        return failed or conn.receive()

@@ -1,0 +1,43 @@
+"""The target: an Application Entity named as ``AET@HOST:PORT``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SPEC = re.compile(r"^(?P<aet>[^@]*)@(?P<host>\[[^\]]+\]|[^:@\[\]]+):(?P<port>\d+)$")
+
+
+class TargetError(ValueError):
+    """A target string that cannot name an AE; the message says what is wrong and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where an AE listens. ``str()`` gives the ``AET@HOST:PORT`` form back."""
+
+    ae_title: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.ae_title}@{host}:{self.port}"
+
+    @classmethod
+    def parse(cls, spec: str) -> Endpoint:
+        match = _SPEC.match(spec.strip())
+        if not match:
+            raise TargetError(
+                f"target {spec!r} is not AET@HOST:PORT (for example PACS@192.0.2.10:104, or ORTHANC@[::1]:4242)"
+            )
+        aet, host, port = match["aet"], match["host"].strip("[]"), int(match["port"])
+        if not aet.strip():
+            raise TargetError(f"target {spec!r} has an empty AE title; put the called AE title before the @")
+        if len(aet) > 16:
+            raise TargetError(f"AE title {aet!r} is {len(aet)} characters; DICOM allows at most 16 (PS3.5 VR AE)")
+        if any(ord(c) < 32 or c == "\\" for c in aet):
+            raise TargetError(f"AE title {aet!r} contains a control character or backslash (PS3.5 VR AE)")
+        if not 1 <= port <= 65535:
+            raise TargetError(f"port {port} in {spec!r} is outside 1-65535")
+        return cls(aet, host, port)

@@ -1,0 +1,70 @@
+"""The JSON conformance document: the contract every renderer and other tool reads.
+
+Shape (schema ``dcmconform/1``, described in ``reports/schema.json``)::
+
+    {"schema", "tool": {"name", "version", ...}, "target": {"ae_title", "host", "port",
+     "implementation_class_uid", "implementation_version_name", ...}, "started", "finished",
+     "counts": {outcome: n}, "results": [{"id", "title", "area", "clause", "level", "role",
+     "outcome", "summary", "explanation", "evidence": [{"kind", "text"}], "duration_s"}]}
+
+Extend it; never break it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "dcmconform/1"
+OUTCOMES = ["fail", "error", "warn", "pass", "info", "n.a."]
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def tool_info() -> dict[str, str]:
+    from dcmconform import __version__
+
+    return {"name": "dcmconform", "version": __version__, "pynetdicom": version("pynetdicom"),
+            "pydicom": version("pydicom")}
+
+
+def counts(results: list[dict[str, Any]]) -> dict[str, int]:
+    return {o: sum(r["outcome"] == o for r in results) for o in OUTCOMES}
+
+
+def build_document(target: dict[str, Any], results: list[dict[str, Any]], started: float, finished: float,
+                   calling_aet: str) -> dict[str, Any]:
+    ordered = sorted(results, key=lambda r: (r["id"], r.get("nodeid", "")))
+    return {
+        "schema": SCHEMA,
+        "tool": tool_info(),
+        "target": target,
+        "calling_ae_title": calling_aet,
+        "started": _iso(started),
+        "finished": _iso(finished),
+        "counts": counts(ordered),
+        "results": ordered,
+    }
+
+
+def write_reports(document: dict[str, Any], folder: Path) -> list[Path]:
+    """Write ``conformance.json`` and, rendered from it alone, ``conformance.html``."""
+    from dcmconform.reports.html import render_html
+
+    folder.mkdir(parents=True, exist_ok=True)
+    json_path = folder / "conformance.json"
+    json_path.write_text(json.dumps(document, indent=1))
+    html_path = folder / "conformance.html"
+    html_path.write_text(render_html(json.loads(json_path.read_text())))
+    return [json_path, html_path]
+
+
+def exit_code(document: dict[str, Any]) -> int:
+    """0 when no check failed (warnings are not failures), 1 otherwise."""
+    c = document["counts"]
+    return 1 if c.get("fail", 0) or c.get("error", 0) else 0

@@ -1,0 +1,1 @@
+"""DIMSE service checks: C-ECHO, C-STORE, query/retrieve."""
