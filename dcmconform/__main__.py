@@ -1,0 +1,7 @@
+"""``python -m dcmconform`` is the ``dcmconform`` command."""
+
+import sys
+
+from dcmconform.cli import main
+
+sys.exit(main())

@@ -1,0 +1,125 @@
+"""``dcmconform run``: the checks against a target, or against a reference peer it starts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+from dcmconform.errors import SetupError
+from dcmconform.target import Endpoint, TargetError
+
+
+def suites_dir() -> Path:
+    import dcmconform.suites
+
+    return Path(dcmconform.suites.__file__).resolve().parent
+
+
+def areas() -> list[str]:
+    return sorted(p.name for p in suites_dir().iterdir() if p.is_dir() and (p / "__init__.py").exists())
+
+
+def check_areas(only: list[str]) -> None:
+    known = areas()
+    for area in only:
+        if area not in known:
+            raise SetupError(f"unknown area {area!r}; areas: {', '.join(known)}")
+
+
+def parse_target(spec: str) -> Endpoint:
+    try:
+        return Endpoint.parse(spec)
+    except TargetError as exc:
+        raise SetupError(str(exc)) from None
+
+
+def reachable(endpoint: Endpoint, timeout: float) -> None:
+    """Raise :class:`SetupError` with the likely cause when nothing answers TCP at the endpoint."""
+    try:
+        with socket.create_connection((endpoint.host, endpoint.port), timeout=timeout):
+            return
+    except ConnectionRefusedError:
+        raise SetupError(f"connection refused by {endpoint.host}:{endpoint.port}: nothing listens there; "
+                         "check the host and port of the target") from None
+    except socket.gaierror:
+        raise SetupError(f"cannot resolve host {endpoint.host!r}; check the host name") from None
+    except (TimeoutError, OSError) as exc:
+        raise SetupError(f"no TCP answer from {endpoint.host}:{endpoint.port} within {timeout:g}s ({exc}); "
+                         "check the host, a firewall, or the network path") from None
+
+
+def run_checks(endpoint: Endpoint, report_dir: Path, only: list[str], calling_aet: str, timeout: float,
+               peer: str | None, extra: list[str]) -> dict[str, Any]:
+    """Run the suites against ``endpoint`` in this process; returns the JSON document."""
+    import pytest
+
+    check_areas(only)
+    paths = [str(suites_dir() / a) for a in only] or [str(suites_dir())]
+    args = [*paths, "-c", str(Path(__file__).parent.parent / "suite.ini"), "--rootdir", str(suites_dir()),
+            "--target", str(endpoint), "--calling-aet", calling_aet, "--timeout", str(timeout),
+            "--report-dir", str(report_dir), "-q", "-rN", "--tb=short", *extra]
+    if peer:
+        args += ["--peer", peer]
+    written = report_dir / "conformance.json"
+    written.unlink(missing_ok=True)
+    code = pytest.main(args)
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):
+        raise SetupError(f"the test run stopped before finishing (pytest exit {int(code)})")
+    if not written.exists():
+        raise SetupError("no check ran, so no report was written")
+    return dict(json.loads(written.read_text()))
+
+
+def start_peer(name: str) -> Any:
+    """Start a reference peer by name; set-up problems become :class:`SetupError`."""
+    from dcmconform.peers.base import PeerFailed, PeerUnavailable
+    from dcmconform.peers.registry import UnknownPeer, make_peer
+
+    try:
+        peer = make_peer(name)
+        peer.start()
+    except (UnknownPeer, PeerUnavailable, PeerFailed) as exc:
+        raise SetupError(str(exc).splitlines()[0]) from None
+    return peer
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dcmconform.reports.document import exit_code
+
+    report_dir = Path(args.report_dir)
+    check_areas(args.only)
+    if args.target and args.peer:
+        raise SetupError("give either --target (an AE you run) or --peer (a reference peer to start), not both")
+    if args.target:
+        endpoint = parse_target(args.target)
+        reachable(endpoint, args.timeout)
+        doc = run_checks(endpoint, report_dir, args.only, args.calling_aet, args.timeout, None, args.pytest_args)
+        return exit_code(doc)
+    name = args.peer or "pynetdicom"
+    peer = start_peer(name)
+    try:
+        print(f"started reference peer {name}: {peer.endpoint}", flush=True)
+        doc = run_checks(peer.endpoint, report_dir, args.only, args.calling_aet, args.timeout, name,
+                         args.pytest_args)
+        return exit_code(doc)
+    finally:
+        peer.stop()
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--calling-aet", default="DCMCONFORM", help="our calling AE title (default DCMCONFORM)")
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds for each network wait (default 5)")
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="run the checks against a target (default: the embedded reference SCP)")
+    run.add_argument("--target", help="the AE under test, AET@HOST:PORT")
+    run.add_argument("--peer", help="start this reference peer and test it (default pynetdicom)")
+    run.add_argument("--report-dir", default="dcmconform-report", help="where to write conformance.json/.html")
+    run.add_argument("--only", action="append", default=[], metavar="AREA", help="run only this area (repeatable)")
+    add_target_options(run)
+    run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
+    run.set_defaults(func=cmd_run)
