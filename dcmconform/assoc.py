@@ -90,6 +90,7 @@ def associate(
         target.host,
         target.port,
         ae_title=target.ae_title,
+        max_pdu=max_pdu,
         ext_neg=ext_neg,
         evt_handlers=_recorder(transcript) + list(evt_handlers or []),
     )

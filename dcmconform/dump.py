@@ -129,7 +129,24 @@ def dimse_lines(data: bytes) -> list[str]:
         return [f"(command set does not decode: {exc})"]
 
 
-def pdu_lines(pdu: pd.PDU, request: pd.AAssociateRQ | None = None) -> list[str]:
+class CommandAssembler:
+    """Joins command fragments (PS3.8 Annex E) so a command split over PDVs still dumps whole."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, bytearray] = {}
+
+    def feed(self, pdv: pd.PDV) -> bytes | None:
+        if not pdv.is_command:
+            return None
+        buffer = self.pending.setdefault(pdv.context_id, bytearray())
+        buffer += pdv.data
+        if not pdv.is_last:
+            return None
+        return bytes(self.pending.pop(pdv.context_id))
+
+
+def pdu_lines(pdu: pd.PDU, request: pd.AAssociateRQ | None = None,
+              commands: CommandAssembler | None = None) -> list[str]:
     """Readable lines for one decoded PDU (no header line)."""
     if isinstance(pdu, pd.AAssociateRQ | pd.AAssociateAC):
         return _associate_lines(pdu, request)
@@ -150,13 +167,15 @@ def pdu_lines(pdu: pd.PDU, request: pd.AAssociateRQ | None = None) -> list[str]:
             kind = "command" if pdv.is_command else "data set"
             last = "last fragment" if pdv.is_last else "more fragments follow"
             lines.append(f"PDV: context {pdv.context_id}, {kind}, {last}, {len(pdv.data)} bytes")
-            if pdv.is_command and pdv.is_last and len(pdv.data) < 4096:
-                lines += ["  " + line for line in dimse_lines(pdv.data)]
+            command = commands.feed(pdv) if commands is not None else (pdv.data if pdv.is_command and pdv.is_last else None)
+            if command is not None and len(command) < 65536:
+                lines += ["  " + line for line in dimse_lines(command)]
         return lines
     return []
 
 
-def describe_bytes(data: bytes, request: pd.AAssociateRQ | None = None) -> tuple[str, list[str]]:
+def describe_bytes(data: bytes, request: pd.AAssociateRQ | None = None,
+                   commands: CommandAssembler | None = None) -> tuple[str, list[str]]:
     """``(title, lines)`` for raw PDU bytes, decoding tolerantly where the strict decoder refuses."""
     from dcmconform.wire import WireError, decode_pdu
 
@@ -166,7 +185,7 @@ def describe_bytes(data: bytes, request: pd.AAssociateRQ | None = None) -> tuple
     name = pd.PDU_NAMES.get(code, f"unknown PDU type {code:02X}H")
     title = f"{name} ({len(data)} bytes, length field {length})"
     try:
-        return title, pdu_lines(decode_pdu(data), request)
+        return title, pdu_lines(decode_pdu(data), request, commands)
     except WireError as strict:
         try:
             return title, [f"(malformed: {strict})", *pdu_lines(decode_pdu(data, tolerant=True), request)]

@@ -36,6 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--calling-aet", default=DEFAULT_CALLING_AET, help="our calling AE title (default DCMCONFORM)")
     group.addoption("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per network wait (default 5)")
     group.addoption("--report-dir", default=None, help="write conformance.json and conformance.html here")
+    group.addoption("--check", action="append", default=[], metavar="ID",
+                    help="run only the check with this ID (repeatable), e.g. --check ASSOC-001")
 
 
 @dataclass
@@ -68,6 +70,19 @@ def pytest_configure(config: pytest.Config) -> None:
 _CONFIG = pytest.StashKey[RunConfig]()
 _VERDICT = pytest.StashKey[Verdict]()
 _TARGET_INFO = pytest.StashKey[dict[str, Any]]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("--check"))
+    if not wanted:
+        return
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker(MARK)
+        (keep if marker is not None and marker.args[0].id in wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 # Fixtures ----------------------------------------------------------------------------------

@@ -91,6 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     report_dir = Path(args.report_dir)
     check_areas(args.only)
+    for check_id in args.check:
+        args.pytest_args += ["--check", check_id]
     if args.target and args.peer:
         raise SetupError("give either --target (an AE you run) or --peer (a reference peer to start), not both")
     if args.target:
@@ -120,6 +122,7 @@ def register(sub: Any) -> None:
     run.add_argument("--peer", help="start this reference peer and test it (default pynetdicom)")
     run.add_argument("--report-dir", default="dcmconform-report", help="where to write conformance.json/.html")
     run.add_argument("--only", action="append", default=[], metavar="AREA", help="run only this area (repeatable)")
+    run.add_argument("--check", action="append", default=[], metavar="ID", help="run only this check (repeatable)")
     add_target_options(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)

@@ -1,0 +1,22 @@
+"""``dcmconform selftest``: every check against the clean zoo and against each defect."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from dcmconform.selftest import selftest, table
+
+    result = selftest(progress=(lambda m: print(m, file=sys.stderr, flush=True)) if args.verbose else None)
+    for line in table(result):
+        print(line)
+    return 0 if result.ok else 1
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("selftest", help="prove every check can fail, against the defect zoo")
+    p.add_argument("-v", "--verbose", action="store_true", help="say which defect is running")
+    p.set_defaults(func=cmd_selftest)

@@ -1,0 +1,110 @@
+"""Prove every check can fail: run the suite against the clean zoo SCP and against each defect.
+
+The clean run must pass everything (or earn the documented outcome in ``CLEAN_OUTCOMES``); each
+defect must be caught (fail or warn) by every check its declaration names. The result is a
+table check -> defects that catch it, a list of gaps, and ``fallible: N/M checks``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS
+from dcmconform.peers.zoo.peer import ZooPeer
+
+CAUGHT = ("fail", "warn")
+RUN_TIMEOUT = 900
+
+
+@dataclass
+class SelftestResult:
+    clean: dict[str, dict[str, Any]] = field(default_factory=dict)  # check ID -> result
+    caught_by: dict[str, list[str]] = field(default_factory=dict)  # check ID -> defects it caught
+    misses: list[str] = field(default_factory=list)  # "defect: check got outcome"
+    clean_problems: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)  # defects no check caught
+
+    @property
+    def judging(self) -> list[str]:
+        """Checks that can judge a target: all but those documented as information only."""
+        return sorted(c for c in self.clean if CLEAN_OUTCOMES.get(c, ("pass", ""))[0] != "info")
+
+    @property
+    def fallible(self) -> list[str]:
+        return [c for c in self.judging if self.caught_by.get(c)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.clean_problems and not self.misses and len(self.fallible) == len(self.judging)
+
+
+def run_suite(defects: list[str], checks: list[str], workdir: Path) -> dict[str, dict[str, Any]]:
+    """Start a zoo with ``defects``, run ``checks`` (all when empty) against it, return results by ID."""
+    peer = ZooPeer(defects)
+    endpoint = peer.start()
+    report = workdir / ("clean" if not defects else "+".join(defects))
+    try:
+        argv = [sys.executable, "-m", "dcmconform", "run", "--target", str(endpoint), "--report-dir", str(report),
+                "--timeout", "3"]
+        for check_id in checks:
+            argv += ["--check", check_id]
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=RUN_TIMEOUT, check=False)
+    finally:
+        peer.stop()
+    path = report / "conformance.json"
+    if not path.exists():
+        return {}
+    return {r["id"]: r for r in json.loads(path.read_text())["results"]}
+
+
+def selftest(progress: Any = None) -> SelftestResult:
+    result = SelftestResult()
+    with tempfile.TemporaryDirectory(prefix="dcmconform-selftest-") as tmp:
+        work = Path(tmp)
+        result.clean = run_suite([], [], work)
+        for check_id, r in sorted(result.clean.items()):
+            expected = CLEAN_OUTCOMES.get(check_id, ("pass", ""))[0]
+            if r["outcome"] != expected:
+                result.clean_problems.append(f"{check_id}: clean zoo got {r['outcome']} (expected {expected}): {r['summary']}")
+        for name, defect in sorted(DEFECTS.items()):
+            if progress:
+                progress(f"defect {name}")
+            got = run_suite([name], list(defect.catches), work) if defect.catches else {}
+            caught = False
+            for check_id in defect.catches:
+                outcome = got.get(check_id, {}).get("outcome", "missing")
+                if outcome in CAUGHT:
+                    caught = True
+                    result.caught_by.setdefault(check_id, []).append(name)
+                else:
+                    summary = got.get(check_id, {}).get("summary", "")
+                    result.misses.append(f"{name}: {check_id} got {outcome} {summary}".rstrip())
+            if not caught:
+                result.gaps.append(name)
+    return result
+
+
+def table(result: SelftestResult) -> list[str]:
+    lines = [f"{'check':<12} {'clean':<6} caught by"]
+    for check_id in sorted(result.clean):
+        clean = result.clean[check_id]["outcome"]
+        by = ", ".join(result.caught_by.get(check_id, [])) or ("(information only)" if check_id not in result.judging
+                                                              else "NOTHING: no defect proves this check can fail")
+        lines.append(f"{check_id:<12} {clean:<6} {by}")
+    lines.append("")
+    lines.append(f"{'defect':<34} caught by")
+    for name in sorted(DEFECTS):
+        by = sorted(c for c, ds in result.caught_by.items() if name in ds)
+        lines.append(f"{name:<34} {', '.join(by) or 'GAP: no check catches it'}")
+    for problem in result.clean_problems:
+        lines.append(f"clean run: {problem}")
+    for miss in result.misses:
+        lines.append(f"declared but not caught: {miss}")
+    lines.append(f"fallible: {len(result.fallible)}/{len(result.judging)} checks")
+    return lines

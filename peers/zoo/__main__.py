@@ -1,0 +1,33 @@
+"""Run the zoo SCP: ``python -m dcmconform.peers.zoo --port 11112 --defect accept-even-context-id``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from dcmconform.peers.zoo.defects import DEFECTS, validate
+from dcmconform.peers.zoo.scp import ZooConfig, ZooServer
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m dcmconform.peers.zoo", description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--aet", default="ZOO")
+    parser.add_argument("--allow", action="append", default=[], help="calling AE titles accepted (default DCMCONFORM)")
+    parser.add_argument("--defect", action="append", default=[], choices=sorted(DEFECTS), metavar="NAME")
+    parser.add_argument("--dir", type=Path, default=Path("received"))
+    parser.add_argument("--artim", type=float, default=2.0)
+    args = parser.parse_args(argv)
+    config = ZooConfig(ae_title=args.aet, allowed_calling=frozenset(args.allow or ["DCMCONFORM"]),
+                       defects=validate(args.defect), storage=args.dir, artim=args.artim)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with ZooServer((args.host, args.port), config) as server:
+        print(f"zoo SCP {args.aet} on {args.host}:{args.port}, defects: {', '.join(args.defect) or 'none'}", flush=True)
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""The zoo SCP behind the peer interface, one process per defect set."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+
+from dcmconform.peers.base import Launch, PeerFailed, ProcessPeer, describe_exit
+from dcmconform.peers.zoo.defects import validate
+
+
+class ZooPeer(ProcessPeer):
+    name = "zoo"
+
+    def __init__(self, defects: list[str] | None = None, **kwargs: object) -> None:
+        self.defects = sorted(validate(defects or []))
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    def default_ae_title(self) -> str:
+        return "ZOO"
+
+    def launch(self, port: int) -> Launch:
+        argv = [sys.executable, "-m", "dcmconform.peers.zoo", "--port", str(port), "--aet", self.ae_title,
+                "--dir", str(self.storage_dir())]
+        for defect in self.defects:
+            argv += ["--defect", defect]
+        return Launch(argv, dict(os.environ), self.workdir)
+
+    def _wait_ready(self) -> None:
+        # Readiness is "accepts TCP connections", not a C-ECHO: several defects break C-ECHO on
+        # purpose (reject-everything, echo-status-failure), and the zoo binds before it listens.
+        assert self.endpoint is not None and self.proc is not None
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                with socket.create_connection((self.endpoint.host, self.endpoint.port), timeout=1):
+                    return
+            except OSError:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=0.05)  # exits early if the process dies
+        status = describe_exit(self.proc.poll()) or "not listening"
+        self.stop()
+        raise PeerFailed(f"zoo with {self.defects} did not start: {status}")

@@ -1,0 +1,328 @@
+"""The zoo SCP: a small, strictly conformant Storage/Verification SCP on raw sockets.
+
+It speaks through :mod:`dcmconform.wire` so each defect switch can break exactly one rule.
+With no defect it is the suite's reference for "every check passes"; with a defect on, the
+checks named in :mod:`dcmconform.peers.zoo.defects` must fail or warn.
+
+Behaviour with no defect (PS3.8 9.2 state machine, 9.3 PDUs; PS3.7 Annex D):
+- ARTIM: a connection that sends no complete A-ASSOCIATE-RQ within ``artim`` seconds is closed.
+- A-ASSOCIATE-RQ checks in this order: protocol version bit 0 (RJ 1/2/2), application context
+  (RJ 1/1/2), called AE title (RJ 1/1/7), calling AE title on the allow list (RJ 1/1/3), no
+  presentation context (RJ 1/1/1), even/zero/duplicate context IDs (A-ABORT 2/6).
+- Each context is answered once, same ID: 0 with the first proposed syntax it supports, 3 for an
+  unknown abstract syntax, 4 when no transfer syntax is supported. Unknown items are ignored.
+- In the association: C-ECHO, C-STORE (stored byte for byte under the storage folder),
+  responses fragmented to the requestor's maximum length, P-DATA-TF over our own maximum or on
+  an unaccepted context -> A-ABORT, A-RELEASE-RQ -> A-RELEASE-RP, an unexpected or unknown
+  PDU -> A-ABORT (2/2 or 2/1), idle for ``idle`` seconds -> A-ABORT and close.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import socketserver
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dcmconform.peers.zoo import dimse
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filewriter import write_file_meta_info
+
+from dcmconform.uids import VERIFICATION
+from dcmconform.wire import items as it
+from dcmconform.wire import pdus as pd
+from dcmconform.wire.errors import WireError
+
+ZOO_IMPLEMENTATION_UID = "1.2.826.0.1.3680043.10.1482.99"
+ZOO_VERSION = "DCMCONFORM_ZOO"
+TRANSFER_SYNTAXES = [
+    "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
+    "1.2.840.10008.1.2",  # Implicit VR Little Endian
+    "1.2.840.10008.1.2.1.99",  # Deflated Explicit VR Little Endian
+    "1.2.840.10008.1.2.2",  # Explicit VR Big Endian
+    "1.2.840.10008.1.2.5",  # RLE Lossless
+    "1.2.840.10008.1.2.4.50",  # JPEG Baseline
+    "1.2.840.10008.1.2.4.70",  # JPEG Lossless SV1
+    "1.2.840.10008.1.2.4.80",  # JPEG-LS Lossless
+    "1.2.840.10008.1.2.4.90",  # JPEG 2000 Lossless
+]
+MAX_ASSOCIATE_RQ = 1024 * 1024  # like DCMTK's dcmAssociatePDUSizeLimit
+
+
+def storage_sop_classes() -> list[str]:
+    from pynetdicom import StoragePresentationContexts
+
+    return [str(c.abstract_syntax) for c in StoragePresentationContexts]
+
+
+@dataclass
+class ZooConfig:
+    ae_title: str = "ZOO"
+    allowed_calling: frozenset[str] = frozenset({"DCMCONFORM"})
+    defects: frozenset[str] = frozenset()
+    storage: Path = Path("received")
+    max_length: int = 16384
+    artim: float = 2.0
+    idle: float = 30.0
+    abstract_syntaxes: frozenset[str] = field(default_factory=lambda: frozenset([VERIFICATION, *storage_sop_classes()]))
+
+
+class Closed(Exception):
+    """The peer closed, or we gave up on it; end this connection."""
+
+
+class ZooConnection:
+    """One TCP connection through the upper-layer state machine."""
+
+    def __init__(self, sock: socket.socket, config: ZooConfig, server: ZooServer) -> None:
+        self.sock = sock
+        self.cfg = config
+        self.server = server
+        self.d = config.defects
+        self.peer_max = 0
+        self.accepted: dict[int, tuple[str, str]] = {}  # context ID -> (abstract, transfer syntax)
+        self.fragments: dict[int, bytearray] = {}
+        self.pending_command: tuple[int, Dataset] | None = None
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    # Transport ---------------------------------------------------------------------------
+    def send(self, pdu: pd.PDU) -> None:
+        if "delay-40ms" in self.d and isinstance(pdu, pd.PDataTF):
+            time.sleep(0.04)  # the defect itself: a Nagle/delayed-ACK style stall
+        self.sock.sendall(pdu.encode())
+
+    def read_exact(self, n: int, deadline: float | None) -> bytes:
+        got = bytearray()
+        while len(got) < n:
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                self.sock.settimeout(remaining)
+            else:
+                self.sock.settimeout(None)
+            chunk = self.sock.recv(min(n - len(got), 1 << 20))
+            if not chunk:
+                raise Closed
+            got += chunk
+        return bytes(got)
+
+    def read_pdu(self, deadline: float | None, limit: int) -> tuple[int, bytes]:
+        head = self.read_exact(pd.PDU_HEADER, deadline)
+        code, length = pd.header(head)
+        if length > limit:
+            return code, head  # caller decides; the body is never read (no pre-allocation)
+        return code, head + self.read_exact(length, deadline)
+
+    def abort(self, source: int = 2, reason: int = 0) -> None:
+        with contextlib.suppress(OSError):
+            self.send(pd.AAbort(source, reason))
+        raise Closed
+
+    # Association establishment ---------------------------------------------------------
+    def run(self) -> None:
+        try:
+            self.establish()
+            self.serve()
+        except (Closed, TimeoutError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self.sock.close()
+
+    def establish(self) -> None:
+        artim = None if "never-close-idle" in self.d else time.monotonic() + self.cfg.artim
+        code, data = self.read_pdu(artim, MAX_ASSOCIATE_RQ)
+        if code != 0x01:
+            # Sta2 + anything but A-ASSOCIATE-RQ: AA-1 (A-ABORT) or AA-4/unrecognized (PS3.8 Table 9-10)
+            self.abort(2, 1 if code not in pd.PDU_NAMES else 2)
+        if len(data) == pd.PDU_HEADER and pd.header(data)[1] > 0:
+            self.abort(2, 6)  # longer than any A-ASSOCIATE-RQ we accept: refuse, never allocate
+        if "crash-on-large-rq" in self.d and len(data) > 24 * 1024:
+            os._exit(70)  # the defect: die like a buffer overflow would
+        try:
+            rq = pd.decode_pdu(data)
+        except WireError:
+            self.abort(2, 6)
+        assert isinstance(rq, pd.AAssociateRQ)
+        self.answer(rq)
+
+    def reject(self, result: int, source: int, reason: int) -> None:
+        with contextlib.suppress(OSError):
+            self.send(pd.AAssociateRJ(result, source, reason))
+        raise Closed
+
+    def answer(self, rq: pd.AAssociateRQ) -> None:
+        d = self.d
+        calling = rq.calling_ae.strip(" ")
+        if "silent-on-empty-calling-ae" in d and not calling:
+            self.read_exact(1, None if "never-close-idle" in d else time.monotonic() + 3600)
+        if "reject-everything" in d:
+            self.reject(1, 1, 1)
+        if not rq.protocol_version & 1:
+            self.reject(1, 2, 2)
+        if rq.application_context != it.APPLICATION_CONTEXT:
+            self.reject(1, 1, 2)
+        if rq.called_ae.strip(" ") != self.cfg.ae_title and "accept-wrong-called-ae" not in d:
+            self.reject(1, 1, 7)
+        if calling not in self.cfg.allowed_calling:
+            self.reject(1, 1, 3)
+        contexts = rq.presentation_contexts
+        if not contexts:
+            self.reject(1, 1, 1)
+        ids = [pc.context_id for pc in contexts]
+        bad_id = any(i % 2 == 0 for i in ids) and "accept-even-context-id" not in d
+        duplicate = len(set(ids)) != len(ids) and "answer-duplicate-id-twice" not in d
+        if bad_id or duplicate:
+            self.abort(2, 6)
+        self.peer_max = rq.maximum_length or 0
+        self.send(self.accept(rq))
+
+    def accept(self, rq: pd.AAssociateRQ) -> pd.AAssociateAC:
+        d = self.d
+        answers: list[it.Item] = []
+        for pc in rq.presentation_contexts:
+            abstract, proposed = pc.abstract_syntax, pc.transfer_syntaxes
+            common = [ts for ts in proposed if ts in TRANSFER_SYNTAXES]
+            if abstract not in self.cfg.abstract_syntaxes:
+                result, ts = (1 if "wrong-result-unknown-abstract" in d else 3), (proposed or [TRANSFER_SYNTAXES[1]])[0]
+            elif not common and "accept-unproposed-ts" not in d:
+                result, ts = (3 if "wrong-result-unsupported-ts" in d else 4), (proposed or [TRANSFER_SYNTAXES[1]])[0]
+            else:
+                result, ts = 0, (TRANSFER_SYNTAXES[0] if "accept-unproposed-ts" in d or not common else common[0])
+            if result == 0:
+                self.accepted[pc.context_id] = (abstract or "", ts)
+            answers.append(it.PresentationContextACItem(pc.context_id, result, [it.TransferSyntaxSubItem(ts)]))
+        if "drop-context-in-ac" in d and answers:
+            answers.pop()
+        user: list[it.Item] = [
+            it.MaximumLengthSubItem(self.cfg.max_length),
+            it.ImplementationClassUIDSubItem(ZOO_IMPLEMENTATION_UID),
+        ]
+        if rq.user_information and rq.user_information.find(it.AsyncOperationsWindowSubItem):
+            user.append(it.AsyncOperationsWindowSubItem(1, 1))
+        for role in rq.role_selections:
+            user.append(it.RoleSelectionSubItem(role.sop_class_uid, role.scu_role, 0))
+        user.append(it.ImplementationVersionNameSubItem(ZOO_VERSION))
+        items: list[it.Item] = [it.ApplicationContextItem(it.APPLICATION_CONTEXT), *answers, it.UserInformationItem(user)]
+        return pd.AAssociateAC(rq.called_ae, rq.calling_ae, items)
+
+    # Data transfer -----------------------------------------------------------------------
+    def serve(self) -> None:
+        while True:
+            code, data = self.read_pdu(time.monotonic() + self.cfg.idle, self.cfg.max_length + 6)
+            if code == 0x04 and len(data) == pd.PDU_HEADER and pd.header(data)[1] > 0:
+                self.abort(2, 6)  # P-DATA-TF over our maximum length (PS3.8 D.1)
+            if code not in pd.PDU_NAMES:
+                self.abort(2, 1)
+            try:
+                pdu = pd.decode_pdu(data)
+            except WireError:
+                self.abort(2, 6)
+            if isinstance(pdu, pd.PDataTF):
+                self.data(pdu)
+            elif isinstance(pdu, pd.AReleaseRQ):
+                if "release-answered-with-abort" in self.d:
+                    self.abort(2, 0)
+                self.send(pd.AReleaseRP())
+                raise Closed
+            elif isinstance(pdu, pd.AAbort):
+                raise Closed
+            else:
+                self.abort(2, 2)
+
+    def data(self, pdu: pd.PDataTF) -> None:
+        for pdv in pdu.pdvs:
+            if pdv.context_id not in self.accepted:
+                self.abort(2, 6)
+            kind = 1 if pdv.is_command else 0
+            buffer = self.fragments.setdefault(kind, bytearray())
+            buffer += pdv.data
+            if not pdv.is_last:
+                continue
+            message = bytes(self.fragments.pop(kind))
+            if pdv.is_command:
+                command = dimse.decode_command(message)
+                if command.get("CommandDataSetType", dimse.NO_DATA_SET) == dimse.NO_DATA_SET:
+                    self.dispatch(pdv.context_id, command, None)
+                else:
+                    self.pending_command = (pdv.context_id, command)
+            elif self.pending_command is not None:
+                cid, command = self.pending_command
+                self.pending_command = None
+                self.dispatch(cid, command, message)
+            else:
+                self.abort(2, 2)
+
+    def dispatch(self, context_id: int, command: Dataset, dataset: bytes | None) -> None:
+        field_ = command.get("CommandField")
+        if field_ == dimse.C_ECHO_RQ:
+            status = 0x0211 if "echo-status-failure" in self.d else 0x0000
+            self.respond(context_id, dimse.response(command, dimse.C_ECHO_RSP, status))
+        elif field_ == dimse.C_STORE_RQ and dataset is not None:
+            self.respond(context_id, self.store(context_id, command, dataset))
+        else:
+            self.respond(context_id, dimse.response(command, (field_ or 0) | 0x8000, 0x0211))
+
+    def store(self, context_id: int, command: Dataset, dataset: bytes) -> Dataset:
+        if "lose-stored-object" not in self.d:
+            abstract, ts = self.accepted[context_id]
+            meta = FileMetaDataset()
+            meta.MediaStorageSOPClassUID = command.AffectedSOPClassUID
+            meta.MediaStorageSOPInstanceUID = command.AffectedSOPInstanceUID
+            meta.TransferSyntaxUID = ts
+            meta.ImplementationClassUID = ZOO_IMPLEMENTATION_UID
+            name = "".join(c for c in str(command.AffectedSOPInstanceUID) if c.isdigit() or c == ".") or "unnamed"
+            self.cfg.storage.mkdir(parents=True, exist_ok=True)
+            with open(self.cfg.storage / f"{name}.dcm", "wb") as fp:
+                fp.write(b"\x00" * 128 + b"DICM")
+                write_file_meta_info(fp, meta)  # type: ignore[arg-type]
+                fp.write(dataset)
+        if "b000-without-comment" in self.d:
+            return dimse.response(command, dimse.C_STORE_RSP, 0xB000)
+        return dimse.response(command, dimse.C_STORE_RSP, 0x0000)
+
+    def respond(self, context_id: int, rsp: Dataset) -> None:
+        if "wrong-message-id-responded" in self.d:
+            rsp.MessageIDBeingRespondedTo = (rsp.MessageIDBeingRespondedTo + 1) & 0xFFFF
+        data = dimse.encode_command(rsp)
+        for chunk in self.pdu_chunks(data, context_id):
+            self.send(pd.PDataTF(chunk))
+
+    def pdu_chunks(self, data: bytes, context_id: int) -> list[list[pd.PDV]]:
+        """Split one command into PDVs and P-DATA-TFs that fit the requestor's maximum length."""
+        limit = self.peer_max if self.peer_max and "ignore-max-pdu" not in self.d else len(data) + 6
+        room = max(limit - 6, 1)  # PDV header: 4-byte length + context ID + control byte
+        pieces = [data[i : i + room] for i in range(0, len(data), room)] or [b""]
+        out = []
+        for n, piece in enumerate(pieces):
+            control = 0x01 | (0x02 if n == len(pieces) - 1 else 0)
+            out.append([pd.PDV(context_id=context_id, control=control, data=piece)])
+        return out
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: ZooServer
+
+    def handle(self) -> None:
+        ZooConnection(self.request, self.server.config, self.server).run()
+
+
+class ZooServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], config: ZooConfig) -> None:
+        self.config = config
+        super().__init__(address, _Handler)
+
+
+def serve_in_thread(config: ZooConfig, host: str = "127.0.0.1", port: int = 0) -> tuple[ZooServer, threading.Thread]:
+    server = ZooServer((host, port), config)
+    thread = threading.Thread(target=server.serve_forever, name="zoo-scp", daemon=True)
+    thread.start()
+    return server, thread
