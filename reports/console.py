@@ -1,18 +1,72 @@
-"""The short console table printed at the end of a run."""
+"""The short console table printed at the end of a run (and by ``dcmconform report``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from dcmconform.reports.document import OUTCOMES
 
 
+def headline(counts: dict[str, int]) -> tuple[str, str]:
+    """The one-line verdict of a run, and the outcome that colours it (fail, error, warn or pass)."""
+    fail, error, warn = counts.get("fail", 0), counts.get("error", 0), counts.get("warn", 0)
+    total = sum(counts.values())
+    checks = f"{total} check{'s' if total != 1 else ''}"
+    parts = []
+    if fail:
+        parts.append(f"{fail} check{'s' if fail != 1 else ''} failed")
+    if error:
+        parts.append(f"the suite broke on {error} check{'s' if error != 1 else ''}")
+    if warn:
+        parts.append(f"{warn} warning{'s' if warn != 1 else ''}")
+    if fail:
+        return f"Not conformant: {', '.join(parts)} ({checks}).", "fail"
+    if error:
+        return f"Incomplete: {', '.join(parts)} ({checks}).", "error"
+    if warn:
+        return f"No check failed; {', '.join(parts)} ({checks}).", "warn"
+    return f"No check failed ({checks}).", "pass"
+
+
+def _when(iso: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(iso) if iso else None
+    except ValueError:
+        return None
+
+
+def run_time(document: dict[str, Any]) -> str:
+    """``2026-11-25 06:30:42 UTC, 12 s`` (or the raw strings when they are not ISO times)."""
+    start, end = _when(document.get("started")), _when(document.get("finished"))
+    if start is None or end is None:
+        return f"{document.get('started', '?')} to {document.get('finished', '?')}"
+    zone = "UTC" if start.utcoffset() is not None and not start.utcoffset() else start.strftime("%z")
+    seconds = max(0, round((end - start).total_seconds()))
+    span = ("under 1 s" if seconds < 1 else f"{seconds} s") if seconds < 120 else f"{seconds // 60} min {seconds % 60} s"
+    return f"{start:%Y-%m-%d %H:%M:%S} {zone}, {span}"
+
+
+def peers_used(document: dict[str, Any]) -> list[str]:
+    peers = document.get("peers")
+    if peers:
+        return [f"{p.get('name')}" + (f" ({p['role']})" if p.get("role") else "") for p in peers]
+    peer = (document.get("target") or {}).get("peer")
+    return [f"{peer} (target)"] if peer else []
+
+
+def _cut(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def summary_lines(document: dict[str, Any]) -> list[str]:
     t = document["target"]
-    lines = [f"target {t.get('ae_title')}@{t.get('host')}:{t.get('port')}"
-             + (f" ({t['implementation_version_name']})" if t.get("implementation_version_name") else "")]
+    ident = ", ".join(str(v) for v in (t.get("implementation_version_name"), t.get("implementation_class_uid")) if v)
+    lines = [f"target {t.get('ae_title')}@{t.get('host')}:{t.get('port')}" + (f" ({ident})" if ident else "")]
     for r in document["results"]:
-        lines.append(f"{r['id']:<12} {r['outcome']:<5} {r['title'][:60]:<60} {r['summary'][:70]}")
+        lines.append(f"{r['id']:<12} {r['outcome']:<5} {_cut(r['title'], 60):<60} {_cut(r['summary'], 70)}")
     c = document["counts"]
     lines.append("  ".join(f"{o}: {c[o]}" for o in OUTCOMES if c.get(o)))
+    lines.append(headline(c)[0])
     return lines

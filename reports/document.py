@@ -4,7 +4,7 @@ Shape (schema ``dcmconform/1``, described in ``reports/schema.json``)::
 
     {"schema", "tool": {"name", "version", ...}, "target": {"ae_title", "host", "port",
      "implementation_class_uid", "implementation_version_name", ...}, "started", "finished",
-     "counts": {outcome: n}, "results": [{"id", "title", "area", "clause", "level", "role",
+     "peers": [{"name", "role"}], "counts": {outcome: n}, "results": [{"id", "title", "area", "clause", "level", "role",
      "outcome", "summary", "explanation", "evidence": [{"kind", "text"}], "duration_s"}]}
 
 Extend it; never break it.
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = "dcmconform/1"
+SCHEMA_FILE = Path(__file__).with_name("schema.json")  # the JSON Schema (draft 2020-12) of SCHEMA
 OUTCOMES = ["fail", "error", "warn", "pass", "info", "n.a."]
 
 
@@ -38,8 +39,11 @@ def counts(results: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def build_document(target: dict[str, Any], results: list[dict[str, Any]], started: float, finished: float,
-                   calling_aet: str) -> dict[str, Any]:
+                   calling_aet: str, peers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``peers``: reference peers the run used (default: the target, when it is a reference peer)."""
     ordered = sorted(results, key=lambda r: (r["id"], r.get("nodeid", "")))
+    if peers is None:
+        peers = [{"name": target["peer"], "role": "target"}] if target.get("peer") else []
     return {
         "schema": SCHEMA,
         "tool": tool_info(),
@@ -47,6 +51,7 @@ def build_document(target: dict[str, Any], results: list[dict[str, Any]], starte
         "calling_ae_title": calling_aet,
         "started": _iso(started),
         "finished": _iso(finished),
+        "peers": peers,
         "counts": counts(ordered),
         "results": ordered,
     }

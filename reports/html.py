@@ -1,20 +1,82 @@
-"""The self-contained HTML conformance report, rendered from the JSON document alone."""
+"""The self-contained HTML conformance report, rendered from the JSON document alone.
+
+One file, no network: the CSS and the small script that filters the checks are inline, fonts are
+the reader's own. It reads on a phone (single column under 40rem) and prints (filters hidden,
+checks opened, colours kept).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
+from dcmconform.reports.console import headline, peers_used, run_time
 from dcmconform.reports.document import OUTCOMES
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+# What each outcome means, in the words of DESIGN.md's classification rule.
+OUTCOME_WORDS = {
+    "fail": "a MUST of the standard is broken",
+    "error": "the test suite itself broke on this check: not a verdict on the target",
+    "warn": "a SHOULD is not met, or legal behaviour that hurts interoperability or security",
+    "pass": "behaves as the standard requires",
+    "info": "an observed fact, no judgement",
+    "n.a.": "does not apply to this target",
+}
+EVIDENCE_TITLES = {"dump": "Association dump", "hex": "Bytes (hex)", "traceback": "Traceback", "text": "Note"}
+_EVENT_LINE = re.compile(r"^\+\s*[\d.]+s (->|<-|--) ")
+_EVENT_CLASS = {"->": "ev-sent", "<-": "ev-recv", "--": "ev-note"}
+
+
+def css_outcome(outcome: str) -> str:
+    """The CSS class suffix of an outcome (``n.a.`` has dots)."""
+    return "na" if outcome == "n.a." else re.sub(r"[^a-z]", "", outcome)
+
+
+def dump_markup(text: str) -> Markup:
+    """Escape a dump and mark the lines that open a sent, received or noted event."""
+    lines = []
+    for line in text.split("\n"):
+        match = _EVENT_LINE.match(line)
+        if match:
+            lines.append(Markup('<span class="{}">{}</span>').format(_EVENT_CLASS[match.group(1)], line))
+        else:
+            lines.append(escape(line))
+    return Markup("\n").join(lines)
+
+
+def anchors(results: list[dict[str, Any]]) -> list[str]:
+    """A unique HTML id for every result, in order (a check ID may appear more than once)."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for r in results:
+        base = re.sub(r"[^A-Za-z0-9_-]", "-", str(r.get("id", "check")))
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return out
+
+
+def area_counts(results: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    areas: dict[str, dict[str, int]] = {}
+    for r in results:
+        row = areas.setdefault(r.get("area", "other"), {o: 0 for o in OUTCOMES})
+        row[r["outcome"]] = row.get(r["outcome"], 0) + 1
+    return dict(sorted(areas.items()))
 
 
 def render_html(document: dict[str, Any]) -> str:
     env = Environment(loader=PackageLoader("dcmconform.reports", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]))
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["css"] = css_outcome
+    env.filters["dump"] = dump_markup
     order = {o: i for i, o in enumerate(OUTCOMES)}
     results = sorted(document["results"], key=lambda r: (order.get(r["outcome"], 99), r["id"]))
-    areas: dict[str, dict[str, int]] = {}
-    for r in document["results"]:
-        areas.setdefault(r["area"], {o: 0 for o in OUTCOMES})[r["outcome"]] += 1
-    return env.get_template("report.html.j2").render(doc=document, results=results, outcomes=OUTCOMES, areas=areas)
+    rows = list(zip(results, anchors(results), strict=True))
+    verdict, verdict_class = headline(document["counts"])
+    return env.get_template("report.html.j2").render(
+        doc=document, target=document.get("target") or {}, rows=rows, outcomes=OUTCOMES,
+        areas=area_counts(document["results"]), words=OUTCOME_WORDS, evidence_titles=EVIDENCE_TITLES,
+        run_time=run_time(document), verdict=verdict, verdict_class=verdict_class, peers=peers_used(document),
+        attention=[(r, a) for r, a in rows if r["outcome"] in ("fail", "error", "warn")],
+    )

@@ -1,0 +1,116 @@
+"""A Markdown summary of the JSON document, sized for a CI job summary (GitHub, GitLab, Gitea).
+
+The failures and warnings come first with what to change and the start of their association
+dump; every check is listed in a collapsed table. Dumps are cut so that the summary stays far
+below the 1 MiB a GitHub job summary may hold; the HTML report has everything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dcmconform.reports.console import headline, peers_used, run_time
+from dcmconform.reports.document import OUTCOMES
+
+DUMP_LINES = 40  # lines of association dump shown per check needing attention
+DETAILED = 25  # checks needing attention shown with their explanation and dump
+ICONS = {"fail": "❌", "error": "💥", "warn": "⚠️", "pass": "✅"}
+
+
+def cell(text: Any) -> str:
+    """Text safe inside a Markdown table cell: one line, no pipe, no raw HTML."""
+    flat = " ".join(str(text if text is not None else "").split())
+    return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def code(text: Any) -> str:
+    """Text as an inline code span inside a table cell (entities would show literally there)."""
+    flat = " ".join(str(text if text is not None else "").split()).replace("`", "'").replace("|", "\\|")
+    return f"`{flat}`"
+
+
+def _fence(text: str) -> str:
+    fence = "~~~~" if "```" in text else "```"
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def _cut_lines(text: str, limit: int) -> str:
+    lines = text.split("\n")
+    if len(lines) <= limit:
+        return text
+    return "\n".join(lines[:limit] + [f"... {len(lines) - limit} more lines in the HTML report"])
+
+
+def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
+    aligns = [("---:" if a == "r" else "---") for a in (align or "l" * len(header))]
+    return (["| " + " | ".join(header) + " |", "| " + " | ".join(aligns) + " |"]
+            + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def _target_line(document: dict[str, Any]) -> str:
+    t = document.get("target") or {}
+    where = code(f"{t.get('host')}:{t.get('port')}")
+    parts = [f"Target **{code(t.get('ae_title'))}** at {where}"]
+    if t.get("implementation_class_uid"):
+        parts.append(f"Implementation Class UID {code(t['implementation_class_uid'])}")
+    if t.get("implementation_version_name"):
+        parts.append(f"Version Name {code(t['implementation_version_name'])}")
+    if t.get("first_contact"):
+        parts.append(f"first contact: {cell(t['first_contact'])}")
+    return " · ".join(parts)
+
+
+def _run_line(document: dict[str, Any], report: str | None) -> str:
+    tool = document.get("tool") or {}
+    peers = cell(", ".join(peers_used(document))) or "none"
+    line = (f"Run {cell(run_time(document))} · calling AE "
+            f"{code(document.get('calling_ae_title'))} · peers used: {peers} · "
+            f"{cell(tool.get('name'))} {cell(tool.get('version'))}")
+    return line + (f" · full report: {code(report)}" if report else "")
+
+
+def render_markdown(document: dict[str, Any], report: str | None = None) -> str:
+    """The summary; ``report`` names where the HTML report is (a path or artifact name)."""
+    counts = document["counts"]
+    results = document["results"]
+    text, worst = headline(counts)
+    out = [f"## {ICONS.get(worst, '')} DICOM conformance: {text}".replace("##  ", "## "), "",
+           _target_line(document), "", _run_line(document, report), ""]
+    out += _table(list(OUTCOMES), [[str(counts.get(o, 0)) for o in OUTCOMES]], "r" * len(OUTCOMES))
+    areas: dict[str, dict[str, int]] = {}
+    for r in results:
+        areas.setdefault(r["area"], dict.fromkeys(OUTCOMES, 0))[r["outcome"]] += 1
+    if len(areas) > 1:
+        out += ["", *_table(["area", *OUTCOMES], [[cell(a), *[str(c[o]) for o in OUTCOMES]]
+                                                   for a, c in sorted(areas.items())], "l" + "r" * len(OUTCOMES))]
+    order = {o: i for i, o in enumerate(OUTCOMES)}
+    attention = sorted((r for r in results if r["outcome"] in ("fail", "error", "warn")),
+                       key=lambda r: (order[r["outcome"]], r["id"]))
+    if attention:
+        out += ["", "### Needs attention", ""]
+        out += _table(["outcome", "check", "title", "clause", "level", "result"],
+                      [[f"**{r['outcome']}**", code(r['id']), cell(r["title"]), cell(r["clause"]),
+                        cell(r["level"]), cell(r["summary"])] for r in attention])
+        for r in attention[:DETAILED]:
+            out += ["", f"<details><summary>{cell(r['id'])} ({r['outcome']}): {cell(r['title'])}</summary>", ""]
+            if r.get("explanation"):
+                out += [f"**What to change:** {cell(r['explanation'])}", ""]
+            dump = next((e["text"] for e in r.get("evidence", []) if e.get("kind") in ("dump", "traceback")), None)
+            if dump:
+                out += [_fence(_cut_lines(dump, DUMP_LINES)), ""]
+            out += ["</details>"]
+        if len(attention) > DETAILED:
+            out += ["", f"{len(attention) - DETAILED} more checks need attention: see the HTML report."]
+    out += ["", f"<details><summary>All {len(results)} checks</summary>", ""]
+    out += _table(["check", "outcome", "title", "clause", "level", "result"],
+                  [[code(r['id']), r["outcome"], cell(r["title"]), cell(r["clause"]), cell(r["level"]),
+                    cell(r["summary"])] for r in results])
+    out += ["", "</details>", ""]
+    return "\n".join(out)
+
+
+def write_markdown(document: dict[str, Any], path: Path, report: str | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_markdown(document, report), encoding="utf-8")
+    return path
