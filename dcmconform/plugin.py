@@ -36,6 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--calling-aet", default=DEFAULT_CALLING_AET, help="our calling AE title (default DCMCONFORM)")
     group.addoption("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per network wait (default 5)")
     group.addoption("--report-dir", default=None, help="write conformance.json and conformance.html here")
+    group.addoption("--summary-md", default=None, metavar="FILE",
+                    help="write a Markdown summary here (e.g. for a CI job summary)")
     group.addoption("--check", action="append", default=[], metavar="ID",
                     help="run only the check with this ID (repeatable), e.g. --check ASSOC-001")
 
@@ -260,11 +262,17 @@ class Collector:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         cfg = self.config.stash[_CONFIG]
-        if cfg.report_dir is None or not self.results:
+        summary_md = self.config.getoption("--summary-md")
+        if (cfg.report_dir is None and not summary_md) or not self.results:
             return
         from dcmconform.reports.document import write_reports
+        from dcmconform.reports.markdown import write_markdown
 
-        self.written = write_reports(self.document(), cfg.report_dir)
+        document = self.document()
+        self.written = write_reports(document, cfg.report_dir) if cfg.report_dir is not None else []
+        if summary_md:
+            html = next((str(p) for p in self.written if p.suffix == ".html"), None)
+            self.written.append(write_markdown(document, Path(summary_md), html))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.results:

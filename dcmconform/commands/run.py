@@ -93,6 +93,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_areas(args.only)
     for check_id in args.check:
         args.pytest_args += ["--check", check_id]
+    if args.summary_md:
+        args.pytest_args += ["--summary-md", str(Path(args.summary_md).resolve())]
     if args.target and args.peer:
         raise SetupError("give either --target (an AE you run) or --peer (a reference peer to start), not both")
     if args.target:
@@ -123,6 +125,7 @@ def register(sub: Any) -> None:
     run.add_argument("--report-dir", default="dcmconform-report", help="where to write conformance.json/.html")
     run.add_argument("--only", action="append", default=[], metavar="AREA", help="run only this area (repeatable)")
     run.add_argument("--check", action="append", default=[], metavar="ID", help="run only this check (repeatable)")
+    run.add_argument("--summary-md", metavar="FILE", help="also write a Markdown summary here (e.g. a CI job summary)")
     add_target_options(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)
