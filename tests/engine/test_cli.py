@@ -1,0 +1,103 @@
+"""The command line: the main job writes both reports; bad input is one line and exit 2; nothing left running."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "dcmconform"]
+
+
+def _peer_pids() -> set[int]:
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"dcmconform.peers" in cmdline:
+                pids.add(int(entry.name))
+    return pids
+
+
+def _run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, check=False,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_run_against_the_embedded_default_writes_json_and_html(tmp_path: Path) -> None:
+    before = _peer_pids()
+    done = _run("run", "--report-dir", str(tmp_path), "--check", "ASSOC-001", "--check", "ASSOC-002",
+                "--check", "DIMSE-001")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    doc = json.loads((tmp_path / "conformance.json").read_text())
+    html = (tmp_path / "conformance.html").read_text()
+    assert doc["schema"] == "dcmconform/1"
+    assert doc["target"]["implementation_version_name"].startswith("PYNETDICOM")
+    by_id = {r["id"]: r for r in doc["results"]}
+    assert set(by_id) == {"ASSOC-001", "ASSOC-002", "DIMSE-001"}
+    for result in by_id.values():
+        assert result["outcome"] == "pass", result
+        assert result["clause"].startswith("PS3.")
+        kinds = {e["kind"] for e in result["evidence"]}
+        assert {"dump", "hex"} <= kinds
+        assert result["id"] in html
+    assert "A-ASSOCIATE-AC" in by_id["ASSOC-001"]["evidence"][0]["text"]
+    assert _peer_pids() - before == set(), "a peer process survived the run"
+
+
+def test_exit_code_follows_the_verdicts(tmp_path: Path) -> None:
+    """A failing check makes the run exit 1 (the zoo rejects every association)."""
+    from dcmconform.peers.zoo.peer import ZooPeer
+
+    with ZooPeer(["reject-everything"]) as endpoint:
+        done = _run("run", "--target", str(endpoint), "--report-dir", str(tmp_path), "--check", "ASSOC-001")
+    assert done.returncode == 1, done.stdout[-2000:]
+    doc = json.loads((tmp_path / "conformance.json").read_text())
+    assert doc["results"][0]["outcome"] == "fail"
+    assert "A-ASSOCIATE-RJ" in doc["results"][0]["summary"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--target", "bad"], "is not AET@HOST:PORT"),
+        (["run", "--target", "THIS_TITLE_IS_TOO_LONG@127.0.0.1:104"], "at most 16"),
+        (["run", "--only", "no-such-area"], "unknown area"),
+        (["run", "--peer", "no-such-peer"], "unknown peer"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
+    before = _peer_pids()
+    done = _run(*args, timeout=60)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert _peer_pids() - before == set()
+
+
+def test_closed_port_exits_2() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        done = _run("run", "--target", f"X@127.0.0.1:{port}", timeout=60)
+    assert done.returncode == 2
+    assert "connection refused" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unavailable_peer_exits_2() -> None:
+    """A peer that cannot run here (dcm4che has no package on this machine) is a set-up error."""
+    done = _run("run", "--peer", "dcm4che", timeout=60)
+    if "unknown peer" in done.stderr:
+        pytest.skip("the dcm4che peer entry has not landed yet")
+    assert done.returncode == 2, done.stderr
+    assert "dcm4che" in done.stderr
+    assert "Traceback" not in done.stderr
