@@ -51,8 +51,8 @@ def test_na(verdict):
 def outcome(pytester: pytest.Pytester, zoo_endpoint: Endpoint, tmp_path: Path) -> dict[str, dict]:
     pytester.makepyfile(test_checks=CHECKS)
     report = tmp_path / "report"
-    result = pytester.runpytest_subprocess("--target", str(zoo_endpoint), "--report-dir", str(report),
-                                           "-p", "no:cacheprovider", f"--junitxml={tmp_path / 'junit.xml'}")
+    pytester.runpytest_subprocess("--target", str(zoo_endpoint), "--report-dir", str(report),
+                                  "-p", "no:cacheprovider", f"--junitxml={tmp_path / 'junit.xml'}")
     doc = json.loads((report / "conformance.json").read_text())
     return {r["id"]: r for r in doc["results"]}
 
