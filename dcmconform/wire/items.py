@@ -394,7 +394,8 @@ def decode_items(r: Reader, known: dict[int, type[Item]]) -> list[Item]:
             try:
                 item = kind.from_body(body)
             except WireError as exc:
-                raise WireError(f"item {code:02X}H at byte {start}: {exc}", exc.offset) from None
+                # Keep the class (Truncated stays Truncated) and name the offset once, at the end.
+                raise type(exc)(f"item {code:02X}H at byte {start}: {exc.message}", exc.offset) from None
             if body.remaining:
                 raise WireError(f"item {code:02X}H has {body.remaining} undecoded bytes", body.pos)
         item.header_reserved = reserved

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dcmconform.wire import WireError, decode_pdu, header
+from dcmconform.wire import Truncated, WireError, decode_pdu, header
 from dcmconform.wire import strategies as ws
 from dcmconform.wire.items import (
     AC_ITEMS,
@@ -319,3 +319,15 @@ def test_given_lengths_are_written_even_when_absurd() -> None:
     assert PDV(context_id=1, control=0, data=b"", length=0xFFFFFFFF).encode() == b"\xff\xff\xff\xff\x01\x00"
     with pytest.raises(ValueError, match="65535"):
         ApplicationContextItem("1.2", length=0x10000).encode()
+
+
+def test_nested_item_error_names_the_offset_once_and_keeps_its_class() -> None:
+    """A bad sub-item inside a user information item: the message says where, once."""
+    rq = _with_user_items(RoleSelectionSubItem("1.2", 1, 0, uid_length=9))
+    with pytest.raises(Truncated) as caught:
+        decode_pdu(rq.encode())
+    message = str(caught.value)
+    assert message.startswith("item 50H at byte ")
+    assert ": item 54H at byte " in message
+    assert message.count("(at byte") == 1
+    assert message.endswith(f"(at byte {caught.value.offset})")
