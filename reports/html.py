@@ -25,6 +25,7 @@ OUTCOME_WORDS = {
     "n.a.": "does not apply to this target",
 }
 EVIDENCE_TITLES = {"dump": "Association dump", "hex": "Bytes (hex)", "traceback": "Traceback", "text": "Note"}
+ATTENTION_SHOWN = 15  # checks listed under "Needs attention" before the rest fold away
 _EVENT_LINE = re.compile(r"^\+\s*[\d.]+s (->|<-|--) ")
 _EVENT_CLASS = {"->": "ev-sent", "<-": "ev-recv", "--": "ev-note"}
 
@@ -78,5 +79,5 @@ def render_html(document: dict[str, Any]) -> str:
         doc=document, target=document.get("target") or {}, rows=rows, outcomes=OUTCOMES,
         areas=area_counts(document["results"]), words=OUTCOME_WORDS, evidence_titles=EVIDENCE_TITLES,
         run_time=run_time(document), verdict=verdict, verdict_class=verdict_class, peers=peers_used(document),
-        attention=[(r, a) for r, a in rows if r["outcome"] in ("fail", "error", "warn")],
+        attention=[(r, a) for r, a in rows if r["outcome"] in ("fail", "error", "warn")], attention_shown=ATTENTION_SHOWN,
     )

@@ -1,0 +1,94 @@
+"""The HTML report without a browser: self-contained, escaped, and every fact of the JSON in it."""
+
+from __future__ import annotations
+
+import copy
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from dcmconform.reports.html import dump_markup, render_html
+from markupsafe import escape
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, and the text of <style> and <script>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.inline: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in = tag if tag in ("style", "script") else None
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.inline.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = None
+
+
+def _parse(html: str) -> Elements:
+    parser = Elements()
+    parser.feed(html)
+    return parser
+
+
+@pytest.mark.parametrize("run", ["zoo_run", "outcomes_run"])
+def test_the_report_is_one_self_contained_file(run: str, request: pytest.FixtureRequest) -> None:
+    html = request.getfixturevalue(run).html_path.read_text()
+    page = _parse(html)
+    for tag, attrs in page.tags:
+        for name in ("src", "href", "action", "srcset", "poster", "data"):
+            value = attrs.get(name) or ""
+            assert not value or value.startswith("#"), f"<{tag} {name}={value!r}> would load something"
+        assert tag not in ("link", "iframe", "img", "object", "embed", "base"), f"<{tag}> in the report"
+    code = "\n".join(page.inline)
+    assert not re.search(r"url\(|@import|@font-face|https?://|fetch\(|XMLHttpRequest|import\(", code)
+
+
+def test_every_result_is_shown_with_its_facts(outcomes_run: Any) -> None:
+    document = outcomes_run.document()
+    blocks = outcomes_run.html_path.read_text().split('<details class="check" ')[1:]
+    assert len(blocks) == len(document["results"])
+    by_id = {re.search(r'data-check="([^"]+)"', b).group(1): b for b in blocks}  # type: ignore[union-attr]
+    for r in document["results"]:
+        block = by_id[r["id"]]
+        assert block.startswith(f'data-outcome="{r["outcome"]}" data-area="{r["area"]}"')
+        for fact in (r["title"], r["clause"], r["level"], r["summary"], r["explanation"]):
+            assert str(escape(fact)) in block, (r["id"], fact)
+        assert [e["kind"] for e in r["evidence"]] == re.findall(r'data-kind="([^"]+)"', block)
+
+
+def test_text_from_the_target_is_escaped(outcomes_run: Any) -> None:
+    html = outcomes_run.html_path.read_text()
+    assert "<b>not bold</b>" not in html and "&lt;b&gt;not bold&lt;/b&gt;" in html
+    document = copy.deepcopy(outcomes_run.document())
+    document["results"][0]["evidence"][0]["text"] = "+   0.001s <- </pre><script>alert(1)</script>"
+    document["target"]["implementation_version_name"] = "<img src=x>"
+    rendered = render_html(document)
+    assert "<script>alert(1)" not in rendered and "<img src=x>" not in rendered
+
+
+def test_dump_lines_are_marked_by_direction() -> None:
+    text = "+   0.000s -- TCP connected\n+   0.001s -> A-ASSOCIATE-RQ\n    Called: <X>\n+   0.002s <- A-ABORT"
+    marked = str(dump_markup(text))
+    assert '<span class="ev-note">+   0.000s -- TCP connected</span>' in marked
+    assert '<span class="ev-sent">+   0.001s -&gt; A-ASSOCIATE-RQ</span>' in marked
+    assert "    Called: &lt;X&gt;" in marked
+    assert '<span class="ev-recv">+   0.002s &lt;- A-ABORT</span>' in marked
+
+
+def test_the_header_shows_the_target_as_the_association_log_does(zoo_run: Any) -> None:
+    target = zoo_run.document()["target"]
+    html = zoo_run.html_path.read_text()
+    for label, value in (("Called AE title", target["ae_title"]),
+                         ("Their Implementation Class UID", target["implementation_class_uid"]),
+                         ("Their Implementation Version Name", target["implementation_version_name"])):
+        assert re.search(rf"<dt>{label}</dt><dd[^>]*>{re.escape(value)}</dd>", html), label
+    assert f"{target['host']}:{target['port']}" in html
