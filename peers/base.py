@@ -2,7 +2,11 @@
 
 A peer starts on a free loopback port with its own temporary folder, is ready when a C-ECHO
 succeeds (never a sleep), keeps its logs, reports how it died, and is always stopped: by its
-owner, and otherwise by the atexit/signal sweep in :func:`stop_all`.
+owner, and otherwise by the sweep in :func:`stop_all` (atexit, SIGTERM/SIGHUP), with the kernel's
+parent-death signal as the last line (a peer whose owner is SIGKILLed gets SIGTERM).
+
+After a crash, :meth:`ProcessPeer.restart` brings the same peer back on a new port, keeping its
+folder and log, so that the next check gets a fresh peer (see :mod:`dcmconform.peerguard`).
 """
 
 from __future__ import annotations
@@ -15,15 +19,18 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from dcmconform.assoc import liveness
 from dcmconform.target import Endpoint
 
 READY_TIMEOUT = 30.0
+STOP_TIMEOUT = 5.0
+SETPRIV = "/usr/bin/setpriv"  # util-linux: sets the parent-death signal, then execs the peer
 
 
 class PeerUnavailable(Exception):
@@ -63,16 +70,55 @@ def describe_exit(code: int | None) -> str | None:
     return f"exit code {code}"
 
 
+def missing(path: str, install: str) -> str | None:
+    """The standard reason for a missing program: ``"/usr/bin/x not found: apt-get install y"``."""
+    return None if os.access(path, os.X_OK) else f"{path} not found: {install}"
+
+
+def debian_version(package: str) -> str | None:
+    """The installed version of a Debian package, or ``None``."""
+    try:
+        done = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True,
+                              timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+# The sweep ------------------------------------------------------------------------------------
 _LIVE: set[ProcessPeer] = set()
+_SWEEP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+_sweep_installed = False
 
 
 def stop_all() -> None:
-    """Stop every peer this process started (atexit and signal handlers call this)."""
+    """Stop every peer this process started (atexit and the SIGTERM/SIGHUP sweep call this)."""
     for peer in list(_LIVE):
         peer.stop()
 
 
 atexit.register(stop_all)
+
+
+def _sweep_then_die(signum: int, _frame: object) -> None:
+    stop_all()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _install_sweep() -> None:
+    """On SIGTERM/SIGHUP stop our peers, then die of the signal as we would have.
+
+    Only where nobody else handles the signal (the CLI turns SIGTERM into KeyboardInterrupt,
+    whose ``finally`` blocks stop the peers), and only from the main thread (Python's rule).
+    """
+    global _sweep_installed
+    if _sweep_installed or threading.current_thread() is not threading.main_thread():
+        return
+    for signum in _SWEEP_SIGNALS:
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, _sweep_then_die)
+    _sweep_installed = True
 
 
 @dataclass
@@ -83,25 +129,53 @@ class Launch:
 
 
 class ProcessPeer:
-    """A peer that runs as a local process. Subclasses say how to launch it."""
+    """A peer that runs as a local process. Subclasses say how to launch it.
+
+    Class attributes describe the peer for ``dcmconform peers list``: ``backend`` (native or
+    container), ``package`` (the Debian/PyPI package that brings it), ``program`` (what runs),
+    ``roles`` (scp, and scu when :meth:`scu_argv` can drive it), ``notes`` (one line on how it is
+    configured and what to know about it).
+    """
 
     name = "process"
+    backend = "native"
+    package: str | None = None
+    program: str | None = None
+    roles: tuple[str, ...] = ("scp",)
+    notes = ""
     calling_aet = "DCMCONFORM"
 
     def __init__(self, ae_title: str = "", workdir: Path | None = None, keep: bool = False) -> None:
         self.ae_title = ae_title or self.default_ae_title()
         self.keep = keep
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix=f"dcmconform-{self.name}-"))
+        self._workdir = workdir
         self.endpoint: Endpoint | None = None
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = self.workdir / "peer.log"
+        self.starts = 0  # how many times the process was launched (restarts after a crash count)
+        self._last_exit: int | None = None
+        self._final_logs = ""
+
+    # The folder is made on first use, so that asking available() or describe() leaves nothing behind.
+    @property
+    def workdir(self) -> Path:
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix=f"dcmconform-{self.name}-"))
+        return self._workdir
+
+    @workdir.setter
+    def workdir(self, value: Path) -> None:
+        self._workdir = value
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "peer.log"
 
     # Subclass hooks ----------------------------------------------------------------------
     def default_ae_title(self) -> str:
         return self.name.upper()[:16]
 
     def available(self) -> str | None:
-        """``None`` when the peer can run here, else the reason it cannot."""
+        """``None`` when the peer can run here, else the reason it cannot (and how to fix it)."""
         return None
 
     def launch(self, port: int) -> Launch:  # pragma: no cover - every subclass overrides
@@ -109,6 +183,27 @@ class ProcessPeer:
 
     def storage_dir(self) -> Path:
         return self.workdir / "received"
+
+    def ready(self) -> str | None:
+        """``None`` when the started peer serves, else what is still missing. Default: a C-ECHO."""
+        assert self.endpoint is not None
+        check = liveness(self.endpoint, self.calling_aet, timeout=5)
+        return None if check.alive else check.detail
+
+    def version(self) -> str | None:
+        return debian_version(self.package) if self.package else None
+
+    def scu_argv(self, target: Endpoint, files: list[Path], calling_aet: str = "") -> list[str] | None:
+        """The command that makes this peer send ``files`` to ``target`` as a C-STORE SCU, or ``None``
+        when the peer cannot be driven that way (for SCU-side checks)."""
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """What ``peers list`` and the reports say about the peer (no process is started)."""
+        reason = self.available()
+        return {"name": self.name, "backend": self.backend, "package": self.package, "program": self.program,
+                "roles": list(self.roles), "ae_title": self.ae_title, "available": reason is None, "reason": reason,
+                "version": None if reason else self.version(), "notes": self.notes}
 
     # Interface ---------------------------------------------------------------------------
     def start(self) -> Endpoint:
@@ -118,16 +213,33 @@ class ProcessPeer:
         port = free_port()
         launch = self.launch(port)
         self.storage_dir().mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it until stop()
-        self.proc = subprocess.Popen(
-            launch.argv, cwd=launch.cwd, env=launch.env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-        log.close()
+        argv = launch.argv
+        if os.access(SETPRIV, os.X_OK) and threading.current_thread() is threading.main_thread():
+            # The parent-death signal belongs to the thread that forks: only the main thread lives as
+            # long as the process. It stops the peer even when we are SIGKILLed and no sweep runs.
+            argv = [SETPRIV, "--pdeathsig", "TERM", "--", *argv]
+        _install_sweep()
+        with open(self.log_path, "ab") as log:
+            log.write(f"--- start {self.starts + 1}: {' '.join(launch.argv)}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(
+                argv, cwd=launch.cwd, env=launch.env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
         _LIVE.add(self)
+        self.starts += 1
         self.endpoint = Endpoint(self.ae_title, "127.0.0.1", port)
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # also on KeyboardInterrupt while waiting: no half-started peer survives
+            raise
         return self.endpoint
+
+    def restart(self) -> Endpoint:
+        """Start again on a new port after the process died (or stop it first); keeps folder and log."""
+        self._terminate()
+        return self.start()
 
     def _wait_ready(self) -> None:
         assert self.endpoint is not None and self.proc is not None
@@ -136,64 +248,62 @@ class ProcessPeer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
-            if _port_open(self.endpoint):
-                check = liveness(self.endpoint, self.calling_aet, timeout=5)
-                if check.alive:
-                    return
-                detail = check.detail
-            else:
-                detail = "port not open yet"
+            # Straight to the C-ECHO: no bare TCP connect first, some peers do not survive one
+            # (CTN's simple_storage exits when a connection closes without an A-ASSOCIATE-RQ).
+            not_ready = self.ready()
+            if not_ready is None:
+                return
+            detail = not_ready
             _pause(self.proc, 0.1)
         status = describe_exit(self.proc.poll()) or f"still running, not ready ({detail})"
         tail = self.logs()[-2000:]
         self.stop()
         raise PeerFailed(f"{self.name} did not become ready within {READY_TIMEOUT:.0f}s: {status}\n{tail}")
 
-    def stop(self) -> None:
+    def _terminate(self) -> None:
+        """End the process group (SIGTERM, then SIGKILL), keeping the folder."""
         proc, self.proc = self.proc, None
         _LIVE.discard(self)
-        if proc is not None and proc.poll() is None:
+        if proc is None:
+            return
+        if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=5)
+                proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        self._last_exit = proc.returncode if proc is not None else getattr(self, "_last_exit", None)
-        if not self.keep and self.workdir.exists():
+                proc.wait(timeout=STOP_TIMEOUT)
+        self._last_exit = proc.returncode
+
+    def stop(self) -> None:
+        """Stop the process and remove its folder (unless ``keep``). Safe to call any number of times."""
+        self._terminate()
+        if not self.keep and self._workdir is not None and self._workdir.exists():
             self._final_logs = self.logs()
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            shutil.rmtree(self._workdir, ignore_errors=True)
 
     def logs(self) -> str:
-        if self.log_path.exists():
+        if self._workdir is not None and self.log_path.exists():
             return self.log_path.read_text(errors="replace")
-        return getattr(self, "_final_logs", "")
+        return self._final_logs
 
     def received(self) -> list[Path]:
         folder = self.storage_dir()
         return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
     def exit_status(self) -> str | None:
-        """How the process ended, or ``None`` while it runs."""
+        """How the process ended, or ``None`` while it runs (or before it was ever started)."""
         if self.proc is not None:
             return describe_exit(self.proc.poll())
-        return describe_exit(getattr(self, "_last_exit", None))
+        return describe_exit(self._last_exit)
 
     def __enter__(self) -> Endpoint:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _port_open(endpoint: Endpoint) -> bool:
-    try:
-        with socket.create_connection((endpoint.host, endpoint.port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def _pause(proc: subprocess.Popen[bytes], seconds: float) -> None:

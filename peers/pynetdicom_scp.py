@@ -16,12 +16,28 @@ from pathlib import Path
 
 from dcmconform.peers.base import Launch, ProcessPeer
 
+from dcmconform.target import Endpoint
+
 
 class PynetdicomPeer(ProcessPeer):
     name = "pynetdicom"
+    package = "pynetdicom"
+    program = "python -m dcmconform.peers.pynetdicom_scp"
+    roles = ("scp", "scu")
+    notes = ("embedded default: Verification + every storage SOP class, checks the called AE title, "
+             "TCP_NODELAY on accepted sockets, stores Part 10 files")
 
     def default_ae_title(self) -> str:
         return "DCMCONFORM_REF"
+
+    def version(self) -> str | None:
+        from importlib.metadata import version
+
+        return version("pynetdicom")
+
+    def scu_argv(self, target: Endpoint, files: list[Path], calling_aet: str = "") -> list[str] | None:
+        return [sys.executable, "-m", "pynetdicom", "storescu", target.host, str(target.port), *map(str, files),
+                "-aec", target.ae_title, "-aet", calling_aet or self.calling_aet]
 
     def launch(self, port: int) -> Launch:
         import os

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from dcmconform.peers.base import ProcessPeer
+from dcmconform.peers.ctn import CtnImageServerPeer, CtnPeer
+from dcmconform.peers.dcm4che import Dcm4chePeer
+from dcmconform.peers.dcmtk import DcmqrscpPeer, StorescpPeer
+from dcmconform.peers.orthanc import OrthancPeer
+from dcmconform.peers.pixelmed import PixelmedPeer
 from dcmconform.peers.pynetdicom_scp import PynetdicomPeer
 
 PEERS: dict[str, Callable[[], ProcessPeer]] = {
     "pynetdicom": PynetdicomPeer,
+    "orthanc": OrthancPeer,
+    "dcmtk": StorescpPeer,
+    "dcmqrscp": DcmqrscpPeer,
+    "ctn": CtnPeer,
+    "pixelmed": PixelmedPeer,
+    "ctn-image-server": CtnImageServerPeer,
+    "dcm4che": Dcm4chePeer,
 }
 
 
@@ -23,3 +36,13 @@ def make_peer(name: str) -> ProcessPeer:
     except KeyError:
         raise UnknownPeer(name) from None
     return factory()
+
+
+def describe_all() -> list[dict[str, Any]]:
+    """Every registered peer as ``ProcessPeer.describe()`` says it, in registry order."""
+    return [make_peer(name).describe() | {"name": name} for name in PEERS]
+
+
+def available_peers() -> list[str]:
+    """The names of the peers that can run on this machine."""
+    return [name for name in PEERS if make_peer(name).available() is None]
