@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 
 from dcmconform.assoc import Contexts, associate, liveness
+from dcmconform.peerguard import PeerGuard, TargetState, open_target
+from dcmconform.peerguard import _dcm_peer_guard as _dcm_peer_guard  # autouse: restarts a crashed peer
 from dcmconform.probe import Probe
 from dcmconform.target import Endpoint, TargetError
 from dcmconform.transcript import Transcript
@@ -67,6 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_CONFIG] = _run_config(config)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Collector(config), "dcmconform-collector")
+    config.pluginmanager.register(PeerGuard(config), "dcmconform-peerguard")
 
 
 _CONFIG = pytest.StashKey[RunConfig]()
@@ -94,25 +97,22 @@ def dcm_config(pytestconfig: pytest.Config) -> RunConfig:
 
 
 @pytest.fixture(scope="session")
-def target(dcm_config: RunConfig, pytestconfig: pytest.Config) -> Iterator[Endpoint]:
-    """The AE under test: ``--target``, or a reference peer started for the session."""
-    peer = None
-    if dcm_config.target is not None:
-        endpoint = dcm_config.target
-        info: dict[str, Any] = {"peer": dcm_config.peer}
-    else:
-        from dcmconform.peers.registry import make_peer
-
-        peer = make_peer(dcm_config.peer or "pynetdicom")
-        endpoint = peer.start()
-        info = {"peer": peer.name}
-    info.update(_identify(endpoint, dcm_config))
-    pytestconfig.stash[_TARGET_INFO] = info
+def target_state(dcm_config: RunConfig, pytestconfig: pytest.Config) -> Iterator[TargetState]:
+    """The AE under test: ``--target``, or a reference peer started for the session (and
+    restarted on a new port when it dies during a check, see :mod:`dcmconform.peerguard`)."""
+    state = open_target(dcm_config.target, dcm_config.peer)
     try:
-        yield endpoint
+        state.info.update(_identify(state.endpoint, dcm_config))
+        pytestconfig.stash[_TARGET_INFO] = state.info
+        yield state
     finally:
-        if peer is not None:
-            peer.stop()
+        state.close()
+
+
+@pytest.fixture
+def target(target_state: TargetState) -> Endpoint:
+    """The AE under test for this check (per check: a restarted peer listens on a new port)."""
+    return target_state.endpoint
 
 
 def _identify(endpoint: Endpoint, cfg: RunConfig) -> dict[str, Any]:

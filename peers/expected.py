@@ -1,0 +1,101 @@
+"""The verdicts each reference peer is known to earn: ``peers/expectations/<peer>.yaml``.
+
+Format (one line per check, sorted by ID; the header comment of each file repeats it)::
+
+    ASSOC-001: {outcome: pass, reason: "one line: why this peer earns this verdict"}
+
+``outcome`` is one of pass, warn, fail, info, n.a. (``error`` is never expected: it means the
+suite broke). Every check the suite has must have a row in every file: a check in the results
+without a row is a difference, and so is a row for a check that no longer exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
+EXPECTABLE = ("pass", "warn", "fail", "info", "n.a.")
+MISSING = "(no row)"
+NOT_RUN = "(not run)"
+
+
+class ExpectationsError(ValueError):
+    """An expectations file that does not follow the format; the message names the file and row."""
+
+
+@dataclass(frozen=True)
+class Expectation:
+    outcome: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Difference:
+    check: str
+    expected: str
+    got: str
+    summary: str  # what the check said (or why the row is stale)
+    reason: str = ""  # the expectation's reason
+
+    def row(self) -> str:
+        return f"{self.check:<14} expected {self.expected:<9} got {self.got:<9} {self.summary}"
+
+
+def path_for(peer: str) -> Path:
+    return EXPECTATIONS_DIR / f"{peer}.yaml"
+
+
+def load(peer: str) -> dict[str, Expectation] | None:
+    """The peer's expectations, or ``None`` when it has no file."""
+    path = path_for(peer)
+    if not path.exists():
+        return None
+    return parse(path.read_text(), str(path))
+
+
+def parse(text: str, source: str = "<expectations>") -> dict[str, Expectation]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ExpectationsError(f"{source}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ExpectationsError(f"{source}: expected a mapping CHECK-ID -> {{outcome, reason}}")
+    found: dict[str, Expectation] = {}
+    for check, row in data.items():
+        if not isinstance(row, dict) or set(row) != {"outcome", "reason"}:
+            raise ExpectationsError(f"{source}: {check}: write {{outcome: ..., reason: \"...\"}}, got {row!r}")
+        outcome, reason = str(row["outcome"]), row["reason"]
+        if outcome not in EXPECTABLE:
+            raise ExpectationsError(f"{source}: {check}: outcome {outcome!r} is not one of {', '.join(EXPECTABLE)}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ExpectationsError(f"{source}: {check}: the reason must be a non-empty line")
+        found[str(check)] = Expectation(outcome, reason.strip())
+    return found
+
+
+def compare(results: list[dict[str, Any]], expected: dict[str, Expectation], complete: bool = True) -> list[Difference]:
+    """Every way ``results`` differ from ``expected``.
+
+    ``complete``: the run covered the whole suite, so a row whose check did not run is stale.
+    """
+    differences = []
+    seen = set()
+    for result in sorted(results, key=lambda r: (r["id"], r.get("nodeid", ""))):
+        check, got = result["id"], result["outcome"]
+        seen.add(check)
+        want = expected.get(check)
+        if want is None:
+            differences.append(Difference(check, MISSING, got, f"add a row: {result.get('summary', '')}"))
+        elif want.outcome != got:
+            differences.append(Difference(check, want.outcome, got, result.get("summary", ""), want.reason))
+    if complete:
+        for check in sorted(set(expected) - seen):
+            differences.append(Difference(check, expected[check].outcome, NOT_RUN,
+                                          "no such check ran: remove or rename the row", expected[check].reason))
+    return differences
