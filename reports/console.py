@@ -48,11 +48,16 @@ def run_time(document: dict[str, Any]) -> str:
 
 
 def peers_used(document: dict[str, Any]) -> list[str]:
+    """``orthanc 1.10.1 (target, native)`` for each reference peer the run used."""
+    target = document.get("target") or {}
     peers = document.get("peers")
-    if peers:
-        return [f"{p.get('name')}" + (f" ({p['role']})" if p.get("role") else "") for p in peers]
-    peer = (document.get("target") or {}).get("peer")
-    return [f"{peer} (target)"] if peer else []
+    if peers is None and target.get("peer"):  # documents written before "peers" existed
+        peers = [{"name": target["peer"], "role": "target", "version": target.get("peer_version")}]
+    out = []
+    for p in peers or []:
+        how = ", ".join(str(w) for w in (p.get("role"), p.get("backend")) if w)
+        out.append(" ".join(str(w) for w in (p.get("name"), p.get("version")) if w) + (f" ({how})" if how else ""))
+    return out
 
 
 def _cut(text: str, width: int) -> str:

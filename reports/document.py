@@ -43,7 +43,8 @@ def build_document(target: dict[str, Any], results: list[dict[str, Any]], starte
     """``peers``: reference peers the run used (default: the target, when it is a reference peer)."""
     ordered = sorted(results, key=lambda r: (r["id"], r.get("nodeid", "")))
     if peers is None:
-        peers = [{"name": target["peer"], "role": "target"}] if target.get("peer") else []
+        peers = [{"name": target["peer"], "role": "target", "version": target.get("peer_version"),
+                  "backend": target.get("peer_backend")}] if target.get("peer") else []
     return {
         "schema": SCHEMA,
         "tool": tool_info(),

@@ -58,6 +58,9 @@ def _target_line(document: dict[str, Any]) -> str:
         parts.append(f"Version Name {code(t['implementation_version_name'])}")
     if t.get("first_contact"):
         parts.append(f"first contact: {cell(t['first_contact'])}")
+    for death in t.get("peer_deaths") or []:
+        parts.append(f"**the peer died** in {code(death.get('check'))}: {cell(death.get('status'))}"
+                     + (f" after {cell(death['request'])}" if death.get("request") else ""))
     return " · ".join(parts)
 
 

@@ -5,6 +5,7 @@ against the zoo SCP (a real DICOM peer on a loopback port), never from hand-writ
 
 - ``zoo_run``: ``dcmconform run`` of the real suites against the zoo with two defects on, so
   some checks pass and some fail; writes JSON, HTML, Markdown (``--summary-md``) and JUnit.
+- ``embedded_run``: ``dcmconform run`` against the embedded default peer (the main job).
 - ``outcomes_run``: ``tests/reports/data/outcome_checks.py`` (one check per outcome, real
   evidence) against the clean zoo; every outcome and three areas appear.
 
@@ -89,6 +90,13 @@ def zoo_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 
 @pytest.fixture(scope="session")
+def embedded_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """``dcmconform run`` with no target: the embedded reference peer, started by the session."""
+    folder = tmp_path_factory.mktemp("embedded-run")
+    return _run([sys.executable, "-m", "dcmconform", "run", "--report-dir", str(folder)], folder)
+
+
+@pytest.fixture(scope="session")
 def outcomes_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """pytest on the outcome fixtures against the clean zoo: every outcome, three areas."""
     from dcmconform.peers.zoo.peer import ZooPeer
@@ -151,7 +159,10 @@ class Chromium:
                 self._listening.set()
 
     def _start(self) -> None:
-        import websocket  # websocket-client, a dev dependency
+        try:
+            import websocket  # websocket-client, a dev dependency
+        except ImportError:
+            pytest.fail("the browser test needs websocket-client: pip install -e '.[dev]'", pytrace=False)
 
         self.profile = tempfile.mkdtemp(prefix="dcmconform-chromium-")
         self.proc = subprocess.Popen([self.binary, *self.FLAGS, f"--user-data-dir={self.profile}", "about:blank"],

@@ -92,3 +92,15 @@ def test_the_header_shows_the_target_as_the_association_log_does(zoo_run: Any) -
                          ("Their Implementation Version Name", target["implementation_version_name"])):
         assert re.search(rf"<dt>{label}</dt><dd[^>]*>{re.escape(value)}</dd>", html), label
     assert f"{target['host']}:{target['port']}" in html
+
+
+def test_the_header_names_the_peers_used(embedded_run: Any, zoo_run: Any) -> None:
+    document = embedded_run.document()
+    target = document["target"]
+    assert document["peers"] == [{"name": target["peer"], "role": "target", "version": target.get("peer_version"),
+                                  "backend": target.get("peer_backend")}]
+    shown = re.search(r'<dd id="peers">([^<]*)</dd>', embedded_run.html_path.read_text())
+    assert shown is not None and shown.group(1).startswith(f"{target['peer']} ")
+    assert "target" in shown.group(1)
+    assert zoo_run.document()["peers"] == []  # --target: an AE the user runs, no peer
+    assert '<dd id="peers">none (an AE you run)</dd>' in zoo_run.html_path.read_text()

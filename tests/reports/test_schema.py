@@ -27,7 +27,7 @@ def test_the_schema_ships_with_the_package_and_names_the_version() -> None:
     assert schema["$defs"]["outcome"]["enum"] == OUTCOMES
 
 
-@pytest.mark.parametrize("run", ["zoo_run", "outcomes_run"])
+@pytest.mark.parametrize("run", ["zoo_run", "outcomes_run", "embedded_run"])
 def test_real_documents_validate(run: str, request: pytest.FixtureRequest,
                                  validator: jsonschema.Draft202012Validator) -> None:
     document = request.getfixturevalue(run).document()
