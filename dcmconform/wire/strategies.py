@@ -146,9 +146,11 @@ def conformant_ae_titles(leading_spaces: bool = True) -> SearchStrategy[str]:
     first = _AE_CHARS.filter(lambda c: c != " ")
     rest = st.text(_AE_CHARS, max_size=15)
     core = st.tuples(first, rest).map(lambda p: (p[0] + p[1]).rstrip(" "))
+    padded = core.map(lambda title: title.ljust(16))
     if not leading_spaces:
-        return core.map(lambda title: title.ljust(16))
-    return st.tuples(st.integers(0, 15), core).map(lambda p: (" " * p[0] + p[1])[:16].ljust(16))
+        return padded
+    indented = st.tuples(st.integers(1, 15), core).map(lambda p: (" " * p[0] + p[1])[:16].ljust(16))
+    return st.one_of(padded, indented)
 
 
 def implementation_version_names() -> SearchStrategy[str]:
@@ -420,9 +422,10 @@ def _associate(cls: type[AAssociateRQ] | type[AAssociateAC], wide: bool,
     context = presentation_context_rq(wide) if rq else presentation_context_ac(wide)
     user = user_information_rq(wide) if rq else user_information_ac(wide)
     if wide:
+        wide_titles = titles if titles is not None else st.one_of(ae_titles(), st.text(_LATIN1, min_size=16, max_size=16))
         pool = st.one_of(application_context_items(True), context, user, unknown_items(RQ_ITEMS if rq else AC_ITEMS))
         return st.builds(
-            cls, titles or st.text(_LATIN1, min_size=16, max_size=16), titles or st.text(_LATIN1, min_size=16, max_size=16),
+            cls, wide_titles, wide_titles,
             st.lists(pool, max_size=6), protocol_version=u16, reserved_after_version=u16,
             reserved_block=st.binary(min_size=32, max_size=32), header_reserved=u8,
         )
@@ -430,7 +433,7 @@ def _associate(cls: type[AAssociateRQ] | type[AAssociateAC], wide: bool,
     # presentation context items (IDs distinct within the association), one user information item.
     contexts = st.lists(context, min_size=1, max_size=4, unique_by=lambda c: c.context_id)  # type: ignore[attr-defined]
     items = st.tuples(application_context_items(), contexts, user).map(lambda p: [p[0], *p[1], p[2]])
-    titles = titles or conformant_ae_titles()
+    titles = titles if titles is not None else conformant_ae_titles()
     return st.builds(cls, titles, titles, items)
 
 
