@@ -1,4 +1,4 @@
-"""The short console table printed at the end of a run (and by ``dcmconform report``)."""
+"""The console table printed at the end of a run, and the plain-text pieces every renderer shares."""
 
 from __future__ import annotations
 
