@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from dcmconform.wire import WireError, decode_pdu
 from dcmconform.wire import strategies as ws
-from dcmconform.wire.pdus import PDU
+from dcmconform.wire.items import RoleSelectionSubItem, UserInformationItem
+from dcmconform.wire.pdus import PDU, PDV, AAssociateAC, PDataTF, associate_rq
 
 
 def _decode_or_wire_error(data: bytes, tolerant: bool) -> PDU | None:
@@ -63,3 +64,16 @@ def test_framed_arbitrary_bodies_raise_only_wire_error(data: bytes) -> None:
 @given(ws.mutated_pdu_bytes())
 def test_mutated_valid_pdus_raise_only_wire_error(data: bytes) -> None:
     _check(data)
+
+
+def test_mutations_find_every_length_field() -> None:
+    """The mutator aims at length fields; check it finds them all in a small request:
+    PDU length, then 10H, 20H (its 30H and 40H), 50H (its 51H and 52H) item lengths."""
+    rq = associate_rq("SCP", "SCU", [(1, "1.2.840.10008.1.1", ["1.2.840.10008.1.2"])], implementation_version=None)
+    assert ws.length_field_offsets(rq.encode()) == [(2, 4), (76, 2), (101, 2), (109, 2), (130, 2), (151, 2),
+                                                    (155, 2), (163, 2)]
+    data = PDataTF([PDV(context_id=1, control=3, data=b"ab"), PDV(context_id=3, control=0, data=b"")]).encode()
+    assert ws.length_field_offsets(data) == [(2, 4), (6, 4), (14, 4)]
+    # 54H: the item length, then the UID length inside its body (PS3.7 D.3.3.4).
+    ac = AAssociateAC(" " * 16, " " * 16, [UserInformationItem([RoleSelectionSubItem("1.2", 1, 0)])])
+    assert ws.length_field_offsets(ac.encode()) == [(2, 4), (76, 2), (80, 2), (82, 2)]
