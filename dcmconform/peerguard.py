@@ -16,7 +16,9 @@ probes report a target that stopped serving.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from dcmconform.target import Endpoint
-from dcmconform.transcript import SENT, Transcript
+from dcmconform.transcript import NOTE, SENT, Transcript
 from dcmconform.verdict import MARK, Outcome
 
 if TYPE_CHECKING:
@@ -33,6 +35,10 @@ if TYPE_CHECKING:
 RESULT_KEY = "dcmconform_result"  # the same key dcmconform.plugin writes (kept here to avoid an import cycle)
 STATE_FIXTURE = "target_state"
 LOG_TAIL = 3000
+# A crashing peer closes its sockets a moment before it can be reaped (about 1 ms here, more under
+# load). When a check saw the connection dropped, give the process this long to finish dying.
+DYING_GRACE = 0.3
+DROPPED = ("closed", "reset", "send failed", "association aborted", "association not answered", "TCP connect")
 
 COMMAND_NAMES = {0x0001: "C-STORE-RQ", 0x0010: "C-GET-RQ", 0x0020: "C-FIND-RQ", 0x0021: "C-MOVE-RQ",
                  0x0030: "C-ECHO-RQ", 0x0FFF: "C-CANCEL-RQ", 0x0100: "N-EVENT-REPORT-RQ", 0x0110: "N-GET-RQ",
@@ -60,6 +66,12 @@ class TargetState:
     def dead(self) -> str | None:
         """How the session's peer died, or ``None`` while it runs (always ``None`` for ``--target``)."""
         return self.peer.exit_status() if self.peer is not None and self.peer.proc is not None else None
+
+    def settle(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for the peer's process to end (returns at once when it does)."""
+        if self.peer is not None and self.peer.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.peer.proc.wait(timeout=seconds)
 
     def revive(self) -> Endpoint:
         assert self.peer is not None
@@ -112,6 +124,17 @@ def last_request(transcript: Transcript | None) -> tuple[str, str]:
             break
     stamp = f"+{sent[-1].at - transcript.started:.3f}s" if transcript is not None else ""
     return f"{name} (sent at {stamp}, PDU {len(sent)} of this check)", "\n".join([title, *("    " + x for x in lines)])
+
+
+def _dropped(transcript: object) -> bool:
+    """Whether the check saw the peer drop a connection (a crash looks like that from our side)."""
+    if not isinstance(transcript, Transcript):
+        return False
+    if any(e.direction == NOTE and e.text.startswith(DROPPED) for e in transcript.events):
+        return True
+    # pynetdicom notes nothing when the peer vanishes mid-association: our request is then the last PDU.
+    data = [e for e in transcript.events if e.data]
+    return bool(data) and data[-1].direction == SENT
 
 
 def died_result(result: dict[str, Any], status: str, request: str, dump: str, logs: str) -> dict[str, Any]:
@@ -189,7 +212,11 @@ class PeerGuard:
             if not state.charged and state.dead() is not None:
                 self._charge_collected(item)
             return report
-        if report.when != "call" or state.charged or state.dead() is None:
+        if report.when != "call" or state.charged:
+            return report
+        if state.dead() is None and _dropped(item.funcargs.get("transcript")):
+            state.settle(DYING_GRACE)
+        if state.dead() is None:
             return report
         for index, (key, value) in enumerate(report.user_properties):
             if key == RESULT_KEY:
