@@ -107,6 +107,8 @@ def _associate_lines(pdu: pd.AAssociateRQ | pd.AAssociateAC, request: pd.AAssoci
             asked = proposed.get(pc.context_id)
             if asked is not None:
                 lines.append(f"    Abstract Syntax: {show_uid(asked.abstract_syntax or '(missing)')}")
+                role = roles.get(asked.abstract_syntax or "", (0, 0))
+                lines.append(f"    Accepted SCP/SCU Role: {ROLE_WORDS.get(role, 'other')}")
             if pc.transfer_syntax is not None and pc.result == 0:
                 lines.append(f"    Accepted Transfer Syntax: {show_uid(pc.transfer_syntax)}")
     return lines
