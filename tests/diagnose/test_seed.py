@@ -1,0 +1,37 @@
+"""The seed article's Secondary Capture image, as fixtures/seed.py makes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dcmconform.fixtures.seed import seed_image, write_seed_image
+from pydicom import dcmread
+from pydicom.filewriter import write_dataset
+
+
+def test_it_is_the_articles_object(tmp_path: Path) -> None:
+    path = write_seed_image(tmp_path / "sc.dcm")
+    ds = dcmread(path)
+    assert ds.file_meta.MediaStorageSOPClassUID == ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.7"
+    assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"  # the article proposes LittleEndianExplicit
+    assert "InstanceNumber" in ds and ds.InstanceNumber is None  # the PACS set it to 0, with a warning
+    assert ds.ConversionType == "WSD"
+    assert ds.pixel_array.shape == (ds.Rows, ds.Columns)
+
+
+def test_no_patient_data_and_fresh_uids() -> None:
+    first, second = seed_image(), seed_image()
+    assert first.SOPInstanceUID != second.SOPInstanceUID
+    assert str(first.PatientName) == "DCMCONFORM^SEED"
+    assert first.PatientBirthDate == "" and first.PatientSex == ""
+    assert seed_image("1.2.3.4").SOPInstanceUID == "1.2.3.4"
+
+
+def test_about_the_size_of_the_articles_data_set() -> None:
+    """The article's log sends a 7,894-byte data set."""
+    from pydicom.filebase import DicomBytesIO
+
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, False  # Explicit VR Little Endian
+    write_dataset(buffer, seed_image())
+    assert 7000 < len(buffer.getvalue()) < 9000
