@@ -1,0 +1,503 @@
+"""Plain-language findings for an :class:`Attempt`, shared by ``diagnose`` and ``explain``.
+
+Each finding says what happened in words a PACS admin reads without the standard open, and
+what to change on which side. ``assess`` is the only place that decides what is wrong, so a
+failure found live and the same failure found in a log read the same.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import textwrap
+from dataclasses import dataclass
+
+from pydicom.uid import UID
+from pynetdicom import status as dimse_status
+
+from dcmconform.diagnosis.attempt import (
+    ABORTED,
+    ACCEPTED,
+    CLOSED,
+    FAILURE,
+    GARBAGE,
+    NOT_SENT,
+    REFUSED,
+    REJECTED,
+    SILENT,
+    SUCCESS,
+    TIMEOUT,
+    UNREACHABLE,
+    WARNING,
+    Attempt,
+    Context,
+    Operation,
+)
+from dcmconform.uids import EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, VERIFICATION
+from dcmconform.wire import pdus as pd
+
+OK, INFO, WARN, FAIL = "ok", "info", "warn", "fail"
+SEVERITY = {OK: 0, INFO: 0, WARN: 1, FAIL: 2}
+EXIT_OK, EXIT_WARN, EXIT_FAIL = 0, 1, 2
+
+# A request that waits for the peer's delayed ACK costs about 40 ms on Linux (200 ms on
+# Windows); pynetdicom's own floor is about 2-3 ms on loopback.
+NAGLE_MEDIAN = 0.035
+NAGLE_EXCESS = 0.030
+
+_UID_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+
+
+@dataclass
+class Finding:
+    level: str  # ok / info / warn / fail
+    summary: str  # one line
+    advice: str = ""  # what it means and what to change; empty when another finding says it
+
+    def line(self) -> str:
+        return f"{self.level.upper():<4}  {self.summary}"
+
+
+def worst(findings: list[Finding]) -> str:
+    levels = [f.level for f in findings] or [OK]
+    return max(levels, key=lambda level: SEVERITY[level])
+
+
+def exit_code(findings: list[Finding]) -> int:
+    return {OK: EXIT_OK, INFO: EXIT_OK, WARN: EXIT_WARN, FAIL: EXIT_FAIL}[worst(findings)]
+
+
+# Names ------------------------------------------------------------------------------------
+
+def name(uid_or_name: str) -> str:
+    """``Secondary Capture Image Storage`` for a known UID; anything else as given."""
+    text = uid_or_name.strip().lstrip("=")
+    if not text:
+        return "(unnamed)"
+    if not _UID_TEXT.match(text):
+        return text
+    return UID(text).name.removesuffix(" SOP Class")
+
+
+def names(items: list[str], limit: int = 6) -> str:
+    """``A, B and C``; long lists end with ``and 12 more``."""
+    shown = [name(i) for i in items]
+    if not shown:
+        return "nothing"
+    if len(shown) > limit:
+        return ", ".join(shown[:limit]) + f" and {len(shown) - limit} more"
+    if len(shown) == 1:
+        return shown[0]
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _is_verification(uid_or_name: str) -> bool:
+    return name(uid_or_name).replace(" ", "").lower() in ("verification", "verificationsopclass") or uid_or_name == VERIFICATION
+
+
+def _where(attempt: Attempt) -> str:
+    if attempt.host and attempt.port:
+        return f"{attempt.host}:{attempt.port}"
+    if attempt.port:
+        return f"port {attempt.port}"
+    return "the host and port the sender used"
+
+
+def _called(attempt: Attempt) -> str:
+    return f"'{attempt.called}'" if attempt.called else "the called AE title"
+
+
+def _calling(attempt: Attempt) -> str:
+    return f"'{attempt.calling}'" if attempt.calling else "our calling AE title"
+
+
+# Connection -------------------------------------------------------------------------------
+
+def connection_findings(attempt: Attempt) -> list[Finding]:
+    where = _where(attempt)
+    if attempt.connect == REFUSED:
+        return [Finding(FAIL, f"TCP connect to {where} refused: nothing listens there", (
+            f"The connection to {where} was refused: the machine answered, but nothing listens on that port. "
+            "Check the host and the port: is the DICOM service running, and is this its port? "
+            "Sites often run several DICOM services on different ports (an archive on 104, a worklist "
+            "manager on another), so take AE title, host and port from the node's admin as one set."))]
+    if attempt.connect == TIMEOUT:
+        waited = f" within {attempt.timeout:g} s" if attempt.timeout else ""
+        return [Finding(FAIL, f"TCP connect to {where} timed out: a firewall, or the wrong host", (
+            f"No answer at all to the TCP connection to {where}{waited}. A firewall drops the connection, "
+            "or the host is wrong or switched off. Check the IP address, that the host is up, and that every "
+            f"firewall on the way (including the one on the host itself) lets TCP port {attempt.port or 'N'} through "
+            "from this machine."))]
+    if attempt.connect == UNREACHABLE:
+        detail = f" ({attempt.connect_detail})" if attempt.connect_detail else ""
+        return [Finding(FAIL, f"cannot reach {where}{detail}", (
+            f"The network could not deliver the connection to {where}{detail}. Check the host address "
+            "and the network route from this machine (VPN, VLAN, routing)."))]
+    return []
+
+
+# Association ------------------------------------------------------------------------------
+
+def _rejection(attempt: Attempt) -> Finding:
+    assert attempt.reject is not None
+    result, source, reason = attempt.reject
+    permanent = result == 1
+    lasting = ("It is a permanent rejection: retrying will not help until the configuration changes."
+               if permanent else "It is a transient rejection: the node may accept a later attempt.")
+    words = pd.rj_reason_name(source, reason)
+    head = f"association rejected: {words} (result {result}, source {source}, reason {reason})"
+    if source == 1 and reason == 7:
+        return Finding(FAIL, f"association rejected: called AE title {_called(attempt)} not recognized", (
+            f"The node does not answer to the called AE title {_called(attempt)}. On our side (the sender), "
+            "set the called AE title to the title the node expects: its own AE title as configured on it "
+            "(Orthanc: DicomAet; DCMTK tools: -aet; most PACS: the AE title in the DICOM settings). AE titles "
+            "are case-sensitive and at most 16 characters; ask the node's admin for AE title, host and port "
+            f"together. {lasting}"))
+    if source == 1 and reason == 3:
+        return Finding(FAIL, f"association rejected: calling AE title {_calling(attempt)} not recognized", (
+            f"The node does not know our calling AE title {_calling(attempt)}. Ask the node's admin to add "
+            f"{_calling(attempt)} (with this machine's IP address, and our port if the node must connect back) to "
+            "its list of known DICOM nodes (Orthanc: DicomModalities; most PACS: the remote AE / device list), "
+            f"or send with a calling AE title it already knows (--calling-aet). {lasting}"))
+    if source == 1 and reason == 2:
+        return Finding(FAIL, head, (
+            "The node refused the DICOM application context name (1.2.840.10008.3.1.1.1), which every DICOM "
+            "association uses. It is either not a DICOM node or badly broken; check the port."))
+    if source == 2 and reason == 2:
+        return Finding(FAIL, head, (
+            "The node refused protocol version 1, the only version DICOM defines. It is not a conformant "
+            "DICOM implementation; report it to its vendor with the association dump."))
+    if source == 3 and reason == 1:
+        return Finding(FAIL if permanent else WARN, head, (
+            "The node is too busy to take another association (temporary congestion). Try again later; "
+            f"if it keeps happening, ask its admin to allow more simultaneous associations. {lasting}"))
+    if source == 3 and reason == 2:
+        return Finding(FAIL if permanent else WARN, head, (
+            "The node has reached its limit of simultaneous associations (local limit exceeded). Check that "
+            "senders, ours included, release their associations instead of leaving them open, and ask the admin "
+            f"to raise the limit if the load is real. {lasting}"))
+    return Finding(FAIL, head, (
+        f"The node rejected the association without saying why. The usual causes are that our calling AE "
+        f"title {_calling(attempt)} or this machine's IP address is not in its list of allowed nodes, or that "
+        f"the called AE title {_called(attempt)} is not its own. Check both titles with the node's admin and "
+        f"look at the node's log for this attempt. {lasting}"))
+
+
+def association_findings(attempt: Attempt) -> list[Finding]:
+    waited = f" within {attempt.timeout:g} s" if attempt.timeout else ""
+    if attempt.outcome == REJECTED and attempt.reject is not None:
+        return [_rejection(attempt)]
+    if attempt.outcome == REJECTED:
+        return [Finding(FAIL, "association rejected" + (f": {attempt.outcome_detail}" if attempt.outcome_detail else ""), (
+            "The node rejected the association. Check the called AE title (the node's own), and ask the "
+            "node's admin whether our calling AE title and IP address are allowed."))]
+    if attempt.outcome == ABORTED:
+        what = ""
+        if attempt.abort is not None:
+            source, reason = attempt.abort
+            what = (f" (source {source}: {pd.ABORT_SOURCES.get(source, '?')}, "
+                    f"reason {reason}: {pd.ABORT_REASONS.get(reason, '?')})")
+        return [Finding(FAIL, f"the node aborted instead of answering the association request{what}", (
+            "An A-ABORT in answer to an association request means the node could not parse our request, or "
+            "refuses us without a reason. Check the node's log for this attempt; compare with a known-good "
+            "sender (DCMTK echoscu) to see whether the problem is in the request or in the node."))]
+    if attempt.outcome == SILENT:
+        return [Finding(FAIL, f"no answer to the association request{waited}", (
+            f"TCP connected, but the node did not answer our association request{waited}. The port may speak "
+            "another protocol (HTTP, or DICOM over TLS only), or the node is hung. Check that this is the node's "
+            "DICOM port and whether it expects TLS; look at the node's log."))]
+    if attempt.outcome == CLOSED:
+        return [Finding(FAIL, "the node closed the connection without answering the association request", (
+            "The node hung up without a rejection. Some nodes do this instead of rejecting when they do not "
+            f"know the calling AE title {_calling(attempt)} or this machine's IP address; a TLS-only port does it "
+            "too. Ask the node's admin to look for this attempt in its log and to check its list of allowed nodes."))]
+    if attempt.outcome == GARBAGE:
+        detail = f" ({attempt.outcome_detail})" if attempt.outcome_detail else ""
+        return [Finding(FAIL, f"the answer is not a DICOM PDU{detail}", (
+            "Something listens on this port, but it does not speak the DICOM upper layer: it may be a web "
+            "server, a TLS endpoint, or another service. Check the port number."))]
+    return []
+
+
+# Presentation contexts --------------------------------------------------------------------
+
+_CONVERT_TO = {
+    EXPLICIT_LE: ("+te", "Explicit VR Little Endian"),
+    IMPLICIT_LE: ("+ti", "Implicit VR Little Endian"),
+    EXPLICIT_BE: ("+tb", "Explicit VR Big Endian"),
+}
+_DECOMPRESS = {
+    "1.2.840.10008.1.2.4.50": "dcmdjpeg", "1.2.840.10008.1.2.4.51": "dcmdjpeg", "1.2.840.10008.1.2.4.57": "dcmdjpeg",
+    "1.2.840.10008.1.2.4.70": "dcmdjpeg", "1.2.840.10008.1.2.5": "dcmdrle",
+    "1.2.840.10008.1.2.4.80": "dcmdjpls", "1.2.840.10008.1.2.4.81": "dcmdjpls",
+}
+_COMPRESS = {
+    "1.2.840.10008.1.2.4.50": "dcmcjpeg +eb", "1.2.840.10008.1.2.4.70": "dcmcjpeg", "1.2.840.10008.1.2.4.57": "dcmcjpeg +el",
+    "1.2.840.10008.1.2.5": "dcmcrle", "1.2.840.10008.1.2.4.80": "dcmcjpls", "1.2.840.10008.1.2.4.81": "dcmcjpls +en",
+}
+
+
+def conversion_hint(have: list[str], offered: list[str]) -> str:
+    """How to turn a file in one of ``have`` into one of ``offered`` (DCMTK commands)."""
+    source = have[0] if have else ""
+    native_source = source in _CONVERT_TO
+    for target in offered:
+        if target in _CONVERT_TO:
+            flag, words = _CONVERT_TO[target]
+            if native_source or not source:
+                return f"convert the file to {words} first, for example: dcmconv {flag} in.dcm out.dcm"
+            tool = _DECOMPRESS.get(source)
+            if tool:
+                return f"decompress the file to {words} first, for example: {tool} {flag} in.dcm out.dcm"
+            return f"decompress the file to {words} first (for example gdcmconv --raw in.dcm out.dcm)"
+    for target in offered:
+        tool = _COMPRESS.get(target)
+        if tool:
+            return f"compress the file to {name(target)} first, for example: {tool} in.dcm out.dcm"
+    if offered:
+        return f"convert the file to {name(offered[0])} first (gdcmconv or dcmtk can transcode)"
+    return "convert the file to Explicit or Implicit VR Little Endian, which every storage SCP must accept"
+
+
+_ROLE_HINTS = [
+    ("Storage", "an archive or other storage destination"),
+    ("Worklist", "a worklist manager (RIS), not an archive"),
+    ("Performed Procedure Step", "a worklist manager (RIS), not an archive"),
+    ("Query/Retrieve", "a query/retrieve service"),
+    ("Print", "a print server"),
+]
+
+
+def _looks_like(accepted: list[str]) -> str:
+    words = [name(a) for a in accepted]
+    if any(w.endswith("Storage") for w in words):
+        return ""
+    for needle, what in _ROLE_HINTS[1:]:
+        if any(needle in w for w in words):
+            return f" This port looks like {what}."
+    return ""
+
+
+def _not_accepted(attempt: Attempt, refused: list[Context], accepted: list[str]) -> Finding:
+    sops = [c.abstract_syntax for c in refused]
+    sop = names(sops, limit=3)
+    results = {c.result for c in refused}
+    why = {1: " (refused for us: user rejection)", 2: " (the node gave no reason)"}.get(results.pop(), "") \
+        if len(results) == 1 else ""
+    accepted_words = f"it accepted only {names(accepted)}" if accepted else "it accepted none of our proposals"
+    survey = ""
+    if attempt.survey is not None:
+        others = [s for s in attempt.survey if s not in accepted]
+        if others:
+            survey = f" Asked separately about common services, it also accepts {names(others)}." + _looks_like(attempt.survey)
+        else:
+            survey = (" Asked separately about common services (storage, worklist, MPPS, query/retrieve, "
+                      "storage commitment, print), it accepts none of them besides Verification.")
+    advice = (
+        f"This node does not accept {sop} on this port{why}; {accepted_words}.{survey} Check you are talking to "
+        "the right node: the AE title, host and port may belong to another service of the same site (a worklist "
+        "manager next to the archive, each on its own port). If it is the right node, ask its admin to accept "
+        f"{sop} from our calling AE title {_calling(attempt)}.")
+    if len(sops) > 3:
+        return Finding(FAIL, f"{len(sops)} proposed SOP classes not accepted on this port, e.g. {names(sops[:3])} "
+                             f"({accepted_words})", advice)
+    return Finding(FAIL, f"{sop} not accepted on this port ({accepted_words})", advice)
+
+
+def _no_common_syntax(attempt: Attempt, ctx: Context) -> Finding:
+    sop = name(ctx.abstract_syntax)
+    offered = attempt.syntaxes_offered.get(ctx.abstract_syntax)
+    proposed = names(ctx.proposed)
+    if offered:
+        known = f" Asked again with each common transfer syntax, it accepts {sop} in {names(offered)}."
+    elif offered is not None:
+        known = f" Asked again with each common transfer syntax, it accepted {sop} in none of them."
+    else:
+        known = ""
+    advice = (f"This node knows {sop} but accepts none of the transfer syntaxes we proposed ({proposed}).{known} "
+              f"Either {conversion_hint(ctx.proposed, offered or [])}, or ask the node's admin to accept {proposed} "
+              f"for {sop}.")
+    return Finding(FAIL, f"{sop}: no common transfer syntax (we proposed {proposed})", advice)
+
+
+def context_findings(attempt: Attempt) -> list[Finding]:
+    """Refused contexts that matter: all of them in ``diagnose`` (it proposes only what it needs);
+    in a log, those of the SOP classes the sender then tried to use, or all when nothing was accepted."""
+    if attempt.outcome != ACCEPTED or not attempt.contexts:
+        return []
+    accepted = list(dict.fromkeys(c.abstract_syntax for c in attempt.accepted_contexts()))
+    refused: list[Context] = []
+    for ctx in attempt.refused_contexts():
+        if ctx.abstract_syntax not in accepted and all(ctx.abstract_syntax != r.abstract_syntax for r in refused):
+            refused.append(ctx)
+    needed = attempt.needed
+    relevant = [c for c in refused if needed is None or not accepted or c.abstract_syntax in needed]
+    found: list[Finding] = []
+    for ctx in relevant:
+        if _is_verification(ctx.abstract_syntax):
+            found.append(Finding(WARN, "Verification (C-ECHO) not accepted", (
+                "The node refuses Verification. Connection tests with C-ECHO (echoscu, the 'test' button of "
+                "most PACS) will fail against it although it may store; nearly every node accepts it. Ask the "
+                "admin to enable Verification.")))
+        elif ctx.result == 4:
+            found.append(_no_common_syntax(attempt, ctx))
+    others = [c for c in relevant if c.result != 4 and not _is_verification(c.abstract_syntax)]
+    if others:
+        found.insert(0, _not_accepted(attempt, others, accepted))
+    unused = len(refused) - len(relevant)
+    if unused:
+        found.append(Finding(INFO, f"{unused} other proposed SOP class{'es' if unused > 1 else ''} not accepted "
+                                   "(not used in this attempt)"))
+    if not accepted and not found:
+        found.append(Finding(FAIL, "the node accepted the association but none of our presentation contexts", ""))
+    return found
+
+
+# DIMSE ------------------------------------------------------------------------------------
+
+def status_words(status: int | None, command: str = "C-STORE") -> str:
+    if status is None:
+        return "no status"
+    table = dimse_status.STORAGE_SERVICE_CLASS_STATUS if command == "C-STORE" else dimse_status.VERIFICATION_SERVICE_CLASS_STATUS
+    entry = table.get(status) or dimse_status.GENERAL_STATUS.get(status)
+    meaning = (entry[1] or entry[0]) if entry else dimse_status.code_to_category(status)
+    return f"0x{status:04X} {meaning}"
+
+
+def status_category(status: int) -> str:
+    category = dimse_status.code_to_category(status)
+    return {"Success": SUCCESS, "Warning": WARNING, "Failure": FAILURE, "Cancel": FAILURE}.get(category, FAILURE)
+
+
+def _store_failure_advice(status: int | None) -> str:
+    if status is None:
+        return "The node sent no status. Look at its log for this instance."
+    if 0xA700 <= status <= 0xA7FF:
+        return "The node is out of resources (usually disk space or a licence limit); ask its admin to free space."
+    if 0xA900 <= status <= 0xA9FF:
+        return "The node says the object does not match its SOP class: validate it (dciodvfy) and fix the sender."
+    if 0xC000 <= status <= 0xCFFF:
+        return ("The node cannot understand the object: check its encoding and transfer syntax, and send the same "
+                "file with another tool (DCMTK storescu) to see whether the file or the sender is at fault.")
+    if status == 0x0122:
+        return "The node says it does not support this SOP class, although it accepted the presentation context."
+    if status == 0x0124:
+        return "The node refuses this for our calling AE title (not authorized); ask its admin for the permission."
+    return "Look at the node's log for this instance; the status and Error Comment say what it disliked."
+
+
+def operation_finding(op: Operation, attempt: Attempt) -> Finding:
+    times = f" x{op.count}" if op.count > 1 else ""
+    what = f"{op.command}{times}" + (f" {op.label}" if op.label and op.count == 1 else "")
+    sop = f" ({name(op.sop_class)})" if op.sop_class and op.command != "C-ECHO" else ""
+    comment = op.comment.strip()
+    if op.category == NOT_SENT:
+        reason = op.error or "no accepted presentation context for its SOP class"
+        return Finding(FAIL, f"{what}{sop} not sent: {reason}", "")
+    if op.status is None and op.category in (SUCCESS, WARNING, FAILURE):
+        level = {SUCCESS: OK, WARNING: WARN, FAILURE: FAIL}[op.category]
+        return Finding(level, f"{what}{sop} answered {op.category} (no status code in the log)"
+                       + (f": {comment}" if comment else ""), "")
+    if op.category == "" or op.status is None:
+        reason = op.error or "no answer"
+        return Finding(FAIL, f"{what}{sop} failed: {reason}", (
+            "The request got no answer: the node aborted, closed the connection or did not answer in time. "
+            "Look at the node's log for the moment of this request."))
+    if op.category == SUCCESS:
+        verb = "stored" if op.command == "C-STORE" else "answered Success"
+        return Finding(OK, f"{what}{sop} {verb} ({status_words(op.status, op.command)})")
+    if op.command == "C-STORE" and op.category == WARNING:
+        said = f": {comment}" if comment else f" ({status_words(op.status)}; no Error Comment given)"
+        meaning = status_words(op.status)
+        return Finding(WARN, f"{what}{sop} stored, with a warning{said}", (
+            f"The node stored the object but answered {meaning}"
+            + (f" with the Error Comment \"{comment}\"" if comment else "")
+            + ". It changed or dropped something on the way in: check that what it keeps matches what was sent "
+            "(coerced attributes, discarded elements), and fix the sender if the change matters."))
+    if op.category == WARNING:
+        return Finding(WARN, f"{what} answered with a warning ({status_words(op.status, op.command)})"
+                       + (f": {comment}" if comment else ""), "")
+    said = f": {comment}" if comment else ""
+    if op.command == "C-STORE":
+        return Finding(FAIL, f"{what}{sop} not stored ({status_words(op.status)}){said}", _store_failure_advice(op.status))
+    return Finding(FAIL, f"{what} failed ({status_words(op.status, op.command)}){said}", (
+        "Verification must answer Success (0x0000); the node's Verification service is broken."))
+
+
+def operation_findings(attempt: Attempt) -> list[Finding]:
+    found = [operation_finding(op, attempt) for op in attempt.operations]
+    if attempt.operations_dropped:
+        found.append(Finding(INFO, f"{attempt.operations_dropped} more operations with other outcomes not listed"))
+    return found
+
+
+# Release and timing -----------------------------------------------------------------------
+
+def release_findings(attempt: Attempt) -> list[Finding]:
+    if attempt.released is False and attempt.outcome == ACCEPTED:
+        detail = f" ({attempt.release_detail})" if attempt.release_detail else ""
+        return [Finding(WARN, f"the association was not released cleanly{detail}", (
+            "The node did not confirm our release request with an A-RELEASE-RP. Senders may log this as a "
+            "failure although the data arrived; report it to the node's vendor."))]
+    return []
+
+
+def timing_findings(attempt: Attempt) -> list[Finding]:
+    if len(attempt.echo_rtts) < 3:
+        return []
+    median = statistics.median(attempt.echo_rtts)
+    connect = attempt.connect_seconds
+    if median < NAGLE_MEDIAN or connect is None or median - connect < NAGLE_EXCESS:
+        return []
+    return [Finding(WARN, f"each request waits about {median * 1000:.0f} ms for its answer: Nagle and delayed ACK", (
+        f"Round trips on this association take a median of {median * 1000:.1f} ms while the TCP connect took "
+        f"{connect * 1000:.1f} ms, so the network is not the reason. It is the signature of Nagle's algorithm "
+        "meeting delayed ACK: the node writes each answer in more than one piece without TCP_NODELAY, and the "
+        "last piece waits for our delayed ACK (about 40 ms on Linux, up to 200 ms on Windows). Every request "
+        "pays it: 1,000 small images take 40 s instead of about one. Fix it on the node: set TCP_NODELAY on its "
+        "DICOM sockets (DCMTK-based nodes, Orthanc included: start them with the environment variable "
+        "TCP_NODELAY=1; others: a 'TCP no delay' setting, or ask the vendor)."))]
+
+
+def assess(attempt: Attempt) -> list[Finding]:
+    """Every finding for one attempt, in the order a sender meets them."""
+    found = connection_findings(attempt)
+    if found:
+        return found
+    found += association_findings(attempt)
+    found += context_findings(attempt)
+    found += operation_findings(attempt)
+    found += release_findings(attempt)
+    found += timing_findings(attempt)
+    return found
+
+
+def headline(attempt: Attempt, findings: list[Finding]) -> str:
+    """One line for the attempt: the worst finding, or what went well."""
+    level = worst(findings)
+    who = f"{attempt.calling or '?'} -> {attempt.called or '?'}" if attempt.calling or attempt.called \
+        else "(AE titles not logged)"
+    if level in (OK, INFO):
+        good = [f.summary for f in findings if f.level == OK]
+        if good:
+            text = "; ".join(good[:3]) + ("; ..." if len(good) > 3 else "")
+        elif attempt.outcome == ACCEPTED:
+            text = "association accepted" + ("" if attempt.released is None else ", released")
+        else:
+            text = "no outcome in the log"
+        return f"{who}: OK    {text}"
+    first = next(f for f in findings if f.level == level)
+    return f"{who}: {level.upper():<5} {first.summary}"
+
+
+def report_lines(findings: list[Finding], quotes: list[str] | None = None, width: int = 100) -> list[str]:
+    """The findings as printed by both commands: one line each, the toolkit's own words if any, then
+    the advice for warnings and failures."""
+    lines = [f"  {finding.line()}" for finding in findings]
+    lines += [f"  (the log says: {quote})" for quote in quotes or []]
+    for finding in findings:
+        if finding.advice and finding.level in (WARN, FAIL):
+            lines += ["", f"  {finding.level.upper()}: {finding.summary}"]
+            lines.append(textwrap.fill(finding.advice, width=width, initial_indent="    ", subsequent_indent="    ",
+                                       break_long_words=False, break_on_hyphens=False))
+    return lines

@@ -1,0 +1,640 @@
+"""Read a DICOM toolkit log, streaming, into association attempts.
+
+Understands the logs people actually send in a support case:
+
+- DCMTK tools with ``-d``/``-v`` (``D: ``/``I: ``/``E: ``/``F: `` prefixes, ``BEGIN A-ASSOCIATE-RQ``
+  blocks, ``Association Rejected:``, ``Received Store Response``, DIMSE message blocks);
+- pynetdicom's debug logger and its apps (same prefixes, ``OUTGOING A-ASSOCIATE-RQ PDU``
+  blocks, ``Reject Parameters``, ``Status : 0xB000 - Warning``);
+- the RZDCX layout of the seed article (``2011-12-1022:22:25.906000  1508   INFO   ...`` entries
+  with unprefixed continuation lines, DCMTK-style command data set dumps);
+- Orthanc's own log lines about rejected associations.
+
+The toolkits share their ancestors, so one reader handles them all: it strips each line's
+prefix, then a small state machine follows request, response and DIMSE blocks. Memory stays
+bounded: lines are read one at a time (overlong ones cut), only the current attempt is kept
+in full, and attempts are folded into runs of identical outcomes as they complete.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dcmconform.diagnosis import attempt as at
+from dcmconform.diagnosis.advice import FAIL, WARN, Finding, assess, headline, status_category, worst
+
+MAX_LINE = 64 * 1024
+MAX_RUNS = 200
+MAX_ERRORS = 20
+
+# ---------------------------------------------------------------------------------------------
+# Names in logs -> UIDs
+
+_DCMTK_ALIASES = {
+    "littleendianimplicit": "1.2.840.10008.1.2",
+    "littleendianexplicit": "1.2.840.10008.1.2.1",
+    "bigendianexplicit": "1.2.840.10008.1.2.2",
+    "deflatedlittleendianexplicit": "1.2.840.10008.1.2.1.99",
+    "jpegbaseline": "1.2.840.10008.1.2.4.50",
+    "jpegextendedprocess24": "1.2.840.10008.1.2.4.51",
+    "jpeglosslessnonhierarchicalprocess14": "1.2.840.10008.1.2.4.57",
+    "jpeglosslessnonhierarchical1storderprediction": "1.2.840.10008.1.2.4.70",
+    "jpeglslossless": "1.2.840.10008.1.2.4.80",
+    "jpeglslossy": "1.2.840.10008.1.2.4.81",
+    "jpeg2000losslessonly": "1.2.840.10008.1.2.4.90",
+    "jpeg2000": "1.2.840.10008.1.2.4.91",
+    "rlelossless": "1.2.840.10008.1.2.5",
+}
+_BY_NAME: dict[str, str] = {}
+_UID_TEXT = re.compile(r"^[0-9]+(?:\.[0-9]+)+$")
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _names() -> dict[str, str]:
+    if not _BY_NAME:
+        from pydicom._uid_dict import UID_dictionary
+
+        for uid, entry in UID_dictionary.items():
+            for label in (entry[0], entry[4]):
+                if label:
+                    _BY_NAME.setdefault(_key(label), uid)
+                    _BY_NAME.setdefault(_key(label).removesuffix("sopclass"), uid)
+        _BY_NAME.update(_DCMTK_ALIASES)
+    return _BY_NAME
+
+
+def resolve(text: str) -> str:
+    """The UID for a name as toolkits print it (``=SecondaryCaptureImageStorage``,
+    ``=Secondary Capture Image Storage``, ``FINDModalityWorklistInformationModel``); a UID as is;
+    an unknown name without its ``=``."""
+    value = text.strip().lstrip("=").strip()
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1]
+    if _UID_TEXT.match(value):
+        return value
+    table = _names()
+    key = _key(value)
+    for candidate in (key, key.removesuffix("sopclass")):
+        if candidate in table:
+            return table[candidate]
+    for verb in ("find", "move", "get"):  # DCMTK puts the verb first
+        if key.startswith(verb) and key[len(verb):] + verb in table:
+            return table[key[len(verb):] + verb]
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Lines
+
+_RZDCX = re.compile(r"^\d{4}-\d\d-\d{2,4}\s?\d\d:\d\d:\d\d(?:[.,]\d+)?\s+(?:\d+\s+)?"
+                    r"(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL)\s+(.*)$")
+_GLOG = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+\s+(?:\d+\s+)?\S+:\d+\]\s?(.*)$")
+_STAMPED = re.compile(r"^\d[\d\-/:.,T ]{7,}\s*(?:\[[^\]]*\]\s*)?(?:\S+\s+)?"
+                      r"(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL)\s*[:\-]?\s+(.*)$")
+_LEVELS = {"T": "T", "D": "D", "I": "I", "W": "W", "E": "E", "F": "F", "TRACE": "T", "DEBUG": "D", "INFO": "I",
+           "WARN": "W", "WARNING": "W", "ERROR": "E", "FATAL": "F"}
+
+
+def read_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` for every line; a line longer than 64 KiB is cut there."""
+    with open(path, "rb") as handle:
+        number = 0
+        while True:
+            raw = handle.readline(MAX_LINE)
+            if not raw:
+                return
+            number += 1
+            if len(raw) == MAX_LINE and not raw.endswith(b"\n"):
+                while True:  # skip the rest of an overlong line without holding it
+                    rest = handle.readline(MAX_LINE)
+                    if not rest or rest.endswith(b"\n"):
+                        break
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if "\xa0" in text:  # logs pasted through a web page or a word processor
+                text = text.replace("\xa0", " ")
+            yield number, text
+
+
+def split_prefix(line: str) -> tuple[str, str]:
+    """``(level letter or "", message)``: the toolkit's prefix removed; "" for continuation lines."""
+    if len(line) > 2 and line[1] == ":" and line[0] in "TDIWEF" and (len(line) == 2 or line[2] == " "):
+        return line[0], line[3:]
+    if line[:1].isdigit():
+        for pattern in (_RZDCX, _STAMPED):
+            match = pattern.match(line)
+            if match:
+                return _LEVELS[match[1]], match[2]
+    elif line[:1] in "IWEF" and line[1:2].isdigit():
+        match = _GLOG.match(line)
+        if match:
+            return match[1], match[2]
+    return "", line
+
+
+# ---------------------------------------------------------------------------------------------
+# Attempts
+
+_CONTEXT = re.compile(r"^(\d+)\s*\(([^)]*)\)?")
+_HEX_LINE = re.compile(r"^(?:[0-9a-f]{2}\s+){3,}")
+_STATUS_HEX = re.compile(r"0x([0-9a-fA-F]{4})")
+_TAG = re.compile(r"^\((0000),(0100|0900|0902|0002)\)\s+(US|LO|UI)\s+(.*?)\s*(?:#.*)?$")
+_UID_IN_TEXT = re.compile(r"\b(1\.2\.840\.10008[0-9.]*)")
+
+_RESULT_WORDS = [("abstract syntax not supported", 3), ("transfer syntax", 4), ("transfer syntaxes", 4),
+                 ("user rejection", 1), ("no reason", 2), ("provider rejection", 2), ("accepted", 0)]
+
+
+def _context_result(words: str) -> int | None:
+    words = words.lower()
+    if "proposed" in words:
+        return None
+    for needle, code in _RESULT_WORDS:
+        if needle in words:
+            return code
+    return None
+
+
+def _reject_source(text: str) -> int | None:
+    t = text.lower()
+    if "presentation" in t:
+        return 3
+    if "acse" in t or ("provider" in t and "user" not in t):
+        return 2
+    if "user" in t:
+        return 1
+    return None
+
+
+def _abort_reason(text: str) -> int:
+    t = text.lower().replace("-", " ")
+    for needle, code in (("unrecognized pdu parameter", 4), ("unrecognised pdu parameter", 4),
+                         ("unexpected pdu parameter", 5), ("invalid pdu parameter", 6),
+                         ("unrecognized pdu", 1), ("unrecognised pdu", 1), ("unexpected pdu", 2)):
+        if needle in t:
+            return code
+    return 0
+
+
+def _reject_reason(text: str) -> int | None:
+    t = text.lower().replace("recognised", "recognized")
+    if "called ae" in t:
+        return 7
+    if "calling ae" in t:
+        return 3
+    if "application context" in t:
+        return 2
+    if "protocol version" in t:
+        return 2
+    if "congestion" in t:
+        return 1
+    if "local limit" in t:
+        return 2
+    if "no reason" in t or "no-reason" in t:
+        return 1
+    return None
+
+
+@dataclass
+class Run:
+    """Attempts that ended the same way: consecutive ones (a run), or all of them (a group)."""
+
+    headline: str
+    level: str
+    count: int
+    first_line: int
+    last_line: int
+
+
+@dataclass
+class Example:
+    """One attempt kept in full, with its findings: the first failure, the first warning."""
+
+    attempt: at.Attempt
+    findings: list[Finding]
+
+    @property
+    def first_line(self) -> int:
+        return self.attempt.first_line
+
+    @property
+    def last_line(self) -> int:
+        return self.attempt.last_line
+
+
+@dataclass
+class LogSummary:
+    """What a log says, in a size that does not depend on the log's."""
+
+    path: Path
+    lines: int = 0
+    size: int = 0
+    attempts: int = 0
+    runs: list[Run] = field(default_factory=list)  # consecutive repeats folded, first MAX_RUNS only
+    run_count: int = 0
+    groups: dict[str, Run] = field(default_factory=dict)  # every distinct outcome, first MAX_RUNS only
+    ungrouped: int = 0
+    formats: set[str] = field(default_factory=set)
+    first_failure: Example | None = None
+    first_warning: Example | None = None
+
+    @property
+    def findings(self) -> list[Finding]:
+        chosen = self.first_failure or self.first_warning
+        return chosen.findings if chosen else []
+
+    def add(self, attempt: at.Attempt) -> None:
+        findings = assess(attempt)
+        line = headline(attempt, findings)
+        level = worst(findings)
+        self.attempts += 1
+        if level == FAIL and self.first_failure is None:
+            self.first_failure = Example(attempt, findings)
+        if level == WARN and self.first_warning is None:
+            self.first_warning = Example(attempt, findings)
+        group = self.groups.get(line)
+        if group is not None:
+            group.count += 1
+            group.last_line = attempt.last_line
+        elif len(self.groups) < MAX_RUNS:
+            self.groups[line] = Run(line, level, 1, attempt.first_line, attempt.last_line)
+        else:
+            self.ungrouped += 1
+        last = self.runs[-1] if self.runs else None
+        if last is not None and last.headline == line and self.run_count == len(self.runs):
+            last.count += 1
+            last.last_line = attempt.last_line
+            return
+        self.run_count += 1
+        if len(self.runs) < MAX_RUNS:
+            self.runs.append(Run(line, level, 1, attempt.first_line, attempt.last_line))
+
+
+class LogReader:
+    """A line-driven state machine that turns log lines into :class:`Attempt` objects."""
+
+    def __init__(self, emit: Callable[[at.Attempt], None]) -> None:
+        self.emit = emit
+        self.cur: at.Attempt | None = None
+        self.has_request = False
+        self.block = ""  # rq / ac / rj / abort / dimse / dataset
+        self.ctx: at.Context | None = None
+        self.in_syntaxes = False
+        self.op: at.Operation | None = None
+        self.op_answered = False
+        self.label = ""
+        self.command_sop = ""
+        self.line_no = 0
+        self.formats: set[str] = set()
+
+    # attempts ---------------------------------------------------------------------------------
+    def _new(self) -> at.Attempt:
+        self.finish()
+        self.cur = at.Attempt(first_line=self.line_no, last_line=self.line_no)
+        self.has_request = False
+        return self.cur
+
+    def _attempt(self) -> at.Attempt:
+        return self.cur if self.cur is not None else self._new()
+
+    def finish(self) -> None:
+        self._finish_op()
+        if self.cur is not None:
+            used = [op.sop_class for op in self.cur.operations if op.sop_class]
+            self.cur.needed = list(dict.fromkeys(used)) if used else None
+            self.emit(self.cur)
+        self.cur = None
+        self.block = ""
+        self.ctx = None
+        self.in_syntaxes = False
+
+    def _start_request(self) -> None:
+        cur = self.cur
+        if cur is None or self.has_request or cur.outcome or cur.operations:
+            cur = self._new()
+        self.has_request = True
+        self.block = "rq"
+        self.ctx = None
+
+    def _requesting(self) -> None:
+        cur = self.cur
+        if cur is None or cur.outcome or cur.connect or cur.operations:
+            self._new()
+
+    # operations ---------------------------------------------------------------------------------
+    def _start_op(self, command: str) -> at.Operation:
+        self._finish_op()
+        self.op = at.Operation(command)
+        self.op_answered = False
+        if self.label:
+            self.op.label, self.label = self.label, ""
+        return self.op
+
+    def _finish_op(self) -> None:
+        op, self.op = self.op, None
+        if op is None:
+            return
+        if not op.category and not op.error and op.status is None:
+            op.error = "no response in the log"
+        if self.cur is not None:
+            op.label = ""  # file names differ per attempt; keep outcomes comparable
+            self.cur.add_operation(op)
+
+    def _set_status(self, status: int) -> None:
+        op = self.op or self._start_op("C-STORE")
+        op.status = status
+        op.category = status_category(status)
+        self.op_answered = True
+
+    # the line dispatcher --------------------------------------------------------------------------
+    def feed(self, number: int, line: str) -> None:
+        self.line_no = number
+        if not line:
+            return
+        level, text = split_prefix(line)
+        t = text.strip()
+        if not t:
+            return
+        self._dispatch(level, t)
+        if self.cur is not None:
+            self.cur.last_line = number
+
+    def _dispatch(self, level: str, t: str) -> None:
+        if self.block in ("rq", "ac") and self._association_line(t):
+            return
+        if self.block in ("rj", "abort") and self._reject_or_abort_line(t):
+            return
+        if t[0] == "(" and self._tag_line(t):
+            return
+        if _HEX_LINE.match(t):
+            return
+        self._event_line(level, t)
+
+    def _association_line(self, t: str) -> bool:
+        cur = self._attempt()
+        if "END A-ASSOCIATE" in t:
+            self.block, self.ctx, self.in_syntaxes = "", None, False
+            return True
+        key, sep, value = t.partition(":")
+        key = key.strip()
+        value = value.strip()
+        if not sep:
+            if self.in_syntaxes and self.ctx is not None and (t.startswith("=") or _UID_TEXT.match(t)):
+                self.ctx.proposed.append(resolve(t))
+                return True
+            return False
+        self.in_syntaxes = False
+        if key == "Context ID":
+            match = _CONTEXT.match(value)
+            if not match:
+                return True
+            cid = int(match[1])
+            result = _context_result(match[2] or "")
+            if self.block == "rq":
+                self.ctx = at.Context(cid, "")
+                cur.contexts.append(self.ctx)
+            else:
+                self.ctx = cur.context(cid)
+                if self.ctx is None:
+                    self.ctx = at.Context(cid, "")
+                    cur.contexts.append(self.ctx)
+                self.ctx.result = result
+            return True
+        if key == "Abstract Syntax" and self.ctx is not None:
+            if not self.ctx.abstract_syntax:
+                self.ctx.abstract_syntax = resolve(value)
+            return True
+        if key.startswith("Proposed Transfer Syntax"):
+            self.in_syntaxes = self.block == "rq"
+            if value and self.ctx is not None and self.block == "rq":
+                self.ctx.proposed.append(resolve(value))
+            return True
+        if key == "Accepted Transfer Syntax" and self.ctx is not None:
+            self.ctx.accepted_syntax = resolve(value) if value else None
+            return True
+        if key == "Calling Application Name":
+            cur.calling = cur.calling or value
+            return True
+        if key == "Called Application Name":
+            cur.called = cur.called or value
+            return True
+        if key == "Responding Application Name":
+            if self.block == "ac":
+                cur.responding = value
+            return True
+        if key in ("Their Implementation Class UID", "Their Implementation Version Name") and self.block == "ac":
+            if value:
+                cur.their_implementation = f"{cur.their_implementation} {value}".strip()
+            return True
+        if key == "Presentation Contexts" or key == "Presentation Context" or "SCP/SCU Role" in key:
+            return True
+        return key.startswith(("Our ", "Their ", "Application Context", "Requested ", "Accepted ", "User Identity"))
+
+    def _reject_or_abort_line(self, t: str) -> bool:
+        cur = self._attempt()
+        key, sep, value = t.partition(":")
+        key = key.strip()
+        if not sep:
+            return False
+        if "END A-" in t:
+            self.block = ""
+            return True
+        if self.block == "rj":
+            result, source, reason = cur.reject or (0, 0, 0)
+            if key == "Result":
+                # DCMTK: "Result: Rejected Permanent, Source: Service User" on one line
+                result = 2 if "transient" in value.lower() else 1
+                if "Source:" in value:
+                    source = _reject_source(value.split("Source:", 1)[1]) or source
+            elif key == "Source":
+                source = _reject_source(value) or source
+            elif key == "Reason":
+                reason = _reject_reason(value) or reason
+                cur.outcome_detail = value.strip()
+            else:
+                return False
+            cur.reject = (result, source, reason)
+            return True
+        source, reason = cur.abort or (0, 0)
+        if key in ("Abort Source", "Source"):
+            source = 2 if "provider" in value.lower() else 0
+        elif key in ("Abort Reason", "Reason"):
+            reason = _abort_reason(value)
+            cur.outcome_detail = cur.outcome_detail or value.strip()
+        else:
+            return False
+        cur.abort = (source, reason)
+        return True
+
+    def _tag_line(self, t: str) -> bool:
+        match = _TAG.match(t)
+        if not match:
+            return False
+        element, value = match[2], match[4]
+        if element == "0100":
+            number = int(value.split()[0]) if value.split() and value.split()[0].isdigit() else -1
+            if number in (1, 0x30):  # C-STORE-RQ, C-ECHO-RQ
+                self._start_op("C-STORE" if number == 1 else "C-ECHO").sop_class = self.command_sop
+        elif element == "0002":
+            # Dumps are sorted by tag: the SOP class comes before the command field.
+            self.command_sop = resolve(value)
+        elif element == "0900":
+            digits = value.split()[0] if value.split() else ""
+            if digits.isdigit():
+                self._set_status(int(digits))
+            elif digits.lower().startswith("0x"):
+                self._set_status(int(digits, 16))
+        elif element == "0902" and self.op is not None:
+            self.op.comment = value.strip().removeprefix("[").removesuffix("]")
+        return True
+
+    def _event_line(self, level: str, t: str) -> None:  # noqa: C901 - one flat table of markers
+        low = t.lower()
+        if "end a-associate" in low or "end a-abort" in low:
+            self.block = ""
+            return
+        # Request / response blocks.
+        if "a-associate-rq" in low and ("begin" in low or "pdu" in low) or low.startswith("association request param"):
+            self._start_request()
+            self.formats.add("RZDCX" if low.startswith("association request param") else
+                             "DCMTK" if "begin" in low else "pynetdicom")
+            return
+        if "a-associate-ac" in low and ("begin" in low or "pdu" in low) or low.startswith("association response param"):
+            cur = self._attempt()
+            cur.outcome = at.ACCEPTED
+            cur.connect = cur.connect or at.CONNECTED
+            self.block, self.ctx = "ac", None
+            return
+        if "a-associate-rj" in low and "pdu" in low or low.startswith("association rejected"):
+            cur = self._attempt()
+            cur.outcome = at.REJECTED
+            cur.connect = cur.connect or at.CONNECTED
+            if cur.reject is None:
+                cur.reject = (1, 0, 0)
+            self.block = "rj"
+            return
+        if "a-abort" in low and "pdu" in low:
+            cur = self._attempt()
+            if not cur.outcome:
+                cur.outcome = at.ABORTED
+            self.block = "abort" if cur.outcome == at.ABORTED else ""
+            return
+        if low.startswith("requesting association"):
+            self._requesting()
+            return
+        if low.startswith("association request result"):
+            if "normal" not in low and "accept" not in low:
+                cur = self._attempt()
+                cur.outcome = at.REJECTED
+                cur.outcome_detail = t.split(":", 1)[-1].strip()
+            return
+        if "rejected association" in low:  # Orthanc: "Rejected association, because of a bad called AET ..."
+            cur = self.cur if self.cur is not None and not self.cur.outcome else self._new()
+            cur.outcome = at.REJECTED
+            cur.connect = at.CONNECTED
+            self.formats.add("Orthanc")
+            found = re.search(r"\(([^)]*)\)\s*$", t)
+            if "called aet" in low:
+                cur.reject = (1, 1, 7)
+                cur.called = found[1] if found else cur.called
+            elif "calling aet" in low or "remote aet" in low or "unknown" in low:
+                cur.reject = (1, 1, 3)
+                cur.calling = found[1] if found else cur.calling
+            self.finish()
+            return
+        # TCP and association failures.
+        if "tcp initiali" in low:
+            self.formats.add("pynetdicom" if "initialisation" in low else "DCMTK")
+        if "connection refused" in low:
+            cur = self._attempt()
+            cur.connect = at.REFUSED
+            cur.connect_detail = t
+            return
+        if ("timed out" in low or "timeout" in low) and any(w in low for w in ("tcp", "connect", "initiali")) \
+                and "acse" not in low and self.cur is not None and not self.cur.outcome:
+            self.cur.connect = at.TIMEOUT
+            self.cur.connect_detail = t
+            return
+        if any(w in low for w in ("no route to host", "network is unreachable", "host is unreachable",
+                                  "name or service not known", "nodename nor servname")):
+            cur = self._attempt()
+            cur.connect = at.UNREACHABLE
+            cur.connect_detail = t
+            return
+        if ("acse timeout" in low or "network read timeout" in low) and self.cur is not None and not self.cur.outcome:
+            self.cur.outcome = at.SILENT
+            self.cur.connect = self.cur.connect or at.CONNECTED
+            return
+        if "peer aborted association" in low or low.startswith("association aborted"):
+            cur = self._attempt()
+            if not cur.outcome:
+                cur.outcome = at.ABORTED
+                cur.connect = cur.connect or at.CONNECTED
+            elif self.op is not None and not self.op_answered:
+                self.op.error = "the association was aborted before the answer"
+            return
+        # DIMSE.
+        if low.startswith("sending file"):
+            self.label = t.split(":", 1)[-1].strip()
+            return
+        if low.startswith("sending echo request"):
+            self._start_op("C-ECHO").sop_class = "1.2.840.10008.1.1"
+            return
+        if low.startswith("sending store request"):
+            self._start_op("C-STORE")
+            return
+        if low.startswith("dimse command to send"):
+            self.block = "dataset"
+            return
+        if low.startswith(("received echo response", "received store response", "dimse command received")):
+            if self.op is None and not low.startswith("dimse"):
+                self._start_op("C-ECHO" if "echo" in low else "C-STORE")
+            found = _STATUS_HEX.search(t)
+            if found:
+                self._set_status(int(found[1], 16))
+            elif "(success" in low:
+                self._set_status(0)
+            return
+        if low.startswith(("dimse status", "status")) and ":" in t and self.op is not None:
+            found = _STATUS_HEX.search(t)
+            if found:
+                self._set_status(int(found[1], 16))
+            return
+        if low.startswith("message type") and self.op is not None:
+            return
+        if low.startswith("affected sop class uid") and self.op is not None and not self.op.sop_class:
+            self.op.sop_class = resolve(t.split(":", 1)[1])
+            return
+        if "sop class was not negotiated" in low or "no presentation context for" in low:
+            cur = self._attempt()
+            found = _UID_IN_TEXT.search(t)
+            op = self._start_op("C-STORE")
+            op.sop_class = found[1] if found else ""
+            op.category = at.NOT_SENT
+            op.error = "no accepted presentation context for its SOP class"
+            self._finish_op()
+            cur.errors.append(t)
+            return
+        if "no acceptable presentation context" in low or "no accepted presentation context" in low:
+            self._attempt().errors.append(t)
+            return
+        if level in ("E", "F") and self.cur is not None and len(self.cur.errors) < MAX_ERRORS:
+            self.cur.errors.append(t)
+
+
+def read_log(path: Path) -> LogSummary:
+    """Stream ``path`` into a :class:`LogSummary`; memory does not grow with the file."""
+    summary = LogSummary(path, size=path.stat().st_size)
+    reader = LogReader(summary.add)
+    number = 0
+    for number, line in read_lines(path):
+        reader.feed(number, line)
+    reader.finish()
+    summary.lines = number
+    summary.formats = reader.formats
+    return summary

@@ -1,0 +1,377 @@
+"""``diagnose``: what the article's SendObject does, one visible step at a time.
+
+1. TCP connect (raw probe: refused, timeout and unreachable are told apart).
+2. Associate, proposing Verification plus exactly the SOP classes and transfer syntaxes of the
+   files, nothing more (raw probe, so the A-ASSOCIATE-AC is shown byte-exact in the layout of
+   the article's log). When a context is refused, one more short association asks what the
+   node does accept, so the advice can name it.
+3. C-ECHO, several times, timing each round trip (pynetdicom, on a second association with
+   the same proposal).
+4. C-STORE of each file, with its status and Error Comment.
+5. Release.
+
+Each step prints as it happens; :func:`diagnose` returns the :class:`Attempt` and findings.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dcmconform.assoc import AssociationRefused, associate
+from dcmconform.diagnosis import attempt as at
+from dcmconform.diagnosis.advice import Finding, assess, name, names, status_category, status_words
+from dcmconform.errors import SetupError
+from dcmconform.probe import (
+    ABORTED,
+    ACCEPTED,
+    CLOSED,
+    REFUSED,
+    REJECTED,
+    RESET,
+    SILENT,
+    Observation,
+    Probe,
+)
+from dcmconform.target import Endpoint
+from dcmconform.transcript import Transcript
+from dcmconform.uids import EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, VERIFICATION
+from dcmconform.wire import pdus as pd
+
+# Verification as the article proposes it: any of the three uncompressed syntaxes.
+VERIFICATION_SYNTAXES = [EXPLICIT_LE, EXPLICIT_BE, IMPLICIT_LE]
+
+# Asked when the node refuses what we need, to say what the port is for instead.
+COMMON_SERVICES = [
+    VERIFICATION,
+    "1.2.840.10008.5.1.4.1.1.2",  # CT Image Storage
+    "1.2.840.10008.5.1.4.1.1.4",  # MR Image Storage
+    "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture Image Storage
+    "1.2.840.10008.5.1.4.1.1.1.1",  # Digital X-Ray Image Storage - For Presentation
+    "1.2.840.10008.5.1.4.1.1.6.1",  # Ultrasound Image Storage
+    "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR Storage
+    "1.2.840.10008.5.1.4.1.1.104.1",  # Encapsulated PDF Storage
+    "1.2.840.10008.5.1.4.31",  # Modality Worklist Information Model - FIND
+    "1.2.840.10008.3.1.2.3.3",  # Modality Performed Procedure Step
+    "1.2.840.10008.5.1.4.1.2.2.1",  # Study Root Query/Retrieve Information Model - FIND
+    "1.2.840.10008.5.1.4.1.2.2.2",  # Study Root Query/Retrieve Information Model - MOVE
+    "1.2.840.10008.5.1.4.1.2.1.1",  # Patient Root Query/Retrieve Information Model - FIND
+    "1.2.840.10008.1.20.1",  # Storage Commitment Push Model
+    "1.2.840.10008.5.1.1.9",  # Basic Grayscale Print Management Meta
+]
+
+# Asked, one context each, when the node knows a SOP class but none of our transfer syntaxes.
+COMMON_SYNTAXES = [
+    IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE, "1.2.840.10008.1.2.1.99",
+    "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70",
+    "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+    "1.2.840.10008.1.2.5",
+]
+
+
+@dataclass
+class Item:
+    """One file to send."""
+
+    path: Path
+    label: str
+    sop_class: str
+    transfer_syntax: str
+    instance: str
+
+
+@dataclass
+class Diagnosis:
+    attempt: at.Attempt
+    findings: list[Finding]
+    transcripts: list[Transcript] = field(default_factory=list)
+
+
+def load_item(path: Path, label: str | None = None) -> Item:
+    """Read what the association needs to know about a file; bad files are set-up errors."""
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        ds = dcmread(path, stop_before_pixels=True)
+    except FileNotFoundError:
+        raise SetupError(f"{path}: no such file") from None
+    except (InvalidDicomError, OSError, ValueError) as exc:
+        raise SetupError(f"{path}: not a DICOM file ({exc})") from None
+    meta = getattr(ds, "file_meta", None)
+    syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
+    sop_class = str(getattr(meta, "MediaStorageSOPClassUID", "") or ds.get("SOPClassUID", "") or "")
+    instance = str(getattr(meta, "MediaStorageSOPInstanceUID", "") or ds.get("SOPInstanceUID", "") or "")
+    if not syntax:
+        raise SetupError(f"{path}: no File Meta Information (0002,0010) transfer syntax; save it as a DICOM Part 10 file")
+    if not sop_class or not instance:
+        raise SetupError(f"{path}: no SOP Class UID / SOP Instance UID, so it cannot be stored")
+    return Item(path, label or path.name, sop_class, syntax, instance)
+
+
+def plan_contexts(items: list[Item]) -> list[tuple[int, str, list[str]]]:
+    """Verification, then one context per distinct (SOP class, transfer syntax) of the files."""
+    contexts: list[tuple[int, str, list[str]]] = [(1, VERIFICATION, list(VERIFICATION_SYNTAXES))]
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        key = (item.sop_class, item.transfer_syntax)
+        if key not in seen:
+            seen.add(key)
+            contexts.append((2 * len(contexts) + 1, item.sop_class, [item.transfer_syntax]))
+    if len(contexts) > 128:
+        raise SetupError(f"the files need {len(contexts) - 1} presentation contexts; one association allows 127 "
+                         "besides Verification: send them in smaller groups")
+    return contexts
+
+
+def _indent(text: str, by: str = "    ") -> str:
+    return "\n".join(by + line if line else line for line in text.splitlines())
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+class Diagnoser:
+    def __init__(self, endpoint: Endpoint, calling_aet: str, timeout: float, echoes: int,
+                 say: Callable[[str], None], verbose: bool = False) -> None:
+        self.endpoint = endpoint
+        self.calling_aet = calling_aet
+        self.timeout = timeout
+        self.echoes = echoes
+        self.say = say
+        self.verbose = verbose
+        self.step = 0
+        self.attempt = at.Attempt(calling=calling_aet, called=endpoint.ae_title, host=endpoint.host,
+                                  port=endpoint.port, timeout=timeout)
+        self.transcripts: list[Transcript] = []
+
+    def heading(self, text: str) -> None:
+        self.step += 1
+        self.say(f"[{self.step}] {text}")
+
+    # Steps 1 and 2 -------------------------------------------------------------------------
+    def negotiate(self, contexts: list[tuple[int, str, list[str]]]) -> bool:
+        """TCP connect and association on one raw connection; True when accepted."""
+        transcript = Transcript("diagnose: association")
+        self.transcripts.append(transcript)
+        probe = Probe(self.endpoint, self.calling_aet, self.timeout, transcript)
+        a = self.attempt
+        conn = probe.connection()
+        started = time.perf_counter()
+        conn.open()
+        a.connect_seconds = time.perf_counter() - started
+        where = f"{self.endpoint.host}:{self.endpoint.port}"
+        if conn.connect_error is not None:
+            error = conn.connect_error
+            a.connect_detail = error.detail
+            timed_out = "timed out" in error.detail.lower() or a.connect_seconds >= self.timeout * 0.9
+            a.connect = at.REFUSED if error.kind == REFUSED else at.TIMEOUT if timed_out else at.UNREACHABLE
+            self.heading(f"TCP connect to {where}: {error.describe()} after {_ms(a.connect_seconds)}")
+            return False
+        a.connect = at.CONNECTED
+        self.heading(f"TCP connect to {where}: connected in {_ms(a.connect_seconds)}")
+        try:
+            needed = [name(abstract) for _, abstract, _ in contexts[1:]]
+            self.heading(f"Association: {self.calling_aet} -> {self.endpoint.ae_title}, proposing Verification"
+                         + (f" and what the files need ({', '.join(needed)})" if needed else ""))
+            request = probe.request(contexts)
+            observed = conn.send(request) or conn.receive()
+            self._record_answer(observed, request)
+            if observed.kind == ACCEPTED:
+                observed.release = probe.release(conn)
+            self.say(_indent(transcript.dump()))
+            self.say("    -> " + self._answer_words(observed))
+            return observed.kind == ACCEPTED
+        finally:
+            conn.close()
+
+    def _record_answer(self, observed: Observation, request: pd.AAssociateRQ) -> None:
+        a = self.attempt
+        for pc in request.presentation_contexts:
+            a.contexts.append(at.Context(pc.context_id, pc.abstract_syntax or "", list(pc.transfer_syntaxes)))
+        pdu = observed.pdu
+        if observed.kind == ACCEPTED and isinstance(pdu, pd.AAssociateAC):
+            a.outcome = at.ACCEPTED
+            a.responding = pdu.called_ae.strip()
+            a.their_implementation = " ".join(filter(None, [pdu.implementation_class_uid, pdu.implementation_version_name]))
+            for pc in pdu.presentation_contexts:
+                ctx = a.context(pc.context_id)
+                if ctx is not None:
+                    ctx.result = pc.result
+                    ctx.accepted_syntax = pc.transfer_syntax if pc.result == 0 else None
+        elif observed.kind == REJECTED and isinstance(pdu, pd.AAssociateRJ):
+            a.outcome = at.REJECTED
+            a.reject = (pdu.result, pdu.source, pdu.reason)
+        elif observed.kind == ABORTED and isinstance(pdu, pd.AAbort):
+            a.outcome = at.ABORTED
+            a.abort = (pdu.source, pdu.reason)
+        elif observed.kind == SILENT:
+            a.outcome = at.SILENT
+        elif observed.kind in (CLOSED, RESET):
+            a.outcome = at.CLOSED
+            a.outcome_detail = observed.describe()
+        else:
+            a.outcome = at.GARBAGE
+            a.outcome_detail = observed.describe()
+
+    def _answer_words(self, observed: Observation) -> str:
+        a = self.attempt
+        if observed.kind != ACCEPTED:
+            return observed.describe()
+        ok = [name(c.abstract_syntax) for c in a.accepted_contexts()]
+        refused = [f"{name(c.abstract_syntax)} ({at.CONTEXT_RESULTS.get(c.result or 0, c.result)})"
+                   for c in a.refused_contexts()]
+        words = f"accepted; contexts accepted: {', '.join(ok) or 'none'}"
+        if refused:
+            words += f"; not accepted: {', '.join(refused)}"
+        return words
+
+    # Follow-ups when a context was refused ----------------------------------------------------
+    def follow_up(self) -> None:
+        a = self.attempt
+        refused = [c for c in a.refused_contexts() if c.abstract_syntax != VERIFICATION]
+        if any(c.result in (1, 2, 3) for c in refused):
+            self.heading("What does this port accept? (a separate association asking about common services)")
+            a.survey = self._accepted_among([(s, [EXPLICIT_LE, IMPLICIT_LE]) for s in COMMON_SERVICES])
+            self.say(f"    -> it accepts {names(a.survey) if a.survey else 'none of them'}"
+                     if a.survey is not None else "    -> no answer; skipped")
+        for ctx in refused:
+            if ctx.result == 4 and ctx.abstract_syntax not in a.syntaxes_offered:
+                self.heading(f"Which transfer syntaxes does it accept for {name(ctx.abstract_syntax)}? "
+                             "(a separate association, one context per syntax)")
+                found = self._accepted_syntaxes(ctx.abstract_syntax)
+                if found is not None:
+                    a.syntaxes_offered[ctx.abstract_syntax] = found
+                self.say(f"    -> {names(found) if found else 'none of the common ones'}")
+
+    def _accepted_among(self, wanted: list[tuple[str, list[str]]]) -> list[str] | None:
+        transcript = Transcript("diagnose: follow-up")
+        self.transcripts.append(transcript)
+        probe = Probe(self.endpoint, self.calling_aet, self.timeout, transcript)
+        contexts = [(2 * i + 1, abstract, syntaxes) for i, (abstract, syntaxes) in enumerate(wanted)]
+        observed = probe.associate(probe.request(contexts))
+        if self.verbose:
+            self.say(_indent(transcript.dump(), "      "))
+        if observed.kind != ACCEPTED or not isinstance(observed.pdu, pd.AAssociateAC):
+            return None
+        by_id = {cid: abstract for cid, abstract, _ in contexts}
+        accepted: list[str] = []
+        for pc in observed.pdu.presentation_contexts:
+            abstract = by_id.get(pc.context_id)
+            if pc.result == 0 and abstract and abstract not in accepted:
+                accepted.append(abstract)
+        return accepted
+
+    def _accepted_syntaxes(self, abstract: str) -> list[str] | None:
+        transcript = Transcript("diagnose: transfer syntaxes")
+        self.transcripts.append(transcript)
+        probe = Probe(self.endpoint, self.calling_aet, self.timeout, transcript)
+        contexts = [(2 * i + 1, abstract, [ts]) for i, ts in enumerate(COMMON_SYNTAXES)]
+        observed = probe.associate(probe.request(contexts))
+        if self.verbose:
+            self.say(_indent(transcript.dump(), "      "))
+        if observed.kind != ACCEPTED or not isinstance(observed.pdu, pd.AAssociateAC):
+            return None
+        by_id = {cid: syntaxes[0] for cid, _, syntaxes in contexts}
+        return [by_id[pc.context_id] for pc in observed.pdu.presentation_contexts
+                if pc.result == 0 and pc.context_id in by_id]
+
+    # Steps 3 to 5 ----------------------------------------------------------------------------
+    def exchange(self, contexts: list[tuple[int, str, list[str]]], items: list[Item]) -> None:
+        a = self.attempt
+        accepted = {(c.abstract_syntax, c.accepted_syntax) for c in a.accepted_contexts()}
+        verification = any(c.abstract_syntax == VERIFICATION for c in a.accepted_contexts())
+        sendable = [i for i in items if (i.sop_class, i.transfer_syntax) in accepted]
+        for item in items:
+            if item not in sendable:
+                ctx = next((c for c in a.contexts if c.abstract_syntax == item.sop_class
+                            and item.transfer_syntax in c.proposed), None)
+                why = at.CONTEXT_RESULTS.get(ctx.result, "") if ctx is not None and ctx.result is not None else ""
+                a.add_operation(at.Operation("C-STORE", item.sop_class, item.label, category=at.NOT_SENT,
+                                             error=f"the node did not accept its presentation context ({why})"))
+        if not verification and not sendable:
+            return
+        transcript = Transcript("diagnose: DIMSE")
+        self.transcripts.append(transcript)
+        try:
+            with associate(self.endpoint, self.calling_aet, self.timeout,
+                           [(abstract, syntaxes) for _, abstract, syntaxes in contexts], transcript) as assoc:
+                if verification:
+                    self._echo(assoc)
+                for item in sendable:
+                    self._store(assoc, item)
+                self.heading("Release")
+                if assoc.is_established:
+                    assoc.release()
+                    a.released = bool(assoc.is_released)
+                    a.release_detail = "" if a.released else "no A-RELEASE-RP"
+                else:
+                    a.released = False
+                    a.release_detail = "the association was already gone"
+                self.say(f"    -> {'released' if a.released else 'not released: ' + a.release_detail}")
+        except AssociationRefused as exc:
+            self.heading(f"Second association (for C-ECHO/C-STORE): {exc}")
+            a.errors.append(f"the second association, for C-ECHO and C-STORE, was {str(exc).removeprefix('association ')}")
+            a.add_operation(at.Operation("association", error=str(exc)))
+        except OSError as exc:
+            self.heading(f"Second association (for C-ECHO/C-STORE) failed: {exc}")
+            a.add_operation(at.Operation("association", error=str(exc)))
+        if self.verbose:
+            self.say(_indent(transcript.dump()))
+
+    def _echo(self, assoc: object) -> None:
+        a = self.attempt
+        statuses = []
+        for _ in range(self.echoes):
+            started = time.perf_counter()
+            rsp = assoc.send_c_echo()  # type: ignore[attr-defined]
+            elapsed = time.perf_counter() - started
+            status = rsp.get("Status") if rsp is not None else None
+            statuses.append(status)
+            op = at.Operation("C-ECHO", VERIFICATION, rtt=elapsed, status=status,
+                              category=status_category(status) if status is not None else "",
+                              error="" if status is not None else "no C-ECHO response")
+            a.add_operation(op)
+            if status is None:
+                break
+            a.echo_rtts.append(elapsed)
+        shown = ", ".join(status_words(s, "C-ECHO") for s in dict.fromkeys(statuses))
+        timing = ""
+        if a.echo_rtts:
+            timing = (f"; round trip median {_ms(statistics.median(a.echo_rtts))} "
+                      f"(min {_ms(min(a.echo_rtts))}, max {_ms(max(a.echo_rtts))})")
+        self.heading(f"C-ECHO x{len(statuses)}: {shown}{timing}")
+
+    def _store(self, assoc: object, item: Item) -> None:
+        started = time.perf_counter()
+        try:
+            rsp = assoc.send_c_store(item.path)  # type: ignore[attr-defined]
+        except (ValueError, RuntimeError, AttributeError) as exc:
+            self.attempt.add_operation(at.Operation("C-STORE", item.sop_class, item.label, category=at.NOT_SENT,
+                                                    error=str(exc)))
+            self.heading(f"C-STORE {item.label}: not sent: {exc}")
+            return
+        elapsed = time.perf_counter() - started
+        status = rsp.get("Status") if rsp is not None else None
+        comment = str(rsp.get("ErrorComment", "") or "") if rsp is not None else ""
+        op = at.Operation("C-STORE", item.sop_class, item.label, status=status, rtt=elapsed, comment=comment,
+                          category=status_category(status) if status is not None else "",
+                          error="" if status is not None else "no C-STORE response")
+        self.attempt.add_operation(op)
+        said = status_words(status) + (f", Error Comment \"{comment}\"" if comment else "")
+        self.heading(f"C-STORE {item.label} ({name(item.sop_class)}): {said} in {_ms(elapsed)}")
+
+
+def diagnose(endpoint: Endpoint, calling_aet: str, items: list[Item], timeout: float = 5.0, echoes: int = 5,
+             say: Callable[[str], None] = print, verbose: bool = False) -> Diagnosis:
+    """Run the steps against ``endpoint``, printing each through ``say``."""
+    d = Diagnoser(endpoint, calling_aet, timeout, echoes, say, verbose)
+    contexts = plan_contexts(items)
+    if d.negotiate(contexts):
+        d.follow_up()
+        d.exchange(contexts, items)
+    return Diagnosis(d.attempt, assess(d.attempt), d.transcripts)
