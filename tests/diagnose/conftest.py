@@ -1,9 +1,8 @@
-"""Real nodes for ``diagnose`` and ``explain``: pynetdicom SCPs in threads, Orthanc and DCMTK
-storescp as processes, all on free loopback ports and all stopped even when a test fails."""
+"""Real nodes for ``diagnose`` and ``explain``: pynetdicom SCPs in threads, Orthanc (the reference
+peer) and DCMTK storescp as processes, all on free loopback ports and all stopped even when a test fails."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from dcmconform.peers.base import Launch, ProcessPeer, free_port
+from dcmconform.peers.dcmtk import StorescpPeer
 from pydicom.dataset import Dataset
 
 from dcmconform.target import Endpoint
@@ -84,33 +84,15 @@ def warning_scp(pynetdicom_scp: Callable[..., Scp]) -> Scp:
                           store_status=0xB000, comment="set InstanceNumber to 0")
 
 
-class CheckingOrthanc(ProcessPeer):
-    """Orthanc that checks the called AE title (DicomCheckCalledAet), DICOM only, on loopback."""
-
-    name = "orthanc"
-
-    def available(self) -> str | None:
-        return None if Path("/usr/sbin/Orthanc").exists() else "/usr/sbin/Orthanc is not installed (apt-get install orthanc)"
-
-    def launch(self, port: int) -> Launch:
-        config = {
-            "Name": "dcmconform-diagnose", "DicomAet": self.ae_title, "DicomPort": port,
-            "DicomCheckCalledAet": True, "HttpServerEnabled": False, "HttpPort": free_port(),
-            "RemoteAccessAllowed": False, "StorageDirectory": str(self.storage_dir()),
-            "IndexDirectory": str(self.workdir / "index"), "Plugins": [], "ConcurrentJobs": 1,
-        }
-        path = self.workdir / "orthanc.json"
-        path.write_text(json.dumps(config))
-        # TCP_NODELAY=1: Orthanc's DCMTK layer otherwise keeps Nagle on (about 40 ms per request).
-        return Launch(["/usr/sbin/Orthanc", str(path)], DCMTK_ENV, self.workdir)
-
-
 @pytest.fixture(scope="module")
-def orthanc() -> Iterator[CheckingOrthanc]:
-    """A started Orthanc (``.endpoint``, ``.logs()``), shared by a module's tests."""
-    peer = CheckingOrthanc()
-    if peer.available():
-        pytest.skip(peer.available() or "")
+def orthanc() -> Iterator[ProcessPeer]:
+    """The reference Orthanc (DicomCheckCalledAet true, TCP_NODELAY=1), shared by a module's tests."""
+    from dcmconform.peers.registry import make_peer
+
+    peer = make_peer("orthanc")
+    reason = peer.available()
+    if reason:
+        pytest.skip(reason)
     try:
         peer.start()
         yield peer
@@ -118,34 +100,25 @@ def orthanc() -> Iterator[CheckingOrthanc]:
         peer.stop()
 
 
-class StoreScp(ProcessPeer):
-    """DCMTK storescp; ``nodelay=False`` leaves Nagle on, as DCMTK does without TCP_NODELAY=1."""
-
-    name = "storescp"
-
-    def __init__(self, nodelay: bool) -> None:
-        super().__init__("STORESCP")
-        self.nodelay = nodelay
-
-    def available(self) -> str | None:
-        return None if Path("/usr/bin/storescp").exists() else "/usr/bin/storescp is not installed (dcmtk)"
+class NagleStorescp(StorescpPeer):
+    """The reference storescp without TCP_NODELAY=1: DCMTK then leaves Nagle on (about 40 ms per answer)."""
 
     def launch(self, port: int) -> Launch:
-        env = dict(DCMTK_ENV)
-        if not self.nodelay:
-            env.pop("TCP_NODELAY")
-        argv = ["/usr/bin/storescp", "--aetitle", self.ae_title, "--output-directory", str(self.storage_dir()), str(port)]
-        return Launch(argv, env, self.workdir)
+        launch = super().launch(port)
+        launch.env.pop("TCP_NODELAY", None)
+        return launch
 
 
 @pytest.fixture
 def storescp() -> Iterator[Callable[[bool], Endpoint]]:
-    peers: list[StoreScp] = []
+    """``start(nodelay)``: DCMTK storescp with or without TCP_NODELAY=1."""
+    peers: list[StorescpPeer] = []
 
     def start(nodelay: bool) -> Endpoint:
-        peer = StoreScp(nodelay)
-        if peer.available():
-            pytest.skip(peer.available() or "")
+        peer = StorescpPeer() if nodelay else NagleStorescp()
+        reason = peer.available()
+        if reason:
+            pytest.skip(reason)
         peers.append(peer)
         return peer.start()
 
