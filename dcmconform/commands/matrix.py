@@ -1,0 +1,141 @@
+"""``dcmconform matrix``: the whole suite against each reference peer, one grid of checks x peers.
+
+Each peer runs in its own ``dcmconform run --peer NAME --report-dir DIR/NAME`` process (a fresh
+interpreter per peer: pytest does not like being run twice in one process), which writes that
+peer's full report; the matrix merges them into ``DIR/matrix.json`` and ``DIR/matrix.html`` and
+compares each peer with ``peers/expectations/NAME.yaml``.
+
+Exit code: 0 when every peer that ran earned its expected verdicts, 1 when one differs or its run
+broke, 2 when no peer could run (or a usage error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from dcmconform.errors import SetupError
+
+RUN_TIMEOUT = 1800.0  # one peer's whole run
+INTERRUPT_GRACE = 20.0  # a child that got SIGINT stops its peer; Orthanc takes ~2 s to stop
+
+
+def run_one(name: str, folder: Path, options: list[str], timeout: float) -> tuple[dict[str, Any] | None, str | None]:
+    """Run the suite against peer ``name`` in a child process: ``(document, None)`` or ``(None, why)``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = folder / "conformance.json"
+    written.unlink(missing_ok=True)
+    log_path = folder / "run.log"
+    argv = [sys.executable, "-m", "dcmconform", "run", "--peer", name, "--report-dir", str(folder), *options]
+    with open(log_path, "w") as log:
+        child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            code = child.wait(timeout=timeout)
+        except BaseException:
+            # Timeout, Ctrl-C or SIGTERM: let the child stop its peer (its own finally blocks), then make sure.
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+                try:
+                    child.wait(timeout=INTERRUPT_GRACE)
+                except subprocess.TimeoutExpired:
+                    child.kill()  # its peer still gets the parent-death signal
+                    child.wait()
+            if isinstance(sys.exc_info()[1], subprocess.TimeoutExpired):
+                return None, f"no result within {timeout:.0f}s (see {log_path})"
+            raise
+    if written.exists():
+        return dict(json.loads(written.read_text())), None
+    tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+    return None, f"exit {code}: " + (" | ".join(tail) or "no output") + f" (see {log_path})"
+
+
+def run_matrix(names: list[str], report_dir: Path, options: list[str], complete: bool,
+               timeout: float = RUN_TIMEOUT, progress: Any = None) -> dict[str, Any]:
+    """Run every peer in ``names`` and build the matrix document (not yet written)."""
+    from dcmconform.peers import expected as expectations
+    from dcmconform.peers.registry import make_peer
+    from dcmconform.reports.matrix import build_matrix, peer_entry
+
+    started = time.time()
+    entries = []
+    calling_aet = "DCMCONFORM"
+    for name in names:
+        peer = make_peer(name)
+        reason = peer.available()
+        if reason:
+            entries.append(peer_entry(name, available=False, reason=reason, backend=peer.backend))
+            continue
+        if progress:
+            progress(f"{name}: running the suite")
+        document, error = run_one(name, report_dir / name, options, timeout)
+        expected = expectations.load(name)
+        differences = []
+        if document is not None:
+            calling_aet = document.get("calling_ae_title", calling_aet)
+            if expected is not None:
+                differences = [d.__dict__ for d in expectations.compare(document["results"], expected, complete)]
+        entries.append(peer_entry(
+            name, available=True, backend=peer.backend, version=peer.version(), document=document,
+            report=f"{name}/conformance.html" if document is not None else None, run_error=error,
+            expectations=None if expected is None else {k: v.__dict__ for k, v in expected.items()},
+            differences=differences))
+        if progress:
+            done = f"{len(document['results'])} results, {len(differences)} differences" if document else ""
+            progress(f"{name}: {error or done}")
+    return build_matrix(entries, started, time.time(), calling_aet)
+
+
+def parse_peers(spec: str | None) -> list[str]:
+    from dcmconform.peers.registry import PEERS, UnknownPeer, available_peers
+
+    if not spec or spec == "available":
+        return available_peers()
+    names = list(PEERS) if spec == "all" else [n.strip() for n in spec.split(",") if n.strip()]
+    for name in names:
+        if name not in PEERS:
+            raise SetupError(str(UnknownPeer(name)))
+    return names
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from dcmconform.commands.run import check_areas
+    from dcmconform.reports.matrix import exit_code, grid_lines, write_matrix
+
+    check_areas(args.only)
+    names = parse_peers(args.peers)
+    if not names:
+        raise SetupError("no reference peer can run here (see `dcmconform peers list`)")
+    options = ["--calling-aet", args.calling_aet, "--timeout", str(args.timeout)]
+    for area in args.only:
+        options += ["--only", area]
+    for check_id in args.check:
+        options += ["--check", check_id]
+    report_dir = Path(args.report_dir)
+    matrix = run_matrix(names, report_dir, options, complete=not (args.only or args.check),
+                        timeout=args.run_timeout, progress=lambda line: print(line, flush=True))
+    for line in grid_lines(matrix):
+        print(line)
+    for path in write_matrix(matrix, report_dir):
+        print(f"report: {path}")
+    return exit_code(matrix)
+
+
+def register(sub: Any) -> None:
+    from dcmconform.commands.run import add_target_options
+
+    matrix = sub.add_parser("matrix", help="run the suite against several reference peers: a checks x peers grid")
+    matrix.add_argument("--peers", default="available",
+                        help="comma-separated peer names, 'available' (default: those that can run here) or 'all'")
+    matrix.add_argument("--report-dir", default="dcmconform-matrix",
+                        help="where to write matrix.json/.html and each peer's report (DIR/PEER/)")
+    matrix.add_argument("--only", action="append", default=[], metavar="AREA", help="run only this area (repeatable)")
+    matrix.add_argument("--check", action="append", default=[], metavar="ID", help="run only this check (repeatable)")
+    matrix.add_argument("--run-timeout", type=float, default=RUN_TIMEOUT, help="seconds for one peer's whole run")
+    add_target_options(matrix)
+    matrix.set_defaults(func=cmd_matrix)

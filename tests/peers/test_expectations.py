@@ -1,0 +1,66 @@
+"""Every reference peer available here earns exactly the verdicts its expectations file records.
+
+``peers/expectations/<peer>.yaml`` holds one row per check. The whole suite runs against each
+peer in its own ``dcmconform run --peer`` process; any difference fails, printing the rows
+(check, expected, got, what the check said). A check without a row is a difference too, so a
+new check must get a row in every file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dcmconform.peers import expected
+from dcmconform.peers.registry import PEERS, make_peer
+
+from dcmconform.commands.matrix import run_one
+
+# Peers that can run natively somewhere: each must have an expectations file.
+RUNNABLE = [name for name in PEERS if name not in ("ctn-image-server", "dcm4che")]
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_peer_earns_its_expected_verdicts(name: str, tmp_path: Path) -> None:
+    expectations = expected.load(name)
+    assert expectations is not None, f"no {expected.path_for(name)}: write one row per check"
+    reason = make_peer(name).available()
+    if reason:
+        pytest.skip(f"{name} cannot run here: {reason}")
+    document, error = run_one(name, tmp_path / name, ["--timeout", "5"], timeout=900)
+    assert document is not None, f"{name}: the run broke: {error}"
+    assert document["target"]["peer"] == name
+    assert all(r["outcome"] != "error" for r in document["results"]), \
+        [f"{r['id']}: {r['summary']}" for r in document["results"] if r["outcome"] == "error"]
+    differences = expected.compare(document["results"], expectations)
+    assert not differences, f"{name} differs from {expected.path_for(name)}:\n" + "\n".join(d.row() for d in differences)
+
+
+def test_every_expectations_file_names_a_peer_and_parses() -> None:
+    files = sorted(expected.EXPECTATIONS_DIR.glob("*.yaml"))
+    assert files
+    for path in files:
+        assert path.stem in PEERS, f"{path} is for no registered peer"
+        rows = expected.parse(path.read_text(), str(path))
+        assert rows, f"{path} has no rows"
+        assert list(rows) == sorted(rows), f"{path}: keep the rows sorted by check ID"
+
+
+def test_a_bad_row_is_refused_with_its_place() -> None:
+    with pytest.raises(expected.ExpectationsError, match="ASSOC-001: outcome 'passed' is not one of"):
+        expected.parse('ASSOC-001: {outcome: passed, reason: "x"}')
+    with pytest.raises(expected.ExpectationsError, match="the reason must be a non-empty line"):
+        expected.parse('ASSOC-001: {outcome: pass, reason: ""}')
+    with pytest.raises(expected.ExpectationsError, match=r"write \{outcome"):
+        expected.parse("ASSOC-001: pass")
+
+
+def test_compare_reports_other_outcomes_missing_rows_and_stale_rows() -> None:
+    rows = expected.parse('A-1: {outcome: pass, reason: "r1"}\nA-2: {outcome: warn, reason: "r2"}\n'
+                          'A-9: {outcome: pass, reason: "gone"}')
+    results = [{"id": "A-1", "outcome": "pass", "summary": "ok"}, {"id": "A-2", "outcome": "fail", "summary": "bad"},
+               {"id": "A-3", "outcome": "info", "summary": "new"}]
+    got = {(d.check, d.expected, d.got) for d in expected.compare(results, rows)}
+    assert got == {("A-2", "warn", "fail"), ("A-3", expected.MISSING, "info"), ("A-9", "pass", expected.NOT_RUN)}
+    partial = {(d.check, d.expected, d.got) for d in expected.compare(results, rows, complete=False)}
+    assert ("A-9", "pass", expected.NOT_RUN) not in partial
