@@ -212,10 +212,12 @@ def association_findings(attempt: Attempt) -> list[Finding]:
             f"know the calling AE title {_calling(attempt)} or this machine's IP address; a TLS-only port does it "
             "too. Ask the node's admin to look for this attempt in its log and to check its list of allowed nodes."))]
     if attempt.outcome == GARBAGE:
-        detail = f" ({attempt.outcome_detail})" if attempt.outcome_detail else ""
-        return [Finding(FAIL, f"the answer is not a DICOM PDU{detail}", (
-            "Something listens on this port, but it does not speak the DICOM upper layer: it may be a web "
-            "server, a TLS endpoint, or another service. Check the port number."))]
+        detail = attempt.outcome_detail or "bytes that are not a DICOM PDU"
+        return [Finding(FAIL, f"the answer to the association request is not an A-ASSOCIATE-AC or -RJ: {detail}", (
+            "Something listens on this port, but it did not answer as a DICOM node must (PS3.8 9.3.3, 9.3.4). If "
+            "the answer is not DICOM at all, the port belongs to another protocol (a web server, a TLS endpoint): "
+            "check the port. If it is a DICOM PDU of the wrong kind, the node is broken: report it to its vendor "
+            "with the dump above."))]
     return []
 
 
@@ -395,9 +397,13 @@ def operation_finding(op: Operation, attempt: Attempt) -> Finding:
         reason = op.error or "no accepted presentation context for its SOP class"
         return Finding(FAIL, f"{what}{sop} not sent: {reason}", "")
     if op.status is None and op.category in (SUCCESS, WARNING, FAILURE):
+        said = f" ({op.error}; the log gives no status code)" if op.error else " (the log gives no status code)"
+        if op.category == WARNING and op.command == "C-STORE":
+            return Finding(WARN, f"{what}{sop} stored, with a warning{said}", (
+                "The node stored the object but answered with a warning: it changed or dropped something on the "
+                "way in. Run the sender with debug logging (-d) to see the status code and Error Comment."))
         level = {SUCCESS: OK, WARNING: WARN, FAILURE: FAIL}[op.category]
-        return Finding(level, f"{what}{sop} answered {op.category} (no status code in the log)"
-                       + (f": {comment}" if comment else ""), "")
+        return Finding(level, f"{what}{sop} answered {op.category}{said}" + (f": {comment}" if comment else ""), "")
     if op.category == "" or op.status is None:
         reason = op.error or "no answer"
         return Finding(FAIL, f"{what}{sop} failed: {reason}", (

@@ -55,7 +55,7 @@ class Operation:
     status: int | None = None
     category: str = ""  # success / warning / failure / not sent / "" (no answer seen)
     comment: str = ""  # Error Comment (0000,0902)
-    error: str = ""  # why it was not sent or not answered, in the toolkit's words
+    error: str = ""  # why it was not sent or not answered, or what the toolkit said instead of a status
     rtt: float | None = None  # seconds, when measured
     count: int = 1
 

@@ -143,6 +143,7 @@ def split_prefix(line: str) -> tuple[str, str]:
 _CONTEXT = re.compile(r"^(\d+)\s*\(([^)]*)\)?")
 _HEX_LINE = re.compile(r"^(?:[0-9a-f]{2}\s+){3,}")
 _STATUS_HEX = re.compile(r"0x([0-9a-fA-F]{4})")
+_STATUS_WORDS = re.compile(r"\((Warning|Failure|Error|Refused|Cancel)\b[^)]*\)", re.IGNORECASE)
 _TAG = re.compile(r"^\((0000),(0100|0900|0902|0002)\)\s+(US|LO|UI)\s+(.*?)\s*(?:#.*)?$")
 _UID_IN_TEXT = re.compile(r"\b(1\.2\.840\.10008[0-9.]*)")
 
@@ -291,6 +292,7 @@ class LogReader:
         self.command_sop = ""
         self.line_no = 0
         self.formats: set[str] = set()
+        self.letter_prefixes = False  # "I: ..." lines: DCMTK or pynetdicom, at any level
 
     # attempts ---------------------------------------------------------------------------------
     def _new(self) -> at.Attempt:
@@ -357,6 +359,8 @@ class LogReader:
         if not line:
             return
         level, text = split_prefix(line)
+        if level and line[1:2] == ":":
+            self.letter_prefixes = True
         t = text.strip()
         if not t:
             return
@@ -595,10 +599,21 @@ class LogReader:
             if self.op is None and not low.startswith("dimse"):
                 self._start_op("C-ECHO" if "echo" in low else "C-STORE")
             found = _STATUS_HEX.search(t)
+            words = _STATUS_WORDS.search(t)
             if found:
                 self._set_status(int(found[1], 16))
             elif "(success" in low:
                 self._set_status(0)
+            elif words and self.op is not None:  # DCMTK -v: "(Warning: CoercionOfDataElements)", no code
+                self.op.category = at.WARNING if words[1].lower() == "warning" else at.FAILURE
+                self.op.error = words[0].strip("()")
+                self.op_answered = True
+            return
+        if low.startswith(("association accepted", "association acknowledged")):
+            cur = self._attempt()
+            if not cur.outcome:
+                cur.outcome = at.ACCEPTED
+                cur.connect = cur.connect or at.CONNECTED
             return
         if low.startswith(("dimse status", "status")) and ":" in t and self.op is not None:
             found = _STATUS_HEX.search(t)
@@ -636,5 +651,5 @@ def read_log(path: Path) -> LogSummary:
         reader.feed(number, line)
     reader.finish()
     summary.lines = number
-    summary.formats = reader.formats
+    summary.formats = reader.formats or ({"DCMTK/pynetdicom style"} if reader.letter_prefixes else set())
     return summary

@@ -3,9 +3,11 @@ with the right exit code (0 all good, 1 warnings, 2 failure)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -143,6 +145,52 @@ def test_connect_timeout(full_backlog: int, run_cli) -> None:
     assert code == 2, out
     assert "timed out: a firewall, or the wrong host" in flat(out)
     assert "A firewall drops the connection, or the host is wrong" in flat(out)
+
+
+@pytest.fixture
+def raw_node() -> Iterator[Callable[[bytes | None], int]]:
+    """``start(answer)``: a TCP listener that reads the request, then sends ``answer`` and waits for the
+    client to hang up (``b""``: closes at once; ``None``: says nothing). Returns its port."""
+    listeners: list[socket.socket] = []
+    threads: list[threading.Thread] = []
+
+    def start(answer: bytes | None) -> int:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+
+        def serve() -> None:
+            with contextlib.suppress(OSError):
+                conn, _ = listener.accept()
+                with conn:
+                    conn.settimeout(10)
+                    conn.recv(65536)
+                    if answer == b"":
+                        return
+                    if answer is not None:
+                        conn.sendall(answer)
+                    conn.recv(1)  # until the client goes away
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        threads.append(thread)
+        return int(listener.getsockname()[1])
+
+    yield start
+    for listener in listeners:
+        listener.close()
+    for thread in threads:
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize(("answer", "said"), [
+    (None, "no answer to the association request within 1 s"),
+    (b"", "the node closed the connection without answering the association request"),
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n", "is not an A-ASSOCIATE-AC or -RJ"),
+], ids=["silent", "closed", "http"])
+def test_no_proper_answer(raw_node, run_cli, answer: bytes | None, said: str) -> None:
+    code, out = run_cli("diagnose", f"PACS@127.0.0.1:{raw_node(answer)}", "--timeout", "1")
+    assert code == 2, out
+    assert said in flat(out)
 
 
 @pytest.mark.parametrize(("nodelay", "code"), [(False, 1), (True, 0)], ids=["nagle-on", "nodelay"])

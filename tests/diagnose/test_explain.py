@@ -100,6 +100,12 @@ def test_dcmtk_store_warning(warning_scp, tools, run_tool, run_cli, seed_file, t
     code, out = run_cli("explain", str(log))
     assert code == 1, out
     assert "C-STORE (Secondary Capture Image Storage) stored, with a warning: set InstanceNumber to 0" in flat(out)
+    # at -v, DCMTK names the warning without its code or comment
+    assert run_tool([*tools["storescu"], "-v", "-R", "-aet", "RZDCX", "-aec", "PACS", ep.host, str(ep.port),
+                     str(seed_file)], log) == 0
+    code, out = run_cli("explain", str(log))
+    assert code == 1, out
+    assert "C-STORE stored, with a warning (Warning: CoercionOfDataElements; the log gives no status code)" in flat(out)
 
 
 def test_dcmtk_closed_port(tools, run_tool, run_cli, tmp_path) -> None:
