@@ -1,0 +1,55 @@
+"""``dcmconform peers list`` explains every peer; ``peers start`` serves until interrupted."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from dcmconform.peers.registry import PEERS, make_peer
+
+from dcmconform.assoc import liveness
+from dcmconform.target import Endpoint
+
+
+def test_list_names_every_peer_with_its_state_or_reason() -> None:
+    done = subprocess.run([sys.executable, "-m", "dcmconform", "peers", "list"], capture_output=True, text=True,
+                          timeout=60, check=True)
+    lines = done.stdout.splitlines()
+    for name in PEERS:
+        line = next(x for x in lines if x.split()[0] == name)
+        reason = make_peer(name).available()
+        if reason is None:
+            assert " ready " in line, line
+        else:
+            assert f"cannot   {reason}" in line, line
+    assert "dcm4che" in done.stdout and "not packaged for Debian or PyPI" in done.stdout
+    assert lines[-1].endswith(f"of {len(PEERS)} peers can run here")
+
+
+def test_start_prints_the_endpoint_serves_and_stops_on_ctrl_c(
+        tmp_path: Path, processes: Callable[[str], list[tuple[int, str]]]) -> None:
+    cli = subprocess.Popen([sys.executable, "-m", "dcmconform", "peers", "start", "pynetdicom"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=os.environ | {"TMPDIR": str(tmp_path)})
+    try:
+        assert cli.stdout is not None
+        ready, _, _ = select.select([cli.stdout], [], [], 60)
+        assert ready, "no endpoint printed within 60 s"
+        endpoint = Endpoint.parse(cli.stdout.readline().strip())
+        assert endpoint.host == "127.0.0.1" and endpoint.ae_title == "DCMCONFORM_REF"
+        check = liveness(endpoint, "DCMCONFORM", 5)
+        assert check.alive, check.detail
+        assert processes(str(tmp_path))
+        cli.send_signal(signal.SIGINT)
+        _, err = cli.communicate(timeout=30)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+    assert cli.returncode == 130, err
+    assert processes(str(tmp_path)) == []
