@@ -96,12 +96,13 @@ def open_target(target: Endpoint | None, peer_name: str | None) -> TargetState:
     from dcmconform.peers.base import PeerFailed, PeerUnavailable
     from dcmconform.peers.registry import UnknownPeer, make_peer
 
+    name = peer_name or "pynetdicom"
     try:
-        peer = make_peer(peer_name or "pynetdicom")
+        peer = make_peer(name)
         endpoint = peer.start()
     except (UnknownPeer, PeerUnavailable, PeerFailed) as exc:
         pytest.exit(f"dcmconform: cannot start the reference peer: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
-    info: dict[str, Any] = {"peer": peer.name, "peer_backend": peer.backend, "peer_version": peer.version()}
+    info: dict[str, Any] = {"peer": name, "peer_backend": peer.backend, "peer_version": peer.version()}
     return TargetState(endpoint, peer, info=info)
 
 

@@ -1,5 +1,6 @@
 """The verdicts each reference peer is known to earn: ``peers/expectations/<peer>.yaml``.
 
+One file per peer, whatever its backend (``orthanc:container`` is held to ``orthanc.yaml``).
 Format (one line per check, sorted by ID; the header comment of each file repeats it)::
 
     ASSOC-001: {outcome: pass, reason: "one line: why this peer earns this verdict"}
@@ -46,7 +47,8 @@ class Difference:
 
 
 def path_for(peer: str) -> Path:
-    return EXPECTATIONS_DIR / f"{peer}.yaml"
+    """The file for ``peer``; a backend variant (``orthanc:container``) shares its native peer's file."""
+    return EXPECTATIONS_DIR / f"{peer.split(':')[0]}.yaml"
 
 
 def load(peer: str) -> dict[str, Expectation] | None:
