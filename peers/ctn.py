@@ -4,6 +4,10 @@
 process (no fork or thread per association), rejects a called AE title other than its own, and
 writes what it receives into the folder.
 
+Latency: about 130-150 ms per echo association (A-ASSOCIATE-AC ~85 ms, C-ECHO-RSP ~40 ms): CTN
+writes each PDU's header and body in separate calls and never sets TCP_NODELAY, so the second
+write waits for our delayed ACK (Nagle). No option or environment variable of CTN changes that.
+
 ``image_server``, CTN's archive with query/retrieve, cannot run here: it keeps its AE table and
 image index in a MySQL/MariaDB server (databases CTNControl and the DIM tables, created by the
 scripts in /usr/share/ctn/mysql) and rejects every association when it cannot open them
@@ -31,7 +35,8 @@ class CtnPeer(ProcessPeer):
     package = "ctn"
     program = SIMPLE_STORAGE
     roles = ("scp", "scu")
-    notes = "simple_storage, single process, checks the called AE title; SCU: send_image"
+    notes = ("simple_storage, single process, checks the called AE title; ~140 ms per echo association "
+             "(Nagle: no TCP_NODELAY in CTN); SCU: send_image")
 
     def default_ae_title(self) -> str:
         return "CTN"
