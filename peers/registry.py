@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dcmconform.peers.base import ProcessPeer
+from dcmconform.peers.container import container_peers
 from dcmconform.peers.ctn import CtnImageServerPeer, CtnPeer
 from dcmconform.peers.dcm4che import Dcm4chePeer
 from dcmconform.peers.dcmtk import DcmqrscpPeer, StorescpPeer
@@ -23,6 +24,7 @@ PEERS: dict[str, Callable[[], ProcessPeer]] = {
     "ctn-image-server": CtnImageServerPeer,
     "dcm4che": Dcm4chePeer,
 }
+PEERS.update(container_peers(PEERS))  # NAME:container: the native peer in a container (peers/container.py)
 
 
 class UnknownPeer(KeyError):
