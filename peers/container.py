@@ -47,6 +47,7 @@ from typing import Any
 import dcmconform.peers.base as base
 from dcmconform.peers.base import Launch, PeerUnavailable, ProcessPeer, free_port
 from dcmconform.peers.images import build as images
+from dcmconform.peers.images import env_overrides
 
 from dcmconform.target import Endpoint
 
@@ -116,23 +117,6 @@ def _image(ref: str) -> Any | None:
 
 
 # Image choice -----------------------------------------------------------------------------------
-def _parse_pairs(pairs: list[str], source: str) -> dict[str, str]:
-    found = {}
-    for pair in pairs:
-        key, sep, ref = pair.strip().partition("=")
-        if not sep or not key.strip() or not ref.strip():
-            raise ValueError(f"{source}: write PEER=IMAGE (e.g. orthanc=orthancteam/orthanc:24.1.2), got {pair!r}")
-        found[key.strip()] = ref.strip()
-    return found
-
-
-def override_images(pairs: list[str]) -> None:
-    """``--image PEER=REF`` (repeatable): kept in ``DCMCONFORM_IMAGES`` so the run's pytest sees it."""
-    merged = _parse_pairs([p for p in os.environ.get("DCMCONFORM_IMAGES", "").split(",") if p], "DCMCONFORM_IMAGES")
-    merged.update(_parse_pairs(pairs, "--image"))
-    os.environ["DCMCONFORM_IMAGES"] = ",".join(f"{k}={v}" for k, v in sorted(merged.items()))
-
-
 def _file_settings() -> dict[str, str]:
     path = Path(os.environ.get("DCMCONFORM_IMAGES_FILE", IMAGES_FILE))
     if not path.exists():
@@ -147,8 +131,7 @@ def _file_settings() -> dict[str, str]:
 
 def image_overrides() -> dict[str, str]:
     found = {k: v for k, v in _file_settings().items() if k != "pull"}
-    found.update(_parse_pairs([p for p in os.environ.get("DCMCONFORM_IMAGES", "").split(",") if p],
-                              "DCMCONFORM_IMAGES"))
+    found.update(env_overrides())
     return found
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -158,3 +159,32 @@ def test_the_scu_runs_in_a_container_of_the_same_image(container_peer: Maker, us
     assert done.returncode == 0, done.stdout + done.stderr
     uid = str(dcmread(path).SOPInstanceUID)
     assert uid in {str(dcmread(p, force=True).SOPInstanceUID) for p in receiver.received()}
+
+
+def test_an_override_runs_the_program_by_name_as_in_a_public_image(monkeypatch: pytest.MonkeyPatch,
+                                                                     usable: Maker) -> None:
+    local = usable("orthanc:container")._choice()
+    if local.source != "local":
+        pytest.skip(f"needs the local image dcmconform/orthanc:local (got {local.ref})")
+    # The local image named as an override is treated like a public one: the program by name on its PATH.
+    monkeypatch.setenv("DCMCONFORM_IMAGES", "orthanc=dcmconform/orthanc:local")
+    peer = make_peer("orthanc:container")
+    assert peer._choice().source == "override"
+    peer.start()
+    try:
+        uid = store_one(peer)
+        assert [str(dcmread(p, force=True).SOPInstanceUID) for p in peer.received()] == [uid]
+    finally:
+        peer.stop()
+    assert f"container dcmconform/orthanc:local: Orthanc {peer.workdir}/orthanc.json" in peer.logs()
+
+
+def test_the_image_option_of_run_reaches_the_peer(tmp_path: Path, usable: Maker) -> None:
+    usable("dcmtk:container")
+    env = dict(os.environ, DCMCONFORM_PULL="never")
+    env.pop("DCMCONFORM_IMAGES", None)
+    done = subprocess.run([sys.executable, "-m", "dcmconform", "run", "--peer", "dcmtk:container", "--image",
+                           "dcmtk=dcmconform/no-such-image:2", "--report-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "image dcmconform/no-such-image:2 (override) is not present and pulling is off" in done.stderr
