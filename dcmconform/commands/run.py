@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.errors import SetupError
+from dcmconform.peers.images import add_image_option
 from dcmconform.target import Endpoint, TargetError
 
 
@@ -129,6 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calling-aet", default="DCMCONFORM", help="our calling AE title (default DCMCONFORM)")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds for each network wait (default 5)")
+    add_image_option(parser)  # --image PEER=IMAGE for the container peers (peers/images/__init__.py)
 
 
 def register(sub: Any) -> None:
