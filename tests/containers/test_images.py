@@ -1,0 +1,111 @@
+"""The local images: apt sources read from the host's files, the inputs hash, and the cache
+(an image whose inputs did not change is kept, not rebuilt)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from dcmconform.peers.base import ProcessPeer
+from dcmconform.peers.images import build
+
+DEB822 = """\
+Types: deb
+# a comment line in a stanza
+URIs: http://127.0.0.1:3142/debian
+Suites: bookworm bookworm-updates
+Components: main contrib
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://127.0.0.1:3142/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://127.0.0.3/node
+Suites: nodistro
+Components: main
+
+Types: deb-src
+URIs: http://127.0.0.1:3142/debian
+Suites: bookworm
+Components: main
+"""
+
+ONE_LINE = """\
+# a comment
+deb [arch=amd64 signed-by=/etc/apt/keyrings/x.gpg] http://127.0.0.2/debian bookworm main non-free
+deb-src http://127.0.0.2/debian bookworm main
+deb http://127.0.0.2/debian trixie main
+"""
+
+
+def fake_apt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deb822: str = "", one_line: str = "") -> None:
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list").write_text(one_line)
+    (tmp_path / "sources.list.d" / "debian.sources").write_text(deb822)
+    (tmp_path / "sources.list.d" / "nodesource.sources.disabled").write_text(DEB822)
+    monkeypatch.setattr(build, "APT_SOURCES", tmp_path / "sources.list")
+    monkeypatch.setattr(build, "APT_SOURCES_DIR", tmp_path / "sources.list.d")
+
+
+def test_the_base_uses_the_debian_entries_apt_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_apt(tmp_path, monkeypatch, DEB822, ONE_LINE)
+    sources = build.debian_sources()
+    keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+    assert sources == [
+        build.Source("http://127.0.0.2/debian", ("bookworm",), ("main",), "/etc/apt/keyrings/x.gpg"),
+        build.Source("http://127.0.0.1:3142/debian", ("bookworm", "bookworm-updates"), ("main",), keyring),
+        build.Source("http://127.0.0.1:3142/debian-security", ("bookworm-security",), ("main",), keyring),
+    ]
+    assert build.mirror(sources) == "http://127.0.0.2/debian"
+    assert "Suites: bookworm bookworm-updates\nComponents: main\n" in sources[1].deb822()
+
+
+def test_no_debian_source_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_apt(tmp_path, monkeypatch, "Types: deb\nURIs: http://127.0.0.3/x\nSuites: nodistro\nComponents: main\n")
+    with pytest.raises(build.BuildError, match="no enabled apt source for Debian bookworm"):
+        build.debian_sources()
+
+
+def test_the_inputs_hash_follows_the_files_and_the_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "orthanc").mkdir()
+    dockerfile = tmp_path / "orthanc" / "Dockerfile"
+    dockerfile.write_text("FROM base\nRUN apt-get install orthanc\n")
+    monkeypatch.setattr(build, "HERE", tmp_path)
+    first = build.peer_inputs("orthanc", "sha256:aaa")
+    assert build.peer_inputs("orthanc", "sha256:aaa") == first
+    assert build.peer_inputs("orthanc", "sha256:bbb") != first  # a new base rebuilds the peers
+    dockerfile.write_text("FROM base\nRUN apt-get install orthanc dcmtk\n")
+    assert build.peer_inputs("orthanc", "sha256:aaa") != first
+    (tmp_path / "orthanc" / "extra.json").write_text("{}")
+    assert len({first, build.peer_inputs("orthanc", "sha256:aaa")}) == 2
+    assert build.buildable() == ["orthanc"]
+
+
+def test_every_image_folder_has_a_package_and_the_real_buildable_list() -> None:
+    assert build.buildable() == ["ctn", "dcmtk", "orthanc"]
+    assert set(build.PACKAGES) == set(build.buildable())
+
+
+def test_current_images_are_kept_not_rebuilt(usable: Callable[[str], ProcessPeer]) -> None:
+    usable("dcmtk:container")
+    image = build.inspect(build.local_ref("dcmtk"))
+    if image is None or build.labels_of(image).get(build.INPUTS_LABEL) != build.expected_inputs("dcmtk"):
+        pytest.skip("dcmconform/dcmtk:local is absent or stale: scripts/build-images.sh dcmtk")
+    script = Path(build.__file__)
+    done = subprocess.run([sys.executable, str(script), "dcmtk"], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"{build.BASE_REF} is current" in done.stderr and "dcmconform/dcmtk:local is current" in done.stderr
+    assert "building" not in done.stderr and "debootstrap" not in done.stderr
+    after = build.inspect(build.local_ref("dcmtk"))
+    assert after is not None and after["Id"] == image["Id"]
+    labels = json.loads(json.dumps(build.labels_of(after)))
+    assert labels[build.IMAGE_LABEL] == "1" and labels[build.VERSION_LABEL] != "unknown"
