@@ -82,6 +82,11 @@ def engine() -> Any:
     """A docker SDK client for the engine (``DOCKER_HOST`` or the local socket); raises on no answer."""
     global _client
     with _client_lock:
+        if _client is not None:
+            try:
+                _client.ping()  # the engine may have gone since
+            except Exception:
+                _client = None
         if _client is None:
             import docker
 
@@ -363,6 +368,8 @@ class ContainerBackend:
             return self._choice().problem
         except PeerUnavailable as exc:
             return str(exc)
+        except Exception as exc:  # the engine failed a request
+            return f"the Docker engine failed a request: {str(exc).splitlines()[0][:200] if str(exc) else exc!r}"
 
     def image(self) -> str | None:
         return self._choice().ref if engine_problem() is None else None
