@@ -62,6 +62,7 @@ class TargetState:
     deaths: list[Death] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)  # the document's "target" (shared with the plugin)
     charged: bool = True  # whether the current death (if any) was already charged to a check
+    broken: str = ""  # why the peer could not be restarted (then no later check can run)
 
     def dead(self) -> str | None:
         """How the session's peer died, or ``None`` while it runs (always ``None`` for ``--target``)."""
@@ -195,10 +196,16 @@ class PeerGuard:
             return
         state: TargetState = request.getfixturevalue(STATE_FIXTURE)
         self.state = state
+        if state.broken:
+            raise RuntimeError(state.broken)  # every later check errors: it cannot be judged
         if state.dead() is not None:
             if not state.charged and self.previous is not None:
                 self._charge_collected(self.previous)
-            state.revive()
+            try:
+                state.revive()
+            except Exception as exc:
+                state.broken = f"the reference peer died and could not be restarted: {str(exc).splitlines()[0]}"
+                raise RuntimeError(state.broken) from None
         state.charged = False
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -255,10 +255,12 @@ class ProcessPeer:
                 return
             detail = not_ready
             _pause(self.proc, 0.1)
-        status = describe_exit(self.proc.poll()) or f"still running, not ready ({detail})"
+        ended = describe_exit(self.proc.poll())
+        what = (f"did not become ready: it ended first ({ended})" if ended
+                else f"did not become ready within {READY_TIMEOUT:.0f}s ({detail})")
         tail = self.logs()[-2000:]
         self.stop()
-        raise PeerFailed(f"{self.name} did not become ready within {READY_TIMEOUT:.0f}s: {status}\n{tail}")
+        raise PeerFailed(f"{self.name} {what}\n{tail}")
 
     def _terminate(self) -> None:
         """End the process group (SIGTERM, then SIGKILL), keeping the folder."""

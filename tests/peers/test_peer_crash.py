@@ -25,7 +25,17 @@ CONFTEST = textwrap.dedent('''
             argv = [sys.executable, {script!r}, "--port", str(port), "--aet", self.ae_title]
             return Launch(argv, dict(__import__("os").environ), self.workdir)
 
+    class OnceCrashyPeer(CrashyPeer):
+        """Starts once; every restart exits at once with code 3."""
+
+        def launch(self, port):
+            if self.starts:
+                return Launch([sys.executable, "-c", "raise SystemExit(3)"], dict(__import__("os").environ),
+                              self.workdir)
+            return super().launch(port)
+
     PEERS["crashy"] = CrashyPeer
+    PEERS["crashy-once"] = OnceCrashyPeer
 ''')
 
 CHECKS = textwrap.dedent('''
@@ -56,21 +66,27 @@ CHECKS = textwrap.dedent('''
 ''')
 
 
-def test_a_crash_fails_the_check_and_the_next_check_gets_a_fresh_peer(
-        tmp_path: Path, processes: Callable[[str], list[tuple[int, str]]]) -> None:
+def run_crashy(tmp_path: Path, peer: str) -> dict:
+    """Run the CRASH-* checks against ``peer``; the JSON document."""
     suite = tmp_path / "suite"
     suite.mkdir()
     (suite / "conftest.py").write_text(CONFTEST.format(script=str(HERE / "crashing_scp.py")))
     (suite / "test_crashy.py").write_text(CHECKS)
-    temp = tmp_path / "tmp"  # the peer's folder lands here: a marker to find its process by
-    temp.mkdir()
     report = tmp_path / "report"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", str(suite), "-p", "no:cacheprovider", "--import-mode=importlib",
-         "--rootdir", str(suite), "--peer", "crashy", "--report-dir", str(report), "--timeout", "3", "-q"],
-        cwd=suite, env=os.environ | {"TMPDIR": str(temp)}, capture_output=True, text=True, timeout=120, check=False)
+         "--rootdir", str(suite), "--peer", peer, "--report-dir", str(report), "--timeout", "3", "-q"],
+        cwd=suite, env=os.environ | {"TMPDIR": str(tmp_path / "tmp")}, capture_output=True, text=True, timeout=120,
+        check=False)
     assert done.returncode == 1, done.stdout + done.stderr
-    doc = json.loads((report / "conformance.json").read_text())
+    return dict(json.loads((report / "conformance.json").read_text()))
+
+
+def test_a_crash_fails_the_check_and_the_next_check_gets_a_fresh_peer(
+        tmp_path: Path, processes: Callable[[str], list[tuple[int, str]]]) -> None:
+    temp = tmp_path / "tmp"  # the peer's folder lands here: a marker to find its process by
+    temp.mkdir()
+    doc = run_crashy(tmp_path, "crashy")
     results = {r["id"]: r for r in doc["results"]}
 
     crash = results["CRASH-001"]
@@ -102,3 +118,16 @@ def test_a_crash_fails_the_check_and_the_next_check_gets_a_fresh_peer(
     assert doc["target"]["restarts"] == 2  # after CRASH-001 and CRASH-003; none needed after the last check
     assert [d["check"] for d in doc["target"]["peer_deaths"]] == ["CRASH-001", "CRASH-003", "CRASH-004"]
     assert processes(str(temp)) == []
+
+
+def test_a_peer_that_cannot_come_back_errors_the_remaining_checks(
+        tmp_path: Path, processes: Callable[[str], list[tuple[int, str]]]) -> None:
+    (tmp_path / "tmp").mkdir()
+    results = {r["id"]: r for r in run_crashy(tmp_path, "crashy-once")["results"]}
+    assert results["CRASH-001"]["outcome"] == "fail"
+    assert results["CRASH-001"]["summary"].startswith("the peer died: killed by signal 11 (SIGSEGV)")
+    for later in ("CRASH-002", "CRASH-003", "CRASH-004"):
+        assert results[later]["outcome"] == "error", results[later]
+        assert ("the reference peer died and could not be restarted: crashy did not become ready: "
+                "it ended first (exit code 3)") in results[later]["summary"]
+    assert processes(str(tmp_path / "tmp")) == []
