@@ -2,7 +2,7 @@
 
 No package registry this project can use carries it: it is neither a Debian package nor on PyPI
 (its tools are Java archives distributed from its own Maven repository and as container images).
-The container backend (peers/images/) brings it later.
+The container backend runs it as ``dcm4che:container`` (peers/container.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ class Dcm4chePeer(ProcessPeer):
 
     def available(self) -> str | None:
         return ("not packaged for Debian or PyPI (the registries reachable here); "
-                "the container backend will bring it (peers/images/dcm4che)")
+                "run it with the container backend: dcm4che:container")
 
     def launch(self, port: int) -> Launch:  # pragma: no cover - available() always refuses
         raise NotImplementedError(self.available())
