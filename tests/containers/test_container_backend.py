@@ -188,3 +188,16 @@ def test_the_image_option_of_run_reaches_the_peer(tmp_path: Path, usable: Maker)
                           capture_output=True, text=True, timeout=120, env=env, check=False)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "image dcmconform/no-such-image:2 (override) is not present and pulling is off" in done.stderr
+
+
+def test_with_pulling_allowed_an_absent_public_image_is_pulled_at_start_not_before(
+        monkeypatch: pytest.MonkeyPatch, usable: Maker) -> None:
+    usable("dcmtk:container")  # an engine answers
+    if backend._image("dcm4che/dcm4che-tools") is not None:
+        pytest.skip("dcm4che/dcm4che-tools is present on this engine")
+    monkeypatch.setenv("DCMCONFORM_PULL", "missing")
+    pulled: list[str] = []
+    monkeypatch.setattr(backend, "_pull", pulled.append)  # no registry is contacted by this test
+    row = make_peer("dcm4che:container").describe()  # listing pulls nothing
+    assert row["available"] is True and row["image"] == "dcm4che/dcm4che-tools"
+    assert "(public; pulled on first start)" in row["notes"] and pulled == []
