@@ -245,25 +245,44 @@ def build_base(force: bool = False) -> str:
     log(f"debootstrap {SUITE} (minbase) from {url}")
     with tempfile.TemporaryDirectory(prefix="dcmconform-rootfs-") as tmp:
         root = Path(tmp) / "rootfs"
-        keyring = ["--keyring", KEYRING] if os.path.exists(KEYRING) else []
-        done = subprocess.run([debootstrap, "--variant=minbase", *keyring, SUITE, str(root), url],
-                              capture_output=True, text=True, timeout=1800, check=False)
-        if done.returncode != 0:
-            raise BuildError(f"debootstrap failed:\n{(done.stdout + done.stderr)[-3000:]}")
-        _prepare_rootfs(root, sources)
-        tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        assert tar.stdout is not None
         try:
-            docker("import", "--change", f"LABEL {INPUTS_LABEL}={inputs} {IMAGE_LABEL}=1",
-                   "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                   "--change", 'CMD ["/bin/bash"]', "-", BASE_REF, stdin=tar.stdout.fileno(), timeout=900)
+            _debootstrap_and_import(debootstrap, root, url, sources, inputs)
         finally:
-            tar.stdout.close()
-            tar.wait(timeout=60)
+            _unmount_under(root)  # an interrupted debootstrap can leave /proc, /sys mounted in the rootfs
     log(f"{BASE_REF} made in {time.monotonic() - started:.0f}s")
     image = inspect(BASE_REF)
     assert image is not None
     return str(image["Id"])
+
+
+def _unmount_under(root: Path) -> None:
+    """Lazily unmount whatever is mounted below ``root`` (deepest first), so that removing it stays inside it."""
+    try:
+        mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
+    except OSError:
+        return
+    prefix = f"{root}/"
+    for point in sorted((m for m in mounts if m.startswith(prefix)), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], check=False, capture_output=True, timeout=60)
+
+
+def _debootstrap_and_import(debootstrap: str, root: Path, url: str, sources: list[Source], inputs: str) -> None:
+    """debootstrap into ``root``, make it a container base, and ``docker import`` it as the base image."""
+    keyring = ["--keyring", KEYRING] if os.path.exists(KEYRING) else []
+    done = subprocess.run([debootstrap, "--variant=minbase", *keyring, SUITE, str(root), url],
+                          capture_output=True, text=True, timeout=1800, check=False)
+    if done.returncode != 0:
+        raise BuildError(f"debootstrap failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    _prepare_rootfs(root, sources)
+    tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+    assert tar.stdout is not None
+    try:
+        docker("import", "--change", f"LABEL {INPUTS_LABEL}={inputs} {IMAGE_LABEL}=1",
+               "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+               "--change", 'CMD ["/bin/bash"]', "-", BASE_REF, stdin=tar.stdout.fileno(), timeout=900)
+    finally:
+        tar.stdout.close()
+        tar.wait(timeout=60)
 
 
 def build_peer(peer: str, base_id: str, force: bool = False) -> bool:
