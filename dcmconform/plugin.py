@@ -37,6 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--peer", default=None, help="reference peer to start and test when no --target (default pynetdicom)")
     group.addoption("--calling-aet", default=DEFAULT_CALLING_AET, help="our calling AE title (default DCMCONFORM)")
     group.addoption("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per network wait (default 5)")
+    group.addoption("--artim-wait", type=float, default=35.0, metavar="SECONDS",
+                    help="how long to wait for the target to drop a silent connection (ARTIM, default 35)")
     group.addoption("--report-dir", default=None, help="write conformance.json and conformance.html here")
     group.addoption("--summary-md", default=None, metavar="FILE",
                     help="write a Markdown summary here (e.g. for a CI job summary)")
