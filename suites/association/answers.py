@@ -1,0 +1,143 @@
+"""What a target answered to one A-ASSOCIATE-RQ, and the verdict each kind of answer earns.
+
+Most negotiation checks send one request and then ask: was it accepted, rejected (with which
+result/source/reason), aborted, was the connection dropped without a word, or did the target
+say nothing at all? :class:`Rule` says what each of those earns for one check; :func:`judge`
+turns an :class:`~dcmconform.probe.Observation` into the verdict, with the bytes that matter.
+
+A target that stays silent (no PDU before the deadline, socket still open) fails wherever the
+standard requires an answer, which is every A-ASSOCIATE-RQ (PS3.8 9.2, state Sta2/Sta3). A
+target that stops serving afterwards fails loudly (:func:`require_alive`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dcmconform.assoc import Liveness
+from dcmconform.dump import hexdump
+from dcmconform.probe import (
+    ABORTED,
+    ACCEPTED,
+    CLOSED,
+    DATA,
+    GARBAGE,
+    OTHER_PDU,
+    REFUSED,
+    REJECTED,
+    RESET,
+    SILENT,
+    UNREACHABLE,
+    Observation,
+)
+from dcmconform.verdict import Verdict
+from dcmconform.wire import pdus as pd
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+
+
+def emit(verdict: Verdict, outcome: str, summary: str, evidence: Any = None, explanation: str = "") -> None:
+    """Record ``outcome`` (pass, warn or fail) with its summary and evidence."""
+    if outcome == PASS:
+        verdict.passed(summary, evidence, explanation)
+    elif outcome == WARN:
+        verdict.warn(summary, evidence, explanation)
+    else:
+        verdict.fail(summary, evidence, explanation)
+
+
+def answer_bytes(observed: Observation, limit: int = 256) -> str:
+    """The bytes of the answer, as evidence (kind ``hex``); empty when nothing came back."""
+    if not observed.raw:
+        return ""
+    what = observed.pdu.name if observed.pdu is not None else f"{len(observed.raw)} bytes"
+    return f"the answer ({what}), byte for byte:\n{hexdump(observed.raw, limit)}"
+
+
+def field_bytes(label: str, data: bytes, limit: int = 256) -> str:
+    """Some bytes that matter (a field we sent or got), as evidence text."""
+    return f"{label} ({len(data)} bytes):\n{hexdump(data, limit)}"
+
+
+def attach_bytes(verdict: Verdict, *texts: str) -> None:
+    for text in texts:
+        if text:
+            verdict.attach(text, kind="hex")
+
+
+def rj_text(pdu: pd.AAssociateRJ) -> str:
+    return f"{pdu.result}/{pdu.source}/{pdu.reason} ({pd.rj_reason_name(pdu.source, pdu.reason)})"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What each kind of answer to one request earns.
+
+    ``rj`` is the (result, source, reason) of the exactly right rejection (result ``None``: either
+    result), and ``other_rj`` what any other rejection earns; with ``rj=None`` every rejection
+    earns ``rejected``. ``expected`` says in words what a conformant node does.
+    """
+
+    expected: str
+    rj: tuple[int | None, int, int] | None = None
+    rejected: str = PASS
+    accepted: str = WARN
+    other_rj: str = WARN
+    aborted: str = WARN
+    closed: str = FAIL
+    silent: str = FAIL
+
+
+def outcome_of(observed: Observation, rule: Rule) -> tuple[str, str]:
+    """``(outcome, what happened)`` for one observation under ``rule``."""
+    pdu = observed.pdu
+    if observed.kind == REJECTED and isinstance(pdu, pd.AAssociateRJ):
+        if rule.rj is None:
+            outcome = rule.rejected
+        else:
+            exact = rule.rj[0] in (None, pdu.result) and (pdu.source, pdu.reason) == rule.rj[1:]
+            outcome = PASS if exact else rule.other_rj
+        return outcome, f"rejected it with A-ASSOCIATE-RJ {rj_text(pdu)}"
+    if observed.kind == ACCEPTED:
+        return rule.accepted, f"accepted it ({observed.describe()})"
+    if observed.kind == ABORTED:
+        return rule.aborted, f"answered with {observed.describe()}"
+    if observed.kind in (CLOSED, RESET):
+        return rule.closed, f"dropped the connection without a PDU: {observed.describe()}"
+    if observed.kind == SILENT:
+        return rule.silent, f"said nothing: {observed.describe()} after {observed.elapsed:.1f}s"
+    if observed.kind in (REFUSED, UNREACHABLE):
+        return FAIL, f"could not be reached: {observed.describe()}"
+    if observed.kind in (GARBAGE, DATA, OTHER_PDU):
+        return FAIL, f"answered with something that is no answer to an A-ASSOCIATE-RQ: {observed.describe()}"
+    return FAIL, observed.describe()
+
+
+def judge(verdict: Verdict, observed: Observation, rule: Rule, sent: str, explanation: str = "") -> None:
+    """The verdict on the answer to ``sent`` (words: "a request with ..."), with its bytes."""
+    outcome, happened = outcome_of(observed, rule)
+    attach_bytes(verdict, answer_bytes(observed))
+    expected = "" if outcome == PASS else f"; expected {rule.expected}"
+    emit(verdict, outcome, f"{sent}: the target {happened}{expected}", explanation=explanation)
+
+
+def require_alive(verdict: Verdict, alive: Callable[[], Liveness], after: str) -> Liveness:
+    """Fail loudly, with the liveness transcript, when the target no longer serves."""
+    live = alive()
+    if not live.alive:
+        verdict.fail(f"the target stopped serving after {after}: {live.detail}", live.transcript,
+                     explanation="The node crashed or stopped accepting associations after this request. "
+                                 "A sender that happens to send it takes the node down for everyone: "
+                                 "this is the kind of buffer or parser bug the seed article warns about. "
+                                 "Look at the node's log for a crash at this time.")
+    return live
+
+
+def accepted_ac(verdict: Verdict, observed: Observation, sent: str) -> pd.AAssociateAC:
+    """The A-ASSOCIATE-AC, or fail: a conformant request of this kind must be accepted."""
+    if observed.kind != ACCEPTED or not isinstance(observed.pdu, pd.AAssociateAC):
+        attach_bytes(verdict, answer_bytes(observed))
+        verdict.fail(f"{sent}: the target did not accept it: {observed.describe()}")
+    return observed.pdu
