@@ -38,7 +38,9 @@ LOG_TAIL = 3000
 # A crashing peer closes its sockets a moment before it can be reaped (about 1 ms here, more under
 # load). When a check saw the connection dropped, give the process this long to finish dying.
 DYING_GRACE = 0.3
-DROPPED = ("closed", "reset", "send failed", "association aborted", "association not answered", "TCP connect")
+# "TCP connect to" is the probe's note of a failed connect; its note of a successful one ("TCP connected
+# to") must not match, or every raw-probe check waits DYING_GRACE for nothing.
+DROPPED = ("closed", "reset", "send failed", "association aborted", "association not answered", "TCP connect to")
 
 COMMAND_NAMES = {0x0001: "C-STORE-RQ", 0x0010: "C-GET-RQ", 0x0020: "C-FIND-RQ", 0x0021: "C-MOVE-RQ",
                  0x0030: "C-ECHO-RQ", 0x0FFF: "C-CANCEL-RQ", 0x0100: "N-EVENT-REPORT-RQ", 0x0110: "N-GET-RQ",
