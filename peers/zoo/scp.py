@@ -118,6 +118,21 @@ class ZooConnection:
             return code, head  # caller decides; the body is never read (no pre-allocation)
         return code, head + self.read_exact(length, deadline)
 
+    def read_what_came(self, deadline: float | None) -> tuple[int, bytes]:
+        """Defect ignore-pdu-length: a PDU header, then whatever arrives within 0.3 s, length field ignored."""
+        head = self.read_exact(pd.PDU_HEADER, deadline)
+        body = bytearray()
+        self.sock.settimeout(0.3)
+        with contextlib.suppress(TimeoutError):
+            while chunk := self.sock.recv(1 << 16):
+                body += chunk
+        return head[0], head[:2] + len(body).to_bytes(4, "big") + bytes(body)
+
+    def stall(self) -> None:
+        """Say nothing (the defects that go silent): swallow what arrives until the peer closes."""
+        while True:
+            self.read_exact(1, None)
+
     def abort(self, source: int = 2, reason: int = 0) -> None:
         with contextlib.suppress(OSError):
             self.send(pd.AAbort(source, reason))
@@ -136,17 +151,26 @@ class ZooConnection:
 
     def establish(self) -> None:
         artim = None if "never-close-idle" in self.d else time.monotonic() + self.cfg.artim
-        code, data = self.read_pdu(artim, MAX_ASSOCIATE_RQ)
+        if "ignore-pdu-length" in self.d:
+            code, data = self.read_what_came(artim)
+        else:
+            code, data = self.read_pdu(artim, MAX_ASSOCIATE_RQ)
         if code != 0x01:
+            if ("ignore-unknown-pdu-type" if code not in pd.PDU_NAMES else "silent-on-unexpected-pdu") in self.d:
+                self.stall()
             # Sta2 + anything but A-ASSOCIATE-RQ: AA-1 (A-ABORT) or AA-4/unrecognized (PS3.8 Table 9-10)
             self.abort(2, 1 if code not in pd.PDU_NAMES else 2)
         if len(data) == pd.PDU_HEADER and pd.header(data)[1] > 0:
             self.abort(2, 6)  # longer than any A-ASSOCIATE-RQ we accept: refuse, never allocate
         if "crash-on-large-rq" in self.d and len(data) > 24 * 1024:
             os._exit(70)  # the defect: die like a buffer overflow would
+        if "abort-rq-over-8k" in self.d and len(data) > 8 * 1024:
+            self.abort(2, 6)
         try:
             rq = pd.decode_pdu(data)
         except WireError:
+            if "silent-on-malformed-rq" in self.d:
+                self.stall()
             self.abort(2, 6)
         assert isinstance(rq, pd.AAssociateRQ)
         self.answer(rq)
