@@ -183,28 +183,64 @@ class ZooConnection:
     def answer(self, rq: pd.AAssociateRQ) -> None:
         d = self.d
         calling = rq.calling_ae.strip(" ")
-        if "silent-on-empty-calling-ae" in d and not calling:
+        if "silent-on-empty-calling-ae" in d and not rq.calling_ae.strip(" \x00"):
             self.read_exact(1, None if "never-close-idle" in d else time.monotonic() + 3600)
+        user = rq.user_information
+        if "crash-without-user-info" in d and user is None:
+            os._exit(72)  # the defect: a null dereference
+        if "hang-up-without-implementation-uid" in d and rq.implementation_class_uid is None:
+            raise Closed
+        if "crash-on-long-version-name" in d and len(rq.implementation_version_name or "") > 16:
+            os._exit(73)  # the defect: the name copied into a 16-byte buffer
         if "reject-everything" in d:
             self.reject(1, 1, 1)
-        if not rq.protocol_version & 1:
+        if not rq.protocol_version & 1 and "accept-any-protocol-version" not in d:
             self.reject(1, 2, 2)
-        if rq.application_context != it.APPLICATION_CONTEXT:
+        if "strict-protocol-version" in d and rq.protocol_version != 1:
+            self.reject(1, 2, 2)
+        if rq.application_context != it.APPLICATION_CONTEXT and "ignore-application-context" not in d:
             self.reject(1, 1, 2)
-        if rq.called_ae.strip(" ") != self.cfg.ae_title and "accept-wrong-called-ae" not in d:
+        called = rq.called_ae.rstrip(" ") if "called-ae-leading-spaces-significant" in d else rq.called_ae.strip(" ")
+        if "called-ae-case-insensitive" in d:
+            called = self.cfg.ae_title if called.upper() == self.cfg.ae_title.upper() else called
+        if called != self.cfg.ae_title and "accept-wrong-called-ae" not in d:
             self.reject(1, 1, 7)
-        if calling not in self.cfg.allowed_calling:
+        if calling not in self.cfg.allowed_calling and "accept-any-calling-ae" not in d:
             self.reject(1, 1, 3)
         contexts = rq.presentation_contexts
-        if not contexts:
+        if not contexts and "accept-no-context" not in d:
             self.reject(1, 1, 1)
         ids = [pc.context_id for pc in contexts]
         bad_id = any(i % 2 == 0 for i in ids) and "accept-even-context-id" not in d
         duplicate = len(set(ids)) != len(ids) and "answer-duplicate-id-twice" not in d
-        if bad_id or duplicate:
+        descending = "require-ascending-context-ids" in d and ids != sorted(ids)
+        if bad_id or duplicate or descending:
             self.abort(2, 6)
+        if self.refuses(rq):
+            self.abort(2, 6)
+        subs = user.items if user is not None else []
+        unknown_sub = "abort-on-unknown-sub-item" in d and any(isinstance(i, it.UnknownItem) for i in subs)
+        unknown_item = "abort-on-unknown-item" in d and any(isinstance(i, it.UnknownItem) for i in rq.items)
+        if unknown_sub or unknown_item:
+            self.abort(2, 4)
+        if ("abort-on-extended-negotiation" in d and any(isinstance(i, it.SOPClassExtendedNegotiationSubItem) for i in subs)
+                or "abort-on-async-window" in d and any(isinstance(i, it.AsyncOperationsWindowSubItem) for i in subs)):
+            self.abort(2, 5)
+        if "reject-small-max-length" in d and 0 < (rq.maximum_length or 0) < 1024:
+            self.reject(1, 1, 1)
         self.peer_max = rq.maximum_length or 0
         self.send(self.accept(rq))
+
+    def refuses(self, rq: pd.AAssociateRQ) -> bool:
+        """The defects that test fields the standard says not to test, or misread a maximum length."""
+        d, maximum = self.d, rq.maximum_length
+        if "check-reserved-fields" in d and (rq.header_reserved or rq.reserved_after_version or any(rq.reserved_block)):
+            return True
+        if "check-item-reserved-bytes" in d:
+            everything = [*rq.items, *(sub for item in rq.items for sub in getattr(item, "items", []))]
+            if any(i.header_reserved for i in everything) or any(pc.reserved != (0, 0, 0) for pc in rq.presentation_contexts):
+                return True
+        return ("zero-max-length-aborts" in d and maximum == 0) or ("max-length-overflow" in d and (maximum or 0) >= 1 << 31)
 
     def accept(self, rq: pd.AAssociateRQ) -> pd.AAssociateAC:
         d = self.d
