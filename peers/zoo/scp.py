@@ -32,7 +32,7 @@ from dcmconform.peers.zoo import dimse
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import write_file_meta_info
 
-from dcmconform.uids import VERIFICATION
+from dcmconform.uids import SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
@@ -245,10 +245,16 @@ class ZooConnection:
     def accept(self, rq: pd.AAssociateRQ) -> pd.AAssociateAC:
         d = self.d
         answers: list[it.Item] = []
+        refused = {VERIFICATION} if "no-verification" in d else set()
+        refused |= {SECONDARY_CAPTURE} if "no-secondary-capture" in d else set()
         for pc in rq.presentation_contexts:
             abstract, proposed = pc.abstract_syntax, pc.transfer_syntaxes
+            if "max-64-transfer-syntaxes" in d:
+                proposed = proposed[:64]
             common = [ts for ts in proposed if ts in TRANSFER_SYNTAXES]
-            if abstract not in self.cfg.abstract_syntaxes:
+            if "context-id-signed-byte" in d and pc.context_id > 127:
+                result, ts = 2, (proposed or [TRANSFER_SYNTAXES[1]])[0]  # the defect: a "negative" ID
+            elif abstract not in self.cfg.abstract_syntaxes or abstract in refused:
                 result, ts = (1 if "wrong-result-unknown-abstract" in d else 3), (proposed or [TRANSFER_SYNTAXES[1]])[0]
             elif not common and "accept-unproposed-ts" not in d:
                 result, ts = (3 if "wrong-result-unsupported-ts" in d else 4), (proposed or [TRANSFER_SYNTAXES[1]])[0]
@@ -256,19 +262,31 @@ class ZooConnection:
                 result, ts = 0, (TRANSFER_SYNTAXES[0] if "accept-unproposed-ts" in d or not common else common[0])
             if result == 0:
                 self.accepted[pc.context_id] = (abstract or "", ts)
-            answers.append(it.PresentationContextACItem(pc.context_id, result, [it.TransferSyntaxSubItem(ts)]))
+            cid = (pc.context_id + 2) % 256 if "renumber-contexts-in-ac" in d else pc.context_id
+            answers.append(it.PresentationContextACItem(cid, result, [it.TransferSyntaxSubItem(ts)]))
         if "drop-context-in-ac" in d and answers:
             answers.pop()
-        user: list[it.Item] = [
-            it.MaximumLengthSubItem(self.cfg.max_length),
-            it.ImplementationClassUIDSubItem(ZOO_IMPLEMENTATION_UID),
-        ]
-        if rq.user_information and rq.user_information.find(it.AsyncOperationsWindowSubItem):
-            user.append(it.AsyncOperationsWindowSubItem(1, 1))
+        if "reverse-contexts-in-ac" in d:
+            answers.reverse()
+        if "hang-up-when-nothing-accepted" in d and not self.accepted:
+            raise Closed  # the defect: "it will hang up on us" (the seed article)
+        user: list[it.Item] = [it.MaximumLengthSubItem(self.cfg.max_length)]
+        if "no-implementation-uid-in-ac" not in d:
+            user.append(it.ImplementationClassUIDSubItem(ZOO_IMPLEMENTATION_UID))
+        windows = rq.user_information.find(it.AsyncOperationsWindowSubItem) if rq.user_information else []
+        for window in windows:
+            bigger = "async-window-answer-too-large" in d
+            user.append(it.AsyncOperationsWindowSubItem(window.invoked + 1, window.performed + 1) if bigger  # type: ignore[attr-defined]
+                        else it.AsyncOperationsWindowSubItem(1, 1))
         for role in rq.role_selections:
-            user.append(it.RoleSelectionSubItem(role.sop_class_uid, role.scu_role, 0))
+            granted = (1, 1) if "grant-unproposed-role" in d else (role.scu_role, 0)
+            user.append(it.RoleSelectionSubItem(role.sop_class_uid, *granted))
+        if "role-item-without-request" in d and not rq.role_selections:
+            user += [it.RoleSelectionSubItem(a, 1, 0) for a, _ in self.accepted.values() if a != VERIFICATION]
         user.append(it.ImplementationVersionNameSubItem(ZOO_VERSION))
         items: list[it.Item] = [it.ApplicationContextItem(it.APPLICATION_CONTEXT), *answers, it.UserInformationItem(user)]
+        if "swap-ae-titles-in-ac" in d:
+            return pd.AAssociateAC(rq.calling_ae, rq.called_ae, items)
         return pd.AAssociateAC(rq.called_ae, rq.calling_ae, items)
 
     # Data transfer -----------------------------------------------------------------------
