@@ -292,10 +292,15 @@ class ZooConnection:
     # Data transfer -----------------------------------------------------------------------
     def serve(self) -> None:
         while True:
-            code, data = self.read_pdu(time.monotonic() + self.cfg.idle, self.cfg.max_length + 6)
+            limit = MAX_ASSOCIATE_RQ if "tolerate-oversized-pdata" in self.d else self.cfg.max_length + 6
+            code, data = self.read_pdu(time.monotonic() + self.cfg.idle, limit)
             if code == 0x04 and len(data) == pd.PDU_HEADER and pd.header(data)[1] > 0:
                 self.abort(2, 6)  # P-DATA-TF over our maximum length (PS3.8 D.1)
+            if "abort-pdata-at-max" in self.d and code == 0x04 and pd.header(data)[1] >= self.cfg.max_length:
+                self.abort(2, 6)  # the defect: an off-by-one in the length comparison
             if code not in pd.PDU_NAMES:
+                if "ignore-unknown-pdu-type" in self.d:
+                    continue
                 self.abort(2, 1)
             try:
                 pdu = pd.decode_pdu(data)
@@ -309,8 +314,10 @@ class ZooConnection:
                 self.send(pd.AReleaseRP())
                 raise Closed
             elif isinstance(pdu, pd.AAbort):
+                if "die-on-abort" in self.d:
+                    os._exit(74)  # the defect: freeing the association twice
                 raise Closed
-            else:
+            elif "silent-on-unexpected-pdu" not in self.d:
                 self.abort(2, 2)
 
     def data(self, pdu: pd.PDataTF) -> None:
@@ -383,11 +390,16 @@ class ZooConnection:
         return out
 
 
+_ONE_AT_A_TIME = threading.Lock()  # defect serve-one-connection-at-a-time
+
+
 class _Handler(socketserver.BaseRequestHandler):
     server: ZooServer
 
     def handle(self) -> None:
-        ZooConnection(self.request, self.server.config, self.server).run()
+        serial = "serve-one-connection-at-a-time" in self.server.config.defects
+        with _ONE_AT_A_TIME if serial else contextlib.nullcontext():
+            ZooConnection(self.request, self.server.config, self.server).run()
 
 
 class ZooServer(socketserver.ThreadingTCPServer):
