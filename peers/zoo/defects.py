@@ -17,30 +17,107 @@ class Defect:
     catches: tuple[str, ...]
 
 
+ASSOCIATION = [
+    Defect("accept-wrong-called-ae", "accepts an A-ASSOCIATE-RQ for any called AE title", ("ASSOC-003",)),
+    Defect("accept-any-calling-ae", "accepts any calling AE title (no allow list, no check of the AE VR)",
+           ("ASSOC-004", "ASSOC-005", "ASSOC-006", "ASSOC-008", "ASSOC-009")),
+    Defect("silent-on-empty-calling-ae", "says nothing (no PDU, socket open) to a calling AE title of spaces or NULs",
+           ("ASSOC-005", "ASSOC-006")),
+    Defect("silent-on-malformed-rq", "says nothing to an A-ASSOCIATE-RQ that does not decode",
+           ("ASSOC-007", "ASSOC-060")),
+    Defect("called-ae-case-insensitive", "compares the called AE title without regard to case", ("ASSOC-010",)),
+    Defect("called-ae-leading-spaces-significant", "keeps leading spaces of the called AE title when comparing",
+           ("ASSOC-011",)),
+    Defect("swap-ae-titles-in-ac", "swaps the called and calling AE titles in the A-ASSOCIATE-AC", ("ASSOC-012",)),
+    Defect("ignore-application-context", "accepts any application context name", ("ASSOC-013",)),
+    Defect("accept-any-protocol-version", "accepts a protocol version without bit 0", ("ASSOC-014",)),
+    Defect("strict-protocol-version", "rejects any protocol version other than 0001H", ("ASSOC-015",)),
+    Defect("renumber-contexts-in-ac", "answers each presentation context with its ID + 2", ("ASSOC-016",)),
+    Defect("reverse-contexts-in-ac", "answers the presentation contexts in reverse order", ("ASSOC-017",)),
+    Defect("context-id-signed-byte", "rejects (result 2) every context with an ID above 127, as a signed byte would",
+           ("ASSOC-018", "ASSOC-019")),
+    Defect("accept-even-context-id", "accepts even presentation context IDs", ("ASSOC-020",)),
+    Defect("answer-duplicate-id-twice", "accepts two contexts with the same ID and answers both", ("ASSOC-021",)),
+    Defect("require-ascending-context-ids", "aborts a request whose context IDs are not in ascending order",
+           ("ASSOC-022",)),
+    Defect("accept-unproposed-ts", "accepts every context with Explicit VR Little Endian, proposed or not",
+           ("ASSOC-023",)),
+    Defect("wrong-result-unknown-abstract", "rejects an unknown abstract syntax with result 1 instead of 3",
+           ("ASSOC-024",)),
+    Defect("wrong-result-unsupported-ts", "rejects a context without a supported transfer syntax with 3 instead of 4",
+           ("ASSOC-025",)),
+    Defect("max-64-transfer-syntaxes", "reads only the first 64 transfer syntaxes of a context", ("ASSOC-026",)),
+    Defect("accept-no-context", "accepts a request without any presentation context", ("ASSOC-027",)),
+    Defect("check-reserved-fields", "aborts a request whose reserved header fields are not zero", ("ASSOC-028",)),
+    Defect("check-item-reserved-bytes", "aborts a request whose item reserved bytes are not zero", ("ASSOC-029",)),
+    Defect("hang-up-when-nothing-accepted", "closes the connection without a PDU when it accepts no context",
+           ("ASSOC-030",)),
+    Defect("no-verification", "does not support the Verification SOP class (result 3)", ("ASSOC-031",)),
+    Defect("abort-rq-over-8k", "aborts any A-ASSOCIATE-RQ over 8 KB",
+           ("ASSOC-032", "ASSOC-033", "ASSOC-034", "ASSOC-035")),
+    Defect("crash-on-large-rq", "dies (closes and stops listening) on an A-ASSOCIATE-RQ over 24 KB",
+           ("ASSOC-026", "ASSOC-033", "ASSOC-034", "ASSOC-035")),
+    Defect("crash-without-user-info", "dies on a request without a User Information item", ("ASSOC-036",)),
+    Defect("zero-max-length-aborts", "aborts a request announcing maximum length 0", ("ASSOC-037",)),
+    Defect("max-length-overflow", "aborts a request announcing a maximum length of 2^31 or more (read as signed)",
+           ("ASSOC-038",)),
+    Defect("reject-small-max-length", "rejects a request announcing a maximum length under 1024",
+           ("ASSOC-039", "ASSOC-040")),
+    Defect("abort-pdata-at-max", "aborts a P-DATA-TF of exactly its own maximum length (off by one)", ("ASSOC-041",)),
+    Defect("tolerate-oversized-pdata", "accepts P-DATA-TF PDUs longer than its own maximum length", ("ASSOC-042",)),
+    Defect("hang-up-without-implementation-uid", "closes without a PDU when the request has no implementation UID",
+           ("ASSOC-043",)),
+    Defect("crash-on-long-version-name", "dies on an implementation version name over 16 characters", ("ASSOC-044",)),
+    Defect("async-window-answer-too-large", "answers an asynchronous operations window one higher than offered",
+           ("ASSOC-045",)),
+    Defect("abort-on-async-window", "aborts a request that offers an asynchronous operations window",
+           ("ASSOC-045", "ASSOC-046")),
+    Defect("grant-unproposed-role", "grants both SCU and SCP roles whatever was proposed", ("ASSOC-047",)),
+    Defect("role-item-without-request", "returns role selection items although none were proposed", ("ASSOC-048",)),
+    Defect("abort-on-unknown-sub-item", "aborts a request with an unknown user information sub-item", ("ASSOC-049",)),
+    Defect("abort-on-unknown-item", "aborts a request with an unknown item type", ("ASSOC-050",)),
+    Defect("abort-on-extended-negotiation", "aborts a request with SOP class extended negotiation", ("ASSOC-051",)),
+    Defect("no-implementation-uid-in-ac", "sends no Implementation Class UID in the A-ASSOCIATE-AC", ("ASSOC-052",)),
+    Defect("never-close-idle", "never closes a connection that sends nothing (no ARTIM)", ("ASSOC-053",)),
+    Defect("serve-one-connection-at-a-time", "serves one connection at a time: a stalled one blocks everyone",
+           ("ASSOC-054",)),
+    Defect("silent-on-unexpected-pdu", "ignores an unexpected PDU (P-DATA-TF before, A-ASSOCIATE-RQ inside)",
+           ("ASSOC-055", "ASSOC-058")),
+    Defect("ignore-unknown-pdu-type", "ignores PDUs of unknown type instead of aborting", ("ASSOC-056", "ASSOC-057")),
+    Defect("ignore-pdu-length", "reads an A-ASSOCIATE-RQ by what arrives, not by its PDU length",
+           ("ASSOC-059", "ASSOC-060")),
+    Defect("die-on-abort", "dies when the requestor aborts an association", ("ASSOC-061", "ASSOC-062")),
+    Defect("no-secondary-capture", "does not support Secondary Capture storage (result 3)", ("ASSOC-063",)),
+]
+
 DEFECTS: dict[str, Defect] = {
     d.name: d
     for d in [
         Defect("reject-everything", "rejects every association with 1/1/1 (no reason given)",
                ("ASSOC-001", "DIMSE-001")),
         Defect("drop-context-in-ac", "leaves the last proposed presentation context out of the A-ASSOCIATE-AC",
-               ("ASSOC-001",)),
+               ("ASSOC-001", "ASSOC-016")),
         Defect("release-answered-with-abort", "answers A-RELEASE-RQ with an A-ABORT instead of A-RELEASE-RP",
                ("ASSOC-002",)),
         Defect("echo-status-failure", "answers C-ECHO with status 0x0211 (unrecognized operation)",
                ("DIMSE-001",)),
         Defect("b000-without-comment", "answers C-STORE with 0xB000 (coercion) and no Error Comment", ()),
-        Defect("ignore-max-pdu", "sends P-DATA-TF larger than the requestor's maximum length", ()),
+        Defect("ignore-max-pdu", "sends P-DATA-TF larger than the requestor's maximum length", ("ASSOC-040",)),
         Defect("lose-stored-object", "answers C-STORE with success but stores nothing", ()),
         Defect("wrong-message-id-responded", "answers with MessageIDBeingRespondedTo one higher than the request's",
                ()),
         Defect("delay-40ms", "waits 40 ms before every P-DATA-TF it sends (Nagle + delayed ACK)", ()),
+        # Association negotiation (suites/association).
+        *ASSOCIATION,
     ]
 }
 
 
 # Outcomes the clean zoo earns other than pass, with the reason (information-only checks, or
 # legal behaviour the zoo shows on purpose).
-CLEAN_OUTCOMES: dict[str, tuple[str, str]] = {}
+CLEAN_OUTCOMES: dict[str, tuple[str, str]] = {
+    "ASSOC-052": ("info", "records the node's implementation class UID and version name (fails only when missing)"),
+}
 
 
 def validate(names: list[str]) -> frozenset[str]:
