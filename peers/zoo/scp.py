@@ -316,6 +316,8 @@ class ZooConnection:
             elif isinstance(pdu, pd.AAbort):
                 if "die-on-abort" in self.d:
                     os._exit(74)  # the defect: freeing the association twice
+                if "die-on-abort-mid-data-set" in self.d and self.fragments:
+                    os._exit(75)  # the defect: freeing a half-received data set twice
                 raise Closed
             elif "silent-on-unexpected-pdu" not in self.d:
                 self.abort(2, 2)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from dcmconform.assoc import Liveness
 from dcmconform.dump import hexdump
@@ -141,3 +141,10 @@ def accepted_ac(verdict: Verdict, observed: Observation, sent: str) -> pd.AAssoc
         attach_bytes(verdict, answer_bytes(observed))
         verdict.fail(f"{sent}: the target did not accept it: {observed.describe()}")
     return observed.pdu
+
+
+def not_accepted(verdict: Verdict, observed: Observation) -> NoReturn:
+    """Nothing to judge without an association, unless the node is unreachable: that fails."""
+    if observed.kind in (REFUSED, UNREACHABLE):
+        verdict.fail(f"the node could not be reached: {observed.describe()}")
+    verdict.not_applicable(f"the request was not accepted: {observed.describe()}", observed.transcript)

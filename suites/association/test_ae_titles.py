@@ -22,6 +22,7 @@ from dcmconform.suites.association.answers import (
     attach_bytes,
     field_bytes,
     judge,
+    not_accepted,
     require_alive,
     rj_text,
 )
@@ -165,7 +166,7 @@ def test_ae_titles_echoed(probe: Probe, verdict: Verdict) -> None:
     request = probe.request(SEED)
     observed = probe.associate(request)
     if observed.kind != ACCEPTED:
-        verdict.not_applicable(f"the request was not accepted: {observed.describe()}", observed.transcript)
+        not_accepted(verdict, observed)
     ac = observed.expect_accept()
     sent = (request.called_ae + request.calling_ae).encode("latin-1")
     got = (ac.called_ae + ac.calling_ae).encode("latin-1")

@@ -22,6 +22,7 @@ from dcmconform.suites.association.answers import (
     emit,
     field_bytes,
     judge,
+    not_accepted,
     require_alive,
 )
 from dcmconform.suites.association.rawdimse import echo, raw_association
@@ -139,7 +140,7 @@ def test_each_context_answered_once(probe: Probe, verdict: Verdict) -> None:
 def test_contexts_answered_in_order(probe: Probe, verdict: Verdict) -> None:
     observed = probe.associate(probe.request(MIXED))
     if observed.kind != ACCEPTED:
-        verdict.not_applicable(f"the request was not accepted: {observed.describe()}", observed.transcript)
+        not_accepted(verdict, observed)
     proposed = [cid for cid, _, _ in MIXED]
     order = [pc.context_id for pc in observed.expect_accept().presentation_contexts if pc.context_id in proposed]
     verdict.judge(order == [c for c in proposed if c in order], f"answered in the proposed order {order}",
@@ -260,7 +261,7 @@ def test_accepted_transfer_syntax_was_proposed(probe: Probe, verdict: Verdict) -
                 (5, SECONDARY_CAPTURE, [EXPLICIT_LE, IMPLICIT_LE])]
     observed = probe.associate(probe.request(contexts))
     if observed.kind != ACCEPTED:
-        verdict.not_applicable(f"the request was not accepted: {observed.describe()}", observed.transcript)
+        not_accepted(verdict, observed)
     proposed = {cid: ts for cid, _, ts in contexts}
     bad = []
     for pc in observed.expect_accept().presentation_contexts:

@@ -24,6 +24,7 @@ from dcmconform.suites.association.answers import (
     attach_bytes,
     field_bytes,
     judge,
+    not_accepted,
     require_alive,
 )
 from dcmconform.suites.association.rawdimse import (
@@ -137,7 +138,7 @@ def test_unknown_pdu_type(inside: bool, probe: Probe, verdict: Verdict, alive: A
     if inside:
         with raw_association(probe, probe.request(ECHO)) as (conn, first):
             if first.kind != ACCEPTED:
-                verdict.not_applicable(f"no association: {first.describe()}", first.transcript)
+                not_accepted(verdict, first)
             observed = conn.send(UNKNOWN_PDU) or conn.receive()
             conn.close()
     else:
@@ -155,7 +156,7 @@ def test_unknown_pdu_type(inside: bool, probe: Probe, verdict: Verdict, alive: A
 def test_second_request(probe: Probe, verdict: Verdict, alive: Alive) -> None:
     with raw_association(probe, probe.request(ECHO)) as (conn, first):
         if first.kind != ACCEPTED:
-            verdict.not_applicable(f"no association: {first.describe()}", first.transcript)
+            not_accepted(verdict, first)
         observed = conn.send(probe.request(ECHO)) or conn.receive()
         conn.close()
     require_alive(verdict, alive, "a second A-ASSOCIATE-RQ inside an association")
@@ -206,7 +207,7 @@ def test_length_claims_fewer(probe: Probe, verdict: Verdict, alive: Alive) -> No
 def test_abort_leaves_node_serving(probe: Probe, verdict: Verdict, alive: Alive) -> None:
     with raw_association(probe, probe.request(ECHO)) as (conn, first):
         if first.kind != ACCEPTED:
-            verdict.not_applicable(f"no association: {first.describe()}", first.transcript)
+            not_accepted(verdict, first)
         conn.send(pd.AAbort(0, 0))
         kind, seconds = conn.wait_closed(SHORT_WAIT)
         probe.transcript.note(f"after our A-ABORT: {kind} after {seconds:.2f}s")
@@ -224,7 +225,7 @@ def test_abort_during_store(probe: Probe, verdict: Verdict, alive: Alive) -> Non
     contexts = [(1, VERIFICATION, NATIVE), (3, SECONDARY_CAPTURE, [IMPLICIT_LE])]
     with raw_association(probe, probe.request(contexts)) as (conn, first):
         if first.kind != ACCEPTED:
-            verdict.not_applicable(f"no association: {first.describe()}", first.transcript)
+            not_accepted(verdict, first)
         ac = first.expect_accept()
         if not any(pc.context_id == 3 and pc.result == 0 for pc in ac.presentation_contexts):
             verdict.not_applicable("Secondary Capture storage was not accepted")

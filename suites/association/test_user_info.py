@@ -21,6 +21,7 @@ from dcmconform.suites.association.answers import (
     emit,
     field_bytes,
     judge,
+    not_accepted,
     require_alive,
 )
 from dcmconform.suites.association.rawdimse import (
@@ -160,7 +161,7 @@ def store_at(probe: Probe, verdict: Verdict, extra: int) -> tuple[int, Reply]:
     contexts = [(1, VERIFICATION, NATIVE), (3, SECONDARY_CAPTURE, [IMPLICIT_LE])]
     with raw_association(probe, probe.request(contexts)) as (conn, observed):
         if observed.kind != ACCEPTED:
-            verdict.not_applicable(f"the request was not accepted: {observed.describe()}", observed.transcript)
+            not_accepted(verdict, observed)
         ac = observed.expect_accept()
         if not any(pc.context_id == 3 and pc.result == 0 for pc in ac.presentation_contexts):
             verdict.not_applicable("Secondary Capture storage was not accepted, so there is no data set to send")
@@ -268,7 +269,7 @@ def test_role_selection(probe: Probe, verdict: Verdict) -> None:
     contexts = [(1, VERIFICATION, NATIVE), (3, SECONDARY_CAPTURE, NATIVE), (5, CT_IMAGE, NATIVE)]
     observed = probe.associate(probe.request(contexts, extra_user_items=roles))
     if observed.kind != ACCEPTED:
-        verdict.not_applicable(f"the request was not accepted: {observed.describe()}", observed.transcript)
+        not_accepted(verdict, observed)
     answered = observed.expect_accept().role_selections
     attach_bytes(verdict, answer_bytes(observed, 512))
     wrong = []
@@ -291,7 +292,7 @@ def test_role_selection(probe: Probe, verdict: Verdict) -> None:
 def test_no_role_item_unasked(probe: Probe, verdict: Verdict) -> None:
     observed = probe.associate(probe.request([(1, VERIFICATION, NATIVE), (3, SECONDARY_CAPTURE, NATIVE)]))
     if observed.kind != ACCEPTED:
-        verdict.not_applicable(f"the request was not accepted: {observed.describe()}", observed.transcript)
+        not_accepted(verdict, observed)
     answered = observed.expect_accept().role_selections
     attach_bytes(verdict, answer_bytes(observed, 512))
     verdict.judge(not answered, "no role selection item in the answer",
@@ -343,7 +344,7 @@ def test_unknown_extended_negotiation(probe: Probe, verdict: Verdict, alive: Ali
 def test_implementation_identity(probe: Probe, verdict: Verdict) -> None:
     observed = probe.associate(probe.request(ECHO))
     if observed.kind != ACCEPTED:
-        verdict.not_applicable(f"the request was not accepted: {observed.describe()}", observed.transcript)
+        not_accepted(verdict, observed)
     ac = observed.expect_accept()
     uid, name, maximum = ac.implementation_class_uid, ac.implementation_version_name, ac.maximum_length
     attach_bytes(verdict, answer_bytes(observed, 512))
