@@ -106,8 +106,8 @@ DEFECTS: dict[str, Defect] = {
         Defect("ignore-max-pdu", "sends P-DATA-TF larger than the requestor's maximum length", ("ASSOC-040",)),
         Defect("lose-stored-object", "answers C-STORE with success but stores nothing", ()),
         Defect("wrong-message-id-responded", "answers with MessageIDBeingRespondedTo one higher than the request's",
-               ()),
-        Defect("delay-40ms", "waits 40 ms before every P-DATA-TF it sends (Nagle + delayed ACK)", ()),
+               ("DIMSE-002", "DIMSE-003")),
+        Defect("delay-40ms", "waits 40 ms before every P-DATA-TF it sends (Nagle + delayed ACK)", ("DIMSE-004",)),
         # Association negotiation (suites/association).
         *ASSOCIATION,
     ]

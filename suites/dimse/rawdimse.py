@@ -1,0 +1,182 @@
+"""DIMSE over the raw probe: for what pynetdicom will not do (our own fragmentation, tiny maximum
+lengths, command and data set in one PDU, a SOP class on a context negotiated for another).
+
+Everything goes through :class:`dcmconform.probe.Connection`, so every byte is in the check's
+transcript and every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dcmconform.suites.dimse.messages import Assembler, Message, encode_command
+from pydicom.dataset import Dataset
+
+from dcmconform.probe import ACCEPTED, DATA, Connection, Observation, Probe
+from dcmconform.transcript import RECEIVED
+from dcmconform.wire import pdus as pd
+from dcmconform.wire.items import Item
+
+
+@dataclass
+class Split:
+    """How we cut one message into PDVs and PDUs.
+
+    ``pdu_max``: the P-DATA-TF variable field we may fill (the peer's maximum length);
+    ``fragment``: the largest PDV value we put in one PDV (``None``: as much as fits);
+    ``together``: command and data set PDVs may share a P-DATA-TF;
+    ``pdvs_per_pdu``: at most this many PDVs in one P-DATA-TF.
+    ``command_fragment``: a separate fragment size for the command set.
+    """
+
+    pdu_max: int = 16384
+    fragment: int | None = None
+    together: bool = False
+    pdvs_per_pdu: int = 1 << 30
+    command_fragment: int | None = None
+
+
+def pdvs(data: bytes, context_id: int, command: bool, size: int) -> list[pd.PDV]:
+    size = max(size, 1)
+    pieces = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+    out = []
+    for n, piece in enumerate(pieces):
+        control = (0x01 if command else 0x00) | (0x02 if n == len(pieces) - 1 else 0x00)
+        out.append(pd.PDV(context_id=context_id, control=control, data=piece))
+    return out
+
+
+def pack(values: list[pd.PDV], split: Split) -> list[pd.PDataTF]:
+    """Put PDVs into P-DATA-TFs no longer than ``split.pdu_max`` (6 bytes of PDV header each)."""
+    out: list[pd.PDataTF] = []
+    current: list[pd.PDV] = []
+    used = 0
+    for value in values:
+        need = len(value.data) + 6
+        if current and (used + need > split.pdu_max or len(current) >= split.pdvs_per_pdu):
+            out.append(pd.PDataTF(current))
+            current, used = [], 0
+        current.append(value)
+        used += need
+    if current:
+        out.append(pd.PDataTF(current))
+    return out
+
+
+def message_pdus(context_id: int, command: bytes, dataset: bytes | None, split: Split) -> list[pd.PDataTF]:
+    room = max(split.pdu_max - 6, 1)
+    command_size = min(split.command_fragment or split.fragment or room, room)
+    data_size = min(split.fragment or room, room)
+    first = pdvs(command, context_id, True, command_size)
+    if dataset is None:
+        return pack(first, split)
+    second = pdvs(dataset, context_id, False, data_size)
+    if split.together:
+        return pack(first + second, split)
+    return pack(first, split) + pack(second, split)
+
+
+class RawAssociation:
+    """One raw association: associate, exchange DIMSE messages, release."""
+
+    def __init__(self, probe: Probe, contexts: list[tuple[int, str, list[str]]], max_length: int = 16384,
+                 extra_user_items: list[Item] | None = None) -> None:
+        self.probe = probe
+        self.contexts = contexts
+        self.max_length = max_length
+        self.extra = extra_user_items or []
+        self.conn: Connection = probe.connection()
+        self.accepted: dict[int, str] = {}  # context ID -> transfer syntax
+        self.abstract: dict[int, str] = {cid: abstract for cid, abstract, _ in contexts}
+        self.peer_max = 0
+        self.answer: Observation | None = None
+        self.assembler = Assembler(RECEIVED)
+        self.ended: Observation | None = None  # set when the target aborted or closed
+        self.next_id = 1
+
+    def open(self) -> Observation:
+        self.conn.open()
+        request = self.probe.request(self.contexts, max_length=self.max_length, extra_user_items=self.extra)
+        failed = self.conn.send(request)
+        self.answer = failed or self.conn.receive()
+        if self.answer.kind == ACCEPTED:
+            ac = self.answer.expect_accept()
+            self.peer_max = ac.maximum_length or 0
+            self.accepted = {pc.context_id: pc.transfer_syntax or "" for pc in ac.presentation_contexts
+                             if pc.result == 0}
+        return self.answer
+
+    @property
+    def established(self) -> bool:
+        return self.answer is not None and self.answer.kind == ACCEPTED and self.ended is None
+
+    def context_for(self, abstract: str) -> int | None:
+        for cid, syntax in self.accepted.items():
+            if self.abstract.get(cid) == abstract and syntax:
+                return cid
+        return None
+
+    def message_id(self) -> int:
+        value, self.next_id = self.next_id, self.next_id + 1
+        return value
+
+    def send_pdus(self, pdus: list[pd.PDataTF]) -> Observation | None:
+        for pdu in pdus:
+            failed = self.conn.send(pdu)
+            if failed is not None:
+                self.ended = failed
+                return failed
+        return None
+
+    def send(self, context_id: int, command: Dataset, dataset: bytes | None = None,
+             split: Split | None = None) -> Observation | None:
+        """Send one message cut as ``split`` says (default: at the target's maximum length)."""
+        split = split or Split(pdu_max=self.peer_max or 16384)
+        return self.send_pdus(message_pdus(context_id, encode_command(command), dataset, split))
+
+    def receive(self, timeout: float | None = None) -> Message | Observation:
+        """The next whole message from the target, or the observation that ended the wait."""
+        deadline = time.monotonic() + (self.probe.timeout if timeout is None else timeout)
+        while not self.assembler.done:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Observation("silent", detail="no whole DIMSE message before the deadline",
+                                   transcript=self.conn.transcript)
+            observed = self.conn.receive(remaining)
+            if observed.kind != DATA:
+                self.ended = observed
+                return observed
+            assert isinstance(observed.pdu, pd.PDataTF)
+            self.assembler.feed_pdu(observed.pdu, len(observed.raw) - pd.PDU_HEADER)
+        return self.assembler.done.pop(0)
+
+    def responses(self, timeout: float | None = None) -> Iterator[Message | Observation]:
+        """Messages until the wait ends (use for pending C-FIND responses)."""
+        while True:
+            got = self.receive(timeout)
+            yield got
+            if not isinstance(got, Message):
+                return
+
+    def respond(self, context_id: int, command: Dataset) -> Observation | None:
+        return self.send(context_id, command)
+
+    def release(self) -> Observation | None:
+        if not self.established:
+            self.conn.close()
+            return None
+        failed = self.conn.send(pd.AReleaseRQ())
+        observed = failed or self.conn.receive()
+        self.conn.close()
+        return observed
+
+    def __enter__(self) -> RawAssociation:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.established:
+            self.release()
+        self.conn.close()
