@@ -1,0 +1,99 @@
+"""C-STORE of catalogue objects with pynetdicom, one association (and one transcript) per object.
+
+Each object goes on its own association that proposes exactly its SOP class in exactly its
+transfer syntax, so "what the target accepted" is known per object, and the evidence of one
+store is a short transcript. The file is sent as it is on disk (pynetdicom streams a path without
+decoding it), so the bytes on the wire are the catalogue's bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dcmconform.fixtures.catalogue import Catalogue, Variant
+from dcmconform.suites.dimse.messages import Message, response_problems, responses_to
+from dcmconform.suites.dimse.status import Status, classify
+from pydicom.dataset import Dataset
+
+from dcmconform.assoc import AssociationRefused, associate
+from dcmconform.target import Endpoint
+from dcmconform.transcript import Transcript
+
+C_STORE_RQ, C_STORE_RSP = 0x0001, 0x8001
+
+
+@dataclass
+class Stored:
+    """One C-STORE: what was sent, whether it could be, and what came back."""
+
+    variant: Variant
+    path: Path
+    transcript: Transcript
+    sent: bool = False
+    not_sent: str = ""  # why not (context not accepted, association refused)
+    request: Dataset | None = None
+    response: Message | None = None
+    problems: list[str] = field(default_factory=list)  # command set problems
+
+    @property
+    def status(self) -> Status | None:
+        if self.response is None or self.response.status is None:
+            return None
+        return classify(int(self.response.status), "C-STORE")
+
+    @property
+    def comment(self) -> str:
+        command = self.response.command if self.response is not None else None
+        return str(command.get("ErrorComment", "")) if command is not None else ""
+
+    def line(self, width: int = 22) -> str:
+        name = self.variant.name.ljust(width)
+        if not self.sent:
+            return f"{name} not sent: {self.not_sent}"
+        if self.response is None:
+            return f"{name} no C-STORE-RSP"
+        comment = f', Error Comment "{self.comment}"' if self.comment else ", no Error Comment"
+        if self.status is not None and self.status.category == "success":
+            comment = ""
+        return f"{name} {self.status}{comment}"
+
+
+def store(target: Endpoint, calling_aet: str, timeout: float, path: Path, variant: Variant,
+          max_pdu: int = 16384) -> Stored:
+    """Associate for this one object, C-STORE it, release; judge nothing, record everything."""
+    result = Stored(variant, path, Transcript(variant.name))
+    contexts = [(variant.sop_class_uid, [variant.transfer_syntax])]
+    try:
+        with associate(target, calling_aet, timeout, contexts, result.transcript, max_pdu=max_pdu) as assoc:
+            if not assoc.accepted_contexts:
+                result.not_sent = "the target did not accept this SOP class in this transfer syntax"
+                return result
+            assoc.send_c_store(path)
+            result.sent = True
+    except AssociationRefused as exc:
+        result.not_sent = f"association {exc}"
+        return result
+    except (ValueError, RuntimeError, OSError) as exc:
+        result.sent = True
+        result.transcript.note(f"sending failed: {type(exc).__name__}: {exc}")
+    pairs = responses_to(result.transcript, C_STORE_RQ)
+    if pairs:
+        request, response = pairs[0]
+        result.request = request.command
+        result.response = response
+        if response is not None and request.command is not None:
+            result.problems = response_problems(response, request.command, C_STORE_RSP)
+    return result
+
+
+def store_catalogue(target: Endpoint, calling_aet: str, timeout: float, catalogue: Catalogue,
+                    variants: list[Variant] | None = None) -> list[Stored]:
+    return [store(target, calling_aet, timeout, catalogue.path(v), v) for v in (variants or catalogue.variants())]
+
+
+def evidence_for(results: list[Stored], bad: list[Stored], limit: int = 4) -> list[object]:
+    """A table of every store, then the transcripts of up to ``limit`` bad ones (or the first good one)."""
+    table = "\n".join(r.line() for r in results)
+    shown = bad[:limit] or [r for r in results if r.sent][:1]
+    return [table, *[r.transcript for r in shown]]
