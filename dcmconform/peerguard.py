@@ -64,6 +64,7 @@ class TargetState:
     deaths: list[Death] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)  # the document's "target" (shared with the plugin)
     charged: bool = True  # whether the current death (if any) was already charged to a check
+    unresponsive: str = ""  # a check's liveness probe failed: restart the (running) peer before the next check
     broken: str = ""  # why the peer could not be restarted (then no later check can run)
 
     def dead(self) -> str | None:
@@ -200,14 +201,17 @@ class PeerGuard:
         self.state = state
         if state.broken:
             raise RuntimeError(state.broken)  # every later check errors: it cannot be judged
-        if state.dead() is not None:
-            if not state.charged and self.previous is not None:
+        # A peer that stopped serving without dying (CTN can spin in an error loop) is restarted too.
+        hung = bool(state.unresponsive) and state.peer is not None
+        if state.dead() is not None or hung:
+            if state.dead() is not None and not state.charged and self.previous is not None:
                 self._charge_collected(self.previous)
             try:
                 state.revive()
             except Exception as exc:
                 state.broken = f"the reference peer died and could not be restarted: {str(exc).splitlines()[0]}"
                 raise RuntimeError(state.broken) from None
+        state.unresponsive = ""
         state.charged = False
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -160,9 +160,17 @@ def association(
 
 
 @pytest.fixture
-def alive(target: Endpoint, dcm_config: RunConfig) -> Callable[[], Any]:
-    """``alive()``: a fresh association and C-ECHO; use after anything that could hurt the target."""
-    return lambda: liveness(target, dcm_config.calling_aet, dcm_config.timeout)
+def alive(target: Endpoint, dcm_config: RunConfig, target_state: TargetState) -> Callable[[], Any]:
+    """``alive()``: a fresh association and C-ECHO; use after anything that could hurt the target.
+
+    When the last one fails, a reference peer is restarted before the next check (it may hang, not die)."""
+
+    def check() -> Any:
+        result = liveness(target, dcm_config.calling_aet, dcm_config.timeout)
+        target_state.unresponsive = "" if result.alive else result.detail  # the last probe decides
+        return result
+
+    return check
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from dcmconform.target import Endpoint
 
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
+LOG_READ_LIMIT = 4 * 1024 * 1024  # CTN in an error loop logs ~150 MB/s; reading it all once killed a run (OOM)
 SETPRIV = "/usr/bin/setpriv"  # util-linux: sets the parent-death signal, then execs the peer
 
 
@@ -287,8 +288,13 @@ class ProcessPeer:
             shutil.rmtree(self._workdir, ignore_errors=True)
 
     def logs(self) -> str:
+        """The peer's log; only its last LOG_READ_LIMIT bytes (a peer stuck in an error loop writes gigabytes)."""
         if self._workdir is not None and self.log_path.exists():
-            return self.log_path.read_text(errors="replace")
+            with open(self.log_path, "rb") as log:
+                size = log.seek(0, os.SEEK_END)
+                log.seek(max(0, size - LOG_READ_LIMIT))
+                tail = log.read().decode(errors="replace")
+            return tail if size <= LOG_READ_LIMIT else f"[{size - LOG_READ_LIMIT} earlier bytes not shown]\n{tail}"
         return self._final_logs
 
     def received(self) -> list[Path]:
