@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dcmconform.peers.zoo import dimse
+from dcmconform.peers.zoo import archive, dimse
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import write_file_meta_info
 
@@ -68,7 +68,8 @@ class ZooConfig:
     max_length: int = 16384
     artim: float = 2.0
     idle: float = 30.0
-    abstract_syntaxes: frozenset[str] = field(default_factory=lambda: frozenset([VERIFICATION, *storage_sop_classes()]))
+    abstract_syntaxes: frozenset[str] = field(default_factory=lambda: frozenset(
+        [VERIFICATION, *storage_sop_classes(), *archive.SERVICE_CLASSES]))
 
 
 class Closed(Exception):
@@ -279,7 +280,9 @@ class ZooConnection:
             user.append(it.AsyncOperationsWindowSubItem(window.invoked + 1, window.performed + 1) if bigger  # type: ignore[attr-defined]
                         else it.AsyncOperationsWindowSubItem(1, 1))
         for role in rq.role_selections:
-            granted = (1, 1) if "grant-unproposed-role" in d else (role.scu_role, 0)
+            # The SCP role for a storage class is the C-GET sub-operations' (archive.get).
+            scp = role.scp_role if role.sop_class_uid in self.cfg.abstract_syntaxes else 0
+            granted = (1, 1) if "grant-unproposed-role" in d else (role.scu_role, scp)
             user.append(it.RoleSelectionSubItem(role.sop_class_uid, *granted))
         if "role-item-without-request" in d and not rq.role_selections:
             user += [it.RoleSelectionSubItem(a, 1, 0) for a, _ in self.accepted.values() if a != VERIFICATION]
@@ -323,6 +326,7 @@ class ZooConnection:
                 self.abort(2, 2)
 
     def data(self, pdu: pd.PDataTF) -> None:
+        archive.check_fragments(self, pdu)
         for pdv in pdu.pdvs:
             if pdv.context_id not in self.accepted:
                 self.abort(2, 6)
@@ -350,12 +354,17 @@ class ZooConnection:
         if field_ == dimse.C_ECHO_RQ:
             status = 0x0211 if "echo-status-failure" in self.d else 0x0000
             self.respond(context_id, dimse.response(command, dimse.C_ECHO_RSP, status))
+        elif field_ in archive.HANDLED:
+            archive.handle(self, context_id, command, dataset)
         elif field_ == dimse.C_STORE_RQ and dataset is not None:
             self.respond(context_id, self.store(context_id, command, dataset))
         else:
             self.respond(context_id, dimse.response(command, (field_ or 0) | 0x8000, 0x0211))
 
     def store(self, context_id: int, command: Dataset, dataset: bytes) -> Dataset:
+        refused = archive.store_refusal(self, context_id, command, dataset)
+        if refused is not None:
+            return dimse.response(command, dimse.C_STORE_RSP, refused)
         if "lose-stored-object" not in self.d:
             abstract, ts = self.accepted[context_id]
             meta = FileMetaDataset()
@@ -380,14 +389,14 @@ class ZooConnection:
         for chunk in self.pdu_chunks(data, context_id):
             self.send(pd.PDataTF(chunk))
 
-    def pdu_chunks(self, data: bytes, context_id: int) -> list[list[pd.PDV]]:
-        """Split one command into PDVs and P-DATA-TFs that fit the requestor's maximum length."""
+    def pdu_chunks(self, data: bytes, context_id: int, command: bool = True) -> list[list[pd.PDV]]:
+        """Split one command (or data set) into PDVs and P-DATA-TFs that fit the requestor's maximum length."""
         limit = self.peer_max if self.peer_max and "ignore-max-pdu" not in self.d else len(data) + 6
         room = max(limit - 6, 1)  # PDV header: 4-byte length + context ID + control byte
         pieces = [data[i : i + room] for i in range(0, len(data), room)] or [b""]
         out = []
         for n, piece in enumerate(pieces):
-            control = 0x01 | (0x02 if n == len(pieces) - 1 else 0)
+            control = (0x01 if command else 0x00) | (0x02 if n == len(pieces) - 1 else 0)
             out.append([pd.PDV(context_id=context_id, control=control, data=piece)])
         return out
 
