@@ -1,0 +1,109 @@
+"""Read stored objects back from the target with C-GET (SCP role for the storage classes).
+
+C-GET needs nothing configured on the target (the objects come back on our association),
+unlike C-MOVE, which needs the target to know our AE title, host and port. One C-GET per
+instance at IMAGE level (Study Root, else Patient Root), so one missing object never hides
+behind another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from dcmconform.suites.dimse.messages import decode_data_set
+from pydicom.dataset import Dataset
+from pynetdicom import build_role, evt
+
+from dcmconform.assoc import AssociationRefused, associate
+from dcmconform.target import Endpoint
+from dcmconform.transcript import Transcript
+
+STUDY_ROOT_GET = "1.2.840.10008.5.1.4.1.2.2.3"
+PATIENT_ROOT_GET = "1.2.840.10008.5.1.4.1.2.1.3"
+QR_SYNTAXES = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]
+
+
+@dataclass
+class Wanted:
+    sop_class_uid: str
+    sop_instance_uid: str
+    study_uid: str
+    series_uid: str
+    patient_id: str
+    transfer_syntax: str
+
+
+@dataclass
+class Retrieved:
+    """What came back: per SOP Instance UID the data set and its syntax; plus final statuses."""
+
+    offered: bool = False
+    detail: str = ""
+    objects: dict[str, tuple[Dataset, str]] = field(default_factory=dict)
+    statuses: dict[str, int | None] = field(default_factory=dict)
+    transcript: Transcript = field(default_factory=lambda: Transcript("C-GET read-back"))
+
+
+def get_contexts(wanted: list[Wanted]) -> list[tuple[str, list[str]]]:
+    """Q/R GET contexts, then one storage context per (SOP class, syntax) wanted back."""
+    contexts: list[tuple[str, list[str]]] = [(STUDY_ROOT_GET, QR_SYNTAXES), (PATIENT_ROOT_GET, QR_SYNTAXES)]
+    seen: set[tuple[str, str]] = set()
+    for w in wanted:
+        pair = (w.sop_class_uid, w.transfer_syntax)
+        if pair not in seen:
+            seen.add(pair)
+            contexts.append((w.sop_class_uid, [w.transfer_syntax]))
+    # Also offer the plain syntaxes, so a target that transcodes can still send it back.
+    for sop_class in sorted({w.sop_class_uid for w in wanted}):
+        if (sop_class, QR_SYNTAXES[0]) not in seen:
+            contexts.append((sop_class, [QR_SYNTAXES[0], QR_SYNTAXES[1]]))
+    return contexts[:128]
+
+
+def identifier(w: Wanted, patient_root: bool) -> Dataset:
+    ds = Dataset()
+    ds.QueryRetrieveLevel = "IMAGE"
+    if patient_root:
+        ds.PatientID = w.patient_id
+    ds.StudyInstanceUID = w.study_uid
+    ds.SeriesInstanceUID = w.series_uid
+    ds.SOPInstanceUID = w.sop_instance_uid
+    return ds
+
+
+def retrieve(target: Endpoint, calling_aet: str, timeout: float, wanted: list[Wanted], max_pdu: int = 16384,
+             transcript: Transcript | None = None) -> Retrieved:
+    result = Retrieved(transcript=transcript or Transcript("C-GET read-back"))
+
+    def on_store(event: Any) -> int:
+        data = event.request.DataSet.getvalue()
+        ts = str(event.context.transfer_syntax)
+        with contextlib.suppress(Exception):
+            ds = decode_data_set(data, ts)
+            result.objects[str(ds.get("SOPInstanceUID", event.request.AffectedSOPInstanceUID))] = (ds, ts)
+        return 0x0000
+
+    roles = [build_role(uid, scp_role=True) for uid in sorted({w.sop_class_uid for w in wanted})]
+    try:
+        with associate(target, calling_aet, timeout, get_contexts(wanted), result.transcript, max_pdu=max_pdu,
+                       ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)]) as assoc:
+            models = {str(c.abstract_syntax) for c in assoc.accepted_contexts}
+            model = STUDY_ROOT_GET if STUDY_ROOT_GET in models else PATIENT_ROOT_GET if PATIENT_ROOT_GET in models else None
+            if model is None:
+                result.detail = "the target accepted neither Study Root nor Patient Root C-GET"
+                return result
+            result.offered = True
+            for w in wanted:
+                final = None
+                for status, _ in assoc.send_c_get(identifier(w, model == PATIENT_ROOT_GET), model):
+                    if status:
+                        final = int(status.Status)
+                result.statuses[w.sop_instance_uid] = final
+                if not assoc.is_established:
+                    result.detail = "the association ended during the C-GETs"
+                    break
+    except AssociationRefused as exc:
+        result.detail = f"no C-GET association: {exc}"
+    return result
