@@ -91,6 +91,15 @@ ASSOCIATION = [
     Defect("no-secondary-capture", "does not support Secondary Capture storage (result 3)", ("ASSOC-063",)),
 ]
 
+DIMSE = [
+    Defect("abort-on-duplicate-uid", "aborts the association when an instance it already has arrives again",
+           ("DIMSE-008",)),
+    Defect("store-mismatched-data-set", "stores a data set whose SOP class/instance is not the command's (0x0000)",
+           ("DIMSE-009",)),
+    Defect("ignore-context-sop-class", "stores a C-STORE whose SOP class is not the presentation context's",
+           ("DIMSE-010",)),
+]
+
 DEFECTS: dict[str, Defect] = {
     d.name: d
     for d in [
@@ -102,14 +111,16 @@ DEFECTS: dict[str, Defect] = {
                ("ASSOC-002",)),
         Defect("echo-status-failure", "answers C-ECHO with status 0x0211 (unrecognized operation)",
                ("DIMSE-001",)),
-        Defect("b000-without-comment", "answers C-STORE with 0xB000 (coercion) and no Error Comment", ()),
+        Defect("b000-without-comment", "answers C-STORE with 0xB000 (coercion) and no Error Comment", ("DIMSE-006",)),
         Defect("ignore-max-pdu", "sends P-DATA-TF larger than the requestor's maximum length", ("ASSOC-040",)),
-        Defect("lose-stored-object", "answers C-STORE with success but stores nothing", ()),
+        Defect("lose-stored-object", "answers C-STORE with success but stores nothing", ("DIMSE-007",)),
         Defect("wrong-message-id-responded", "answers with MessageIDBeingRespondedTo one higher than the request's",
                ("DIMSE-002", "DIMSE-003")),
         Defect("delay-40ms", "waits 40 ms before every P-DATA-TF it sends (Nagle + delayed ACK)", ("DIMSE-004",)),
         # Association negotiation (suites/association).
         *ASSOCIATION,
+        # DIMSE services (suites/dimse; the archive services are in archive.py).
+        *DIMSE,
     ]
 }
 

@@ -97,3 +97,22 @@ def evidence_for(results: list[Stored], bad: list[Stored], limit: int = 4) -> li
     table = "\n".join(r.line() for r in results)
     shown = bad[:limit] or [r for r in results if r.sent][:1]
     return [table, *[r.transcript for r in shown]]
+
+
+def data_set_bytes(path: Path) -> bytes:
+    """The data set of a Part 10 file as it goes on the wire (preamble and file meta stripped)."""
+    raw = path.read_bytes()
+    # "DICM" at 128, then (0002,0000) UL 4 <group length> in Explicit VR LE: 12 bytes.
+    return raw[132 + 12 + int.from_bytes(raw[140:144], "little"):]
+
+
+def store_command(sop_class: str, sop_instance: str, message_id: int) -> Dataset:
+    """A C-STORE-RQ command set (PS3.7 9.3.1.1)."""
+    rq = Dataset()
+    rq.AffectedSOPClassUID = sop_class
+    rq.CommandField = C_STORE_RQ
+    rq.MessageID = message_id
+    rq.Priority = 0
+    rq.CommandDataSetType = 0x0001
+    rq.AffectedSOPInstanceUID = sop_instance
+    return rq

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from dcmconform.suites.dimse.status import FAILURE, SUCCESS, UNKNOWN, WARNING
-from dcmconform.suites.dimse.storing import Stored, evidence_for
+from dcmconform.fixtures.catalogue import Catalogue
+from dcmconform.fixtures.objects import CT_IMAGE, MR_IMAGE
+from dcmconform.suites.dimse.messages import Message, responses_to
+from dcmconform.suites.dimse.rawdimse import RawAssociation
+from dcmconform.suites.dimse.status import FAILURE, SUCCESS, UNKNOWN, WARNING, classify
+from dcmconform.suites.dimse.storing import C_STORE_RQ, Stored, data_set_bytes, evidence_for, store_command
 
+from dcmconform.assoc import AssociationRefused
+from dcmconform.probe import ABORTED, CLOSED, RESET, Observation, Probe
+from dcmconform.transcript import Transcript
+from dcmconform.uids import EXPLICIT_LE
 from dcmconform.verdict import Verdict, check
 
 
@@ -57,3 +66,101 @@ def test_store_status(store_objects: Callable[..., list[Stored]], verdict: Verdi
         verdict.warn(f"{tally}: {detail}.{why}", evidence)
         return
     verdict.passed(tally, evidence)
+
+
+def _verdict_on_refusal(verdict: Verdict, raw: RawAssociation, got: Message | Observation, what: str,
+                        refusals_ok: str) -> None:
+    """Judge the answer to a C-STORE the target should refuse: a failure status or an abort is right."""
+    if isinstance(got, Message):
+        code = got.status
+        status = classify(int(code), "C-STORE") if code is not None else None
+        if status is not None and status.category in (FAILURE, WARNING) and status.code != 0x0000:
+            verdict.passed(f"{what}: refused with {status}")
+            return
+        verdict.judge(False, "", f"{what}: answered {status or 'without a Status'}; {refusals_ok}")
+        return
+    if got.kind in (ABORTED, CLOSED, RESET):
+        verdict.passed(f"{what}: the target ended the association ({got.describe()}); nothing stored")
+        return
+    verdict.judge(False, "", f"{what}: no answer ({got.describe()})")
+
+
+@check("DIMSE-008", "The same SOP Instance UID stored twice gets a status both times, and the association goes on",
+       "PS3.4 B.4.1, PS3.7 9.1.1", "MUST",
+       fix="Senders re-send (a retry after a lost response, a second route). Answer the second C-STORE of an "
+           "instance you already have with a status, success (replace or keep) or a failure code, and keep "
+           "serving; never abort the association or stop answering.")
+def test_duplicate_instance(association: Callable[..., Any], dicom_catalogue: Catalogue, transcript: Transcript,
+                            alive: Callable[[], Any], verdict: Verdict) -> None:
+    variant = dicom_catalogue.variant("ct/explicit-le")
+    path = dicom_catalogue.path(variant)
+    try:
+        with association([(variant.sop_class_uid, [variant.transfer_syntax])]) as assoc:
+            if not assoc.accepted_contexts:
+                verdict.not_applicable("the target did not accept CT Image Storage in Explicit VR Little Endian")
+            for _ in range(2):
+                if assoc.is_established:
+                    assoc.send_c_store(path)
+    except AssociationRefused as exc:
+        verdict.not_applicable(f"no association: {exc}")
+    pairs = responses_to(transcript, C_STORE_RQ)
+    answers = [p[1] for p in pairs]
+    if len(answers) < 2 or answers[1] is None:
+        after = alive()
+        verdict.fail("the second C-STORE of the same instance got no response"
+                     + ("" if after.alive else f", and the target no longer serves ({after.detail})"), after.transcript)
+    statuses = [classify(int(a.status), "C-STORE") if a is not None and a.status is not None else None for a in answers]
+    unknown = [s for s in statuses if s is None or s.category == UNKNOWN]
+    verdict.judge(not unknown, f"first {statuses[0]}, second {statuses[1]}",
+                  f"C-STORE statuses {', '.join(str(s) for s in statuses)}: not a status C-STORE defines")
+
+
+@check("DIMSE-009", "A data set that does not match its SOP class is refused or warned about",
+       "PS3.4 B.2.3 (0xA9xx, 0xB007), PS3.7 9.1.1", "SHOULD",
+       fix="Check that the data set's SOP Class UID (0008,0016) and SOP Instance UID (0008,0018) are the "
+           "command's Affected SOP Class/Instance UID; answer 0xA900 (or 0xB007 if you store it anyway) rather "
+           "than filing a CT under MR Image Storage.")
+def test_data_set_mismatch(probe: Probe, dicom_catalogue: Catalogue, verdict: Verdict) -> None:
+    ct = dicom_catalogue.variant("ct/explicit-le")
+    sent = dicom_catalogue.dataset(ct)
+    raw = RawAssociation(probe, [(1, MR_IMAGE, [EXPLICIT_LE])])
+    with raw:
+        if 1 not in raw.accepted:
+            verdict.not_applicable("the target did not accept MR Image Storage in Explicit VR Little Endian")
+        raw.send(1, store_command(MR_IMAGE, str(sent.SOPInstanceUID), raw.message_id()),
+                 data_set_bytes(dicom_catalogue.path(ct)))
+        got = raw.receive()
+    _verdict_on_refusal(verdict, raw, got, "a CT data set sent as MR Image Storage",
+                        "the target took a data set whose SOP Class UID is not the one it was sent as")
+
+
+@check("DIMSE-010", "A C-STORE of a SOP class not negotiated is never sent by us, and refused by the target",
+       "PS3.7 9.1.1, PS3.8 7.1.1.13 (presentation context)", "SHOULD",
+       fix="A C-STORE must travel on a presentation context negotiated for its SOP class. When a requestor "
+           "sends MR Image Storage on the context accepted for CT, answer 0x0122 (SOP class not supported) or "
+           "abort; do not store it.")
+def test_sop_class_not_negotiated(association: Callable[..., Any], probe: Probe, dicom_catalogue: Catalogue,
+                                  transcript: Transcript, verdict: Verdict) -> None:
+    mr = dicom_catalogue.variant("mr/explicit-le")
+    mr_path = dicom_catalogue.path(mr)
+    try:
+        with association([(CT_IMAGE, [EXPLICIT_LE])]) as assoc:
+            if not assoc.accepted_contexts:
+                verdict.not_applicable("the target did not accept CT Image Storage in Explicit VR Little Endian")
+            try:
+                assoc.send_c_store(mr_path)
+            except ValueError as exc:  # our side refuses, as the seed's "DIMSE No valid Presentation Context ID"
+                transcript.note(f"our SCU refused to send MR Image Storage on this association: {exc}")
+            else:
+                raise AssertionError("pynetdicom sent a C-STORE without a presentation context for it")
+    except AssociationRefused as exc:
+        verdict.not_applicable(f"no association: {exc}")
+    raw = RawAssociation(probe, [(1, CT_IMAGE, [EXPLICIT_LE])])
+    with raw:
+        if 1 not in raw.accepted:
+            verdict.not_applicable("the target did not accept CT Image Storage in Explicit VR Little Endian")
+        sent = dicom_catalogue.dataset(mr)
+        raw.send(1, store_command(MR_IMAGE, str(sent.SOPInstanceUID), raw.message_id()), data_set_bytes(mr_path))
+        got = raw.receive()
+    _verdict_on_refusal(verdict, raw, got, "MR Image Storage sent on the context accepted for CT",
+                        "the target took a SOP class it never agreed to on that context")
