@@ -63,7 +63,8 @@ ASSOCIATION = [
            ("ASSOC-038",)),
     Defect("reject-small-max-length", "rejects a request announcing a maximum length under 1024",
            ("ASSOC-039", "ASSOC-040")),
-    Defect("abort-pdata-at-max", "aborts a P-DATA-TF of exactly its own maximum length (off by one)", ("ASSOC-041",)),
+    Defect("abort-pdata-at-max", "aborts a P-DATA-TF of exactly its own maximum length (off by one)",
+           ("ASSOC-041", "DIMSE-012")),
     Defect("tolerate-oversized-pdata", "accepts P-DATA-TF PDUs longer than its own maximum length", ("ASSOC-042",)),
     Defect("hang-up-without-implementation-uid", "closes without a PDU when the request has no implementation UID",
            ("ASSOC-043",)),
@@ -98,6 +99,9 @@ DIMSE = [
            ("DIMSE-009",)),
     Defect("ignore-context-sop-class", "stores a C-STORE whose SOP class is not the presentation context's",
            ("DIMSE-010",)),
+    Defect("one-pdv-per-pdu", "aborts a P-DATA-TF that carries more than one PDV", ("DIMSE-013", "DIMSE-014")),
+    Defect("command-fragments-unsupported", "aborts a command set split over several PDVs", ("DIMSE-014",)),
+    Defect("even-fragments-only", "aborts a PDV fragment of odd length", ("DIMSE-015",)),
 ]
 
 DEFECTS: dict[str, Defect] = {
@@ -112,7 +116,8 @@ DEFECTS: dict[str, Defect] = {
         Defect("echo-status-failure", "answers C-ECHO with status 0x0211 (unrecognized operation)",
                ("DIMSE-001",)),
         Defect("b000-without-comment", "answers C-STORE with 0xB000 (coercion) and no Error Comment", ("DIMSE-006",)),
-        Defect("ignore-max-pdu", "sends P-DATA-TF larger than the requestor's maximum length", ("ASSOC-040",)),
+        Defect("ignore-max-pdu", "sends P-DATA-TF larger than the requestor's maximum length",
+               ("ASSOC-040", "DIMSE-011")),
         Defect("lose-stored-object", "answers C-STORE with success but stores nothing", ("DIMSE-007",)),
         Defect("wrong-message-id-responded", "answers with MessageIDBeingRespondedTo one higher than the request's",
                ("DIMSE-002", "DIMSE-003")),

@@ -1,0 +1,187 @@
+"""Fragmentation of DIMSE messages into PDVs and P-DATA-TF PDUs (PS3.8 9.3.5, Annex D.1, Annex E).
+
+These need raw sending: pynetdicom always cuts messages its own way. Each check opens its own
+raw association through the probe, so every PDU is in the evidence.
+"""
+
+from __future__ import annotations
+
+from dcmconform.fixtures.catalogue import Catalogue, Variant
+from dcmconform.suites.dimse.compare import compare
+from dcmconform.suites.dimse.messages import Message, received_pdata_lengths
+from dcmconform.suites.dimse.rawdimse import RawAssociation, Split
+from dcmconform.suites.dimse.readback import Wanted, retrieve
+from dcmconform.suites.dimse.storing import data_set_bytes, store, store_command
+from pydicom.dataset import Dataset
+
+from dcmconform.plugin import RunConfig
+from dcmconform.probe import Observation, Probe
+from dcmconform.target import Endpoint
+from dcmconform.transcript import Transcript
+from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.verdict import Verdict, check
+
+TINY = 64
+SMALL = 4096
+
+
+def _echo(raw: RawAssociation, cid: int) -> Message | Observation:
+    rq = Dataset()
+    rq.AffectedSOPClassUID = VERIFICATION
+    rq.CommandField = 0x0030
+    rq.MessageID = raw.message_id()
+    rq.CommandDataSetType = 0x0101
+    raw.send(cid, rq, split=Split(pdu_max=raw.peer_max or 16384))
+    return raw.receive()
+
+
+def _store(raw: RawAssociation, cid: int, catalogue: Catalogue, variant: Variant, split: Split) -> Message | Observation:
+    ds = catalogue.dataset(variant)
+    failed = raw.send(cid, store_command(variant.sop_class_uid, str(ds.SOPInstanceUID), raw.message_id()),
+                      data_set_bytes(catalogue.path(variant)), split)
+    return failed or raw.receive()
+
+
+def _outcome(got: Message | Observation) -> str:
+    if isinstance(got, Message):
+        return f"{got.name} status 0x{got.status:04X}" if got.status is not None else f"{got.name} without a Status"
+    return got.describe()
+
+
+def _ok(got: Message | Observation) -> bool:
+    return isinstance(got, Message) and got.status is not None and (got.status == 0 or got.status & 0xF000 == 0xB000)
+
+
+def _readback(target: Endpoint, cfg: RunConfig, catalogue: Catalogue, variant: Variant) -> str:
+    """'' when the object came back identical or read-back is not offered; else what is wrong."""
+    ds = catalogue.dataset(variant)
+    got = retrieve(target, cfg.calling_aet, cfg.timeout, [Wanted(variant.sop_class_uid, ds.SOPInstanceUID,
+                   ds.StudyInstanceUID, ds.SeriesInstanceUID, str(ds.PatientID), variant.transfer_syntax)])
+    if not got.offered:
+        return ""
+    back = got.objects.get(str(ds.SOPInstanceUID))
+    if back is None:
+        return "the object is not retrievable after the store (C-GET returned nothing)"
+    diff = compare(ds, variant.transfer_syntax, back[0], back[1])
+    return "" if not diff.coerced and not diff.pixels_lost else "read back different: " + "; ".join(diff.lines()[:4])
+
+
+@check("DIMSE-011", "Every P-DATA-TF the target sends fits the maximum length we announced (64 and 4096 bytes)",
+       "PS3.8 9.3.5, D.1 (Maximum Length Sub-Item)", "MUST",
+       fix="Cut every message into PDVs so that no P-DATA-TF is longer than the maximum length the peer "
+           "announced in its A-ASSOCIATE-RQ, however small (a C-ECHO-RSP in 64 bytes takes two PDUs). A peer "
+           "with a small receive buffer aborts or overflows otherwise.")
+def test_pdus_fit_our_maximum(probe: Probe, dicom_catalogue: Catalogue, target: Endpoint, dcm_config: RunConfig,
+                              transcript: Transcript, verdict: Verdict) -> None:
+    sc = dicom_catalogue.variant("sc/explicit-le")
+    raw = RawAssociation(probe, [(1, VERIFICATION, [IMPLICIT_LE]), (3, sc.sop_class_uid, [sc.transfer_syntax])],
+                         max_length=TINY)
+    notes = []
+    with raw:
+        if raw.answer is None or not raw.accepted:
+            notes.append(f"max length {TINY} not tried: the association was not accepted "
+                         f"({raw.answer.describe() if raw.answer else 'no answer'})")
+        else:
+            if 1 in raw.accepted:
+                notes.append(f"C-ECHO at max length {TINY}: {_outcome(_echo(raw, 1))}")
+            if 3 in raw.accepted and raw.established:
+                notes.append(f"C-STORE at max length {TINY}: {_outcome(_store(raw, 3, dicom_catalogue, sc, Split(raw.peer_max or 16384)))}")
+    tiny = received_pdata_lengths(transcript)
+    # Data from the target: a C-GET of one stored object at 4096, when the target offers C-GET.
+    ct = dicom_catalogue.variant("us/explicit-le")
+    stored = store(target, dcm_config.calling_aet, dcm_config.timeout, dicom_catalogue.path(ct), ct)
+    ds = dicom_catalogue.dataset(ct)
+    small = Transcript("C-GET at 4096")
+    got = retrieve(target, dcm_config.calling_aet, dcm_config.timeout, [Wanted(ct.sop_class_uid, ds.SOPInstanceUID,
+                   ds.StudyInstanceUID, ds.SeriesInstanceUID, str(ds.PatientID), ct.transfer_syntax)],
+                   max_pdu=SMALL, transcript=small)
+    retrieved = received_pdata_lengths(small) if got.offered and stored.sent else []
+    notes.append(f"C-GET at max length {SMALL}: " + (f"{len(retrieved)} P-DATA-TF received" if retrieved else
+                                                     f"not tried ({got.detail or stored.not_sent or 'no C-GET'})"))
+    if not tiny and not retrieved:
+        verdict.not_applicable("; ".join(notes))
+    over = [n for n in tiny if n > TINY] + [n for n in retrieved if n > SMALL]
+    summary = (f"{len(tiny)} P-DATA-TF at max {TINY} (longest {max(tiny, default=0)}), {len(retrieved)} at max {SMALL} "
+               f"(longest {max(retrieved, default=0)})")
+    evidence = ["\n".join(notes), small] if retrieved else ["\n".join(notes)]
+    verdict.judge(not over, summary, f"{len(over)} P-DATA-TF longer than our maximum (lengths {sorted(set(over))[:8]}); "
+                  + summary, evidence)
+
+
+@check("DIMSE-012", "A C-STORE cut into P-DATA-TFs of exactly the target's maximum length is accepted",
+       "PS3.8 9.3.5, D.1", "MUST",
+       fix="Accept P-DATA-TF PDUs whose length equals the maximum length you announced: the limit is "
+           "inclusive, and it counts the PDU's variable field (PDVs with their 6-byte headers), not the 6-byte "
+           "PDU header.")
+def test_send_at_target_maximum(probe: Probe, dicom_catalogue: Catalogue, transcript: Transcript,
+                                verdict: Verdict) -> None:
+    us = dicom_catalogue.variant("us/explicit-le")
+    raw = RawAssociation(probe, [(1, us.sop_class_uid, [us.transfer_syntax])])
+    with raw:
+        if 1 not in raw.accepted:
+            verdict.not_applicable("the target did not accept Ultrasound Multi-frame Image Storage in Explicit VR LE")
+        limit = raw.peer_max or 1 << 20
+        got = _store(raw, 1, dicom_catalogue, us, Split(pdu_max=limit))
+    sent = [len(e.data) - 6 for e in transcript.events if e.direction == "->" and e.data[:1] == b"\x04"]
+    at_max = sum(1 for n in sent if n == limit)
+    verdict.judge(_ok(got), f"{len(sent)} P-DATA-TF, {at_max} of exactly {limit} bytes: {_outcome(got)}",
+                  f"P-DATA-TFs of exactly the target's maximum ({limit}, {at_max} of them) got: {_outcome(got)}")
+
+
+@check("DIMSE-013", "Command and data set are accepted both in separate P-DATA-TFs and together in one",
+       "PS3.8 9.3.5 (one or more PDVs per P-DATA-TF), Annex E", "MUST",
+       fix="A P-DATA-TF may carry several PDVs, including the last command fragment and the first data set "
+           "fragment; read every PDV of a PDU, not only the first.")
+def test_command_and_data_set_together(probe: Probe, dicom_catalogue: Catalogue, verdict: Verdict) -> None:
+    sc = dicom_catalogue.variant("sc/explicit-le")
+    ct = dicom_catalogue.variant("ct/explicit-le")
+    raw = RawAssociation(probe, [(1, sc.sop_class_uid, [sc.transfer_syntax]), (3, ct.sop_class_uid, [ct.transfer_syntax])])
+    results = []
+    with raw:
+        if 1 not in raw.accepted or 3 not in raw.accepted:
+            verdict.not_applicable("the target did not accept Secondary Capture and CT Image Storage in Explicit VR LE")
+        limit = raw.peer_max or 1 << 20
+        results.append(("separate PDUs", _store(raw, 1, dicom_catalogue, sc, Split(pdu_max=limit))))
+        if raw.established:
+            results.append(("one PDU", _store(raw, 3, dicom_catalogue, ct, Split(pdu_max=max(limit, 16384), together=True))))
+    text = "; ".join(f"{how}: {_outcome(got)}" for how, got in results)
+    verdict.judge(len(results) == 2 and all(_ok(g) for _, g in results), text, text)
+
+
+@check("DIMSE-014", "A message in many tiny PDVs (16-byte command fragments, 256-byte data fragments) is reassembled",
+       "PS3.8 Annex E.1, E.2", "MUST",
+       fix="Concatenate PDV fragments until the one with the last-fragment bit, for the command and for the "
+           "data set, whatever their sizes and however many share a P-DATA-TF.")
+def test_many_tiny_pdvs(probe: Probe, dicom_catalogue: Catalogue, target: Endpoint, dcm_config: RunConfig,
+                        verdict: Verdict) -> None:
+    ct = dicom_catalogue.variant("ct/explicit-le")
+    raw = RawAssociation(probe, [(1, ct.sop_class_uid, [ct.transfer_syntax])])
+    with raw:
+        if 1 not in raw.accepted:
+            verdict.not_applicable("the target did not accept CT Image Storage in Explicit VR Little Endian")
+        split = Split(pdu_max=min(raw.peer_max or 16384, 16384), fragment=256, command_fragment=16)
+        got = _store(raw, 1, dicom_catalogue, ct, split)
+    if not _ok(got):
+        verdict.fail(f"the C-STORE in tiny PDVs got: {_outcome(got)}")
+    wrong = _readback(target, dcm_config, dicom_catalogue, ct)
+    verdict.judge(not wrong, f"{_outcome(got)}; the object is intact where it can be read back", wrong)
+
+
+@check("DIMSE-015", "A message split at odd byte boundaries (inside element headers) is reassembled",
+       "PS3.8 Annex E (fragments of any length)", "SHOULD",
+       fix="Treat PDV fragments as a byte stream: a fragment may end in the middle of a tag, a length or a "
+           "value, and may have an odd length. Parsing each fragment on its own breaks on such senders.")
+def test_odd_boundaries(probe: Probe, dicom_catalogue: Catalogue, target: Endpoint, dcm_config: RunConfig,
+                        verdict: Verdict) -> None:
+    mr = dicom_catalogue.variant("mr/explicit-le")
+    raw = RawAssociation(probe, [(1, mr.sop_class_uid, [mr.transfer_syntax])])
+    with raw:
+        if 1 not in raw.accepted:
+            verdict.not_applicable("the target did not accept MR Image Storage in Explicit VR Little Endian")
+        split = Split(pdu_max=min(raw.peer_max or 16384, 16384), fragment=1023, command_fragment=7, pdvs_per_pdu=1)
+        got = _store(raw, 1, dicom_catalogue, mr, split)
+    if not _ok(got):
+        verdict.judge(False, "", f"the C-STORE in 7- and 1023-byte fragments got: {_outcome(got)}")
+        return
+    wrong = _readback(target, dcm_config, dicom_catalogue, mr)
+    verdict.judge(not wrong, f"{_outcome(got)}; the object is intact where it can be read back", wrong)
