@@ -428,5 +428,5 @@ def check_fragments(conn: ZooConnection, pdu: pd.PDataTF) -> None:
         conn.abort(2, 6)
     if "command-fragments-unsupported" in d and any(p.is_command and not p.is_last for p in pdu.pdvs):
         conn.abort(2, 6)
-    if "even-fragments-only" in d and any(len(p.data) % 2 for p in pdu.pdvs):
-        conn.abort(2, 6)
+    if "aligned-fragments-only" in d and any(len(p.data) % 4 for p in pdu.pdvs if not p.is_last):
+        conn.abort(2, 6)  # as if each fragment had to hold whole tags and lengths

@@ -101,7 +101,8 @@ DIMSE = [
            ("DIMSE-010",)),
     Defect("one-pdv-per-pdu", "aborts a P-DATA-TF that carries more than one PDV", ("DIMSE-013", "DIMSE-014")),
     Defect("command-fragments-unsupported", "aborts a command set split over several PDVs", ("DIMSE-014",)),
-    Defect("even-fragments-only", "aborts a PDV fragment of odd length", ("DIMSE-015",)),
+    Defect("aligned-fragments-only", "aborts a fragment whose length is not a multiple of 4 (a header cut in two)",
+           ("DIMSE-015",)),
 ]
 
 DEFECTS: dict[str, Defect] = {
