@@ -101,6 +101,9 @@ DIMSE = [
            ("DIMSE-010",)),
     Defect("one-pdv-per-pdu", "aborts a P-DATA-TF that carries more than one PDV", ("DIMSE-013", "DIMSE-014")),
     Defect("command-fragments-unsupported", "aborts a command set split over several PDVs", ("DIMSE-014",)),
+    Defect("find-returns-nothing", "answers every C-FIND with a final 0x0000 and no matches", ("DIMSE-016", "DIMSE-017")),
+    Defect("find-exact-match-only", "C-FIND compares every key literally (no wild cards, no ranges)", ("DIMSE-018",)),
+    Defect("ignore-c-cancel", "never looks for C-CANCEL-RQ during a C-FIND", ("DIMSE-019",)),
     Defect("aligned-fragments-only", "aborts a fragment whose length is not a multiple of 4 (a header cut in two)",
            ("DIMSE-015",)),
 ]

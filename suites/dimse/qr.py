@@ -1,0 +1,151 @@
+"""Query/retrieve helpers: seed the target with a small study of our own, query it, judge the responses.
+
+Every query names our own study (fresh UIDs per check), so an archive full of other data never
+changes the answer. Responses are judged from the bytes in the transcript, like every DIMSE check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dcmconform.fixtures.catalogue import Catalogue
+from dcmconform.suites.dimse.messages import Message, messages, response_problems
+from dcmconform.suites.dimse.status import CANCEL, PENDING, SUCCESS, classify
+from dcmconform.suites.dimse.storing import Stored
+from pydicom.dataset import Dataset
+
+from dcmconform.assoc import AssociationRefused
+from dcmconform.transcript import RECEIVED, SENT, Transcript
+
+PATIENT_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
+STUDY_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
+PATIENT_ROOT_MOVE = "1.2.840.10008.5.1.4.1.2.1.2"
+STUDY_ROOT_MOVE = "1.2.840.10008.5.1.4.1.2.2.2"
+STUDY_ROOT_GET = "1.2.840.10008.5.1.4.1.2.2.3"
+WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
+STORAGE_COMMITMENT = "1.2.840.10008.1.20.1"
+STORAGE_COMMITMENT_INSTANCE = "1.2.840.10008.1.20.1.1"
+QR_SYNTAXES = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]
+C_FIND_RQ, C_FIND_RSP = 0x0020, 0x8020
+SEED = ["ct/explicit-le", "mr/explicit-le", "sc/explicit-le"]
+
+
+@dataclass
+class Seeded:
+    """The study we stored for a query check."""
+
+    stored: list[Stored]
+    patient_id: str = ""
+    patient_name: str = ""
+    study_uid: str = ""
+    study_date: str = ""
+    series: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.stored) and all(s.status is not None and s.status.category in (SUCCESS, "warning")
+                                         for s in self.stored)
+
+    def problem(self) -> str:
+        return "; ".join(s.line(0) for s in self.stored if s.status is None or s.status.category not in (SUCCESS, "warning"))
+
+
+def seed(store_objects: Callable[..., list[Stored]], catalogue: Catalogue, names: list[str] | None = None) -> Seeded:
+    variants = [catalogue.variant(n) for n in names or SEED]
+    result = Seeded(store_objects(variants))
+    first = catalogue.dataset(variants[0])
+    result.patient_id, result.patient_name = str(first.PatientID), str(first.PatientName)
+    result.study_uid, result.study_date = str(first.StudyInstanceUID), str(first.StudyDate)
+    result.series = [str(catalogue.dataset(v).SeriesInstanceUID) for v in variants]
+    return result
+
+
+@dataclass
+class FindResult:
+    """A C-FIND as it went: the pending identifiers, the final status, what was wrong with the responses."""
+
+    accepted: bool = True
+    detail: str = ""
+    matches: list[Dataset] = field(default_factory=list)
+    final: int | None = None
+    problems: list[str] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+
+    def describe(self) -> str:
+        final = "no final response" if self.final is None else f"final {classify(self.final, 'C-FIND')}"
+        return f"{len(self.matches)} match(es), {final}"
+
+
+def judge_find_responses(transcript: Transcript, start: int = 0) -> FindResult:
+    """Pending and final C-FIND responses after the ``start``-th C-FIND-RQ we sent, judged from the bytes."""
+    result = FindResult()
+    all_messages = messages(transcript)
+    requests = [m for m in all_messages if m.direction == SENT and m.field == C_FIND_RQ]
+    if len(requests) <= start:
+        result.detail = "no C-FIND-RQ was sent"
+        return result
+    request = requests[start]
+    assert request.command is not None
+    after = all_messages[all_messages.index(request) + 1:]
+    for rsp in after:
+        if rsp.direction == SENT and rsp.field == C_FIND_RQ:
+            break
+        if rsp.direction != RECEIVED:
+            continue
+        status = rsp.status
+        category = classify(int(status), "C-FIND").category if status is not None else None
+        pending = category == PENDING
+        result.problems += response_problems(rsp, request.command, C_FIND_RSP, data_set=pending)
+        if status is not None:
+            result.statuses.append(int(status))
+        if pending:
+            if rsp.dataset is None:
+                result.problems.append(f"pending response 0x{status:04X} without an identifier")
+            else:
+                try:
+                    result.matches.append(_identifier(rsp))
+                except Exception as exc:  # noqa: BLE001 - the bytes are the finding
+                    result.problems.append(f"a pending identifier does not decode: {exc}")
+            continue
+        result.final = None if status is None else int(status)
+        if category not in (SUCCESS, CANCEL) and status is not None and category is not None:
+            result.problems.append(f"final status {classify(int(status), 'C-FIND')}")
+        break
+    if result.final is None:
+        result.problems.append("no final C-FIND response")
+    return result
+
+
+def _identifier(rsp: Message) -> Dataset:
+    from dcmconform.suites.dimse.messages import decode_data_set
+
+    return decode_data_set(rsp.dataset or b"", _context_syntax.get(rsp.context_id, QR_SYNTAXES[0]))
+
+
+_context_syntax: dict[int, str] = {}
+
+
+def find(association: Callable[..., Any], model: str, identifier: Dataset, transcript: Transcript) -> FindResult:
+    """One C-FIND through pynetdicom; the verdict comes from the bytes in ``transcript``."""
+    start = sum(1 for m in messages(transcript) if m.direction == SENT and m.field == C_FIND_RQ)
+    try:
+        with association([(model, QR_SYNTAXES)]) as assoc:
+            if not assoc.accepted_contexts:
+                return FindResult(accepted=False, detail="the target did not accept this query model")
+            context = assoc.accepted_contexts[0]
+            _context_syntax[int(context.context_id)] = str(context.transfer_syntax[0])
+            for _status, _ in assoc.send_c_find(identifier, model):
+                pass
+    except AssociationRefused as exc:
+        return FindResult(accepted=False, detail=f"no association: {exc}")
+    return judge_find_responses(transcript, start)
+
+
+def keys(level: str, **values: str) -> Dataset:
+    ds = Dataset()
+    ds.QueryRetrieveLevel = level
+    for keyword, value in values.items():
+        setattr(ds, keyword, value)
+    return ds
