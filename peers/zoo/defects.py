@@ -104,6 +104,10 @@ DIMSE = [
     Defect("find-returns-nothing", "answers every C-FIND with a final 0x0000 and no matches", ("DIMSE-016", "DIMSE-017")),
     Defect("find-exact-match-only", "C-FIND compares every key literally (no wild cards, no ranges)", ("DIMSE-018",)),
     Defect("ignore-c-cancel", "never looks for C-CANCEL-RQ during a C-FIND", ("DIMSE-019",)),
+    Defect("move-unknown-destination-success", "answers a C-MOVE to an unknown destination with 0x0000",
+           ("DIMSE-020",)),
+    Defect("get-success-without-store", "answers C-GET with 0x0000 and full counts but sends no object",
+           ("DIMSE-007", "DIMSE-021")),
     Defect("aligned-fragments-only", "aborts a fragment whose length is not a multiple of 4 (a header cut in two)",
            ("DIMSE-015",)),
 ]
