@@ -54,7 +54,9 @@ def test_move_unknown_destination(store_objects: Callable[..., list[Stored]], di
         verdict.not_applicable(f"no association: {exc}")
     final, problems = _final(transcript, C_MOVE_RQ, C_MOVE_RSP)
     if final is None or final.status is None:
-        verdict.fail(f"no C-MOVE-RSP with a status to a move to {UNKNOWN_AE}" + (f" ({'; '.join(problems)})" if problems else ""))
+        aborted = any(e.direction == RECEIVED and e.data[:1] == b"\x07" for e in transcript.events)
+        how = "the target aborted the association (A-ABORT) instead of answering" if aborted else "no C-MOVE-RSP with a status"
+        verdict.fail(f"C-MOVE to {UNKNOWN_AE}: {how}" + (f" ({'; '.join(problems)})" if problems else ""))
     status = classify(int(final.status), "C-MOVE")
     if problems:
         verdict.fail(f"C-MOVE-RSP {status}: " + "; ".join(problems))
