@@ -108,6 +108,10 @@ DIMSE = [
            ("DIMSE-020",)),
     Defect("get-success-without-store", "answers C-GET with 0x0000 and full counts but sends no object",
            ("DIMSE-007", "DIMSE-021")),
+    Defect("mwl-missing-sps", "leaves the Scheduled Procedure Step Sequence out of worklist responses",
+           ("DIMSE-022",)),
+    Defect("commit-everything", "reports every instance in a commitment request as committed, held or not",
+           ("DIMSE-023",)),
     Defect("aligned-fragments-only", "aborts a fragment whose length is not a multiple of 4 (a header cut in two)",
            ("DIMSE-015",)),
 ]
