@@ -57,8 +57,8 @@ def _readback(target: Endpoint, cfg: RunConfig, catalogue: Catalogue, variant: V
     ds = catalogue.dataset(variant)
     got = retrieve(target, cfg.calling_aet, cfg.timeout, [Wanted(variant.sop_class_uid, ds.SOPInstanceUID,
                    ds.StudyInstanceUID, ds.SeriesInstanceUID, str(ds.PatientID), variant.transfer_syntax)])
-    if not got.offered:
-        return ""
+    if not got.offered or got.statuses.get(str(ds.SOPInstanceUID)) is None:
+        return ""  # no read-back, or a C-GET that broke (DIMSE-021 judges that): judge the status alone
     back = got.objects.get(str(ds.SOPInstanceUID))
     if back is None:
         return "the object is not retrievable after the store (C-GET returned nothing)"
