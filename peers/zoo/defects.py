@@ -132,7 +132,7 @@ DEFECTS: dict[str, Defect] = {
                ("ASSOC-040", "DIMSE-011")),
         Defect("lose-stored-object", "answers C-STORE with success but stores nothing", ("DIMSE-007",)),
         Defect("wrong-message-id-responded", "answers with MessageIDBeingRespondedTo one higher than the request's",
-               ("DIMSE-002", "DIMSE-003")),
+               ("DIMSE-002", "DIMSE-003", "DIMSE-005")),
         Defect("delay-40ms", "waits 40 ms before every P-DATA-TF it sends (Nagle + delayed ACK)", ("DIMSE-004",)),
         # Association negotiation (suites/association).
         *ASSOCIATION,

@@ -1,0 +1,38 @@
+"""The DIMSE checks against the defect zoo: all pass on the clean zoo, and the defects named in the
+issue (0xB000 without a comment, a lost object, a wrong Message ID Being Responded To, PDUs over our
+maximum length) are each caught. ``dcmconform selftest`` proves the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dcmconform.peers.zoo.defects import DEFECTS
+
+from dcmconform.selftest import run_suite
+
+
+def test_clean_zoo_passes_every_dimse_check(tmp_path: Path) -> None:
+    results = {k: v for k, v in run_suite([], [], tmp_path).items() if k.startswith("DIMSE-")}
+    assert len(results) >= 23
+    assert {k: v["outcome"] for k, v in results.items() if v["outcome"] != "pass"} == {}
+
+
+@pytest.mark.parametrize(("defect", "check_id", "outcome"), [
+    ("b000-without-comment", "DIMSE-006", "warn"),
+    ("lose-stored-object", "DIMSE-007", "fail"),
+    ("wrong-message-id-responded", "DIMSE-005", "fail"),
+    ("ignore-max-pdu", "DIMSE-011", "fail"),
+])
+def test_named_defect_is_caught(defect: str, check_id: str, outcome: str, tmp_path: Path) -> None:
+    assert check_id in DEFECTS[defect].catches
+    got = run_suite([defect], [check_id], tmp_path)
+    assert got[check_id]["outcome"] == outcome, got[check_id]["summary"]
+    if defect == "b000-without-comment":
+        assert "without an Error Comment" in got[check_id]["summary"]
+
+
+def test_every_dimse_check_has_a_defect() -> None:
+    ids = {f"DIMSE-{n:03d}" for n in range(1, 24)}
+    caught = {c for d in DEFECTS.values() for c in d.catches}
+    assert ids <= caught, sorted(ids - caught)
