@@ -59,7 +59,7 @@ SHORT_WAIT = 2.0
            "arrived when it expires (DCMTK, pynetdicom and Orthanc use 30 s). A node that keeps silent "
            "connections open forever runs out of connections or threads when a port scanner, a load balancer "
            "health check or a broken sender leaves them behind.")
-def test_silent_connection_closed(probe: Probe, verdict: Verdict, pytestconfig: pytest.Config) -> None:
+def test_silent_connection_closed(probe: Probe, verdict: Verdict, alive: Alive, pytestconfig: pytest.Config) -> None:
     bound = float(pytestconfig.getoption("--artim-wait"))
     with probe.connection() as conn:
         if conn.sock is None:
@@ -67,6 +67,7 @@ def test_silent_connection_closed(probe: Probe, verdict: Verdict, pytestconfig: 
         probe.transcript.note(f"connected; sending nothing, waiting up to {bound:g}s for the node to close")
         kind, seconds = conn.wait_closed(bound)
         probe.transcript.note(f"{kind} after {seconds:.2f}s")
+    require_alive(verdict, alive, "a connection that sent nothing (and its closing)")
     if kind in (CLOSED, RESET):
         verdict.passed(f"the node closed a connection that sent nothing after {seconds:.1f}s")
     else:
