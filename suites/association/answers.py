@@ -32,6 +32,7 @@ from dcmconform.probe import (
     UNREACHABLE,
     Observation,
 )
+from dcmconform.transcript import RECEIVED
 from dcmconform.verdict import Verdict
 from dcmconform.wire import pdus as pd
 
@@ -123,10 +124,16 @@ def judge(verdict: Verdict, observed: Observation, rule: Rule, sent: str, explan
     emit(verdict, outcome, f"{sent}: the target {happened}{expected}", explanation=explanation)
 
 
+def serves(live: Liveness) -> bool:
+    """The node served the liveness association. A C-ECHO answered with a failure status counts:
+    Verification itself is judged by ASSOC-031 and DIMSE-001, not by the liveness probe."""
+    return live.alive or any(e.direction == RECEIVED and e.data[:1] == b"\x04" for e in live.transcript.events)
+
+
 def require_alive(verdict: Verdict, alive: Callable[[], Liveness], after: str) -> Liveness:
     """Fail loudly, with the liveness transcript, when the target no longer serves."""
     live = alive()
-    if not live.alive:
+    if not serves(live):
         verdict.fail(f"the target stopped serving after {after}: {live.detail}", live.transcript,
                      explanation="The node crashed or stopped accepting associations after this request. "
                                  "A sender that happens to send it takes the node down for everyone: "
