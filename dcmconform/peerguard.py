@@ -237,6 +237,8 @@ class PeerGuard:
                 result = self._charge(item, json.loads(value))
                 report.user_properties[index] = (RESULT_KEY, json.dumps(result))
                 report.user_properties[:] = [(k, "fail" if k == "outcome" else v) for k, v in report.user_properties]
+                # JUnit XML takes its properties from the item (the teardown report copies them)
+                item.user_properties[:] = [(k, "fail" if k == "outcome" else v) for k, v in item.user_properties]
                 report.outcome = "failed"
                 report.longrepr = f"{result['id']}: {result['summary']}"
                 break

@@ -10,6 +10,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree import ElementTree
 
 HERE = Path(__file__).resolve().parent
 
@@ -75,7 +76,8 @@ def run_crashy(tmp_path: Path, peer: str) -> dict:
     report = tmp_path / "report"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", str(suite), "-p", "no:cacheprovider", "--import-mode=importlib",
-         "--rootdir", str(suite), "--peer", peer, "--report-dir", str(report), "--timeout", "3", "-q"],
+         "--rootdir", str(suite), "--peer", peer, "--report-dir", str(report), "--timeout", "3", "-q",
+         "--junitxml", str(tmp_path / "junit.xml")],
         cwd=suite, env=os.environ | {"TMPDIR": str(tmp_path / "tmp")}, capture_output=True, text=True, timeout=120,
         check=False)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -114,6 +116,13 @@ def test_a_crash_fails_the_check_and_the_next_check_gets_a_fresh_peer(
     assert echo_crash["summary"].startswith(
         "the peer died: killed by signal 11 (SIGSEGV) after P-DATA-TF carrying C-ECHO-RQ"), echo_crash
     assert "(the check alone would have been pass: C-ECHO answered" in echo_crash["summary"]
+
+    # JUnit agrees with the JSON: the check the peer's death turned into a failure is a failure there too
+    cases = {c.get("name"): c for c in ElementTree.parse(tmp_path / "junit.xml").iter("testcase")}
+    junit = {name: {p.get("name"): p.get("value") for p in case.iter("property")} for name, case in cases.items()}
+    assert junit["test_1_crash"]["outcome"] == "fail", junit["test_1_crash"]
+    assert cases["test_1_crash"].find("failure") is not None
+    assert junit["test_2_echo"]["outcome"] == "pass"
 
     assert doc["target"]["restarts"] == 2  # after CRASH-001 and CRASH-003; none needed after the last check
     assert [d["check"] for d in doc["target"]["peer_deaths"]] == ["CRASH-001", "CRASH-003", "CRASH-004"]
