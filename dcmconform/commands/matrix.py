@@ -111,7 +111,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     names = parse_peers(args.peers)
     if not names:
         raise SetupError("no reference peer can run here (see `dcmconform peers list`)")
-    options = ["--calling-aet", args.calling_aet, "--timeout", str(args.timeout)]
+    options = ["--calling-aet", args.calling_aet, "--timeout", str(args.timeout), "--artim-wait", str(args.artim_wait)]
     for area in args.only:
         options += ["--only", area]
     for check_id in args.check:

@@ -111,6 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_areas(args.only)
     for check_id in args.check:
         args.pytest_args += ["--check", check_id]
+    args.pytest_args += ["--artim-wait", str(args.artim_wait)]
     if args.summary_md:
         args.pytest_args += ["--summary-md", str(Path(args.summary_md).resolve())]
     if args.target and args.peer:
@@ -130,6 +131,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calling-aet", default="DCMCONFORM", help="our calling AE title (default DCMCONFORM)")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds for each network wait (default 5)")
+    parser.add_argument("--artim-wait", type=float, default=35.0, metavar="SECONDS",
+                        help="how long to wait for the target to drop a silent connection (its ARTIM timer; "
+                             "default 35; raise it for a node whose timer is longer)")
     add_image_option(parser)  # --image PEER=IMAGE for the container peers (peers/images/__init__.py)
 
 
