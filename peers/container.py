@@ -48,7 +48,6 @@ import dcmconform.peers.base as base
 from dcmconform.peers.base import Launch, PeerUnavailable, ProcessPeer, free_port
 from dcmconform.peers.images import build as images
 from dcmconform.peers.images import env_overrides
-
 from dcmconform.target import Endpoint
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")

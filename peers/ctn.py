@@ -22,7 +22,6 @@ import os
 from pathlib import Path
 
 from dcmconform.peers.base import Launch, ProcessPeer, missing
-
 from dcmconform.target import Endpoint
 
 SIMPLE_STORAGE = "/usr/bin/simple_storage"

@@ -21,7 +21,6 @@ import os
 from pathlib import Path
 
 from dcmconform.peers.base import Launch, ProcessPeer, missing
-
 from dcmconform.target import Endpoint
 
 STORESCP = "/usr/bin/storescp"

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.peers.base import Launch, ProcessPeer, free_port, missing
-
 from dcmconform.target import Endpoint
 
 ORTHANC = "/usr/sbin/Orthanc"

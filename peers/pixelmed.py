@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 
 from dcmconform.peers.base import Launch, ProcessPeer
-
 from dcmconform.target import Endpoint
 
 PIXELMED_JAR = "/usr/share/java/pixelmed.jar"

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 from dcmconform.peers.base import Launch, ProcessPeer
-
 from dcmconform.target import Endpoint
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dcmconform.reports.console import headline, peers_used, run_time
-from dcmconform.reports.document import OUTCOMES
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
+
+from dcmconform.reports.console import headline, peers_used, run_time
+from dcmconform.reports.document import OUTCOMES
 
 # What each outcome means, in the words of DESIGN.md's classification rule.
 OUTCOME_WORDS = {

@@ -24,8 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dcmconform.reports.document import OUTCOMES, counts, tool_info
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dcmconform.reports.document import OUTCOMES, counts, tool_info
 
 MATRIX_SCHEMA = "dcmconform-matrix/1"
 CHECK_FIELDS = ("id", "title", "area", "clause", "level", "role")

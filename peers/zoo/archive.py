@@ -22,13 +22,13 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dcmconform.peers.zoo import dimse
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 from pydicom.sequence import Sequence
 from pynetdicom.dsutils import encode
 
+from dcmconform.peers.zoo import dimse
 from dcmconform.wire import pdus as pd
 
 if TYPE_CHECKING:

@@ -28,10 +28,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dcmconform.peers.zoo import archive, dimse
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import write_file_meta_info
 
+from dcmconform.peers.zoo import archive, dimse
 from dcmconform.uids import SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd

@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
+from dcmconform.assoc import Liveness
+from dcmconform.probe import ACCEPTED, REJECTED, Probe
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,
@@ -27,9 +30,6 @@ from dcmconform.suites.association.answers import (
     rj_text,
 )
 from dcmconform.suites.association.requests import ECHO, SEED
-
-from dcmconform.assoc import Liveness
-from dcmconform.probe import ACCEPTED, REJECTED, Probe
 from dcmconform.target import Endpoint
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import pdus as pd

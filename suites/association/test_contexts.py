@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from dcmconform.assoc import Liveness
+from dcmconform.probe import ACCEPTED, REJECTED, Observation, Probe
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,
@@ -36,9 +38,6 @@ from dcmconform.suites.association.requests import (
     context_ids,
     storage_classes,
 )
-
-from dcmconform.assoc import Liveness
-from dcmconform.probe import ACCEPTED, REJECTED, Observation, Probe
 from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import items as it

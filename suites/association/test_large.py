@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from dcmconform.suites.association.answers import FAIL, PASS, WARN, Rule, judge, require_alive
-from dcmconform.suites.association.requests import large_contexts
 
 from dcmconform.assoc import Liveness
 from dcmconform.probe import ACCEPTED, Probe
+from dcmconform.suites.association.answers import FAIL, PASS, WARN, Rule, judge, require_alive
+from dcmconform.suites.association.requests import large_contexts
 from dcmconform.verdict import Verdict, check
 
 Alive = Callable[[], Liveness]

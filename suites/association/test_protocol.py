@@ -14,7 +14,10 @@ import time
 from collections.abc import Callable
 
 import pytest
+
+from dcmconform.assoc import Liveness
 from dcmconform.fixtures.seed import seed_image
+from dcmconform.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,
@@ -37,9 +40,6 @@ from dcmconform.suites.association.rawdimse import (
     store_rq,
 )
 from dcmconform.suites.association.requests import ECHO, NATIVE
-
-from dcmconform.assoc import Liveness
-from dcmconform.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
 from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import pdus as pd

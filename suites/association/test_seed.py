@@ -9,9 +9,8 @@ what the article's PACS admin said.
 
 from __future__ import annotations
 
-from dcmconform.suites.association.answers import answer_bytes, attach_bytes, rj_text
-
 from dcmconform.probe import ACCEPTED, REJECTED, Probe
+from dcmconform.suites.association.answers import answer_bytes, attach_bytes, rj_text
 from dcmconform.target import Endpoint
 from dcmconform.uids import EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.verdict import Verdict, check

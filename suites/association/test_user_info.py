@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dcmconform.assoc import Liveness
 from dcmconform.fixtures.seed import seed_image
+from dcmconform.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, RESET, SILENT, Observation, Probe
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,
@@ -36,9 +38,6 @@ from dcmconform.suites.association.rawdimse import (
     store_rq,
 )
 from dcmconform.suites.association.requests import ECHO, NATIVE, UNKNOWN_SOP_CLASS
-
-from dcmconform.assoc import Liveness
-from dcmconform.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, RESET, SILENT, Observation, Probe
 from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import items as it

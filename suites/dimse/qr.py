@@ -10,13 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydicom.dataset import Dataset
+
+from dcmconform.assoc import AssociationRefused
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.suites.dimse.messages import Message, messages, response_problems
 from dcmconform.suites.dimse.status import CANCEL, PENDING, SUCCESS, classify
 from dcmconform.suites.dimse.storing import Stored
-from pydicom.dataset import Dataset
-
-from dcmconform.assoc import AssociationRefused
 from dcmconform.transcript import RECEIVED, SENT, Transcript
 
 PATIENT_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"

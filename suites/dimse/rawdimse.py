@@ -11,10 +11,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dcmconform.suites.dimse.messages import Assembler, Message, encode_command
 from pydicom.dataset import Dataset
 
 from dcmconform.probe import ACCEPTED, DATA, Connection, Observation, Probe
+from dcmconform.suites.dimse.messages import Assembler, Message, encode_command
 from dcmconform.transcript import RECEIVED
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.items import Item

@@ -12,11 +12,11 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from dcmconform.suites.dimse.messages import decode_data_set
 from pydicom.dataset import Dataset
 from pynetdicom import build_role, evt
 
 from dcmconform.assoc import AssociationRefused, associate
+from dcmconform.suites.dimse.messages import decode_data_set
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dcmconform.fixtures.catalogue import Catalogue, Variant
-from dcmconform.suites.dimse.messages import Message, response_problems, responses_to
-from dcmconform.suites.dimse.status import Status, classify
 from pydicom.dataset import Dataset
 
 from dcmconform.assoc import AssociationRefused, associate
+from dcmconform.fixtures.catalogue import Catalogue, Variant
+from dcmconform.suites.dimse.messages import Message, response_problems, responses_to
+from dcmconform.suites.dimse.status import Status, classify
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dcmconform.fixtures.catalogue import Catalogue
-from dcmconform.fixtures.objects import UID_PREFIX
-from dcmconform.suites.dimse.messages import Message, decode_data_set, response_problems
-from dcmconform.suites.dimse.qr import STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE, seed
-from dcmconform.suites.dimse.rawdimse import RawAssociation
-from dcmconform.suites.dimse.status import classify
-from dcmconform.suites.dimse.storing import Stored
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 from pynetdicom.dsutils import encode
 
+from dcmconform.fixtures.catalogue import Catalogue
+from dcmconform.fixtures.objects import UID_PREFIX
 from dcmconform.probe import Probe
+from dcmconform.suites.dimse.messages import Message, decode_data_set, response_problems
+from dcmconform.suites.dimse.qr import STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE, seed
+from dcmconform.suites.dimse.rawdimse import RawAssociation
+from dcmconform.suites.dimse.status import classify
+from dcmconform.suites.dimse.storing import Stored
 from dcmconform.uids import EXPLICIT_LE
 from dcmconform.verdict import Verdict, check
 

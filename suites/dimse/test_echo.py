@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dcmconform.suites.dimse.messages import Message, response_problems, responses_to
-from dcmconform.suites.dimse.rawdimse import RawAssociation
 from pydicom.dataset import Dataset
 
 from dcmconform.assoc import AssociationRefused
 from dcmconform.probe import ACCEPTED, Probe
+from dcmconform.suites.dimse.messages import Message, response_problems, responses_to
+from dcmconform.suites.dimse.rawdimse import RawAssociation
 from dcmconform.transcript import Transcript
 from dcmconform.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
 from dcmconform.verdict import Verdict, check

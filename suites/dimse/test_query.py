@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pydicom.dataset import Dataset
+
 from dcmconform.fixtures.catalogue import Catalogue
+from dcmconform.probe import Probe
 from dcmconform.suites.dimse.messages import Message
 from dcmconform.suites.dimse.qr import (
     C_FIND_RQ,
@@ -20,9 +23,6 @@ from dcmconform.suites.dimse.qr import (
 )
 from dcmconform.suites.dimse.rawdimse import RawAssociation
 from dcmconform.suites.dimse.storing import Stored
-from pydicom.dataset import Dataset
-
-from dcmconform.probe import Probe
 from dcmconform.transcript import Transcript
 from dcmconform.uids import EXPLICIT_LE
 from dcmconform.verdict import Verdict, check

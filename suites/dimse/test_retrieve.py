@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pynetdicom import build_role, evt
+
+from dcmconform.assoc import AssociationRefused
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.suites.dimse.messages import messages, response_problems
 from dcmconform.suites.dimse.qr import QR_SYNTAXES, STUDY_ROOT_GET, STUDY_ROOT_MOVE, keys, seed
 from dcmconform.suites.dimse.status import classify
 from dcmconform.suites.dimse.storing import Stored
-from pynetdicom import build_role, evt
-
-from dcmconform.assoc import AssociationRefused
 from dcmconform.transcript import RECEIVED, SENT, Transcript
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import pdus as pd

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dcmconform.suites.dimse.qr import WORKLIST_FIND, find
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from dcmconform.suites.dimse.qr import WORKLIST_FIND, find
 from dcmconform.transcript import Transcript
 from dcmconform.verdict import Verdict, check
 

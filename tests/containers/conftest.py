@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
+
 from dcmconform.peers.base import ProcessPeer
 from dcmconform.peers.registry import make_peer
 

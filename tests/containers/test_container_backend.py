@@ -12,13 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydicom import dcmread
+
+from dcmconform.assoc import associate, liveness
 from dcmconform.fixtures.seed import seed_image, write_seed_image
 from dcmconform.peers import container as backend
 from dcmconform.peers.base import Launch, PeerFailed, PeerUnavailable, ProcessPeer
 from dcmconform.peers.registry import make_peer
-from pydicom import dcmread
-
-from dcmconform.assoc import associate, liveness
 from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
 
 Maker = Callable[[str], ProcessPeer]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from dcmconform.peers.base import ProcessPeer
 from dcmconform.peers.images import build
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from dcmconform.peers.base import ProcessPeer
 
 PEER = "dcmtk:container"

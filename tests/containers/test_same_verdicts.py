@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dcmconform.peers import expected
-from dcmconform.peers.base import ProcessPeer
 
 from dcmconform.commands.matrix import run_one
+from dcmconform.peers import expected
+from dcmconform.peers.base import ProcessPeer
 
 PEERS = ["orthanc", "dcmtk", "ctn"]
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from dcmconform.peers.base import Launch, ProcessPeer, free_port
-from dcmconform.peers.dcmtk import StorescpPeer
 from pydicom.dataset import Dataset
 
+from dcmconform.peers.base import Launch, ProcessPeer, free_port
+from dcmconform.peers.dcmtk import StorescpPeer
 from dcmconform.target import Endpoint
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from dcmconform.peers.base import free_port
 
+from dcmconform.peers.base import free_port
 from dcmconform.target import Endpoint
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"

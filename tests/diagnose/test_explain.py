@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from dcmconform.peers.base import free_port
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"

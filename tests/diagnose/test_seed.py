@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dcmconform.fixtures.seed import seed_image, write_seed_image
 from pydicom import dcmread
 from pydicom.filewriter import write_dataset
+
+from dcmconform.fixtures.seed import seed_image, write_seed_image
 
 
 def test_it_is_the_articles_object(tmp_path: Path) -> None:

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydicom import dcmread
+
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.fixtures.encode import SYNTAXES, encoder_status, file_meta
 from dcmconform.fixtures.objects import KINDS
-from pydicom import dcmread
 
 
 @pytest.fixture(scope="module")

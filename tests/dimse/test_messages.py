@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydicom.dataset import Dataset
+
 from dcmconform.suites.dimse.messages import (
     Assembler,
     encode_command,
@@ -10,8 +12,6 @@ from dcmconform.suites.dimse.messages import (
     response_problems,
 )
 from dcmconform.suites.dimse.rawdimse import Split, message_pdus
-from pydicom.dataset import Dataset
-
 from dcmconform.transcript import Transcript
 from dcmconform.wire import pdus as pd
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydicom import dcmread
+
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.storing import store
-from pydicom import dcmread
-
 from dcmconform.target import Endpoint
 
 

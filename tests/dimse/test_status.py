@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from dcmconform.suites.dimse.status import CANCEL, FAILURE, PENDING, SUCCESS, UNKNOWN, WARNING, classify
 
 

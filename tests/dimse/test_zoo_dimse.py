@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dcmconform.peers.zoo.defects import DEFECTS
 
+from dcmconform.peers.zoo.defects import DEFECTS
 from dcmconform.selftest import run_suite
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dcmconform.peers import expected
-from dcmconform.peers.registry import PEERS, make_peer
 
 from dcmconform.commands.matrix import run_one
+from dcmconform.peers import expected
+from dcmconform.peers.registry import PEERS, make_peer
 
 
 @pytest.mark.parametrize("name", list(PEERS))

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from dcmconform.peers.registry import make_peer
 from dcmconform.reports.matrix import build_matrix, exit_code, peer_entry, render_matrix_html
 

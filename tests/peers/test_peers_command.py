@@ -10,9 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from dcmconform.peers.registry import PEERS, make_peer
-
 from dcmconform.assoc import liveness
+from dcmconform.peers.registry import PEERS, make_peer
 from dcmconform.target import Endpoint
 
 

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydicom import dcmread
+
+from dcmconform.assoc import associate
 from dcmconform.fixtures.seed import seed_image, write_seed_image
 from dcmconform.peers.base import ProcessPeer
 from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.peers.registry import make_peer
-from pydicom import dcmread
-
-from dcmconform.assoc import associate
 from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
 
 STORAGE_PEERS = ["pynetdicom", "orthanc", "dcmtk", "dcmqrscp", "ctn", "pixelmed"]

@@ -8,8 +8,9 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from dcmconform.reports.html import dump_markup, render_html
 from markupsafe import escape
+
+from dcmconform.reports.html import dump_markup, render_html
 
 
 class Elements(HTMLParser):

@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+
 from dcmconform.reports.document import OUTCOMES, SCHEMA, SCHEMA_FILE, counts
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
-from dcmconform.fixtures.seed import seed_image
-from dcmconform.suites.association.answers import FAIL, PASS, WARN, Rule, outcome_of
-from dcmconform.suites.association.rawdimse import PDV_HEADER, echo_rq, fragments, padded_dataset
-from dcmconform.suites.association.requests import large_contexts, long_uid
 from pydicom.filereader import read_dataset
 from pynetdicom.dsutils import encode
 
+from dcmconform.fixtures.seed import seed_image
 from dcmconform.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, SILENT, Observation
+from dcmconform.suites.association.answers import FAIL, PASS, WARN, Rule, outcome_of
+from dcmconform.suites.association.rawdimse import PDV_HEADER, echo_rq, fragments, padded_dataset
+from dcmconform.suites.association.requests import large_contexts, long_uid
 from dcmconform.wire import pdus as pd
 
 
