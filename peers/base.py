@@ -136,6 +136,11 @@ class ProcessPeer:
     container), ``package`` (the Debian/PyPI package that brings it), ``program`` (what runs),
     ``roles`` (scp, and scu when :meth:`scu_argv` can drive it), ``notes`` (one line on how it is
     configured and what to know about it).
+
+    ``move_destinations`` (AE title -> (host, port)) are the C-MOVE destinations the peer must know;
+    set them before :meth:`start`. A peer that serves C-MOVE writes them into the configuration it
+    generates (Orthanc's ``DicomModalities``, dcmqrscp's host table, the zoo's command line); the
+    others ignore them. The session gives every reference peer our storage SCP this way.
     """
 
     name = "process"
@@ -146,8 +151,10 @@ class ProcessPeer:
     notes = ""
     calling_aet = "DCMCONFORM"
 
-    def __init__(self, ae_title: str = "", workdir: Path | None = None, keep: bool = False) -> None:
+    def __init__(self, ae_title: str = "", workdir: Path | None = None, keep: bool = False,
+                 move_destinations: dict[str, tuple[str, int]] | None = None) -> None:
         self.ae_title = ae_title or self.default_ae_title()
+        self.move_destinations: dict[str, tuple[str, int]] = dict(move_destinations or {})
         self.keep = keep
         self._workdir = workdir
         self.endpoint: Endpoint | None = None

@@ -70,7 +70,8 @@ class DcmqrscpPeer(ProcessPeer):
     """``dcmqrscp``: an image archive (storage, C-FIND, C-MOVE, C-GET) with a generated config file.
 
     Its AE table names our AE title, so a wrong called AE title is rejected. C-MOVE destinations
-    are the ``move_destinations`` given to the constructor (AE title -> (host, port)).
+    are the peer's ``move_destinations`` (AE title -> (host, port), see :class:`ProcessPeer`), written
+    into the host table.
     """
 
     name = "dcmqrscp"
@@ -79,11 +80,6 @@ class DcmqrscpPeer(ProcessPeer):
     roles = ("scp",)
     notes = ("dcmqrscp, fork per association (3.6.7's --single-process segfaults after the first release), "
              "generated config (AE table: one read/write storage area, any peer), find/move/get, env TCP_NODELAY=1")
-
-    def __init__(self, ae_title: str = "", workdir: Path | None = None, keep: bool = False,
-                 move_destinations: dict[str, tuple[str, int]] | None = None) -> None:
-        super().__init__(ae_title, workdir, keep)
-        self.move_destinations = dict(move_destinations or {})
 
     def default_ae_title(self) -> str:
         return "DCMQRSCP"

@@ -38,12 +38,14 @@ class OrthancPeer(ProcessPeer):
     package = "orthanc"
     program = ORTHANC
     roles = ("scp", "scu")
-    notes = ("generated JSON config: DicomCheckCalledAet true, storage+index in its folder, no plugins; "
+    notes = ("generated JSON config: DicomCheckCalledAet true, storage+index in its folder, no plugins, "
+             "C-MOVE destinations as DicomModalities; "
              "REST on loopback reads back what it stored; env TCP_NODELAY=1 (60 -> 18 ms per echo association)")
 
     def __init__(self, ae_title: str = "", workdir: Path | None = None, keep: bool = False,
-                 settings: dict[str, Any] | None = None) -> None:
-        super().__init__(ae_title, workdir, keep)
+                 settings: dict[str, Any] | None = None,
+                 move_destinations: dict[str, tuple[str, int]] | None = None) -> None:
+        super().__init__(ae_title, workdir, keep, move_destinations)
         self.settings = dict(settings or {})  # extra or overriding configuration options
         self.http_port: int | None = None
 
@@ -77,13 +79,17 @@ class OrthancPeer(ProcessPeer):
             "OrthancExplorerEnabled": False,
             "WebDavEnabled": False,
             "SaveJobs": False,
-            "DicomModalities": {},
+            # The C-MOVE destinations (our storage SCP): a modality per AE title.
+            "DicomModalities": {f"move-{n}": [aet, host, dest_port]
+                                for n, (aet, (host, dest_port)) in enumerate(sorted(self.move_destinations.items()))},
             # Let any calling AE do the DIMSE work the suite checks (Orthanc's defaults allow only
-            # C-ECHO and C-STORE from unknown modalities).
+            # C-ECHO and C-STORE from unknown modalities; without DicomAlwaysAllowMove it aborts a
+            # C-MOVE whose calling AE title is not a modality, whatever the destination).
             "DicomAlwaysAllowEcho": True,
             "DicomAlwaysAllowStore": True,
             "DicomAlwaysAllowFind": True,
             "DicomAlwaysAllowGet": True,
+            "DicomAlwaysAllowMove": True,
         }
         config.update(self.settings)
         return config
