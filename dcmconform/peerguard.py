@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dcmconform.target import Endpoint
+from dcmconform.target import Endpoint, MoveDestination, is_loopback
 from dcmconform.transcript import NOTE, SENT, Transcript
 from dcmconform.verdict import MARK, Outcome
 
@@ -66,6 +66,7 @@ class TargetState:
     charged: bool = True  # whether the current death (if any) was already charged to a check
     unresponsive: str = ""  # a check's liveness probe failed: restart the (running) peer before the next check
     broken: str = ""  # why the peer could not be restarted (then no later check can run)
+    move: MoveDestination | None = None  # our storage SCP as the target knows it (C-MOVE checks)
 
     def dead(self) -> str | None:
         """How the session's peer died, or ``None`` while it runs (always ``None`` for ``--target``)."""
@@ -89,25 +90,43 @@ class TargetState:
             self.peer.stop()
 
 
-def open_target(target: Endpoint | None, peer_name: str | None) -> TargetState:
+def choose_move_destination(target: Endpoint | None, ae_title: str, port: int | None) -> MoveDestination:
+    """Where C-MOVE sub-operations go: ``--move-aet``/``--move-port``; for a reference peer the session
+    picks a free port itself (``port`` None) and writes the destination into the peer's configuration."""
+    if target is None:
+        from dcmconform.peers.base import free_port
+
+        return MoveDestination(ae_title, port or free_port())
+    if port is None:
+        return MoveDestination(ae_title, None, missing=(
+            f"no move destination is known: configure our storage SCP on {target.ae_title} as a DICOM node "
+            f"(AE title {ae_title}, this machine's address, a port of your choice), then pass "
+            "--move-aet and --move-port so that the suite listens there"))
+    return MoveDestination(ae_title, port, "127.0.0.1" if is_loopback(target.host) else "")
+
+
+def open_target(target: Endpoint | None, peer_name: str | None, move: MoveDestination | None = None) -> TargetState:
     """``--target`` as given, or start the reference peer ``peer_name`` (default pynetdicom).
 
     A peer that cannot start ends the session with exit status 2 and the reason, rather than
-    turning every check into an error.
+    turning every check into an error. A started peer is given ``move`` (our storage SCP) as a
+    C-MOVE destination before it starts, so that its generated configuration names it.
     """
     if target is not None:
-        return TargetState(target, info={"peer": peer_name})
+        return TargetState(target, info={"peer": peer_name}, move=move)
     from dcmconform.peers.base import PeerFailed, PeerUnavailable
     from dcmconform.peers.registry import UnknownPeer, make_peer
 
     name = peer_name or "pynetdicom"
     try:
         peer = make_peer(name)
+        if move is not None and move.port is not None:
+            peer.move_destinations[move.ae_title] = ("127.0.0.1", move.port)
         endpoint = peer.start()
     except (UnknownPeer, PeerUnavailable, PeerFailed) as exc:
         pytest.exit(f"dcmconform: cannot start the reference peer: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     info: dict[str, Any] = {"peer": name, "peer_backend": peer.backend, "peer_version": peer.version()}
-    return TargetState(endpoint, peer, info=info)
+    return TargetState(endpoint, peer, info=info, move=move)
 
 
 def last_request(transcript: Transcript | None) -> tuple[str, str]:

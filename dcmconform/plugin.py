@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from dcmconform.assoc import Contexts, associate, liveness
-from dcmconform.peerguard import PeerGuard, TargetState, open_target
+from dcmconform.peerguard import PeerGuard, TargetState, choose_move_destination, open_target
 from dcmconform.peerguard import _dcm_peer_guard as _dcm_peer_guard  # autouse: restarts a crashed peer
 from dcmconform.probe import Probe
-from dcmconform.target import Endpoint, TargetError
+from dcmconform.target import DEFAULT_MOVE_AET, Endpoint, MoveDestination, TargetError
 from dcmconform.transcript import Transcript
 from dcmconform.verdict import MARK, Check, Outcome, Verdict
 
@@ -39,6 +39,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per network wait (default 5)")
     group.addoption("--artim-wait", type=float, default=35.0, metavar="SECONDS",
                     help="how long to wait for the target to drop a silent connection (ARTIM, default 35)")
+    group.addoption("--move-aet", default=DEFAULT_MOVE_AET, metavar="AET",
+                    help="AE title of our storage SCP, the C-MOVE destination (default DCMCONFORM_MV)")
+    group.addoption("--move-port", type=int, default=None, metavar="PORT",
+                    help="port our storage SCP listens on for C-MOVE sub-operations; the target must know "
+                         "--move-aet at this machine's address and this port (a reference peer: a free port, "
+                         "written into its configuration)")
     group.addoption("--report-dir", default=None, help="write conformance.json and conformance.html here")
     group.addoption("--summary-md", default=None, metavar="FILE",
                     help="write a Markdown summary here (e.g. for a CI job summary)")
@@ -53,6 +59,8 @@ class RunConfig:
     calling_aet: str
     timeout: float
     report_dir: Path | None
+    move_aet: str = DEFAULT_MOVE_AET
+    move_port: int | None = None
 
 
 def _run_config(config: pytest.Config) -> RunConfig:
@@ -62,8 +70,14 @@ def _run_config(config: pytest.Config) -> RunConfig:
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from None
     report_dir = config.getoption("--report-dir")
+    move_aet, move_port = config.getoption("--move-aet"), config.getoption("--move-port")
+    if not move_aet.strip() or len(move_aet) > 16 or any(ord(c) < 32 or c == "\\" for c in move_aet):
+        raise pytest.UsageError(f"--move-aet {move_aet!r} is not an AE title (1-16 characters, no control "
+                                "characters or backslash)")
+    if move_port is not None and not 1 <= move_port <= 65535:
+        raise pytest.UsageError(f"--move-port {move_port} is outside 1-65535")
     return RunConfig(target, config.getoption("--peer"), config.getoption("--calling-aet"),
-                     config.getoption("--timeout"), Path(report_dir) if report_dir else None)
+                     config.getoption("--timeout"), Path(report_dir) if report_dir else None, move_aet, move_port)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -102,7 +116,8 @@ def dcm_config(pytestconfig: pytest.Config) -> RunConfig:
 def target_state(dcm_config: RunConfig, pytestconfig: pytest.Config) -> Iterator[TargetState]:
     """The AE under test: ``--target``, or a reference peer started for the session (and
     restarted on a new port when it dies during a check, see :mod:`dcmconform.peerguard`)."""
-    state = open_target(dcm_config.target, dcm_config.peer)
+    move = choose_move_destination(dcm_config.target, dcm_config.move_aet, dcm_config.move_port)
+    state = open_target(dcm_config.target, dcm_config.peer, move)
     try:
         state.info.update(_identify(state.endpoint, dcm_config))
         pytestconfig.stash[_TARGET_INFO] = state.info
@@ -115,6 +130,12 @@ def target_state(dcm_config: RunConfig, pytestconfig: pytest.Config) -> Iterator
 def target(target_state: TargetState) -> Endpoint:
     """The AE under test for this check (per check: a restarted peer listens on a new port)."""
     return target_state.endpoint
+
+
+@pytest.fixture
+def move_destination(target_state: TargetState, dcm_config: RunConfig) -> MoveDestination:
+    """Our storage SCP as the target knows it (C-MOVE destination); ``port`` None when it knows none."""
+    return target_state.move or MoveDestination(dcm_config.move_aet, None, missing="no move destination is known")
 
 
 def _identify(endpoint: Endpoint, cfg: RunConfig) -> dict[str, Any]:

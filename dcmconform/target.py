@@ -41,3 +41,26 @@ class Endpoint:
         if not 1 <= port <= 65535:
             raise TargetError(f"port {port} in {spec!r} is outside 1-65535")
         return cls(aet, host, port)
+
+
+DEFAULT_MOVE_AET = "DCMCONFORM_MV"  # our storage SCP's AE title, the C-MOVE destination
+LOOPBACK_HOSTS = ("localhost", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    return host.startswith("127.") or host in LOOPBACK_HOSTS
+
+
+@dataclass(frozen=True)
+class MoveDestination:
+    """Our storage SCP for C-MOVE sub-operations, as the target must know it (AE title, host, port).
+
+    ``port`` is ``None`` when the target knows no destination of ours; ``missing`` then says how to
+    provide one. ``bind`` is where our SCP listens: loopback for a target on this machine, every
+    interface for a remote one (it must be able to connect to us).
+    """
+
+    ae_title: str
+    port: int | None
+    bind: str = "127.0.0.1"
+    missing: str = ""

@@ -10,7 +10,7 @@ from typing import Any
 
 from dcmconform.errors import SetupError
 from dcmconform.peers.images import add_image_option
-from dcmconform.target import Endpoint, TargetError
+from dcmconform.target import DEFAULT_MOVE_AET, Endpoint, TargetError
 
 
 def suites_dir() -> Path:
@@ -111,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_areas(args.only)
     for check_id in args.check:
         args.pytest_args += ["--check", check_id]
-    args.pytest_args += ["--artim-wait", str(args.artim_wait)]
+    args.pytest_args += ["--artim-wait", str(args.artim_wait), *move_options(args)]
     if args.summary_md:
         args.pytest_args += ["--summary-md", str(Path(args.summary_md).resolve())]
     if args.target and args.peer:
@@ -128,12 +128,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return exit_code(doc)
 
 
+def move_options(args: argparse.Namespace) -> list[str]:
+    """``--move-aet``/``--move-port`` as given, for the pytest session (or a child ``run``)."""
+    return ["--move-aet", args.move_aet, *(["--move-port", str(args.move_port)] if args.move_port else [])]
+
+
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calling-aet", default="DCMCONFORM", help="our calling AE title (default DCMCONFORM)")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds for each network wait (default 5)")
     parser.add_argument("--artim-wait", type=float, default=35.0, metavar="SECONDS",
                         help="how long to wait for the target to drop a silent connection (its ARTIM timer; "
                              "default 35; raise it for a node whose timer is longer)")
+    parser.add_argument("--move-aet", default=DEFAULT_MOVE_AET, metavar="AET",
+                        help="AE title of our storage SCP, the C-MOVE destination (default DCMCONFORM_MV)")
+    parser.add_argument("--move-port", type=int, default=None, metavar="PORT",
+                        help="port our storage SCP listens on for C-MOVE sub-operations; configure AET, this "
+                             "machine's address and this port on the target first (a reference peer: a free "
+                             "port, written into its configuration; without it, with --target, C-MOVE is n.a.)")
     add_image_option(parser)  # --image PEER=IMAGE for the container peers (peers/images/__init__.py)
 
 
