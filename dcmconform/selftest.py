@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dcmconform.peers.base import free_port
 from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS
 from dcmconform.peers.zoo.peer import ZooPeer
+from dcmconform.target import DEFAULT_MOVE_AET
 
 CAUGHT = ("fail", "warn")
 RUN_TIMEOUT = 900
@@ -45,13 +47,16 @@ class SelftestResult:
 
 
 def run_suite(defects: list[str], checks: list[str], workdir: Path) -> dict[str, dict[str, Any]]:
-    """Start a zoo with ``defects``, run ``checks`` (all when empty) against it, return results by ID."""
-    peer = ZooPeer(defects)
+    """Start a zoo with ``defects``, run ``checks`` (all when empty) against it, return results by ID.
+
+    The zoo knows our storage SCP as a C-MOVE destination (a free port), as an archive's admin would set it up."""
+    move_port = free_port()
+    peer = ZooPeer(defects, move_destinations={DEFAULT_MOVE_AET: ("127.0.0.1", move_port)})
     endpoint = peer.start()
     report = workdir / ("clean" if not defects else "+".join(defects))
     try:
         argv = [sys.executable, "-m", "dcmconform", "run", "--target", str(endpoint), "--report-dir", str(report),
-                "--timeout", "3"]
+                "--timeout", "3", "--move-aet", DEFAULT_MOVE_AET, "--move-port", str(move_port)]
         for check_id in checks:
             argv += ["--check", check_id]
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=RUN_TIMEOUT, check=False)

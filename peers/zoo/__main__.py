@@ -20,9 +20,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--defect", action="append", default=[], choices=sorted(DEFECTS), metavar="NAME")
     parser.add_argument("--dir", type=Path, default=Path("received"))
     parser.add_argument("--artim", type=float, default=2.0)
+    parser.add_argument("--move-destination", action="append", default=[], metavar="AET=HOST:PORT",
+                        help="a C-MOVE destination it knows (repeatable); any other is unknown (0xA801)")
     args = parser.parse_args(argv)
+    destinations = {}
+    for spec in args.move_destination:
+        aet, _, address = spec.partition("=")
+        host, _, port = address.rpartition(":")
+        if not aet or not host or not port.isdigit():
+            parser.error(f"--move-destination {spec!r} is not AET=HOST:PORT")
+        destinations[aet] = (host, int(port))
     config = ZooConfig(ae_title=args.aet, allowed_calling=frozenset(args.allow or ["DCMCONFORM"]),
-                       defects=validate(args.defect), storage=args.dir, artim=args.artim)
+                       defects=validate(args.defect), storage=args.dir, artim=args.artim,
+                       move_destinations=destinations)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with ZooServer((args.host, args.port), config) as server:
         print(f"zoo SCP {args.aet} on {args.host}:{args.port}, defects: {', '.join(args.defect) or 'none'}", flush=True)

@@ -2,8 +2,9 @@
 
 Over what the zoo stored (its storage folder): C-FIND (Patient and Study Root, PS3.4 C.4.1)
 with single value, universal, wildcard, range and UID list matching and C-CANCEL; C-GET (C.4.3)
-with the C-STORE sub-operations sent back on the same association; C-MOVE (C.4.2), which knows
-no destination and so answers 0xA801; Modality Worklist C-FIND (K) over two fixed synthetic
+with the C-STORE sub-operations sent back on the same association; C-MOVE (C.4.2) to the
+destinations it was given (``--move-destination AET=HOST:PORT``; the sub-operations go on an
+association of their own, opened with pynetdicom), 0xA801 for any other; Modality Worklist C-FIND (K) over two fixed synthetic
 items; Storage Commitment Push (J) with the N-EVENT-REPORT on the same association. Plus the
 checks the zoo makes on each C-STORE (SOP class of the context, data set against command).
 
@@ -46,6 +47,7 @@ C_GET_RQ, C_FIND_RQ, C_MOVE_RQ, C_CANCEL_RQ = 0x0010, 0x0020, 0x0021, 0x0FFF
 N_EVENT_REPORT_RQ, N_ACTION_RQ = 0x0100, 0x0130
 HANDLED = (C_GET_RQ, C_FIND_RQ, C_MOVE_RQ, C_CANCEL_RQ, N_ACTION_RQ)
 DATA_SET_PRESENT = 0x0001
+SUB_OPERATION_TIMEOUT = 10.0  # seconds per network wait of the C-MOVE sub-operations' association
 
 LEVELS = ("PATIENT", "STUDY", "SERIES", "IMAGE")
 KEYS = {
@@ -205,7 +207,7 @@ def handle(conn: ZooConnection, context_id: int, command: Dataset, dataset: byte
     elif field_ == C_GET_RQ and abstract in (PATIENT_ROOT_GET, STUDY_ROOT_GET):
         get(conn, context_id, command, identifier)
     elif field_ == C_MOVE_RQ and abstract in (PATIENT_ROOT_MOVE, STUDY_ROOT_MOVE):
-        move(conn, context_id, command)
+        move(conn, context_id, command, identifier)
     elif field_ == N_ACTION_RQ and abstract == STORAGE_COMMITMENT:
         commit(conn, context_id, command, identifier, ts)
     else:
@@ -258,15 +260,27 @@ def _counts(rsp: Dataset, remaining: int, done: int, failed: int, warned: int) -
     return rsp
 
 
-def get(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dataset) -> None:
+def retrieve_records(conn: ZooConnection, identifier: Dataset) -> list[dict[str, object]] | None:
+    """The instances a C-GET/C-MOVE identifier names (``None`` for a bad Query/Retrieve Level)."""
     level = str(identifier.get("QueryRetrieveLevel", ""))
     if level not in LEVELS:
-        conn.respond(context_id, dimse.response(command, 0x8010, 0xA900))
-        return
+        return None
     found = select_records(conn, identifier, "IMAGE")
     if level != "IMAGE":
         unique = UNIQUE[level]
         found = [r for r in found if str(r[unique]) in str(identifier.get(unique, "")).split("\\")]
+    return found
+
+
+def _final_status(done: int, failed: int, warned: int) -> int:
+    return 0x0000 if not failed and not warned else (0xA702 if failed and not done and not warned else 0xB000)
+
+
+def get(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dataset) -> None:
+    found = retrieve_records(conn, identifier)
+    if found is None:
+        conn.respond(context_id, dimse.response(command, 0x8010, 0xA900))
+        return
     if "get-success-without-store" in conn.d:
         conn.respond(context_id, _counts(dimse.response(command, 0x8010, 0x0000), 0, len(found), 0, 0))
         return
@@ -304,18 +318,79 @@ def get(conn: ZooConnection, context_id: int, command: Dataset, identifier: Data
         remaining = len(found) - n - 1
         if remaining:
             conn.respond(context_id, _counts(dimse.response(command, 0x8010, 0xFF00), remaining, done, failed, warned))
-    final = 0x0000 if not failed and not warned else (0xA702 if failed and not done and not warned else 0xB000)
-    conn.respond(context_id, _counts(dimse.response(command, 0x8010, final), 0, done, failed, warned))
+    conn.respond(context_id, _counts(dimse.response(command, 0x8010, _final_status(done, failed, warned)), 0, done,
+                                     failed, warned))
 
 
-def move(conn: ZooConnection, context_id: int, command: Dataset) -> None:
-    """The zoo knows no move destination: 0xA801 (clean), or a false success (defect)."""
-    if "move-unknown-destination-success" in conn.d:
-        conn.respond(context_id, _counts(dimse.response(command, 0x8021, 0x0000), 0, 0, 0, 0))
-        return
+def move(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dataset) -> None:
+    """C-MOVE: the sub-operations go to a destination the zoo was given; any other is unknown (0xA801)."""
     destination = str(command.get("MoveDestination", "")).strip()
-    conn.respond(context_id, dimse.response(command, 0x8021, 0xA801,
-                                            ErrorComment=f"move destination {destination[:40]} unknown"))
+    address = conn.cfg.move_destinations.get(destination)
+    if address is None:
+        if "move-unknown-destination-success" in conn.d:
+            conn.respond(context_id, _counts(dimse.response(command, 0x8021, 0x0000), 0, 0, 0, 0))
+            return
+        conn.respond(context_id, dimse.response(command, 0x8021, 0xA801,
+                                                ErrorComment=f"move destination {destination[:40]} unknown"))
+        return
+    found = retrieve_records(conn, identifier)
+    if found is None:
+        conn.respond(context_id, dimse.response(command, 0x8021, 0xA900))
+        return
+    if "move-success-sends-nothing" in conn.d:
+        conn.respond(context_id, _counts(dimse.response(command, 0x8021, 0x0000), 0, len(found), 0, 0))
+        return
+    done, failed, warned = _store_to(conn, context_id, command, destination, address, found)
+    if "move-final-counts-zero" in conn.d:
+        done = failed = warned = 0
+    conn.respond(context_id, _counts(dimse.response(command, 0x8021, _final_status(done, failed, warned)), 0, done,
+                                     failed, warned))
+
+
+def _store_to(conn: ZooConnection, context_id: int, command: Dataset, destination: str, address: tuple[str, int],
+              found: list[dict[str, object]]) -> tuple[int, int, int]:
+    """The C-STORE sub-operations of a C-MOVE, on a new association to ``destination``; a pending
+    C-MOVE-RSP after each but the last. Returns the (completed, failed, warning) counts."""
+    from pynetdicom import AE
+
+    if not found:
+        return 0, 0, 0
+    ae = AE(ae_title=conn.cfg.ae_title)
+    for attribute in ("acse_timeout", "dimse_timeout", "network_timeout", "connection_timeout"):
+        setattr(ae, attribute, SUB_OPERATION_TIMEOUT)
+    for sop_class, ts in sorted({(str(r["SOPClassUID"]), str(r["_ts"])) for r in found})[:128]:
+        ae.add_requested_context(sop_class, [ts])
+    done = failed = warned = 0
+    try:
+        assoc = ae.associate(address[0], address[1], ae_title=destination)
+        if not assoc.is_established:
+            return 0, len(found), 0
+        try:
+            for n, record in enumerate(found):
+                try:
+                    rsp = assoc.send_c_store(Path(str(record["_path"])), originator_aet=conn.calling_ae or None,
+                                             originator_id=int(command.get("MessageID", 0)))
+                except (ValueError, RuntimeError, OSError):
+                    rsp = None
+                status = int(getattr(rsp, "Status", 0xC000)) if rsp else 0xC000
+                if status == 0:
+                    done += 1
+                elif status & 0xF000 == 0xB000:
+                    warned += 1
+                else:
+                    failed += 1
+                remaining = len(found) - n - 1
+                if remaining:
+                    conn.respond(context_id, _counts(dimse.response(command, 0x8021, 0xFF00), remaining, done, failed,
+                                                     warned))
+        finally:
+            if assoc.is_established:
+                assoc.release()
+            if assoc.is_alive():
+                assoc.abort()
+    finally:
+        ae.shutdown()
+    return done, failed, warned
 
 
 # Modality Worklist ------------------------------------------------------------------------------

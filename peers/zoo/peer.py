@@ -28,6 +28,8 @@ class ZooPeer(ProcessPeer):
                 "--dir", str(self.storage_dir())]
         for defect in self.defects:
             argv += ["--defect", defect]
+        for aet, (host, port) in sorted(self.move_destinations.items()):
+            argv += ["--move-destination", f"{aet}={host}:{port}"]
         return Launch(argv, dict(os.environ), self.workdir)
 
     def _wait_ready(self) -> None:

@@ -68,6 +68,7 @@ class ZooConfig:
     max_length: int = 16384
     artim: float = 2.0
     idle: float = 30.0
+    move_destinations: dict[str, tuple[str, int]] = field(default_factory=dict)  # C-MOVE: AE title -> (host, port)
     abstract_syntaxes: frozenset[str] = field(default_factory=lambda: frozenset(
         [VERIFICATION, *storage_sop_classes(), *archive.SERVICE_CLASSES]))
 
@@ -88,6 +89,7 @@ class ZooConnection:
         self.accepted: dict[int, tuple[str, str]] = {}  # context ID -> (abstract, transfer syntax)
         self.fragments: dict[int, bytearray] = {}
         self.pending_command: tuple[int, Dataset] | None = None
+        self.calling_ae = ""
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     # Transport ---------------------------------------------------------------------------
@@ -230,6 +232,7 @@ class ZooConnection:
         if "reject-small-max-length" in d and 0 < (rq.maximum_length or 0) < 1024:
             self.reject(1, 1, 1)
         self.peer_max = rq.maximum_length or 0
+        self.calling_ae = calling
         self.send(self.accept(rq))
 
     def refuses(self, rq: pd.AAssociateRQ) -> bool:
