@@ -1,7 +1,9 @@
-"""The embedded default target: a reference SCP built on pynetdicom.
+"""The embedded default target: a reference SCP built on pynetdicom, a small archive.
 
 Verification plus every storage SOP class pynetdicom knows, each with the uncompressed transfer
-syntaxes and the common lossless/lossy ones; checks the called AE title (so a wrong one is
+syntaxes and the common lossless/lossy ones (SCP/SCU role selection accepted, for C-GET), and
+Patient and Study Root Query/Retrieve FIND and GET over what it stored (no C-MOVE; see
+:mod:`dcmconform.peers.pynetdicom_archive`); checks the called AE title (so a wrong one is
 rejected with 1/1/7); stores what it receives under its folder. Runs as its own process
 (``python -m dcmconform.peers.pynetdicom_scp``) so that a crash is a finding, not ours.
 """
@@ -23,8 +25,8 @@ class PynetdicomPeer(ProcessPeer):
     package = "pynetdicom"
     program = "python -m dcmconform.peers.pynetdicom_scp"
     roles = ("scp", "scu")
-    notes = ("embedded default: Verification + every storage SOP class, checks the called AE title, "
-             "TCP_NODELAY on accepted sockets, stores Part 10 files")
+    notes = ("embedded default: Verification + every storage SOP class + Patient/Study Root C-FIND and C-GET "
+             "(no C-MOVE), checks the called AE title, TCP_NODELAY on accepted sockets, stores Part 10 files")
 
     def default_ae_title(self) -> str:
         return "DCMCONFORM_REF"
@@ -61,6 +63,8 @@ def serve(port: int, aet: str, folder: Path, host: str = "127.0.0.1") -> None:
     from pynetdicom import AE, StoragePresentationContexts, evt
     from pynetdicom.sop_class import Verification
 
+    from dcmconform.peers.pynetdicom_archive import LEVELS, Archive
+
     syntaxes = [ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian,
                 ExplicitVRBigEndian, RLELossless, JPEGBaseline8Bit, JPEGLosslessSV1, JPEGLSLossless,
                 JPEG2000Lossless]
@@ -68,25 +72,21 @@ def serve(port: int, aet: str, folder: Path, host: str = "127.0.0.1") -> None:
     ae.require_called_aet = True
     ae.maximum_pdu_size = 16384
     ae.add_supported_context(Verification, [ImplicitVRLittleEndian, ExplicitVRLittleEndian])
-    for context in StoragePresentationContexts:
-        ae.add_supported_context(context.abstract_syntax, syntaxes)
+    for context in StoragePresentationContexts:  # both roles: a C-GET requestor asks to be the storage SCP
+        ae.add_supported_context(context.abstract_syntax, syntaxes, scu_role=True, scp_role=True)
+    for model in LEVELS:
+        ae.add_supported_context(model, [ImplicitVRLittleEndian, ExplicitVRLittleEndian])
+    archive = Archive(folder)
 
     def on_open(event: evt.Event) -> None:
         # Answer small PDUs at once rather than after the client's delayed ACK (~40 ms).
         event.assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def on_store(event: evt.Event) -> int:
-        ds = event.dataset
-        ds.file_meta = event.file_meta
-        name = "".join(c for c in str(ds.SOPInstanceUID) if c.isdigit() or c == ".") or "unnamed"
-        ds.save_as(folder / f"{name}.dcm", enforce_file_format=True)
-        return 0x0000
-
-    folder.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"pynetdicom SCP {aet} listening on {host}:{port}", flush=True)
     ae.start_server((host, port), block=True,
-                    evt_handlers=[(evt.EVT_CONN_OPEN, on_open), (evt.EVT_C_STORE, on_store)])
+                    evt_handlers=[(evt.EVT_CONN_OPEN, on_open), (evt.EVT_C_STORE, archive.on_store),
+                                  (evt.EVT_C_FIND, archive.on_find), (evt.EVT_C_GET, archive.on_get)])
 
 
 def main(argv: list[str] | None = None) -> None:
