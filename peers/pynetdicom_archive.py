@@ -137,16 +137,17 @@ class Archive:
         if level is None:
             yield INVALID_IDENTIFIER, None
             return
-        for _path, record in self.matches(event.identifier, level):
+        query = event.identifier
+        for _path, record in self.matches(query, level):
             if event.is_cancelled:
                 yield 0xFE00, None
                 return
-            yield 0xFF00, answer(event.identifier, record, level)
+            yield 0xFF00, answer(query, record, level)
 
     def on_get(self, event: Any) -> Iterator[int | tuple[int, Dataset | None]]:
         level = self._level(event)
         if level is None:
-            yield 1  # pynetdicom wants the number of sub-operations before any status
+            yield 1  # pynetdicom wants a sub-operation count first (and then reports 1 failed)
             yield INVALID_IDENTIFIER, None
             return
         wanted = self.matches(event.identifier, "IMAGE")  # every instance under each matching entity
