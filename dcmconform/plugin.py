@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from dcmconform.assoc import Contexts, associate, liveness
+from dcmconform.options import add_session_options
 from dcmconform.peerguard import PeerGuard, TargetState, choose_move_destination, open_target
 from dcmconform.peerguard import _dcm_peer_guard as _dcm_peer_guard  # autouse: restarts a crashed peer
 from dcmconform.probe import Probe
@@ -27,24 +28,13 @@ from dcmconform.transcript import Transcript
 from dcmconform.verdict import MARK, Check, Outcome, Verdict
 
 RESULT_KEY = "dcmconform_result"
-DEFAULT_CALLING_AET = "DCMCONFORM"
-DEFAULT_TIMEOUT = 5.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("dcmconform", "DICOM conformance checks")
     group.addoption("--target", default=None, help="the AE under test, AET@HOST:PORT (default: start --peer)")
     group.addoption("--peer", default=None, help="reference peer to start and test when no --target (default pynetdicom)")
-    group.addoption("--calling-aet", default=DEFAULT_CALLING_AET, help="our calling AE title (default DCMCONFORM)")
-    group.addoption("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per network wait (default 5)")
-    group.addoption("--artim-wait", type=float, default=35.0, metavar="SECONDS",
-                    help="how long to wait for the target to drop a silent connection (ARTIM, default 35)")
-    group.addoption("--move-aet", default=DEFAULT_MOVE_AET, metavar="AET",
-                    help="AE title of our storage SCP, the C-MOVE destination (default DCMCONFORM_MV)")
-    group.addoption("--move-port", type=int, default=None, metavar="PORT",
-                    help="port our storage SCP listens on for C-MOVE sub-operations; the target must know "
-                         "--move-aet at this machine's address and this port (a reference peer: a free port, "
-                         "written into its configuration)")
+    add_session_options(group.addoption)  # --calling-aet --timeout --artim-wait --move-aet --move-port
     group.addoption("--report-dir", default=None, help="write conformance.json and conformance.html here")
     group.addoption("--summary-md", default=None, metavar="FILE",
                     help="write a Markdown summary here (e.g. for a CI job summary)")

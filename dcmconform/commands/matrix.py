@@ -104,15 +104,15 @@ def parse_peers(spec: str | None) -> list[str]:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    from dcmconform.commands.run import check_areas, move_options
+    from dcmconform.commands.run import check_areas
+    from dcmconform.options import as_arguments
     from dcmconform.reports.matrix import exit_code, grid_lines, write_matrix
 
     check_areas(args.only)
     names = parse_peers(args.peers)
     if not names:
         raise SetupError("no reference peer can run here (see `dcmconform peers list`)")
-    options = ["--calling-aet", args.calling_aet, "--timeout", str(args.timeout), "--artim-wait", str(args.artim_wait),
-               *move_options(args)]
+    options = as_arguments(args)
     for area in args.only:
         options += ["--only", area]
     for check_id in args.check:

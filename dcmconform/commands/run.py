@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.errors import SetupError
+from dcmconform.options import add_session_options, as_arguments
 from dcmconform.peers.images import add_image_option
-from dcmconform.target import DEFAULT_MOVE_AET, Endpoint, TargetError
+from dcmconform.target import Endpoint, TargetError
 
 
 def suites_dir() -> Path:
@@ -52,8 +53,8 @@ def reachable(endpoint: Endpoint, timeout: float) -> None:
                          "check the host, a firewall, or the network path") from None
 
 
-def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], calling_aet: str, timeout: float,
-               peer: str | None, extra: list[str]) -> dict[str, Any]:
+def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], peer: str | None,
+               extra: list[str]) -> dict[str, Any]:
     """Run the suites against ``endpoint`` in this process; returns the JSON document.
 
     With no ``endpoint`` the pytest session starts the reference peer ``peer`` itself, so that
@@ -63,7 +64,7 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], cal
     check_areas(only)
     paths = [str(suites_dir() / a) for a in only] or [str(suites_dir())]
     args = [*paths, "-c", str(Path(__file__).parent.parent / "suite.ini"), "--rootdir", str(suites_dir()),
-            *(["--target", str(endpoint)] if endpoint else []), "--calling-aet", calling_aet, "--timeout", str(timeout),
+            *(["--target", str(endpoint)] if endpoint else []),
             "--report-dir", str(report_dir), "-q", "-rN", "--tb=short", *extra]
     if peer:
         args += ["--peer", peer]
@@ -111,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_areas(args.only)
     for check_id in args.check:
         args.pytest_args += ["--check", check_id]
-    args.pytest_args += ["--artim-wait", str(args.artim_wait), *move_options(args)]
+    args.pytest_args += as_arguments(args)
     if args.summary_md:
         args.pytest_args += ["--summary-md", str(Path(args.summary_md).resolve())]
     if args.target and args.peer:
@@ -119,32 +120,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.target:
         endpoint = parse_target(args.target)
         reachable(endpoint, args.timeout)
-        doc = run_checks(endpoint, report_dir, args.only, args.calling_aet, args.timeout, None, args.pytest_args)
+        doc = run_checks(endpoint, report_dir, args.only, None, args.pytest_args)
         return exit_code(doc)
     name = args.peer or "pynetdicom"
     check_peer(name)
     print(f"testing reference peer {name} (the session starts it on a free loopback port)", flush=True)
-    doc = run_checks(None, report_dir, args.only, args.calling_aet, args.timeout, name, args.pytest_args)
+    doc = run_checks(None, report_dir, args.only, name, args.pytest_args)
     return exit_code(doc)
 
 
-def move_options(args: argparse.Namespace) -> list[str]:
-    """``--move-aet``/``--move-port`` as given, for the pytest session (or a child ``run``)."""
-    return ["--move-aet", args.move_aet, *(["--move-port", str(args.move_port)] if args.move_port else [])]
-
-
 def add_target_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--calling-aet", default="DCMCONFORM", help="our calling AE title (default DCMCONFORM)")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds for each network wait (default 5)")
-    parser.add_argument("--artim-wait", type=float, default=35.0, metavar="SECONDS",
-                        help="how long to wait for the target to drop a silent connection (its ARTIM timer; "
-                             "default 35; raise it for a node whose timer is longer)")
-    parser.add_argument("--move-aet", default=DEFAULT_MOVE_AET, metavar="AET",
-                        help="AE title of our storage SCP, the C-MOVE destination (default DCMCONFORM_MV)")
-    parser.add_argument("--move-port", type=int, default=None, metavar="PORT",
-                        help="port our storage SCP listens on for C-MOVE sub-operations; configure AET, this "
-                             "machine's address and this port on the target first (a reference peer: a free "
-                             "port, written into its configuration; without it, with --target, C-MOVE is n.a.)")
+    add_session_options(parser.add_argument)  # --calling-aet --timeout --artim-wait --move-aet --move-port
     add_image_option(parser)  # --image PEER=IMAGE for the container peers (peers/images/__init__.py)
 
 
