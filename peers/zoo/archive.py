@@ -20,6 +20,7 @@ import re
 import select
 import time
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -260,6 +261,30 @@ def _counts(rsp: Dataset, remaining: int, done: int, failed: int, warned: int) -
     return rsp
 
 
+@dataclass
+class SubOperations:
+    """The C-STORE sub-operations of a C-GET or C-MOVE so far, and the responses that report them."""
+
+    done: int = 0
+    failed: int = 0
+    warned: int = 0
+
+    def count(self, status: int) -> None:
+        if status == 0:
+            self.done += 1
+        elif status & 0xF000 == 0xB000:
+            self.warned += 1
+        else:
+            self.failed += 1
+
+    def pending(self, command: Dataset, field_: int, remaining: int) -> Dataset:
+        return _counts(dimse.response(command, field_, 0xFF00), remaining, self.done, self.failed, self.warned)
+
+    def final(self, command: Dataset, field_: int) -> Dataset:
+        status = _final_status(self.done, self.failed, self.warned)
+        return _counts(dimse.response(command, field_, status), 0, self.done, self.failed, self.warned)
+
+
 def retrieve_records(conn: ZooConnection, identifier: Dataset) -> list[dict[str, object]] | None:
     """The instances a C-GET/C-MOVE identifier names (``None`` for a bad Query/Retrieve Level)."""
     level = str(identifier.get("QueryRetrieveLevel", ""))
@@ -284,13 +309,13 @@ def get(conn: ZooConnection, context_id: int, command: Dataset, identifier: Data
     if "get-success-without-store" in conn.d:
         conn.respond(context_id, _counts(dimse.response(command, 0x8010, 0x0000), 0, len(found), 0, 0))
         return
-    done = failed = warned = 0
+    subops = SubOperations()
     deadline = time.monotonic() + conn.cfg.idle
     for n, record in enumerate(found):
         sop_class, ts = str(record["SOPClassUID"]), str(record["_ts"])
         target = next((cid for cid, (a, t) in conn.accepted.items() if a == sop_class and t == ts), None)
         if target is None:
-            failed += 1
+            subops.failed += 1
             continue
         raw = Path(str(record["_path"])).read_bytes()
         # Preamble and "DICM" (132 bytes), then (0002,0000) UL: 12 bytes whose value is the group's length.
@@ -308,18 +333,11 @@ def get(conn: ZooConnection, context_id: int, command: Dataset, identifier: Data
         for chunk in conn.pdu_chunks(raw[start:], target, command=False):
             conn.send(pd.PDataTF(chunk))
         rsp = next_command(conn, deadline)
-        status = int(rsp.get("Status", 0xC000)) if rsp is not None else 0xC000
-        if status == 0:
-            done += 1
-        elif status & 0xF000 == 0xB000:
-            warned += 1
-        else:
-            failed += 1
+        subops.count(int(rsp.get("Status", 0xC000)) if rsp is not None else 0xC000)
         remaining = len(found) - n - 1
         if remaining:
-            conn.respond(context_id, _counts(dimse.response(command, 0x8010, 0xFF00), remaining, done, failed, warned))
-    conn.respond(context_id, _counts(dimse.response(command, 0x8010, _final_status(done, failed, warned)), 0, done,
-                                     failed, warned))
+            conn.respond(context_id, subops.pending(command, 0x8010, remaining))
+    conn.respond(context_id, subops.final(command, 0x8010))
 
 
 def move(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dataset) -> None:
@@ -340,31 +358,31 @@ def move(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dat
     if "move-success-sends-nothing" in conn.d:
         conn.respond(context_id, _counts(dimse.response(command, 0x8021, 0x0000), 0, len(found), 0, 0))
         return
-    done, failed, warned = _store_to(conn, context_id, command, destination, address, found)
+    subops = _store_to(conn, context_id, command, destination, address, found)
     if "move-final-counts-zero" in conn.d:
-        done = failed = warned = 0
-    conn.respond(context_id, _counts(dimse.response(command, 0x8021, _final_status(done, failed, warned)), 0, done,
-                                     failed, warned))
+        subops = SubOperations()
+    conn.respond(context_id, subops.final(command, 0x8021))
 
 
 def _store_to(conn: ZooConnection, context_id: int, command: Dataset, destination: str, address: tuple[str, int],
-              found: list[dict[str, object]]) -> tuple[int, int, int]:
+              found: list[dict[str, object]]) -> SubOperations:
     """The C-STORE sub-operations of a C-MOVE, on a new association to ``destination``; a pending
-    C-MOVE-RSP after each but the last. Returns the (completed, failed, warning) counts."""
+    C-MOVE-RSP after each but the last."""
     from pynetdicom import AE
 
+    subops = SubOperations()
     if not found:
-        return 0, 0, 0
+        return subops
     ae = AE(ae_title=conn.cfg.ae_title)
     for attribute in ("acse_timeout", "dimse_timeout", "network_timeout", "connection_timeout"):
         setattr(ae, attribute, SUB_OPERATION_TIMEOUT)
     for sop_class, ts in sorted({(str(r["SOPClassUID"]), str(r["_ts"])) for r in found})[:128]:
         ae.add_requested_context(sop_class, [ts])
-    done = failed = warned = 0
     try:
         assoc = ae.associate(address[0], address[1], ae_title=destination)
         if not assoc.is_established:
-            return 0, len(found), 0
+            subops.failed = len(found)
+            return subops
         try:
             for n, record in enumerate(found):
                 try:
@@ -372,17 +390,10 @@ def _store_to(conn: ZooConnection, context_id: int, command: Dataset, destinatio
                                              originator_id=int(command.get("MessageID", 0)))
                 except (ValueError, RuntimeError, OSError):
                     rsp = None
-                status = int(getattr(rsp, "Status", 0xC000)) if rsp else 0xC000
-                if status == 0:
-                    done += 1
-                elif status & 0xF000 == 0xB000:
-                    warned += 1
-                else:
-                    failed += 1
+                subops.count(int(getattr(rsp, "Status", 0xC000)) if rsp else 0xC000)
                 remaining = len(found) - n - 1
                 if remaining:
-                    conn.respond(context_id, _counts(dimse.response(command, 0x8021, 0xFF00), remaining, done, failed,
-                                                     warned))
+                    conn.respond(context_id, subops.pending(command, 0x8021, remaining))
         finally:
             if assoc.is_established:
                 assoc.release()
@@ -390,7 +401,7 @@ def _store_to(conn: ZooConnection, context_id: int, command: Dataset, destinatio
                 assoc.abort()
     finally:
         ae.shutdown()
-    return done, failed, warned
+    return subops
 
 
 # Modality Worklist ------------------------------------------------------------------------------
