@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,3 +26,69 @@ def zoo_endpoint() -> Iterator[Endpoint]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+# Whole-suite runs against the reference peers -------------------------------------------------
+# A run takes one to two minutes, most of it waiting on the peer (ARTIM, silent sockets; the load
+# stays low), so the runs the selected tests need start together, WORKERS at a time, and each is
+# made once however many tests read it (the expectations test and the native-vs-container test
+# share them).
+WORKERS = int(os.environ.get("DCMCONFORM_TEST_WORKERS", "3"))
+RUN_OPTIONS = ["--timeout", "5"]
+RUN_TIMEOUT = 900.0
+
+
+class SuiteRuns:
+    """``result(name)``: the ``(document, error)`` of a whole-suite run against peer ``name``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.cancel = threading.Event()
+        self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="suite-run")
+        self.futures: dict[str, Future[tuple[dict[str, Any] | None, str | None]]] = {}
+
+    def submit(self, name: str) -> Future[tuple[dict[str, Any] | None, str | None]]:
+        from dcmconform.commands.matrix import run_one
+
+        if name not in self.futures:
+            self.futures[name] = self.pool.submit(run_one, name, self.folder / name, RUN_OPTIONS, RUN_TIMEOUT,
+                                                  self.cancel)
+        return self.futures[name]
+
+    def result(self, name: str) -> tuple[dict[str, Any] | None, str | None]:
+        return self.submit(name).result()
+
+    def close(self) -> None:
+        # an interrupted session: the running children get SIGINT and stop their peers
+        self.cancel.set()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _wanted_runs(items: list[pytest.Item]) -> list[str]:
+    """The peers whose runs the selected tests will read, in test order: a test that uses
+    ``suite_runs`` and is parametrized by ``name`` reads the runs its ``peer_runs`` mark names
+    (``"{name}"`` by default); peers that cannot run here are left out."""
+    from dcmconform.peers.registry import make_peer
+
+    wanted: list[str] = []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "suite_runs" not in getattr(item, "fixturenames", ()) or "name" not in params:
+            continue
+        mark = item.get_closest_marker("peer_runs")
+        for pattern in (mark.args if mark else ("{name}",)):
+            name = pattern.format(name=params["name"])
+            if name not in wanted and make_peer(name).available() is None:
+                wanted.append(name)
+    return wanted
+
+
+@pytest.fixture(scope="session")
+def suite_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteRuns]:
+    runs = SuiteRuns(tmp_path_factory.mktemp("suite-runs"))
+    try:
+        for name in _wanted_runs(request.session.items):
+            runs.submit(name)
+        yield runs
+    finally:
+        runs.close()

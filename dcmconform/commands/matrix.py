@@ -16,6 +16,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,29 @@ RUN_TIMEOUT = 1800.0  # one peer's whole run
 INTERRUPT_GRACE = 20.0  # a child that got SIGINT stops its peer; Orthanc takes ~2 s to stop
 
 
-def run_one(name: str, folder: Path, options: list[str], timeout: float) -> tuple[dict[str, Any] | None, str | None]:
-    """Run the suite against peer ``name`` in a child process: ``(document, None)`` or ``(None, why)``."""
+class Cancelled(Exception):
+    """``run_one`` was told to stop (its ``cancel`` event was set)."""
+
+
+def _wait(child: subprocess.Popen[bytes], timeout: float, cancel: threading.Event | None) -> int:
+    if cancel is None:
+        return child.wait(timeout=timeout)
+    end = time.monotonic() + timeout
+    while not cancel.is_set():
+        try:
+            return child.wait(timeout=max(0.0, min(1.0, end - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= end:
+                raise
+    raise Cancelled(f"{child.args!r} cancelled")
+
+
+def run_one(name: str, folder: Path, options: list[str], timeout: float,
+            cancel: threading.Event | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    """Run the suite against peer ``name`` in a child process: ``(document, None)`` or ``(None, why)``.
+
+    Setting ``cancel`` (from another thread) stops the child as an interrupt would and raises
+    :class:`Cancelled`."""
     folder.mkdir(parents=True, exist_ok=True)
     written = folder / "conformance.json"
     written.unlink(missing_ok=True)
@@ -36,7 +58,7 @@ def run_one(name: str, folder: Path, options: list[str], timeout: float) -> tupl
     with open(log_path, "w") as log:
         child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
-            code = child.wait(timeout=timeout)
+            code = _wait(child, timeout, cancel)
         except BaseException:
             # Timeout, Ctrl-C or SIGTERM: let the child stop its peer (its own finally blocks), then make sure.
             if child.poll() is None:

@@ -1,21 +1,23 @@
 """A peer earns the same verdicts whatever its backend.
 
 The whole suite runs against each peer natively and in its container, each run in its own
-``dcmconform run --peer`` process (the matrix command's ``run_one``). The two runs must agree check
+``dcmconform run --peer`` process (``suite_runs`` in tests/conftest.py: the same runs the
+expectations test reads). The two runs must agree check
 by check, and both must match the peer's one expectations file (``peers/expectations/<peer>.yaml``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dcmconform.commands.matrix import run_one
 from dcmconform.peers import expected
 from dcmconform.peers.base import ProcessPeer
+
+if TYPE_CHECKING:
+    from conftest import SuiteRuns
 
 PEERS = ["orthanc", "dcmtk", "ctn"]
 
@@ -24,8 +26,8 @@ def outcomes(document: dict[str, Any]) -> dict[str, str]:
     return {r["id"]: r["outcome"] for r in document["results"]}
 
 
-def run_suite(name: str, folder: Path) -> dict[str, Any]:
-    document, error = run_one(name, folder, ["--timeout", "5"], timeout=900)
+def run_suite(name: str, suite_runs: SuiteRuns) -> dict[str, Any]:
+    document, error = suite_runs.result(name)
     assert document is not None, f"{name}: the run broke: {error}"
     assert document["target"]["peer"] == name
     errors = [f"{r['id']}: {r['summary']}" for r in document["results"] if r["outcome"] == "error"]
@@ -33,16 +35,17 @@ def run_suite(name: str, folder: Path) -> dict[str, Any]:
     return document
 
 
+@pytest.mark.peer_runs("{name}", "{name}:container")
 @pytest.mark.parametrize("name", PEERS)
-def test_native_and_container_earn_the_same_verdicts(name: str, tmp_path: Path,
+def test_native_and_container_earn_the_same_verdicts(name: str, suite_runs: SuiteRuns,
                                                      usable: Callable[[str], ProcessPeer]) -> None:
     usable(f"{name}:container")
     usable(name)
     expectations = expected.load(name)
     assert expectations is not None, f"no {expected.path_for(name)}"
-    container = run_suite(f"{name}:container", tmp_path / "container")
+    container = run_suite(f"{name}:container", suite_runs)
     assert container["target"]["peer_backend"] == "container"
-    native = run_suite(name, tmp_path / "native")
+    native = run_suite(name, suite_runs)
     assert native["target"]["peer_backend"] == "native"
     got_native, got_container = outcomes(native), outcomes(container)
     assert got_native, "no check ran"

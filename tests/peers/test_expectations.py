@@ -1,30 +1,32 @@
 """Every reference peer available here earns exactly the verdicts its expectations file records.
 
 ``peers/expectations/<peer>.yaml`` holds one row per check. The whole suite runs against each
-peer in its own ``dcmconform run --peer`` process; any difference fails, printing the rows
+peer in its own ``dcmconform run --peer`` process (``suite_runs`` in tests/conftest.py); any difference fails, printing the rows
 (check, expected, got, what the check said). A check without a row is a difference too, so a
 new check must get a row in every file.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from dcmconform.commands.matrix import run_one
 from dcmconform.peers import expected
 from dcmconform.peers.registry import PEERS, make_peer
 
+if TYPE_CHECKING:
+    from conftest import SuiteRuns
+
 
 @pytest.mark.parametrize("name", list(PEERS))
-def test_peer_earns_its_expected_verdicts(name: str, tmp_path: Path) -> None:
+def test_peer_earns_its_expected_verdicts(name: str, suite_runs: SuiteRuns) -> None:
     reason = make_peer(name).available()
     if reason:
         pytest.skip(f"{name} cannot run here: {reason}")
     expectations = expected.load(name)
     assert expectations is not None, f"no {expected.path_for(name)}: write one row per check"
-    document, error = run_one(name, tmp_path / name, ["--timeout", "5"], timeout=900)
+    document, error = suite_runs.result(name)
     assert document is not None, f"{name}: the run broke: {error}"
     assert document["target"]["peer"] == name
     assert all(r["outcome"] != "error" for r in document["results"]), \
