@@ -128,6 +128,6 @@ def liveness(target: Endpoint, calling_aet: str, timeout: float) -> Liveness:
             detail = "no C-ECHO response" if code is None else f"C-ECHO status 0x{code:04X}"
             return Liveness(False, detail, transcript)
     except AssociationRefused as exc:
-        return Liveness(False, f"liveness association {exc}", transcript)
+        return Liveness(False, f"liveness check: {exc}", transcript)  # "association rejected (...)"
     except OSError as exc:
         return Liveness(False, f"liveness association failed: {exc}", transcript)

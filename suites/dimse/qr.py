@@ -139,7 +139,7 @@ def find(association: Callable[..., Any], model: str, identifier: Dataset, trans
             for _status, _ in assoc.send_c_find(identifier, model):
                 pass
     except AssociationRefused as exc:
-        return FindResult(accepted=False, detail=f"the target accepted no context for this query model (association {exc})")
+        return FindResult(accepted=False, detail=f"the target accepted no context for this query model ({exc})")
     return judge_find_responses(transcript, start)
 
 

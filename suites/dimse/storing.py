@@ -72,7 +72,7 @@ def store(target: Endpoint, calling_aet: str, timeout: float, path: Path, varian
             assoc.send_c_store(path)
             result.sent = True
     except AssociationRefused as exc:
-        result.not_sent = f"association {exc}"
+        result.not_sent = str(exc)  # "association rejected (...)"
         return result
     except (ValueError, RuntimeError, OSError) as exc:
         result.sent = True
