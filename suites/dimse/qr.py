@@ -78,8 +78,9 @@ class FindResult:
         return f"{len(self.matches)} match(es), {final}"
 
 
-def judge_find_responses(transcript: Transcript, start: int = 0) -> FindResult:
-    """Pending and final C-FIND responses after the ``start``-th C-FIND-RQ we sent, judged from the bytes."""
+def judge_find_responses(transcript: Transcript, syntaxes: dict[int, str], start: int = 0) -> FindResult:
+    """Pending and final C-FIND responses after the ``start``-th C-FIND-RQ we sent, judged from the
+    bytes; ``syntaxes`` maps the association's accepted context IDs to their transfer syntaxes."""
     result = FindResult()
     all_messages = messages(transcript)
     requests = [m for m in all_messages if m.direction == SENT and m.field == C_FIND_RQ]
@@ -105,7 +106,7 @@ def judge_find_responses(transcript: Transcript, start: int = 0) -> FindResult:
                 result.problems.append(f"pending response 0x{status:04X} without an identifier")
             else:
                 try:
-                    result.matches.append(_identifier(rsp))
+                    result.matches.append(_identifier(rsp, syntaxes))
                 except Exception as exc:  # noqa: BLE001 - the bytes are the finding
                     result.problems.append(f"a pending identifier does not decode: {exc}")
             continue
@@ -118,29 +119,26 @@ def judge_find_responses(transcript: Transcript, start: int = 0) -> FindResult:
     return result
 
 
-def _identifier(rsp: Message) -> Dataset:
+def _identifier(rsp: Message, syntaxes: dict[int, str]) -> Dataset:
     from dcmconform.suites.dimse.messages import decode_data_set
 
-    return decode_data_set(rsp.dataset or b"", _context_syntax.get(rsp.context_id, QR_SYNTAXES[0]))
-
-
-_context_syntax: dict[int, str] = {}
+    return decode_data_set(rsp.dataset or b"", syntaxes.get(rsp.context_id, QR_SYNTAXES[0]))
 
 
 def find(association: Callable[..., Any], model: str, identifier: Dataset, transcript: Transcript) -> FindResult:
     """One C-FIND through pynetdicom; the verdict comes from the bytes in ``transcript``."""
     start = sum(1 for m in messages(transcript) if m.direction == SENT and m.field == C_FIND_RQ)
+    syntaxes: dict[int, str] = {}
     try:
         with association([(model, QR_SYNTAXES)]) as assoc:
             if not assoc.accepted_contexts:
                 return FindResult(accepted=False, detail="the target did not accept this query model")
-            context = assoc.accepted_contexts[0]
-            _context_syntax[int(context.context_id)] = str(context.transfer_syntax[0])
+            syntaxes = {int(c.context_id): str(c.transfer_syntax[0]) for c in assoc.accepted_contexts}
             for _status, _ in assoc.send_c_find(identifier, model):
                 pass
     except AssociationRefused as exc:
         return FindResult(accepted=False, detail=f"the target accepted no context for this query model ({exc})")
-    return judge_find_responses(transcript, start)
+    return judge_find_responses(transcript, syntaxes, start)
 
 
 def keys(level: str, **values: str) -> Dataset:

@@ -165,7 +165,7 @@ def test_find_cancel(store_objects: Callable[..., list[Stored]], dicom_catalogue
                 break
             if got.status is not None and got.status not in (0xFF00, 0xFF01):
                 break
-    result = judge_find_responses(transcript)
+    result = judge_find_responses(transcript, raw.accepted)
     if ended is not None and result.final is None:
         verdict.fail(f"no final C-FIND response after C-CANCEL: {ended.describe()}")
     others = [p.replace("Command Data Set Type is 0x0001, expected 0x0101 (no data set)",
