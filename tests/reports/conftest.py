@@ -236,11 +236,27 @@ class Chromium:
         self.call("Emulation.setDeviceMetricsOverride", session=True, width=width, height=height,
                   deviceScaleFactor=1, mobile=mobile)
         self.events.clear()
+        # A same-document navigation (only the #fragment changes) returns before the page's own
+        # hashchange handler has run: a listener added now runs after the page's, and says when.
+        self.js("window.__hashHandled = false; "
+                "window.addEventListener('hashchange', () => { window.__hashHandled = true; }, {once: true})")
+        before = self.js("location.href")
         result = self.call("Page.navigate", session=True, url=url)
         if result.get("errorText"):
             raise DevToolsError(f"cannot open {url}: {result['errorText']}")
-        if result.get("loaderId"):  # none for a same-document navigation (only the #fragment changed)
+        if result.get("loaderId"):
             self.wait_event("Page.loadEventFired")
+        elif before != url:
+            self.wait_js("window.__hashHandled === true")
+
+    def wait_js(self, expression: str) -> Any:
+        """Poll ``expression`` until it is truthy; DevToolsError when the deadline passes first."""
+        deadline = time.monotonic() + self.timeout
+        while not (value := self.js(expression)):
+            if time.monotonic() > deadline:
+                raise DevToolsError(f"{expression} still false after {self.timeout:.0f} s")
+            time.sleep(0.02)
+        return value
 
     def js(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True)
