@@ -27,7 +27,6 @@ from dcmconform.suites.association.answers import (
     not_accepted,
     require_alive,
 )
-from dcmconform.suites.association.rawdimse import echo, raw_association
 from dcmconform.suites.association.requests import (
     ECHO,
     NATIVE,
@@ -38,6 +37,7 @@ from dcmconform.suites.association.requests import (
     context_ids,
     storage_classes,
 )
+from dcmconform.suites.association.traffic import echo, raw_association
 from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import items as it

@@ -31,15 +31,14 @@ from dcmconform.suites.association.answers import (
     require_alive,
     serves,
 )
-from dcmconform.suites.association.rawdimse import (
+from dcmconform.suites.association.requests import ECHO, NATIVE
+from dcmconform.suites.association.traffic import (
     echo_rq,
-    fragments,
     padded_dataset,
     raw_association,
-    send_all,
     store_rq,
 )
-from dcmconform.suites.association.requests import ECHO, NATIVE
+from dcmconform.suites.dimse.rawdimse import fragments, send_all
 from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import pdus as pd

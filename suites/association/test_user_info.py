@@ -26,18 +26,16 @@ from dcmconform.suites.association.answers import (
     not_accepted,
     require_alive,
 )
-from dcmconform.suites.association.rawdimse import (
-    PDV_HEADER,
+from dcmconform.suites.association.requests import ECHO, NATIVE, UNKNOWN_SOP_CLASS
+from dcmconform.suites.association.traffic import (
     Reply,
     echo,
-    fragments,
     padded_dataset,
     raw_association,
     read_reply,
-    send_all,
     store_rq,
 )
-from dcmconform.suites.association.requests import ECHO, NATIVE, UNKNOWN_SOP_CLASS
+from dcmconform.suites.dimse.rawdimse import PDV_HEADER, fragments, send_all
 from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import items as it

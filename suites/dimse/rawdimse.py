@@ -48,13 +48,32 @@ def pdvs(data: bytes, context_id: int, command: bool, size: int) -> list[pd.PDV]
     return out
 
 
+PDV_HEADER = 6  # PDV item length (4), context ID, message control header
+
+
+def fragments(data: bytes, context_id: int, command: bool, max_length: int) -> list[pd.PDataTF]:
+    """``data`` alone as P-DATA-TFs whose PDU length never exceeds ``max_length`` (0: one PDU)."""
+    if max_length == 0:
+        return [pd.PDataTF(pdvs(data, context_id, command, len(data)))]
+    return pack(pdvs(data, context_id, command, max_length - PDV_HEADER), Split(pdu_max=max_length))
+
+
+def send_all(conn: Connection, pdus: list[pd.PDataTF]) -> Observation | None:
+    """Send ``pdus`` in order; the observation of a send that failed, else None."""
+    for pdu in pdus:
+        failed = conn.send(pdu)
+        if failed is not None:
+            return failed
+    return None
+
+
 def pack(values: list[pd.PDV], split: Split) -> list[pd.PDataTF]:
     """Put PDVs into P-DATA-TFs no longer than ``split.pdu_max`` (6 bytes of PDV header each)."""
     out: list[pd.PDataTF] = []
     current: list[pd.PDV] = []
     used = 0
     for value in values:
-        need = len(value.data) + 6
+        need = len(value.data) + PDV_HEADER
         if current and (used + need > split.pdu_max or len(current) >= split.pdvs_per_pdu):
             out.append(pd.PDataTF(current))
             current, used = [], 0
@@ -66,7 +85,7 @@ def pack(values: list[pd.PDV], split: Split) -> list[pd.PDataTF]:
 
 
 def message_pdus(context_id: int, command: bytes, dataset: bytes | None, split: Split) -> list[pd.PDataTF]:
-    room = max(split.pdu_max - 6, 1)
+    room = max(split.pdu_max - PDV_HEADER, 1)
     command_size = min(split.command_fragment or split.fragment or room, room)
     data_size = min(split.fragment or room, room)
     first = pdvs(command, context_id, True, command_size)
@@ -79,12 +98,16 @@ def message_pdus(context_id: int, command: bytes, dataset: bytes | None, split: 
 
 
 class RawAssociation:
-    """One raw association: associate, exchange DIMSE messages, release."""
+    """One raw association: associate, exchange DIMSE messages, release.
+
+    The request is a conformant one proposing ``contexts``, or ``request`` as given (any bytes: the
+    association checks hand over broken ones)."""
 
     def __init__(self, probe: Probe, contexts: list[tuple[int, str, list[str]]], max_length: int = 16384,
-                 extra_user_items: list[Item] | None = None) -> None:
+                 extra_user_items: list[Item] | None = None, request: pd.PDU | bytes | None = None) -> None:
         self.probe = probe
         self.contexts = contexts
+        self.request = request
         self.max_length = max_length
         self.extra = extra_user_items or []
         self.conn: Connection = probe.connection()
@@ -98,7 +121,9 @@ class RawAssociation:
 
     def open(self) -> Observation:
         self.conn.open()
-        request = self.probe.request(self.contexts, max_length=self.max_length, extra_user_items=self.extra)
+        request = self.request
+        if request is None:
+            request = self.probe.request(self.contexts, max_length=self.max_length, extra_user_items=self.extra)
         failed = self.conn.send(request)
         self.answer = failed or self.conn.receive()
         if self.answer.kind == ACCEPTED:
@@ -110,7 +135,8 @@ class RawAssociation:
 
     @property
     def established(self) -> bool:
-        return self.answer is not None and self.answer.kind == ACCEPTED and self.ended is None
+        return (self.answer is not None and self.answer.kind == ACCEPTED and self.ended is None
+                and self.conn.sock is not None)
 
     def context_for(self, abstract: str) -> int | None:
         for cid, syntax in self.accepted.items():
@@ -123,12 +149,10 @@ class RawAssociation:
         return value
 
     def send_pdus(self, pdus: list[pd.PDataTF]) -> Observation | None:
-        for pdu in pdus:
-            failed = self.conn.send(pdu)
-            if failed is not None:
-                self.ended = failed
-                return failed
-        return None
+        failed = send_all(self.conn, pdus)
+        if failed is not None:
+            self.ended = failed
+        return failed
 
     def send(self, context_id: int, command: Dataset, dataset: bytes | None = None,
              split: Split | None = None) -> Observation | None:

@@ -1,8 +1,11 @@
-"""DIMSE messages over a raw :class:`~dcmconform.probe.Connection`, for checks about PDUs and lengths.
+"""DIMSE traffic on a hand-made association, for the association checks.
 
-pynetdicom does the DIMSE work of ordinary checks. These few helpers exist for what it will not
-do: use context ID 255 from a hand-made request, receive under a 64-byte maximum length, or send
-a P-DATA-TF of exactly (or more than) the target's maximum length. Command sets are Implicit VR
+pynetdicom does the DIMSE work of ordinary checks. The association checks need what it will not
+do: use context ID 255 from a hand-made request, receive under a 64-byte maximum length, send a
+P-DATA-TF of exactly (or more than) the target's maximum length, and count every P-DATA-TF length
+and context ID of the answer. The raw association, the cutting into P-DATA-TFs and the joining of
+PDVs are the DIMSE area's (:mod:`dcmconform.suites.dimse.rawdimse`, :mod:`...messages`); this module
+adds the few requests and the reply reading these checks share. Command sets are Implicit VR
 Little Endian led by their group length (PS3.7 6.3.1, E).
 """
 
@@ -13,25 +16,20 @@ import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from io import BytesIO
 
 from pydicom.dataset import Dataset
-from pydicom.filereader import read_dataset
 from pynetdicom.dsutils import encode
 
-from dcmconform.probe import ACCEPTED, DATA, Connection, Observation, Probe
+from dcmconform.probe import DATA, Connection, Observation, Probe
+from dcmconform.suites.dimse.messages import Assembler, encode_command
+from dcmconform.suites.dimse.rawdimse import RawAssociation, fragments, send_all
+from dcmconform.transcript import RECEIVED
 from dcmconform.uids import SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.wire import pdus as pd
 
 C_STORE_RQ, C_ECHO_RQ = 0x0001, 0x0030
 NO_DATA_SET, DATA_SET = 0x0101, 0x0000
-PDV_HEADER = 6  # PDV item length (4), context ID, message control header
 PADDING_TAG = (0xFFFC, 0xFFFC)  # Data Set Trailing Padding, OB
-
-
-def command_bytes(ds: Dataset) -> bytes:
-    body = encode(ds, True, True) or b""
-    return struct.pack("<HHII", 0x0000, 0x0000, 4, len(body)) + body
 
 
 def echo_rq(message_id: int = 1) -> bytes:
@@ -40,7 +38,7 @@ def echo_rq(message_id: int = 1) -> bytes:
     ds.CommandField = C_ECHO_RQ
     ds.MessageID = message_id
     ds.CommandDataSetType = NO_DATA_SET
-    return command_bytes(ds)
+    return encode_command(ds)
 
 
 def store_rq(sop_instance: str, sop_class: str = SECONDARY_CAPTURE, message_id: int = 1) -> bytes:
@@ -51,7 +49,7 @@ def store_rq(sop_instance: str, sop_class: str = SECONDARY_CAPTURE, message_id: 
     ds.Priority = 0
     ds.CommandDataSetType = DATA_SET
     ds.AffectedSOPInstanceUID = sop_instance
-    return command_bytes(ds)
+    return encode_command(ds)
 
 
 def padded_dataset(ds: Dataset, size: int) -> bytes:
@@ -64,25 +62,6 @@ def padded_dataset(ds: Dataset, size: int) -> bytes:
     if room < 0 or room % 2:
         raise ValueError(f"cannot pad a {len(body)}-byte data set to {size} bytes")
     return body + struct.pack("<HHI", *PADDING_TAG, room) + b"\x00" * room
-
-
-def fragments(data: bytes, context_id: int, command: bool, max_length: int) -> list[pd.PDataTF]:
-    """``data`` as P-DATA-TFs whose PDU length never exceeds ``max_length`` (0: one PDU)."""
-    room = len(data) if max_length == 0 else max(max_length - PDV_HEADER, 1)
-    pieces = [data[i : i + room] for i in range(0, len(data), room)] or [b""]
-    out = []
-    for n, piece in enumerate(pieces):
-        control = (0x01 if command else 0x00) | (0x02 if n == len(pieces) - 1 else 0x00)
-        out.append(pd.PDataTF([pd.PDV(context_id=context_id, control=control, data=piece)]))
-    return out
-
-
-def send_all(conn: Connection, pdus: list[pd.PDataTF]) -> Observation | None:
-    for pdu in pdus:
-        failed = conn.send(pdu)
-        if failed is not None:
-            return failed
-    return None
 
 
 @dataclass
@@ -106,9 +85,9 @@ class Reply:
 
 
 def read_reply(conn: Connection, timeout: float) -> Reply:
-    """P-DATA-TFs until a whole command set arrives; anything else ends the wait."""
+    """P-DATA-TFs until a whole response arrives; anything else ends the wait."""
     reply = Reply()
-    pending = bytearray()
+    assembler = Assembler(RECEIVED)
     deadline = time.monotonic() + timeout
     while True:
         observed = conn.receive(max(deadline - time.monotonic(), 0.01))
@@ -116,18 +95,13 @@ def read_reply(conn: Connection, timeout: float) -> Reply:
             reply.ended = observed
             return reply
         reply.lengths.append(pd.header(observed.raw)[1])
-        for pdv in observed.pdu.pdvs:
-            reply.context_ids.append(pdv.context_id)
-            if not pdv.is_command:
-                continue
-            pending += pdv.data
-            if pdv.is_last:
-                try:
-                    reply.command = read_dataset(BytesIO(bytes(pending)), is_implicit_VR=True, is_little_endian=True)
-                except Exception as exc:  # noqa: BLE001 - a command that does not decode is an observation
-                    conn.transcript.note(f"the response command set does not decode: {exc}")
-                    reply.ended = observed
-                return reply
+        reply.context_ids.extend(pdv.context_id for pdv in observed.pdu.pdvs)
+        for message in assembler.feed_pdu(observed.pdu, reply.lengths[-1]):
+            if message.command is None:
+                conn.transcript.note(f"the response command set does not decode: {message.decode_error}")
+                reply.ended = observed
+            reply.command = message.command
+            return reply
 
 
 def echo(conn: Connection, context_id: int, their_max: int, timeout: float) -> Reply:
@@ -138,14 +112,8 @@ def echo(conn: Connection, context_id: int, their_max: int, timeout: float) -> R
 
 @contextlib.contextmanager
 def raw_association(probe: Probe, request: pd.PDU | bytes) -> Iterator[tuple[Connection, Observation]]:
-    """Send ``request`` on a new connection and hand over the connection and the answer.
-
-    An association still open at the end is released politely (A-RELEASE-RQ, one read)."""
-    with probe.connection() as conn:
-        failed = conn.send(request)
-        observed = failed or conn.receive()
-        try:
-            yield conn, observed
-        finally:
-            if observed.kind == ACCEPTED and conn.sock is not None:
-                probe.release(conn)
+    """Send ``request`` (as given, broken or not) on a new connection and hand over the connection
+    and the answer. An association still open at the end is released politely."""
+    with RawAssociation(probe, [], request=request) as association:
+        assert association.answer is not None
+        yield association.conn, association.answer
