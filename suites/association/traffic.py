@@ -21,35 +21,22 @@ from pydicom.dataset import Dataset
 from pynetdicom.dsutils import encode
 
 from dcmconform.probe import DATA, Connection, Observation, Probe
-from dcmconform.suites.dimse.messages import Assembler, encode_command
+from dcmconform.suites.dimse.messages import Assembler, echo_command, encode_command
 from dcmconform.suites.dimse.rawdimse import RawAssociation, fragments, send_all
+from dcmconform.suites.dimse.storing import store_command
 from dcmconform.transcript import RECEIVED
-from dcmconform.uids import SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.uids import SECONDARY_CAPTURE
 from dcmconform.wire import pdus as pd
 
-C_STORE_RQ, C_ECHO_RQ = 0x0001, 0x0030
-NO_DATA_SET, DATA_SET = 0x0101, 0x0000
 PADDING_TAG = (0xFFFC, 0xFFFC)  # Data Set Trailing Padding, OB
 
 
 def echo_rq(message_id: int = 1) -> bytes:
-    ds = Dataset()
-    ds.AffectedSOPClassUID = VERIFICATION
-    ds.CommandField = C_ECHO_RQ
-    ds.MessageID = message_id
-    ds.CommandDataSetType = NO_DATA_SET
-    return encode_command(ds)
+    return encode_command(echo_command(message_id))
 
 
 def store_rq(sop_instance: str, sop_class: str = SECONDARY_CAPTURE, message_id: int = 1) -> bytes:
-    ds = Dataset()
-    ds.AffectedSOPClassUID = sop_class
-    ds.CommandField = C_STORE_RQ
-    ds.MessageID = message_id
-    ds.Priority = 0
-    ds.CommandDataSetType = DATA_SET
-    ds.AffectedSOPInstanceUID = sop_instance
-    return encode_command(ds)
+    return encode_command(store_command(sop_class, sop_instance, message_id))
 
 
 def padded_dataset(ds: Dataset, size: int) -> bytes:
@@ -96,11 +83,12 @@ def read_reply(conn: Connection, timeout: float) -> Reply:
             return reply
         reply.lengths.append(pd.header(observed.raw)[1])
         reply.context_ids.extend(pdv.context_id for pdv in observed.pdu.pdvs)
-        for message in assembler.feed_pdu(observed.pdu, reply.lengths[-1]):
-            if message.command is None:
-                conn.transcript.note(f"the response command set does not decode: {message.decode_error}")
+        finished = assembler.feed_pdu(observed.pdu, reply.lengths[-1])
+        if finished:
+            reply.command = finished[0].command
+            if reply.command is None:
+                conn.transcript.note(f"the response command set does not decode: {finished[0].decode_error}")
                 reply.ended = observed
-            reply.command = message.command
             return reply
 
 

@@ -35,6 +35,18 @@ def command_name(field_: int | None) -> str:
     return COMMAND_NAMES.get(field_, f"command 0x{field_:04X}")
 
 
+def echo_command(message_id: int) -> Dataset:
+    """A C-ECHO-RQ command set (PS3.7 9.3.5.1)."""
+    from dcmconform.uids import VERIFICATION
+
+    rq = Dataset()
+    rq.AffectedSOPClassUID = VERIFICATION
+    rq.CommandField = 0x0030
+    rq.MessageID = message_id
+    rq.CommandDataSetType = NO_DATA_SET
+    return rq
+
+
 def decode_command(data: bytes) -> Dataset:
     return read_dataset(BytesIO(data), is_implicit_VR=True, is_little_endian=True)
 

@@ -7,11 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pydicom.dataset import Dataset
-
 from dcmconform.assoc import AssociationRefused
 from dcmconform.probe import ACCEPTED, Probe
-from dcmconform.suites.dimse.messages import Message, response_problems, responses_to
+from dcmconform.suites.dimse.messages import Message, echo_command, response_problems, responses_to
 from dcmconform.suites.dimse.rawdimse import RawAssociation
 from dcmconform.transcript import Transcript
 from dcmconform.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
@@ -105,11 +103,7 @@ def test_prompt_responses(probe: Probe, verdict: Verdict) -> None:
         if raw.answer is None or raw.answer.kind != ACCEPTED or 1 not in raw.accepted:
             verdict.not_applicable(f"no Verification association: {raw.answer.describe() if raw.answer else 'none'}")
         for _ in range(9):
-            rq = Dataset()
-            rq.AffectedSOPClassUID = VERIFICATION
-            rq.CommandField = C_ECHO_RQ
-            rq.MessageID = raw.message_id()
-            rq.CommandDataSetType = 0x0101
+            rq = echo_command(raw.message_id())
             started = time.monotonic()
             raw.send(1, rq)
             got = raw.receive()

@@ -6,13 +6,11 @@ raw association through the probe, so every PDU is in the evidence.
 
 from __future__ import annotations
 
-from pydicom.dataset import Dataset
-
 from dcmconform.fixtures.catalogue import Catalogue, Variant
 from dcmconform.plugin import RunConfig
 from dcmconform.probe import Observation, Probe
 from dcmconform.suites.dimse.compare import compare
-from dcmconform.suites.dimse.messages import Message, received_pdata_lengths
+from dcmconform.suites.dimse.messages import Message, echo_command, received_pdata_lengths
 from dcmconform.suites.dimse.rawdimse import RawAssociation, Split
 from dcmconform.suites.dimse.readback import Wanted, retrieve
 from dcmconform.suites.dimse.storing import data_set_bytes, store, store_command
@@ -26,12 +24,7 @@ SMALL = 4096
 
 
 def _echo(raw: RawAssociation, cid: int) -> Message | Observation:
-    rq = Dataset()
-    rq.AffectedSOPClassUID = VERIFICATION
-    rq.CommandField = 0x0030
-    rq.MessageID = raw.message_id()
-    rq.CommandDataSetType = 0x0101
-    raw.send(cid, rq, split=Split(pdu_max=raw.peer_max or 16384))
+    raw.send(cid, echo_command(raw.message_id()), split=Split(pdu_max=raw.peer_max or 16384))
     return raw.receive()
 
 

@@ -237,9 +237,10 @@ class Chromium:
                   deviceScaleFactor=1, mobile=mobile)
         self.events.clear()
         # A same-document navigation (only the #fragment changes) returns before the page's own
-        # hashchange handler has run: a listener added now runs after the page's, and says when.
-        self.js("window.__hashHandled = false; "
-                "window.addEventListener('hashchange', () => { window.__hashHandled = true; }, {once: true})")
+        # hashchange handler has run: a listener added now runs after the page's, and its promise
+        # settles once both have.
+        self.js("window.__hashHandled = new Promise(done => "
+                "window.addEventListener('hashchange', () => done(true), {once: true}))")
         before = self.js("location.href")
         result = self.call("Page.navigate", session=True, url=url)
         if result.get("errorText"):
@@ -247,19 +248,12 @@ class Chromium:
         if result.get("loaderId"):
             self.wait_event("Page.loadEventFired")
         elif before != url:
-            self.wait_js("window.__hashHandled === true")
+            self.js("window.__hashHandled", wait=True)
 
-    def wait_js(self, expression: str) -> Any:
-        """Poll ``expression`` until it is truthy; DevToolsError when the deadline passes first."""
-        deadline = time.monotonic() + self.timeout
-        while not (value := self.js(expression)):
-            if time.monotonic() > deadline:
-                raise DevToolsError(f"{expression} still false after {self.timeout:.0f} s")
-            time.sleep(0.02)
-        return value
-
-    def js(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True)
+    def js(self, expression: str, wait: bool = False) -> Any:
+        """The value of ``expression``; ``wait``: a promise, awaited (within the DevTools deadline)."""
+        result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True,
+                           awaitPromise=wait)
         if "exceptionDetails" in result:
             raise DevToolsError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
