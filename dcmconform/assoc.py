@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from pynetdicom import AE, evt
 from pynetdicom.association import Association
-from pynetdicom.transport import AssociationSocket
 
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
@@ -23,19 +22,6 @@ from dcmconform.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
 from dcmconform.wire.pdus import OUR_IMPLEMENTATION_UID, OUR_IMPLEMENTATION_VERSION
 
 logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)
-
-_create_socket = AssociationSocket._create_socket
-
-
-def _create_socket_nodelay(self: AssociationSocket, address: object) -> socket.socket:
-    # pynetdicom sets only SO_REUSEADDR. Without TCP_NODELAY every small PDU waits for the
-    # peer's delayed ACK (about 40 ms on Linux), which would make timing evidence meaningless.
-    sock = _create_socket(self, address)  # type: ignore[arg-type]
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
-
-
-AssociationSocket._create_socket = _create_socket_nodelay  # type: ignore[method-assign]
 
 Contexts = Sequence[tuple[str, Sequence[str]]]
 
@@ -48,8 +34,16 @@ class AssociationRefused(Exception):
         self.transcript = transcript
 
 
+def _no_delay(event: evt.Event) -> None:
+    # pynetdicom sets only SO_REUSEADDR. Without TCP_NODELAY every small PDU waits for the
+    # peer's delayed ACK (about 40 ms on Linux), which would make timing evidence meaningless.
+    # EVT_CONN_OPEN comes right after connect(), before the A-ASSOCIATE-RQ is sent.
+    event.assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def _recorder(transcript: Transcript) -> list[tuple[evt.InterventionEvent | evt.NotificationEvent, object]]:
     return [
+        (evt.EVT_CONN_OPEN, _no_delay),
         (evt.EVT_DATA_SENT, lambda event: transcript.sent(event.data)),
         (evt.EVT_DATA_RECV, lambda event: transcript.received(event.data)),
     ]

@@ -29,8 +29,16 @@ def _terminate(*_: object) -> NoReturn:
     raise KeyboardInterrupt
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with errors in one line (``dcmconform run: error: argument --timeout: ...``), no usage
+    block; the sub-commands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_SETUP, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dcmconform", description="DICOM network conformance test suite")
+    parser = Parser(prog="dcmconform", description="DICOM network conformance test suite")
     parser.add_argument("--version", action="version", version=f"dcmconform {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(dcmconform.commands.__path__), key=lambda m: m.name):

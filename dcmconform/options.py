@@ -1,49 +1,165 @@
-"""The options a run of the checks takes, declared once for both ``pytest`` and ``dcmconform``.
+"""The options of a run of the checks, declared once, and the one frozen :class:`RunConfig` they make.
 
-The pytest plugin adds them to its group; ``dcmconform run`` and ``dcmconform matrix`` add them
-to their parsers and hand them on to the pytest session (:func:`as_arguments`). Both accept
-argparse's keywords, so one table serves both.
+``pytest suites``, ``dcmconform run`` and ``dcmconform matrix`` take the same options (``diagnose``
+takes a few of them): each is declared once in :data:`OPTIONS` with argparse's keywords and a
+``type=`` validator, so a bad value (``--timeout -1``, ``--move-port 70000``, an AE title of 17
+characters, a target that is not ``AET@HOST:PORT``) is one line and exit status 2 everywhere:
+argparse's own error for the commands; for ``pytest`` the plugin applies the same validators when
+it builds the :class:`RunConfig` (pytest's parser would make it a usage block and exit 4).
+
+The session builds the :class:`RunConfig` once and keeps it in its stash; checks receive it from
+the ``dcm_config`` fixture (import the type from here, never from the plugin).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from dcmconform.target import DEFAULT_MOVE_AET
+from dcmconform.target import DEFAULT_MOVE_AET, Endpoint, TargetError, ae_title_problem
 
 DEFAULT_CALLING_AET = "DCMCONFORM"
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_ARTIM_WAIT = 35.0
 
-SESSION_OPTIONS: list[tuple[str, dict[str, Any]]] = [
-    ("--calling-aet", {"default": DEFAULT_CALLING_AET, "metavar": "AET",
-                       "help": "our calling AE title (default DCMCONFORM)"}),
-    ("--timeout", {"type": float, "default": DEFAULT_TIMEOUT, "metavar": "SECONDS",
-                   "help": "seconds for each network wait (default 5)"}),
-    ("--artim-wait", {"type": float, "default": DEFAULT_ARTIM_WAIT, "metavar": "SECONDS",
-                      "help": "how long to wait for the target to drop a silent connection (its ARTIM timer; "
-                              "default 35; raise it for a node whose timer is longer)"}),
-    ("--move-aet", {"default": DEFAULT_MOVE_AET, "metavar": "AET",
-                    "help": "AE title of our storage SCP, the C-MOVE destination (default DCMCONFORM_MV)"}),
-    ("--move-port", {"type": int, "default": None, "metavar": "PORT",
-                     "help": "port our storage SCP listens on for C-MOVE sub-operations; configure AET, this "
-                             "machine's address and this port on the target first (a reference peer: a free "
-                             "port, written into its configuration; without it, with --target, C-MOVE is n.a.)"}),
-]
+
+# Validators (argparse ``type=``): a bad value raises ArgumentTypeError with one line saying why --------
+def seconds(value: str | float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not math.isfinite(number) or number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} seconds: give a positive number")
+    return number
 
 
-def add_session_options(add: Any) -> None:
-    """``add`` is ``argparse.ArgumentParser.add_argument`` or a pytest option group's ``addoption``."""
-    for flag, spec in SESSION_OPTIONS:
+def port(value: str | int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"port {number} is outside 1-65535")
+    return number
+
+
+def ae_title(value: str) -> str:
+    problem = ae_title_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def target(value: str | Endpoint) -> Endpoint:
+    if isinstance(value, Endpoint):
+        return value
+    try:
+        return Endpoint.parse(value)
+    except TargetError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    spec: dict[str, Any]
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+OPTIONS: dict[str, Option] = {o.flag: o for o in [
+    Option("--target", {"type": target, "default": None, "metavar": "AET@HOST:PORT",
+                        "help": "the AE under test (default: start --peer)"}),
+    Option("--peer", {"default": None, "metavar": "NAME",
+                      "help": "the reference peer to start and test when there is no --target (default pynetdicom)"}),
+    Option("--calling-aet", {"type": ae_title, "default": DEFAULT_CALLING_AET, "metavar": "AET",
+                             "help": "our calling AE title (default DCMCONFORM)"}),
+    Option("--timeout", {"type": seconds, "default": DEFAULT_TIMEOUT, "metavar": "SECONDS",
+                         "help": "seconds for each network wait (default 5)"}),
+    Option("--artim-wait", {"type": seconds, "default": DEFAULT_ARTIM_WAIT, "metavar": "SECONDS",
+                            "help": "how long to wait for the target to drop a silent connection (its ARTIM timer; "
+                                    "default 35; raise it for a node whose timer is longer)"}),
+    Option("--move-aet", {"type": ae_title, "default": DEFAULT_MOVE_AET, "metavar": "AET",
+                          "help": "AE title of our storage SCP, the C-MOVE destination (default DCMCONFORM_MV)"}),
+    Option("--move-port", {"type": port, "default": None, "metavar": "PORT",
+                           "help": "port our storage SCP listens on for C-MOVE sub-operations; configure AET, this "
+                                   "machine's address and this port on the target first (a reference peer: a free "
+                                   "port, written into its configuration; without it, with --target, C-MOVE is n.a.)"}),
+    Option("--report-dir", {"type": Path, "default": None, "metavar": "DIR",
+                            "help": "write conformance.json and conformance.html here"}),
+    Option("--summary-md", {"type": Path, "default": None, "metavar": "FILE",
+                            "help": "also write a Markdown summary here (e.g. for a CI job summary)"}),
+    Option("--check", {"action": "append", "default": [], "metavar": "ID",
+                       "help": "run only the check with this ID (repeatable), e.g. --check ASSOC-001"}),
+]}
+
+# What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
+SESSION_FLAGS = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--move-port")
+RUN_FLAGS = tuple(OPTIONS)
+
+
+def add_options(add: Callable[..., Any], flags: Iterable[str] = RUN_FLAGS, validate: bool = True,
+                **defaults: Any) -> None:
+    """Declare ``flags``; ``add`` is ``argparse.ArgumentParser.add_argument`` or a pytest group's
+    ``addoption``. ``validate=False`` leaves the values strings (:func:`run_config` checks them);
+    ``defaults`` overrides defaults by dest (``report_dir="dcmconform-report"``)."""
+    for flag in flags:
+        option = OPTIONS[flag]
+        spec = dict(option.spec)
+        if not validate:
+            spec.pop("type", None)
+        if option.dest in defaults:
+            spec["default"] = defaults[option.dest]
         add(flag, **spec)
 
 
 def as_arguments(args: argparse.Namespace) -> list[str]:
     """The session options as given on the command line, for the pytest session (or a child run)."""
     argv = []
-    for flag, _spec in SESSION_OPTIONS:
-        value = getattr(args, flag.lstrip("-").replace("-", "_"))
+    for flag in SESSION_FLAGS:
+        value = getattr(args, OPTIONS[flag].dest)
         if value is not None:
             argv += [flag, str(value)]
     return argv
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Every option of one run of the checks, validated; built once per session."""
+
+    target: Endpoint | None = None
+    peer: str | None = None
+    calling_aet: str = DEFAULT_CALLING_AET
+    timeout: float = DEFAULT_TIMEOUT
+    artim_wait: float = DEFAULT_ARTIM_WAIT
+    move_aet: str = DEFAULT_MOVE_AET
+    move_port: int | None = None
+    report_dir: Path | None = None
+    summary_md: Path | None = None
+    checks: tuple[str, ...] = ()
+
+
+def run_config(get: Callable[[str], Any]) -> RunConfig:
+    """The configuration from ``get(dest)`` (pytest's ``getoption``, or ``vars(namespace).get``).
+
+    Values still strings (pytest's, see :func:`add_options`) go through their option's validator;
+    a bad one raises :class:`argparse.ArgumentTypeError` whose message names the option."""
+    values: dict[str, Any] = {}
+    for option in OPTIONS.values():
+        value = get(option.dest)
+        validator = option.spec.get("type")
+        if isinstance(value, str) and validator is not None:
+            try:
+                value = validator(value)
+            except argparse.ArgumentTypeError as exc:
+                raise argparse.ArgumentTypeError(f"argument {option.flag}: {exc}") from None
+        values[option.dest] = value
+    values["checks"] = tuple(values.pop("check") or ())
+    return RunConfig(**values)

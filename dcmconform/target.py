@@ -12,6 +12,18 @@ class TargetError(ValueError):
     """A target string that cannot name an AE; the message says what is wrong and how to fix it."""
 
 
+def ae_title_problem(aet: str) -> str | None:
+    """What makes ``aet`` no AE title (PS3.5 VR AE: 1-16 characters, no control character or
+    backslash), or ``None`` when it is one."""
+    if not aet.strip():
+        return f"AE title {aet!r} is empty or blank; DICOM needs 1-16 characters (PS3.5 VR AE)"
+    if len(aet) > 16:
+        return f"AE title {aet!r} is {len(aet)} characters; DICOM allows at most 16 (PS3.5 VR AE)"
+    if any(ord(c) < 32 or c == "\\" for c in aet):
+        return f"AE title {aet!r} contains a control character or backslash (PS3.5 VR AE)"
+    return None
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where an AE listens. ``str()`` gives the ``AET@HOST:PORT`` form back."""
@@ -34,10 +46,9 @@ class Endpoint:
         aet, host, port = match["aet"], match["host"].strip("[]"), int(match["port"])
         if not aet.strip():
             raise TargetError(f"target {spec!r} has an empty AE title; put the called AE title before the @")
-        if len(aet) > 16:
-            raise TargetError(f"AE title {aet!r} is {len(aet)} characters; DICOM allows at most 16 (PS3.5 VR AE)")
-        if any(ord(c) < 32 or c == "\\" for c in aet):
-            raise TargetError(f"AE title {aet!r} contains a control character or backslash (PS3.5 VR AE)")
+        problem = ae_title_problem(aet)
+        if problem:
+            raise TargetError(problem)
         if not 1 <= port <= 65535:
             raise TargetError(f"port {port} in {spec!r} is outside 1-65535")
         return cls(aet, host, port)

@@ -27,11 +27,10 @@ exit codes:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    from dcmconform.commands.run import parse_target
     from dcmconform.diagnosis.advice import exit_code, report_lines, worst
     from dcmconform.diagnosis.steps import diagnose, load_item
 
-    endpoint = parse_target(args.target)
+    endpoint = args.target
     if args.echoes < 1:
         from dcmconform.errors import SetupError
 
@@ -62,16 +61,19 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    from dcmconform.options import add_options, target
+
     parser = sub.add_parser(
         "diagnose", help="find out why sending to a DICOM node fails, step by step, in plain words",
         description="Do what a DICOM sender does against AET@HOST:PORT, one visible step at a time, "
                     "and say what went wrong and what to change.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("target", metavar="AET@HOST:PORT", help="the node to send to: its AE title, host and port")
-    parser.add_argument("--calling-aet", default="DCMCONFORM", help="our calling AE title (default DCMCONFORM)")
+    parser.add_argument("target", type=target, metavar="AET@HOST:PORT",
+                        help="the node to send to: its AE title, host and port")
+    add_options(parser.add_argument, ("--calling-aet",))
     parser.add_argument("--file", action="append", default=[], metavar="OBJ.dcm",
                         help="a DICOM file to send (repeatable; default: a generated Secondary Capture image)")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds for each network wait (default 5)")
+    add_options(parser.add_argument, ("--timeout",))
     parser.add_argument("--echoes", type=int, default=5, help="how many C-ECHOs to time (default 5)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the transcripts of the follow-up "
                         "and C-ECHO/C-STORE associations")

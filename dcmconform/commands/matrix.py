@@ -151,6 +151,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     from dcmconform.commands.run import add_target_options
+    from dcmconform.options import add_options, seconds
 
     matrix = sub.add_parser("matrix", help="run the suite against several reference peers: a checks x peers grid")
     matrix.add_argument("--peers", default="available",
@@ -158,7 +159,7 @@ def register(sub: Any) -> None:
     matrix.add_argument("--report-dir", default="dcmconform-matrix",
                         help="where to write matrix.json/.html and each peer's report (DIR/PEER/)")
     matrix.add_argument("--only", action="append", default=[], metavar="AREA", help="run only this area (repeatable)")
-    matrix.add_argument("--check", action="append", default=[], metavar="ID", help="run only this check (repeatable)")
-    matrix.add_argument("--run-timeout", type=float, default=RUN_TIMEOUT, help="seconds for one peer's whole run")
+    add_options(matrix.add_argument, ("--check",))
+    matrix.add_argument("--run-timeout", type=seconds, default=RUN_TIMEOUT, help="seconds for one peer's whole run")
     add_target_options(matrix)
     matrix.set_defaults(func=cmd_matrix)

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.errors import SetupError
-from dcmconform.options import add_session_options, as_arguments
+from dcmconform.options import SESSION_FLAGS, add_options, as_arguments, run_config
 from dcmconform.peers.images import add_image_option
-from dcmconform.target import Endpoint, TargetError
+from dcmconform.target import Endpoint
 
 
 def suites_dir() -> Path:
@@ -29,13 +29,6 @@ def check_areas(only: list[str]) -> None:
     for area in only:
         if area not in known:
             raise SetupError(f"unknown area {area!r}; areas: {', '.join(known)}")
-
-
-def parse_target(spec: str) -> Endpoint:
-    try:
-        return Endpoint.parse(spec)
-    except TargetError as exc:
-        raise SetupError(str(exc)) from None
 
 
 def reachable(endpoint: Endpoint, timeout: float) -> None:
@@ -108,40 +101,38 @@ def start_peer(name: str) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     from dcmconform.reports.document import exit_code
 
-    report_dir = Path(args.report_dir)
+    cfg = run_config(vars(args).get)
+    assert cfg.report_dir is not None  # it has a default
     check_areas(args.only)
-    for check_id in args.check:
+    for check_id in cfg.checks:
         args.pytest_args += ["--check", check_id]
     args.pytest_args += as_arguments(args)
-    if args.summary_md:
-        args.pytest_args += ["--summary-md", str(Path(args.summary_md).resolve())]
-    if args.target and args.peer:
+    if cfg.summary_md is not None:
+        args.pytest_args += ["--summary-md", str(cfg.summary_md.resolve())]
+    if cfg.target and cfg.peer:
         raise SetupError("give either --target (an AE you run) or --peer (a reference peer to start), not both")
-    if args.target:
-        endpoint = parse_target(args.target)
-        reachable(endpoint, args.timeout)
-        doc = run_checks(endpoint, report_dir, args.only, None, args.pytest_args)
+    if cfg.target:
+        reachable(cfg.target, cfg.timeout)
+        doc = run_checks(cfg.target, cfg.report_dir, args.only, None, args.pytest_args)
         return exit_code(doc)
-    name = args.peer or "pynetdicom"
+    name = cfg.peer or "pynetdicom"
     check_peer(name)
     print(f"testing reference peer {name} (the session starts it on a free loopback port)", flush=True)
-    doc = run_checks(None, report_dir, args.only, name, args.pytest_args)
+    doc = run_checks(None, cfg.report_dir, args.only, name, args.pytest_args)
     return exit_code(doc)
 
 
 def add_target_options(parser: argparse.ArgumentParser) -> None:
-    add_session_options(parser.add_argument)  # --calling-aet --timeout --artim-wait --move-aet --move-port
+    add_options(parser.add_argument, SESSION_FLAGS)  # --calling-aet --timeout --artim-wait --move-aet --move-port
     add_image_option(parser)  # --image PEER=IMAGE for the container peers (peers/images/__init__.py)
 
 
 def register(sub: Any) -> None:
     run = sub.add_parser("run", help="run the checks against a target (default: the embedded reference SCP)")
-    run.add_argument("--target", help="the AE under test, AET@HOST:PORT")
-    run.add_argument("--peer", help="start this reference peer and test it (default pynetdicom)")
-    run.add_argument("--report-dir", default="dcmconform-report", help="where to write conformance.json/.html")
+    add_options(run.add_argument, ("--target", "--peer"))
+    add_options(run.add_argument, ("--report-dir",), report_dir=Path("dcmconform-report"))
     run.add_argument("--only", action="append", default=[], metavar="AREA", help="run only this area (repeatable)")
-    run.add_argument("--check", action="append", default=[], metavar="ID", help="run only this check (repeatable)")
-    run.add_argument("--summary-md", metavar="FILE", help="also write a Markdown summary here (e.g. a CI job summary)")
+    add_options(run.add_argument, ("--check", "--summary-md"))
     add_target_options(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)

@@ -17,6 +17,7 @@ import pytest
 
 from dcmconform.assoc import Liveness
 from dcmconform.fixtures.seed import seed_image
+from dcmconform.options import RunConfig
 from dcmconform.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
 from dcmconform.suites.association.answers import (
     FAIL,
@@ -59,8 +60,8 @@ SHORT_WAIT = 2.0
            "arrived when it expires (DCMTK, pynetdicom and Orthanc use 30 s). A node that keeps silent "
            "connections open forever runs out of connections or threads when a port scanner, a load balancer "
            "health check or a broken sender leaves them behind.")
-def test_silent_connection_closed(probe: Probe, verdict: Verdict, alive: Alive, pytestconfig: pytest.Config) -> None:
-    bound = float(pytestconfig.getoption("--artim-wait"))
+def test_silent_connection_closed(probe: Probe, verdict: Verdict, alive: Alive, dcm_config: RunConfig) -> None:
+    bound = dcm_config.artim_wait
     with probe.connection() as conn:
         if conn.sock is None:
             verdict.fail(f"could not connect: {conn.connect_error.describe() if conn.connect_error else '?'}")

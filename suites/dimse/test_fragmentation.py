@@ -7,7 +7,7 @@ raw association through the probe, so every PDU is in the evidence.
 from __future__ import annotations
 
 from dcmconform.fixtures.catalogue import Catalogue, Variant
-from dcmconform.plugin import RunConfig
+from dcmconform.options import RunConfig
 from dcmconform.probe import Observation, Probe
 from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.messages import Message, echo_command, received_pdata_lengths

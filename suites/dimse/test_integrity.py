@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dcmconform.fixtures.catalogue import Catalogue
-from dcmconform.plugin import RunConfig
+from dcmconform.options import RunConfig
 from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.readback import Wanted, retrieve
 from dcmconform.suites.dimse.status import SUCCESS, WARNING

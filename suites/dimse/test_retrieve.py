@@ -11,7 +11,7 @@ from pynetdicom import build_role, evt
 
 from dcmconform.assoc import AssociationRefused
 from dcmconform.fixtures.catalogue import Catalogue
-from dcmconform.plugin import RunConfig
+from dcmconform.options import RunConfig
 from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.messages import Message, decode_data_set, messages, response_problems
 from dcmconform.suites.dimse.movescp import MoveSCP

@@ -99,7 +99,7 @@ def test_our_scp_always_stops_and_frees_its_port() -> None:
 
 
 def test_session_gives_a_started_peer_our_destination() -> None:
-    from dcmconform.peerguard import choose_move_destination
+    from dcmconform.session import choose_move_destination
 
     chosen = choose_move_destination(None, "MV", None)
     assert chosen.port is not None and chosen.bind == "127.0.0.1"

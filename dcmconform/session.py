@@ -1,0 +1,252 @@
+"""The session: one run of the checks against one target, a sequence of checks with state.
+
+This module owns the target's lifecycle: :func:`open_target` starts a reference peer (no
+``--target``) or takes ``--target`` as given, :class:`TargetState` holds it for the session (a
+started peer is restarted, on a new port, when it died or stopped serving during a check), and
+:func:`choose_move_destination` decides where C-MOVE sub-operations go.
+
+:class:`Session` is the run itself, kept in the pytest stash under :data:`SESSION` next to the
+frozen :class:`~dcmconform.options.RunConfig` (:data:`CONFIG`). What happens between checks lives
+in two methods: :meth:`Session.before_check` (the autouse fixture calls it before each check that
+talks to the target) and :meth:`Session.after_check` (the plugin calls it with each check's
+result before reporting it, and again after the check's teardown). Crash detection is the peer
+guard's (:mod:`dcmconform.peerguard`); the session asks it at those two points.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from dcmconform.assoc import liveness
+from dcmconform.options import RunConfig
+from dcmconform.peerguard import Death, PeerGuard
+from dcmconform.probe import Probe
+from dcmconform.target import Endpoint, MoveDestination, is_loopback
+from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+
+if TYPE_CHECKING:
+    from dcmconform.peers.base import ProcessPeer
+
+STATE_FIXTURE = "target_state"
+
+
+@dataclass
+class TargetState:
+    """The AE under test for this session; ``endpoint`` changes when a crashed peer is restarted."""
+
+    endpoint: Endpoint
+    peer: ProcessPeer | None = None
+    deaths: list[Death] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)  # the document's "target"
+    charged: bool = True  # whether the current death (if any) was already charged to a check
+    unresponsive: str = ""  # a check's liveness probe failed: restart the (running) peer before the next check
+    broken: str = ""  # why the peer could not be restarted (then no later check can run)
+    move: MoveDestination | None = None  # our storage SCP as the target knows it (C-MOVE checks)
+
+    def dead(self) -> str | None:
+        """How the session's peer died, or ``None`` while it runs (always ``None`` for ``--target``)."""
+        return self.peer.exit_status() if self.peer is not None and self.peer.proc is not None else None
+
+    def settle(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for the peer's process to end (returns at once when it does)."""
+        if self.peer is not None and self.peer.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.peer.proc.wait(timeout=seconds)
+
+    def revive(self) -> Endpoint:
+        assert self.peer is not None
+        self.endpoint = self.peer.restart()
+        self.charged = True
+        self.info["restarts"] = self.info.get("restarts", 0) + 1
+        return self.endpoint
+
+    def close(self) -> None:
+        if self.peer is not None:
+            self.peer.stop()
+
+
+def choose_move_destination(target: Endpoint | None, ae_title: str, port: int | None) -> MoveDestination:
+    """Where C-MOVE sub-operations go: ``--move-aet``/``--move-port``; for a reference peer the session
+    picks a free port itself (``port`` None) and writes the destination into the peer's configuration."""
+    if target is None:
+        from dcmconform.peers.base import free_port
+
+        return MoveDestination(ae_title, port or free_port())
+    if port is None:
+        return MoveDestination(ae_title, None, missing=(
+            f"no move destination is known: configure our storage SCP on {target.ae_title} as a DICOM node "
+            f"(AE title {ae_title}, this machine's address, a port of your choice), then pass "
+            "--move-aet and --move-port so that the suite listens there"))
+    return MoveDestination(ae_title, port, "127.0.0.1" if is_loopback(target.host) else "")
+
+
+def open_target(target: Endpoint | None, peer_name: str | None, move: MoveDestination | None = None) -> TargetState:
+    """``--target`` as given, or start the reference peer ``peer_name`` (default pynetdicom).
+
+    A peer that cannot start ends the session with exit status 2 and the reason, rather than
+    turning every check into an error. A started peer is given ``move`` (our storage SCP) as a
+    C-MOVE destination before it starts, so that its generated configuration names it.
+    """
+    if target is not None:
+        return TargetState(target, info={"peer": peer_name}, move=move)
+    from dcmconform.peers.base import PeerFailed, PeerUnavailable
+    from dcmconform.peers.registry import UnknownPeer, make_peer
+
+    name = peer_name or "pynetdicom"
+    try:
+        peer = make_peer(name)
+        if move is not None and move.port is not None:
+            peer.move_destinations[move.ae_title] = ("127.0.0.1", move.port)
+        endpoint = peer.start()
+    except (UnknownPeer, PeerUnavailable, PeerFailed) as exc:
+        pytest.exit(f"dcmconform: cannot start the reference peer: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    info: dict[str, Any] = {"peer": name, "peer_backend": peer.backend, "peer_version": peer.version()}
+    return TargetState(endpoint, peer, info=info, move=move)
+
+
+def identify(endpoint: Endpoint, cfg: RunConfig) -> dict[str, Any]:
+    """The target's implementation class UID and version name, from a Verification association."""
+    from dcmconform.wire.pdus import AAssociateAC
+
+    probe = Probe(endpoint, cfg.calling_aet, cfg.timeout)
+    observed = probe.associate(probe.request([(1, VERIFICATION, [IMPLICIT_LE])]))
+    info: dict[str, Any] = {"ae_title": endpoint.ae_title, "host": endpoint.host, "port": endpoint.port,
+                            "implementation_class_uid": None, "implementation_version_name": None}
+    if isinstance(observed.pdu, AAssociateAC):
+        info["implementation_class_uid"] = observed.pdu.implementation_class_uid
+        info["implementation_version_name"] = observed.pdu.implementation_version_name
+    else:
+        info["first_contact"] = observed.describe()
+    return info
+
+
+class Session:
+    """One run: its configuration, its target (opened by the first check that needs it), each
+    check's result as reported (``results``, by node ID), and what happens between checks."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config
+        self.state: TargetState | None = None
+        self.results: dict[str, dict[str, Any]] = {}
+        self.guard: PeerGuard | None = None
+
+    def open(self) -> TargetState:
+        cfg = self.config
+        state = open_target(cfg.target, cfg.peer, choose_move_destination(cfg.target, cfg.move_aet, cfg.move_port))
+        try:
+            state.info.update(identify(state.endpoint, cfg))
+        except BaseException:
+            state.close()
+            raise
+        self.state = state
+        if state.peer is not None:
+            self.guard = PeerGuard(state, self.results)
+        return state
+
+    def close(self) -> None:
+        if self.state is not None:
+            self.state.close()
+
+    def target_info(self) -> dict[str, Any]:
+        """The document's "target": what the session learnt of it, or what the options name."""
+        if self.state is not None:
+            return self.state.info
+        endpoint = self.config.target
+        return {"ae_title": endpoint.ae_title if endpoint else None, "host": endpoint.host if endpoint else None,
+                "port": endpoint.port if endpoint else None, "implementation_class_uid": None,
+                "implementation_version_name": None, "peer": self.config.peer}
+
+    # Between checks -------------------------------------------------------------------------
+    def before_check(self, item: pytest.Item) -> None:
+        """Before a check that talks to the target: a peer that died or stopped serving is restarted
+        (a death not yet charged goes to the check before); a peer that cannot be is an error."""
+        state = self.state
+        if state is None:
+            return
+        if state.broken:
+            raise RuntimeError(state.broken)  # every later check errors: it cannot be judged
+        # A peer that stopped serving without dying (CTN can spin in an error loop) is restarted too.
+        hung = bool(state.unresponsive) and state.peer is not None
+        if state.dead() is not None or hung:
+            if self.guard is not None:
+                self.guard.before_restart()
+            try:
+                state.revive()
+            except Exception as exc:
+                state.broken = f"the reference peer died and could not be restarted: {str(exc).splitlines()[0]}"
+                raise RuntimeError(state.broken) from None
+        state.unresponsive = ""
+        state.charged = False
+
+    def after_check(self, item: pytest.Item, when: str, result: dict[str, Any] | None) -> dict[str, Any] | None:
+        """After each phase of a check: ``result`` (the check's, before it is reported; ``None`` when
+        the phase gave none) as it stands, e.g. turned into a fail when the peer died meanwhile."""
+        if self.guard is None or STATE_FIXTURE not in getattr(item, "fixturenames", ()):
+            return result
+        if when == "call" and result is not None:
+            return self.guard.after_call(item, result)
+        if when == "teardown":
+            self.guard.after_teardown(item)
+        return result
+
+
+CONFIG = pytest.StashKey[RunConfig]()
+SESSION = pytest.StashKey[Session]()
+
+
+# Fixtures ----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def dcm_config(pytestconfig: pytest.Config) -> RunConfig:
+    """The run's options (:class:`~dcmconform.options.RunConfig`), validated, frozen."""
+    return pytestconfig.stash[CONFIG]
+
+
+@pytest.fixture(scope="session")
+def target_state(pytestconfig: pytest.Config) -> Iterator[TargetState]:
+    """The AE under test: ``--target``, or a reference peer started for the session (and
+    restarted on a new port when it dies during a check, see :meth:`Session.before_check`)."""
+    session = pytestconfig.stash[SESSION]
+    try:
+        yield session.open()
+    finally:
+        session.close()
+
+
+@pytest.fixture(autouse=True)
+def _dcm_between_checks(request: pytest.FixtureRequest) -> None:
+    """Before each check that talks to the target: :meth:`Session.before_check`."""
+    if STATE_FIXTURE in request.fixturenames and SESSION in request.config.stash:
+        request.getfixturevalue(STATE_FIXTURE)
+        request.config.stash[SESSION].before_check(request.node)
+
+
+@pytest.fixture
+def target(target_state: TargetState) -> Endpoint:
+    """The AE under test for this check (per check: a restarted peer listens on a new port)."""
+    return target_state.endpoint
+
+
+@pytest.fixture
+def move_destination(target_state: TargetState, dcm_config: RunConfig) -> MoveDestination:
+    """Our storage SCP as the target knows it (C-MOVE destination); ``port`` None when it knows none."""
+    return target_state.move or MoveDestination(dcm_config.move_aet, None, missing="no move destination is known")
+
+
+@pytest.fixture
+def alive(target: Endpoint, dcm_config: RunConfig, target_state: TargetState) -> Callable[[], Any]:
+    """``alive()``: a fresh association and C-ECHO; use after anything that could hurt the target.
+
+    When the last one fails, a reference peer is restarted before the next check (it may hang, not die)."""
+
+    def check() -> Any:
+        result = liveness(target, dcm_config.calling_aet, dcm_config.timeout)
+        target_state.unresponsive = "" if result.alive else result.detail  # the last probe decides
+        return result
+
+    return check
