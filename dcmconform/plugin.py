@@ -29,8 +29,8 @@ from dcmconform.verdict import MARK, Check, Outcome, Verdict
 
 pytest_plugins = ["dcmconform.session"]  # the session's fixtures: dcm_config, target_state, target, alive, ...
 
-# The user property that carries a check's whole result (JSON) from its report to the collector
-# (also across processes); the JUnit XML writer leaves it out.
+# The user property that carries a check's whole result (JSON) from its call report to the collector
+# (also across processes). Only the report carries it, not the item, so the JUnit XML leaves it out.
 RESULT_PROPERTY = "dcmconform_result"
 
 

@@ -51,7 +51,7 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
     """Run the suites against ``endpoint`` in this process; returns the JSON document.
 
     With no ``endpoint`` the pytest session starts the reference peer ``peer`` itself, so that
-    it can restart it when it dies during a check (dcmconform.peerguard)."""
+    it can restart it when it dies during a check (dcmconform.session)."""
     import pytest
 
     check_areas(only)

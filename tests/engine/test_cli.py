@@ -83,6 +83,39 @@ def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> Non
     assert _peer_pids() - before == set()
 
 
+BAD_VALUES = [
+    (["--timeout", "-1"], "--timeout"),
+    (["--timeout", "abc"], "--timeout"),
+    (["--artim-wait", "0"], "--artim-wait"),
+    (["--move-port", "70000"], "outside 1-65535"),
+    (["--calling-aet", "SEVENTEEN_CHARS_X"], "at most 16"),
+    (["--move-aet", "A\x01B"], "control character"),
+]
+
+
+BAD_TARGET = (["--target", "bad"], "is not AET@HOST:PORT")  # not for matrix: it tests the reference peers
+
+
+@pytest.mark.parametrize(("command", "args", "message"),
+                         [(c, *bad) for c in ("run", "matrix", "pytest") for bad in BAD_VALUES]
+                         + [(c, *BAD_TARGET) for c in ("run", "pytest")])
+def test_bad_option_values_exit_2_with_one_line(command: str, args: list[str], message: str) -> None:
+    """The options are declared once with their validators: the same one line from the commands and pytest."""
+    from dcmconform.commands.run import suites_dir
+
+    before = _peer_pids()
+    if command == "pytest":
+        done = subprocess.run([sys.executable, "-m", "pytest", str(suites_dir()), "-p", "no:cacheprovider", *args],
+                              capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL)
+    else:
+        done = _run(command, *args, timeout=60)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert _peer_pids() - before == set()
+
+
 def test_closed_port_exits_2() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

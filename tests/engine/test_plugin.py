@@ -88,3 +88,29 @@ def test_pytest_outcomes_match(pytester: pytest.Pytester, zoo_endpoint: Endpoint
     result = pytester.runpytest_subprocess("--target", str(zoo_endpoint), "-p", "no:cacheprovider")
     # warn is not a failure; fail, no-verdict, no-evidence and broken are.
     result.assert_outcomes(passed=2, failed=4, skipped=1)
+
+
+def test_nodelay_only_on_our_associations(zoo_endpoint: Endpoint) -> None:
+    """Our associations set TCP_NODELAY (else a C-STORE waits ~40 ms for a delayed ACK); a pynetdicom
+    AE of someone else in the same process keeps pynetdicom's own sockets."""
+    import socket
+
+    from pynetdicom import AE
+
+    from dcmconform.assoc import associate
+    from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+
+    def nodelay(assoc: object) -> int:
+        return int(assoc.dul.socket.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))  # type: ignore[attr-defined]
+
+    with associate(zoo_endpoint, "DCMCONFORM", 5.0) as ours:
+        assert nodelay(ours) == 1
+    other = AE(ae_title="DCMCONFORM")
+    other.add_requested_context(VERIFICATION, [IMPLICIT_LE])
+    theirs = other.associate(zoo_endpoint.host, zoo_endpoint.port, ae_title=zoo_endpoint.ae_title)
+    try:
+        assert theirs.is_established
+        assert nodelay(theirs) == 0
+    finally:
+        theirs.release()
+        other.shutdown()

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from dcmconform.plugin import RESULT_PROPERTY
+
 PROBLEM_TAGS = ("failure", "error")
 
 
@@ -41,7 +43,7 @@ def test_every_check_has_id_clause_and_outcome_properties(run: str, request: pyt
         props = _props(cases[r["id"]])
         assert props["clause"] == r["clause"]
         assert props["outcome"] == r["outcome"]
-        assert "dcmconform_result" not in props, "the whole result JSON must not go into the XML"
+        assert RESULT_PROPERTY not in props, "the whole result JSON must not go into the XML"
 
 
 # What CI sees for each outcome: only fail and error break the build.
