@@ -23,6 +23,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydicom import uid
+from pynetdicom import sop_class
+
 from dcmconform.diagnosis import attempt as at
 from dcmconform.diagnosis.advice import FAIL, WARN, Finding, assess, headline, status_category, worst
 
@@ -33,20 +36,21 @@ MAX_ERRORS = 20
 # ---------------------------------------------------------------------------------------------
 # Names in logs -> UIDs
 
+# DCMTK's names of the transfer syntaxes, where they differ from pydicom's
 _DCMTK_ALIASES = {
-    "littleendianimplicit": "1.2.840.10008.1.2",
-    "littleendianexplicit": "1.2.840.10008.1.2.1",
-    "bigendianexplicit": "1.2.840.10008.1.2.2",
-    "deflatedlittleendianexplicit": "1.2.840.10008.1.2.1.99",
-    "jpegbaseline": "1.2.840.10008.1.2.4.50",
-    "jpegextendedprocess24": "1.2.840.10008.1.2.4.51",
-    "jpeglosslessnonhierarchicalprocess14": "1.2.840.10008.1.2.4.57",
-    "jpeglosslessnonhierarchical1storderprediction": "1.2.840.10008.1.2.4.70",
-    "jpeglslossless": "1.2.840.10008.1.2.4.80",
-    "jpeglslossy": "1.2.840.10008.1.2.4.81",
-    "jpeg2000losslessonly": "1.2.840.10008.1.2.4.90",
-    "jpeg2000": "1.2.840.10008.1.2.4.91",
-    "rlelossless": "1.2.840.10008.1.2.5",
+    "littleendianimplicit": uid.ImplicitVRLittleEndian,
+    "littleendianexplicit": uid.ExplicitVRLittleEndian,
+    "bigendianexplicit": uid.ExplicitVRBigEndian,
+    "deflatedlittleendianexplicit": uid.DeflatedExplicitVRLittleEndian,
+    "jpegbaseline": uid.JPEGBaseline8Bit,
+    "jpegextendedprocess24": uid.JPEGExtended12Bit,
+    "jpeglosslessnonhierarchicalprocess14": uid.JPEGLossless,
+    "jpeglosslessnonhierarchical1storderprediction": uid.JPEGLosslessSV1,
+    "jpeglslossless": uid.JPEGLSLossless,
+    "jpeglslossy": uid.JPEGLSNearLossless,
+    "jpeg2000losslessonly": uid.JPEG2000Lossless,
+    "jpeg2000": uid.JPEG2000,
+    "rlelossless": uid.RLELossless,
 }
 _BY_NAME: dict[str, str] = {}
 _UID_TEXT = re.compile(r"^[0-9]+(?:\.[0-9]+)+$")
@@ -56,15 +60,23 @@ def _key(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
+def _known_uids() -> list[uid.UID]:
+    """Every standard UID pydicom and pynetdicom name as constants (SOP classes, transfer syntaxes)."""
+    found: dict[str, uid.UID] = {}
+    for module in (uid, sop_class):
+        for value in vars(module).values():
+            if isinstance(value, uid.UID) and value.keyword:  # in the DICOM dictionary
+                found.setdefault(str(value), value)
+    return sorted(found.values(), key=lambda u: tuple(int(part) for part in u.split(".")))
+
+
 def _names() -> dict[str, str]:
     if not _BY_NAME:
-        from pydicom._uid_dict import UID_dictionary
-
-        for uid, entry in UID_dictionary.items():
-            for label in (entry[0], entry[4]):
+        for known in _known_uids():
+            for label in (known.name, known.keyword):
                 if label:
-                    _BY_NAME.setdefault(_key(label), uid)
-                    _BY_NAME.setdefault(_key(label).removesuffix("sopclass"), uid)
+                    _BY_NAME.setdefault(_key(label), str(known))
+                    _BY_NAME.setdefault(_key(label).removesuffix("sopclass"), str(known))
         _BY_NAME.update(_DCMTK_ALIASES)
     return _BY_NAME
 
@@ -587,7 +599,7 @@ class LogReader:
             self.label = t.split(":", 1)[-1].strip()
             return
         if low.startswith("sending echo request"):
-            self._start_op("C-ECHO").sop_class = "1.2.840.10008.1.1"
+            self._start_op("C-ECHO").sop_class = sop_class.Verification
             return
         if low.startswith("sending store request"):
             self._start_op("C-STORE")
