@@ -26,7 +26,7 @@ from pydicom.uid import (
     RLELossless,
 )
 from pynetdicom import status as dimse_status
-from pynetdicom.sop_class import Verification
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # made at import
 
 from dcmconform.diagnosis.attempt import (
     ABORTED,
@@ -236,18 +236,18 @@ def association_findings(attempt: Attempt) -> list[Finding]:
 
 # Presentation contexts --------------------------------------------------------------------
 
-_CONVERT_TO = {
+_CONVERT_TO: dict[str, tuple[str, str]] = {
     ExplicitVRLittleEndian: ("+te", "Explicit VR Little Endian"),
     ImplicitVRLittleEndian: ("+ti", "Implicit VR Little Endian"),
     ExplicitVRBigEndian: ("+tb", "Explicit VR Big Endian"),
 }
 # DCMTK's tools for the compressed syntaxes it handles.
-_DECOMPRESS = {
+_DECOMPRESS: dict[str, str] = {
     JPEGBaseline8Bit: "dcmdjpeg", JPEGExtended12Bit: "dcmdjpeg", JPEGLossless: "dcmdjpeg",
     JPEGLosslessSV1: "dcmdjpeg", RLELossless: "dcmdrle",
     JPEGLSLossless: "dcmdjpls", JPEGLSNearLossless: "dcmdjpls",
 }
-_COMPRESS = {
+_COMPRESS: dict[str, str] = {
     JPEGBaseline8Bit: "dcmcjpeg +eb", JPEGLosslessSV1: "dcmcjpeg", JPEGLossless: "dcmcjpeg +el",
     RLELossless: "dcmcrle", JPEGLSLossless: "dcmcjpls", JPEGLSNearLossless: "dcmcjpls +en",
 }

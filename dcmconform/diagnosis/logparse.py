@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pydicom import uid
 from pynetdicom import sop_class
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # made at import
 
 from dcmconform.diagnosis import attempt as at
 from dcmconform.diagnosis.advice import FAIL, WARN, Finding, assess, headline, status_category, worst
@@ -626,7 +627,7 @@ class LogReader:
         return True
 
     def _sending_echo(self, t: str, low: str) -> bool:
-        self._start_op("C-ECHO").sop_class = sop_class.Verification
+        self._start_op("C-ECHO").sop_class = Verification
         return True
 
     def _sending_store(self, t: str, low: str) -> bool:

@@ -36,7 +36,23 @@ from pydicom.uid import (
     JPEGLSNearLossless,
     RLELossless,
 )
-from pynetdicom import sop_class
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # pynetdicom makes them at import
+    BasicGrayscalePrintManagementMeta,
+    BasicTextSRStorage,
+    CTImageStorage,
+    DigitalXRayImageStorageForPresentation,
+    EncapsulatedPDFStorage,
+    ModalityPerformedProcedureStep,
+    ModalityWorklistInformationFind,
+    MRImageStorage,
+    PatientRootQueryRetrieveInformationModelFind,
+    SecondaryCaptureImageStorage,
+    StorageCommitmentPushModel,
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelMove,
+    UltrasoundImageStorage,
+    Verification,
+)
 
 from dcmconform.assoc import AssociationRefused, associate
 from dcmconform.diagnosis import attempt as at
@@ -58,29 +74,29 @@ from dcmconform.transcript import Transcript
 from dcmconform.wire import pdus as pd
 
 # Verification as the article proposes it: any of the three uncompressed syntaxes.
-VERIFICATION_SYNTAXES = [ExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian]
+VERIFICATION_SYNTAXES: list[str] = [ExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian]
 
 # Asked when the node refuses what we need, to say what the port is for instead.
-COMMON_SERVICES = [
-    sop_class.Verification,
-    sop_class.CTImageStorage,
-    sop_class.MRImageStorage,
-    sop_class.SecondaryCaptureImageStorage,
-    sop_class.DigitalXRayImageStorageForPresentation,
-    sop_class.UltrasoundImageStorage,
-    sop_class.BasicTextSRStorage,
-    sop_class.EncapsulatedPDFStorage,
-    sop_class.ModalityWorklistInformationFind,
-    sop_class.ModalityPerformedProcedureStep,
-    sop_class.StudyRootQueryRetrieveInformationModelFind,
-    sop_class.StudyRootQueryRetrieveInformationModelMove,
-    sop_class.PatientRootQueryRetrieveInformationModelFind,
-    sop_class.StorageCommitmentPushModel,
-    sop_class.BasicGrayscalePrintManagementMeta,
+COMMON_SERVICES: list[str] = [
+    Verification,
+    CTImageStorage,
+    MRImageStorage,
+    SecondaryCaptureImageStorage,
+    DigitalXRayImageStorageForPresentation,
+    UltrasoundImageStorage,
+    BasicTextSRStorage,
+    EncapsulatedPDFStorage,
+    ModalityWorklistInformationFind,
+    ModalityPerformedProcedureStep,
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelMove,
+    PatientRootQueryRetrieveInformationModelFind,
+    StorageCommitmentPushModel,
+    BasicGrayscalePrintManagementMeta,
 ]
 
 # Asked, one context each, when the node knows a SOP class but none of our transfer syntaxes.
-COMMON_SYNTAXES = [
+COMMON_SYNTAXES: list[str] = [
     ImplicitVRLittleEndian, ExplicitVRLittleEndian, ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian,
     JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1,
     JPEGLSLossless, JPEGLSNearLossless, JPEG2000Lossless, JPEG2000,
@@ -130,7 +146,7 @@ def load_item(path: Path, label: str | None = None) -> Item:
 
 def plan_contexts(items: list[Item]) -> list[tuple[int, str, list[str]]]:
     """Verification, then one context per distinct (SOP class, transfer syntax) of the files."""
-    contexts: list[tuple[int, str, list[str]]] = [(1, sop_class.Verification, list(VERIFICATION_SYNTAXES))]
+    contexts: list[tuple[int, str, list[str]]] = [(1, Verification, list(VERIFICATION_SYNTAXES))]
     seen: set[tuple[str, str]] = set()
     for item in items:
         key = (item.sop_class, item.transfer_syntax)
@@ -249,7 +265,7 @@ class Diagnoser:
     # Follow-ups when a context was refused ----------------------------------------------------
     def follow_up(self) -> None:
         a = self.attempt
-        refused = [c for c in a.refused_contexts() if c.abstract_syntax != sop_class.Verification]
+        refused = [c for c in a.refused_contexts() if c.abstract_syntax != Verification]
         if any(c.result in (1, 2, 3) for c in refused):
             self.heading("What does this port accept? (a separate association asking about common services)")
             a.survey = self._accepted_among([(s, [ExplicitVRLittleEndian, ImplicitVRLittleEndian]) for s in COMMON_SERVICES])
@@ -300,7 +316,7 @@ class Diagnoser:
     def exchange(self, contexts: list[tuple[int, str, list[str]]], items: list[Item]) -> None:
         a = self.attempt
         accepted = {(c.abstract_syntax, c.accepted_syntax) for c in a.accepted_contexts()}
-        verification = any(c.abstract_syntax == sop_class.Verification for c in a.accepted_contexts())
+        verification = any(c.abstract_syntax == Verification for c in a.accepted_contexts())
         sendable = [i for i in items if (i.sop_class, i.transfer_syntax) in accepted]
         for item in items:
             if item not in sendable:
@@ -348,7 +364,7 @@ class Diagnoser:
             elapsed = time.perf_counter() - started
             status = rsp.get("Status") if rsp is not None else None
             statuses.append(status)
-            op = at.Operation("C-ECHO", sop_class.Verification, rtt=elapsed, status=status,
+            op = at.Operation("C-ECHO", Verification, rtt=elapsed, status=status,
                               category=status_category(status) if status is not None else "",
                               error="" if status is not None else "no C-ECHO response")
             a.add_operation(op)
