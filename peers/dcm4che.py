@@ -2,7 +2,7 @@
 
 No package registry this project can use carries it: it is neither a Debian package nor on PyPI
 (its tools are Java archives distributed from its own Maven repository and as container images).
-The container backend runs it as ``dcm4che:container`` (peers/container.py).
+The container backend runs it as ``dcm4che:container`` (peers/container/).
 """
 
 from __future__ import annotations

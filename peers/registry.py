@@ -24,7 +24,7 @@ PEERS: dict[str, Callable[[], ProcessPeer]] = {
     "ctn-image-server": CtnImageServerPeer,
     "dcm4che": Dcm4chePeer,
 }
-PEERS.update(container_peers(PEERS))  # NAME:container: the native peer in a container (peers/container.py)
+PEERS.update(container_peers(PEERS))  # NAME:container: the native peer in a container (peers/container/)
 
 
 class UnknownPeer(KeyError):

@@ -12,8 +12,21 @@ import statistics
 import textwrap
 from dataclasses import dataclass
 
-from pydicom.uid import UID
+from pydicom.uid import (
+    UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLossless,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    JPEGLSNearLossless,
+    RLELossless,
+)
 from pynetdicom import status as dimse_status
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # made at import
 
 from dcmconform.diagnosis.attempt import (
     ABORTED,
@@ -33,8 +46,8 @@ from dcmconform.diagnosis.attempt import (
     Context,
     Operation,
 )
-from dcmconform.uids import EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, VERIFICATION
 from dcmconform.wire import pdus as pd
+from dcmconform.wire.items import APPLICATION_CONTEXT
 
 OK, INFO, WARN, FAIL = "ok", "info", "warn", "fail"
 SEVERITY = {OK: 0, INFO: 0, WARN: 1, FAIL: 2}
@@ -92,7 +105,7 @@ def names(items: list[str], limit: int = 6) -> str:
 
 
 def _is_verification(uid_or_name: str) -> bool:
-    return name(uid_or_name).replace(" ", "").lower() in ("verification", "verificationsopclass") or uid_or_name == VERIFICATION
+    return name(uid_or_name).replace(" ", "").lower() in ("verification", "verificationsopclass") or uid_or_name == Verification
 
 
 def _where(attempt: Attempt) -> str:
@@ -161,7 +174,7 @@ def _rejection(attempt: Attempt) -> Finding:
             f"or send with a calling AE title it already knows (--calling-aet). {lasting}"))
     if source == 1 and reason == 2:
         return Finding(FAIL, head, (
-            "The node refused the DICOM application context name (1.2.840.10008.3.1.1.1), which every DICOM "
+            f"The node refused the DICOM application context name ({APPLICATION_CONTEXT}), which every DICOM "
             "association uses. It is either not a DICOM node or badly broken; check the port."))
     if source == 2 and reason == 2:
         return Finding(FAIL, head, (
@@ -223,19 +236,20 @@ def association_findings(attempt: Attempt) -> list[Finding]:
 
 # Presentation contexts --------------------------------------------------------------------
 
-_CONVERT_TO = {
-    EXPLICIT_LE: ("+te", "Explicit VR Little Endian"),
-    IMPLICIT_LE: ("+ti", "Implicit VR Little Endian"),
-    EXPLICIT_BE: ("+tb", "Explicit VR Big Endian"),
+_CONVERT_TO: dict[str, tuple[str, str]] = {
+    ExplicitVRLittleEndian: ("+te", "Explicit VR Little Endian"),
+    ImplicitVRLittleEndian: ("+ti", "Implicit VR Little Endian"),
+    ExplicitVRBigEndian: ("+tb", "Explicit VR Big Endian"),
 }
-_DECOMPRESS = {
-    "1.2.840.10008.1.2.4.50": "dcmdjpeg", "1.2.840.10008.1.2.4.51": "dcmdjpeg", "1.2.840.10008.1.2.4.57": "dcmdjpeg",
-    "1.2.840.10008.1.2.4.70": "dcmdjpeg", "1.2.840.10008.1.2.5": "dcmdrle",
-    "1.2.840.10008.1.2.4.80": "dcmdjpls", "1.2.840.10008.1.2.4.81": "dcmdjpls",
+# DCMTK's tools for the compressed syntaxes it handles.
+_DECOMPRESS: dict[str, str] = {
+    JPEGBaseline8Bit: "dcmdjpeg", JPEGExtended12Bit: "dcmdjpeg", JPEGLossless: "dcmdjpeg",
+    JPEGLosslessSV1: "dcmdjpeg", RLELossless: "dcmdrle",
+    JPEGLSLossless: "dcmdjpls", JPEGLSNearLossless: "dcmdjpls",
 }
-_COMPRESS = {
-    "1.2.840.10008.1.2.4.50": "dcmcjpeg +eb", "1.2.840.10008.1.2.4.70": "dcmcjpeg", "1.2.840.10008.1.2.4.57": "dcmcjpeg +el",
-    "1.2.840.10008.1.2.5": "dcmcrle", "1.2.840.10008.1.2.4.80": "dcmcjpls", "1.2.840.10008.1.2.4.81": "dcmcjpls +en",
+_COMPRESS: dict[str, str] = {
+    JPEGBaseline8Bit: "dcmcjpeg +eb", JPEGLosslessSV1: "dcmcjpeg", JPEGLossless: "dcmcjpeg +el",
+    RLELossless: "dcmcrle", JPEGLSLossless: "dcmcjpls", JPEGLSNearLossless: "dcmcjpls +en",
 }
 
 

@@ -23,6 +23,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydicom import uid
+from pynetdicom import sop_class
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # made at import
+
 from dcmconform.diagnosis import attempt as at
 from dcmconform.diagnosis.advice import FAIL, WARN, Finding, assess, headline, status_category, worst
 
@@ -33,20 +37,21 @@ MAX_ERRORS = 20
 # ---------------------------------------------------------------------------------------------
 # Names in logs -> UIDs
 
+# DCMTK's names of the transfer syntaxes, where they differ from pydicom's
 _DCMTK_ALIASES = {
-    "littleendianimplicit": "1.2.840.10008.1.2",
-    "littleendianexplicit": "1.2.840.10008.1.2.1",
-    "bigendianexplicit": "1.2.840.10008.1.2.2",
-    "deflatedlittleendianexplicit": "1.2.840.10008.1.2.1.99",
-    "jpegbaseline": "1.2.840.10008.1.2.4.50",
-    "jpegextendedprocess24": "1.2.840.10008.1.2.4.51",
-    "jpeglosslessnonhierarchicalprocess14": "1.2.840.10008.1.2.4.57",
-    "jpeglosslessnonhierarchical1storderprediction": "1.2.840.10008.1.2.4.70",
-    "jpeglslossless": "1.2.840.10008.1.2.4.80",
-    "jpeglslossy": "1.2.840.10008.1.2.4.81",
-    "jpeg2000losslessonly": "1.2.840.10008.1.2.4.90",
-    "jpeg2000": "1.2.840.10008.1.2.4.91",
-    "rlelossless": "1.2.840.10008.1.2.5",
+    "littleendianimplicit": uid.ImplicitVRLittleEndian,
+    "littleendianexplicit": uid.ExplicitVRLittleEndian,
+    "bigendianexplicit": uid.ExplicitVRBigEndian,
+    "deflatedlittleendianexplicit": uid.DeflatedExplicitVRLittleEndian,
+    "jpegbaseline": uid.JPEGBaseline8Bit,
+    "jpegextendedprocess24": uid.JPEGExtended12Bit,
+    "jpeglosslessnonhierarchicalprocess14": uid.JPEGLossless,
+    "jpeglosslessnonhierarchical1storderprediction": uid.JPEGLosslessSV1,
+    "jpeglslossless": uid.JPEGLSLossless,
+    "jpeglslossy": uid.JPEGLSNearLossless,
+    "jpeg2000losslessonly": uid.JPEG2000Lossless,
+    "jpeg2000": uid.JPEG2000,
+    "rlelossless": uid.RLELossless,
 }
 _BY_NAME: dict[str, str] = {}
 _UID_TEXT = re.compile(r"^[0-9]+(?:\.[0-9]+)+$")
@@ -56,15 +61,23 @@ def _key(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
+def _known_uids() -> list[uid.UID]:
+    """Every standard UID pydicom and pynetdicom name as constants (SOP classes, transfer syntaxes)."""
+    found: dict[str, uid.UID] = {}
+    for module in (uid, sop_class):
+        for value in vars(module).values():
+            if isinstance(value, uid.UID) and value.keyword:  # in the DICOM dictionary
+                found.setdefault(str(value), value)
+    return sorted(found.values(), key=lambda u: tuple(int(part) for part in u.split(".")))
+
+
 def _names() -> dict[str, str]:
     if not _BY_NAME:
-        from pydicom._uid_dict import UID_dictionary
-
-        for uid, entry in UID_dictionary.items():
-            for label in (entry[0], entry[4]):
+        for known in _known_uids():
+            for label in (known.name, known.keyword):
                 if label:
-                    _BY_NAME.setdefault(_key(label), uid)
-                    _BY_NAME.setdefault(_key(label).removesuffix("sopclass"), uid)
+                    _BY_NAME.setdefault(_key(label), str(known))
+                    _BY_NAME.setdefault(_key(label).removesuffix("sopclass"), str(known))
         _BY_NAME.update(_DCMTK_ALIASES)
     return _BY_NAME
 
@@ -146,6 +159,7 @@ _STATUS_HEX = re.compile(r"0x([0-9a-fA-F]{4})")
 _STATUS_WORDS = re.compile(r"\((Warning|Failure|Error|Refused|Cancel)\b[^)]*\)", re.IGNORECASE)
 _TAG = re.compile(r"^\((0000),(0100|0900|0902|0002)\)\s+(US|LO|UI)\s+(.*?)\s*(?:#.*)?$")
 _UID_IN_TEXT = re.compile(r"\b(1\.2\.840\.10008[0-9.]*)")
+_LAST_PARENTHESIS = re.compile(r"\(([^)]*)\)\s*$")
 
 _RESULT_WORDS = [("abstract syntax not supported", 3), ("transfer syntax", 4), ("transfer syntaxes", 4),
                  ("user rejection", 1), ("no reason", 2), ("provider rejection", 2), ("accepted", 0)]
@@ -497,149 +511,221 @@ class LogReader:
             self.op.comment = value.strip().removeprefix("[").removesuffix("]")
         return True
 
-    def _event_line(self, level: str, t: str) -> None:  # noqa: C901 - one flat table of markers
+    # event lines: a table of markers ------------------------------------------------------------
+    def _event_line(self, level: str, t: str) -> None:
+        """The first row of :data:`EVENTS` whose marker is in the line and whose handler takes it;
+        else, an error line joins the attempt's errors."""
         low = t.lower()
-        if "end a-associate" in low or "end a-abort" in low:
-            self.block = ""
-            return
-        # Request / response blocks.
-        if "a-associate-rq" in low and ("begin" in low or "pdu" in low) or low.startswith("association request param"):
-            self._start_request()
-            self.formats.add("RZDCX" if low.startswith("association request param") else
-                             "DCMTK" if "begin" in low else "pynetdicom")
-            return
-        if "a-associate-ac" in low and ("begin" in low or "pdu" in low) or low.startswith("association response param"):
-            cur = self._attempt()
-            cur.outcome = at.ACCEPTED
-            cur.connect = cur.connect or at.CONNECTED
-            self.block, self.ctx = "ac", None
-            return
-        if "a-associate-rj" in low and "pdu" in low or low.startswith("association rejected"):
-            cur = self._attempt()
-            cur.outcome = at.REJECTED
-            cur.connect = cur.connect or at.CONNECTED
-            if cur.reject is None:
-                cur.reject = (1, 0, 0)
-            self.block = "rj"
-            return
-        if "a-abort" in low and "pdu" in low:
-            cur = self._attempt()
-            if not cur.outcome:
-                cur.outcome = at.ABORTED
-            self.block = "abort" if cur.outcome == at.ABORTED else ""
-            return
-        if low.startswith("requesting association"):
-            self._requesting()
-            return
-        if low.startswith("association request result"):
-            if "normal" not in low and "accept" not in low:
-                cur = self._attempt()
-                cur.outcome = at.REJECTED
-                cur.outcome_detail = t.split(":", 1)[-1].strip()
-            return
-        if "rejected association" in low:  # Orthanc: "Rejected association, because of a bad called AET ..."
-            cur = self.cur if self.cur is not None and not self.cur.outcome else self._new()
-            cur.outcome = at.REJECTED
-            cur.connect = at.CONNECTED
-            self.formats.add("Orthanc")
-            found = re.search(r"\(([^)]*)\)\s*$", t)
-            if "called aet" in low:
-                cur.reject = (1, 1, 7)
-                cur.called = found[1] if found else cur.called
-            elif "calling aet" in low or "remote aet" in low or "unknown" in low:
-                cur.reject = (1, 1, 3)
-                cur.calling = found[1] if found else cur.calling
-            self.finish()
-            return
-        # TCP and association failures.
-        if "tcp initiali" in low:
-            self.formats.add("pynetdicom" if "initialisation" in low else "DCMTK")
-        if "connection refused" in low:
-            cur = self._attempt()
-            cur.connect = at.REFUSED
-            cur.connect_detail = t
-            return
-        if ("timed out" in low or "timeout" in low) and any(w in low for w in ("tcp", "connect", "initiali")) \
-                and "acse" not in low and self.cur is not None and not self.cur.outcome:
-            self.cur.connect = at.TIMEOUT
-            self.cur.connect_detail = t
-            return
-        if any(w in low for w in ("no route to host", "network is unreachable", "host is unreachable",
-                                  "name or service not known", "nodename nor servname")):
-            cur = self._attempt()
-            cur.connect = at.UNREACHABLE
-            cur.connect_detail = t
-            return
-        if ("acse timeout" in low or "network read timeout" in low) and self.cur is not None and not self.cur.outcome:
-            self.cur.outcome = at.SILENT
-            self.cur.connect = self.cur.connect or at.CONNECTED
-            return
-        if "peer aborted association" in low or low.startswith("association aborted"):
-            cur = self._attempt()
-            if not cur.outcome:
-                cur.outcome = at.ABORTED
-                cur.connect = cur.connect or at.CONNECTED
-            elif self.op is not None and not self.op_answered:
-                self.op.error = "the association was aborted before the answer"
-            return
-        # DIMSE.
-        if low.startswith("sending file"):
-            self.label = t.split(":", 1)[-1].strip()
-            return
-        if low.startswith("sending echo request"):
-            self._start_op("C-ECHO").sop_class = "1.2.840.10008.1.1"
-            return
-        if low.startswith("sending store request"):
-            self._start_op("C-STORE")
-            return
-        if low.startswith("dimse command to send"):
-            self.block = "dataset"
-            return
-        if low.startswith(("received echo response", "received store response", "dimse command received")):
-            if self.op is None and not low.startswith("dimse"):
-                self._start_op("C-ECHO" if "echo" in low else "C-STORE")
-            found = _STATUS_HEX.search(t)
-            words = _STATUS_WORDS.search(t)
-            if found:
-                self._set_status(int(found[1], 16))
-            elif "(success" in low:
-                self._set_status(0)
-            elif words and self.op is not None:  # DCMTK -v: "(Warning: CoercionOfDataElements)", no code
-                self.op.category = at.WARNING if words[1].lower() == "warning" else at.FAILURE
-                self.op.error = words[0].strip("()")
-                self.op_answered = True
-            return
-        if low.startswith(("association accepted", "association acknowledged")):
-            cur = self._attempt()
-            if not cur.outcome:
-                cur.outcome = at.ACCEPTED
-                cur.connect = cur.connect or at.CONNECTED
-            return
-        if low.startswith(("dimse status", "status")) and ":" in t and self.op is not None:
-            found = _STATUS_HEX.search(t)
-            if found:
-                self._set_status(int(found[1], 16))
-            return
-        if low.startswith("message type") and self.op is not None:
-            return
-        if low.startswith("affected sop class uid") and self.op is not None and not self.op.sop_class:
-            self.op.sop_class = resolve(t.split(":", 1)[1])
-            return
-        if "sop class was not negotiated" in low or "no presentation context for" in low:
-            cur = self._attempt()
-            found = _UID_IN_TEXT.search(t)
-            op = self._start_op("C-STORE")
-            op.sop_class = found[1] if found else ""
-            op.category = at.NOT_SENT
-            op.error = "no accepted presentation context for its SOP class"
-            self._finish_op()
-            cur.errors.append(t)
-            return
-        if "no acceptable presentation context" in low or "no accepted presentation context" in low:
-            self._attempt().errors.append(t)
-            return
+        for marker, handler in self.EVENTS:
+            if marker.search(low) and handler(self, t, low):
+                return
         if level in ("E", "F") and self.cur is not None and len(self.cur.errors) < MAX_ERRORS:
             self.cur.errors.append(t)
+
+    # Each handler gets the line and its lower case; it returns False to let the later rows try.
+    def _end_block(self, t: str, low: str) -> bool:
+        self.block = ""
+        return True
+
+    def _request(self, t: str, low: str) -> bool:
+        self._start_request()
+        self.formats.add("RZDCX" if low.startswith("association request param") else
+                         "DCMTK" if "begin" in low else "pynetdicom")
+        return True
+
+    def _accept(self, t: str, low: str) -> bool:
+        cur = self._attempt()
+        cur.outcome = at.ACCEPTED
+        cur.connect = cur.connect or at.CONNECTED
+        self.block, self.ctx = "ac", None
+        return True
+
+    def _reject(self, t: str, low: str) -> bool:
+        cur = self._attempt()
+        cur.outcome = at.REJECTED
+        cur.connect = cur.connect or at.CONNECTED
+        if cur.reject is None:
+            cur.reject = (1, 0, 0)
+        self.block = "rj"
+        return True
+
+    def _abort_pdu(self, t: str, low: str) -> bool:
+        cur = self._attempt()
+        if not cur.outcome:
+            cur.outcome = at.ABORTED
+        self.block = "abort" if cur.outcome == at.ABORTED else ""
+        return True
+
+    def _requesting_line(self, t: str, low: str) -> bool:
+        self._requesting()
+        return True
+
+    def _request_result(self, t: str, low: str) -> bool:
+        if "normal" not in low and "accept" not in low:
+            cur = self._attempt()
+            cur.outcome = at.REJECTED
+            cur.outcome_detail = t.split(":", 1)[-1].strip()
+        return True
+
+    def _orthanc_rejected(self, t: str, low: str) -> bool:
+        """Orthanc: "Rejected association, because of a bad called AET ... (NAME)"."""
+        cur = self.cur if self.cur is not None and not self.cur.outcome else self._new()
+        cur.outcome = at.REJECTED
+        cur.connect = at.CONNECTED
+        self.formats.add("Orthanc")
+        found = _LAST_PARENTHESIS.search(t)
+        if "called aet" in low:
+            cur.reject = (1, 1, 7)
+            cur.called = found[1] if found else cur.called
+        elif "calling aet" in low or "remote aet" in low or "unknown" in low:
+            cur.reject = (1, 1, 3)
+            cur.calling = found[1] if found else cur.calling
+        self.finish()
+        return True
+
+    def _tcp_format(self, t: str, low: str) -> bool:
+        self.formats.add("pynetdicom" if "initialisation" in low else "DCMTK")
+        return False  # only tells the format: the line may still be a refusal or a timeout
+
+    def _refused(self, t: str, low: str) -> bool:
+        cur = self._attempt()
+        cur.connect = at.REFUSED
+        cur.connect_detail = t
+        return True
+
+    def _connect_timeout(self, t: str, low: str) -> bool:
+        if self.cur is None or self.cur.outcome:
+            return False
+        self.cur.connect = at.TIMEOUT
+        self.cur.connect_detail = t
+        return True
+
+    def _unreachable(self, t: str, low: str) -> bool:
+        cur = self._attempt()
+        cur.connect = at.UNREACHABLE
+        cur.connect_detail = t
+        return True
+
+    def _silent(self, t: str, low: str) -> bool:
+        if self.cur is None or self.cur.outcome:
+            return False
+        self.cur.outcome = at.SILENT
+        self.cur.connect = self.cur.connect or at.CONNECTED
+        return True
+
+    def _aborted(self, t: str, low: str) -> bool:
+        cur = self._attempt()
+        if not cur.outcome:
+            cur.outcome = at.ABORTED
+            cur.connect = cur.connect or at.CONNECTED
+        elif self.op is not None and not self.op_answered:
+            self.op.error = "the association was aborted before the answer"
+        return True
+
+    def _sending_file(self, t: str, low: str) -> bool:
+        self.label = t.split(":", 1)[-1].strip()
+        return True
+
+    def _sending_echo(self, t: str, low: str) -> bool:
+        self._start_op("C-ECHO").sop_class = Verification
+        return True
+
+    def _sending_store(self, t: str, low: str) -> bool:
+        self._start_op("C-STORE")
+        return True
+
+    def _command_to_send(self, t: str, low: str) -> bool:
+        self.block = "dataset"
+        return True
+
+    def _response(self, t: str, low: str) -> bool:
+        if self.op is None and not low.startswith("dimse"):
+            self._start_op("C-ECHO" if "echo" in low else "C-STORE")
+        found = _STATUS_HEX.search(t)
+        words = _STATUS_WORDS.search(t)
+        if found:
+            self._set_status(int(found[1], 16))
+        elif "(success" in low:
+            self._set_status(0)
+        elif words and self.op is not None:  # DCMTK -v: "(Warning: CoercionOfDataElements)", no code
+            self.op.category = at.WARNING if words[1].lower() == "warning" else at.FAILURE
+            self.op.error = words[0].strip("()")
+            self.op_answered = True
+        return True
+
+    def _accepted(self, t: str, low: str) -> bool:
+        cur = self._attempt()
+        if not cur.outcome:
+            cur.outcome = at.ACCEPTED
+            cur.connect = cur.connect or at.CONNECTED
+        return True
+
+    def _status(self, t: str, low: str) -> bool:
+        if self.op is None:
+            return False
+        found = _STATUS_HEX.search(t)
+        if found:
+            self._set_status(int(found[1], 16))
+        return True
+
+    def _message_type(self, t: str, low: str) -> bool:
+        return self.op is not None  # part of the operation's block: nothing to take from it
+
+    def _affected_sop_class(self, t: str, low: str) -> bool:
+        if self.op is None or self.op.sop_class:
+            return False
+        self.op.sop_class = resolve(t.split(":", 1)[1])
+        return True
+
+    def _not_negotiated(self, t: str, low: str) -> bool:
+        cur = self._attempt()
+        found = _UID_IN_TEXT.search(t)
+        op = self._start_op("C-STORE")
+        op.sop_class = found[1] if found else ""
+        op.category = at.NOT_SENT
+        op.error = "no accepted presentation context for its SOP class"
+        self._finish_op()
+        cur.errors.append(t)
+        return True
+
+    def _no_context(self, t: str, low: str) -> bool:
+        self._attempt().errors.append(t)
+        return True
+
+    # (marker searched in the lower-cased line, handler), tried top to bottom. "(?=.*a)(?=.*b)"
+    # means both a and b are somewhere in the line.
+    EVENTS: tuple[tuple[re.Pattern[str], Callable[[LogReader, str, str], bool]], ...] = tuple(
+        (re.compile(marker, re.DOTALL), handler) for marker, handler in (
+            # Request / response blocks.
+            (r"end a-associate|end a-abort", _end_block),
+            (r"^(?:(?=.*a-associate-rq)(?=.*(?:begin|pdu))|association request param)", _request),
+            (r"^(?:(?=.*a-associate-ac)(?=.*(?:begin|pdu))|association response param)", _accept),
+            (r"^(?:(?=.*a-associate-rj)(?=.*pdu)|association rejected)", _reject),
+            (r"^(?=.*a-abort)(?=.*pdu)", _abort_pdu),
+            (r"^requesting association", _requesting_line),
+            (r"^association request result", _request_result),
+            (r"rejected association", _orthanc_rejected),
+            # TCP and association failures.
+            (r"tcp initiali", _tcp_format),
+            (r"connection refused", _refused),
+            (r"^(?=.*(?:timed out|timeout))(?=.*(?:tcp|connect|initiali))(?!.*acse)", _connect_timeout),
+            (r"no route to host|network is unreachable|host is unreachable|name or service not known"
+             r"|nodename nor servname", _unreachable),
+            (r"acse timeout|network read timeout", _silent),
+            (r"peer aborted association|^association aborted", _aborted),
+            # DIMSE.
+            (r"^sending file", _sending_file),
+            (r"^sending echo request", _sending_echo),
+            (r"^sending store request", _sending_store),
+            (r"^dimse command to send", _command_to_send),
+            (r"^(?:received echo response|received store response|dimse command received)", _response),
+            (r"^association (?:accepted|acknowledged)", _accepted),
+            (r"^(?:dimse status|status).*:", _status),
+            (r"^message type", _message_type),
+            (r"^affected sop class uid", _affected_sop_class),
+            (r"sop class was not negotiated|no presentation context for", _not_negotiated),
+            (r"no acceptable presentation context|no accepted presentation context", _no_context),
+        ))
 
 
 def read_log(path: Path) -> LogSummary:

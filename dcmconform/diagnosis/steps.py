@@ -21,6 +21,39 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydicom.uid import (
+    JPEG2000,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLossless,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    JPEGLSNearLossless,
+    RLELossless,
+)
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # pynetdicom makes them at import
+    BasicGrayscalePrintManagementMeta,
+    BasicTextSRStorage,
+    CTImageStorage,
+    DigitalXRayImageStorageForPresentation,
+    EncapsulatedPDFStorage,
+    ModalityPerformedProcedureStep,
+    ModalityWorklistInformationFind,
+    MRImageStorage,
+    PatientRootQueryRetrieveInformationModelFind,
+    SecondaryCaptureImageStorage,
+    StorageCommitmentPushModel,
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelMove,
+    UltrasoundImageStorage,
+    Verification,
+)
+
 from dcmconform.assoc import AssociationRefused, associate
 from dcmconform.diagnosis import attempt as at
 from dcmconform.diagnosis.advice import Finding, assess, name, names, status_category, status_words
@@ -38,37 +71,36 @@ from dcmconform.probe import (
 )
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
-from dcmconform.uids import EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, VERIFICATION
 from dcmconform.wire import pdus as pd
 
 # Verification as the article proposes it: any of the three uncompressed syntaxes.
-VERIFICATION_SYNTAXES = [EXPLICIT_LE, EXPLICIT_BE, IMPLICIT_LE]
+VERIFICATION_SYNTAXES: list[str] = [ExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian]
 
 # Asked when the node refuses what we need, to say what the port is for instead.
-COMMON_SERVICES = [
-    VERIFICATION,
-    "1.2.840.10008.5.1.4.1.1.2",  # CT Image Storage
-    "1.2.840.10008.5.1.4.1.1.4",  # MR Image Storage
-    "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture Image Storage
-    "1.2.840.10008.5.1.4.1.1.1.1",  # Digital X-Ray Image Storage - For Presentation
-    "1.2.840.10008.5.1.4.1.1.6.1",  # Ultrasound Image Storage
-    "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR Storage
-    "1.2.840.10008.5.1.4.1.1.104.1",  # Encapsulated PDF Storage
-    "1.2.840.10008.5.1.4.31",  # Modality Worklist Information Model - FIND
-    "1.2.840.10008.3.1.2.3.3",  # Modality Performed Procedure Step
-    "1.2.840.10008.5.1.4.1.2.2.1",  # Study Root Query/Retrieve Information Model - FIND
-    "1.2.840.10008.5.1.4.1.2.2.2",  # Study Root Query/Retrieve Information Model - MOVE
-    "1.2.840.10008.5.1.4.1.2.1.1",  # Patient Root Query/Retrieve Information Model - FIND
-    "1.2.840.10008.1.20.1",  # Storage Commitment Push Model
-    "1.2.840.10008.5.1.1.9",  # Basic Grayscale Print Management Meta
+COMMON_SERVICES: list[str] = [
+    Verification,
+    CTImageStorage,
+    MRImageStorage,
+    SecondaryCaptureImageStorage,
+    DigitalXRayImageStorageForPresentation,
+    UltrasoundImageStorage,
+    BasicTextSRStorage,
+    EncapsulatedPDFStorage,
+    ModalityWorklistInformationFind,
+    ModalityPerformedProcedureStep,
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelMove,
+    PatientRootQueryRetrieveInformationModelFind,
+    StorageCommitmentPushModel,
+    BasicGrayscalePrintManagementMeta,
 ]
 
 # Asked, one context each, when the node knows a SOP class but none of our transfer syntaxes.
-COMMON_SYNTAXES = [
-    IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE, "1.2.840.10008.1.2.1.99",
-    "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70",
-    "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
-    "1.2.840.10008.1.2.5",
+COMMON_SYNTAXES: list[str] = [
+    ImplicitVRLittleEndian, ExplicitVRLittleEndian, ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian,
+    JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1,
+    JPEGLSLossless, JPEGLSNearLossless, JPEG2000Lossless, JPEG2000,
+    RLELossless,
 ]
 
 
@@ -114,7 +146,7 @@ def load_item(path: Path, label: str | None = None) -> Item:
 
 def plan_contexts(items: list[Item]) -> list[tuple[int, str, list[str]]]:
     """Verification, then one context per distinct (SOP class, transfer syntax) of the files."""
-    contexts: list[tuple[int, str, list[str]]] = [(1, VERIFICATION, list(VERIFICATION_SYNTAXES))]
+    contexts: list[tuple[int, str, list[str]]] = [(1, Verification, list(VERIFICATION_SYNTAXES))]
     seen: set[tuple[str, str]] = set()
     for item in items:
         key = (item.sop_class, item.transfer_syntax)
@@ -233,10 +265,10 @@ class Diagnoser:
     # Follow-ups when a context was refused ----------------------------------------------------
     def follow_up(self) -> None:
         a = self.attempt
-        refused = [c for c in a.refused_contexts() if c.abstract_syntax != VERIFICATION]
+        refused = [c for c in a.refused_contexts() if c.abstract_syntax != Verification]
         if any(c.result in (1, 2, 3) for c in refused):
             self.heading("What does this port accept? (a separate association asking about common services)")
-            a.survey = self._accepted_among([(s, [EXPLICIT_LE, IMPLICIT_LE]) for s in COMMON_SERVICES])
+            a.survey = self._accepted_among([(s, [ExplicitVRLittleEndian, ImplicitVRLittleEndian]) for s in COMMON_SERVICES])
             self.say(f"    -> it accepts {names(a.survey) if a.survey else 'none of them'}"
                      if a.survey is not None else "    -> no answer; skipped")
         for ctx in refused:
@@ -284,7 +316,7 @@ class Diagnoser:
     def exchange(self, contexts: list[tuple[int, str, list[str]]], items: list[Item]) -> None:
         a = self.attempt
         accepted = {(c.abstract_syntax, c.accepted_syntax) for c in a.accepted_contexts()}
-        verification = any(c.abstract_syntax == VERIFICATION for c in a.accepted_contexts())
+        verification = any(c.abstract_syntax == Verification for c in a.accepted_contexts())
         sendable = [i for i in items if (i.sop_class, i.transfer_syntax) in accepted]
         for item in items:
             if item not in sendable:
@@ -332,7 +364,7 @@ class Diagnoser:
             elapsed = time.perf_counter() - started
             status = rsp.get("Status") if rsp is not None else None
             statuses.append(status)
-            op = at.Operation("C-ECHO", VERIFICATION, rtt=elapsed, status=status,
+            op = at.Operation("C-ECHO", Verification, rtt=elapsed, status=status,
                               category=status_category(status) if status is not None else "",
                               error="" if status is not None else "no C-ECHO response")
             a.add_operation(op)

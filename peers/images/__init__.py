@@ -47,4 +47,4 @@ class ImageOption(argparse.Action):
 def add_image_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", action=ImageOption, default=[], metavar="PEER=IMAGE",
                         help="image for a container peer (repeatable), e.g. orthanc=orthancteam/orthanc:24.1.2; "
-                             "see peers/container.py")
+                             "see peers/container/__init__.py")

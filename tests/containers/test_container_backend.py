@@ -18,6 +18,7 @@ from dcmconform.assoc import associate, liveness
 from dcmconform.fixtures.seed import seed_image, write_seed_image
 from dcmconform.peers import container as backend
 from dcmconform.peers.base import Launch, PeerFailed, PeerUnavailable, ProcessPeer
+from dcmconform.peers.container import dockerapi
 from dcmconform.peers.registry import make_peer
 from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
 
@@ -120,7 +121,7 @@ def test_an_override_image_that_is_absent_is_not_pulled_when_pulling_is_off(monk
 
 def test_dcm4che_says_why_it_cannot_run_without_its_public_image(monkeypatch: pytest.MonkeyPatch, usable: Maker) -> None:
     usable("dcmtk:container")  # an engine answers
-    if backend._image("dcm4che/dcm4che-tools") is not None:
+    if dockerapi.find_image("dcm4che/dcm4che-tools") is not None:
         pytest.skip("dcm4che/dcm4che-tools is present on this engine")
     monkeypatch.setenv("DCMCONFORM_PULL", "never")
     row = make_peer("dcm4che:container").describe()
@@ -139,7 +140,7 @@ def test_describe_names_the_image_and_the_version_inside(usable: Maker) -> None:
 
 
 def test_no_engine_is_a_clear_reason(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(backend, "_client", None)
+    monkeypatch.setattr(dockerapi, "_client", None)
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
     reason = make_peer("orthanc:container").available()
     assert reason is not None and reason.startswith(f"no Docker engine answers at unix://{tmp_path}/no-engine.sock")
@@ -193,11 +194,11 @@ def test_the_image_option_of_run_reaches_the_peer(tmp_path: Path, usable: Maker)
 def test_with_pulling_allowed_an_absent_public_image_is_pulled_at_start_not_before(
         monkeypatch: pytest.MonkeyPatch, usable: Maker) -> None:
     usable("dcmtk:container")  # an engine answers
-    if backend._image("dcm4che/dcm4che-tools") is not None:
+    if dockerapi.find_image("dcm4che/dcm4che-tools") is not None:
         pytest.skip("dcm4che/dcm4che-tools is present on this engine")
     monkeypatch.setenv("DCMCONFORM_PULL", "missing")
     pulled: list[str] = []
-    monkeypatch.setattr(backend, "_pull", pulled.append)  # no registry is contacted by this test
+    monkeypatch.setattr(dockerapi, "pull", pulled.append)  # no registry is contacted by this test
     row = make_peer("dcm4che:container").describe()  # listing pulls nothing
     assert row["available"] is True and row["image"] == "dcm4che/dcm4che-tools"
     assert "(public; pulled on first start)" in row["notes"] and pulled == []
