@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dcmconform.assoc import Liveness
+from dcmconform.dimse.pdv import PDV_HEADER, fragments, send_all
 from dcmconform.fixtures.seed import seed_image
 from dcmconform.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, RESET, SILENT, Observation, Probe
 from dcmconform.suites.association.answers import (
@@ -35,7 +36,6 @@ from dcmconform.suites.association.traffic import (
     read_reply,
     store_rq,
 )
-from dcmconform.suites.dimse.rawdimse import PDV_HEADER, fragments, send_all
 from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import items as it

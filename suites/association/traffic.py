@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pydicom.dataset import Dataset
 from pynetdicom.dsutils import encode
 
+from dcmconform.dimse.association import RawAssociation
+from dcmconform.dimse.commands import echo_command, encode_command, store_command
+from dcmconform.dimse.pdv import Assembler, fragments, send_all
 from dcmconform.probe import DATA, Connection, Observation, Probe
-from dcmconform.suites.dimse.messages import Assembler, echo_command, encode_command
-from dcmconform.suites.dimse.rawdimse import RawAssociation, fragments, send_all
-from dcmconform.suites.dimse.storing import store_command
 from dcmconform.transcript import RECEIVED
 from dcmconform.uids import SECONDARY_CAPTURE
 from dcmconform.wire import pdus as pd

@@ -13,9 +13,11 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from dcmconform.assoc import AssociationRefused
+from dcmconform.dimse.datasets import decode_data_set
+from dcmconform.dimse.messages import messages, response_problems
+from dcmconform.dimse.pdv import Message
+from dcmconform.dimse.status import CANCEL, PENDING, SUCCESS, classify
 from dcmconform.fixtures.catalogue import Catalogue
-from dcmconform.suites.dimse.messages import Message, messages, response_problems
-from dcmconform.suites.dimse.status import CANCEL, PENDING, SUCCESS, classify
 from dcmconform.suites.dimse.storing import Stored
 from dcmconform.transcript import RECEIVED, SENT, Transcript
 
@@ -120,8 +122,6 @@ def judge_find_responses(transcript: Transcript, syntaxes: dict[int, str], start
 
 
 def _identifier(rsp: Message, syntaxes: dict[int, str]) -> Dataset:
-    from dcmconform.suites.dimse.messages import decode_data_set
-
     return decode_data_set(rsp.dataset or b"", syntaxes.get(rsp.context_id, QR_SYNTAXES[0]))
 
 

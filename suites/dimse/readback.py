@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pynetdicom import build_role, evt
 
 from dcmconform.assoc import AssociationRefused, associate
-from dcmconform.suites.dimse.messages import decode_data_set
+from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
 

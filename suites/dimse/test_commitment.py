@@ -9,13 +9,15 @@ from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 from pynetdicom.dsutils import encode
 
+from dcmconform.dimse.association import RawAssociation
+from dcmconform.dimse.datasets import decode_data_set
+from dcmconform.dimse.messages import response_problems
+from dcmconform.dimse.pdv import Message
+from dcmconform.dimse.status import classify
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.fixtures.objects import UID_PREFIX
 from dcmconform.probe import Probe
-from dcmconform.suites.dimse.messages import Message, decode_data_set, response_problems
 from dcmconform.suites.dimse.qr import STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE, seed
-from dcmconform.suites.dimse.rawdimse import RawAssociation
-from dcmconform.suites.dimse.status import classify
 from dcmconform.suites.dimse.storing import Stored
 from dcmconform.uids import EXPLICIT_LE
 from dcmconform.verdict import Verdict, check

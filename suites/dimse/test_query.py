@@ -7,9 +7,10 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from dcmconform.dimse.association import RawAssociation
+from dcmconform.dimse.pdv import Message
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.probe import Probe
-from dcmconform.suites.dimse.messages import Message
 from dcmconform.suites.dimse.qr import (
     C_FIND_RQ,
     PATIENT_ROOT_FIND,
@@ -21,7 +22,6 @@ from dcmconform.suites.dimse.qr import (
     keys,
     seed,
 )
-from dcmconform.suites.dimse.rawdimse import RawAssociation
 from dcmconform.suites.dimse.storing import Stored
 from dcmconform.transcript import Transcript
 from dcmconform.uids import EXPLICIT_LE

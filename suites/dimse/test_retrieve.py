@@ -10,13 +10,15 @@ from typing import Any
 from pynetdicom import build_role, evt
 
 from dcmconform.assoc import AssociationRefused
+from dcmconform.dimse.datasets import decode_data_set
+from dcmconform.dimse.messages import messages, response_problems
+from dcmconform.dimse.pdv import Message
+from dcmconform.dimse.status import PENDING, classify
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.plugin import RunConfig
 from dcmconform.suites.dimse.compare import compare
-from dcmconform.suites.dimse.messages import Message, decode_data_set, messages, response_problems
 from dcmconform.suites.dimse.movescp import MoveSCP
 from dcmconform.suites.dimse.qr import QR_SYNTAXES, STUDY_ROOT_GET, STUDY_ROOT_MOVE, keys, seed
-from dcmconform.suites.dimse.status import PENDING, classify
 from dcmconform.suites.dimse.storing import Stored
 from dcmconform.target import MoveDestination
 from dcmconform.transcript import RECEIVED, SENT, Transcript
