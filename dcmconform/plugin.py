@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydicom.uid import ImplicitVRLittleEndian
+from pynetdicom.sop_class import Verification
 
 from dcmconform.assoc import Contexts, associate, liveness
 from dcmconform.options import add_session_options
@@ -133,7 +135,7 @@ def _identify(endpoint: Endpoint, cfg: RunConfig) -> dict[str, Any]:
     from dcmconform.wire.pdus import AAssociateAC
 
     probe = Probe(endpoint, cfg.calling_aet, cfg.timeout)
-    observed = probe.associate(probe.request([(1, "1.2.840.10008.1.1", ["1.2.840.10008.1.2"])]))
+    observed = probe.associate(probe.request([(1, Verification, [ImplicitVRLittleEndian])]))
     info: dict[str, Any] = {"ae_title": endpoint.ae_title, "host": endpoint.host, "port": endpoint.port,
                             "implementation_class_uid": None, "implementation_version_name": None}
     if isinstance(observed.pdu, AAssociateAC):

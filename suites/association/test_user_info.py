@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pynetdicom.sop_class import CTImageStorage
+
 from dcmconform.assoc import Liveness
 from dcmconform.dimse.pdv import PDV_HEADER, fragments, send_all
 from dcmconform.fixtures.seed import seed_image
@@ -42,7 +44,7 @@ from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 
 Alive = Callable[[], Liveness]
-CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
+CT_IMAGE = CTImageStorage
 MAX_STORE_PDU = 4 * 1024 * 1024  # larger announced maxima are not worth building a data set for
 
 # A request the node could not parse or did not like may be refused, but must be answered.
