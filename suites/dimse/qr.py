@@ -24,6 +24,7 @@ from pynetdicom.sop_class import (
 )
 
 from dcmconform.assoc import AssociationRefused
+from dcmconform.dimse.commands import C_FIND_RQ, C_FIND_RSP
 from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.dimse.messages import messages, response_problems
 from dcmconform.dimse.pdv import Message
@@ -41,7 +42,6 @@ WORKLIST_FIND = ModalityWorklistInformationFind
 STORAGE_COMMITMENT = StorageCommitmentPushModel
 STORAGE_COMMITMENT_INSTANCE = StorageCommitmentPushModelInstance
 QR_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
-C_FIND_RQ, C_FIND_RSP = 0x0020, 0x8020
 SEED = ["ct/explicit-le", "mr/explicit-le", "sc/explicit-le"]
 
 

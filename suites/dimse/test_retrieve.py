@@ -10,6 +10,7 @@ from typing import Any
 from pynetdicom import build_role, evt
 
 from dcmconform.assoc import AssociationRefused
+from dcmconform.dimse.commands import C_GET_RQ, C_GET_RSP, C_MOVE_RQ, C_MOVE_RSP
 from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.dimse.messages import messages, response_problems
 from dcmconform.dimse.pdv import Message
@@ -25,7 +26,6 @@ from dcmconform.transcript import RECEIVED, SENT, Transcript
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import pdus as pd
 
-C_MOVE_RQ, C_MOVE_RSP, C_GET_RQ, C_GET_RSP = 0x0021, 0x8021, 0x0010, 0x8010
 UNKNOWN_AE = "NOSUCHAE_DCMC"
 
 
