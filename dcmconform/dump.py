@@ -6,8 +6,8 @@ ID: 1 (Accepted)", "Abstract Syntax: =VerificationSOPClass"), with known UIDs sh
 
 from __future__ import annotations
 
-from io import BytesIO
-
+from dcmconform.dimse.commands import decode_command
+from dcmconform.dimse.pdv import Assembler
 from dcmconform.uids import printable, show_uid
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
@@ -116,10 +116,8 @@ def _associate_lines(pdu: pd.AAssociateRQ | pd.AAssociateAC, request: pd.AAssoci
 
 def dimse_lines(data: bytes) -> list[str]:
     """A DIMSE command set (implicit VR little endian) in the DCMTK dump style."""
-    from pydicom.filereader import read_dataset
-
     try:
-        ds = read_dataset(BytesIO(data), is_implicit_VR=True, is_little_endian=True)
+        ds = decode_command(data)
         lines = []
         for elem in ds:
             value = elem.value
@@ -131,24 +129,8 @@ def dimse_lines(data: bytes) -> list[str]:
         return [f"(command set does not decode: {exc})"]
 
 
-class CommandAssembler:
-    """Joins command fragments (PS3.8 Annex E) so a command split over PDVs still dumps whole."""
-
-    def __init__(self) -> None:
-        self.pending: dict[int, bytearray] = {}
-
-    def feed(self, pdv: pd.PDV) -> bytes | None:
-        if not pdv.is_command:
-            return None
-        buffer = self.pending.setdefault(pdv.context_id, bytearray())
-        buffer += pdv.data
-        if not pdv.is_last:
-            return None
-        return bytes(self.pending.pop(pdv.context_id))
-
-
 def pdu_lines(pdu: pd.PDU, request: pd.AAssociateRQ | None = None,
-              commands: CommandAssembler | None = None) -> list[str]:
+              commands: Assembler | None = None) -> list[str]:
     """Readable lines for one decoded PDU (no header line)."""
     if isinstance(pdu, pd.AAssociateRQ | pd.AAssociateAC):
         return _associate_lines(pdu, request)
@@ -169,7 +151,12 @@ def pdu_lines(pdu: pd.PDU, request: pd.AAssociateRQ | None = None,
             kind = "command" if pdv.is_command else "data set"
             last = "last fragment" if pdv.is_last else "more fragments follow"
             lines.append(f"PDV: context {pdv.context_id}, {kind}, {last}, {len(pdv.data)} bytes")
-            command = commands.feed(pdv) if commands is not None else (pdv.data if pdv.is_command and pdv.is_last else None)
+            command = None
+            if pdv.is_command and commands is not None:  # command sets only: data sets are not joined here
+                joined = commands.feed_pdv(pdv)
+                command = joined.command_bytes if joined is not None else None
+            elif pdv.is_command and pdv.is_last:
+                command = pdv.data
             if command is not None and len(command) < 65536:
                 lines += ["  " + line for line in dimse_lines(command)]
         return lines
@@ -177,7 +164,7 @@ def pdu_lines(pdu: pd.PDU, request: pd.AAssociateRQ | None = None,
 
 
 def describe_bytes(data: bytes, request: pd.AAssociateRQ | None = None,
-                   commands: CommandAssembler | None = None) -> tuple[str, list[str]]:
+                   commands: Assembler | None = None) -> tuple[str, list[str]]:
     """``(title, lines)`` for raw PDU bytes, decoding tolerantly where the strict decoder refuses."""
     from dcmconform.wire import WireError, decode_pdu
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from dcmconform.dimse.commands import command_name
 from dcmconform.transcript import NOTE, SENT, Transcript
 from dcmconform.verdict import Outcome
 
@@ -36,11 +37,6 @@ DYING_GRACE = 0.3
 # "TCP connect to" is the probe's note of a failed connect; its note of a successful one ("TCP connected
 # to") must not match, or every raw-probe check waits DYING_GRACE for nothing.
 DROPPED = ("closed", "reset", "send failed", "association aborted", "association not answered", "TCP connect to")
-
-COMMAND_NAMES = {0x0001: "C-STORE-RQ", 0x0010: "C-GET-RQ", 0x0020: "C-FIND-RQ", 0x0021: "C-MOVE-RQ",
-                 0x0030: "C-ECHO-RQ", 0x0FFF: "C-CANCEL-RQ", 0x0100: "N-EVENT-REPORT-RQ", 0x0110: "N-GET-RQ",
-                 0x0120: "N-SET-RQ", 0x0130: "N-ACTION-RQ", 0x0140: "N-CREATE-RQ", 0x0150: "N-DELETE-RQ"}
-
 
 @dataclass
 class Death:
@@ -65,7 +61,7 @@ def last_request(transcript: Transcript | None) -> tuple[str, str]:
                 code = int(line.split()[2])
             except (IndexError, ValueError):
                 break
-            name = f"{name} carrying {COMMAND_NAMES.get(code, f'command 0x{code:04X}')}"
+            name = f"{name} carrying {command_name(code)}"
             break
     stamp = f"+{sent[-1].at - transcript.started:.3f}s" if transcript is not None else ""
     return f"{name} (sent at {stamp}, PDU {len(sent)} of this check)", "\n".join([title, *("    " + x for x in lines)])

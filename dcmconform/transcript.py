@@ -10,7 +10,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from dcmconform.dump import CommandAssembler, describe_bytes, hexdump
+from dcmconform.dimse.pdv import Assembler
+from dcmconform.dump import describe_bytes, hexdump
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
 
@@ -61,7 +62,7 @@ class Transcript:
         """The readable dump: one block per PDU, in order, with times relative to the start."""
         out: list[str] = []
         request: pd.AAssociateRQ | None = None
-        assemblers = {SENT: CommandAssembler(), RECEIVED: CommandAssembler()}
+        assemblers = {SENT: Assembler(by_context=True), RECEIVED: Assembler(by_context=True)}
         for event in list(self.events):
             stamp = f"+{event.at - self.started:8.3f}s {event.direction}"
             if event.direction == NOTE:
@@ -74,7 +75,7 @@ class Transcript:
                 except WireError:
                     pass
             if event.data[:1] == b"\x01":
-                assemblers = {SENT: CommandAssembler(), RECEIVED: CommandAssembler()}  # a new association
+                assemblers = {SENT: Assembler(by_context=True), RECEIVED: Assembler(by_context=True)}  # a new association
             title, lines = describe_bytes(event.data, request if event.direction == RECEIVED else None,
                                           assemblers[event.direction])
             out.append(f"{stamp} {title}")

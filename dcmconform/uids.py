@@ -1,21 +1,41 @@
-"""UID names for dumps, taken from pydicom's UID dictionary (no hand-kept table)."""
+"""UIDs: the few names the suite uses everywhere, and their names for dumps.
+
+Standard UIDs come from pydicom (:mod:`pydicom.uid`: transfer syntaxes, well-known names) and
+pynetdicom (:mod:`pynetdicom.sop_class`); no standard UID is written out anywhere else in the
+engine, suites, peers or fixtures. What those lack lives here: the application context name and
+our own UID root.
+"""
 
 from __future__ import annotations
 
-from pydicom._uid_dict import UID_dictionary
+from pydicom import config
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+from pynetdicom.sop_class import SecondaryCaptureImageStorage, Verification
 
-VERIFICATION = "1.2.840.10008.1.1"
-SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
-IMPLICIT_LE = "1.2.840.10008.1.2"
-EXPLICIT_LE = "1.2.840.10008.1.2.1"
-DEFLATED_LE = "1.2.840.10008.1.2.1.99"
-EXPLICIT_BE = "1.2.840.10008.1.2.2"
+APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"  # the DICOM application context name (PS3.7 A.2.1)
+OUR_ROOT = "1.2.826.0.1.3680043.10.1482"  # dcmconform's UID root: every UID we make starts here
+
+# Short names the checks use everywhere.
+VERIFICATION = Verification
+SECONDARY_CAPTURE = SecondaryCaptureImageStorage
+IMPLICIT_LE = ImplicitVRLittleEndian
+EXPLICIT_LE = ExplicitVRLittleEndian
+DEFLATED_LE = DeflatedExplicitVRLittleEndian
+EXPLICIT_BE = ExplicitVRBigEndian
 NATIVE_SYNTAXES = [EXPLICIT_LE, IMPLICIT_LE]
 
 
 def _dictionary_name(uid: str) -> str | None:
-    entry = UID_dictionary.get(uid.rstrip("\x00 "))
-    return entry[0] if entry else None
+    """pydicom's name for a standard UID, ``None`` for one it does not know."""
+    value = uid.rstrip("\x00 ")
+    name = UID(value, validation_mode=config.IGNORE).name  # evidence UIDs may be anything
+    return None if name == value else name
 
 
 def printable(text: str) -> str:

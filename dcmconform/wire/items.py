@@ -17,10 +17,9 @@ import struct
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from dcmconform.uids import APPLICATION_CONTEXT as APPLICATION_CONTEXT  # re-exported (it.APPLICATION_CONTEXT)
 from dcmconform.wire.errors import WireError
 from dcmconform.wire.reader import Reader
-
-APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"
 
 # Presentation context results, PS3.8 Table 9-18.
 RESULT_NAMES = {

@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from dcmconform.uids import OUR_ROOT
 from dcmconform.wire.errors import Truncated, WireError
 from dcmconform.wire.items import (
     AC_ITEMS,
@@ -46,7 +47,7 @@ PDU_NAMES = {
     0x07: "A-ABORT",
 }
 
-OUR_IMPLEMENTATION_UID = "1.2.826.0.1.3680043.10.1482.1"
+OUR_IMPLEMENTATION_UID = f"{OUR_ROOT}.1"
 OUR_IMPLEMENTATION_VERSION = "DCMCONFORM_0"
 
 

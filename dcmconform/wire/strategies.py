@@ -27,6 +27,23 @@ from functools import cache
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLosslessSV1,
+    RLELossless,
+)
+from pynetdicom.sop_class import (
+    CTImageStorage,
+    MRImageStorage,
+    SecondaryCaptureImageStorage,
+    StudyRootQueryRetrieveInformationModelFind,
+    Verification,
+)
 
 from dcmconform.wire.items import (
     AC_ITEMS,
@@ -76,22 +93,22 @@ u32: SearchStrategy[int] = st.integers(0, 0xFFFFFFFF)
 
 #: Transfer syntaxes of PS3.5 Section 10 and Annex A that a real peer proposes most.
 KNOWN_TRANSFER_SYNTAXES = (
-    "1.2.840.10008.1.2",
-    "1.2.840.10008.1.2.1",
-    "1.2.840.10008.1.2.1.99",
-    "1.2.840.10008.1.2.2",
-    "1.2.840.10008.1.2.4.50",
-    "1.2.840.10008.1.2.4.70",
-    "1.2.840.10008.1.2.4.90",
-    "1.2.840.10008.1.2.5",
+    ImplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    JPEGBaseline8Bit,
+    JPEGLosslessSV1,
+    JPEG2000Lossless,
+    RLELossless,
 )
 #: A few storage and service SOP classes (PS3.4 Annex B, A.4), for realistic abstract syntaxes.
 KNOWN_SOP_CLASSES = (
-    "1.2.840.10008.1.1",
-    "1.2.840.10008.5.1.4.1.1.2",
-    "1.2.840.10008.5.1.4.1.1.4",
-    "1.2.840.10008.5.1.4.1.1.7",
-    "1.2.840.10008.5.1.4.1.2.2.1",
+    Verification,
+    CTImageStorage,
+    MRImageStorage,
+    SecondaryCaptureImageStorage,
+    StudyRootQueryRetrieveInformationModelFind,
 )
 
 _LATIN1 = st.characters(min_codepoint=0, max_codepoint=0xFF)

@@ -15,39 +15,57 @@ checks catch it.
 from __future__ import annotations
 
 import fnmatch
-import io
 import re
 import select
 import time
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.filereader import read_dataset
 from pydicom.sequence import Sequence
-from pynetdicom.dsutils import encode
+from pynetdicom import sop_class as sc
 
-from dcmconform.peers.zoo import dimse
+from dcmconform.dimse.commands import (
+    C_CANCEL_RQ,
+    C_FIND_RQ,
+    C_FIND_RSP,
+    C_GET_RQ,
+    C_GET_RSP,
+    C_MOVE_RQ,
+    C_MOVE_RSP,
+    C_STORE_RQ,
+    DATA_SET_PRESENT,
+    N_ACTION_RQ,
+    N_ACTION_RSP,
+    N_EVENT_REPORT_RQ,
+    decode_command,
+    encode_command,
+    response,
+    response_field,
+)
+from dcmconform.dimse.datasets import HEAD, decode_data_set, encode_data_set
+from dcmconform.dimse.pdv import Assembler
+from dcmconform.uids import OUR_ROOT
 from dcmconform.wire import pdus as pd
 
 if TYPE_CHECKING:
     from dcmconform.peers.zoo.scp import ZooConnection
 
-PATIENT_ROOT_FIND, PATIENT_ROOT_MOVE, PATIENT_ROOT_GET = (f"1.2.840.10008.5.1.4.1.2.1.{n}" for n in (1, 2, 3))
-STUDY_ROOT_FIND, STUDY_ROOT_MOVE, STUDY_ROOT_GET = (f"1.2.840.10008.5.1.4.1.2.2.{n}" for n in (1, 2, 3))
-WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
-STORAGE_COMMITMENT = "1.2.840.10008.1.20.1"
-STORAGE_COMMITMENT_INSTANCE = "1.2.840.10008.1.20.1.1"
+PATIENT_ROOT_FIND = sc.PatientRootQueryRetrieveInformationModelFind
+PATIENT_ROOT_MOVE = sc.PatientRootQueryRetrieveInformationModelMove
+PATIENT_ROOT_GET = sc.PatientRootQueryRetrieveInformationModelGet
+STUDY_ROOT_FIND = sc.StudyRootQueryRetrieveInformationModelFind
+STUDY_ROOT_MOVE = sc.StudyRootQueryRetrieveInformationModelMove
+STUDY_ROOT_GET = sc.StudyRootQueryRetrieveInformationModelGet
+WORKLIST_FIND = sc.ModalityWorklistInformationFind
+STORAGE_COMMITMENT = sc.StorageCommitmentPushModel
+STORAGE_COMMITMENT_INSTANCE = sc.StorageCommitmentPushModelInstance
 SERVICE_CLASSES = (PATIENT_ROOT_FIND, PATIENT_ROOT_MOVE, PATIENT_ROOT_GET, STUDY_ROOT_FIND, STUDY_ROOT_MOVE,
                    STUDY_ROOT_GET, WORKLIST_FIND, STORAGE_COMMITMENT)
 
-C_GET_RQ, C_FIND_RQ, C_MOVE_RQ, C_CANCEL_RQ = 0x0010, 0x0020, 0x0021, 0x0FFF
-N_EVENT_REPORT_RQ, N_ACTION_RQ = 0x0100, 0x0130
 HANDLED = (C_GET_RQ, C_FIND_RQ, C_MOVE_RQ, C_CANCEL_RQ, N_ACTION_RQ)
-DATA_SET_PRESENT = 0x0001
 SUB_OPERATION_TIMEOUT = 10.0  # seconds per network wait of the C-MOVE sub-operations' association
 
 LEVELS = ("PATIENT", "STUDY", "SERIES", "IMAGE")
@@ -65,23 +83,9 @@ UID_KEYS = {"StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClass
 
 
 # Data sets on the wire -------------------------------------------------------------------
-def decode_data_set(data: bytes, ts: str) -> Dataset:
-    if ts == "1.2.840.10008.1.2.1.99":
-        data = zlib.decompress(data, -15)
-    return read_dataset(io.BytesIO(data), is_implicit_VR=ts == "1.2.840.10008.1.2",
-                        is_little_endian=ts != "1.2.840.10008.1.2.2")
-
-
-def encode_data_set(ds: Dataset, ts: str) -> bytes:
-    return encode(ds, ts == "1.2.840.10008.1.2", ts != "1.2.840.10008.1.2.2", ts == "1.2.840.10008.1.2.1.99") or b""
-
-
 def data_set_uids(data: bytes, ts: str) -> tuple[str, str]:
     """(SOP Class UID, SOP Instance UID) from the head of a data set in ``ts`` (pixel data never read)."""
-    head = data[:65536] if ts != "1.2.840.10008.1.2.1.99" else zlib.decompressobj(-15).decompress(data, 65536)
-    little = ts != "1.2.840.10008.1.2.2"
-    ds = read_dataset(io.BytesIO(head), is_implicit_VR=ts == "1.2.840.10008.1.2", is_little_endian=little,
-                      stop_when=lambda tag, vr, length: tag > 0x00080018)
+    ds = decode_data_set(data, ts, stop_when=lambda tag, vr, length: tag > 0x00080018, head=HEAD)
     return str(ds.get("SOPClassUID", "")), str(ds.get("SOPInstanceUID", ""))
 
 
@@ -168,8 +172,8 @@ def send_message(conn: ZooConnection, context_id: int, command: Dataset, data: b
         command.CommandDataSetType = DATA_SET_PRESENT
     conn.respond(context_id, command)
     if data is not None:
-        for chunk in conn.pdu_chunks(data, context_id, command=False):
-            conn.send(pd.PDataTF(chunk))
+        for pdu in conn.cut(data, context_id, command=False):
+            conn.send(pdu)
 
 
 def next_command(conn: ZooConnection, deadline: float, wait: bool = True) -> Dataset | None:
@@ -177,9 +181,9 @@ def next_command(conn: ZooConnection, deadline: float, wait: bool = True) -> Dat
 
     With ``wait`` False, returns ``None`` at once unless bytes are already there (C-CANCEL poll).
     """
-    command = bytearray()
+    assembler = Assembler()
     while True:
-        if not wait and not command:
+        if not wait and not assembler.partial:
             readable, _, _ = select.select([conn.sock], [], [], 0)
             if not readable:
                 return None
@@ -189,10 +193,9 @@ def next_command(conn: ZooConnection, deadline: float, wait: bool = True) -> Dat
         pdu = pd.decode_pdu(data)
         assert isinstance(pdu, pd.PDataTF)
         for pdv in pdu.pdvs:
-            if pdv.is_command:
-                command += pdv.data
-                if pdv.is_last:
-                    return dimse.decode_command(bytes(command))
+            message = assembler.feed_pdv(pdv) if pdv.is_command else None
+            if message is not None:
+                return decode_command(message.command_bytes)
 
 
 def handle(conn: ZooConnection, context_id: int, command: Dataset, dataset: bytes | None) -> None:
@@ -212,7 +215,7 @@ def handle(conn: ZooConnection, context_id: int, command: Dataset, dataset: byte
     elif field_ == N_ACTION_RQ and abstract == STORAGE_COMMITMENT:
         commit(conn, context_id, command, identifier, ts)
     else:
-        conn.respond(context_id, dimse.response(command, (field_ or 0) | 0x8000, 0x0122))
+        conn.respond(context_id, response(command, response_field(field_ or 0), 0x0122))
 
 
 # C-FIND --------------------------------------------------------------------------------------
@@ -236,20 +239,20 @@ def _pending(conn: ZooConnection, context_id: int, command: Dataset, answers: li
         if "ignore-c-cancel" not in conn.d:
             waiting = next_command(conn, deadline, wait=False)
             if waiting is not None and waiting.get("CommandField") == C_CANCEL_RQ:
-                conn.respond(context_id, dimse.response(command, field_, 0xFE00))
+                conn.respond(context_id, response(command, field_, 0xFE00))
                 return
-        send_message(conn, context_id, dimse.response(command, field_, 0xFF00), encode_data_set(answer, ts))
-    conn.respond(context_id, dimse.response(command, field_, 0x0000))
+        send_message(conn, context_id, response(command, field_, 0xFF00), encode_data_set(answer, ts))
+    conn.respond(context_id, response(command, field_, 0x0000))
 
 
 def find(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dataset, ts: str) -> None:
     level = str(identifier.get("QueryRetrieveLevel", ""))
     if level not in LEVELS:
-        conn.respond(context_id, dimse.response(command, 0x8020, 0xA900, ErrorComment="bad Query/Retrieve Level"))
+        conn.respond(context_id, response(command, C_FIND_RSP, 0xA900, ErrorComment="bad Query/Retrieve Level"))
         return
     found = [] if "find-returns-nothing" in conn.d else select_records(conn, identifier, level)
     answers = [_answer(identifier, r, level, conn.cfg.ae_title) for r in found]
-    _pending(conn, context_id, command, answers, ts, 0x8020)
+    _pending(conn, context_id, command, answers, ts, C_FIND_RSP)
 
 
 # C-GET and C-MOVE ----------------------------------------------------------------------------
@@ -278,11 +281,11 @@ class SubOperations:
             self.failed += 1
 
     def pending(self, command: Dataset, field_: int, remaining: int) -> Dataset:
-        return _counts(dimse.response(command, field_, 0xFF00), remaining, self.done, self.failed, self.warned)
+        return _counts(response(command, field_, 0xFF00), remaining, self.done, self.failed, self.warned)
 
     def final(self, command: Dataset, field_: int) -> Dataset:
         status = _final_status(self.done, self.failed, self.warned)
-        return _counts(dimse.response(command, field_, status), 0, self.done, self.failed, self.warned)
+        return _counts(response(command, field_, status), 0, self.done, self.failed, self.warned)
 
 
 def retrieve_records(conn: ZooConnection, identifier: Dataset) -> list[dict[str, object]] | None:
@@ -304,10 +307,10 @@ def _final_status(done: int, failed: int, warned: int) -> int:
 def get(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dataset) -> None:
     found = retrieve_records(conn, identifier)
     if found is None:
-        conn.respond(context_id, dimse.response(command, 0x8010, 0xA900))
+        conn.respond(context_id, response(command, C_GET_RSP, 0xA900))
         return
     if "get-success-without-store" in conn.d:
-        conn.respond(context_id, _counts(dimse.response(command, 0x8010, 0x0000), 0, len(found), 0, 0))
+        conn.respond(context_id, _counts(response(command, C_GET_RSP, 0x0000), 0, len(found), 0, 0))
         return
     subops = SubOperations()
     deadline = time.monotonic() + conn.cfg.idle
@@ -322,22 +325,20 @@ def get(conn: ZooConnection, context_id: int, command: Dataset, identifier: Data
         start = 132 + 12 + int.from_bytes(raw[140:144], "little")
         rq = Dataset()
         rq.AffectedSOPClassUID = sop_class
-        rq.CommandField = dimse.C_STORE_RQ
+        rq.CommandField = C_STORE_RQ
         rq.MessageID = 1000 + n
         rq.Priority = 0
         rq.CommandDataSetType = DATA_SET_PRESENT
         rq.AffectedSOPInstanceUID = str(record["SOPInstanceUID"])
         rq.MoveOriginatorApplicationEntityTitle = conn.cfg.ae_title
-        for chunk in conn.pdu_chunks(dimse.encode_command(rq), target):
-            conn.send(pd.PDataTF(chunk))
-        for chunk in conn.pdu_chunks(raw[start:], target, command=False):
-            conn.send(pd.PDataTF(chunk))
+        for pdu in [*conn.cut(encode_command(rq), target), *conn.cut(raw[start:], target, command=False)]:
+            conn.send(pdu)
         rsp = next_command(conn, deadline)
         subops.count(int(rsp.get("Status", 0xC000)) if rsp is not None else 0xC000)
         remaining = len(found) - n - 1
         if remaining:
-            conn.respond(context_id, subops.pending(command, 0x8010, remaining))
-    conn.respond(context_id, subops.final(command, 0x8010))
+            conn.respond(context_id, subops.pending(command, C_GET_RSP, remaining))
+    conn.respond(context_id, subops.final(command, C_GET_RSP))
 
 
 def move(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dataset) -> None:
@@ -346,22 +347,22 @@ def move(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dat
     address = conn.cfg.move_destinations.get(destination)
     if address is None:
         if "move-unknown-destination-success" in conn.d:
-            conn.respond(context_id, _counts(dimse.response(command, 0x8021, 0x0000), 0, 0, 0, 0))
+            conn.respond(context_id, _counts(response(command, C_MOVE_RSP, 0x0000), 0, 0, 0, 0))
             return
-        conn.respond(context_id, dimse.response(command, 0x8021, 0xA801,
+        conn.respond(context_id, response(command, C_MOVE_RSP, 0xA801,
                                                 ErrorComment=f"move destination {destination[:40]} unknown"))
         return
     found = retrieve_records(conn, identifier)
     if found is None:
-        conn.respond(context_id, dimse.response(command, 0x8021, 0xA900))
+        conn.respond(context_id, response(command, C_MOVE_RSP, 0xA900))
         return
     if "move-success-sends-nothing" in conn.d:
-        conn.respond(context_id, _counts(dimse.response(command, 0x8021, 0x0000), 0, len(found), 0, 0))
+        conn.respond(context_id, _counts(response(command, C_MOVE_RSP, 0x0000), 0, len(found), 0, 0))
         return
     subops = _store_to(conn, context_id, command, destination, address, found)
     if "move-final-counts-zero" in conn.d:
         subops = SubOperations()
-    conn.respond(context_id, subops.final(command, 0x8021))
+    conn.respond(context_id, subops.final(command, C_MOVE_RSP))
 
 
 def _store_to(conn: ZooConnection, context_id: int, command: Dataset, destination: str, address: tuple[str, int],
@@ -393,7 +394,7 @@ def _store_to(conn: ZooConnection, context_id: int, command: Dataset, destinatio
                 subops.count(int(getattr(rsp, "Status", 0xC000)) if rsp else 0xC000)
                 remaining = len(found) - n - 1
                 if remaining:
-                    conn.respond(context_id, subops.pending(command, 0x8021, remaining))
+                    conn.respond(context_id, subops.pending(command, C_MOVE_RSP, remaining))
         finally:
             if assoc.is_established:
                 assoc.release()
@@ -424,7 +425,7 @@ def worklist_items() -> list[Dataset]:
         item.PatientID = f"ZOO-WL-{n}"
         item.PatientBirthDate = "19700101"
         item.PatientSex = "O"
-        item.StudyInstanceUID = f"1.2.826.0.1.3680043.10.1482.99.7.{n}"
+        item.StudyInstanceUID = f"{OUR_ROOT}.99.7.{n}"
         item.RequestedProcedureID = f"RP{n}"
         item.RequestedProcedureDescription = f"dcmconform requested procedure {n}"
         item.ScheduledProcedureStepSequence = Sequence([sps])
@@ -468,12 +469,12 @@ def _wl_answer(item: Dataset, identifier: Dataset, drop_sps: bool) -> Dataset:
 def worklist(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dataset, ts: str) -> None:
     drop = "mwl-missing-sps" in conn.d
     answers = [_wl_answer(i, identifier, drop) for i in worklist_items() if _wl_match(i, identifier)]
-    _pending(conn, context_id, command, answers, ts, 0x8020)
+    _pending(conn, context_id, command, answers, ts, C_FIND_RSP)
 
 
 # Storage Commitment -----------------------------------------------------------------------------
 def commit(conn: ZooConnection, context_id: int, command: Dataset, request: Dataset, ts: str) -> None:
-    rsp = dimse.response(command, 0x8130, 0x0000)
+    rsp = response(command, N_ACTION_RSP, 0x0000)
     rsp.AffectedSOPClassUID = STORAGE_COMMITMENT
     rsp.AffectedSOPInstanceUID = str(command.get("RequestedSOPInstanceUID", STORAGE_COMMITMENT_INSTANCE))
     rsp.ActionTypeID = command.get("ActionTypeID", 1)

@@ -30,25 +30,46 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import write_file_meta_info
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    RLELossless,
+)
 
-from dcmconform.peers.zoo import archive, dimse
-from dcmconform.uids import SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.dimse.commands import (
+    C_ECHO_RQ,
+    C_ECHO_RSP,
+    C_STORE_RQ,
+    C_STORE_RSP,
+    encode_command,
+    response,
+    response_field,
+)
+from dcmconform.dimse.pdv import Assembler, fragments
+from dcmconform.peers.zoo import archive
+from dcmconform.uids import OUR_ROOT, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
 
-ZOO_IMPLEMENTATION_UID = "1.2.826.0.1.3680043.10.1482.99"
+ZOO_IMPLEMENTATION_UID = f"{OUR_ROOT}.99"
 ZOO_VERSION = "DCMCONFORM_ZOO"
 TRANSFER_SYNTAXES = [
-    "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
-    "1.2.840.10008.1.2",  # Implicit VR Little Endian
-    "1.2.840.10008.1.2.1.99",  # Deflated Explicit VR Little Endian
-    "1.2.840.10008.1.2.2",  # Explicit VR Big Endian
-    "1.2.840.10008.1.2.5",  # RLE Lossless
-    "1.2.840.10008.1.2.4.50",  # JPEG Baseline
-    "1.2.840.10008.1.2.4.70",  # JPEG Lossless SV1
-    "1.2.840.10008.1.2.4.80",  # JPEG-LS Lossless
-    "1.2.840.10008.1.2.4.90",  # JPEG 2000 Lossless
+    ExplicitVRLittleEndian,  # Explicit VR Little Endian
+    ImplicitVRLittleEndian,  # Implicit VR Little Endian
+    DeflatedExplicitVRLittleEndian,  # Deflated Explicit VR Little Endian
+    ExplicitVRBigEndian,  # Explicit VR Big Endian
+    RLELossless,  # RLE Lossless
+    JPEGBaseline8Bit,  # JPEG Baseline
+    JPEGLosslessSV1,  # JPEG Lossless SV1
+    JPEGLSLossless,  # JPEG-LS Lossless
+    JPEG2000Lossless,  # JPEG 2000 Lossless
 ]
 MAX_ASSOCIATE_RQ = 1024 * 1024  # like DCMTK's dcmAssociatePDUSizeLimit
 
@@ -87,8 +108,7 @@ class ZooConnection:
         self.d = config.defects
         self.peer_max = 0
         self.accepted: dict[int, tuple[str, str]] = {}  # context ID -> (abstract, transfer syntax)
-        self.fragments: dict[int, bytearray] = {}
-        self.pending_command: tuple[int, Dataset] | None = None
+        self.assembler = Assembler()
         self.calling_ae = ""
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -322,7 +342,7 @@ class ZooConnection:
             elif isinstance(pdu, pd.AAbort):
                 if "die-on-abort" in self.d:
                     os._exit(74)  # the defect: freeing the association twice
-                if "die-on-abort-mid-data-set" in self.d and self.fragments:
+                if "die-on-abort-mid-data-set" in self.d and self.assembler.partial:
                     os._exit(75)  # the defect: freeing a half-received data set twice
                 raise Closed
             elif "silent-on-unexpected-pdu" not in self.d:
@@ -333,41 +353,31 @@ class ZooConnection:
         for pdv in pdu.pdvs:
             if pdv.context_id not in self.accepted:
                 self.abort(2, 6)
-            kind = 1 if pdv.is_command else 0
-            buffer = self.fragments.setdefault(kind, bytearray())
-            buffer += pdv.data
-            if not pdv.is_last:
+            message = self.assembler.feed_pdv(pdv)
+            if message is None or (pdv.is_command and not message.complete):
                 continue
-            message = bytes(self.fragments.pop(kind))
-            if pdv.is_command:
-                command = dimse.decode_command(message)
-                if command.get("CommandDataSetType", dimse.NO_DATA_SET) == dimse.NO_DATA_SET:
-                    self.dispatch(pdv.context_id, command, None)
-                else:
-                    self.pending_command = (pdv.context_id, command)
-            elif self.pending_command is not None:
-                cid, command = self.pending_command
-                self.pending_command = None
-                self.dispatch(cid, command, message)
-            else:
+            if message.orphan:
                 self.abort(2, 2)
+            if message.command is None:
+                raise Closed  # a command set that does not decode: hang up
+            self.dispatch(message.context_id, message.command, message.dataset)
 
     def dispatch(self, context_id: int, command: Dataset, dataset: bytes | None) -> None:
         field_ = command.get("CommandField")
-        if field_ == dimse.C_ECHO_RQ:
+        if field_ == C_ECHO_RQ:
             status = 0x0211 if "echo-status-failure" in self.d else 0x0000
-            self.respond(context_id, dimse.response(command, dimse.C_ECHO_RSP, status))
+            self.respond(context_id, response(command, C_ECHO_RSP, status))
         elif field_ in archive.HANDLED:
             archive.handle(self, context_id, command, dataset)
-        elif field_ == dimse.C_STORE_RQ and dataset is not None:
+        elif field_ == C_STORE_RQ and dataset is not None:
             self.respond(context_id, self.store(context_id, command, dataset))
         else:
-            self.respond(context_id, dimse.response(command, (field_ or 0) | 0x8000, 0x0211))
+            self.respond(context_id, response(command, response_field(field_ or 0), 0x0211))
 
     def store(self, context_id: int, command: Dataset, dataset: bytes) -> Dataset:
         refused = archive.store_refusal(self, context_id, command, dataset)
         if refused is not None:
-            return dimse.response(command, dimse.C_STORE_RSP, refused)
+            return response(command, C_STORE_RSP, refused)
         if "lose-stored-object" not in self.d:
             abstract, ts = self.accepted[context_id]
             meta = FileMetaDataset()
@@ -382,26 +392,19 @@ class ZooConnection:
                 write_file_meta_info(fp, meta)  # type: ignore[arg-type]
                 fp.write(dataset)
         if "b000-without-comment" in self.d:
-            return dimse.response(command, dimse.C_STORE_RSP, 0xB000)
-        return dimse.response(command, dimse.C_STORE_RSP, 0x0000)
+            return response(command, C_STORE_RSP, 0xB000)
+        return response(command, C_STORE_RSP, 0x0000)
 
     def respond(self, context_id: int, rsp: Dataset) -> None:
         if "wrong-message-id-responded" in self.d:
             rsp.MessageIDBeingRespondedTo = (rsp.MessageIDBeingRespondedTo + 1) & 0xFFFF
-        data = dimse.encode_command(rsp)
-        for chunk in self.pdu_chunks(data, context_id):
-            self.send(pd.PDataTF(chunk))
+        for pdu in self.cut(encode_command(rsp), context_id):
+            self.send(pdu)
 
-    def pdu_chunks(self, data: bytes, context_id: int, command: bool = True) -> list[list[pd.PDV]]:
-        """Split one command (or data set) into PDVs and P-DATA-TFs that fit the requestor's maximum length."""
-        limit = self.peer_max if self.peer_max and "ignore-max-pdu" not in self.d else len(data) + 6
-        room = max(limit - 6, 1)  # PDV header: 4-byte length + context ID + control byte
-        pieces = [data[i : i + room] for i in range(0, len(data), room)] or [b""]
-        out = []
-        for n, piece in enumerate(pieces):
-            control = (0x01 if command else 0x00) | (0x02 if n == len(pieces) - 1 else 0)
-            out.append([pd.PDV(context_id=context_id, control=control, data=piece)])
-        return out
+    def cut(self, data: bytes, context_id: int, command: bool = True) -> list[pd.PDataTF]:
+        """One command (or data set) as P-DATA-TFs that fit the requestor's maximum length."""
+        limit = self.peer_max if self.peer_max and "ignore-max-pdu" not in self.d else 0
+        return fragments(data, context_id, command, limit)
 
 
 _ONE_AT_A_TIME = threading.Lock()  # defect serve-one-connection-at-a-time

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import functools
 
-from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, OUR_ROOT, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 
 # Our own UID root (the one dcmconform's implementation class UID is under): UIDs made here are
 # valid UIDs that no standard, and no conformance statement, defines.
-OUR_ROOT = "1.2.826.0.1.3680043.10.1482"
 UNKNOWN_SOP_CLASS = f"{OUR_ROOT}.9.1"  # "a storage class the target does not support"
 UNKNOWN_TS = f"{OUR_ROOT}.9.2"  # a transfer syntax nobody knows
 
@@ -28,14 +27,15 @@ def long_uid(n: int, length: int = 64) -> str:
 
 @functools.cache
 def storage_classes() -> list[str]:
-    """Standard storage SOP classes: pynetdicom's default 120 first, then the others pydicom knows."""
-    from pydicom._uid_dict import UID_dictionary
+    """Standard storage SOP classes: pynetdicom's default 120 first, then the others pydicom names
+    (its public UID constants: the storage classes in current use, not the retired ones)."""
+    import pydicom.uid
     from pynetdicom import StoragePresentationContexts
 
     common = [str(c.abstract_syntax) for c in StoragePresentationContexts]
-    others = sorted(uid for uid, (name, kind, *_) in UID_dictionary.items()
-                    if kind == "SOP Class" and name.endswith("Storage") and uid not in common)
-    return common + others
+    named = {str(v) for v in vars(pydicom.uid).values() if isinstance(v, pydicom.uid.UID) and v.is_valid
+             and not v.is_private and v.type == "SOP Class" and v.name.endswith("Storage")}
+    return common + sorted(named - set(common))
 
 
 def context_ids(n: int) -> list[int]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from pynetdicom.sop_class import CTImageStorage
+
 from dcmconform.assoc import Liveness
 from dcmconform.probe import ACCEPTED, REJECTED, Observation, Probe
 from dcmconform.suites.association.answers import (
@@ -38,13 +40,13 @@ from dcmconform.suites.association.requests import (
     storage_classes,
 )
 from dcmconform.suites.association.traffic import echo, raw_association
-from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.uids import APPLICATION_CONTEXT, EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 
 Alive = Callable[[], Liveness]
-CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
+CT_IMAGE = CTImageStorage
 
 
 def results(observed: Observation) -> dict[int, list[it.PresentationContextACItem]]:
@@ -65,7 +67,7 @@ def accepts_verification(probe: Probe) -> bool:
 # Application context and protocol version ---------------------------------------------------
 @check("ASSOC-013", "Another application context name is rejected with reason 2", "PS3.8 9.3.2.1, 9.3.4 (Table 9-21); "
        "PS3.7 A.2.1", "MUST",
-       fix="The only DICOM application context is 1.2.840.10008.3.1.1.1. A request naming another one is not "
+       fix=f"The only DICOM application context is {APPLICATION_CONTEXT}. A request naming another one is not "
            "DICOM: reject it with A-ASSOCIATE-RJ source 1 reason 2 (application-context-name-not-supported), "
            "never accept it.")
 def test_other_application_context(probe: Probe, verdict: Verdict) -> None:

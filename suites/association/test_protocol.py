@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from dcmconform.assoc import Liveness
+from dcmconform.dimse.pdv import fragments, send_all
 from dcmconform.fixtures.seed import seed_image
 from dcmconform.options import RunConfig
 from dcmconform.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
@@ -39,7 +40,6 @@ from dcmconform.suites.association.traffic import (
     raw_association,
     store_rq,
 )
-from dcmconform.suites.dimse.rawdimse import fragments, send_all
 from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import pdus as pd

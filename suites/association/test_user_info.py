@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pynetdicom.sop_class import CTImageStorage
+
 from dcmconform.assoc import Liveness
+from dcmconform.dimse.pdv import PDV_HEADER, fragments, send_all
 from dcmconform.fixtures.seed import seed_image
 from dcmconform.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, RESET, SILENT, Observation, Probe
 from dcmconform.suites.association.answers import (
@@ -35,14 +38,13 @@ from dcmconform.suites.association.traffic import (
     read_reply,
     store_rq,
 )
-from dcmconform.suites.dimse.rawdimse import PDV_HEADER, fragments, send_all
 from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 
 Alive = Callable[[], Liveness]
-CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
+CT_IMAGE = CTImageStorage
 MAX_STORE_PDU = 4 * 1024 * 1024  # larger announced maxima are not worth building a data set for
 
 # A request the node could not parse or did not like may be refused, but must be answered.

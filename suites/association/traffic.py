@@ -4,7 +4,7 @@ pynetdicom does the DIMSE work of ordinary checks. The association checks need w
 do: use context ID 255 from a hand-made request, receive under a 64-byte maximum length, send a
 P-DATA-TF of exactly (or more than) the target's maximum length, and count every P-DATA-TF length
 and context ID of the answer. The raw association, the cutting into P-DATA-TFs and the joining of
-PDVs are the DIMSE area's (:mod:`dcmconform.suites.dimse.rawdimse`, :mod:`...messages`); this module
+PDVs are the engine's DIMSE layer (:mod:`dcmconform.dimse`); this module
 adds the few requests and the reply reading these checks share. Command sets are Implicit VR
 Little Endian led by their group length (PS3.7 6.3.1, E).
 """
@@ -18,14 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
-from pynetdicom.dsutils import encode
 
+from dcmconform.dimse.association import RawAssociation
+from dcmconform.dimse.commands import echo_command, encode_command, store_command
+from dcmconform.dimse.datasets import encode_data_set
+from dcmconform.dimse.pdv import Assembler, fragments, send_all
 from dcmconform.probe import DATA, Connection, Observation, Probe
-from dcmconform.suites.dimse.messages import Assembler, echo_command, encode_command
-from dcmconform.suites.dimse.rawdimse import RawAssociation, fragments, send_all
-from dcmconform.suites.dimse.storing import store_command
 from dcmconform.transcript import RECEIVED
-from dcmconform.uids import SECONDARY_CAPTURE
+from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE
 from dcmconform.wire import pdus as pd
 
 PADDING_TAG = (0xFFFC, 0xFFFC)  # Data Set Trailing Padding, OB
@@ -44,7 +44,7 @@ def padded_dataset(ds: Dataset, size: int) -> bytes:
 
     ``size`` must leave room for the padding element's 8-byte header and be even.
     """
-    body = encode(ds, True, True) or b""
+    body = encode_data_set(ds, IMPLICIT_LE)
     room = size - len(body) - 8
     if room < 0 or room % 2:
         raise ValueError(f"cannot pad a {len(body)}-byte data set to {size} bytes")

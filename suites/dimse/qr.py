@@ -11,24 +11,37 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pynetdicom.sop_class import (
+    ModalityWorklistInformationFind,
+    PatientRootQueryRetrieveInformationModelFind,
+    PatientRootQueryRetrieveInformationModelMove,
+    StorageCommitmentPushModel,
+    StorageCommitmentPushModelInstance,
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
+)
 
 from dcmconform.assoc import AssociationRefused
+from dcmconform.dimse.commands import C_FIND_RQ, C_FIND_RSP
+from dcmconform.dimse.datasets import decode_data_set
+from dcmconform.dimse.messages import messages, response_problems
+from dcmconform.dimse.pdv import Message
+from dcmconform.dimse.status import CANCEL, PENDING, SUCCESS, classify
 from dcmconform.fixtures.catalogue import Catalogue
-from dcmconform.suites.dimse.messages import Message, messages, response_problems
-from dcmconform.suites.dimse.status import CANCEL, PENDING, SUCCESS, classify
 from dcmconform.suites.dimse.storing import Stored
 from dcmconform.transcript import RECEIVED, SENT, Transcript
 
-PATIENT_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
-STUDY_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
-PATIENT_ROOT_MOVE = "1.2.840.10008.5.1.4.1.2.1.2"
-STUDY_ROOT_MOVE = "1.2.840.10008.5.1.4.1.2.2.2"
-STUDY_ROOT_GET = "1.2.840.10008.5.1.4.1.2.2.3"
-WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
-STORAGE_COMMITMENT = "1.2.840.10008.1.20.1"
-STORAGE_COMMITMENT_INSTANCE = "1.2.840.10008.1.20.1.1"
-QR_SYNTAXES = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]
-C_FIND_RQ, C_FIND_RSP = 0x0020, 0x8020
+PATIENT_ROOT_FIND = PatientRootQueryRetrieveInformationModelFind
+STUDY_ROOT_FIND = StudyRootQueryRetrieveInformationModelFind
+PATIENT_ROOT_MOVE = PatientRootQueryRetrieveInformationModelMove
+STUDY_ROOT_MOVE = StudyRootQueryRetrieveInformationModelMove
+STUDY_ROOT_GET = StudyRootQueryRetrieveInformationModelGet
+WORKLIST_FIND = ModalityWorklistInformationFind
+STORAGE_COMMITMENT = StorageCommitmentPushModel
+STORAGE_COMMITMENT_INSTANCE = StorageCommitmentPushModelInstance
+QR_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 SEED = ["ct/explicit-le", "mr/explicit-le", "sc/explicit-le"]
 
 
@@ -120,8 +133,6 @@ def judge_find_responses(transcript: Transcript, syntaxes: dict[int, str], start
 
 
 def _identifier(rsp: Message, syntaxes: dict[int, str]) -> Dataset:
-    from dcmconform.suites.dimse.messages import decode_data_set
-
     return decode_data_set(rsp.dataset or b"", syntaxes.get(rsp.context_id, QR_SYNTAXES[0]))
 
 

@@ -13,16 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import build_role, evt
+from pynetdicom.sop_class import PatientRootQueryRetrieveInformationModelGet, StudyRootQueryRetrieveInformationModelGet
 
 from dcmconform.assoc import AssociationRefused, associate
-from dcmconform.suites.dimse.messages import decode_data_set
+from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
 
-STUDY_ROOT_GET = "1.2.840.10008.5.1.4.1.2.2.3"
-PATIENT_ROOT_GET = "1.2.840.10008.5.1.4.1.2.1.3"
-QR_SYNTAXES = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]
+STUDY_ROOT_GET = StudyRootQueryRetrieveInformationModelGet
+PATIENT_ROOT_GET = PatientRootQueryRetrieveInformationModelGet
+QR_SYNTAXES = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 
 
 @dataclass

@@ -14,13 +14,13 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 
 from dcmconform.assoc import AssociationRefused, associate
+from dcmconform.dimse.commands import C_STORE_RQ, C_STORE_RSP
+from dcmconform.dimse.messages import response_problems, responses_to
+from dcmconform.dimse.pdv import Message
+from dcmconform.dimse.status import Status, classify
 from dcmconform.fixtures.catalogue import Catalogue, Variant
-from dcmconform.suites.dimse.messages import Message, response_problems, responses_to
-from dcmconform.suites.dimse.status import Status, classify
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
-
-C_STORE_RQ, C_STORE_RSP = 0x0001, 0x8001
 
 
 @dataclass
@@ -104,15 +104,3 @@ def data_set_bytes(path: Path) -> bytes:
     raw = path.read_bytes()
     # "DICM" at 128, then (0002,0000) UL 4 <group length> in Explicit VR LE: 12 bytes.
     return raw[132 + 12 + int.from_bytes(raw[140:144], "little"):]
-
-
-def store_command(sop_class: str, sop_instance: str, message_id: int) -> Dataset:
-    """A C-STORE-RQ command set (PS3.7 9.3.1.1)."""
-    rq = Dataset()
-    rq.AffectedSOPClassUID = sop_class
-    rq.CommandField = C_STORE_RQ
-    rq.MessageID = message_id
-    rq.Priority = 0
-    rq.CommandDataSetType = 0x0001
-    rq.AffectedSOPInstanceUID = sop_instance
-    return rq

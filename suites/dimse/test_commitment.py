@@ -7,20 +7,27 @@ from collections.abc import Callable
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
-from pynetdicom.dsutils import encode
 
+from dcmconform.dimse.association import RawAssociation
+from dcmconform.dimse.commands import (
+    DATA_SET_PRESENT,
+    N_ACTION_RQ,
+    N_ACTION_RSP,
+    N_EVENT_REPORT_RQ,
+    N_EVENT_REPORT_RSP,
+    NO_DATA_SET,
+)
+from dcmconform.dimse.datasets import decode_data_set, encode_data_set
+from dcmconform.dimse.messages import response_problems
+from dcmconform.dimse.pdv import Message
+from dcmconform.dimse.status import classify
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.fixtures.objects import UID_PREFIX
 from dcmconform.probe import Probe
-from dcmconform.suites.dimse.messages import Message, decode_data_set, response_problems
 from dcmconform.suites.dimse.qr import STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE, seed
-from dcmconform.suites.dimse.rawdimse import RawAssociation
-from dcmconform.suites.dimse.status import classify
 from dcmconform.suites.dimse.storing import Stored
 from dcmconform.uids import EXPLICIT_LE
 from dcmconform.verdict import Verdict, check
-
-N_ACTION_RQ, N_ACTION_RSP, N_EVENT_REPORT_RQ, N_EVENT_REPORT_RSP = 0x0130, 0x8130, 0x0100, 0x8100
 
 
 def _reference(sop_class: str, sop_instance: str) -> Dataset:
@@ -51,7 +58,7 @@ def test_storage_commitment(store_objects: Callable[..., list[Stored]], dicom_ca
         rq = Dataset()
         rq.CommandField = N_ACTION_RQ
         rq.MessageID = raw.message_id()
-        rq.CommandDataSetType = 0x0001
+        rq.CommandDataSetType = DATA_SET_PRESENT
         rq.RequestedSOPClassUID = STORAGE_COMMITMENT
         rq.RequestedSOPInstanceUID = STORAGE_COMMITMENT_INSTANCE
         rq.ActionTypeID = 1
@@ -59,7 +66,7 @@ def test_storage_commitment(store_objects: Callable[..., list[Stored]], dicom_ca
         request.TransactionUID = transaction
         request.ReferencedSOPSequence = Sequence([_reference(str(stored.SOPClassUID), str(stored.SOPInstanceUID)),
                                                   _reference(str(stored.SOPClassUID), unknown)])
-        raw.send(1, rq, encode(request, False, True))
+        raw.send(1, rq, encode_data_set(request, EXPLICIT_LE))
         rsp = raw.receive()
         if not isinstance(rsp, Message):
             verdict.fail(f"no N-ACTION-RSP: {rsp.describe()}")
@@ -73,7 +80,7 @@ def test_storage_commitment(store_objects: Callable[..., list[Stored]], dicom_ca
             answer.AffectedSOPClassUID = STORAGE_COMMITMENT
             answer.CommandField = N_EVENT_REPORT_RSP
             answer.MessageIDBeingRespondedTo = report.command.get("MessageID", 0)
-            answer.CommandDataSetType = 0x0101
+            answer.CommandDataSetType = NO_DATA_SET
             answer.Status = 0x0000
             answer.AffectedSOPInstanceUID = report.command.get("AffectedSOPInstanceUID", STORAGE_COMMITMENT_INSTANCE)
             answer.EventTypeID = report.command.get("EventTypeID", 1)

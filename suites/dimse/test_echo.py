@@ -8,14 +8,15 @@ from collections.abc import Callable
 from typing import Any
 
 from dcmconform.assoc import AssociationRefused
+from dcmconform.dimse.association import RawAssociation
+from dcmconform.dimse.commands import C_ECHO_RQ, C_ECHO_RSP, echo_command
+from dcmconform.dimse.messages import response_problems, responses_to
+from dcmconform.dimse.pdv import Message
 from dcmconform.probe import ACCEPTED, Probe
-from dcmconform.suites.dimse.messages import Message, echo_command, response_problems, responses_to
-from dcmconform.suites.dimse.rawdimse import RawAssociation
 from dcmconform.transcript import Transcript
 from dcmconform.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
 from dcmconform.verdict import Verdict, check
 
-C_ECHO_RQ, C_ECHO_RSP = 0x0030, 0x8030
 NAGLE_MS = 30.0  # delayed ACK on Linux is 40 ms; a healthy loopback round trip is ~1 ms
 
 

@@ -6,14 +6,16 @@ raw association through the probe, so every PDU is in the evidence.
 
 from __future__ import annotations
 
+from dcmconform.dimse.association import RawAssociation
+from dcmconform.dimse.commands import echo_command, store_command
+from dcmconform.dimse.messages import received_pdata_lengths
+from dcmconform.dimse.pdv import Message, Split
 from dcmconform.fixtures.catalogue import Catalogue, Variant
 from dcmconform.options import RunConfig
 from dcmconform.probe import Observation, Probe
 from dcmconform.suites.dimse.compare import compare
-from dcmconform.suites.dimse.messages import Message, echo_command, received_pdata_lengths
-from dcmconform.suites.dimse.rawdimse import RawAssociation, Split
 from dcmconform.suites.dimse.readback import Wanted, retrieve
-from dcmconform.suites.dimse.storing import data_set_bytes, store, store_command
+from dcmconform.suites.dimse.storing import data_set_bytes, store
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
 from dcmconform.uids import IMPLICIT_LE, VERIFICATION

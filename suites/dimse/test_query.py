@@ -7,9 +7,12 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from dcmconform.dimse.association import RawAssociation
+from dcmconform.dimse.commands import C_CANCEL_RQ, DATA_SET_PRESENT, NO_DATA_SET
+from dcmconform.dimse.datasets import encode_data_set
+from dcmconform.dimse.pdv import Message
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.probe import Probe
-from dcmconform.suites.dimse.messages import Message
 from dcmconform.suites.dimse.qr import (
     C_FIND_RQ,
     PATIENT_ROOT_FIND,
@@ -21,7 +24,6 @@ from dcmconform.suites.dimse.qr import (
     keys,
     seed,
 )
-from dcmconform.suites.dimse.rawdimse import RawAssociation
 from dcmconform.suites.dimse.storing import Stored
 from dcmconform.transcript import Transcript
 from dcmconform.uids import EXPLICIT_LE
@@ -143,20 +145,18 @@ def test_find_cancel(store_objects: Callable[..., list[Stored]], dicom_catalogue
     with raw:
         if 1 not in raw.accepted:
             verdict.not_applicable("the target did not accept Study Root C-FIND in Explicit VR Little Endian")
-        from pynetdicom.dsutils import encode
-
         rq = Dataset()
         rq.AffectedSOPClassUID = STUDY_ROOT_FIND
         rq.CommandField = C_FIND_RQ
         rq.MessageID = raw.message_id()
         rq.Priority = 0
-        rq.CommandDataSetType = 0x0001
+        rq.CommandDataSetType = DATA_SET_PRESENT
         query = keys("SERIES", StudyInstanceUID=seeded.study_uid, SeriesInstanceUID="", Modality="")
         cancel = Dataset()
-        cancel.CommandField = 0x0FFF
+        cancel.CommandField = C_CANCEL_RQ
         cancel.MessageIDBeingRespondedTo = rq.MessageID
-        cancel.CommandDataSetType = 0x0101
-        raw.send(1, rq, encode(query, False, True))
+        cancel.CommandDataSetType = NO_DATA_SET
+        raw.send(1, rq, encode_data_set(query, EXPLICIT_LE))
         raw.send(1, cancel)
         ended = None
         for got in raw.responses():

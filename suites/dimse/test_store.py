@@ -6,13 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from dcmconform.assoc import AssociationRefused
+from dcmconform.dimse.association import RawAssociation
+from dcmconform.dimse.commands import C_STORE_RQ, store_command
+from dcmconform.dimse.messages import responses_to
+from dcmconform.dimse.pdv import Message
+from dcmconform.dimse.status import FAILURE, SUCCESS, UNKNOWN, WARNING, classify
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.fixtures.objects import CT_IMAGE, MR_IMAGE
 from dcmconform.probe import ABORTED, CLOSED, RESET, Observation, Probe
-from dcmconform.suites.dimse.messages import Message, responses_to
-from dcmconform.suites.dimse.rawdimse import RawAssociation
-from dcmconform.suites.dimse.status import FAILURE, SUCCESS, UNKNOWN, WARNING, classify
-from dcmconform.suites.dimse.storing import C_STORE_RQ, Stored, data_set_bytes, evidence_for, store_command
+from dcmconform.suites.dimse.storing import Stored, data_set_bytes, evidence_for
 from dcmconform.transcript import Transcript
 from dcmconform.uids import EXPLICIT_LE
 from dcmconform.verdict import Verdict, check

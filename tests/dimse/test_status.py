@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dcmconform.suites.dimse.status import CANCEL, FAILURE, PENDING, SUCCESS, UNKNOWN, WARNING, classify
+from dcmconform.dimse.status import CANCEL, FAILURE, PENDING, SUCCESS, UNKNOWN, WARNING, classify
 
 
 @pytest.mark.parametrize(("code", "category"), [

@@ -8,12 +8,12 @@ import pytest
 from pydicom.filereader import read_dataset
 from pynetdicom.dsutils import encode
 
+from dcmconform.dimse.pdv import PDV_HEADER, fragments
 from dcmconform.fixtures.seed import seed_image
 from dcmconform.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, SILENT, Observation
 from dcmconform.suites.association.answers import FAIL, PASS, WARN, Rule, outcome_of
 from dcmconform.suites.association.requests import large_contexts, long_uid
 from dcmconform.suites.association.traffic import echo_rq, padded_dataset
-from dcmconform.suites.dimse.rawdimse import PDV_HEADER, fragments
 from dcmconform.wire import pdus as pd
 
 

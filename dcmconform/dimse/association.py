@@ -1,5 +1,6 @@
 """DIMSE over the raw probe: for what pynetdicom will not do (our own fragmentation, tiny maximum
-lengths, command and data set in one PDU, a SOP class on a context negotiated for another).
+lengths, command and data set in one PDU, a SOP class on a context negotiated for another, a
+hand-made or broken association request).
 
 Everything goes through :class:`dcmconform.probe.Connection`, so every byte is in the check's
 transcript and every wait has a deadline.
@@ -9,92 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
+from dcmconform.dimse.commands import encode_command
+from dcmconform.dimse.pdv import Assembler, Message, Split, message_pdus, send_all
 from dcmconform.probe import ACCEPTED, DATA, Connection, Observation, Probe
-from dcmconform.suites.dimse.messages import Assembler, Message, encode_command
 from dcmconform.transcript import RECEIVED
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.items import Item
-
-
-@dataclass
-class Split:
-    """How we cut one message into PDVs and PDUs.
-
-    ``pdu_max``: the P-DATA-TF variable field we may fill (the peer's maximum length);
-    ``fragment``: the largest PDV value we put in one PDV (``None``: as much as fits);
-    ``together``: command and data set PDVs may share a P-DATA-TF;
-    ``pdvs_per_pdu``: at most this many PDVs in one P-DATA-TF.
-    ``command_fragment``: a separate fragment size for the command set.
-    """
-
-    pdu_max: int = 16384
-    fragment: int | None = None
-    together: bool = False
-    pdvs_per_pdu: int = 1 << 30
-    command_fragment: int | None = None
-
-
-def pdvs(data: bytes, context_id: int, command: bool, size: int) -> list[pd.PDV]:
-    size = max(size, 1)
-    pieces = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
-    out = []
-    for n, piece in enumerate(pieces):
-        control = (0x01 if command else 0x00) | (0x02 if n == len(pieces) - 1 else 0x00)
-        out.append(pd.PDV(context_id=context_id, control=control, data=piece))
-    return out
-
-
-PDV_HEADER = 6  # PDV item length (4), context ID, message control header
-
-
-def fragments(data: bytes, context_id: int, command: bool, max_length: int) -> list[pd.PDataTF]:
-    """``data`` alone as P-DATA-TFs whose PDU length never exceeds ``max_length`` (0: one PDU)."""
-    if max_length == 0:
-        return [pd.PDataTF(pdvs(data, context_id, command, len(data)))]
-    return pack(pdvs(data, context_id, command, max_length - PDV_HEADER), Split(pdu_max=max_length))
-
-
-def send_all(conn: Connection, pdus: list[pd.PDataTF]) -> Observation | None:
-    """Send ``pdus`` in order; the observation of a send that failed, else None."""
-    for pdu in pdus:
-        failed = conn.send(pdu)
-        if failed is not None:
-            return failed
-    return None
-
-
-def pack(values: list[pd.PDV], split: Split) -> list[pd.PDataTF]:
-    """Put PDVs into P-DATA-TFs no longer than ``split.pdu_max`` (6 bytes of PDV header each)."""
-    out: list[pd.PDataTF] = []
-    current: list[pd.PDV] = []
-    used = 0
-    for value in values:
-        need = len(value.data) + PDV_HEADER
-        if current and (used + need > split.pdu_max or len(current) >= split.pdvs_per_pdu):
-            out.append(pd.PDataTF(current))
-            current, used = [], 0
-        current.append(value)
-        used += need
-    if current:
-        out.append(pd.PDataTF(current))
-    return out
-
-
-def message_pdus(context_id: int, command: bytes, dataset: bytes | None, split: Split) -> list[pd.PDataTF]:
-    room = max(split.pdu_max - PDV_HEADER, 1)
-    command_size = min(split.command_fragment or split.fragment or room, room)
-    data_size = min(split.fragment or room, room)
-    first = pdvs(command, context_id, True, command_size)
-    if dataset is None:
-        return pack(first, split)
-    second = pdvs(dataset, context_id, False, data_size)
-    if split.together:
-        return pack(first + second, split)
-    return pack(first, split) + pack(second, split)
 
 
 class RawAssociation:

@@ -1,0 +1,51 @@
+"""Data sets on the wire, encoded and decoded by transfer syntax (PS3.5 10, A).
+
+One place reads the transfer syntax: pydicom's :class:`~pydicom.uid.UID` says whether it is
+implicit VR, little endian and deflated.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from io import BytesIO
+
+from pydicom.dataset import Dataset
+from pydicom.filereader import read_dataset
+from pydicom.uid import UID
+from pynetdicom.dsutils import encode
+
+HEAD = 65536  # bytes read for the leading elements of a data set
+
+
+def encoding(transfer_syntax: str) -> tuple[bool, bool, bool]:
+    """``(implicit VR, little endian, deflated)`` for ``transfer_syntax``; a UID pydicom does not know
+    as a transfer syntax (a private one) is taken as explicit VR little endian, the default encoding."""
+    ts = UID(transfer_syntax)
+    try:
+        return ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated
+    except ValueError:
+        return False, True, False
+
+
+def _inflate(data: bytes, limit: int = 0) -> bytes:
+    return zlib.decompressobj(-15).decompress(data, limit) if limit else zlib.decompress(data, -15)
+
+
+def decode_data_set(data: bytes, transfer_syntax: str,
+                    stop_when: Callable[[int, str | None, int], bool] | None = None, head: int = 0) -> Dataset:
+    """``data`` read as ``transfer_syntax`` says (inflated first when deflated).
+
+    ``head``: read only the first ``head`` bytes (after inflating); ``stop_when``: pydicom's
+    early stop, for reading leading elements without the pixel data."""
+    implicit, little, deflated = encoding(transfer_syntax)
+    if deflated:
+        data = _inflate(data, head)
+    elif head:
+        data = data[:head]
+    return read_dataset(BytesIO(data), is_implicit_VR=implicit, is_little_endian=little, stop_when=stop_when)
+
+
+def encode_data_set(ds: Dataset, transfer_syntax: str) -> bytes:
+    """``ds`` as bytes in ``transfer_syntax`` (deflated when it says so)."""
+    return encode(ds, *encoding(transfer_syntax)) or b""
