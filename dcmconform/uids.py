@@ -52,7 +52,7 @@ def uid_name(uid: str) -> str | None:
 
 
 def show_uid(uid: str) -> str:
-    """The seed's log style: ``=Name`` for known UIDs, the UID itself (escaped) otherwise."""
+    """The classic toolkit log style (RZDCX, DCMTK): ``=Name`` for known UIDs, the UID itself (escaped) otherwise."""
     name = uid_name(uid)
     return f"={name}" if name else printable(uid)
 

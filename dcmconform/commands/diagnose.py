@@ -40,10 +40,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             items = [load_item(Path(f)) for f in args.file]
             what = f"{len(items)} file{'s' if len(items) != 1 else ''}"
         else:
-            from dcmconform.fixtures.seed import write_seed_image
+            from dcmconform.fixtures.screen_capture import write_screen_capture
 
-            path = write_seed_image(Path(scratch) / "seed-secondary-capture.dcm")
-            items = [load_item(path, "seed-secondary-capture.dcm")]
+            path = write_screen_capture(Path(scratch) / "secondary-capture.dcm")
+            items = [load_item(path, "secondary-capture.dcm")]
             what = "a generated Secondary Capture image (no --file given)"
         print(f"Diagnosing {endpoint} as calling AE {args.calling_aet}, sending {what}", flush=True)
         result = diagnose(endpoint, args.calling_aet, items, args.timeout, args.echoes,

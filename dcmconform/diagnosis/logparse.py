@@ -6,7 +6,7 @@ Understands the logs people actually send in a support case:
   blocks, ``Association Rejected:``, ``Received Store Response``, DIMSE message blocks);
 - pynetdicom's debug logger and its apps (same prefixes, ``OUTGOING A-ASSOCIATE-RQ PDU``
   blocks, ``Reject Parameters``, ``Status : 0xB000 - Warning``);
-- the RZDCX layout of the seed article (``2011-12-1022:22:25.906000  1508   INFO   ...`` entries
+- RZDCX's layout (``2011-12-1022:22:25.906000  1508   INFO   ...`` entries
   with unprefixed continuation lines, DCMTK-style command data set dumps);
 - Orthanc's own log lines about rejected associations.
 

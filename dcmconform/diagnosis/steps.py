@@ -1,9 +1,9 @@
-"""``diagnose``: what the article's SendObject does, one visible step at a time.
+"""``diagnose``: what a sending workstation does, one visible step at a time.
 
 1. TCP connect (raw probe: refused, timeout and unreachable are told apart).
 2. Associate, proposing Verification plus exactly the SOP classes and transfer syntaxes of the
    files, nothing more (raw probe, so the A-ASSOCIATE-AC is shown byte-exact in the layout of
-   the article's log). When a context is refused, one more short association asks what the
+   a classic toolkit's association log). When a context is refused, one more short association asks what the
    node does accept, so the advice can name it.
 3. C-ECHO, several times, timing each round trip (pynetdicom, on a second association with
    the same proposal).
@@ -73,7 +73,7 @@ from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
 from dcmconform.wire import pdus as pd
 
-# Verification as the article proposes it: any of the three uncompressed syntaxes.
+# Verification as senders usually propose it: any of the three uncompressed syntaxes.
 VERIFICATION_SYNTAXES: list[str] = [ExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian]
 
 # Asked when the node refuses what we need, to say what the port is for instead.

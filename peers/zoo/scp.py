@@ -293,7 +293,7 @@ class ZooConnection:
         if "reverse-contexts-in-ac" in d:
             answers.reverse()
         if "hang-up-when-nothing-accepted" in d and not self.accepted:
-            raise Closed  # the defect: "it will hang up on us" (the seed article)
+            raise Closed  # the defect: the node hangs up without a word
         user: list[it.Item] = [it.MaximumLengthSubItem(self.cfg.max_length)]
         if "no-implementation-uid-in-ac" not in d:
             user.append(it.ImplementationClassUIDSubItem(ZOO_IMPLEMENTATION_UID))

@@ -137,7 +137,7 @@ def require_alive(verdict: Verdict, alive: Callable[[], Liveness], after: str) -
         verdict.fail(f"the target stopped serving after {after}: {live.detail}", live.transcript,
                      explanation="The node crashed or stopped accepting associations after this request. "
                                  "A sender that happens to send it takes the node down for everyone: "
-                                 "this is the kind of buffer or parser bug the seed article warns about. "
+                                 "this is the kind of buffer or parser bug behind many DICOM network CVEs. "
                                  "Look at the node's log for a crash at this time.")
     return live
 

@@ -1,8 +1,8 @@
 """AE titles in the A-ASSOCIATE-RQ and -AC (PS3.8 9.3.2, 9.3.3, 9.3.4; PS3.5 6.2 VR AE).
 
 The called AE title says which node the sender wants; the calling AE title says who is asking.
-A node that answers to any called title takes studies meant for another node (the seed
-article's sender reached the worklist manager on port 6104 instead of the PACS on port 104); a
+A node that answers to any called title takes studies meant for another node (a workstation that reached the worklist
+manager on port 6104 instead of the PACS on port 104 had every send refused); a
 PACS that accepts any calling title stores what anybody sends. The field is 16 bytes, padded
 with spaces; leading and trailing spaces are not significant, 16 spaces is not a title, and the
 AE VR excludes control characters and the backslash.
@@ -29,7 +29,7 @@ from dcmconform.suites.association.answers import (
     require_alive,
     rj_text,
 )
-from dcmconform.suites.association.requests import ECHO, SEED
+from dcmconform.suites.association.requests import ECHO, SCREEN_CAPTURE
 from dcmconform.target import Endpoint
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import pdus as pd
@@ -46,7 +46,7 @@ def other_than(title: str, candidate: str) -> str:
        fix="Configure the node to check the Called AE Title and reject a request addressed to another title with "
            "A-ASSOCIATE-RJ 1/1/7 (called-AE-title-not-recognized). A node that accepts any title silently takes "
            "studies meant for another node: the classic case is a modality pointed at port 6104 (a worklist "
-           "manager) instead of 104 (the PACS), as in the seed article.")
+           "manager) instead of 104 (the PACS).")
 def test_wrong_called_ae(probe: Probe, verdict: Verdict, target: Endpoint) -> None:
     wrong = other_than(target.ae_title, "WRONG_AE_TITLE")
     observed = probe.associate(probe.request(ECHO, called=wrong))
@@ -163,7 +163,7 @@ def test_called_ae_leading_spaces(probe: Probe, verdict: Verdict, target: Endpoi
            "in the A-ASSOCIATE-RQ. Some requestors check them and abort; swapped or blanked titles also make "
            "the requestor's log name the wrong node.")
 def test_ae_titles_echoed(probe: Probe, verdict: Verdict) -> None:
-    request = probe.request(SEED)
+    request = probe.request(SCREEN_CAPTURE)
     observed = probe.associate(request)
     if observed.kind != ACCEPTED:
         not_accepted(verdict, observed)

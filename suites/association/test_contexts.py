@@ -387,8 +387,8 @@ def test_item_reserved_bytes_ignored(probe: Probe, verdict: Verdict, alive: Aliv
 @check("ASSOC-030", "A request with only an unsupported storage class (no Verification) is answered",
        "PS3.8 9.2 (AE-6: A-ASSOCIATE-AC or -RJ), 7.1.1.13", "MUST",
        fix="When nothing in a request is acceptable, say so: reject the association, or accept it with every "
-           "context rejected. Dropping the connection or saying nothing is the 'it will hang up on us' the seed "
-           "article warns about, and leaves the sender guessing.")
+           "context rejected. Dropping the connection or saying nothing leaves the sender guessing "
+           "whether the node, the network or its own request is at fault.")
 def test_only_unsupported_class(probe: Probe, verdict: Verdict, alive: Alive) -> None:
     observed = probe.associate(probe.request([(1, UNKNOWN_SOP_CLASS, NATIVE)]))
     require_alive(verdict, alive, "a request with nothing acceptable")

@@ -1,4 +1,4 @@
-"""Large A-ASSOCIATE-RQs: the buffer overflow the seed article warns about.
+"""Large A-ASSOCIATE-RQs: the classic buffer overflow of a fixed-size request buffer.
 
 Some senders propose every SOP class they know, with every transfer syntax: requests of 20 to
 60 KB are common (DCMTK's getscu alone sends about 17 KB), and a node that reads requests into

@@ -17,7 +17,7 @@ import pytest
 
 from dcmconform.assoc import Liveness
 from dcmconform.dimse.pdv import fragments, send_all
-from dcmconform.fixtures.seed import seed_image
+from dcmconform.fixtures.screen_capture import screen_capture_image
 from dcmconform.options import RunConfig
 from dcmconform.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
 from dcmconform.suites.association.answers import (
@@ -231,7 +231,7 @@ def test_abort_during_store(probe: Probe, verdict: Verdict, alive: Alive) -> Non
         ac = first.expect_accept()
         if not any(pc.context_id == 3 and pc.result == 0 for pc in ac.presentation_contexts):
             verdict.not_applicable("Secondary Capture storage was not accepted")
-        image = seed_image()
+        image = screen_capture_image()
         data = padded_dataset(image, 20000)
         theirs = ac.maximum_length or 0
         send_all(conn, fragments(store_rq(image.SOPInstanceUID), 3, True, theirs))

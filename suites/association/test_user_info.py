@@ -14,7 +14,7 @@ from pynetdicom.sop_class import CTImageStorage
 
 from dcmconform.assoc import Liveness
 from dcmconform.dimse.pdv import PDV_HEADER, fragments, send_all
-from dcmconform.fixtures.seed import seed_image
+from dcmconform.fixtures.screen_capture import screen_capture_image
 from dcmconform.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, RESET, SILENT, Observation, Probe
 from dcmconform.suites.association.answers import (
     FAIL,
@@ -169,7 +169,7 @@ def store_at(probe: Probe, verdict: Verdict, extra: int) -> tuple[int, Reply]:
             verdict.not_applicable(f"the node announced maximum length {theirs}: nothing to test at the limit")
         length = theirs + extra
         length -= length % 2  # a data set has an even length; PDU length = PDV header + data set
-        image = seed_image(rows=8, columns=8)
+        image = screen_capture_image(rows=8, columns=8)
         try:
             data = padded_dataset(image, length - PDV_HEADER)
         except ValueError:

@@ -43,7 +43,7 @@ def test_store_response(store_objects: Callable[..., list[Stored]], verdict: Ver
        fix="Store what you accepted: a failure status (A7xx out of resources, A9xx data set does not match SOP "
            "class, Cxxx cannot understand, 0122 SOP class not supported...) on a syntax you accepted means the "
            "sender's data is lost. A warning (B000 coercion, B006 elements discarded, B007 data set does not "
-           "match) should carry an Error Comment naming what was changed, as in the seed's 'set InstanceNumber to 0'.")
+           "match) should carry an Error Comment naming what was changed, such as 'set InstanceNumber to 0'.")
 def test_store_status(store_objects: Callable[..., list[Stored]], verdict: Verdict) -> None:
     results = store_objects()
     sent = [r for r in results if r.sent]
@@ -150,7 +150,7 @@ def test_sop_class_not_negotiated(association: Callable[..., Any], probe: Probe,
                 verdict.not_applicable("the target did not accept CT Image Storage in Explicit VR Little Endian")
             try:
                 assoc.send_c_store(mr_path)
-            except ValueError as exc:  # our side refuses, as the seed's "DIMSE No valid Presentation Context ID"
+            except ValueError as exc:  # our side refuses, as a sender's "DIMSE No valid Presentation Context ID"
                 transcript.note(f"our SCU refused to send MR Image Storage on this association: {exc}")
             else:
                 raise AssertionError("pynetdicom sent a C-STORE without a presentation context for it")

@@ -15,7 +15,7 @@ import pytest
 from pydicom import dcmread
 
 from dcmconform.assoc import associate, liveness
-from dcmconform.fixtures.seed import seed_image, write_seed_image
+from dcmconform.fixtures.screen_capture import screen_capture_image, write_screen_capture
 from dcmconform.peers import container as backend
 from dcmconform.peers.base import Launch, PeerFailed, PeerUnavailable, ProcessPeer
 from dcmconform.peers.container import dockerapi
@@ -29,7 +29,7 @@ STORAGE = ["orthanc:container", "dcmtk:container", "dcmqrscp:container", "ctn:co
 
 def store_one(peer: ProcessPeer) -> str:
     assert peer.endpoint is not None
-    image = seed_image()
+    image = screen_capture_image()
     image.InstanceNumber = "1"
     with associate(peer.endpoint, "DCMCONFORM", 10, [(SECONDARY_CAPTURE, [EXPLICIT_LE, IMPLICIT_LE])]) as assoc:
         status = assoc.send_c_store(image)
@@ -152,7 +152,7 @@ def test_no_engine_is_a_clear_reason(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 def test_the_scu_runs_in_a_container_of_the_same_image(container_peer: Maker, usable: Maker, tmp_path: Path) -> None:
     receiver = container_peer("dcmtk:container")
     sender = usable("ctn:container")
-    path = write_seed_image(tmp_path / "seed.dcm")
+    path = write_screen_capture(tmp_path / "seed.dcm")
     assert receiver.endpoint is not None
     argv = sender.scu_argv(receiver.endpoint, [path], "DCMCONFORM_SCU")
     assert argv is not None and argv[1:3] == ["run", "--rm"] and "dcmconform.peer=1" in argv

@@ -96,9 +96,9 @@ def test_store_warning_with_error_comment(warning_scp, run_cli) -> None:
 
 
 def test_given_files_are_sent_each(warning_scp, run_cli, tmp_path: Path) -> None:
-    from dcmconform.fixtures.seed import write_seed_image
+    from dcmconform.fixtures.screen_capture import write_screen_capture
 
-    files = [write_seed_image(tmp_path / f"sc{i}.dcm") for i in range(2)]
+    files = [write_screen_capture(tmp_path / f"sc{i}.dcm") for i in range(2)]
     code, out = run_cli("diagnose", str(warning_scp.endpoint), "--file", str(files[0]), "--file", str(files[1]))
     assert code == 1, out
     assert "C-STORE sc0.dcm" in out

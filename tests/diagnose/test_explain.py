@@ -21,9 +21,9 @@ def flat(text: str) -> str:
 
 @pytest.fixture
 def seed_file(tmp_path: Path) -> Path:
-    from dcmconform.fixtures.seed import write_seed_image
+    from dcmconform.fixtures.screen_capture import write_screen_capture
 
-    return write_seed_image(tmp_path / "sc.dcm")
+    return write_screen_capture(tmp_path / "sc.dcm")
 
 
 # The article's own log ---------------------------------------------------------------------------

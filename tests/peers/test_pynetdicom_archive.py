@@ -16,7 +16,7 @@ from pydicom.uid import RLELossless
 from pynetdicom import build_role, evt
 
 from dcmconform.assoc import associate
-from dcmconform.fixtures.seed import seed_image
+from dcmconform.fixtures.screen_capture import screen_capture_image
 from dcmconform.peers.pynetdicom_archive import Archive, key_matches
 from dcmconform.peers.pynetdicom_scp import PynetdicomPeer
 from dcmconform.target import Endpoint
@@ -41,7 +41,7 @@ def stored() -> Iterator[Stored]:
     peer = PynetdicomPeer()
     endpoint = peer.start()
     try:
-        plain, rle = seed_image(), seed_image()
+        plain, rle = screen_capture_image(), screen_capture_image()
         rle.StudyInstanceUID = plain.StudyInstanceUID
         for image in (plain, rle):
             image.PatientID = f"ARCHIVE-{plain.StudyInstanceUID[-12:]}"  # ours alone in this archive

@@ -13,7 +13,7 @@ import pytest
 from pydicom import dcmread
 
 from dcmconform.assoc import associate
-from dcmconform.fixtures.seed import seed_image, write_seed_image
+from dcmconform.fixtures.screen_capture import screen_capture_image, write_screen_capture
 from dcmconform.peers.base import ProcessPeer
 from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.peers.registry import make_peer
@@ -53,7 +53,7 @@ def stored_uids(peer: ProcessPeer) -> dict[str, bytes]:
 def test_a_stored_instance_comes_back(name: str) -> None:
     for peer in started(name):
         assert peer.endpoint is not None
-        image = seed_image()
+        image = screen_capture_image()
         image.InstanceNumber = "1"
         with associate(peer.endpoint, "DCMCONFORM", 10, [(SECONDARY_CAPTURE, [EXPLICIT_LE, IMPLICIT_LE])]) as assoc:
             status = assoc.send_c_store(image)
@@ -64,7 +64,7 @@ def test_a_stored_instance_comes_back(name: str) -> None:
 @pytest.mark.parametrize("name", SCU_PEERS)
 def test_the_peer_sends_as_scu(name: str, receiver: ProcessPeer, tmp_path: Path) -> None:
     for sender in started(name):
-        path = write_seed_image(tmp_path / "seed.dcm")
+        path = write_screen_capture(tmp_path / "seed.dcm")
         assert receiver.endpoint is not None
         argv = sender.scu_argv(receiver.endpoint, [path], "DCMCONFORM_SCU")
         assert argv is not None
@@ -77,7 +77,7 @@ def test_the_peer_sends_as_scu(name: str, receiver: ProcessPeer, tmp_path: Path)
 def test_orthanc_sends_through_rest(receiver: ProcessPeer, tmp_path: Path) -> None:
     for orthanc in started("orthanc"):
         assert isinstance(orthanc, OrthancPeer) and receiver.endpoint is not None
-        path = write_seed_image(tmp_path / "seed.dcm")
+        path = write_screen_capture(tmp_path / "seed.dcm")
         orthanc_id = orthanc.upload(path.read_bytes())
         assert [i["id"] for i in orthanc.instances()] == [orthanc_id]
         orthanc.send_to(receiver.endpoint, [orthanc_id])

@@ -9,7 +9,7 @@ from pydicom.filereader import read_dataset
 from pynetdicom.dsutils import encode
 
 from dcmconform.dimse.pdv import PDV_HEADER, fragments
-from dcmconform.fixtures.seed import seed_image
+from dcmconform.fixtures.screen_capture import screen_capture_image
 from dcmconform.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, SILENT, Observation
 from dcmconform.suites.association.answers import FAIL, PASS, WARN, Rule, outcome_of
 from dcmconform.suites.association.requests import large_contexts, long_uid
@@ -59,7 +59,7 @@ def test_long_uids_are_valid_and_distinct() -> None:
 
 
 def test_a_padded_data_set_has_exactly_the_size_asked_and_still_decodes() -> None:
-    image = seed_image(rows=8, columns=8)
+    image = screen_capture_image(rows=8, columns=8)
     data = padded_dataset(image, 16384 - PDV_HEADER)
     assert len(data) == 16384 - PDV_HEADER
     decoded = read_dataset(BytesIO(data), is_implicit_VR=True, is_little_endian=True)

@@ -1,10 +1,10 @@
-"""The seed article's story as a check: can this node take Burt's screen capture?
+"""A workstation's first send as a check: can this node take a screen capture?
 
-Burt's workstation proposed Verification and Secondary Capture to "PACS" on port 6104. The node
-accepted Verification and answered Secondary Capture with "abstract syntax not supported": port
-6104 was the worklist manager, the PACS listened on 104. Every send failed with "Operation
-Failed!" and a 250 MB log. This check makes the same proposal and, when storage is refused, says
-what the article's PACS admin said.
+A field case (R. Zaharia, "Introduction to DICOM, Chapter 5: Solving a DICOM Communication Problem"): a workstation proposed Verification and Secondary Capture to "PACS"
+on port 6104. The node accepted Verification and answered Secondary Capture with "abstract syntax
+not supported": port 6104 was the worklist manager, the PACS listened on 104. Every send failed
+with "Operation Failed!" and a 250 MB log. This check makes the same proposal and, when storage is
+refused, says what the PACS administrator found.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from dcmconform.verdict import Verdict, check
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 
-# The article's request: Verification in three encodings, Secondary Capture (plus the default syntax).
-ARTICLE = [(1, VERIFICATION, [EXPLICIT_LE, EXPLICIT_BE, IMPLICIT_LE]), (3, SECONDARY_CAPTURE, [EXPLICIT_LE, IMPLICIT_LE])]
+# That workstation's request: Verification in three encodings, Secondary Capture (plus the default syntax).
+WORKSTATION = [(1, VERIFICATION, [EXPLICIT_LE, EXPLICIT_BE, IMPLICIT_LE]), (3, SECONDARY_CAPTURE, [EXPLICIT_LE, IMPLICIT_LE])]
 
 REFUSED_STORAGE = (
-    "The node accepted Verification but refused Secondary Capture Image Storage, exactly as in the seed article: "
+    "The node accepted Verification but refused Secondary Capture Image Storage: "
     "a C-ECHO works, yet every screen capture fails ('DIMSE No valid Presentation Context ID', 'Operation "
     "Failed!'). A node accepts only the SOP classes it was set up for. Check that you are on the right port and "
-    "AE title: in the article, port 6104 was the worklist manager and the PACS listened on port 104. If this is "
+    "AE title: a workstation that sent to port 6104 reached the worklist manager, while the PACS listened on port 104. If this is "
     "the right node, ask its administrator to enable Secondary Capture storage."
 )
 REJECTED_WHOLE = {
@@ -33,11 +33,11 @@ REJECTED_WHOLE = {
 }
 
 
-@check("ASSOC-063", "The seed article's request: Verification and Secondary Capture are both accepted",
+@check("ASSOC-063", "A workstation's first send: Verification and Secondary Capture are both accepted",
        "PS3.8 9.3.3.2 (Table 9-18); PS3.4 B.5 (Storage SOP classes)", "PRACTICE",
        fix=REFUSED_STORAGE)
-def test_seed_story(probe: Probe, verdict: Verdict, target: Endpoint) -> None:
-    observed = probe.associate(probe.request(ARTICLE))
+def test_screen_capture_accepted(probe: Probe, verdict: Verdict, target: Endpoint) -> None:
+    observed = probe.associate(probe.request(WORKSTATION))
     attach_bytes(verdict, answer_bytes(observed, 512))
     where = f"{target.ae_title}@{target.host}:{target.port}"
     if observed.kind == REJECTED and isinstance(observed.pdu, pd.AAssociateRJ):
@@ -46,7 +46,7 @@ def test_seed_story(probe: Probe, verdict: Verdict, target: Endpoint) -> None:
                                                              "administrator.")
         verdict.fail(f"{where} rejected the association ({rj_text(rj)}): nothing can be sent", explanation=advice)
     if observed.kind != ACCEPTED:
-        verdict.fail(f"{where} answered the article's request with {observed.describe()}",
+        verdict.fail(f"{where} answered a request for Verification and Secondary Capture with {observed.describe()}",
                      explanation="The node did not negotiate at all: check host, port and AE title, and that a DICOM "
                                  "node (not another service) listens there.")
     got = {pc.context_id: pc.result for pc in observed.expect_accept().presentation_contexts}

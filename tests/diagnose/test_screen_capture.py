@@ -1,4 +1,4 @@
-"""The seed article's Secondary Capture image, as fixtures/seed.py makes it."""
+"""The screen-capture Secondary Capture image, as fixtures/screen_capture.py makes it."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 from pydicom import dcmread
 from pydicom.filewriter import write_dataset
 
-from dcmconform.fixtures.seed import seed_image, write_seed_image
+from dcmconform.fixtures.screen_capture import screen_capture_image, write_screen_capture
 
 
 def test_it_is_the_articles_object(tmp_path: Path) -> None:
-    path = write_seed_image(tmp_path / "sc.dcm")
+    path = write_screen_capture(tmp_path / "sc.dcm")
     ds = dcmread(path)
     assert ds.file_meta.MediaStorageSOPClassUID == ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.7"
     assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"  # the article proposes LittleEndianExplicit
@@ -21,11 +21,11 @@ def test_it_is_the_articles_object(tmp_path: Path) -> None:
 
 
 def test_no_patient_data_and_fresh_uids() -> None:
-    first, second = seed_image(), seed_image()
+    first, second = screen_capture_image(), screen_capture_image()
     assert first.SOPInstanceUID != second.SOPInstanceUID
     assert str(first.PatientName) == "DCMCONFORM^SEED"
     assert first.PatientBirthDate == "" and first.PatientSex == ""
-    assert seed_image("1.2.3.4").SOPInstanceUID == "1.2.3.4"
+    assert screen_capture_image("1.2.3.4").SOPInstanceUID == "1.2.3.4"
 
 
 def test_about_the_size_of_the_articles_data_set() -> None:
@@ -34,5 +34,5 @@ def test_about_the_size_of_the_articles_data_set() -> None:
 
     buffer = DicomBytesIO()
     buffer.is_little_endian, buffer.is_implicit_VR = True, False  # Explicit VR Little Endian
-    write_dataset(buffer, seed_image())
+    write_dataset(buffer, screen_capture_image())
     assert 7000 < len(buffer.getvalue()) < 9000
