@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from dcmconform.childrun import SuiteRun
 from dcmconform.target import Endpoint
 
 
@@ -45,18 +46,19 @@ class SuiteRuns:
         self.folder = folder
         self.cancel = threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="suite-run")
-        self.futures: dict[str, Future[tuple[dict[str, Any] | None, str | None]]] = {}
+        self.futures: dict[str, Future[SuiteRun]] = {}
 
-    def submit(self, name: str) -> Future[tuple[dict[str, Any] | None, str | None]]:
-        from dcmconform.commands.matrix import run_one
+    def submit(self, name: str) -> Future[SuiteRun]:
+        from dcmconform.childrun import run_suite
 
         if name not in self.futures:
-            self.futures[name] = self.pool.submit(run_one, name, self.folder / name, RUN_OPTIONS, RUN_TIMEOUT,
-                                                  self.cancel)
+            self.futures[name] = self.pool.submit(run_suite, self.folder / name, peer=name, options=RUN_OPTIONS,
+                                                  timeout=RUN_TIMEOUT, cancel=self.cancel)
         return self.futures[name]
 
     def result(self, name: str) -> tuple[dict[str, Any] | None, str | None]:
-        return self.submit(name).result()
+        run = self.submit(name).result()
+        return run.document, run.error
 
     def close(self) -> None:
         # an interrupted session: the running children get SIGINT and stop their peers
