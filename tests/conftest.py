@@ -14,6 +14,19 @@ import pytest
 from dcmconform.childrun import SuiteRun
 from dcmconform.target import Endpoint
 
+# Fixtures that run the whole suite (a minute or more each): every test that uses one is slow, so
+# `pytest tests -m "not slow"` (the fast lane) leaves it out.
+WHOLE_SUITE_RUNS = {"suite_runs", "zoo_run", "embedded_run"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before the -m selection reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})  # request.getfixturevalue(run)
+        used = set(getattr(item, "fixturenames", ())) | {v for v in params.values() if isinstance(v, str)}
+        if used & WHOLE_SUITE_RUNS:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def zoo_endpoint() -> Iterator[Endpoint]:

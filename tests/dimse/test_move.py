@@ -61,6 +61,7 @@ def test_target_without_move_port_is_not_applicable(tmp_path: Path) -> None:
     assert "--move-aet and --move-port" in got[CHECK]["summary"]
 
 
+@pytest.mark.slow  # a native reference peer (dcmqrscp)
 def test_dcmqrscp_delivers_the_study(tmp_path: Path) -> None:
     if not os.access(DCMQRSCP, os.X_OK):
         pytest.skip(f"{DCMQRSCP} not found: apt-get install dcmtk")

@@ -11,6 +11,8 @@ import pytest
 from dcmconform.peers.zoo.defects import DEFECTS
 from dcmconform.peers.zoo.selftest import run_zoo
 
+pytestmark = pytest.mark.slow  # whole-suite runs against the zoo
+
 
 def test_clean_zoo_passes_every_dimse_check(tmp_path: Path) -> None:
     results = {k: v for k, v in run_zoo([], [], tmp_path).items() if k.startswith("DIMSE-")}

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from conftest import SuiteRuns
 
 
+@pytest.mark.slow  # whole-suite runs against the peers
 @pytest.mark.parametrize("name", list(PEERS))
 def test_peer_earns_its_expected_verdicts(name: str, suite_runs: SuiteRuns) -> None:
     reason = make_peer(name).available()
