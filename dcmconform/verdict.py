@@ -41,6 +41,16 @@ AREAS = {
     "PERF": "performance",
 }
 
+# Services a check can need the target to offer (``check(..., needs=...)``); a peer's expectations
+# file says which it lacks (``lacks:``), and those checks are expected n.a. there.
+SERVICES = {
+    "c-find": "Query (C-FIND)",
+    "c-get": "Retrieve by C-GET",
+    "c-move": "Retrieve by C-MOVE",
+    "worklist": "Modality Worklist",
+    "storage-commitment": "Storage Commitment",
+}
+
 
 @dataclass(frozen=True)
 class Check:
@@ -52,6 +62,7 @@ class Check:
     level: Level
     role: str = "scp"
     fix: str = ""
+    needs: str = ""  # a service of SERVICES the check needs the target to offer, or ""
 
     @property
     def area(self) -> str:
@@ -61,12 +72,16 @@ class Check:
 MARK = "dcm_check"
 
 
-def check(id: str, title: str, clause: str, level: Level | str, role: str = "scp", fix: str = "") -> pytest.MarkDecorator:
+def check(id: str, title: str, clause: str, level: Level | str, role: str = "scp", fix: str = "",
+          needs: str = "") -> pytest.MarkDecorator:
     """Declare a check: ``@check("ASSOC-001", ...)`` or ``pytest.param(..., marks=check(...))``.
 
     ``fix`` is the default advice, in a PACS admin's words, shown when the check does not pass.
+    ``needs``: the service (a key of :data:`SERVICES`) without which the check is n.a.
     """
-    return getattr(pytest.mark, MARK)(Check(id, title, clause, Level(level), role, fix))
+    if needs and needs not in SERVICES:
+        raise ValueError(f"{id}: needs={needs!r} is not one of {', '.join(SERVICES)}")
+    return getattr(pytest.mark, MARK)(Check(id, title, clause, Level(level), role, fix, needs))
 
 
 class VerdictReached(Exception):

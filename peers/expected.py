@@ -8,20 +8,30 @@ Format (one line per check, sorted by ID; the header comment of each file repeat
 ``outcome`` is one of pass, warn, fail, info, n.a. (``error`` is never expected: it means the
 suite broke). Every check the suite has must have a row in every file: a check in the results
 without a row is a difference, and so is a row for a check that no longer exists.
+
+A peer that lacks services says so once, and the checks that need one of them (``needs=`` in
+their :func:`dcmconform.verdict.check`) get a derived n.a. row; writing a row for one of them too
+is an error::
+
+    lacks: [c-move, worklist, storage-commitment]
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from dcmconform.verdict import SERVICES
+
 EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
 EXPECTABLE = ("pass", "warn", "fail", "info", "n.a.")
 MISSING = "(no row)"
 NOT_RUN = "(not run)"
+LACKS = "lacks"
 
 
 class ExpectationsError(ValueError):
@@ -59,7 +69,10 @@ def load(peer: str) -> dict[str, Expectation] | None:
     return parse(path.read_text(), str(path))
 
 
-def parse(text: str, source: str = "<expectations>") -> dict[str, Expectation]:
+def parse(text: str, source: str = "<expectations>", needs: Mapping[str, str] | None = None) -> dict[str, Expectation]:
+    """The rows of an expectations file, with the n.a. rows its ``lacks:`` derives.
+
+    ``needs``: check ID -> the service it needs; by default read from the suites' check catalogue."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -68,6 +81,10 @@ def parse(text: str, source: str = "<expectations>") -> dict[str, Expectation]:
         return {}
     if not isinstance(data, dict):
         raise ExpectationsError(f"{source}: expected a mapping CHECK-ID -> {{outcome, reason}}")
+    lacks = data.pop(LACKS, None) or []
+    if not isinstance(lacks, list) or not set(lacks) <= set(SERVICES):
+        raise ExpectationsError(f"{source}: {LACKS}: write a list of services among {', '.join(SERVICES)}, "
+                                f"got {lacks!r}")
     found: dict[str, Expectation] = {}
     for check, row in data.items():
         if not isinstance(row, dict) or set(row) != {"outcome", "reason"}:
@@ -78,7 +95,27 @@ def parse(text: str, source: str = "<expectations>") -> dict[str, Expectation]:
         if not isinstance(reason, str) or not reason.strip():
             raise ExpectationsError(f"{source}: {check}: the reason must be a non-empty line")
         found[str(check)] = Expectation(outcome, reason.strip())
+    if lacks:
+        found = dict(sorted({**found, **derived(lacks, found, source, needs)}.items()))
     return found
+
+
+def derived(lacks: list[str], written: Mapping[str, Expectation], source: str,
+            needs: Mapping[str, str] | None = None) -> dict[str, Expectation]:
+    """The n.a. rows of the checks that need a service the peer lacks."""
+    if needs is None:
+        from dcmconform.catalogue import checks
+
+        needs = {check_id: c.needs for check_id, c in checks().items()}
+    rows = {}
+    for check, service in sorted(needs.items()):
+        if service not in lacks:
+            continue
+        if check in written:
+            raise ExpectationsError(f"{source}: {check}: the peer lacks {service} ({LACKS}:), so the check is "
+                                    f"n.a. by derivation: remove the row (or {service} from {LACKS}:)")
+        rows[check] = Expectation("n.a.", f"no {SERVICES[service]} ({LACKS}: {service})")
+    return rows
 
 
 def compare(results: list[dict[str, Any]], expected: dict[str, Expectation], complete: bool = True) -> list[Difference]:

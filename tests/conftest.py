@@ -11,7 +11,21 @@ from typing import Any
 
 import pytest
 
+from dcmconform.childrun import SuiteRun
 from dcmconform.target import Endpoint
+
+# Fixtures that run the whole suite (a minute or more each): every test that uses one is slow, so
+# `pytest tests -m "not slow"` (the fast lane) leaves it out.
+WHOLE_SUITE_RUNS = {"suite_runs", "zoo_run", "embedded_run"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before the -m selection reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})  # request.getfixturevalue(run)
+        used = set(getattr(item, "fixturenames", ())) | {v for v in params.values() if isinstance(v, str)}
+        if used & WHOLE_SUITE_RUNS:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -45,18 +59,19 @@ class SuiteRuns:
         self.folder = folder
         self.cancel = threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="suite-run")
-        self.futures: dict[str, Future[tuple[dict[str, Any] | None, str | None]]] = {}
+        self.futures: dict[str, Future[SuiteRun]] = {}
 
-    def submit(self, name: str) -> Future[tuple[dict[str, Any] | None, str | None]]:
-        from dcmconform.commands.matrix import run_one
+    def submit(self, name: str) -> Future[SuiteRun]:
+        from dcmconform.childrun import run_suite
 
         if name not in self.futures:
-            self.futures[name] = self.pool.submit(run_one, name, self.folder / name, RUN_OPTIONS, RUN_TIMEOUT,
-                                                  self.cancel)
+            self.futures[name] = self.pool.submit(run_suite, self.folder / name, peer=name, options=RUN_OPTIONS,
+                                                  timeout=RUN_TIMEOUT, cancel=self.cancel)
         return self.futures[name]
 
     def result(self, name: str) -> tuple[dict[str, Any] | None, str | None]:
-        return self.submit(name).result()
+        run = self.submit(name).result()
+        return run.document, run.error
 
     def close(self) -> None:
         # an interrupted session: the running children get SIGINT and stop their peers

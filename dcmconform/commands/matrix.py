@@ -1,7 +1,7 @@
 """``dcmconform matrix``: the whole suite against each reference peer, one grid of checks x peers.
 
-Each peer runs in its own ``dcmconform run --peer NAME --report-dir DIR/NAME`` process (a fresh
-interpreter per peer: pytest does not like being run twice in one process), which writes that
+Each peer runs in its own ``dcmconform run --peer NAME --report-dir DIR/NAME`` process
+(:func:`dcmconform.childrun.run_suite`), which writes that
 peer's full report; the matrix merges them into ``DIR/matrix.json`` and ``DIR/matrix.html`` and
 compares each peer with ``peers/expectations/NAME.yaml``.
 
@@ -12,11 +12,6 @@ broke, 2 when no peer could run (or a usage error).
 from __future__ import annotations
 
 import argparse
-import json
-import signal
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,62 +19,12 @@ from typing import Any
 from dcmconform.errors import SetupError
 
 RUN_TIMEOUT = 1800.0  # one peer's whole run
-INTERRUPT_GRACE = 20.0  # a child that got SIGINT stops its peer; Orthanc takes ~2 s to stop
-
-
-class Cancelled(Exception):
-    """``run_one`` was told to stop (its ``cancel`` event was set)."""
-
-
-def _wait(child: subprocess.Popen[bytes], timeout: float, cancel: threading.Event | None) -> int:
-    if cancel is None:
-        return child.wait(timeout=timeout)
-    end = time.monotonic() + timeout
-    while not cancel.is_set():
-        try:
-            return child.wait(timeout=max(0.0, min(1.0, end - time.monotonic())))
-        except subprocess.TimeoutExpired:
-            if time.monotonic() >= end:
-                raise
-    raise Cancelled(f"{child.args!r} cancelled")
-
-
-def run_one(name: str, folder: Path, options: list[str], timeout: float,
-            cancel: threading.Event | None = None) -> tuple[dict[str, Any] | None, str | None]:
-    """Run the suite against peer ``name`` in a child process: ``(document, None)`` or ``(None, why)``.
-
-    Setting ``cancel`` (from another thread) stops the child as an interrupt would and raises
-    :class:`Cancelled`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = folder / "conformance.json"
-    written.unlink(missing_ok=True)
-    log_path = folder / "run.log"
-    argv = [sys.executable, "-m", "dcmconform", "run", "--peer", name, "--report-dir", str(folder), *options]
-    with open(log_path, "w") as log:
-        child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            code = _wait(child, timeout, cancel)
-        except BaseException:
-            # Timeout, Ctrl-C or SIGTERM: let the child stop its peer (its own finally blocks), then make sure.
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-                try:
-                    child.wait(timeout=INTERRUPT_GRACE)
-                except subprocess.TimeoutExpired:
-                    child.kill()  # its peer still gets the parent-death signal
-                    child.wait()
-            if isinstance(sys.exc_info()[1], subprocess.TimeoutExpired):
-                return None, f"no result within {timeout:.0f}s (see {log_path})"
-            raise
-    if written.exists():
-        return dict(json.loads(written.read_text())), None
-    tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
-    return None, f"exit {code}: " + (" | ".join(tail) or "no output") + f" (see {log_path})"
 
 
 def run_matrix(names: list[str], report_dir: Path, options: list[str], complete: bool,
                timeout: float = RUN_TIMEOUT, progress: Any = None) -> dict[str, Any]:
     """Run every peer in ``names`` and build the matrix document (not yet written)."""
+    from dcmconform.childrun import run_suite
     from dcmconform.peers import expected as expectations
     from dcmconform.peers.registry import make_peer
     from dcmconform.reports.matrix import build_matrix, peer_entry
@@ -95,7 +40,8 @@ def run_matrix(names: list[str], report_dir: Path, options: list[str], complete:
             continue
         if progress:
             progress(f"{name}: running the suite")
-        document, error = run_one(name, report_dir / name, options, timeout)
+        run = run_suite(report_dir / name, peer=name, options=options, timeout=timeout)
+        document, error = run.document, run.error
         expected = expectations.load(name)
         differences = []
         if document is not None:

@@ -8,7 +8,7 @@ from typing import Any
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
-    from dcmconform.selftest import selftest, table
+    from dcmconform.peers.zoo.selftest import selftest, table
 
     result = selftest(progress=(lambda m: print(m, file=sys.stderr, flush=True)) if args.verbose else None)
     for line in table(result):

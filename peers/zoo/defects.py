@@ -7,6 +7,7 @@ can fail; a defect no check catches is a gap (and a reason to write a check).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -154,8 +155,20 @@ CLEAN_OUTCOMES: dict[str, tuple[str, str]] = {
 }
 
 
-def validate(names: list[str]) -> frozenset[str]:
+class Switches(frozenset[str]):
+    """The defect switches that are on. Asking about a name that is no switch raises :class:`KeyError`:
+    a misspelt ``"ignore-c-cancle" in switches`` must not read as off (the zoo would be clean
+    where the selftest believes it defective)."""
+
+    def __contains__(self, name: object) -> bool:
+        if name not in DEFECTS:
+            raise KeyError(f"{name!r} is no defect switch (peers/zoo/defects.py)")
+        return super().__contains__(name)
+
+
+def validate(names: Iterable[str]) -> Switches:
+    names = list(names)
     unknown = [n for n in names if n not in DEFECTS]
     if unknown:
         raise ValueError(f"unknown defect(s) {', '.join(unknown)}; known: {', '.join(sorted(DEFECTS))}")
-    return frozenset(names)
+    return Switches(names)

@@ -53,6 +53,7 @@ from dcmconform.dimse.commands import (
 )
 from dcmconform.dimse.pdv import Assembler, fragments
 from dcmconform.peers.zoo import archive
+from dcmconform.peers.zoo.defects import validate
 from dcmconform.uids import OUR_ROOT, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
@@ -92,6 +93,9 @@ class ZooConfig:
     move_destinations: dict[str, tuple[str, int]] = field(default_factory=dict)  # C-MOVE: AE title -> (host, port)
     abstract_syntaxes: frozenset[str] = field(default_factory=lambda: frozenset(
         [VERIFICATION, *storage_sop_classes(), *archive.SERVICE_CLASSES]))
+
+    def __post_init__(self) -> None:
+        self.defects = validate(self.defects)  # the switches: asking about a misspelt one raises
 
 
 class Closed(Exception):

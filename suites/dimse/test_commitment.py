@@ -38,7 +38,7 @@ def _reference(sop_class: str, sop_instance: str) -> Dataset:
 
 
 @check("DIMSE-023", "Storage commitment reports what it holds: the stored object committed, an unknown one failed",
-       "PS3.4 J.3.3 (N-ACTION), J.3.4 (N-EVENT-REPORT), PS3.7 10.1.4, 10.1.1", "MUST",
+       "PS3.4 J.3.3 (N-ACTION), J.3.4 (N-EVENT-REPORT), PS3.7 10.1.4, 10.1.1", "MUST", needs="storage-commitment",
        fix="Answer N-ACTION (Request Storage Commitment) with 0x0000, then send an N-EVENT-REPORT with the same "
            "Transaction UID listing each instance you hold in Referenced SOP Sequence and each one you do not "
            "in Failed SOP Sequence (Event Type 2 when any failed). Reporting an instance you do not have as "

@@ -24,7 +24,7 @@ def wanted_for(catalogue: Catalogue, stored: list[Stored]) -> list[Wanted]:
 
 
 @check("DIMSE-007", "Nothing lost: every object stored with success or warning comes back, pixel data intact",
-       "PS3.4 B.4.1 (levels of storage), B.2.3; read back with C-GET, PS3.4 C.4.3", "MUST",
+       "PS3.4 B.4.1 (levels of storage), B.2.3; read back with C-GET, PS3.4 C.4.3", "MUST", needs="c-get",
        fix="An object answered with 0x0000 (or a B-warning) must be kept: retrievable by its SOP Instance UID, "
            "with its pixel data unchanged for lossless syntaxes. Changing other attributes is coercion: say so "
            "with 0xB000 and an Error Comment, and keep what a Level 2 (full) storage SCP must keep.")

@@ -60,7 +60,7 @@ def _require_keys(result: FindResult, wanted: tuple[str, ...], level: str) -> li
 
 
 @check("DIMSE-016", "Study Root C-FIND at STUDY level finds our study: pending 0xFF00/0xFF01 with the required keys, then 0x0000",
-       "PS3.4 C.4.1.2, C.6.2.1 (required keys), PS3.7 9.1.2", "MUST",
+       "PS3.4 C.4.1.2, C.6.2.1 (required keys), PS3.7 9.1.2", "MUST", needs="c-find",
        fix="Answer each match with a pending response (0xFF00, or 0xFF01 when optional keys are not supported) "
            "carrying an identifier with every requested key (empty if unknown) and the Query/Retrieve Level, "
            "then a final 0x0000 with no identifier; each response names the request's Message ID.")
@@ -80,7 +80,7 @@ def test_find_study_root(store_objects: Callable[..., list[Stored]], dicom_catal
 
 
 @check("DIMSE-017", "Patient Root C-FIND finds our patient (PATIENT level) and its study (STUDY level)",
-       "PS3.4 C.4.1.2, C.6.1.1", "MUST",
+       "PS3.4 C.4.1.2, C.6.1.1", "MUST", needs="c-find",
        fix="Under the Patient Root model, a PATIENT level query on Patient ID returns that patient, and a STUDY "
            "level query with Patient ID returns its studies, each as a pending response with the requested keys.")
 def test_find_patient_root(store_objects: Callable[..., list[Stored]], dicom_catalogue: Catalogue,
@@ -101,7 +101,7 @@ def test_find_patient_root(store_objects: Callable[..., list[Stored]], dicom_cat
 
 
 @check("DIMSE-018", "C-FIND wildcard (*, ?) and date range matching work, and a range outside our date matches nothing",
-       "PS3.4 C.2.2.2.4 (wild card), C.2.2.2.5 (range)", "MUST",
+       "PS3.4 C.2.2.2.4 (wild card), C.2.2.2.5 (range)", "MUST", needs="c-find",
        fix="Support the matching types the standard requires: '*' and '?' wild cards in string keys such as "
            "Patient's Name, and ranges 'from-to', 'from-', '-to' in dates and times.")
 def test_find_matching(store_objects: Callable[..., list[Stored]], dicom_catalogue: Catalogue,
@@ -134,7 +134,7 @@ def test_find_matching(store_objects: Callable[..., list[Stored]], dicom_catalog
 
 
 @check("DIMSE-019", "C-CANCEL during a C-FIND ends it with status 0xFE00 (Cancel)",
-       "PS3.7 9.1.2.1.5 (C-CANCEL), PS3.4 C.4.1.3.1", "SHOULD",
+       "PS3.7 9.1.2.1.5 (C-CANCEL), PS3.4 C.4.1.3.1", "SHOULD", needs="c-find",
        fix="Check for a C-CANCEL-RQ naming the C-FIND's Message ID between pending responses; on one, stop and "
            "send a final response with status 0xFE00. Ignoring it makes a user's 'stop' button do nothing while "
            "a broad query streams every match.")

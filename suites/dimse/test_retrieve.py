@@ -53,7 +53,7 @@ def _aborted(transcript: Transcript) -> bool:
 
 
 @check("DIMSE-020", "C-MOVE to a destination AE the target does not know is refused with 0xA801",
-       "PS3.4 C.4.2.1.3.1 (Table C.4-2), C.4.2.3.1", "MUST",
+       "PS3.4 C.4.2.1.3.1 (Table C.4-2), C.4.2.3.1", "MUST", needs="c-move",
        fix="When the Move Destination is not an AE title you know (and so cannot reach), answer the C-MOVE with "
            "status 0xA801 'Refused: Move Destination unknown', not success and not a generic failure, so the "
            "user learns that the destination must be configured.")
@@ -83,7 +83,7 @@ def test_move_unknown_destination(store_objects: Callable[..., list[Stored]], di
 
 
 @check("DIMSE-021", "C-GET with SCP/SCU role selection returns the study's objects on our association, counts right",
-       "PS3.4 C.4.3, PS3.7 D.3.3.4 (role selection)", "MUST",
+       "PS3.4 C.4.3, PS3.7 D.3.3.4 (role selection)", "MUST", needs="c-get",
        fix="Grant the SCP role the requestor proposes for the storage SOP classes it wants back, send each "
            "matching object as a C-STORE sub-operation on the same association, and end with a final status "
            "(0x0000 when all sub-operations succeeded) whose Completed/Failed/Warning counts add up to what was sent.")
@@ -185,7 +185,7 @@ def _count_problems(responses: list[Message], total: int, delivered: int) -> lis
 
 
 @check("DIMSE-024", "C-MOVE to our own storage SCP delivers the study's objects, sub-operation counts right",
-       "PS3.4 C.4.2", "MUST",
+       "PS3.4 C.4.2", "MUST", needs="c-move",
        fix="For a C-MOVE, open an association to the Move Destination (the AE title, host and port configured "
            "for it) and send every object the request names as a C-STORE sub-operation; report progress with "
            "pending responses (0xFF00) carrying the Remaining, Completed, Failed and Warning counts, and end with "

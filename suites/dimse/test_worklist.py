@@ -32,7 +32,7 @@ def worklist_query() -> Dataset:
 
 
 @check("DIMSE-022", "Modality Worklist C-FIND returns each scheduled step with the requested return keys",
-       "PS3.4 K.4.1.3, K.6.1.2 (Table K.6-1)", "MUST",
+       "PS3.4 K.4.1.3, K.6.1.2 (Table K.6-1)", "MUST", needs="worklist",
        fix="Answer a worklist query with one pending response per matching Scheduled Procedure Step, each "
            "identifier carrying every requested key (empty when unknown) including the Scheduled Procedure Step "
            "Sequence with one item holding the requested sub-keys, then a final 0x0000.")

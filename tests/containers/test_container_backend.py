@@ -22,6 +22,8 @@ from dcmconform.peers.container import dockerapi
 from dcmconform.peers.registry import make_peer
 from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
 
+pytestmark = pytest.mark.slow  # starts peers in containers
+
 Maker = Callable[[str], ProcessPeer]
 Lister = Callable[..., list[dict[str, str]]]
 STORAGE = ["orthanc:container", "dcmtk:container", "dcmqrscp:container", "ctn:container"]

@@ -14,6 +14,8 @@ import pytest
 from dcmconform.peers.base import ProcessPeer
 from dcmconform.peers.images import build
 
+pytestmark = pytest.mark.slow  # builds container images
+
 DEB822 = """\
 Types: deb
 # a comment line in a stanza

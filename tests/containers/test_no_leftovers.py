@@ -19,6 +19,8 @@ import pytest
 
 from dcmconform.peers.base import ProcessPeer
 
+pytestmark = pytest.mark.slow  # starts peers in containers
+
 PEER = "dcmtk:container"
 DEADLINE = 60.0
 

@@ -19,6 +19,8 @@ from dcmconform.peers.base import ProcessPeer
 if TYPE_CHECKING:
     from conftest import SuiteRuns
 
+pytestmark = pytest.mark.slow  # whole-suite runs, native and in a container
+
 PEERS = ["orthanc", "dcmtk", "ctn"]
 
 

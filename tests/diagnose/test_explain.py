@@ -183,6 +183,7 @@ MEASURE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # writes and reads a 100 MB log
 def test_100_mb_log_in_bounded_memory(warning_scp, worklist_manager, tools, run_tool, seed_file, tmp_path) -> None:
     stored, rejected = tmp_path / "stored.log", tmp_path / "rejected.log"
     wp, ep = warning_scp.endpoint, worklist_manager.endpoint

@@ -19,7 +19,7 @@ from dcmconform.peers.dcmtk import DCMQRSCP, DcmqrscpPeer
 from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.peers.zoo.defects import DEFECTS
 from dcmconform.peers.zoo.peer import ZooPeer
-from dcmconform.selftest import run_suite
+from dcmconform.peers.zoo.selftest import run_zoo
 from dcmconform.target import DEFAULT_MOVE_AET, Endpoint, MoveDestination
 from dcmconform.transcript import Transcript
 
@@ -33,7 +33,7 @@ def run(argv: list[str], report: Path) -> dict[str, dict]:
 
 
 def test_clean_zoo_moves_to_our_scp(tmp_path: Path) -> None:
-    got = run_suite([], [CHECK, "DIMSE-020"], tmp_path)
+    got = run_zoo([], [CHECK, "DIMSE-020"], tmp_path)
     assert got[CHECK]["outcome"] == "pass", got[CHECK]["summary"]
     assert "2 of 2 objects came to our SCP" in got[CHECK]["summary"]
     assert got["DIMSE-020"]["outcome"] == "pass", "an unknown destination is still refused with 0xA801"
@@ -45,7 +45,7 @@ def test_clean_zoo_moves_to_our_scp(tmp_path: Path) -> None:
 ])
 def test_move_defect_is_caught(defect: str, said: str, tmp_path: Path) -> None:
     assert CHECK in DEFECTS[defect].catches
-    got = run_suite([defect], [CHECK], tmp_path)
+    got = run_zoo([defect], [CHECK], tmp_path)
     assert got[CHECK]["outcome"] == "fail", got[CHECK]["summary"]
     assert said in got[CHECK]["summary"]
 
@@ -61,6 +61,7 @@ def test_target_without_move_port_is_not_applicable(tmp_path: Path) -> None:
     assert "--move-aet and --move-port" in got[CHECK]["summary"]
 
 
+@pytest.mark.slow  # a native reference peer (dcmqrscp)
 def test_dcmqrscp_delivers_the_study(tmp_path: Path) -> None:
     if not os.access(DCMQRSCP, os.X_OK):
         pytest.skip(f"{DCMQRSCP} not found: apt-get install dcmtk")

@@ -15,6 +15,8 @@ from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.storing import store
 from dcmconform.target import Endpoint
 
+pytestmark = pytest.mark.slow  # starts Orthanc, stores every fixture
+
 
 @pytest.fixture(scope="module")
 def orthanc() -> Iterator[tuple[OrthancPeer, Endpoint]]:

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from dcmconform.peers.zoo.defects import DEFECTS
-from dcmconform.selftest import run_suite
+from dcmconform.peers.zoo.selftest import run_zoo
+
+pytestmark = pytest.mark.slow  # whole-suite runs against the zoo
 
 
 def test_clean_zoo_passes_every_dimse_check(tmp_path: Path) -> None:
-    results = {k: v for k, v in run_suite([], [], tmp_path).items() if k.startswith("DIMSE-")}
+    results = {k: v for k, v in run_zoo([], [], tmp_path).items() if k.startswith("DIMSE-")}
     assert len(results) >= 24
     assert {k: v["outcome"] for k, v in results.items() if v["outcome"] != "pass"} == {}
 
@@ -26,7 +28,7 @@ def test_clean_zoo_passes_every_dimse_check(tmp_path: Path) -> None:
 ])
 def test_named_defect_is_caught(defect: str, check_id: str, outcome: str, tmp_path: Path) -> None:
     assert check_id in DEFECTS[defect].catches
-    got = run_suite([defect], [check_id], tmp_path)
+    got = run_zoo([defect], [check_id], tmp_path)
     assert got[check_id]["outcome"] == outcome, got[check_id]["summary"]
     if defect == "b000-without-comment":
         assert "without an Error Comment" in got[check_id]["summary"]

@@ -6,6 +6,10 @@ import re
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # dcmconform selftest: every defect's run, ~3.5 min
+
 
 def test_every_check_is_proven_fallible() -> None:
     done = subprocess.run([sys.executable, "-m", "dcmconform", "selftest"], capture_output=True, text=True,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 
 from dcmconform.peers import expected
 from dcmconform.peers.registry import PEERS, make_peer
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from conftest import SuiteRuns
 
 
+@pytest.mark.slow  # whole-suite runs against the peers
 @pytest.mark.parametrize("name", list(PEERS))
 def test_peer_earns_its_expected_verdicts(name: str, suite_runs: SuiteRuns) -> None:
     reason = make_peer(name).available()
@@ -42,7 +44,8 @@ def test_every_expectations_file_names_a_peer_and_parses() -> None:
         assert path.stem in PEERS, f"{path} is for no registered peer"
         rows = expected.parse(path.read_text(), str(path))
         assert rows, f"{path} has no rows"
-        assert list(rows) == sorted(rows), f"{path}: keep the rows sorted by check ID"
+        written = [key for key in yaml.safe_load(path.read_text()) if key != expected.LACKS]
+        assert written == sorted(written), f"{path}: keep the rows sorted by check ID"
 
 
 def test_a_bad_row_is_refused_with_its_place() -> None:
@@ -63,3 +66,16 @@ def test_compare_reports_other_outcomes_missing_rows_and_stale_rows() -> None:
     assert got == {("A-2", "warn", "fail"), ("A-3", expected.MISSING, "info"), ("A-9", "pass", expected.NOT_RUN)}
     partial = {(d.check, d.expected, d.got) for d in expected.compare(results, rows, complete=False)}
     assert ("A-9", "pass", expected.NOT_RUN) not in partial
+
+
+def test_lacks_derives_the_n_a_rows_of_the_checks_that_need_a_missing_service() -> None:
+    needs = {"A-1": "", "A-2": "c-move", "A-3": "worklist"}
+    rows = expected.parse('lacks: [c-move]\nA-1: {outcome: pass, reason: "r1"}\nA-3: {outcome: fail, reason: "r3"}',
+                          needs=needs)
+    assert {k: v.outcome for k, v in rows.items()} == {"A-1": "pass", "A-2": "n.a.", "A-3": "fail"}
+    assert list(rows) == ["A-1", "A-2", "A-3"]
+    assert "C-MOVE" in rows["A-2"].reason
+    with pytest.raises(expected.ExpectationsError, match="A-2: the peer lacks c-move"):
+        expected.parse('lacks: [c-move]\nA-2: {outcome: n.a., reason: "no move"}', needs=needs)
+    with pytest.raises(expected.ExpectationsError, match="lacks: write a list of services"):
+        expected.parse("lacks: [c-moev]", needs=needs)

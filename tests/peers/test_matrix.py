@@ -47,6 +47,7 @@ def test_the_grid_marks_disagreement_and_unexpected_outcomes() -> None:
     assert 'href="beta/conformance.html"' in html
 
 
+@pytest.mark.slow  # runs peers in child processes
 def test_matrix_command_writes_the_grid(tmp_path: Path) -> None:
     names = [n for n in ("dcmtk", "pynetdicom") if make_peer(n).available() is None]
     if len(names) < 2:

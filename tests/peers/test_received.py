@@ -19,6 +19,8 @@ from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.peers.registry import make_peer
 from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
 
+pytestmark = pytest.mark.slow  # starts each native reference peer (Orthanc, DCMTK, CTN, PixelMed)
+
 STORAGE_PEERS = ["pynetdicom", "orthanc", "dcmtk", "dcmqrscp", "ctn", "pixelmed"]
 SCU_PEERS = ["pynetdicom", "dcmtk", "ctn", "pixelmed"]
 

@@ -12,8 +12,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dcmconform.reports.document import OUTCOMES, build_document
 from dcmconform.reports.html import render_html
+
+pytestmark = pytest.mark.slow  # drives headless Chromium
 
 VISIBLE_ROWS = """[...document.querySelectorAll('details.check')].filter(r => r.checkVisibility())
                    .map(r => r.dataset.check)"""

@@ -12,6 +12,7 @@ hides a byte the peer sent.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -60,6 +61,7 @@ def test_framed_arbitrary_bodies_raise_only_wire_error(data: bytes) -> None:
     _check(data)
 
 
+@pytest.mark.slow  # 3000 mutated PDUs, ~10 s
 @settings(max_examples=3000, deadline=None)
 @given(ws.mutated_pdu_bytes())
 def test_mutated_valid_pdus_raise_only_wire_error(data: bytes) -> None:

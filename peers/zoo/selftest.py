@@ -7,14 +7,12 @@ table check -> defects that catch it, a list of gaps, and ``fallible: N/M checks
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dcmconform import childrun
 from dcmconform.peers.base import free_port
 from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS
 from dcmconform.peers.zoo.peer import ZooPeer
@@ -46,33 +44,29 @@ class SelftestResult:
         return not self.clean_problems and not self.misses and len(self.fallible) == len(self.judging)
 
 
-def run_suite(defects: list[str], checks: list[str], workdir: Path) -> dict[str, dict[str, Any]]:
+def run_zoo(defects: list[str], checks: list[str], workdir: Path) -> dict[str, dict[str, Any]]:
     """Start a zoo with ``defects``, run ``checks`` (all when empty) against it, return results by ID.
 
     The zoo knows our storage SCP as a C-MOVE destination (a free port), as an archive's admin would set it up."""
     move_port = free_port()
     peer = ZooPeer(defects, move_destinations={DEFAULT_MOVE_AET: ("127.0.0.1", move_port)})
     endpoint = peer.start()
-    report = workdir / ("clean" if not defects else "+".join(defects))
+    options = ["--timeout", "3", "--move-aet", DEFAULT_MOVE_AET, "--move-port", str(move_port)]
+    for check_id in checks:
+        options += ["--check", check_id]
     try:
-        argv = [sys.executable, "-m", "dcmconform", "run", "--target", str(endpoint), "--report-dir", str(report),
-                "--timeout", "3", "--move-aet", DEFAULT_MOVE_AET, "--move-port", str(move_port)]
-        for check_id in checks:
-            argv += ["--check", check_id]
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=RUN_TIMEOUT, check=False)
+        run = childrun.run_suite(workdir / ("clean" if not defects else "+".join(defects)), target=str(endpoint),
+                                 options=options, timeout=RUN_TIMEOUT)
     finally:
         peer.stop()
-    path = report / "conformance.json"
-    if not path.exists():
-        return {}
-    return {r["id"]: r for r in json.loads(path.read_text())["results"]}
+    return run.results
 
 
 def selftest(progress: Any = None) -> SelftestResult:
     result = SelftestResult()
     with tempfile.TemporaryDirectory(prefix="dcmconform-selftest-") as tmp:
         work = Path(tmp)
-        result.clean = run_suite([], [], work)
+        result.clean = run_zoo([], [], work)
         for check_id, r in sorted(result.clean.items()):
             expected = CLEAN_OUTCOMES.get(check_id, ("pass", ""))[0]
             if r["outcome"] != expected:
@@ -80,7 +74,7 @@ def selftest(progress: Any = None) -> SelftestResult:
         for name, defect in sorted(DEFECTS.items()):
             if progress:
                 progress(f"defect {name}")
-            got = run_suite([name], list(defect.catches), work) if defect.catches else {}
+            got = run_zoo([name], list(defect.catches), work) if defect.catches else {}
             caught = False
             for check_id in defect.catches:
                 outcome = got.get(check_id, {}).get("outcome", "missing")

@@ -1,0 +1,102 @@
+"""Run the suite in a child process: ``dcmconform run`` against a target or a reference peer.
+
+A fresh interpreter per run (pytest does not like being run twice in one process). The one home
+for it: ``dcmconform matrix`` (one run per peer), the zoo's selftest (one run per defect) and the
+project's tests (``suite_runs``) all call :func:`run_suite`.
+
+The run has a deadline, can be cancelled from another thread, and leaves no process behind: on a
+timeout, a cancel, Ctrl-C or SIGTERM the child gets SIGINT (so its own ``finally`` blocks stop its
+peer), then SIGKILL if it does not end within :data:`INTERRUPT_GRACE` (its peer still gets the
+parent-death signal).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+INTERRUPT_GRACE = 20.0  # a child that got SIGINT stops its peer; Orthanc takes ~2 s to stop
+
+
+class Cancelled(Exception):
+    """:func:`run_suite` was told to stop (its ``cancel`` event was set)."""
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """What one child run left: its JSON document (``None`` when it wrote none) and why not."""
+
+    folder: Path
+    document: dict[str, Any] | None
+    code: int | None  # the child's exit code; None when it ran out of time
+    error: str | None  # why there is no document; None when there is one
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "run.log"
+
+    @property
+    def results(self) -> dict[str, dict[str, Any]]:
+        """The document's results by check ID (empty without a document)."""
+        return {r["id"]: r for r in (self.document or {}).get("results", [])}
+
+
+def _wait(child: subprocess.Popen[bytes], timeout: float, cancel: threading.Event | None) -> int:
+    end = time.monotonic() + timeout
+    while cancel is None or not cancel.is_set():
+        try:
+            return child.wait(timeout=max(0.0, min(1.0, end - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= end:
+                raise
+    raise Cancelled(f"{child.args!r} cancelled")
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """Let the child stop its peer (SIGINT runs its finally blocks), then make sure it is gone."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(timeout=INTERRUPT_GRACE)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def run_suite(folder: Path, *, target: str | None = None, peer: str | None = None, options: Sequence[str] = (),
+              timeout: float, cancel: threading.Event | None = None) -> SuiteRun:
+    """``dcmconform run`` against ``target`` (``AET@HOST:PORT``) or reference ``peer``, writing its report
+    and ``run.log`` in ``folder``; ``options`` are more ``run`` arguments (``--check ID``, ``--timeout 5``).
+
+    Returns within ``timeout`` seconds (plus the grace to stop). Setting ``cancel`` (from another
+    thread) stops the child as an interrupt would and raises :class:`Cancelled`."""
+    if (target is None) == (peer is None):
+        raise ValueError("give either a target or a peer")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = folder / "conformance.json"
+    written.unlink(missing_ok=True)
+    log_path = folder / "run.log"
+    argv = [sys.executable, "-m", "dcmconform", "run", *(["--target", target] if target else ["--peer", str(peer)]),
+            "--report-dir", str(folder), *options]
+    with open(log_path, "w") as log:
+        child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            code = _wait(child, timeout, cancel)
+        except subprocess.TimeoutExpired:
+            _stop(child)
+            return SuiteRun(folder, None, None, f"no result within {timeout:.0f}s (see {log_path})")
+        except BaseException:  # cancelled, Ctrl-C or SIGTERM
+            _stop(child)
+            raise
+    if written.exists():
+        return SuiteRun(folder, dict(json.loads(written.read_text())), code, None)
+    tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+    return SuiteRun(folder, None, code, f"exit {code}: " + (" | ".join(tail) or "no output") + f" (see {log_path})")
