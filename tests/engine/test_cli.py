@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -14,6 +15,8 @@ CLI = [sys.executable, "-m", "dcmconform"]
 
 
 def _peer_pids() -> set[int]:
+    """Peer processes started with this interpreter (so other checkouts' runs on the machine do not count)."""
+    ours = os.fsencode(sys.executable)
     pids = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -21,7 +24,7 @@ def _peer_pids() -> set[int]:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"dcmconform.peers" in cmdline:
+            if b"dcmconform.peers" in cmdline and cmdline.startswith(ours):
                 pids.add(int(entry.name))
     return pids
 
