@@ -12,6 +12,7 @@ import logging
 import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pynetdicom import AE, evt
 from pynetdicom.association import Association
@@ -71,8 +72,8 @@ def associate(
     contexts: Contexts = ((VERIFICATION, (IMPLICIT_LE,)),),
     transcript: Transcript | None = None,
     max_pdu: int = 16384,
-    ext_neg: list[object] | None = None,
-    evt_handlers: list[tuple[object, object]] | None = None,
+    ext_neg: list[Any] | None = None,
+    evt_handlers: list[Any] | None = None,
 ) -> Iterator[Association]:
     """An established pynetdicom association; released (or aborted) on exit.
 
@@ -82,13 +83,14 @@ def associate(
     ae = make_ae(calling_aet, timeout, max_pdu)
     for abstract, syntaxes in contexts:
         ae.add_requested_context(abstract, list(syntaxes))
+    handlers: list[Any] = [(evt.EVT_CONN_OPEN, _no_delay), *_recorder(transcript), *(evt_handlers or [])]
     assoc = ae.associate(
         target.host,
         target.port,
         ae_title=target.ae_title,
         max_pdu=max_pdu,
         ext_neg=ext_neg,
-        evt_handlers=[(evt.EVT_CONN_OPEN, _no_delay), *_recorder(transcript), *(evt_handlers or [])],
+        evt_handlers=handlers,
     )
     if not assoc.is_established:
         reason = "rejected" if assoc.is_rejected else "aborted" if assoc.is_aborted else "not answered or refused"

@@ -133,7 +133,7 @@ class PeerGuard:
         state = self.state
         if state.charged:
             return result
-        if state.dead() is None and _dropped(item.funcargs.get("transcript")):
+        if state.dead() is None and _dropped(getattr(item, "funcargs", {}).get("transcript")):
             state.settle(DYING_GRACE)
         if state.dead() is None:
             return result

@@ -12,7 +12,7 @@ import argparse
 import json
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = set(config.stash[CONFIG].checks)
     if not wanted:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         marker = item.get_closest_marker(MARK)
         (keep if marker is not None and marker.args[0].id in wanted else drop).append(item)
@@ -107,7 +108,9 @@ def verdict(request: pytest.FixtureRequest, transcript: Transcript) -> Verdict:
 
 # Turning each check into a result ----------------------------------------------------------
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     marker = item.get_closest_marker(MARK)
     if marker is None:
@@ -185,7 +188,7 @@ class Collector:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
             if key == RESULT_PROPERTY:
-                self.results[report.nodeid] = json.loads(value)
+                self.results[report.nodeid] = json.loads(str(value))
 
     def document(self) -> dict[str, Any]:
         from dcmconform.reports.document import build_document

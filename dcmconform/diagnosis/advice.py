@@ -26,7 +26,7 @@ from pydicom.uid import (
     RLELossless,
 )
 from pynetdicom import status as dimse_status
-from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # made at import
+from pynetdicom.sop_class import Verification
 
 from dcmconform.diagnosis.attempt import (
     ABORTED,
@@ -298,8 +298,8 @@ def _not_accepted(attempt: Attempt, refused: list[Context], accepted: list[str])
     sops = [c.abstract_syntax for c in refused]
     sop = names(sops, limit=3)
     results = {c.result for c in refused}
-    why = {1: " (refused for us: user rejection)", 2: " (the node gave no reason)"}.get(results.pop(), "") \
-        if len(results) == 1 else ""
+    only = results.pop() if len(results) == 1 else None
+    why = {1: " (refused for us: user rejection)", 2: " (the node gave no reason)"}.get(only, "") if only is not None else ""
     accepted_words = f"it accepted only {names(accepted)}" if accepted else "it accepted none of our proposals"
     survey = ""
     if attempt.survey is not None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pydicom import uid
 from pynetdicom import sop_class
-from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # made at import
+from pynetdicom.sop_class import Verification
 
 from dcmconform.diagnosis import attempt as at
 from dcmconform.diagnosis.advice import FAIL, WARN, Finding, assess, headline, status_category, worst

@@ -36,7 +36,7 @@ from pydicom.uid import (
     JPEGLSNearLossless,
     RLELossless,
 )
-from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # pynetdicom makes them at import
+from pynetdicom.sop_class import (
     BasicGrayscalePrintManagementMeta,
     BasicTextSRStorage,
     CTImageStorage,
@@ -230,11 +230,11 @@ class Diagnoser:
             a.outcome = at.ACCEPTED
             a.responding = pdu.called_ae.strip()
             a.their_implementation = " ".join(filter(None, [pdu.implementation_class_uid, pdu.implementation_version_name]))
-            for pc in pdu.presentation_contexts:
-                ctx = a.context(pc.context_id)
+            for ac in pdu.presentation_contexts:
+                ctx = a.context(ac.context_id)
                 if ctx is not None:
-                    ctx.result = pc.result
-                    ctx.accepted_syntax = pc.transfer_syntax if pc.result == 0 else None
+                    ctx.result = ac.result
+                    ctx.accepted_syntax = ac.transfer_syntax if ac.result == 0 else None
         elif observed.kind == REJECTED and isinstance(pdu, pd.AAssociateRJ):
             a.outcome = at.REJECTED
             a.reject = (pdu.result, pdu.source, pdu.reason)
