@@ -18,8 +18,10 @@ from typing import Any
 
 import yaml
 
+from dcmconform.verdict import EXPECTABLE as VERDICT_EXPECTABLE
+
 EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
-EXPECTABLE = ("pass", "warn", "fail", "info", "n.a.")
+EXPECTABLE = tuple(str(o) for o in VERDICT_EXPECTABLE)
 MISSING = "(no row)"
 NOT_RUN = "(not run)"
 
