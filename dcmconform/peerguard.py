@@ -25,7 +25,7 @@ import pytest
 
 from dcmconform.dimse.commands import command_name
 from dcmconform.transcript import NOTE, SENT, Transcript
-from dcmconform.verdict import Outcome
+from dcmconform.verdict import KEEP_SERVING, Outcome
 
 if TYPE_CHECKING:
     from dcmconform.session import TargetState
@@ -93,6 +93,7 @@ def died_result(result: dict[str, Any], status: str, request: str, dump: str, lo
         evidence.append({"kind": "text", "text": f"the peer's log (tail):\n{logs[-LOG_TAIL:]}"})
     return result | {
         "outcome": str(Outcome.FAIL), "summary": summary, "evidence": evidence, "peer_died": status,
+        "broken": KEEP_SERVING.as_dict(),
         "explanation": ("The peer's process ended while serving this check: a crash on a request is a defect "
                         "whatever the request was (it must answer, reject or abort, and keep serving). "
                         "The next check ran against a restarted peer."),

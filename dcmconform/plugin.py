@@ -25,7 +25,7 @@ from dcmconform.probe import Probe
 from dcmconform.session import CONFIG, SESSION, Session
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
-from dcmconform.verdict import MARK, Check, Outcome, Verdict
+from dcmconform.verdict import MARK, Check, Outcome, Verdict, VerdictReached
 
 pytest_plugins = ["dcmconform.session"]  # the session's fixtures: dcm_config, target_state, target, alive, ...
 
@@ -126,7 +126,9 @@ def pytest_runtest_makereport(
     elif report.when == "call":
         if found is not None and found.outcome is not None:
             result = found.as_result()
-            if call.excinfo is not None and found.outcome not in (Outcome.FAIL, Outcome.NA):
+            if call.excinfo is not None and call.excinfo.errisinstance(VerdictReached):
+                report.outcome, report.longrepr = "passed", None  # a warn or info that ended the check
+            elif call.excinfo is not None and found.outcome not in (Outcome.FAIL, Outcome.NA):
                 result = _error(check, f"the check broke after reaching {found.outcome}", call, found)
                 report.outcome = "failed"
         elif call.excinfo is not None and not report.skipped:
@@ -145,8 +147,11 @@ def pytest_runtest_makereport(
         result["duration_s"] = round(report.duration, 3)
         result["nodeid"] = item.nodeid
         report.user_properties.append((RESULT_PROPERTY, json.dumps(result)))
-        for key in ("check_id", "clause", "outcome"):
-            value = result["id"] if key == "check_id" else result[key]
+        properties = [("check_id", result["id"]), ("clause", result["clause"]), ("outcome", result["outcome"])]
+        if result.get("broken"):  # the JUnit says which requirement makes it a fail or a warn
+            b = result["broken"]
+            properties.append(("broken", f"{b['level']} {b['clause']}" + (f": {b['text']}" if b.get("text") else "")))
+        for key, value in properties:
             report.user_properties.append((key, value))
             item.user_properties.append((key, value))
     return report

@@ -4,6 +4,13 @@ A check declares its metadata once with :func:`check` (a pytest mark, usable on 
 or on one ``pytest.param`` of a family). Inside the test, the ``verdict`` fixture records the
 outcome with its evidence. The classification rule (DESIGN.md): a MUST broken is fail; a SHOULD
 broken, or legal behaviour that hurts interoperability or security, is warn; facts are info.
+
+This module is the one home of the outcome vocabulary (:class:`Outcome`, :class:`Level`, what each
+outcome means in :data:`OUTCOME_WORDS`, the report order :data:`OUTCOMES`, the outcomes an
+expectation may name :data:`EXPECTABLE`). A result records the requirement it found broken
+(:class:`Requirement`: clause and level); its outcome follows from that requirement's level
+(:func:`outcome_for`), so a SHOULD check fails only when it meets a broken MUST (e.g. silence
+past ARTIM: :data:`ANSWER_EVERY_PDU`), and warns otherwise.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ class Outcome(enum.StrEnum):
     FAIL = "fail"
     INFO = "info"
     NA = "n.a."
+    NOT_RUN = "not run"  # the check could not be judged: the node was down or busy, or refuses us a service
     ERROR = "error"
 
 
@@ -31,6 +39,50 @@ class Level(enum.StrEnum):
     SHOULD = "SHOULD"
     MAY = "MAY"
     PRACTICE = "PRACTICE"
+
+
+# The order of the reports (worst first), and what each outcome means (DESIGN.md's rule).
+OUTCOMES = [Outcome.FAIL, Outcome.ERROR, Outcome.WARN, Outcome.PASS, Outcome.INFO, Outcome.NA, Outcome.NOT_RUN]
+OUTCOME_WORDS = {
+    Outcome.FAIL: "a MUST of the standard is broken",
+    Outcome.ERROR: "the test suite itself broke on this check: not a verdict on the target",
+    Outcome.WARN: "a SHOULD is not met, or legal behaviour that hurts interoperability or security",
+    Outcome.PASS: "behaves as the standard requires",
+    Outcome.INFO: "an observed fact, no judgement",
+    Outcome.NA: "does not apply to this target",
+    Outcome.NOT_RUN: "could not be judged: the node was down or busy, or refuses this service to our calling AE",
+}
+# What an expectations row may name (``error`` means the suite broke, ``not run`` a run that went wrong).
+EXPECTABLE = (Outcome.PASS, Outcome.WARN, Outcome.FAIL, Outcome.INFO, Outcome.NA)
+# Outcomes that judge the node at fault (a defect is caught by one of them).
+FINDINGS = (Outcome.FAIL, Outcome.WARN)
+
+
+def outcome_for(level: Level) -> Outcome:
+    """The outcome a broken requirement of ``level`` earns: MUST fail, MAY info, else warn."""
+    return {Level.MUST: Outcome.FAIL, Level.MAY: Outcome.INFO}.get(level, Outcome.WARN)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A requirement a result found broken: its clause, how binding it is, and in words what it says."""
+
+    clause: str
+    level: Level
+    text: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"clause": self.clause, "level": str(self.level), "text": self.text}
+
+
+# Requirements broken whatever the check was about.
+ANSWER_EVERY_PDU = Requirement(
+    "PS3.8 9.2", Level.MUST,
+    "an acceptor answers every A-ASSOCIATE-RQ and PDU (accept, reject or abort) before the requestor's ARTIM "
+    "timer expires")
+KEEP_SERVING = Requirement(
+    "PS3.8 9.2", Level.MUST,
+    "a node answers, rejects or aborts whatever it is sent, and keeps serving other associations")
 
 
 AREAS = {
@@ -85,7 +137,8 @@ def check(id: str, title: str, clause: str, level: Level | str, role: str = "scp
 
 
 class VerdictReached(Exception):
-    """Internal: raised by :meth:`Verdict.fail` so that pytest records the failure."""
+    """Internal: raised by :meth:`Verdict.fail` when the requirement it found broken is no MUST (the
+    check ends there with a warn or info); the plugin reports it as the verdict, not as a crash."""
 
 
 @dataclass
@@ -98,6 +151,7 @@ class Verdict:
     explanation: str = ""
     evidence: list[dict[str, str]] = field(default_factory=list)
     transcript: Transcript | None = None
+    broken: Requirement | None = None  # the requirement found broken (fail/warn/info); the check's own by default
 
     # Evidence -----------------------------------------------------------------------------
     def attach(self, what: Transcript | str, kind: str = "text") -> Verdict:
@@ -126,33 +180,43 @@ class Verdict:
         self._record(Outcome.PASS, summary, explanation, evidence)
 
     def warn(self, summary: str, evidence: Any = None, explanation: str = "") -> None:
+        self.broken = self.broken or self.own_requirement()
         self._record(Outcome.WARN, summary, explanation, evidence)
 
     def info(self, summary: str, evidence: Any = None, explanation: str = "") -> None:
         self._record(Outcome.INFO, summary, explanation, evidence)
 
-    def fail(self, summary: str, evidence: Any = None, explanation: str = "") -> NoReturn:
-        self._record(Outcome.FAIL, summary, explanation, evidence)
-        pytest.fail(f"{self.check.id}: {summary}", pytrace=False)
+    def own_requirement(self) -> Requirement:
+        return Requirement(self.check.clause, self.check.level, self.check.title)
+
+    def fail(self, summary: str, evidence: Any = None, explanation: str = "",
+             broken: Requirement | None = None) -> NoReturn:
+        """The check found ``broken`` (default: its own requirement) broken, and ends. The outcome
+        follows that requirement's level: fail for a MUST, warn for a SHOULD/PRACTICE, info for a MAY."""
+        self.broken = broken or self.own_requirement()
+        outcome = outcome_for(self.broken.level)
+        self._record(outcome, summary, explanation, evidence)
+        if outcome is Outcome.FAIL:
+            pytest.fail(f"{self.check.id}: {summary}", pytrace=False)
+        raise VerdictReached(f"{self.check.id}: {outcome}: {summary}")
 
     def not_applicable(self, reason: str, evidence: Any = None) -> NoReturn:
         self._record(Outcome.NA, reason, "", evidence)
         pytest.skip(f"{self.check.id}: not applicable: {reason}")
 
     def judge(self, ok: bool, good: str, bad: str, evidence: Any = None, explanation: str = "") -> None:
-        """Pass when ``ok``; otherwise fail for a MUST, warn for SHOULD/PRACTICE, info for MAY."""
+        """Pass when ``ok``; otherwise the check's own requirement is broken (:func:`outcome_for`)."""
         if ok:
             self.passed(good, evidence)
-        elif self.check.level is Level.MUST:
-            self.fail(bad, evidence, explanation)
-        elif self.check.level is Level.MAY:
-            self.info(bad, evidence, explanation)
-        else:
-            self.warn(bad, evidence, explanation)
+            return
+        self.broken = self.own_requirement()
+        self._record(outcome_for(self.check.level), bad, explanation, evidence)
+        if self.outcome is Outcome.FAIL:
+            pytest.fail(f"{self.check.id}: {bad}", pytrace=False)
 
     def as_result(self) -> dict[str, Any]:
         c = self.check
-        return {
+        result: dict[str, Any] = {
             "id": c.id,
             "title": c.title,
             "area": c.area,
@@ -164,3 +228,6 @@ class Verdict:
             "explanation": self.explanation,
             "evidence": self.evidence,
         }
+        if self.broken is not None and self.outcome in FINDINGS:
+            result["broken"] = self.broken.as_dict()
+        return result

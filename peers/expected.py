@@ -25,10 +25,11 @@ from typing import Any
 
 import yaml
 
+from dcmconform.verdict import EXPECTABLE as VERDICT_EXPECTABLE
 from dcmconform.verdict import SERVICES
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
-EXPECTABLE = ("pass", "warn", "fail", "info", "n.a.")
+EXPECTABLE = tuple(str(o) for o in VERDICT_EXPECTABLE)
 MISSING = "(no row)"
 NOT_RUN = "(not run)"
 LACKS = "lacks"

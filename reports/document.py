@@ -1,11 +1,12 @@
 """The JSON conformance document: the contract every renderer and other tool reads.
 
-Shape (schema ``dcmconform/1``, described in ``reports/schema.json``)::
+Shape (schema ``dcmconform/2``, described in ``reports/schema.json``)::
 
     {"schema", "tool": {"name", "version", ...}, "target": {"ae_title", "host", "port",
      "implementation_class_uid", "implementation_version_name", ...}, "started", "finished",
      "peers": [{"name", "role"}], "counts": {outcome: n}, "results": [{"id", "title", "area", "clause", "level", "role",
-     "outcome", "summary", "explanation", "evidence": [{"kind", "text"}], "duration_s"}]}
+     "outcome", "summary", "explanation", "evidence": [{"kind", "text"}], "duration_s",
+     "broken": {"clause", "level", "text"}}]}
 
 Extend it; never break it.
 """
@@ -18,9 +19,12 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-SCHEMA = "dcmconform/1"
+from dcmconform.verdict import OUTCOMES as VERDICT_OUTCOMES
+
+SCHEMA = "dcmconform/2"  # 2: the "not run" outcome and each result's "broken" requirement
+READABLE = ("dcmconform/1", SCHEMA)  # documents the renderers read (2 only added fields and an outcome)
 SCHEMA_FILE = Path(__file__).with_name("schema.json")  # the JSON Schema (draft 2020-12) of SCHEMA
-OUTCOMES = ["fail", "error", "warn", "pass", "info", "n.a."]
+OUTCOMES = [str(o) for o in VERDICT_OUTCOMES]  # the report order, worst first (dcmconform.verdict)
 
 
 def _iso(ts: float) -> str:

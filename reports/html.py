@@ -15,16 +15,9 @@ from markupsafe import Markup, escape
 
 from dcmconform.reports.console import headline, peers_used, run_time
 from dcmconform.reports.document import OUTCOMES
+from dcmconform.verdict import OUTCOME_WORDS as VERDICT_WORDS
 
-# What each outcome means, in the words of DESIGN.md's classification rule.
-OUTCOME_WORDS = {
-    "fail": "a MUST of the standard is broken",
-    "error": "the test suite itself broke on this check: not a verdict on the target",
-    "warn": "a SHOULD is not met, or legal behaviour that hurts interoperability or security",
-    "pass": "behaves as the standard requires",
-    "info": "an observed fact, no judgement",
-    "n.a.": "does not apply to this target",
-}
+OUTCOME_WORDS = {str(o): words for o, words in VERDICT_WORDS.items()}  # what each outcome means
 EVIDENCE_TITLES = {"dump": "Association dump", "hex": "Bytes (hex)", "traceback": "Traceback", "text": "Note"}
 ATTENTION_SHOWN = 15  # checks listed under "Needs attention" before the rest fold away
 _EVENT_LINE = re.compile(r"^\+\s*[\d.]+s (->|<-|--) ")

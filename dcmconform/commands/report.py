@@ -21,7 +21,7 @@ TOP_KEYS = ("schema", "target", "counts", "results")
 
 def load_document(path: Path) -> dict[str, Any]:
     """Read and sanity-check a conformance document; problems become one-line :class:`SetupError`."""
-    from dcmconform.reports.document import OUTCOMES, SCHEMA
+    from dcmconform.reports.document import OUTCOMES, READABLE, SCHEMA
 
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -34,7 +34,7 @@ def load_document(path: Path) -> dict[str, Any]:
     if not isinstance(document, dict) or "schema" not in document:
         raise SetupError(f"{path} is not a dcmconform conformance document (no 'schema' field)")
     schema = document["schema"]
-    if schema != SCHEMA:
+    if schema not in READABLE:
         raise SetupError(f"{path} follows schema {schema!r}; this dcmconform reads {SCHEMA!r}")
     missing = [k for k in TOP_KEYS if k not in document]
     if missing or not isinstance(document["results"], list):

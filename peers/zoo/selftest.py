@@ -17,8 +17,9 @@ from dcmconform.peers.base import free_port
 from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS
 from dcmconform.peers.zoo.peer import ZooPeer
 from dcmconform.target import DEFAULT_MOVE_AET
+from dcmconform.verdict import FINDINGS
 
-CAUGHT = ("fail", "warn")
+CAUGHT = tuple(str(o) for o in FINDINGS)
 RUN_TIMEOUT = 900
 
 

@@ -5,9 +5,12 @@ result/source/reason), aborted, was the connection dropped without a word, or di
 say nothing at all? :class:`Rule` says what each of those earns for one check; :func:`judge`
 turns an :class:`~dcmconform.probe.Observation` into the verdict, with the bytes that matter.
 
-A target that stays silent (no PDU before the deadline, socket still open) fails wherever the
-standard requires an answer, which is every A-ASSOCIATE-RQ (PS3.8 9.2, state Sta2/Sta3). A
-target that stops serving afterwards fails loudly (:func:`require_alive`).
+A target that stays silent (no PDU before the deadline, socket still open) fails whatever the
+check's level: it breaks the MUST to answer every A-ASSOCIATE-RQ (PS3.8 9.2, state Sta2/Sta3),
+and the result records that requirement (:data:`~dcmconform.verdict.ANSWER_EVERY_PDU`). Any other
+answer a ``Rule`` calls ``FAIL`` breaks the check's own requirement, so it is fail for a MUST
+check and warn for a SHOULD or PRACTICE one. A target that stops serving afterwards fails loudly
+(:func:`require_alive`, :data:`~dcmconform.verdict.KEEP_SERVING`).
 """
 
 from __future__ import annotations
@@ -33,20 +36,22 @@ from dcmconform.probe import (
     Observation,
 )
 from dcmconform.transcript import RECEIVED
-from dcmconform.verdict import Verdict
+from dcmconform.verdict import ANSWER_EVERY_PDU, KEEP_SERVING, Outcome, Requirement, Verdict
 from dcmconform.wire import pdus as pd
 
-PASS, WARN, FAIL = "pass", "warn", "fail"
+PASS, WARN, FAIL = Outcome.PASS, Outcome.WARN, Outcome.FAIL
 
 
-def emit(verdict: Verdict, outcome: str, summary: str, evidence: Any = None, explanation: str = "") -> None:
-    """Record ``outcome`` (pass, warn or fail) with its summary and evidence."""
+def emit(verdict: Verdict, outcome: Outcome, summary: str, evidence: Any = None, explanation: str = "",
+         broken: Requirement | None = None) -> None:
+    """Record ``outcome`` (pass, warn or fail) with its summary and evidence. ``FAIL`` means a requirement
+    is broken: ``broken`` (default the check's own), whose level decides between fail and warn."""
     if outcome == PASS:
         verdict.passed(summary, evidence, explanation)
     elif outcome == WARN:
         verdict.warn(summary, evidence, explanation)
     else:
-        verdict.fail(summary, evidence, explanation)
+        verdict.fail(summary, evidence, explanation, broken=broken)
 
 
 def answer_bytes(observed: Observation, limit: int = 256) -> str:
@@ -83,15 +88,24 @@ class Rule:
 
     expected: str
     rj: tuple[int | None, int, int] | None = None
-    rejected: str = PASS
-    accepted: str = WARN
-    other_rj: str = WARN
-    aborted: str = WARN
-    closed: str = FAIL
-    silent: str = FAIL
+    rejected: Outcome = PASS
+    accepted: Outcome = WARN
+    other_rj: Outcome = WARN
+    aborted: Outcome = WARN
+    closed: Outcome = FAIL
+    silent: Outcome = FAIL
 
 
-def outcome_of(observed: Observation, rule: Rule) -> tuple[str, str]:
+def broken_by(observed: Observation) -> Requirement | None:
+    """The requirement broken whatever the check's own is: no answer, or no answer that is one."""
+    if observed.kind in (SILENT, GARBAGE, DATA, OTHER_PDU):
+        return ANSWER_EVERY_PDU
+    if observed.kind in (REFUSED, UNREACHABLE):
+        return KEEP_SERVING
+    return None
+
+
+def outcome_of(observed: Observation, rule: Rule) -> tuple[Outcome, str]:
     """``(outcome, what happened)`` for one observation under ``rule``."""
     pdu = observed.pdu
     if observed.kind == REJECTED and isinstance(pdu, pd.AAssociateRJ):
@@ -121,7 +135,8 @@ def judge(verdict: Verdict, observed: Observation, rule: Rule, sent: str, explan
     outcome, happened = outcome_of(observed, rule)
     attach_bytes(verdict, answer_bytes(observed))
     expected = "" if outcome == PASS else f"; expected {rule.expected}"
-    emit(verdict, outcome, f"{sent}: the target {happened}{expected}", explanation=explanation)
+    emit(verdict, outcome, f"{sent}: the target {happened}{expected}", explanation=explanation,
+         broken=broken_by(observed))
 
 
 def serves(live: Liveness) -> bool:
@@ -134,7 +149,7 @@ def require_alive(verdict: Verdict, alive: Callable[[], Liveness], after: str) -
     """Fail loudly, with the liveness transcript, when the target no longer serves."""
     live = alive()
     if not serves(live):
-        verdict.fail(f"the target stopped serving after {after}: {live.detail}", live.transcript,
+        verdict.fail(f"the target stopped serving after {after}: {live.detail}", live.transcript, broken=KEEP_SERVING,
                      explanation="The node crashed or stopped accepting associations after this request. "
                                  "A sender that happens to send it takes the node down for everyone: "
                                  "this is the kind of buffer or parser bug behind many DICOM network CVEs. "
@@ -146,12 +161,12 @@ def accepted_ac(verdict: Verdict, observed: Observation, sent: str) -> pd.AAssoc
     """The A-ASSOCIATE-AC, or fail: a conformant request of this kind must be accepted."""
     if observed.kind != ACCEPTED or not isinstance(observed.pdu, pd.AAssociateAC):
         attach_bytes(verdict, answer_bytes(observed))
-        verdict.fail(f"{sent}: the target did not accept it: {observed.describe()}")
+        verdict.fail(f"{sent}: the target did not accept it: {observed.describe()}", broken=broken_by(observed))
     return observed.pdu
 
 
 def not_accepted(verdict: Verdict, observed: Observation) -> NoReturn:
     """Nothing to judge without an association, unless the node is unreachable: that fails."""
     if observed.kind in (REFUSED, UNREACHABLE):
-        verdict.fail(f"the node could not be reached: {observed.describe()}")
+        verdict.fail(f"the node could not be reached: {observed.describe()}", broken=KEEP_SERVING)
     verdict.not_applicable(f"the request was not accepted: {observed.describe()}", observed.transcript)

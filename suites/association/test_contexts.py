@@ -23,6 +23,7 @@ from dcmconform.suites.association.answers import (
     Rule,
     answer_bytes,
     attach_bytes,
+    broken_by,
     emit,
     field_bytes,
     judge,
@@ -281,7 +282,7 @@ def context_result(verdict: Verdict, observed: Observation, cid: int, right: int
     if observed.kind != ACCEPTED:
         outcome = WARN if observed.kind == REJECTED else FAIL
         emit(verdict, outcome, f"{what}: the whole association got {observed.describe()}; expected an "
-                               f"A-ASSOCIATE-AC with that context rejected (result {right})")
+                               f"A-ASSOCIATE-AC with that context rejected (result {right})", broken=broken_by(observed))
         return
     answer = results(observed).get(cid, [])
     if not answer:

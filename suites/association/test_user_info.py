@@ -23,6 +23,7 @@ from dcmconform.suites.association.answers import (
     Rule,
     answer_bytes,
     attach_bytes,
+    broken_by,
     emit,
     field_bytes,
     judge,
@@ -39,7 +40,7 @@ from dcmconform.suites.association.traffic import (
     store_rq,
 )
 from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.verdict import Outcome, Verdict, check
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 
@@ -99,12 +100,13 @@ def echo_under(probe: Probe, verdict: Verdict, max_length: int) -> tuple[Observa
 
 
 def judge_echo_under(verdict: Verdict, max_length: int, observed: Observation, reply: Reply | None,
-                     rejected: str) -> None:
+                     rejected: Outcome) -> None:
     what = f"our maximum length {max_length}"
     attach_bytes(verdict, answer_bytes(observed))
     if reply is None:
         outcome = rejected if observed.kind == REJECTED else FAIL
-        emit(verdict, outcome, f"a request announcing {what} got {observed.describe()}; expected it accepted")
+        emit(verdict, outcome, f"a request announcing {what} got {observed.describe()}; expected it accepted",
+             broken=broken_by(observed))
         return
     over = [n for n in reply.lengths if max_length and n > max_length]
     if over:

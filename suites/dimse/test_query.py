@@ -27,9 +27,13 @@ from dcmconform.suites.dimse.qr import (
 from dcmconform.suites.dimse.storing import Stored
 from dcmconform.transcript import Transcript
 from dcmconform.uids import EXPLICIT_LE
-from dcmconform.verdict import Verdict, check
+from dcmconform.verdict import Level, Requirement, Verdict, check
 
 STUDY_KEYS = ("StudyDate", "StudyTime", "AccessionNumber", "PatientName", "PatientID", "StudyID", "StudyInstanceUID")
+
+# Broken whatever a query check is about: a query that never ends is no answer.
+FINAL_RESPONSE = Requirement("PS3.4 C.4.1.3", Level.MUST,
+                             "a C-FIND SCP ends every query, cancelled or not, with a final response")
 
 
 def _seeded(store_objects: Callable[..., list[Stored]], catalogue: Catalogue, verdict: Verdict) -> Seeded:
@@ -167,7 +171,7 @@ def test_find_cancel(store_objects: Callable[..., list[Stored]], dicom_catalogue
                 break
     result = judge_find_responses(transcript, raw.accepted)
     if ended is not None and result.final is None:
-        verdict.fail(f"no final C-FIND response after C-CANCEL: {ended.describe()}")
+        verdict.fail(f"no final C-FIND response after C-CANCEL: {ended.describe()}", broken=FINAL_RESPONSE)
     others = [p.replace("Command Data Set Type is 0x0001, expected 0x0101 (no data set)",
                         "the final response carries an identifier (a Cancel or Success response has none, "
                         "PS3.4 Table C.4-1)") for p in result.problems if "final status" not in p]

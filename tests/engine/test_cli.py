@@ -41,7 +41,7 @@ def test_run_against_the_embedded_default_writes_json_and_html(tmp_path: Path) -
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     doc = json.loads((tmp_path / "conformance.json").read_text())
     html = (tmp_path / "conformance.html").read_text()
-    assert doc["schema"] == "dcmconform/1"
+    assert doc["schema"] == "dcmconform/2"
     assert doc["target"]["implementation_version_name"].startswith("PYNETDICOM")
     by_id = {r["id"]: r for r in doc["results"]}
     assert set(by_id) == {"ASSOC-001", "ASSOC-002", "DIMSE-001"}

@@ -37,7 +37,7 @@ def test_markdown_to_standard_output(zoo_run: Any) -> None:
     (None, "no such file"),
     ("{not json", "is not JSON"),
     ('{"results": []}', "not a dcmconform conformance document"),
-    ('{"schema": "dcmconform/2", "results": []}', "follows schema 'dcmconform/2'"),
+    ('{"schema": "dcmconform/9", "results": []}', "follows schema 'dcmconform/9'"),
     ('{"schema": "dcmconform/1", "target": {}, "counts": {}, "results": [{"id": "X-1"}]}', "result 0 lacks"),
 ])
 def test_bad_input_is_one_line_and_exit_2(content: str | None, message: str, tmp_path: Path) -> None:
