@@ -57,10 +57,13 @@ class SubOperations:
         return _counts(response(command, field_, status), 0, self.done, self.failed, self.warned)
 
 
-def retrieve_records(conn: ZooConnection, identifier: Dataset) -> list[dict[str, object]] | None:
-    """The instances a C-GET/C-MOVE identifier names (``None`` for a bad Query/Retrieve Level)."""
+def retrieve_records(conn: ZooConnection, context_id: int, command: Dataset, field_: int,
+                     identifier: Dataset) -> list[dict[str, object]] | None:
+    """The instances a C-GET/C-MOVE identifier names; for a bad Query/Retrieve Level, ``None`` once
+    the final 0xA900 (identifier does not match SOP class) is sent."""
     level = str(identifier.get("QueryRetrieveLevel", ""))
     if level not in LEVELS:
+        conn.respond(context_id, response(command, field_, 0xA900))
         return None
     found = select_records(conn, identifier, "IMAGE")
     if level != "IMAGE":
@@ -73,13 +76,20 @@ def _final_status(done: int, failed: int, warned: int) -> int:
     return 0x0000 if not failed and not warned else (0xA702 if failed and not done and not warned else 0xB000)
 
 
+def claimed_success(command: Dataset, field_: int, completed: int) -> Dataset:
+    """A final 0x0000 claiming ``completed`` sub-operations done (the defects that send nothing)."""
+    return _counts(response(command, field_, 0x0000), 0, completed, 0, 0)
+
+
 def get(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dataset) -> None:
-    found = retrieve_records(conn, identifier)
+    """C-GET (PS3.4 C.4.3): each instance as a C-STORE sub-operation on a context accepted for its
+    SOP class and transfer syntax (failed when there is none), a pending response after each but the
+    last, then the final status with the tally. Override: get-success-without-store."""
+    found = retrieve_records(conn, context_id, command, C_GET_RSP, identifier)
     if found is None:
-        conn.respond(context_id, response(command, C_GET_RSP, 0xA900))
         return
     if "get-success-without-store" in conn.d:
-        conn.respond(context_id, _counts(response(command, C_GET_RSP, 0x0000), 0, len(found), 0, 0))
+        conn.respond(context_id, claimed_success(command, C_GET_RSP, len(found)))
         return
     subops = SubOperations()
     deadline = time.monotonic() + conn.cfg.idle
@@ -111,22 +121,23 @@ def get(conn: ZooConnection, context_id: int, command: Dataset, identifier: Data
 
 
 def move(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dataset) -> None:
-    """C-MOVE: the sub-operations go to a destination the zoo was given; any other is unknown (0xA801)."""
+    """C-MOVE (PS3.4 C.4.2): the sub-operations go to a destination the zoo was given; any other is
+    unknown (0xA801). Overrides: move-unknown-destination-success, move-success-sends-nothing,
+    move-final-counts-zero."""
     destination = str(command.get("MoveDestination", "")).strip()
     address = conn.cfg.move_destinations.get(destination)
     if address is None:
         if "move-unknown-destination-success" in conn.d:
-            conn.respond(context_id, _counts(response(command, C_MOVE_RSP, 0x0000), 0, 0, 0, 0))
+            conn.respond(context_id, claimed_success(command, C_MOVE_RSP, 0))
             return
         conn.respond(context_id, response(command, C_MOVE_RSP, 0xA801,
-                                                ErrorComment=f"move destination {destination[:40]} unknown"))
+                                          ErrorComment=f"move destination {destination[:40]} unknown"))
         return
-    found = retrieve_records(conn, identifier)
+    found = retrieve_records(conn, context_id, command, C_MOVE_RSP, identifier)
     if found is None:
-        conn.respond(context_id, response(command, C_MOVE_RSP, 0xA900))
         return
     if "move-success-sends-nothing" in conn.d:
-        conn.respond(context_id, _counts(response(command, C_MOVE_RSP, 0x0000), 0, len(found), 0, 0))
+        conn.respond(context_id, claimed_success(command, C_MOVE_RSP, len(found)))
         return
     subops = _store_to(conn, context_id, command, destination, address, found)
     if "move-final-counts-zero" in conn.d:
