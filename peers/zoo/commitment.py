@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 
 def commit(conn: ZooConnection, context_id: int, command: Dataset, request: Dataset, ts: str) -> None:
+    """N-ACTION Request Storage Commitment (PS3.4 J.3.2), then its N-EVENT-REPORT (J.3.3): event type
+    1 when every instance is committed, 2 when some failed. Override: commit-everything."""
     rsp = response(command, N_ACTION_RSP, 0x0000)
     rsp.AffectedSOPClassUID = STORAGE_COMMITMENT
     rsp.AffectedSOPInstanceUID = str(command.get("RequestedSOPInstanceUID", STORAGE_COMMITMENT_INSTANCE))

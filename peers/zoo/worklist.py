@@ -46,6 +46,7 @@ def worklist_items() -> list[Dataset]:
 
 
 def _wl_match(item: Dataset, identifier: Dataset) -> bool:
+    """Every key matches (PS3.4 C.2.2.2), those in the Scheduled Procedure Step Sequence against its item."""
     for elem in identifier:
         if elem.keyword == "ScheduledProcedureStepSequence" and elem.value:
             sps = item.ScheduledProcedureStepSequence[0]
@@ -79,6 +80,8 @@ def _wl_answer(item: Dataset, identifier: Dataset, drop_sps: bool) -> Dataset:
 
 
 def worklist(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dataset, ts: str) -> None:
+    """Worklist C-FIND (PS3.4 K.4.1): a pending response per matching item, sequence keys matched
+    inside the Scheduled Procedure Step. Override: mwl-missing-sps."""
     drop = "mwl-missing-sps" in conn.d
     answers = [_wl_answer(i, identifier, drop) for i in worklist_items() if _wl_match(i, identifier)]
     pending_responses(conn, context_id, command, answers, ts, C_FIND_RSP)
