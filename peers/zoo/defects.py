@@ -142,7 +142,7 @@ DEFECTS: dict[str, Defect] = {
         Defect("delay-40ms", "waits 40 ms before every P-DATA-TF it sends (Nagle + delayed ACK)", ("DIMSE-004",)),
         # Association negotiation (suites/association).
         *ASSOCIATION,
-        # DIMSE services (suites/dimse; the archive services are in archive.py).
+        # DIMSE services (suites/dimse; the zoo serves them in services.py and the modules it names).
         *DIMSE,
     ]
 }
