@@ -22,7 +22,7 @@ import pytest
 from dcmconform.assoc import Contexts, associate
 from dcmconform.options import RunConfig, add_options, run_config
 from dcmconform.probe import Probe
-from dcmconform.session import CONFIG, SESSION, Session
+from dcmconform.session import CONFIG, NOT_RUN, SESSION, Session
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
 from dcmconform.verdict import MARK, Check, Outcome, Verdict, VerdictReached
@@ -119,7 +119,9 @@ def pytest_runtest_makereport(
     found = item.stash.get(_VERDICT, None)
     result: dict[str, Any] | None = None
     if report.when == "setup" and report.outcome != "passed":
-        if report.skipped:
+        if report.skipped and NOT_RUN in item.stash:
+            result = Verdict(check).as_result() | {"outcome": str(Outcome.NOT_RUN), "summary": item.stash[NOT_RUN]}
+        elif report.skipped:
             result = Verdict(check).as_result() | {"outcome": str(Outcome.NA), "summary": _skip_reason(report)}
         else:
             result = _error(check, "the check could not be set up", call, found)

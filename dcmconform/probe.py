@@ -11,6 +11,7 @@ import contextlib
 import errno
 import socket
 import time
+import weakref
 from dataclasses import dataclass, field
 
 from dcmconform.target import Endpoint
@@ -79,6 +80,26 @@ class Observation:
         return self.pdu
 
 
+# Every raw connection a check opened and has not closed: the session closes them between checks
+# (A-ABORT where an association is up, then TCP close), so that no check leaves the node a connection.
+_OPEN: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+
+def close_leftovers() -> list[str]:
+    """Abort and close every raw connection still open; what was closed, in words."""
+    closed = []
+    for conn in list(_OPEN):
+        if conn.sock is None:
+            continue
+        if conn.established:
+            with contextlib.suppress(OSError):
+                conn.sock.sendall(pd.AAbort(0, 0).encode())
+        closed.append(f"{'an association' if conn.established else 'a connection'} to "
+                      f"{conn.endpoint.host}:{conn.endpoint.port}")
+        conn.close()
+    return closed
+
+
 class Connection:
     """A TCP connection to the target; every wait is bounded by ``timeout`` seconds."""
 
@@ -88,6 +109,7 @@ class Connection:
         self.transcript = transcript if transcript is not None else Transcript()
         self.sock: socket.socket | None = None
         self.connect_error: Observation | None = None
+        self.established = False  # an A-ASSOCIATE-AC came back and no release or abort since
 
     def open(self) -> Connection:
         started = time.monotonic()
@@ -95,6 +117,7 @@ class Connection:
             self.sock = socket.create_connection((self.endpoint.host, self.endpoint.port), timeout=self.timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.transcript.note(f"TCP connected to {self.endpoint.host}:{self.endpoint.port}")
+            _OPEN.add(self)
         except ConnectionRefusedError:
             self.connect_error = Observation(REFUSED, elapsed=time.monotonic() - started, transcript=self.transcript)
         except (TimeoutError, OSError) as exc:
@@ -116,6 +139,8 @@ class Connection:
             with contextlib.suppress(OSError):
                 self.sock.close()
             self.sock = None
+        self.established = False
+        _OPEN.discard(self)
 
     def send(self, what: pd.PDU | bytes) -> Observation | None:
         """Send a PDU or raw bytes. Returns an observation only if the send itself failed."""
@@ -191,6 +216,8 @@ class Connection:
             pd.AReleaseRP: RELEASED,
             pd.PDataTF: DATA,
         }.get(type(pdu), OTHER_PDU)
+        if kind in (ACCEPTED, RELEASED, ABORTED):
+            self.established = kind == ACCEPTED
         return self._finish(kind, pdu, got, started, "")
 
     def _finish(self, kind: str, pdu: pd.PDU | None, got: bytearray, started: float, detail: str) -> Observation:

@@ -11,12 +11,20 @@ in two methods: :meth:`Session.before_check` (the autouse fixture calls it befor
 talks to the target) and :meth:`Session.after_check` (the plugin calls it with each check's
 result before reporting it, and again after the check's teardown). Crash detection is the peer
 guard's (:mod:`dcmconform.peerguard`); the session asks it at those two points.
+
+Between checks the session also keeps the checks apart (:meth:`Session.after_check` aborts and
+closes every connection a check left open) and, after a check that ended abnormally, holds a
+health gate (:meth:`Session.gate`): it confirms that the node serves, waiting up to
+``--artim-wait`` for it to recover. A transient rejection (A-ASSOCIATE-RJ result 2, source 2 or 3)
+means *busy*; a refused connection means *down*. A check the gate cannot run is ``not run`` with
+its cause, never ``fail``; the check during which the node went down is charged with its death.
 """
 
 from __future__ import annotations
 
 import contextlib
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,15 +33,31 @@ import pytest
 
 from dcmconform.assoc import liveness
 from dcmconform.options import RunConfig
-from dcmconform.peerguard import Death, PeerGuard
-from dcmconform.probe import Probe
+from dcmconform.peerguard import Death, PeerGuard, last_request
+from dcmconform.probe import ACCEPTED, REFUSED, REJECTED, UNREACHABLE, Observation, Probe, close_leftovers
 from dcmconform.target import Endpoint, MoveDestination, is_loopback
+from dcmconform.transcript import Transcript
 from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.verdict import KEEP_SERVING, Outcome
+from dcmconform.wire.pdus import AAssociateRJ
 
 if TYPE_CHECKING:
     from dcmconform.peers.base import ProcessPeer
 
 STATE_FIXTURE = "target_state"
+NOT_RUN = pytest.StashKey[str]()  # on an item: why the session did not run it (its outcome is "not run")
+GATE_RETRY = 0.5  # seconds between two attempts of the health gate
+NORMAL_END = (str(Outcome.PASS), str(Outcome.NA), str(Outcome.INFO))
+
+
+def busy(observed: Observation) -> bool:
+    """A transient rejection: A-ASSOCIATE-RJ result 2 from the service provider (source 2 or 3)."""
+    pdu = observed.pdu
+    return observed.kind == REJECTED and isinstance(pdu, AAssociateRJ) and pdu.result == 2 and pdu.source in (2, 3)
+
+
+def down(observed: Observation) -> bool:
+    return observed.kind in (REFUSED, UNREACHABLE)
 
 
 @dataclass
@@ -135,6 +159,9 @@ class Session:
         self.state: TargetState | None = None
         self.results: dict[str, dict[str, Any]] = {}
         self.guard: PeerGuard | None = None
+        self.previous: pytest.Item | None = None  # the check that ran last
+        self.abnormal = False  # it did not end in pass, n.a. or info, or left a connection open
+        self.previous_transcript: Transcript | None = None  # its exchange (what may have killed the node)
 
     def open(self) -> TargetState:
         cfg = self.config
@@ -183,11 +210,102 @@ class Session:
                 raise RuntimeError(state.broken) from None
         state.unresponsive = ""
         state.charged = False
+        if state.peer is None and (self.abnormal or state.info.get("down")):
+            self.gate(item, state)
+
+    def _not_run(self, item: pytest.Item, reason: str) -> None:
+        item.stash[NOT_RUN] = reason
+        pytest.skip(f"not run: {reason}")
+
+    def gate(self, item: pytest.Item, state: TargetState) -> None:
+        """The health gate: the node serves, or this check is not run (and why). A node that went
+        down is charged to the check that ran last; a busy node is waited for, and recorded."""
+        cfg = self.config
+        transcript = Transcript("health gate")
+        probe = Probe(state.endpoint, cfg.calling_aet, cfg.timeout, transcript)
+        request = probe.request([(1, VERIFICATION, [IMPLICIT_LE])])
+        was_down = state.info.get("down")
+        started = time.monotonic()
+        deadline = started + (0 if was_down else cfg.artim_wait)  # a node already down gets one attempt
+        while True:
+            observed = probe.associate(request)
+            if not (busy(observed) or down(observed)) or time.monotonic() + GATE_RETRY > deadline:
+                break
+            time.sleep(GATE_RETRY)
+        waited = time.monotonic() - started
+        since = self._previous_id()
+        if down(observed):
+            if not was_down:
+                self._charge_death(state, observed, transcript)
+            down_info = state.info["down"]
+            self._not_run(item, f"the node has been down since {down_info['check']} "
+                                f"(it stopped accepting connections after {down_info['request']})")
+        if busy(observed):
+            episodes = state.info.setdefault("busy", [])
+            episodes.append({"since": since, "waited_s": round(waited, 1), "recovered": False,
+                             "answer": observed.describe()})
+            self._not_run(item, f"the node answered {observed.describe()} since {since}, for more than "
+                                f"{waited:.0f} s: it keeps connections open after a silent peer")
+        if observed.kind == ACCEPTED and waited >= GATE_RETRY:
+            state.info.setdefault("busy", []).append({
+                "since": since, "waited_s": round(waited, 1), "recovered": True,
+                "answer": "A-ASSOCIATE-RJ result 2 (transient) until it recovered"})
+        if was_down and not down(observed):
+            state.info["down"] = {**was_down, "recovered": True}
+
+    def _previous_id(self) -> str:
+        prev = self.previous
+        marker = prev.get_closest_marker("dcm_check") if prev is not None else None
+        return marker.args[0].id if marker is not None else (prev.nodeid if prev is not None else "the start")
+
+    def _charge_death(self, state: TargetState, refused: Observation, transcript: Transcript) -> None:
+        """The node stopped accepting connections during the previous check: that check fails with
+        what killed it (its last request), the refused connection as evidence."""
+        prev = self.previous
+        request, dump = last_request(self.previous_transcript)
+        check = self._previous_id()
+        if not dump and prev is not None:  # no PDU sent: the check's exchange itself (e.g. a bare connect)
+            marker = prev.get_closest_marker("dcm_check")
+            request = f"the exchange of {check}" + (f" ({marker.args[0].title})" if marker is not None else "")
+        state.info["down"] = {"check": check, "request": request, "refusal": refused.describe()}
+        result = self.results.get(prev.nodeid) if prev is not None else None
+        if result is None:
+            return
+        before = result.get("outcome")
+        summary = f"the node stopped accepting connections after {request}: {refused.describe()} right after"
+        if before == str(Outcome.FAIL):
+            summary = f"{summary}; the check had also failed: {result.get('summary', '')}"
+        elif before:
+            summary = f"{summary} (the check alone was {before}: {result.get('summary', '')})"
+        evidence = list(result.get("evidence", []))
+        if dump:
+            evidence.append({"kind": "text", "text": f"the last request before the node went down:\n{dump}"})
+        evidence.extend(transcript.evidence())
+        self.results[prev.nodeid] = result | {
+            "outcome": str(Outcome.FAIL), "summary": summary, "evidence": evidence, "node_down": request,
+            "broken": KEEP_SERVING.as_dict(),
+            "explanation": ("The node stopped accepting connections during this check and did not come back "
+                            "within the wait: a request that takes the node down is a defect whatever the "
+                            "request was. Every later check was not run. Look at the node's log for a crash "
+                            "at this time."),
+        }
 
     def after_check(self, item: pytest.Item, when: str, result: dict[str, Any] | None) -> dict[str, Any] | None:
         """After each phase of a check: ``result`` (the check's, before it is reported; ``None`` when
         the phase gave none) as it stands, e.g. turned into a fail when the peer died meanwhile."""
-        if self.guard is None or STATE_FIXTURE not in getattr(item, "fixturenames", ()):
+        if STATE_FIXTURE not in getattr(item, "fixturenames", ()):
+            return result
+        if NOT_RUN in item.stash:
+            return result  # not run: the node is as the check before left it, which stays "previous"
+        if when == "call" and result is not None:
+            self.abnormal = result.get("outcome") not in NORMAL_END
+            found = getattr(item, "funcargs", {}).get("transcript")  # pytest drops funcargs at teardown
+            self.previous_transcript = found if isinstance(found, Transcript) else None
+        if when == "teardown":
+            self.previous = item
+            if close_leftovers():  # isolation: nothing the check opened outlives it
+                self.abnormal = True
+        if self.guard is None:
             return result
         if when == "call" and result is not None:
             return self.guard.after_call(item, result)

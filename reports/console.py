@@ -8,9 +8,15 @@ from typing import Any
 from dcmconform.reports.document import OUTCOMES
 
 
-def headline(counts: dict[str, int]) -> tuple[str, str]:
-    """The one-line verdict of a run, and the outcome that colours it (fail, error, warn or pass)."""
+def headline(counts: dict[str, int], target: dict[str, Any] | None = None) -> tuple[str, str]:
+    """The one-line verdict of a run, and the outcome that colours it (fail, error, warn or pass).
+    A node that went down during the run (``target["down"]``) is named with the request that killed it."""
     fail, error, warn = counts.get("fail", 0), counts.get("error", 0), counts.get("warn", 0)
+    down = (target or {}).get("down")
+    if down and not down.get("recovered"):
+        not_run = counts.get("not run", 0)
+        return (f"Not conformant: the node went down during {down['check']}, after {down['request']}; "
+                f"{not_run} later check{'s' if not_run != 1 else ''} not run."), "fail"
     total = sum(counts.values())
     checks = f"{total} check{'s' if total != 1 else ''}"
     parts = []
@@ -73,5 +79,5 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         lines.append(f"{r['id']:<12} {r['outcome']:<5} {_cut(r['title'], 60):<60} {_cut(r['summary'], 70)}")
     c = document["counts"]
     lines.append("  ".join(f"{o}: {c[o]}" for o in OUTCOMES if c.get(o)))
-    lines.append(headline(c)[0])
+    lines.append(headline(c, t)[0])
     return lines

@@ -77,7 +77,7 @@ def render_markdown(document: dict[str, Any], report: str | None = None) -> str:
     """The summary; ``report`` names where the HTML report is (a path or artifact name)."""
     counts = document["counts"]
     results = document["results"]
-    text, worst = headline(counts)
+    text, worst = headline(counts, document.get("target"))
     out = [f"## {ICONS.get(worst, '')} DICOM conformance: {text}".replace("##  ", "## "), "",
            _target_line(document), "", _run_line(document, report), ""]
     out += _table(list(OUTCOMES), [[str(counts.get(o, 0)) for o in OUTCOMES]], "r" * len(OUTCOMES))

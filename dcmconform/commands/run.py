@@ -31,19 +31,36 @@ def check_areas(only: list[str]) -> None:
             raise SetupError(f"unknown area {area!r}; areas: {', '.join(known)}")
 
 
-def reachable(endpoint: Endpoint, timeout: float) -> None:
-    """Raise :class:`SetupError` with the likely cause when nothing answers TCP at the endpoint."""
+def preflight(endpoint: Endpoint, calling_aet: str, timeout: float) -> None:
+    """Talk to the node as an SCU would before the checks: associate (Verification), C-ECHO when
+    Verification is accepted, release; never a bare TCP connect (it kills some old nodes, and is a
+    check of its own, ASSOC-064). Raise :class:`SetupError`, one line, when the run cannot start:
+    nothing listens, or the node rejects our calling AE title (1/1/3)."""
+    from dcmconform.assoc import liveness
+    from dcmconform.probe import ACCEPTED, REFUSED, REJECTED, UNREACHABLE, Probe
+    from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+    from dcmconform.wire import pdus as pd
+
     try:
-        with socket.create_connection((endpoint.host, endpoint.port), timeout=timeout):
-            return
-    except ConnectionRefusedError:
-        raise SetupError(f"connection refused by {endpoint.host}:{endpoint.port}: nothing listens there; "
-                         "check the host and port of the target") from None
+        socket.getaddrinfo(endpoint.host, endpoint.port)
     except socket.gaierror:
         raise SetupError(f"cannot resolve host {endpoint.host!r}; check the host name") from None
-    except (TimeoutError, OSError) as exc:
-        raise SetupError(f"no TCP answer from {endpoint.host}:{endpoint.port} within {timeout:g}s ({exc}); "
-                         "check the host, a firewall, or the network path") from None
+    probe = Probe(endpoint, calling_aet, timeout)
+    observed = probe.associate(probe.request([(1, VERIFICATION, [IMPLICIT_LE])]))
+    if observed.kind == REFUSED:
+        raise SetupError(f"connection refused by {endpoint.host}:{endpoint.port}: nothing listens there; "
+                         "check the host and port of the target")
+    if observed.kind == UNREACHABLE:
+        raise SetupError(f"no TCP answer from {endpoint.host}:{endpoint.port} within {timeout:g}s "
+                         f"({observed.detail}); check the host, a firewall, or the network path")
+    rj = observed.pdu
+    if observed.kind == REJECTED and isinstance(rj, pd.AAssociateRJ) and (rj.result, rj.source, rj.reason) == (1, 1, 3):
+        raise SetupError(f"{endpoint.ae_title} rejects our calling AE title {calling_aet!r} (A-ASSOCIATE-RJ 1/1/3): "
+                         f"register calling AE {calling_aet} on the node, or pass --calling-aet with one it knows")
+    ac = observed.pdu
+    if observed.kind == ACCEPTED and isinstance(ac, pd.AAssociateAC) and any(
+            pc.result == 0 for pc in ac.presentation_contexts):
+        liveness(endpoint, calling_aet, timeout)  # the C-ECHO; its verdict is ASSOC-031's and DIMSE-001's
 
 
 def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], peer: str | None,
@@ -112,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if cfg.target and cfg.peer:
         raise SetupError("give either --target (an AE you run) or --peer (a reference peer to start), not both")
     if cfg.target:
-        reachable(cfg.target, cfg.timeout)
+        preflight(cfg.target, cfg.calling_aet, cfg.timeout)
         doc = run_checks(cfg.target, cfg.report_dir, args.only, None, args.pytest_args)
         return exit_code(doc)
     name = cfg.peer or "pynetdicom"

@@ -77,6 +77,13 @@ ASSOCIATION = [
     Defect("grant-unproposed-role", "grants both SCU and SCP roles whatever was proposed", ("ASSOC-047",)),
     Defect("role-item-without-request", "returns role selection items although none were proposed", ("ASSOC-048",)),
     Defect("abort-on-unknown-sub-item", "aborts a request with an unknown user information sub-item", ("ASSOC-049",)),
+    # Fragile nodes (peers/zoo/limit.py): a run must blame the check that hurt them, and only that one.
+    Defect("exit-on-bare-connect", "exits when a connection closes before its first byte (a health check)",
+           ("ASSOC-064",)),
+    # A field behaviour for the session's health gate (recorded in the run's target "busy"); no check's
+    # verdict may depend on it, so it catches no check.
+    Defect("association-limit-holds-after-silence", "at most 10 connections (one more: A-ASSOCIATE-RJ 2/3/2), a "
+           "connection someone went silent on holds its slot 30 s after it ended", ()),
     Defect("abort-on-unknown-item", "aborts a request with an unknown item type", ("ASSOC-050",)),
     Defect("abort-on-extended-negotiation", "aborts a request with SOP class extended negotiation", ("ASSOC-051",)),
     Defect("no-implementation-uid-in-ac", "sends no Implementation Class UID in the A-ASSOCIATE-AC", ("ASSOC-052",)),

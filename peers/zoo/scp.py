@@ -32,6 +32,7 @@ import time
 
 from pydicom.dataset import Dataset
 
+import dcmconform.peers.zoo.limit as limit
 from dcmconform.dimse.commands import DATA_SET_PRESENT, decode_command, encode_command
 from dcmconform.dimse.pdv import Assembler, fragments
 from dcmconform.peers.zoo import negotiation, services
@@ -74,6 +75,8 @@ class ZooConnection:
         self.accepted: dict[int, tuple[str, str]] = {}  # context ID -> (abstract, transfer syntax)
         self.assembler = Assembler()
         self.calling_ae = ""
+        self.silent = False  # someone went silent on this connection (defects in peers/zoo/limit.py)
+        self.received = 0  # bytes received so far
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     # Transport ---------------------------------------------------------------------------
@@ -88,13 +91,22 @@ class ZooConnection:
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    self.silent = True
                     raise TimeoutError
                 self.sock.settimeout(remaining)
             else:
                 self.sock.settimeout(None)
-            chunk = self.sock.recv(min(n - len(got), 1 << 20))
+            try:
+                chunk = self.sock.recv(min(n - len(got), 1 << 20))
+            except TimeoutError:
+                self.silent = True
+                raise
             if not chunk:
+                self.silent = True  # the peer vanished without release or abort
+                if limit.BARE_CONNECT in self.d and not self.received:
+                    os._exit(76)  # the defect: a health check's bare connect kills the node
                 raise Closed
+            self.received += len(chunk)
             got += chunk
         return bytes(got)
 
@@ -117,6 +129,7 @@ class ZooConnection:
 
     def stall(self) -> None:
         """Say nothing (the defects that go silent): swallow what arrives until the peer closes."""
+        self.silent = True
         while True:
             self.read_exact(1, None)
 
@@ -286,8 +299,16 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         serial = "serve-one-connection-at-a-time" in self.server.config.defects
+        limited = limit.DEFECT in self.server.config.defects
+        if limited and not limit.admit(self.request):
+            return
         with _ONE_AT_A_TIME if serial else contextlib.nullcontext():
-            ZooConnection(self.request, self.server.config, self.server).run()
+            conn = ZooConnection(self.request, self.server.config, self.server)
+            try:
+                conn.run()
+            finally:
+                if limited:
+                    limit.release(conn.silent)
 
 
 class ZooServer(socketserver.ThreadingTCPServer):

@@ -76,6 +76,20 @@ def test_silent_connection_closed(probe: Probe, verdict: Verdict, alive: Alive, 
                      "set it with --artim-wait)")
 
 
+@check("ASSOC-064", "A TCP connection closed without a PDU leaves the node serving",
+       "PS3.8 9.1.2, 9.2 (Sta2 + Evt17 transport connection closed: AA-5)", "MUST",
+       fix="Treat a connection that closes before any PDU as nothing at all: a load balancer's health check or "
+           "a port scan does exactly this, and a node that crashes or stops listening on it goes down for every "
+           "modality the first time the network team adds monitoring.")
+def test_bare_connect(probe: Probe, verdict: Verdict, alive: Alive) -> None:
+    with probe.connection() as conn:
+        if conn.sock is None:
+            verdict.fail(f"could not connect: {conn.connect_error.describe() if conn.connect_error else '?'}")
+        probe.transcript.note("connected; closing at once, without a PDU (a health check, a port scan)")
+    live = require_alive(verdict, alive, "a TCP connection closed without a PDU")
+    verdict.passed(f"the node kept serving after a connection closed without a PDU ({live.detail})", live.transcript)
+
+
 @check("ASSOC-054", "Half an A-ASSOCIATE-RQ, then silence: the node keeps serving other associations",
        "PS3.8 9.1.2, 9.2 (ARTIM runs until a whole A-ASSOCIATE-RQ has arrived)", "PRACTICE",
        fix="Never let one connection that stops halfway through a request block the node: read requests with "
