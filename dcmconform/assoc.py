@@ -17,9 +17,12 @@ from typing import Any
 from pynetdicom import AE, evt
 from pynetdicom.association import Association
 
+from dcmconform import busy
 from dcmconform.target import Endpoint
-from dcmconform.transcript import Transcript
+from dcmconform.transcript import RECEIVED, Transcript
 from dcmconform.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
+from dcmconform.wire import pdus as pd
+from dcmconform.wire.errors import WireError
 from dcmconform.wire.pdus import OUR_IMPLEMENTATION_UID, OUR_IMPLEMENTATION_VERSION
 
 logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)
@@ -64,6 +67,16 @@ def make_ae(calling_aet: str, timeout: float, max_pdu: int = 16384) -> AE:
     return ae
 
 
+def _rejection(transcript: Transcript) -> pd.AAssociateRJ | None:
+    """The A-ASSOCIATE-RJ pynetdicom received (its bytes are the transcript's last received PDU)."""
+    received = [e.data for e in transcript.events if e.direction == RECEIVED and e.data]
+    try:
+        pdu = pd.decode_pdu(received[-1]) if received else None
+    except WireError:
+        return None
+    return pdu if isinstance(pdu, pd.AAssociateRJ) else None
+
+
 @contextlib.contextmanager
 def associate(
     target: Endpoint,
@@ -96,7 +109,11 @@ def associate(
         reason = "rejected" if assoc.is_rejected else "aborted" if assoc.is_aborted else "not answered or refused"
         transcript.note(f"association {reason}")
         ae.shutdown()
+        rejection = _rejection(transcript) if assoc.is_rejected else None
+        if rejection is not None:
+            busy.check(rejection.result, rejection.source, rejection.describe())  # a busy node: the session's
         raise AssociationRefused(f"association {reason}", transcript)
+    busy.accepted()
     try:
         yield assoc
     finally:

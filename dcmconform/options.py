@@ -48,6 +48,16 @@ def port(value: str | int) -> int:
     return number
 
 
+def seed(value: str | int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number (a shuffle seed)") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"seed {number}: give 0 or more")
+    return number
+
+
 def ae_title(value: str) -> str:
     problem = ae_title_problem(value)
     if problem:
@@ -96,12 +106,15 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
                             "help": "write conformance.json and conformance.html here"}),
     Option("--summary-md", {"type": Path, "default": None, "metavar": "FILE",
                             "help": "also write a Markdown summary here (e.g. for a CI job summary)"}),
+    Option("--shuffle", {"type": seed, "default": None, "metavar": "SEED",
+                         "help": "run the checks in an order shuffled with this seed (the same seed, the same "
+                                 "order); verdicts must not depend on the order"}),
     Option("--check", {"action": "append", "default": [], "metavar": "ID",
                        "help": "run only the check with this ID (repeatable), e.g. --check ASSOC-001"}),
 ]}
 
 # What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
-SESSION_FLAGS = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--move-port")
+SESSION_FLAGS = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--move-port", "--shuffle")
 RUN_FLAGS = tuple(OPTIONS)
 
 
@@ -143,6 +156,7 @@ class RunConfig:
     move_port: int | None = None
     report_dir: Path | None = None
     summary_md: Path | None = None
+    shuffle: int | None = None
     checks: tuple[str, ...] = ()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import time
 import traceback
 from collections.abc import Callable, Generator
@@ -56,7 +57,10 @@ _VERDICT = pytest.StashKey[Verdict]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    wanted = set(config.stash[CONFIG].checks)
+    cfg = config.stash[CONFIG]
+    if cfg.shuffle is not None:
+        random.Random(cfg.shuffle).shuffle(items)  # the same seed, the same order
+    wanted = set(cfg.checks)
     if not wanted:
         return
     keep: list[pytest.Item] = []
@@ -106,6 +110,19 @@ def verdict(request: pytest.FixtureRequest, transcript: Transcript) -> Verdict:
     return result
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Call a check through the session (:meth:`Session.run_check`): a node that answers a check
+    "busy" is waited for and the check run again, instead of the check judging the rejection."""
+    if pyfuncitem.get_closest_marker(MARK) is None or SESSION not in pyfuncitem.config.stash:
+        return None
+    function = pyfuncitem.obj
+    names = pyfuncitem._fixtureinfo.argnames  # what pytest itself passes (python.py, pytest_pyfunc_call)
+    arguments = {name: pyfuncitem.funcargs[name] for name in names}
+    pyfuncitem.config.stash[SESSION].run_check(pyfuncitem, lambda: function(**arguments))
+    return True
+
+
 # Turning each check into a result ----------------------------------------------------------
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
@@ -125,6 +142,8 @@ def pytest_runtest_makereport(
             result = Verdict(check).as_result() | {"outcome": str(Outcome.NA), "summary": _skip_reason(report)}
         else:
             result = _error(check, "the check could not be set up", call, found)
+    elif report.when == "call" and report.skipped and NOT_RUN in item.stash:
+        result = Verdict(check).as_result() | {"outcome": str(Outcome.NOT_RUN), "summary": item.stash[NOT_RUN]}
     elif report.when == "call":
         if found is not None and found.outcome is not None:
             result = found.as_result()

@@ -14,6 +14,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 
+from dcmconform import busy
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
 from dcmconform.wire import pdus as pd
@@ -53,10 +54,7 @@ class Observation:
             results = ", ".join(f"{pc.context_id}:{pc.result}" for pc in pdu.presentation_contexts)
             return f"A-ASSOCIATE-AC (context ID:result {results or 'none'})"
         if isinstance(pdu, pd.AAssociateRJ):
-            return (
-                f"A-ASSOCIATE-RJ result {pdu.result}, source {pdu.source}, reason {pdu.reason} "
-                f"({pd.rj_reason_name(pdu.source, pdu.reason)})"
-            )
+            return pdu.describe()
         if isinstance(pdu, pd.AAbort):
             return (
                 f"A-ABORT source {pdu.source} ({pd.ABORT_SOURCES.get(pdu.source, '?')}), "
@@ -218,7 +216,12 @@ class Connection:
         }.get(type(pdu), OTHER_PDU)
         if kind in (ACCEPTED, RELEASED, ABORTED):
             self.established = kind == ACCEPTED
-        return self._finish(kind, pdu, got, started, "")
+        if kind == ACCEPTED:
+            busy.accepted()
+        observed = self._finish(kind, pdu, got, started, "")
+        if isinstance(pdu, pd.AAssociateRJ):
+            busy.check(pdu.result, pdu.source, observed.describe())  # a busy node: the session's, not the check's
+        return observed
 
     def _finish(self, kind: str, pdu: pd.PDU | None, got: bytearray, started: float, detail: str) -> Observation:
         elapsed = time.monotonic() - started

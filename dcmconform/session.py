@@ -32,13 +32,25 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from dcmconform.assoc import liveness
+from dcmconform.busy import NodeBusy, armed, transient
 from dcmconform.options import RunConfig
 from dcmconform.peerguard import Death, PeerGuard, last_request
-from dcmconform.probe import ACCEPTED, REFUSED, REJECTED, UNREACHABLE, Observation, Probe, close_leftovers
+from dcmconform.probe import (
+    ACCEPTED,
+    CLOSED,
+    REFUSED,
+    REJECTED,
+    RESET,
+    SILENT,
+    UNREACHABLE,
+    Observation,
+    Probe,
+    close_leftovers,
+)
 from dcmconform.target import Endpoint, MoveDestination, is_loopback
-from dcmconform.transcript import Transcript
+from dcmconform.transcript import SENT, Transcript
 from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import KEEP_SERVING, Outcome
+from dcmconform.verdict import KEEP_SERVING, Outcome, Verdict
 from dcmconform.wire.pdus import AAssociateRJ
 
 if TYPE_CHECKING:
@@ -47,17 +59,35 @@ if TYPE_CHECKING:
 STATE_FIXTURE = "target_state"
 NOT_RUN = pytest.StashKey[str]()  # on an item: why the session did not run it (its outcome is "not run")
 GATE_RETRY = 0.5  # seconds between two attempts of the health gate
-NORMAL_END = (str(Outcome.PASS), str(Outcome.NA), str(Outcome.INFO))
 
 
 def busy(observed: Observation) -> bool:
     """A transient rejection: A-ASSOCIATE-RJ result 2 from the service provider (source 2 or 3)."""
     pdu = observed.pdu
-    return observed.kind == REJECTED and isinstance(pdu, AAssociateRJ) and pdu.result == 2 and pdu.source in (2, 3)
+    return observed.kind == REJECTED and isinstance(pdu, AAssociateRJ) and transient(pdu.result, pdu.source)
 
 
 def down(observed: Observation) -> bool:
-    return observed.kind in (REFUSED, UNREACHABLE)
+    """The node does not serve: nothing accepts the connection, or nothing answers the request."""
+    return observed.kind in (REFUSED, UNREACHABLE, CLOSED, RESET, SILENT)
+
+
+@dataclass
+class Served:
+    """What the health gate's associations found: the last answer, after how long, and the first
+    transient rejection on the way (``""`` when there was none)."""
+
+    observed: Observation
+    waited: float
+    busy_answer: str
+
+    @property
+    def busy(self) -> bool:
+        return busy(self.observed)
+
+    @property
+    def down(self) -> bool:
+        return down(self.observed)
 
 
 @dataclass
@@ -160,7 +190,6 @@ class Session:
         self.results: dict[str, dict[str, Any]] = {}
         self.guard: PeerGuard | None = None
         self.previous: pytest.Item | None = None  # the check that ran last
-        self.abnormal = False  # it did not end in pass, n.a. or info, or left a connection open
         self.previous_transcript: Transcript | None = None  # its exchange (what may have killed the node)
 
     def open(self) -> TargetState:
@@ -192,7 +221,8 @@ class Session:
     # Between checks -------------------------------------------------------------------------
     def before_check(self, item: pytest.Item) -> None:
         """Before a check that talks to the target: a peer that died or stopped serving is restarted
-        (a death not yet charged goes to the check before); a peer that cannot be is an error."""
+        (a death not yet charged goes to the check before); a peer that cannot be is an error. Then
+        the health gate (:meth:`gate`): the node serves, or the check is not run."""
         state = self.state
         if state is None:
             return
@@ -201,62 +231,149 @@ class Session:
         # A peer that stopped serving without dying (CTN can spin in an error loop) is restarted too.
         hung = bool(state.unresponsive) and state.peer is not None
         if state.dead() is not None or hung:
-            if self.guard is not None:
-                self.guard.before_restart()
-            try:
-                state.revive()
-            except Exception as exc:
-                state.broken = f"the reference peer died and could not be restarted: {str(exc).splitlines()[0]}"
-                raise RuntimeError(state.broken) from None
+            self._revive(state, state.unresponsive or f"the peer's process ended ({state.dead()})")
         state.unresponsive = ""
         state.charged = False
-        if state.peer is None and (self.abnormal or state.info.get("down")):
-            self.gate(item, state)
+        self.gate(item, state)
+
+    def _revive(self, state: TargetState, why: str) -> None:
+        """Restart the reference peer; the check that ran last says so in its evidence."""
+        if self.guard is not None:
+            self.guard.before_restart()
+        try:
+            endpoint = state.revive()
+        except Exception as exc:
+            state.broken = f"the reference peer died and could not be restarted: {str(exc).splitlines()[0]}"
+            raise RuntimeError(state.broken) from None
+        prev = self.previous
+        if prev is not None and prev.nodeid in self.results:
+            result = self.results[prev.nodeid]
+            note = {"kind": "text", "text": f"after this check dcmconform restarted the reference peer ({why}); "
+                                            f"the next check ran against the restarted peer, on port {endpoint.port}"}
+            self.results[prev.nodeid] = result | {"evidence": [*result.get("evidence", []), note],
+                                                  "peer_restarted": True}
 
     def _not_run(self, item: pytest.Item, reason: str) -> None:
         item.stash[NOT_RUN] = reason
         pytest.skip(f"not run: {reason}")
 
+    def _serving(self, state: TargetState, wait: float, transcript: Transcript) -> Served:
+        """Associate (Verification) until the node is neither busy nor down, for up to ``wait`` seconds."""
+        cfg = self.config
+        probe = Probe(state.endpoint, cfg.calling_aet, cfg.timeout, transcript)
+        request = probe.request([(1, VERIFICATION, [IMPLICIT_LE])])
+        started = time.monotonic()
+        busy_answer = ""
+        while True:
+            with armed(False):
+                observed = probe.associate(request)
+            if busy(observed):
+                busy_answer = busy_answer or observed.describe()
+            if not (busy(observed) or down(observed)) or time.monotonic() + GATE_RETRY > started + wait \
+                    or state.dead() is not None:
+                return Served(observed, time.monotonic() - started, busy_answer)
+            time.sleep(GATE_RETRY)
+
     def gate(self, item: pytest.Item, state: TargetState) -> None:
         """The health gate: the node serves, or this check is not run (and why). A node that went
         down is charged to the check that ran last; a busy node is waited for, and recorded."""
-        cfg = self.config
-        transcript = Transcript("health gate")
-        probe = Probe(state.endpoint, cfg.calling_aet, cfg.timeout, transcript)
-        request = probe.request([(1, VERIFICATION, [IMPLICIT_LE])])
         was_down = state.info.get("down")
-        started = time.monotonic()
-        deadline = started + (0 if was_down else cfg.artim_wait)  # a node already down gets one attempt
-        while True:
-            observed = probe.associate(request)
-            if not (busy(observed) or down(observed)) or time.monotonic() + GATE_RETRY > deadline:
-                break
-            time.sleep(GATE_RETRY)
-        waited = time.monotonic() - started
-        since = self._previous_id()
-        if down(observed):
+        transcript = Transcript("health gate")
+        served = self._serving(state, 0 if was_down else self.config.artim_wait, transcript)
+        if served.down and state.peer is not None:
+            self._revive(state, f"it stopped accepting connections: {served.observed.describe()}")
+            served = self._serving(state, self.config.artim_wait, transcript)
+        if served.down:
             if not was_down:
-                self._charge_death(state, observed, transcript)
+                self._charge_death(state, served.observed, transcript)
             down_info = state.info["down"]
             self._not_run(item, f"the node has been down since {down_info['check']} "
                                 f"(it stopped accepting connections after {down_info['request']})")
-        if busy(observed):
-            episodes = state.info.setdefault("busy", [])
-            episodes.append({"since": since, "waited_s": round(waited, 1), "recovered": False,
-                             "answer": observed.describe()})
-            self._not_run(item, f"the node answered {observed.describe()} since {since}, for more than "
-                                f"{waited:.0f} s: it keeps connections open after a silent peer")
-        if observed.kind == ACCEPTED and waited >= GATE_RETRY:
-            state.info.setdefault("busy", []).append({
-                "since": since, "waited_s": round(waited, 1), "recovered": True,
-                "answer": "A-ASSOCIATE-RJ result 2 (transient) until it recovered"})
-        if was_down and not down(observed):
+        if served.busy_answer:
+            self._busy_episode(item, served.busy_answer, served)
+        if served.busy:
+            self._not_run(item, f"the node answered {served.busy_answer} since {self._previous_id()}, for more "
+                                f"than {served.waited:.0f} s (--artim-wait): it keeps association slots taken")
+        if was_down:
             state.info["down"] = {**was_down, "recovered": True}
 
+    def _busy_episode(self, item: pytest.Item, answer: str, served: Served) -> None:
+        """Record that the node answered ``answer`` (a transient rejection) before or during ``item``."""
+        assert self.state is not None
+        self.state.info.setdefault("busy", []).append({
+            "check": self._check_id(item), "after": self._previous_id(), "answer": answer,
+            "waited_s": round(served.waited, 1), "recovered": not served.busy})
+
+    def run_check(self, item: pytest.Item, call: Callable[[], object]) -> None:
+        """Run a check's function with transient rejections armed (:mod:`dcmconform.busy`): when the
+        node answers one, wait for it to serve again (up to ``--artim-wait`` in all) and run the check
+        again from the start; the check is not run when it does not. When the node rejects the check's
+        own A-ASSOCIATE-RQ, sent again right after it accepted our plain one, twice, the rejection is its
+        answer to that request: the check runs disarmed and judges it."""
+        state = self.state
+        if state is None or STATE_FIXTURE not in getattr(item, "fixturenames", ()):
+            call()
+            return
+        deadline = time.monotonic() + self.config.artim_wait
+        own_answer = 0
+        while True:
+            with armed(own_answer < 2):
+                try:
+                    call()
+                    return
+                except NodeBusy as exc:
+                    answer, first = exc.answer, exc.first
+            request = self._rejected_request(item) if first else None
+            self._restart_check(item)
+            served = self._serving(state, max(0.0, deadline - time.monotonic()), Transcript("health gate"))
+            if served.down:
+                self._not_run(item, f"the node answered {answer} during this check, then stopped accepting "
+                                    f"connections ({served.observed.describe()})")
+            if served.busy or time.monotonic() >= deadline:
+                self._busy_episode(item, answer, served)
+                self._not_run(item, f"the node kept answering {answer} during this check, for more than "
+                                    f"{self.config.artim_wait:.0f} s (--artim-wait): it keeps association slots taken")
+            if request is not None and self._rejects(state, request):
+                own_answer += 1  # it serves a plain request at once, and rejects this one: its answer to it
+            else:
+                own_answer = 0
+                self._busy_episode(item, answer, served)
+
+    @staticmethod
+    def _rejected_request(item: pytest.Item) -> bytes | None:
+        """The check's A-ASSOCIATE-RQ (the last one it sent), as sent."""
+        found = getattr(item, "funcargs", {}).get("transcript")
+        if not isinstance(found, Transcript):
+            return None
+        sent = [e.data for e in found.events if e.direction == SENT and e.data[:1] == b"\x01"]
+        return sent[-1] if sent else None
+
+    def _rejects(self, state: TargetState, request: bytes) -> bool:
+        """Whether the node answers ``request`` with a transient rejection right after it accepted ours."""
+        cfg = self.config
+        probe = Probe(state.endpoint, cfg.calling_aet, cfg.timeout, Transcript("health gate"))
+        with armed(False):
+            plain = probe.associate(probe.request([(1, VERIFICATION, [IMPLICIT_LE])]))
+            return plain.kind == ACCEPTED and busy(probe.associate(request))
+
+    def _restart_check(self, item: pytest.Item) -> None:
+        """Forget what an interrupted attempt of the check recorded, and close what it left open."""
+        close_leftovers()
+        funcargs = getattr(item, "funcargs", {})
+        found = funcargs.get("transcript")
+        if isinstance(found, Transcript):
+            found.clear()
+        found = funcargs.get("verdict")
+        if isinstance(found, Verdict):
+            found.reset()
+
+    @staticmethod
+    def _check_id(item: pytest.Item | None) -> str:
+        marker = item.get_closest_marker("dcm_check") if item is not None else None
+        return marker.args[0].id if marker is not None else (item.nodeid if item is not None else "the start")
+
     def _previous_id(self) -> str:
-        prev = self.previous
-        marker = prev.get_closest_marker("dcm_check") if prev is not None else None
-        return marker.args[0].id if marker is not None else (prev.nodeid if prev is not None else "the start")
+        return self._check_id(self.previous)
 
     def _charge_death(self, state: TargetState, refused: Observation, transcript: Transcript) -> None:
         """The node stopped accepting connections during the previous check: that check fails with
@@ -269,7 +386,7 @@ class Session:
             request = f"the exchange of {check}" + (f" ({marker.args[0].title})" if marker is not None else "")
         state.info["down"] = {"check": check, "request": request, "refusal": refused.describe()}
         result = self.results.get(prev.nodeid) if prev is not None else None
-        if result is None:
+        if prev is None or result is None:
             return
         before = result.get("outcome")
         summary = f"the node stopped accepting connections after {request}: {refused.describe()} right after"
@@ -296,15 +413,14 @@ class Session:
         if STATE_FIXTURE not in getattr(item, "fixturenames", ()):
             return result
         if NOT_RUN in item.stash:
+            close_leftovers()
             return result  # not run: the node is as the check before left it, which stays "previous"
         if when == "call" and result is not None:
-            self.abnormal = result.get("outcome") not in NORMAL_END
             found = getattr(item, "funcargs", {}).get("transcript")  # pytest drops funcargs at teardown
             self.previous_transcript = found if isinstance(found, Transcript) else None
         if when == "teardown":
             self.previous = item
-            if close_leftovers():  # isolation: nothing the check opened outlives it
-                self.abnormal = True
+            close_leftovers()  # isolation: nothing the check opened outlives it
         if self.guard is None:
             return result
         if when == "call" and result is not None:

@@ -45,6 +45,12 @@ class Transcript:
     def received(self, data: bytes) -> None:
         self._add(Event(time.monotonic(), RECEIVED, bytes(data)))
 
+    def clear(self) -> None:
+        """Start again (a check run again from the start after the node was busy)."""
+        with self._lock:
+            self.events.clear()
+            self.started = time.monotonic()
+
     def note(self, text: str) -> None:
         self._add(Event(time.monotonic(), NOTE, text=text))
 

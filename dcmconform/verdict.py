@@ -153,6 +153,11 @@ class Verdict:
     transcript: Transcript | None = None
     broken: Requirement | None = None  # the requirement found broken (fail/warn/info); the check's own by default
 
+    def reset(self) -> None:
+        """Forget an attempt (the session runs the check again from the start after the node was busy)."""
+        self.outcome, self.summary, self.explanation, self.broken = None, "", "", None
+        self.evidence = []
+
     # Evidence -----------------------------------------------------------------------------
     def attach(self, what: Transcript | str, kind: str = "text") -> Verdict:
         """Add evidence: a transcript (dump + hex), or a piece of text of the given kind."""

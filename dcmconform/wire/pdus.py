@@ -166,6 +166,11 @@ class AAssociateRJ(PDU):
     def body(self) -> bytes:
         return bytes([self.reserved, self.result, self.source, self.reason])
 
+    def describe(self) -> str:
+        """One line a PACS admin can read, e.g. "... result 2, source 3, reason 2 (local-limit-exceeded)"."""
+        return (f"A-ASSOCIATE-RJ result {self.result}, source {self.source}, reason {self.reason} "
+                f"({rj_reason_name(self.source, self.reason)})")
+
 
 @dataclass(kw_only=True)
 class PDV:

@@ -83,7 +83,7 @@ ASSOCIATION = [
     # A field behaviour for the session's health gate (recorded in the run's target "busy"); no check's
     # verdict may depend on it, so it catches no check.
     Defect("association-limit-holds-after-silence", "at most 10 connections (one more: A-ASSOCIATE-RJ 2/3/2), a "
-           "connection someone went silent on holds its slot 30 s after it ended", ()),
+           "connection that did not end with A-RELEASE holds its slot 30 s after it ended", ()),
     Defect("abort-on-unknown-item", "aborts a request with an unknown item type", ("ASSOC-050",)),
     Defect("abort-on-extended-negotiation", "aborts a request with SOP class extended negotiation", ("ASSOC-051",)),
     Defect("no-implementation-uid-in-ac", "sends no Implementation Class UID in the A-ASSOCIATE-AC", ("ASSOC-052",)),

@@ -1,11 +1,12 @@
 """Defect association-limit-holds-after-silence: a small node's association limit, with the slots of
-silent connections held long after they ended.
+connections that did not end in an orderly release held long after they ended.
 
 The field behaviour (four small pynetdicom-based SCPs): at most :data:`LIMIT` connections at a time
 (a default pynetdicom AE allows 10); one more is answered A-ASSOCIATE-RJ 2/3/2 (local-limit-exceeded).
-A connection on which someone went silent (the node itself, or a peer that vanished or stopped
-mid-PDU) keeps its slot for :data:`HOLD` seconds after it ended (``DCMCONFORM_ZOO_HOLD`` overrides,
-for bounded tests). Defect ``exit-on-bare-connect``: the process exits when a connection closes
+A connection that did not end with A-RELEASE (someone went silent, a peer vanished or stopped
+mid-PDU, a request was rejected or aborted) keeps its slot for :data:`HOLD` seconds after it ended
+(``DCMCONFORM_ZOO_HOLD`` overrides, for bounded tests), as a node does whose worker thread waits out
+its own timer before it frees the slot. Defect ``exit-on-bare-connect``: the process exits when a connection closes
 before its first byte (a load balancer's health check, a port scan).
 """
 
@@ -16,6 +17,7 @@ import socket
 import threading
 
 from dcmconform.wire import pdus as pd
+from dcmconform.wire.errors import WireError
 
 LIMIT = 10
 HOLD = float(os.environ.get("DCMCONFORM_ZOO_HOLD", "30"))
@@ -31,16 +33,21 @@ def admit(sock: socket.socket) -> bool:
         return True
     try:
         sock.settimeout(1.0)
-        sock.recv(1 << 16)  # the request, unread: the node rejects before decoding it
+        got = b""
+        while len(got) < pd.PDU_HEADER or len(got) < pd.PDU_HEADER + pd.header(got)[1]:
+            chunk = sock.recv(1 << 16)  # the whole request, undecoded (unread bytes would make close() a reset)
+            if not chunk:
+                return False
+            got += chunk
         sock.sendall(pd.AAssociateRJ(2, 3, 2).encode())
-    except OSError:
+    except (OSError, WireError):
         pass
     return False
 
 
-def release(silent: bool) -> None:
-    """Give the slot back: at once after a normal end, :data:`HOLD` seconds later after silence."""
-    if not silent:
+def release(released: bool) -> None:
+    """Give the slot back: at once after an A-RELEASE, :data:`HOLD` seconds later after any other end."""
+    if released:
         _slots.release()
         return
     timer = threading.Timer(HOLD, _slots.release)

@@ -75,7 +75,7 @@ class ZooConnection:
         self.accepted: dict[int, tuple[str, str]] = {}  # context ID -> (abstract, transfer syntax)
         self.assembler = Assembler()
         self.calling_ae = ""
-        self.silent = False  # someone went silent on this connection (defects in peers/zoo/limit.py)
+        self.released = False  # it ended with A-RELEASE (peers/zoo/limit.py)
         self.received = 0  # bytes received so far
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -91,18 +91,12 @@ class ZooConnection:
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    self.silent = True
                     raise TimeoutError
                 self.sock.settimeout(remaining)
             else:
                 self.sock.settimeout(None)
-            try:
-                chunk = self.sock.recv(min(n - len(got), 1 << 20))
-            except TimeoutError:
-                self.silent = True
-                raise
+            chunk = self.sock.recv(min(n - len(got), 1 << 20))
             if not chunk:
-                self.silent = True  # the peer vanished without release or abort
                 if limit.BARE_CONNECT in self.d and not self.received:
                     os._exit(76)  # the defect: a health check's bare connect kills the node
                 raise Closed
@@ -129,7 +123,6 @@ class ZooConnection:
 
     def stall(self) -> None:
         """Say nothing (the defects that go silent): swallow what arrives until the peer closes."""
-        self.silent = True
         while True:
             self.read_exact(1, None)
 
@@ -219,6 +212,7 @@ class ZooConnection:
         if "release-answered-with-abort" in self.d:
             self.abort(2, 0)
         self.send(pd.AReleaseRP())
+        self.released = True
         raise Closed
 
     def aborted(self) -> None:
@@ -308,7 +302,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 conn.run()
             finally:
                 if limited:
-                    limit.release(conn.silent)
+                    limit.release(conn.released)
 
 
 class ZooServer(socketserver.ThreadingTCPServer):
