@@ -21,16 +21,21 @@ What counts as a refusal of the service to this calling AE (a one-line reason co
 - the association is accepted, the service's presentation context too, and right after the request
   the node sends A-ABORT or closes the connection before our deadline;
 - the final response carries a *refusal* status: 0x0124 Refused: Not authorized or 0x0122 Refused:
-  SOP Class not supported (PS3.7 C.5, the general statuses whose meaning is "Refused");
-- the association is accepted but the service's context is rejected with reason 1 (user-rejection)
-  or 2 (no reason, provider rejection): the node knows the SOP class and declines it to us.
+  SOP Class not supported (PS3.7 C.5, the general statuses whose meaning is "Refused"), on a
+  context the node accepted.
 
 What is *not* a refusal (``None`` comes back), on purpose:
 
-- the context rejected with reason 3 (abstract syntax not supported): the node does not offer the
-  service at all. That is the n.a. path (a check's ``needs=``, an expectations file's ``lacks:``):
-  no registration would change it. Reason 4 (none of our transfer syntaxes; we propose Explicit and
-  Implicit VR Little Endian) is a negotiation matter for the checks to judge, not a registration;
+- the service's presentation context rejected, whatever the result: the node does not offer the
+  service (to anyone, as far as we can tell). That is the n.a. path (a check's ``needs=``, an
+  expectations file's ``lacks:``), and no registration would change it. Result 3 (abstract syntax
+  not supported) says so plainly; 4 (none of our transfer syntaxes; we propose Explicit and
+  Implicit VR Little Endian) is a negotiation matter for the checks. 1 (user-rejection) and 2 (no
+  reason) are counted as "not offered" too: PS3.8 9.3.3.2 gives a context result no calling-AE
+  meaning, nodes answer 1 for SOP classes they do not support (the zoo's
+  ``wrong-result-unknown-abstract``), and a "register your AE" advice would be wrong there. The
+  rule is: context rejected = not offered = n.a.; context accepted but the request aborted,
+  dropped or refused by status = refused to this calling AE = "not run" with a registration;
 - any final status other than a refusal: success, no matches, 0xA801 Move destination unknown (the
   node serves C-MOVE to us, it only does not know the destination), 0xC000 unable to process, an
   error about the identifier or the instance: the node served the request;
@@ -68,7 +73,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
-from pydicom.uid import UID, generate_uid
+from pydicom.uid import generate_uid
 from pynetdicom import sop_class as sc
 from pynetdicom.association import Association
 from pynetdicom.status import STATUS_PENDING, code_to_category
@@ -83,8 +88,6 @@ from dcmconform.verdict import SERVICES
 
 # The general statuses that refuse the request itself rather than fail on its content (PS3.7 C.5).
 REFUSALS = frozenset({0x0122, 0x0124})
-# Presentation context results (PS3.8 Table 9-18) that decline a SOP class the node knows.
-_DECLINED = {0x01: "user-rejection", 0x02: "no reason (provider rejection)"}
 _A_ABORT = 0x07  # PDU type (PS3.8 9.3.8)
 _CLOSED_EARLY = 0.8  # an answerless wait that ended before this share of the timeout was ended by the node
 
@@ -177,16 +180,10 @@ def _reason(service: _Service, calling_aet: str, how: str) -> str:
             f"as a DICOM node (modality) on it to test {service.purpose}")
 
 
-def _ended_by_node(transcript: Transcript, since: int) -> str | None:
-    """How the node ended the association after event ``since``: "aborted" (A-ABORT) or ``None``."""
-    for event in transcript.events[since:]:
-        if event.direction == RECEIVED and event.data[:1] == bytes([_A_ABORT]):
-            return "aborted"
-    return None
-
-
-def _request_sent(transcript: Transcript, since: int) -> bool:
-    return any(event.direction == SENT for event in transcript.events[since:])
+def _seen(transcript: Transcript, since: int, direction: str, pdu_type: int | None = None) -> bool:
+    """Whether a PDU (of ``pdu_type``) went ``direction`` after the transcript's event ``since``."""
+    return any(event.direction == direction and event.data and (pdu_type is None or event.data[0] == pdu_type)
+               for event in transcript.events[since:])
 
 
 def refused_service(endpoint: Endpoint, calling_aet: str, timeout: float, service: str,
@@ -200,13 +197,8 @@ def refused_service(endpoint: Endpoint, calling_aet: str, timeout: float, servic
     contexts = [(probe.sop_class, NATIVE_SYNTAXES), (VERIFICATION, NATIVE_SYNTAXES)]
     try:
         with associate(endpoint, calling_aet, timeout, contexts, transcript) as assoc:
-            for context in assoc.rejected_contexts:
-                if context.abstract_syntax == probe.sop_class and context.result in _DECLINED:
-                    how = (f"it accepted the association but rejected the {UID(probe.sop_class).name} "
-                           f"presentation context: {_DECLINED[context.result]}")
-                    return _reason(probe, calling_aet, how)
             if not any(c.abstract_syntax == probe.sop_class for c in assoc.accepted_contexts):
-                return None  # not offered (3) or not in our syntaxes (4): n.a. or the checks' business
+                return None  # context rejected, whatever the result: not offered (see the module docstring)
             sent_at = len(transcript.events)
             started = time.monotonic()
             code = probe.send(assoc, move_aet or calling_aet)
@@ -216,10 +208,10 @@ def refused_service(endpoint: Endpoint, calling_aet: str, timeout: float, servic
                     status = classify(code, probe.dimse)
                     return _reason(probe, calling_aet, f"it answered a plain {probe.dimse} request with {status}")
                 return None
-            if _ended_by_node(transcript, sent_at):
+            if _seen(transcript, sent_at, RECEIVED, _A_ABORT):
                 how = f"it aborted the association right after a plain {probe.dimse} request"
                 return _reason(probe, calling_aet, how)
-            if waited < _CLOSED_EARLY * timeout and _request_sent(transcript, sent_at):
+            if waited < _CLOSED_EARLY * timeout and _seen(transcript, sent_at, SENT):
                 how = f"it closed the connection right after a plain {probe.dimse} request"
                 return _reason(probe, calling_aet, how)
             return None  # silence until our deadline: the checks judge it
