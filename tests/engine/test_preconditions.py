@@ -60,12 +60,13 @@ def pynetdicom_scp() -> Iterator[Callable[..., Endpoint]]:
     """``start(handlers)``: a pynetdicom Verification + Study Root Q/R SCP in a thread on loopback."""
     servers: list[Any] = []
 
-    def start(handlers: list[tuple[evt.InterventionEvent, Callable[..., Any]]]) -> Endpoint:
+    def start(handlers: list[Any]) -> Endpoint:
         ae = AE(ae_title="TINY")
         ae.network_timeout = ae.dimse_timeout = ae.acse_timeout = 10
         for abstract in [VERIFICATION, *QR]:
             ae.add_supported_context(abstract)
         server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
+        assert server is not None
         servers.append(server)
         return Endpoint("TINY", "127.0.0.1", server.server_address[1])
 
@@ -80,7 +81,9 @@ def _abort(event: evt.Event) -> Iterator[tuple[int, None]]:
 
 
 def _close(event: evt.Event) -> Iterator[tuple[int, None]]:
-    event.assoc.dul.socket.socket.close()  # the connection dropped, no A-ABORT
+    transport = event.assoc.dul.socket
+    assert transport is not None and transport.socket is not None
+    transport.socket.close()  # the connection dropped, no A-ABORT
     yield from ()
 
 
