@@ -54,11 +54,13 @@ With those defaults and ``DCMCONFORM`` not a modality:
 - C-ECHO: status 0x0000. C-STORE: status 0x0000 (the object is stored).
 - C-FIND (Study Root), C-MOVE (Study Root; to a known destination or not), C-GET (Study Root) and
   N-ACTION (Storage Commitment Push Model): every presentation context is accepted, then the node
-  answers the request with an A-ABORT (source 0), about 10 ms after it, no DIMSE response. Its log
+  answers the request with an A-ABORT (source 0, service-user; reason 0) at once (under 1 ms on
+  loopback), no DIMSE response; the association worked for nothing else either way. Its log
   says ``DICOM authorization rejected for AET DCMCONFORM on IP 127.0.0.1: This AET is not listed in
   configuration option "DicomModalities"`` and ``Rejected Find|Move|Get|N-ACTION request from remote
   DICOM modality with AET "DCMCONFORM"``.
-- Modality Worklist: the context is rejected, reason 3 (no worklist plugin): not offered, n.a.
+- Modality Worklist: the context is rejected with result 3, abstract syntax not supported (no
+  worklist plugin), the association accepted and released: not offered, n.a.
 
 With the reference launcher's configuration (``DicomAlwaysAllowFind/Get/Move`` true, the default)
 C-FIND answers 0x0000, C-GET and C-MOVE of a study it lacks answer 0xC000 (its log: "C-MOVE request
