@@ -55,7 +55,7 @@ With those defaults and ``DCMCONFORM`` not a modality:
 - C-FIND (Study Root), C-MOVE (Study Root; to a known destination or not), C-GET (Study Root) and
   N-ACTION (Storage Commitment Push Model): every presentation context is accepted, then the node
   answers the request with an A-ABORT (source 0, service-user; reason 0) at once (under 1 ms on
-  loopback), no DIMSE response; the association worked for nothing else either way. Its log
+  loopback), no DIMSE response. Its log
   says ``DICOM authorization rejected for AET DCMCONFORM on IP 127.0.0.1: This AET is not listed in
   configuration option "DicomModalities"`` and ``Rejected Find|Move|Get|N-ACTION request from remote
   DICOM modality with AET "DCMCONFORM"``.
@@ -71,7 +71,7 @@ matching no resource"), and N-ACTION is still aborted: storage commitment needs 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
@@ -221,10 +221,9 @@ def refused_service(endpoint: Endpoint, calling_aet: str, timeout: float, servic
         return None  # no association at all: the pre-flight's and the health gate's business
 
 
-
-def registrations(reasons: dict[str, str], calling_aet: str) -> list[str]:
+def registrations(reasons: Mapping[str, str | None], calling_aet: str) -> list[str]:
     """The header lines for the registrations the user must make, from ``{service: reason}`` of
-    :func:`refused_service` (services whose reason is empty are left out): e.g.
+    :func:`refused_service` (services whose reason is empty or ``None`` are left out): e.g.
     ``["register calling AE DCMCONFORM as a DICOM node (modality) on the node to test: Query (C-FIND),
     Retrieve by C-MOVE"]``; an empty list when nothing is refused."""
     refused = [SERVICES[s] for s in SERVICES if reasons.get(s)]
