@@ -44,9 +44,17 @@ class OrthancPeer(ProcessPeer):
 
     def __init__(self, ae_title: str = "", workdir: Path | None = None, keep: bool = False,
                  settings: dict[str, Any] | None = None,
-                 move_destinations: dict[str, tuple[str, int]] | None = None) -> None:
+                 move_destinations: dict[str, tuple[str, int]] | None = None,
+                 allow_unknown_aets: bool = True,
+                 registered_aets: dict[str, tuple[str, int]] | None = None) -> None:
         super().__init__(ae_title, workdir, keep, move_destinations)
         self.settings = dict(settings or {})  # extra or overriding configuration options
+        # False: Orthanc's own defaults for DICOM authorization (only C-ECHO and C-STORE from a
+        # calling AE that is no modality), as a PACS admin who installed it would have it.
+        self.allow_unknown_aets = allow_unknown_aets
+        # Calling AEs registered as modalities (AE title -> host, port): Orthanc serves them every
+        # service, storage commitment included (no DicomAlwaysAllow* option covers N-ACTION).
+        self.registered_aets: dict[str, tuple[str, int]] = dict(registered_aets or {})
         self.http_port: int | None = None
 
     def default_ae_title(self) -> str:
@@ -79,18 +87,22 @@ class OrthancPeer(ProcessPeer):
             "OrthancExplorerEnabled": False,
             "WebDavEnabled": False,
             "SaveJobs": False,
-            # The C-MOVE destinations (our storage SCP): a modality per AE title.
-            "DicomModalities": {f"move-{n}": [aet, host, dest_port]
-                                for n, (aet, (host, dest_port)) in enumerate(sorted(self.move_destinations.items()))},
+            # The C-MOVE destinations (our storage SCP) and the registered calling AEs: a modality per AE title.
+            "DicomModalities": {
+                **{f"move-{n}": [aet, host, dest_port]
+                   for n, (aet, (host, dest_port)) in enumerate(sorted(self.move_destinations.items()))},
+                **{f"known-{n}": [aet, host, aet_port]
+                   for n, (aet, (host, aet_port)) in enumerate(sorted(self.registered_aets.items()))},
+            },
+        }
+        if self.allow_unknown_aets:
             # Let any calling AE do the DIMSE work the suite checks (Orthanc's defaults allow only
             # C-ECHO and C-STORE from unknown modalities; without DicomAlwaysAllowMove it aborts a
-            # C-MOVE whose calling AE title is not a modality, whatever the destination).
-            "DicomAlwaysAllowEcho": True,
-            "DicomAlwaysAllowStore": True,
-            "DicomAlwaysAllowFind": True,
-            "DicomAlwaysAllowGet": True,
-            "DicomAlwaysAllowMove": True,
-        }
+            # C-MOVE whose calling AE title is not a modality, whatever the destination; see
+            # dcmconform.preconditions for what it does to each service).
+            config.update({"DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True,
+                           "DicomAlwaysAllowFind": True, "DicomAlwaysAllowGet": True,
+                           "DicomAlwaysAllowMove": True})
         config.update(self.settings)
         return config
 
