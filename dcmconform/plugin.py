@@ -221,7 +221,7 @@ class Collector:
 
         cfg = self.session.config
         return build_document(self.session.target_info(), list(self.results.values()), self.started, time.time(),
-                              cfg.calling_aet)
+                              cfg.calling_aet, shuffle=cfg.shuffle)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         cfg = self.session.config

@@ -235,6 +235,25 @@ class Session:
         state.unresponsive = ""
         state.charged = False
         self.gate(item, state)
+        marker = item.get_closest_marker("dcm_check")
+        needs = marker.args[0].needs if marker is not None else ""
+        if needs:
+            reason = self.refusal(state, needs)
+            if reason:
+                self._not_run(item, reason)
+
+    def refusal(self, state: TargetState, service: str) -> str | None:
+        """Why the node refuses ``service`` to our calling AE (a registration it lacks), or ``None``:
+        asked once per service with one plain request (:mod:`dcmconform.preconditions`)."""
+        from dcmconform.preconditions import PROBES, refused_service
+
+        refused = state.info.setdefault("refused", {})
+        if service not in refused and service in PROBES:
+            cfg = self.config
+            with armed(False):
+                refused[service] = refused_service(state.endpoint, cfg.calling_aet, cfg.timeout, service,
+                                                   state.move.ae_title if state.move is not None else cfg.move_aet)
+        return refused.get(service)
 
     def _revive(self, state: TargetState, why: str) -> None:
         """Restart the reference peer; the check that ran last says so in its evidence."""

@@ -52,8 +52,9 @@ OUTCOME_WORDS = {
     Outcome.NA: "does not apply to this target",
     Outcome.NOT_RUN: "could not be judged: the node was down or busy, or refuses this service to our calling AE",
 }
-# What an expectations row may name (``error`` means the suite broke, ``not run`` a run that went wrong).
-EXPECTABLE = (Outcome.PASS, Outcome.WARN, Outcome.FAIL, Outcome.INFO, Outcome.NA)
+# What an expectations row may name (``error`` means the suite broke; ``not run`` is a precondition the
+# reference peer as launched lacks, e.g. a registration of our calling AE).
+EXPECTABLE = (Outcome.PASS, Outcome.WARN, Outcome.FAIL, Outcome.INFO, Outcome.NA, Outcome.NOT_RUN)
 # Outcomes that judge the node at fault (a defect is caught by one of them).
 FINDINGS = (Outcome.FAIL, Outcome.WARN)
 

@@ -80,4 +80,6 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     c = document["counts"]
     lines.append("  ".join(f"{o}: {c[o]}" for o in OUTCOMES if c.get(o)))
     lines.append(headline(c, t)[0])
+    lines += [f"{f['id']} {f['outcome']}: {f['summary']}" for f in document.get("findings") or []]
+    lines += [f"not run until you {line}" for line in document.get("registrations") or []]
     return lines

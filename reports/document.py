@@ -6,7 +6,8 @@ Shape (schema ``dcmconform/2``, described in ``reports/schema.json``)::
      "implementation_class_uid", "implementation_version_name", ...}, "started", "finished",
      "peers": [{"name", "role"}], "counts": {outcome: n}, "results": [{"id", "title", "area", "clause", "level", "role",
      "outcome", "summary", "explanation", "evidence": [{"kind", "text"}], "duration_s",
-     "broken": {"clause", "level", "text"}}]}
+     "broken": {"clause", "level", "text"}}], "findings": [{"id", "outcome", "summary", ...}],
+     "registrations": [str], "shuffle": seed}
 
 Extend it; never break it.
 """
@@ -42,13 +43,49 @@ def counts(results: list[dict[str, Any]]) -> dict[str, int]:
     return {o: sum(r["outcome"] == o for r in results) for o in OUTCOMES}
 
 
+# The node's behaviour the session met between and around the checks, judged as a finding of its own
+# (PS3.8 9.2: once the transport connection is closed, Evt17, the association is gone: Sta1).
+BUSY_CLAUSE = "PS3.8 9.2 (Evt17: the association ends with its transport connection), 9.3.4 (Table 9-21)"
+
+
+def run_findings(target: dict[str, Any]) -> list[dict[str, Any]]:
+    """Findings about the node that no single check owns: it answered "busy" (a transient
+    A-ASSOCIATE-RJ) during the run, attributed to the check after which it first did, with the
+    longest time it took to serve again (the session's ``target["busy"]`` episodes)."""
+    episodes = target.get("busy") or []
+    if not episodes:
+        return []
+    first = episodes[0]
+    held = max(e["waited_s"] for e in episodes)
+    unrecovered = sum(not e["recovered"] for e in episodes)
+    summary = (f"the node answered {first['answer']} {len(episodes)} time{'s' if len(episodes) != 1 else ''} "
+               f"during the run, first during {first['check']} (after {first['after']}); it took up to "
+               f"{held:.0f} s to serve again")
+    summary += (f"; {unrecovered} check{'s were' if unrecovered != 1 else ' was'} not run because it did not"
+                if unrecovered else "; each check it delayed was run again once it served")
+    return [{"id": "RUN-BUSY", "outcome": "warn", "level": "PRACTICE", "clause": BUSY_CLAUSE,
+             "caused_by": first["after"], "held_s": held, "episodes": len(episodes), "summary": summary,
+             "fix": ("Free an association's slot as soon as its connection ends, whatever ended it (release, "
+                     "abort, a reject, a peer that vanished), and allow more simultaneous associations than "
+                     "the modalities and workstations that send to it at once. A node that holds slots of "
+                     "finished connections turns every short network glitch into refused studies.")}]
+
+
 def build_document(target: dict[str, Any], results: list[dict[str, Any]], started: float, finished: float,
-                   calling_aet: str, peers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """``peers``: reference peers the run used (default: the target, when it is a reference peer)."""
+                   calling_aet: str, peers: list[dict[str, Any]] | None = None,
+                   shuffle: int | None = None) -> dict[str, Any]:
+    """``peers``: reference peers the run used (default: the target, when it is a reference peer);
+    ``shuffle``: the seed the checks' order was shuffled with, if it was."""
+    from dcmconform.preconditions import registrations
+
     ordered = sorted(results, key=lambda r: (r["id"], r.get("nodeid", "")))
     if peers is None:
         peers = [{"name": target["peer"], "role": "target", "version": target.get("peer_version"),
                   "backend": target.get("peer_backend")}] if target.get("peer") else []
+    extra: dict[str, Any] = {"findings": run_findings(target),
+                             "registrations": registrations(target.get("refused") or {}, calling_aet)}
+    if shuffle is not None:
+        extra["shuffle"] = shuffle
     return {
         "schema": SCHEMA,
         "tool": tool_info(),
@@ -59,6 +96,7 @@ def build_document(target: dict[str, Any], results: list[dict[str, Any]], starte
         "peers": peers,
         "counts": counts(ordered),
         "results": ordered,
+        **extra,
     }
 
 

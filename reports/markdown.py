@@ -80,6 +80,10 @@ def render_markdown(document: dict[str, Any], report: str | None = None) -> str:
     text, worst = headline(counts, document.get("target"))
     out = [f"## {ICONS.get(worst, '')} DICOM conformance: {text}".replace("##  ", "## "), "",
            _target_line(document), "", _run_line(document, report), ""]
+    out += [f"**{cell(f['id'])}** ({cell(f['outcome'])}): {cell(f['summary'])}" for f in document.get("findings") or []]
+    out += [f"**Not run until you** {cell(line)}" for line in document.get("registrations") or []]
+    if document.get("findings") or document.get("registrations"):
+        out.append("")
     out += _table(list(OUTCOMES), [[str(counts.get(o, 0)) for o in OUTCOMES]], "r" * len(OUTCOMES))
     areas: dict[str, dict[str, int]] = {}
     for r in results:
