@@ -64,7 +64,7 @@ def last_request(transcript: Transcript | None) -> tuple[str, str]:
             name = f"{name} carrying {command_name(code)}"
             break
     stamp = f"+{sent[-1].at - transcript.started:.3f}s" if transcript is not None else ""
-    return f"{name} (sent at {stamp}, PDU {len(sent)} of this check)", "\n".join([title, *("    " + x for x in lines)])
+    return f"{name} of {len(sent[-1].data)} bytes (sent at {stamp}, PDU {len(sent)} of this check)", "\n".join([title, *("    " + x for x in lines)])
 
 
 def _dropped(transcript: object) -> bool:

@@ -45,6 +45,7 @@ def counts(results: list[dict[str, Any]]) -> dict[str, int]:
 
 # The node's behaviour the session met between and around the checks, judged as a finding of its own
 # (PS3.8 9.2: once the transport connection is closed, Evt17, the association is gone: Sta1).
+BUSY_FINDING = "RUN-BUSY"
 BUSY_CLAUSE = "PS3.8 9.2 (Evt17: the association ends with its transport connection), 9.3.4 (Table 9-21)"
 
 
@@ -63,7 +64,7 @@ def run_findings(target: dict[str, Any]) -> list[dict[str, Any]]:
                f"{held:.0f} s to serve again")
     summary += (f"; {unrecovered} check{'s were' if unrecovered != 1 else ' was'} not run because it did not"
                 if unrecovered else "; each check it delayed was run again once it served")
-    return [{"id": "RUN-BUSY", "outcome": "warn", "level": "PRACTICE", "clause": BUSY_CLAUSE,
+    return [{"id": BUSY_FINDING, "outcome": "warn", "level": "PRACTICE", "clause": BUSY_CLAUSE,
              "caused_by": first["after"], "held_s": held, "episodes": len(episodes), "summary": summary,
              "fix": ("Free an association's slot as soon as its connection ends, whatever ended it (release, "
                      "abort, a reject, a peer that vanished), and allow more simultaneous associations than "

@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dcmconform.reports.document import BUSY_FINDING
+
 
 @dataclass(frozen=True)
 class Defect:
     name: str
     description: str
     catches: tuple[str, ...]
+    # A behaviour of the node the session itself meets between checks, caught by a run finding
+    # (reports.document.run_findings) rather than a check; proven in tests/engine/test_fragile.py.
+    finding: str = ""
 
 
 ASSOCIATION = [
@@ -80,10 +85,10 @@ ASSOCIATION = [
     # Fragile nodes (peers/zoo/limit.py): a run must blame the check that hurt them, and only that one.
     Defect("exit-on-bare-connect", "exits when a connection closes before its first byte (a health check)",
            ("ASSOC-064",)),
-    # A field behaviour for the session's health gate (recorded in the run's target "busy"); no check's
-    # verdict may depend on it, so it catches no check.
+    # A field behaviour for the session's health gate; no check's verdict may depend on it, so it catches
+    # no check: the run finding RUN-BUSY does.
     Defect("association-limit-holds-after-silence", "at most 10 connections (one more: A-ASSOCIATE-RJ 2/3/2), a "
-           "connection that did not end with A-RELEASE holds its slot 30 s after it ended", ()),
+           "connection that did not end with A-RELEASE holds its slot 30 s after it ended", (), BUSY_FINDING),
     Defect("abort-on-unknown-item", "aborts a request with an unknown item type", ("ASSOC-050",)),
     Defect("abort-on-extended-negotiation", "aborts a request with SOP class extended negotiation", ("ASSOC-051",)),
     Defect("no-implementation-uid-in-ac", "sends no Implementation Class UID in the A-ASSOCIATE-AC", ("ASSOC-052",)),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -33,17 +32,23 @@ class ZooPeer(ProcessPeer):
         return Launch(argv, dict(os.environ), self.workdir)
 
     def _wait_ready(self) -> None:
-        # Readiness is "accepts TCP connections", not a C-ECHO: several defects break C-ECHO on
-        # purpose (reject-everything, echo-status-failure), and the zoo binds before it listens.
+        # Readiness is "answers an A-ASSOCIATE-RQ somehow", not a C-ECHO: several defects break C-ECHO
+        # on purpose (reject-everything, echo-status-failure), and the zoo binds before it listens. Never
+        # a bare connect (exit-on-bare-connect dies of it), and an accepted association is released
+        # (association-limit-holds-after-silence would hold its slot otherwise).
+        from dcmconform.options import DEFAULT_CALLING_AET
+        from dcmconform.probe import REFUSED, UNREACHABLE, Probe
+        from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+
         assert self.endpoint is not None and self.proc is not None
+        probe = Probe(self.endpoint, DEFAULT_CALLING_AET, 1.0)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                with socket.create_connection((self.endpoint.host, self.endpoint.port), timeout=1):
-                    return
-            except OSError:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.proc.wait(timeout=0.05)  # exits early if the process dies
+            observed = probe.associate(probe.request([(1, VERIFICATION, [IMPLICIT_LE])]))
+            if observed.kind not in (REFUSED, UNREACHABLE):
+                return
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=0.05)  # exits early if the process dies
         status = describe_exit(self.proc.poll()) or "not listening"
         self.stop()
         raise PeerFailed(f"zoo with {self.defects} did not start: {status}")

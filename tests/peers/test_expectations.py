@@ -35,6 +35,11 @@ def test_peer_earns_its_expected_verdicts(name: str, suite_runs: SuiteRuns) -> N
         [f"{r['id']}: {r['summary']}" for r in document["results"] if r["outcome"] == "error"]
     differences = expected.compare(document["results"], expectations)
     assert not differences, f"{name} differs from {expected.path_for(name)}:\n" + "\n".join(d.row() for d in differences)
+    # One outcome model: a SHOULD or PRACTICE check fails only when its result records a broken MUST.
+    for r in document["results"]:
+        if r["outcome"] == "fail" and r["level"] != "MUST":
+            broken = r.get("broken") or {}
+            assert broken.get("level") == "MUST" and broken.get("clause"), (name, r["id"], r["level"], broken)
 
 
 def test_every_expectations_file_names_a_peer_and_parses() -> None:

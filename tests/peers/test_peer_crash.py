@@ -99,6 +99,7 @@ def test_a_crash_fails_the_check_and_the_next_check_gets_a_fresh_peer(
     texts = "\n".join(e["text"] for e in crash["evidence"])
     assert "Calling Application Name:   CRASH-ME" in texts  # the request that killed it, dumped
     assert "A-ASSOCIATE-RQ from CRASH-ME: crashing" in texts  # the peer's log tail
+    assert "dcmconform restarted the reference peer" in texts and crash["peer_restarted"]  # the evidence says so
 
     echo = results["CRASH-002"]
     assert echo["outcome"] == "pass", echo

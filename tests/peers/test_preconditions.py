@@ -5,6 +5,7 @@ as a modality; and the embedded pynetdicom SCP. What each does is in dcmconform/
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +73,27 @@ def test_orthanc_with_our_calling_ae_registered_refuses_nothing() -> None:
 def test_the_embedded_pynetdicom_scp_refuses_nothing() -> None:
     for endpoint in started(make_peer("pynetdicom")):
         assert refusals(endpoint) == dict.fromkeys(SERVICES)
+
+
+def test_a_run_against_orthanc_with_its_defaults_says_which_registration_the_checks_need(tmp_path: Path) -> None:
+    """The whole DIMSE area against Orthanc as a user would run it (--target, our AE unknown to it): the
+    query, retrieve and commitment checks are not run, each naming the registration, and the report's
+    header lists it; nothing fails for it."""
+    from dcmconform.childrun import run_suite
+
+    for endpoint in started(orthanc(allow_unknown_aets=False)):
+        run = run_suite(tmp_path / "run", target=str(endpoint), options=["--only", "dimse", "--timeout", "5"],
+                        timeout=300)
+    doc = run.document
+    assert doc is not None, run.error
+    by_id = {r["id"]: r for r in doc["results"]}
+    for check_id in ("DIMSE-016", "DIMSE-017", "DIMSE-018", "DIMSE-019", "DIMSE-020", "DIMSE-021", "DIMSE-023"):
+        r = by_id[check_id]
+        assert r["outcome"] == "not run", (check_id, r["outcome"], r["summary"])
+        assert "register DCMCONFORM as a DICOM node" in r["summary"], (check_id, r["summary"])
+    assert not [r["id"] for r in doc["results"] if r["outcome"] in ("fail", "error")], doc["counts"]
+    assert doc["registrations"] == [
+        "register calling AE DCMCONFORM as a DICOM node (modality) on the node to test: Query (C-FIND), "
+        "Retrieve by C-GET, Retrieve by C-MOVE, Storage Commitment"]
+    assert "not run until you register calling AE DCMCONFORM" in run.log.read_text()
+    assert "Registrations needed" in (tmp_path / "run" / "conformance.html").read_text()

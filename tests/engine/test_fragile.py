@@ -1,0 +1,180 @@
+"""A whole run is as right as each check, on nodes we did not start and cannot restart.
+
+Each zoo here runs as an unmanaged node (``--target``: no restart, no tuning): one with a small
+association limit that holds the slots of connections that did not end in A-RELEASE
+(``association-limit-holds-after-silence``), and ones that exit on a bare TCP connect or on a large
+A-ASSOCIATE-RQ. The runs are whole-suite runs, shared by the tests of this module.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dcmconform.catalogue import checks
+from dcmconform.childrun import SuiteRun, run_suite
+from dcmconform.peers.base import free_port
+from dcmconform.peers.zoo.peer import ZooPeer
+from dcmconform.reports.document import BUSY_FINDING
+
+pytestmark = pytest.mark.slow
+
+LIMIT = "association-limit-holds-after-silence"
+HOLD = "15"  # seconds the zoo holds a slot (the field's 30 s, halved to bound the tests; the note has 30 s)
+OPTIONS = ["--timeout", "3"]
+RUN_TIMEOUT = 900
+
+
+@contextlib.contextmanager
+def zoo(defects: list[str]) -> Iterator[str]:
+    """An unmanaged zoo node with ``defects``: ``AET@HOST:PORT``; stopped (or found dead) at the end."""
+    before = os.environ.get("DCMCONFORM_ZOO_HOLD")
+    os.environ["DCMCONFORM_ZOO_HOLD"] = HOLD  # the zoo process reads it at start
+    try:
+        peer = ZooPeer(defects)
+        endpoint = peer.start()
+    finally:
+        if before is None:
+            os.environ.pop("DCMCONFORM_ZOO_HOLD", None)
+        else:
+            os.environ["DCMCONFORM_ZOO_HOLD"] = before
+    try:
+        yield str(endpoint)
+    finally:
+        peer.stop()
+
+
+def run_against(defects: list[str], folder: Path, *options: str) -> SuiteRun:
+    with zoo(defects) as target:
+        run = run_suite(folder, target=target, options=[*OPTIONS, *options], timeout=RUN_TIMEOUT)
+    assert run.document is not None, run.problem
+    return run
+
+
+def outcomes(run: SuiteRun) -> dict[str, str]:
+    return {check_id: r["outcome"] for check_id, r in run.results.items()}
+
+
+@pytest.fixture(scope="module")
+def limit_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Against the association-limit zoo: a full run, two shuffled runs, and every check run alone
+    (each against a fresh zoo, two at a time)."""
+    base = tmp_path_factory.mktemp("limit")
+    started = time.monotonic()
+    runs: dict[str, Any] = {"full": run_against([LIMIT], base / "full")}
+    runs["full_s"] = time.monotonic() - started
+    for seed in ("1", "2"):
+        runs[f"shuffle {seed}"] = run_against([LIMIT], base / f"shuffle-{seed}", "--shuffle", seed)
+
+    def alone(check_id: str) -> tuple[str, dict[str, Any]]:
+        run = run_against([LIMIT], base / "alone" / check_id, "--check", check_id)
+        return check_id, run.results[check_id]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        runs["alone"] = dict(pool.map(alone, sorted(checks())))
+    return runs
+
+
+def test_the_limit_bites_and_is_a_finding_of_its_own(limit_runs: dict[str, Any]) -> None:
+    doc = limit_runs["full"].document
+    busy = [f for f in doc["findings"] if f["id"] == BUSY_FINDING]
+    assert busy, "the zoo never answered 2/3/2: this test proves nothing (raise HOLD)"
+    assert busy[0]["outcome"] == "warn" and busy[0]["caused_by"], busy
+    assert busy[0]["held_s"] > 1, busy  # the measured time the node took to serve again
+    assert "local-limit-exceeded" in busy[0]["summary"]
+
+
+def test_full_run_agrees_with_every_check_run_alone(limit_runs: dict[str, Any]) -> None:
+    full = outcomes(limit_runs["full"])
+    alone = {check_id: r["outcome"] for check_id, r in limit_runs["alone"].items()}
+    differ = {c: (full.get(c), alone[c]) for c in alone if full.get(c) != alone[c]}
+    assert differ == {}, f"full run vs alone: {differ}"
+
+
+@pytest.mark.parametrize("seed", ["1", "2"])
+def test_shuffled_orders_agree(limit_runs: dict[str, Any], seed: str) -> None:
+    run = limit_runs[f"shuffle {seed}"]
+    assert run.document.get("shuffle") == int(seed)
+    full = outcomes(limit_runs["full"])
+    differ = {c: (o, full.get(c)) for c, o in outcomes(run).items() if o != full.get(c)}
+    assert differ == {}, f"shuffle {seed} vs full run: {differ}"
+
+
+def test_no_finding_blames_a_busy_answer(limit_runs: dict[str, Any]) -> None:
+    for name in ("full", "shuffle 1", "shuffle 2"):
+        for check_id, r in limit_runs[name].results.items():
+            if r["outcome"] in ("fail", "warn", "not run"):
+                assert "local-limit-exceeded" not in r["summary"], (name, check_id, r["summary"])
+                assert "2/3/2" not in r["summary"], (name, check_id, r["summary"])
+
+
+# A node that dies ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def death_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
+    base = tmp_path_factory.mktemp("death")
+    return {
+        # --artim-wait bounds how long the session waits for a node that went down to come back
+        "bare connect": run_against(["exit-on-bare-connect"], base / "bare", "--artim-wait", "5"),
+        "large request": run_against(["crash-on-large-rq"], base / "large", "--artim-wait", "5", "--shuffle", "7"),
+    }
+
+
+KILLERS = {
+    "bare connect": {"ASSOC-064"},
+    # every check whose A-ASSOCIATE-RQ is over 24 KB (the zoo's threshold)
+    "large request": {"ASSOC-033", "ASSOC-034", "ASSOC-035"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(KILLERS))
+def test_a_node_that_dies_gets_exactly_one_fail(death_runs: dict[str, SuiteRun], case: str) -> None:
+    run = death_runs[case]
+    assert run.code == 1, run.log.read_text()[-2000:]
+    doc = run.document
+    fails = [r for r in doc["results"] if r["outcome"] in ("fail", "error")]
+    assert len(fails) == 1, [(r["id"], r["summary"]) for r in fails]
+    killer = fails[0]
+    assert killer["id"] in KILLERS[case], (killer["id"], killer["summary"])
+    assert "stopped accepting connections" in killer["summary"] or "stopped serving" in killer["summary"]
+    down = doc["target"]["down"]
+    assert down["check"] == killer["id"]
+    not_run = [r for r in doc["results"] if r["outcome"] == "not run"]
+    assert not_run, "no check came after the killer: this run proves nothing"
+    for r in not_run:
+        assert f"down since {killer['id']}" in r["summary"], (r["id"], r["summary"])
+    log = run.log.read_text()
+    assert f"the node went down during {killer['id']}" in log, log[-1500:]
+
+
+# The pre-flight --------------------------------------------------------------------------------
+def test_a_node_that_knows_another_calling_ae_stops_the_run_at_the_preflight(tmp_path: Path) -> None:
+    port = free_port()
+    node = subprocess.Popen([sys.executable, "-m", "dcmconform.peers.zoo", "--port", str(port), "--allow", "PACS_ONLY",
+                             "--dir", str(tmp_path / "received")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            time.sleep(0.1)
+        done = subprocess.run([sys.executable, "-m", "dcmconform", "run", "--target", f"ZOO@127.0.0.1:{port}",
+                               "--report-dir", str(tmp_path / "report")], capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    finally:
+        node.terminate()
+        node.wait(timeout=10)
+    assert done.returncode == 2, done.stdout[-1500:] + done.stderr[-1500:]
+    lines = [x for x in done.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "DCMCONFORM" in lines[0] and "--calling-aet" in lines[0] and "1/1/3" in lines[0], lines[0]
+    assert not (tmp_path / "report" / "conformance.json").exists()
