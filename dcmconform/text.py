@@ -13,6 +13,9 @@ heading in Markdown), so newline and tab are escaped too unless the caller keeps
 
 from __future__ import annotations
 
+import sys
+from typing import TextIO
+
 ELLIPSIS = "…"
 
 
@@ -44,3 +47,10 @@ def printable(text: str, limit: int | None = None, keep: str = "", ascii_only: b
         out.append(shown)
         size += len(shown)
     return "".join(out)
+
+
+def say(text: str, file: TextIO | None = None) -> None:
+    """Print our own block of lines, with whatever it quotes from the target :func:`printable`
+    (newlines kept: they are the caller's; a target field that could hold one is escaped where it
+    is quoted). Flushed, so a step shows as it happens."""
+    print(printable(text, keep="\n"), file=file or sys.stdout, flush=True)

@@ -70,6 +70,7 @@ from dcmconform.probe import (
     Probe,
 )
 from dcmconform.target import Endpoint
+from dcmconform.text import printable
 from dcmconform.transcript import Transcript
 from dcmconform.wire import pdus as pd
 
@@ -228,8 +229,9 @@ class Diagnoser:
         pdu = observed.pdu
         if observed.kind == ACCEPTED and isinstance(pdu, pd.AAssociateAC):
             a.outcome = at.ACCEPTED
-            a.responding = pdu.called_ae.strip()
-            a.their_implementation = " ".join(filter(None, [pdu.implementation_class_uid, pdu.implementation_version_name]))
+            a.responding = printable(pdu.called_ae.strip())  # the target's strings: one printable line each
+            a.their_implementation = printable(" ".join(filter(None, [pdu.implementation_class_uid,
+                                                                     pdu.implementation_version_name])))
             for ac in pdu.presentation_contexts:
                 ctx = a.context(ac.context_id)
                 if ctx is not None:
@@ -389,7 +391,7 @@ class Diagnoser:
             return
         elapsed = time.perf_counter() - started
         status = rsp.get("Status") if rsp is not None else None
-        comment = str(rsp.get("ErrorComment", "") or "") if rsp is not None else ""
+        comment = printable(str(rsp.get("ErrorComment", "") or "")) if rsp is not None else ""  # the target's words
         op = at.Operation("C-STORE", item.sop_class, item.label, status=status, rtt=elapsed, comment=comment,
                           category=status_category(status) if status is not None else "",
                           error="" if status is not None else "no C-STORE response")
