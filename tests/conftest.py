@@ -29,11 +29,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def zoo_endpoint() -> Iterator[Endpoint]:
-    """The clean zoo SCP in a thread of this process."""
+def zoo_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    """The clean zoo SCP in a thread of this process (what it stores goes to a temporary folder)."""
     from dcmconform.peers.zoo.scp import ZooConfig, serve_in_thread
 
-    server, thread = serve_in_thread(ZooConfig())
+    server, thread = serve_in_thread(ZooConfig(storage=tmp_path_factory.mktemp("zoo-received")))
     try:
         yield Endpoint("ZOO", "127.0.0.1", server.server_address[1])
     finally:

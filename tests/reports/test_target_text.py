@@ -89,8 +89,8 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, status: int) -> None:
-        self.config = ZooConfig()
+    def __init__(self, status: int, storage: Path) -> None:
+        self.config = ZooConfig(storage=storage)
         self.status = status  # of every C-STORE-RSP
         super().__init__(("127.0.0.1", 0), _Handler)
 
@@ -98,8 +98,8 @@ class _Server(socketserver.ThreadingTCPServer):
 @pytest.fixture(params=[0xB000, pytest.param(0xA700, marks=pytest.mark.xfail(strict=True, reason=(
     "a check that fails: dcmconform/plugin.py sets pytest's failure text (report.longrepr) to the raw "
     "summary, which quotes the Error Comment; it needs printable() there")))], ids=["warning", "failure"])
-def hostile(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
-    server = _Server(request.param)
+def hostile(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    server = _Server(request.param, tmp_path_factory.mktemp("hostile-received"))
     thread = threading.Thread(target=server.serve_forever, name="hostile-scp", daemon=True)
     thread.start()
     try:
