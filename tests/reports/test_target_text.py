@@ -14,8 +14,7 @@ import re
 import socketserver
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from pynetdicom.sop_class import Verification
 from dcmconform.dimse.commands import C_STORE_RSP, encode_command
 from dcmconform.dimse.pdv import pdvs
 from dcmconform.dump import pdu_lines
-from dcmconform.peers.zoo.scp import ZooConfig, ZooConnection
+from dcmconform.peers.zoo.scp import ZooConnection, ZooServer
 from dcmconform.reports.markdown import cell, render_markdown
 from dcmconform.target import Endpoint
 from dcmconform.text import printable
@@ -73,41 +72,28 @@ class HostileConnection(ZooConnection):
 
     def respond(self, context_id: int, rsp: Dataset) -> None:
         if rsp.CommandField == C_STORE_RSP:
-            rsp.Status = self.server.status  # type: ignore[attr-defined]
+            rsp.Status = self.server.store_status  # type: ignore[attr-defined]
             rsp.ErrorComment = COMMENT
         super().respond(context_id, rsp)
 
 
 class _Handler(socketserver.BaseRequestHandler):
-    server: _Server
+    server: ZooServer
 
     def handle(self) -> None:
-        HostileConnection(self.request, self.server.config, self.server).run()  # type: ignore[arg-type]
-
-
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, status: int, storage: Path) -> None:
-        self.config = ZooConfig(storage=storage)
-        self.status = status  # of every C-STORE-RSP
-        super().__init__(("127.0.0.1", 0), _Handler)
+        HostileConnection(self.request, self.server.config, self.server).run()
 
 
 @pytest.fixture(params=[0xB000, pytest.param(0xA700, marks=pytest.mark.xfail(strict=True, reason=(
     "a check that fails: dcmconform/plugin.py sets pytest's failure text (report.longrepr) to the raw "
     "summary, which quotes the Error Comment; it needs printable() there")))], ids=["warning", "failure"])
-def hostile(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
-    server = _Server(request.param, tmp_path_factory.mktemp("hostile-received"))
-    thread = threading.Thread(target=server.serve_forever, name="hostile-scp", daemon=True)
-    thread.start()
-    try:
-        yield Endpoint("ZOO", "127.0.0.1", server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def hostile(request: pytest.FixtureRequest, start_zoo: Callable[..., ZooServer]) -> Endpoint:
+    """The zoo's server (peers/zoo/scp.py) with each connection served by :class:`HostileConnection`;
+    every C-STORE-RSP has the status of the parameter."""
+    server = start_zoo()
+    server.RequestHandlerClass = _Handler
+    server.store_status = request.param  # type: ignore[attr-defined]
+    return Endpoint("ZOO", "127.0.0.1", server.server_address[1])
 
 
 def test_printable_escapes_what_a_terminal_would_act_on() -> None:
