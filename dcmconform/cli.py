@@ -21,6 +21,7 @@ from typing import NoReturn
 import dcmconform.commands
 from dcmconform import __version__
 from dcmconform.errors import SetupError
+from dcmconform.text import say
 
 EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except SetupError as exc:
-        print(f"dcmconform: error: {exc}", file=sys.stderr)
+        say(f"dcmconform: error: {exc}", file=sys.stderr)  # it may quote the target (printable)
         return EXIT_SETUP
     except KeyboardInterrupt:
         print("dcmconform: interrupted", file=sys.stderr)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dcmconform.dimse.commands import decode_command
 from dcmconform.dimse.pdv import Assembler
-from dcmconform.uids import printable, show_uid
+from dcmconform.text import printable
+from dcmconform.uids import show_uid
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 
@@ -39,7 +40,7 @@ def hexdump(data: bytes, limit: int = HEX_LIMIT) -> str:
 
 
 def _ae(value: str) -> str:
-    return f"{printable(value.rstrip(' '))!s:<16}" + ("" if len(value) == 16 else f"  [field is {len(value)} bytes]")
+    return f"{printable(value.rstrip(' '), ascii_only=True)!s:<16}" + ("" if len(value) == 16 else f"  [field is {len(value)} bytes]")
 
 
 def _user_info_lines(ui: it.UserInformationItem | None, proposing: bool) -> list[str]:
@@ -50,9 +51,9 @@ def _user_info_lines(ui: it.UserInformationItem | None, proposing: bool) -> list
         if isinstance(sub, it.MaximumLengthSubItem):
             lines.append(f"Max PDU Receive Size:       {sub.maximum_length}" + ("  (no limit)" if sub.maximum_length == 0 else ""))
         elif isinstance(sub, it.ImplementationClassUIDSubItem):
-            lines.append(f"Implementation Class UID:   {printable(sub.uid)}")
+            lines.append(f"Implementation Class UID:   {printable(sub.uid, ascii_only=True)}")
         elif isinstance(sub, it.ImplementationVersionNameSubItem):
-            lines.append(f"Implementation Version Name: {printable(sub.uid)}")
+            lines.append(f"Implementation Version Name: {printable(sub.uid, ascii_only=True)}")
         elif isinstance(sub, it.AsyncOperationsWindowSubItem):
             lines.append(f"Asynchronous Operations Window: invoked {sub.invoked}, performed {sub.performed}")
         elif isinstance(sub, it.RoleSelectionSubItem):
@@ -79,7 +80,7 @@ def _associate_lines(pdu: pd.AAssociateRQ | pd.AAssociateAC, request: pd.AAssoci
     is_rq = isinstance(pdu, pd.AAssociateRQ)
     lines = [
         f"Protocol Version:           {pdu.protocol_version}",
-        f"Application Context Name:   {printable(pdu.application_context or '(missing)')}",
+        f"Application Context Name:   {printable(pdu.application_context or '(missing)', ascii_only=True)}",
         f"Calling Application Name:   {_ae(pdu.calling_ae)}",
         f"Called Application Name:    {_ae(pdu.called_ae)}",
     ]
@@ -123,7 +124,8 @@ def dimse_lines(data: bytes) -> list[str]:
             value = elem.value
             if elem.VR == "UI":
                 value = show_uid(str(value))
-            lines.append(f"({elem.tag.group:04X},{elem.tag.element:04X}) {elem.VR} {str(value)[:64]:<40} # {elem.keyword}")
+            shown = printable(str(value)[:64])  # an Error Comment is the target's text: one line, no controls
+            lines.append(f"({elem.tag.group:04X},{elem.tag.element:04X}) {elem.VR} {shown:<40} # {elem.keyword}")
         return lines
     except Exception as exc:  # noqa: BLE001 - evidence must render whatever the bytes are
         return [f"(command set does not decode: {exc})"]
@@ -165,7 +167,16 @@ def pdu_lines(pdu: pd.PDU, request: pd.AAssociateRQ | None = None,
 
 def describe_bytes(data: bytes, request: pd.AAssociateRQ | None = None,
                    commands: Assembler | None = None) -> tuple[str, list[str]]:
-    """``(title, lines)`` for raw PDU bytes, decoding tolerantly where the strict decoder refuses."""
+    """``(title, lines)`` for raw PDU bytes, decoding tolerantly where the strict decoder refuses.
+
+    Every line is :func:`~dcmconform.text.printable` (no newline, no control character), so the
+    target's text can never make a line that looks like one of ours (an event line of a dump)."""
+    title, lines = _describe(data, request, commands)
+    return printable(title), [printable(line) for line in lines]
+
+
+def _describe(data: bytes, request: pd.AAssociateRQ | None,
+              commands: Assembler | None) -> tuple[str, list[str]]:
     from dcmconform.wire import WireError, decode_pdu
 
     if len(data) < pd.PDU_HEADER:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dcmconform.errors import SetupError
 from dcmconform.target import DEFAULT_MOVE_AET, Endpoint, TargetError, ae_title_problem
 
 DEFAULT_CALLING_AET = "DCMCONFORM"
@@ -65,6 +67,27 @@ def ae_title(value: str) -> str:
     return value
 
 
+def ensure_report_dir(path: Path) -> None:
+    """Create ``path`` and write (and remove) a file in it now, before any check runs: a folder the
+    reports cannot be written to would lose every result at the end. :class:`SetupError`, one line."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        trial = path / f".dcmconform-write-test-{os.getpid()}"
+        trial.write_bytes(b"")
+        trial.unlink()
+    except OSError as exc:
+        raise SetupError(f"cannot write the reports to {path}: {exc.strerror or exc}") from None
+
+
+def report_dir(value: str | Path) -> Path:
+    path = Path(value)
+    try:
+        ensure_report_dir(path)
+    except SetupError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return path
+
+
 def target(value: str | Endpoint) -> Endpoint:
     if isinstance(value, Endpoint):
         return value
@@ -102,8 +125,9 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
                            "help": "port our storage SCP listens on for C-MOVE sub-operations; configure AET, this "
                                    "machine's address and this port on the target first (a reference peer: a free "
                                    "port, written into its configuration; without it, with --target, C-MOVE is n.a.)"}),
-    Option("--report-dir", {"type": Path, "default": None, "metavar": "DIR",
-                            "help": "write conformance.json and conformance.html here"}),
+    Option("--report-dir", {"type": report_dir, "default": None, "metavar": "DIR",
+                            "help": "write conformance.json and conformance.html here (created and test-written "
+                                    "before the run)"}),
     Option("--summary-md", {"type": Path, "default": None, "metavar": "FILE",
                             "help": "also write a Markdown summary here (e.g. for a CI job summary)"}),
     Option("--shuffle", {"type": seed, "default": None, "metavar": "SEED",

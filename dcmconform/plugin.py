@@ -25,6 +25,7 @@ from dcmconform.options import RunConfig, add_options, run_config
 from dcmconform.probe import Probe
 from dcmconform.session import CONFIG, NOT_RUN, SESSION, Session
 from dcmconform.target import Endpoint
+from dcmconform.text import printable
 from dcmconform.transcript import Transcript
 from dcmconform.verdict import MARK, Check, Outcome, Verdict, VerdictReached
 
@@ -164,7 +165,7 @@ def pytest_runtest_makereport(
     if result is not None:
         if result.get("peer_died"):
             report.outcome = "failed"
-            report.longrepr = f"{result['id']}: {result['summary']}"
+            report.longrepr = printable(f"{result['id']}: {result['summary']}")  # the summary quotes the target
         result["duration_s"] = round(report.duration, 3)
         result["nodeid"] = item.nodeid
         report.user_properties.append((RESULT_PROPERTY, json.dumps(result)))

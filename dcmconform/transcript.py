@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from dcmconform.dimse.pdv import Assembler
 from dcmconform.dump import describe_bytes, hexdump
+from dcmconform.text import printable
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
 
@@ -72,7 +73,7 @@ class Transcript:
         for event in list(self.events):
             stamp = f"+{event.at - self.started:8.3f}s {event.direction}"
             if event.direction == NOTE:
-                out.append(f"{stamp} {event.text}")
+                out.append(f"{stamp} {printable(event.text)}")  # notes may quote the target
                 continue
             if event.direction == SENT and event.data[:1] == b"\x01":
                 try:

@@ -18,6 +18,8 @@ from pydicom.uid import (
 )
 from pynetdicom.sop_class import SecondaryCaptureImageStorage, Verification
 
+from dcmconform.text import printable
+
 APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"  # the DICOM application context name (PS3.7 A.2.1)
 OUR_ROOT = "1.2.826.0.1.3680043.10.1482"  # dcmconform's UID root: every UID we make starts here
 
@@ -38,11 +40,6 @@ def _dictionary_name(uid: str) -> str | None:
     return None if name == value else name
 
 
-def printable(text: str) -> str:
-    """Raw field text with control and non-ASCII bytes shown as escapes."""
-    return "".join(c if 32 <= ord(c) < 127 else f"\\x{ord(c):02x}" for c in text)
-
-
 def uid_name(uid: str) -> str | None:
     """``SecondaryCaptureImageStorage`` for a known UID, ``None`` for an unknown one."""
     name = _dictionary_name(uid)
@@ -54,10 +51,10 @@ def uid_name(uid: str) -> str | None:
 def show_uid(uid: str) -> str:
     """The classic toolkit log style (RZDCX, DCMTK): ``=Name`` for known UIDs, the UID itself (escaped) otherwise."""
     name = uid_name(uid)
-    return f"={name}" if name else printable(uid)
+    return f"={name}" if name else printable(uid, ascii_only=True)
 
 
 def describe_uid(uid: str) -> str:
     """``Secondary Capture Image Storage (1.2.840.10008.5.1.4.1.1.7)`` for prose."""
     name = _dictionary_name(uid)
-    return f"{name} ({uid})" if name else printable(uid)
+    return f"{name} ({uid})" if name else printable(uid, ascii_only=True)

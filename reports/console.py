@@ -1,4 +1,9 @@
-"""The console table printed at the end of a run, and the plain-text pieces every renderer shares."""
+"""The console table printed at the end of a run, and the plain-text pieces every renderer shares.
+
+Every line :func:`summary_lines` gives is :func:`dcmconform.text.printable`: the target's strings
+(its Implementation Version Name, an Error Comment quoted in a summary) cannot move the cursor,
+clear the screen or set the window title of the terminal that shows them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from dcmconform.reports.document import OUTCOMES
+from dcmconform.text import printable
 
 
 def headline(counts: dict[str, int], target: dict[str, Any] | None = None) -> tuple[str, str]:
@@ -67,8 +73,7 @@ def peers_used(document: dict[str, Any]) -> list[str]:
 
 
 def _cut(text: str, width: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return printable(" ".join(str(text).split()), limit=width)
 
 
 def summary_lines(document: dict[str, Any]) -> list[str]:
@@ -82,4 +87,4 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     lines.append(headline(c, t)[0])
     lines += [f"{f['id']} {f['outcome']}: {f['summary']}" for f in document.get("findings") or []]
     lines += [f"not run until you {line}" for line in document.get("registrations") or []]
-    return lines
+    return [printable(line) for line in lines]

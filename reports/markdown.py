@@ -7,31 +7,50 @@ below the 1 MiB a GitHub job summary may hold; the HTML report has everything.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from dcmconform.reports.console import headline, peers_used, run_time
 from dcmconform.reports.document import OUTCOMES
+from dcmconform.text import printable
 
 DUMP_LINES = 40  # lines of association dump shown per check needing attention
 DETAILED = 25  # checks needing attention shown with their explanation and dump
 ICONS = {"fail": "❌", "error": "💥", "warn": "⚠️", "pass": "✅"}
 
 
+HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+MARKUP = str.maketrans({c: "\\" + c for c in "\\`*_[]~#!|"} | HTML)  # what could start markup, escaped
+
+
+def _flat(text: Any) -> str:
+    """One printable line (:func:`dcmconform.text.printable`): whitespace runs become one space."""
+    return printable(" ".join(str(text if text is not None else "").split()))
+
+
 def cell(text: Any) -> str:
-    """Text safe inside a Markdown table cell: one line, no pipe, no raw HTML."""
-    flat = " ".join(str(text if text is not None else "").split())
-    return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    """Text safe in a Markdown table cell or a line of prose: one line, printable, no pipe, and no
+    markup (HTML, links, images, emphasis, code) since every character that could start one is escaped."""
+    return _flat(text).translate(MARKUP)
+
+
+def html(text: Any) -> str:
+    """Text safe inside a raw HTML line (``<summary>``), where Markdown escapes would show literally."""
+    return _flat(text).translate(str.maketrans(HTML))
 
 
 def code(text: Any) -> str:
     """Text as an inline code span inside a table cell (entities would show literally there)."""
-    flat = " ".join(str(text if text is not None else "").split()).replace("`", "'").replace("|", "\\|")
+    flat = _flat(text).replace("`", "'").replace("|", "\\|")
     return f"`{flat}`"
 
 
 def _fence(text: str) -> str:
-    fence = "~~~~" if "```" in text else "```"
+    """A fenced block no line of ``text`` can close: the fence is longer than any backtick run in it."""
+    text = printable(text, keep="\n")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
     return f"{fence}text\n{text}\n{fence}"
 
 
@@ -78,7 +97,7 @@ def render_markdown(document: dict[str, Any], report: str | None = None) -> str:
     counts = document["counts"]
     results = document["results"]
     text, worst = headline(counts, document.get("target"))
-    out = [f"## {ICONS.get(worst, '')} DICOM conformance: {text}".replace("##  ", "## "), "",
+    out = [f"## {ICONS.get(worst, '')} DICOM conformance: {cell(text)}".replace("##  ", "## "), "",
            _target_line(document), "", _run_line(document, report), ""]
     out += [f"**{cell(f['id'])}** ({cell(f['outcome'])}): {cell(f['summary'])}" for f in document.get("findings") or []]
     out += [f"**Not run until you** {cell(line)}" for line in document.get("registrations") or []]
@@ -100,7 +119,7 @@ def render_markdown(document: dict[str, Any], report: str | None = None) -> str:
                       [[f"**{r['outcome']}**", code(r['id']), cell(r["title"]), cell(r["clause"]),
                         cell(r["level"]), cell(r["summary"])] for r in attention])
         for r in attention[:DETAILED]:
-            out += ["", f"<details><summary>{cell(r['id'])} ({r['outcome']}): {cell(r['title'])}</summary>", ""]
+            out += ["", f"<details><summary>{html(r['id'])} ({html(r['outcome'])}): {html(r['title'])}</summary>", ""]
             if r.get("explanation"):
                 out += [f"**What to change:** {cell(r['explanation'])}", ""]
             dump = next((e["text"] for e in r.get("evidence", []) if e.get("kind") in ("dump", "traceback")), None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,17 +29,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def zoo_endpoint() -> Iterator[Endpoint]:
-    """The clean zoo SCP in a thread of this process."""
+def start_zoo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
+    """``start_zoo(**config) -> ZooServer``: a zoo SCP in a thread of this process, what it stores in a
+    temporary folder; every one started is stopped at the end of the session."""
     from dcmconform.peers.zoo.scp import ZooConfig, serve_in_thread
 
-    server, thread = serve_in_thread(ZooConfig())
-    try:
-        yield Endpoint("ZOO", "127.0.0.1", server.server_address[1])
-    finally:
+    running = []
+
+    def start(**config: Any) -> Any:
+        server, thread = serve_in_thread(ZooConfig(storage=tmp_path_factory.mktemp("zoo-received"), **config))
+        running.append((server, thread))
+        return server
+
+    yield start
+    for server, thread in running:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def zoo_endpoint(start_zoo: Callable[..., Any]) -> Endpoint:
+    """The clean zoo SCP in a thread of this process."""
+    return Endpoint("ZOO", "127.0.0.1", start_zoo().server_address[1])
 
 
 # Whole-suite runs against the reference peers -------------------------------------------------

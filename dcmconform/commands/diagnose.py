@@ -29,6 +29,7 @@ exit codes:
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from dcmconform.diagnosis.advice import exit_code, report_lines, worst
     from dcmconform.diagnosis.steps import diagnose, load_item
+    from dcmconform.text import say
 
     endpoint = args.target
     if args.echoes < 1:
@@ -45,18 +46,18 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             path = write_screen_capture(Path(scratch) / "secondary-capture.dcm")
             items = [load_item(path, "secondary-capture.dcm")]
             what = "a generated Secondary Capture image (no --file given)"
-        print(f"Diagnosing {endpoint} as calling AE {args.calling_aet}, sending {what}", flush=True)
+        say(f"Diagnosing {endpoint} as calling AE {args.calling_aet}, sending {what}")
         result = diagnose(endpoint, args.calling_aet, items, args.timeout, args.echoes,
-                          say=lambda line: print(line, flush=True), verbose=args.verbose)
+                          say=say, verbose=args.verbose)
     findings = result.findings
-    print()
-    print("Diagnosis:")
-    print("\n".join(report_lines(findings)))
+    say("")
+    say("Diagnosis:")
+    say("\n".join(report_lines(findings)))
     code = exit_code(findings)
     verdict = {"ok": "everything worked", "info": "everything worked", "warn": "worked, with warnings",
                "fail": "failed"}[worst(findings)]
-    print()
-    print(f"Result: {verdict} (exit {code})")
+    say("")
+    say(f"Result: {verdict} (exit {code})")
     return code
 
 

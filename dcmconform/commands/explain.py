@@ -26,6 +26,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from dcmconform.diagnosis.advice import EXIT_FAIL, EXIT_OK, EXIT_WARN, report_lines
     from dcmconform.diagnosis.logparse import read_log
     from dcmconform.errors import SetupError
+    from dcmconform.text import say
 
     path = Path(args.logfile)
     if not path.is_file():
@@ -36,31 +37,31 @@ def cmd_explain(args: argparse.Namespace) -> int:
         raise SetupError(f"{path}: cannot read it ({exc})") from None
     kinds = ", ".join(sorted(summary.formats)) or "no known toolkit layout"
     plural = "s" if summary.attempts != 1 else ""
-    print(f"{path.name}: {summary.size:,} bytes, {summary.lines:,} lines ({kinds}); "
+    say(f"{path.name}: {summary.size:,} bytes, {summary.lines:,} lines ({kinds}); "
           f"{summary.attempts:,} association attempt{plural}")
     if not summary.attempts:
-        print("No association attempt found: is this a DICOM toolkit log at debug or info level?")
+        say("No association attempt found: is this a DICOM toolkit log at debug or info level?")
         return EXIT_OK
-    print()
+    say("")
     if summary.run_count <= MAX_LISTED:
         for run in summary.runs:
-            print(_run_line(run))
+            say(_run_line(run))
     else:
-        print(f"  {summary.run_count:,} changes of outcome; the {len(summary.groups)} distinct outcomes, "
+        say(f"  {summary.run_count:,} changes of outcome; the {len(summary.groups)} distinct outcomes, "
               "in order of first appearance:")
         for run in summary.groups.values():
-            print(_run_line(run, consecutive=False))
+            say(_run_line(run, consecutive=False))
         if summary.ungrouped:
-            print(f"  ... and {summary.ungrouped:,} attempts with other outcomes")
+            say(f"  ... and {summary.ungrouped:,} attempts with other outcomes")
     chosen = summary.first_failure or summary.first_warning
     if chosen is None:
-        print()
-        print("Nothing failed in this log.")
+        say("")
+        say("Nothing failed in this log.")
         return EXIT_OK
     what = "first failure" if chosen is summary.first_failure else "first warning"
-    print()
-    print(f"Diagnosis of the {what} (lines {chosen.first_line}-{chosen.last_line}):")
-    print("\n".join(report_lines(chosen.findings, chosen.attempt.errors[:5])))
+    say("")
+    say(f"Diagnosis of the {what} (lines {chosen.first_line}-{chosen.last_line}):")
+    say("\n".join(report_lines(chosen.findings, chosen.attempt.errors[:5])))
     return EXIT_FAIL if summary.first_failure else EXIT_WARN
 
 

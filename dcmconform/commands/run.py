@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.errors import SetupError
-from dcmconform.options import SESSION_FLAGS, add_options, as_arguments, run_config
+from dcmconform.options import SESSION_FLAGS, add_options, as_arguments, ensure_report_dir, run_config
 from dcmconform.peers.images import add_image_option
 from dcmconform.target import Endpoint
 
@@ -120,6 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = run_config(vars(args).get)
     assert cfg.report_dir is not None  # it has a default
+    ensure_report_dir(cfg.report_dir)  # now, not after the run: an unwritable folder loses every result
     check_areas(args.only)
     for check_id in cfg.checks:
         args.pytest_args += ["--check", check_id]

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydicom.dataset import Dataset
 from pydicom.uid import (
     JPEG2000,
     DeflatedExplicitVRLittleEndian,
@@ -70,6 +71,7 @@ from dcmconform.probe import (
     Probe,
 )
 from dcmconform.target import Endpoint
+from dcmconform.text import printable
 from dcmconform.transcript import Transcript
 from dcmconform.wire import pdus as pd
 
@@ -122,17 +124,46 @@ class Diagnosis:
     transcripts: list[Transcript] = field(default_factory=list)
 
 
-def load_item(path: Path, label: str | None = None) -> Item:
-    """Read what the association needs to know about a file; bad files are set-up errors."""
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
+PIXEL_DATA = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
-    try:
-        ds = dcmread(path, stop_before_pixels=True)
-    except FileNotFoundError:
-        raise SetupError(f"{path}: no such file") from None
-    except (InvalidDicomError, OSError, ValueError) as exc:
-        raise SetupError(f"{path}: not a DICOM file ({exc})") from None
+
+def truncation(ds: Dataset, read_warnings: list[str]) -> str | None:
+    """Why the object read into ``ds`` is not whole, or ``None``: the file ends inside an element
+    (pydicom reads what is there without complaint), the data set is missing after the File Meta
+    Information, or an image has no pixel data."""
+    from pydicom.dataelem import RawDataElement
+    from pydicom.uid import UID
+
+    ended = next((w for w in read_warnings if w.startswith("End of file")), None)
+    if ended is not None:
+        return f"it ends before its last element does ({ended.split(' found in file')[0]})"
+    for elem in ds.elements():  # top-level elements as read: a short read leaves a value shorter than its length
+        if isinstance(elem, RawDataElement) and elem.length != 0xFFFFFFFF and len(elem.value or b"") < elem.length:
+            return (f"element ({elem.tag.group:04X},{elem.tag.element:04X}) declares {elem.length} bytes "
+                    f"but the file holds only {len(elem.value or b'')}")
+    if "SOPClassUID" not in ds:
+        return "no data set follows the File Meta Information (no SOP Class UID (0008,0016))"
+    sop_class = UID(str(ds.SOPClassUID))
+    if ("Image Storage" in sop_class.name or "Rows" in ds) and not any(k in ds for k in PIXEL_DATA):
+        return f"no Pixel Data (7FE0,0010), which {sop_class.name or 'an image'} needs"
+    return None
+
+
+def load_item(path: Path, label: str | None = None) -> Item:
+    """Read what the association needs to know about a file; bad files are set-up errors, and so is
+    a truncated one (:func:`truncation`): sending it would look like success and store a broken image."""
+    import warnings
+
+    from pydicom import dcmread
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ds = dcmread(path)
+        except FileNotFoundError:
+            raise SetupError(f"{path}: no such file") from None
+        except Exception as exc:  # whatever pydicom raises on a damaged file: not something to send
+            raise SetupError(f"{path}: not a DICOM file ({printable(str(exc), limit=200)})") from None
     meta = getattr(ds, "file_meta", None)
     syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
     sop_class = str(getattr(meta, "MediaStorageSOPClassUID", "") or ds.get("SOPClassUID", "") or "")
@@ -141,6 +172,9 @@ def load_item(path: Path, label: str | None = None) -> Item:
         raise SetupError(f"{path}: no File Meta Information (0002,0010) transfer syntax; save it as a DICOM Part 10 file")
     if not sop_class or not instance:
         raise SetupError(f"{path}: no SOP Class UID / SOP Instance UID, so it cannot be stored")
+    cut = truncation(ds, [str(w.message) for w in caught])
+    if cut is not None:
+        raise SetupError(f"{path}: truncated or incomplete, not sent: {cut}")
     return Item(path, label or path.name, sop_class, syntax, instance)
 
 
@@ -228,8 +262,9 @@ class Diagnoser:
         pdu = observed.pdu
         if observed.kind == ACCEPTED and isinstance(pdu, pd.AAssociateAC):
             a.outcome = at.ACCEPTED
-            a.responding = pdu.called_ae.strip()
-            a.their_implementation = " ".join(filter(None, [pdu.implementation_class_uid, pdu.implementation_version_name]))
+            a.responding = printable(pdu.called_ae.strip())  # the target's strings: one printable line each
+            a.their_implementation = printable(" ".join(filter(None, [pdu.implementation_class_uid,
+                                                                     pdu.implementation_version_name])))
             for ac in pdu.presentation_contexts:
                 ctx = a.context(ac.context_id)
                 if ctx is not None:
@@ -389,7 +424,7 @@ class Diagnoser:
             return
         elapsed = time.perf_counter() - started
         status = rsp.get("Status") if rsp is not None else None
-        comment = str(rsp.get("ErrorComment", "") or "") if rsp is not None else ""
+        comment = printable(str(rsp.get("ErrorComment", "") or "")) if rsp is not None else ""  # the target's words
         op = at.Operation("C-STORE", item.sop_class, item.label, status=status, rtt=elapsed, comment=comment,
                           category=status_category(status) if status is not None else "",
                           error="" if status is not None else "no C-STORE response")

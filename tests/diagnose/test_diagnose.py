@@ -220,3 +220,49 @@ def test_bad_file_is_a_setup_error(run_cli, tmp_path: Path, worklist_manager) ->
     code, out = run_cli("diagnose", str(worklist_manager.endpoint), "--file", str(junk))
     assert code == 2
     assert "junk.dcm: not a DICOM file" in flat(out)
+
+
+def _cut(source: Path, target: Path, keep: int) -> Path:
+    target.write_bytes(source.read_bytes()[:keep])
+    return target
+
+
+@pytest.mark.parametrize("how", ["inside-pixel-data", "inside-encapsulated-pixel-data", "inside-sop-class",
+                                 "no-pixel-data"])
+def test_a_truncated_file_is_refused_not_sent(how: str, warning_scp, run_cli, tmp_path: Path) -> None:
+    from pydicom import dcmread
+    from pydicom.uid import RLELossless
+
+    from dcmconform.fixtures.screen_capture import write_screen_capture
+
+    whole = write_screen_capture(tmp_path / "whole.dcm")
+    size = whole.stat().st_size
+    if how == "inside-pixel-data":
+        bad = _cut(whole, tmp_path / "bad.dcm", size // 2)
+    elif how == "inside-encapsulated-pixel-data":
+        ds = dcmread(whole)
+        ds.compress(RLELossless)
+        ds.save_as(tmp_path / "rle.dcm")
+        bad = _cut(tmp_path / "rle.dcm", tmp_path / "bad.dcm", (tmp_path / "rle.dcm").stat().st_size - 30)
+    elif how == "inside-sop-class":
+        bad = _cut(whole, tmp_path / "bad.dcm", 400)
+    else:
+        ds = dcmread(whole)
+        del ds.PixelData
+        ds.save_as(tmp_path / "bad.dcm")
+        bad = tmp_path / "bad.dcm"
+    code, out = run_cli("diagnose", str(warning_scp.endpoint), "--file", str(bad))
+    assert code == 2, out
+    assert "bad.dcm: truncated or incomplete, not sent" in out and out.count("\n") == 1, out
+    assert warning_scp.stored == []
+    code, out = run_cli("diagnose", str(warning_scp.endpoint), "--file", str(whole))  # the whole file goes
+    assert code == 1 and len(warning_scp.stored) == 1, out
+
+
+def test_a_hostile_error_comment_stays_printable(pynetdicom_scp, run_cli) -> None:
+    scp = pynetdicom_scp("PACS", [(VERIFICATION, [IMPLICIT_LE]), (SECONDARY_CAPTURE, ["1.2.840.10008.1.2.1", IMPLICIT_LE])],
+                         store_status=0xB000, comment="x\x1b]0;owned\x07\n[1] all good\x1b[2J")
+    code, out = run_cli("diagnose", str(scp.endpoint))
+    assert code == 1, out
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b]0;owned\\x07" in out
+    assert not any(line.startswith("[1] all good") for line in out.splitlines())  # no forged step line

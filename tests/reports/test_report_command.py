@@ -38,7 +38,9 @@ def test_markdown_to_standard_output(zoo_run: Any) -> None:
     ("{not json", "is not JSON"),
     ('{"results": []}', "not a dcmconform conformance document"),
     ('{"schema": "dcmconform/9", "results": []}', "follows schema 'dcmconform/9'"),
-    ('{"schema": "dcmconform/1", "target": {}, "counts": {}, "results": [{"id": "X-1"}]}', "result 0 lacks"),
+    ('{"schema": "dcmconform/1", "target": {}, "counts": {}, "results": [{"id": "X-1"}]}', "the document lacks tool"),
+    ("NaN", "NaN is not a JSON value"),
+    ("[" * 100_000 + "]" * 100_000, "nests too deeply"),
 ])
 def test_bad_input_is_one_line_and_exit_2(content: str | None, message: str, tmp_path: Path) -> None:
     path = tmp_path / "in.json"
@@ -57,3 +59,50 @@ def test_an_unknown_outcome_is_refused(zoo_run: Any, tmp_path: Path) -> None:
     path.write_text(json.dumps(document))
     done = _report(str(path), "--markdown", "-")
     assert done.returncode == 2 and "unknown outcome 'passed'" in done.stderr
+
+
+@pytest.fixture(scope="module")
+def short_document(zoo_endpoint: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The document of a real two-check run against the clean zoo (a few seconds)."""
+    out = tmp_path_factory.mktemp("short-run")
+    done = subprocess.run([sys.executable, "-m", "dcmconform", "run", "--target", str(zoo_endpoint),
+                           "--report-dir", str(out), "--check", "ASSOC-001", "--check", "ASSOC-002"],
+                          capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return dict(json.loads((out / "conformance.json").read_text()))
+
+
+def _nest(levels: int) -> Any:
+    value: Any = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda d: d["results"][1].update(summary=5), "result 1 (ASSOC-002), summary is an integer; the schema wants string"),
+    (lambda d: d["results"][0].update(outcome="passed"), "result 0 (ASSOC-001): unknown outcome 'passed'"),
+    (lambda d: d.update(counts=[1]), "counts is an array; the schema wants object"),
+    (lambda d: d["results"][0]["evidence"][0].update(text={"a": 1}), "evidence 0, text is an object"),
+    (lambda d: d["results"].__setitem__(0, "x"), "result 0 is a string"),
+    (lambda d: d["target"].update(port="\x1b[2J"), "target, port is a string"),
+    (lambda d: d.update(extension=_nest(500)), "nests deeper than"),
+    (lambda d: d["results"][0].pop("title"), "result 0 (ASSOC-001) lacks title"),
+], ids=["type", "outcome", "counts", "evidence", "result", "port", "deep", "missing"])
+def test_a_document_that_breaks_the_schema_is_one_line_and_exit_2(
+        edit: Any, message: str, short_document: dict[str, Any], tmp_path: Path) -> None:
+    document = json.loads(json.dumps(short_document))
+    edit(document)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(document))
+    done = _report(str(path), "--markdown", "-")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.rstrip("\n").isprintable()  # the bad value is shown escaped
+
+
+def test_the_run_document_passes(short_document: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "as-written.json"
+    path.write_text(json.dumps(short_document))
+    done = _report(str(path), "--markdown", "-")
+    assert done.returncode == 0, done.stderr
