@@ -211,6 +211,8 @@ class Collector:
         self.results = self.session.results
         self.started = time.time()
         self.written: list[Path] = []
+        self.planned: list[pytest.Item] = []  # the checks collected to run, in order
+        self.interrupted = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
@@ -221,11 +223,28 @@ class Collector:
         from dcmconform.reports.document import build_document
 
         cfg = self.session.config
-        return build_document(self.session.target_info(), list(self.results.values()), self.started, time.time(),
-                              cfg.calling_aet, shuffle=cfg.shuffle)
+        document = build_document(self.session.target_info(), list(self.results.values()), self.started,
+                                  time.time(), cfg.calling_aet, shuffle=cfg.shuffle)
+        return document | ({"interrupted": True} if self.interrupted else {})
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.planned = [item for item in session.items if item.get_closest_marker(MARK) is not None]
+
+    def _interrupted(self) -> None:
+        """Ctrl-C or SIGTERM: every check that did not report is ``not run``, and the document says so."""
+        self.interrupted = True
+        for item in self.planned:
+            if item.nodeid not in self.results:
+                marker = item.get_closest_marker(MARK)
+                assert marker is not None
+                self.results[item.nodeid] = Verdict(marker.args[0]).as_result() | {
+                    "outcome": str(Outcome.NOT_RUN), "nodeid": item.nodeid,
+                    "summary": "the run was interrupted (Ctrl-C or SIGTERM) before this check finished"}
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         cfg = self.session.config
+        if exitstatus == pytest.ExitCode.INTERRUPTED and self.results:
+            self._interrupted()
         if (cfg.report_dir is None and cfg.summary_md is None) or not self.results:
             return
         from dcmconform.reports.document import write_reports

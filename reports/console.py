@@ -14,13 +14,18 @@ from dcmconform.reports.document import OUTCOMES
 from dcmconform.text import printable
 
 
-def headline(counts: dict[str, int], target: dict[str, Any] | None = None) -> tuple[str, str]:
+def headline(document: dict[str, Any]) -> tuple[str, str]:
     """The one-line verdict of a run, and the outcome that colours it (fail, error, warn or pass).
-    A node that went down during the run (``target["down"]``) is named with the request that killed it."""
+    A node that went down during the run (``target["down"]``) is named with the request that killed it;
+    an interrupted run says so first."""
+    counts = document["counts"]
     fail, error, warn = counts.get("fail", 0), counts.get("error", 0), counts.get("warn", 0)
-    down = (target or {}).get("down")
+    not_run = counts.get("not run", 0)
+    if document.get("interrupted"):
+        text, worst = headline({k: v for k, v in document.items() if k != "interrupted"})
+        return f"Interrupted: {not_run} check{'s' if not_run != 1 else ''} not run. {text}", worst
+    down = (document.get("target") or {}).get("down")
     if down and not down.get("recovered"):
-        not_run = counts.get("not run", 0)
         return (f"Not conformant: the node went down during {down['check']}, after {down['request']}; "
                 f"{not_run} later check{'s' if not_run != 1 else ''} not run."), "fail"
     total = sum(counts.values())
@@ -84,7 +89,7 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         lines.append(f"{r['id']:<12} {r['outcome']:<5} {_cut(r['title'], 60):<60} {_cut(r['summary'], 70)}")
     c = document["counts"]
     lines.append("  ".join(f"{o}: {c[o]}" for o in OUTCOMES if c.get(o)))
-    lines.append(headline(c, t)[0])
+    lines.append(headline(document)[0])
     lines += [f"{f['id']} {f['outcome']}: {f['summary']}" for f in document.get("findings") or []]
     lines += [f"not run until you {line}" for line in document.get("registrations") or []]
     return [printable(line) for line in lines]

@@ -68,7 +68,7 @@ def render_html(document: dict[str, Any]) -> str:
     order = {o: i for i, o in enumerate(OUTCOMES)}
     results = sorted(document["results"], key=lambda r: (order.get(r["outcome"], 99), r["id"]))
     rows = list(zip(results, anchors(results), strict=True))
-    verdict, verdict_class = headline(document["counts"], document.get("target"))
+    verdict, verdict_class = headline(document)
     return env.get_template("report.html.j2").render(
         doc=document, target=document.get("target") or {}, rows=rows, outcomes=OUTCOMES,
         areas=area_counts(document["results"]), words=OUTCOME_WORDS, evidence_titles=EVIDENCE_TITLES,

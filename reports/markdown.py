@@ -96,7 +96,7 @@ def render_markdown(document: dict[str, Any], report: str | None = None) -> str:
     """The summary; ``report`` names where the HTML report is (a path or artifact name)."""
     counts = document["counts"]
     results = document["results"]
-    text, worst = headline(counts, document.get("target"))
+    text, worst = headline(document)
     out = [f"## {ICONS.get(worst, '')} DICOM conformance: {cell(text)}".replace("##  ", "## "), "",
            _target_line(document), "", _run_line(document, report), ""]
     out += [f"**{cell(f['id'])}** ({cell(f['outcome'])}): {cell(f['summary'])}" for f in document.get("findings") or []]

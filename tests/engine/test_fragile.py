@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -70,6 +72,7 @@ def limit_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Against the association-limit zoo: a full run, two shuffled runs, and every check run alone
     (each against a fresh zoo, two at a time)."""
     base = tmp_path_factory.mktemp("limit")
+    catalogue = sorted(checks())
     started = time.monotonic()
     runs: dict[str, Any] = {"full": run_against([LIMIT], base / "full")}
     runs["full_s"] = time.monotonic() - started
@@ -81,7 +84,7 @@ def limit_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         return check_id, run.results[check_id]
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        runs["alone"] = dict(pool.map(alone, sorted(checks())))
+        runs["alone"] = dict(pool.map(alone, catalogue))
     return runs
 
 
@@ -178,3 +181,30 @@ def test_a_node_that_knows_another_calling_ae_stops_the_run_at_the_preflight(tmp
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert "DCMCONFORM" in lines[0] and "--calling-aet" in lines[0] and "1/1/3" in lines[0], lines[0]
     assert not (tmp_path / "report" / "conformance.json").exists()
+
+
+# An interrupted run ----------------------------------------------------------------------------
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_run_writes_a_report_that_says_so(tmp_path: Path, signum: int) -> None:
+    """ASSOC-053 waits (--artim-wait) for a node that never drops an idle connection: the signal comes
+    while it waits. The report is written, says interrupted, and gives every check a verdict."""
+    with zoo(["never-close-idle"]) as target:
+        child = subprocess.Popen([sys.executable, "-m", "dcmconform", "run", "--target", target, "--timeout", "3",
+                                  "--artim-wait", "60", "--report-dir", str(tmp_path), "--check", "ASSOC-001",
+                                  "--check", "ASSOC-053", "--check", "ASSOC-054"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        try:
+            time.sleep(5)  # the pre-flight and ASSOC-001 take about a second; ASSOC-053 then waits 60 s
+            child.send_signal(signum)
+            out, err = child.communicate(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+    assert child.returncode == 130, out[-1500:] + err[-1500:]
+    doc = json.loads((tmp_path / "conformance.json").read_text())
+    assert doc["interrupted"] is True
+    outcomes = {r["id"]: r["outcome"] for r in doc["results"]}
+    assert outcomes["ASSOC-001"] == "pass", outcomes
+    assert outcomes["ASSOC-054"] == "not run", outcomes
+    assert set(outcomes) == {"ASSOC-001", "ASSOC-053", "ASSOC-054"}
+    assert "Interrupted:" in (tmp_path / "conformance.html").read_text()
