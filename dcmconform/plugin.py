@@ -165,7 +165,13 @@ def pytest_runtest_makereport(
     if result is not None:
         if result.get("peer_died"):
             report.outcome = "failed"
-            report.longrepr = printable(f"{result['id']}: {result['summary']}")  # the summary quotes the target
+            report.longrepr = f"{result['id']}: {result['summary']}"
+        # pytest's failure text: a fail is its one-line summary; an error keeps its (our) traceback's lines.
+        # Both quote the target's strings, made printable (a target newline cannot forge a line of ours).
+        if report.failed and result.get("outcome") == str(Outcome.FAIL):
+            report.longrepr = printable(f"{result['id']}: {result['summary']}")
+        elif report.failed and report.longrepr is not None:
+            report.longrepr = printable(str(report.longrepr), keep="\n")
         result["duration_s"] = round(report.duration, 3)
         result["nodeid"] = item.nodeid
         report.user_properties.append((RESULT_PROPERTY, json.dumps(result)))
