@@ -333,7 +333,7 @@ class Session:
         if state is None or STATE_FIXTURE not in getattr(item, "fixturenames", ()):
             call()
             return
-        deadline = time.monotonic() + self.config.artim_wait
+        deadline: float | None = None  # --artim-wait from the first busy answer
         own_answer = 0
         while True:
             with armed(own_answer < 2):
@@ -342,6 +342,8 @@ class Session:
                     return
                 except NodeBusy as exc:
                     answer, first = exc.answer, exc.first
+            if deadline is None:
+                deadline = time.monotonic() + self.config.artim_wait
             request = self._rejected_request(item) if first else None
             self._restart_check(item)
             served = self._serving(state, max(0.0, deadline - time.monotonic()), Transcript("health gate"))
