@@ -115,11 +115,11 @@ def test_abort_after_a_find_is_a_refusal_of_find_only(pynetdicom_scp: Callable[.
     assert refused_service(endpoint, CALLING, TIMEOUT, "c-get") is None
 
 
-def test_a_dropped_connection_after_the_request_is_a_refusal(pynetdicom_scp: Callable[..., Endpoint]) -> None:
+def test_a_dropped_connection_after_the_request_is_not_a_refusal(pynetdicom_scp: Callable[..., Endpoint]) -> None:
+    """A close without a PDU is what a node that breaks on the request does (PixelMed on C-FIND): the
+    checks judge it, no registration would help."""
     endpoint = pynetdicom_scp([(evt.EVT_C_FIND, _close)])
-    reason = refused_service(endpoint, CALLING, TIMEOUT, "c-find")
-    assert reason is not None
-    assert "closed the connection right after a plain C-FIND request" in reason
+    assert refused_service(endpoint, CALLING, TIMEOUT, "c-find") is None
 
 
 def test_not_authorized_status_is_a_refusal(pynetdicom_scp: Callable[..., Endpoint]) -> None:
