@@ -1,0 +1,49 @@
+"""Every bound the suite puts on what a target can make it do, in one place (issue 13).
+
+The target is untrusted input: a length field, a response count or a stream of bytes from it
+never sizes our memory or our wall time beyond these. They are generous for real nodes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dcmconform.transcript import Transcript
+
+# One PDU. No A-ASSOCIATE answer is anywhere near this (DCMTK caps incoming ones at 1 MB); a
+# P-DATA-TF may be as long as the maximum length we announced, plus this much slack.
+MAX_READ = 8 * 1024 * 1024
+PDU_MARGIN = 64 * 1024
+
+# One reassembled DIMSE message (command set + data set): bytes kept before the rest is counted.
+MAX_MESSAGE = 256 * 1024 * 1024
+
+# One transcript: the first and last this many bytes the target sent are kept, the rest counted.
+TRANSCRIPT_HEAD = 32 * 1024 * 1024
+TRANSCRIPT_TAIL = 32 * 1024 * 1024
+
+# One C-FIND/C-GET/C-MOVE (or any response loop): at most this many responses, and at most
+# OPERATION_TIMEOUTS x --timeout seconds in all (each single wait still has --timeout).
+MAX_RESPONSES = 10_000
+OPERATION_TIMEOUTS = 6
+
+
+def pdu_cap(max_pdu: int) -> int:
+    """The longest PDU we read when we announced ``max_pdu`` (0: no limit announced)."""
+    return max(MAX_READ, max_pdu + PDU_MARGIN)
+
+
+def operation_budget(timeout: float) -> float:
+    """Seconds one whole operation (all its responses) may take."""
+    return OPERATION_TIMEOUTS * timeout
+
+
+class TargetMisbehaved(Exception):
+    """The target made us hit one of these bounds; ``str()`` names what it did, in a PACS admin's
+    words ("kept sending pending responses: 10000 in 30 s"). A check that meets it fails with the
+    transcript as evidence (``suites/conftest.py``)."""
+
+    def __init__(self, message: str, transcript: Transcript | None = None) -> None:
+        super().__init__(message)
+        self.transcript = transcript
