@@ -220,11 +220,13 @@ def abort(assoc: Association, timeout: float) -> None:
 T = TypeVar("T")
 
 
-def bounded(responses: Iterable[T], assoc: Association, timeout: float, what: str,
-            transcript: Transcript | None = None) -> Iterator[T]:
-    """``responses`` (a pynetdicom C-FIND/C-GET/C-MOVE generator) with a cap on their number and on
-    the operation's total time (:mod:`dcmconform.limits`); past either the association is aborted
-    and :class:`TargetMisbehaved` names what the target did."""
+def bounded(responses: Iterable[T], assoc: Association, what: str) -> Iterator[T]:
+    """``responses`` (a pynetdicom C-FIND/C-GET/C-MOVE generator on an association of :func:`associate`)
+    with a cap on their number and on the operation's total time (:mod:`dcmconform.limits`); past
+    either the association is aborted and :class:`TargetMisbehaved` names what the target did."""
+    transport = assoc.dul.socket
+    transcript = transport.transcript if isinstance(transport, BoundedSocket) else None
+    timeout = float(assoc.dimse_timeout or 0) or 5.0
     started = time.monotonic()
     budget = operation_budget(timeout)
     for count, response in enumerate(responses, 1):
