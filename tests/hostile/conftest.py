@@ -1,0 +1,74 @@
+"""Fixtures of the hostile-target tests: a hostile server per behaviour, and a bounded child run."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.hostile.server import HostileServer, hostile
+
+RSS_LIMIT_MB = 600  # issue 13: peak RSS of a run against any hostile behaviour
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class ChildRun:
+    returncode: int
+    seconds: float
+    peak_mb: float
+    stdout: str
+    stderr: str
+    report: dict[str, Any] | None
+
+    def outcomes(self) -> dict[str, str]:
+        return {r["id"]: r["outcome"] for r in (self.report or {}).get("results", [])}
+
+    def result(self, check_id: str) -> dict[str, Any]:
+        return next(r for r in (self.report or {}).get("results", []) if r["id"] == check_id)
+
+
+def run_child(args: list[str], hard_timeout: float, report_dir: Path | None = None) -> ChildRun:
+    """``args`` in a child process, killed at ``hard_timeout``; wall time and the children's peak RSS."""
+    started = time.monotonic()
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=hard_timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"{args[:3]} still running after {hard_timeout}s (killed): {exc.stdout!r}") from None
+    seconds = time.monotonic() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    report = None
+    if report_dir is not None and (report_dir / "conformance.json").exists():
+        report = json.loads((report_dir / "conformance.json").read_text())
+    return ChildRun(done.returncode, seconds, peak_mb, done.stdout, done.stderr, report)
+
+
+@pytest.fixture
+def hostile_server(request: pytest.FixtureRequest) -> Iterator[HostileServer]:
+    """``@pytest.mark.parametrize("hostile_server", ["drip-ac"], indirect=True)``"""
+    with hostile(request.param) as server:
+        yield server
+
+
+@pytest.fixture
+def run_checks(tmp_path: Path) -> Callable[..., ChildRun]:
+    """``run_checks(server, ["DIMSE-001"], timeout=2)``: ``dcmconform run --target`` against it."""
+
+    def run(server: HostileServer, checks: list[str], timeout: float = 2, hard: float = 60,
+            extra: tuple[str, ...] = ()) -> ChildRun:
+        out = tmp_path / "report"
+        args = [str(BIN / "dcmconform"), "run", "--target", f"HOSTILE@127.0.0.1:{server.server_address[1]}",
+                "--report-dir", str(out), "--timeout", str(timeout), *extra]
+        for check_id in checks:
+            args += ["--check", check_id]
+        return run_child(args, hard, out)
+
+    return run
