@@ -270,12 +270,12 @@ def echo(assoc: Association, transcript: Transcript, msg_id: int = 1) -> Echo:
     """Send one C-ECHO-RQ on ``assoc`` (recorded into ``transcript``) and read its answer from the bytes."""
     status = assoc.send_c_echo(msg_id=msg_id)
     code = status.get("Status") if status is not None else None
-    if code is None:
+    received = messages(transcript, RECEIVED)
+    last = received[-1] if received else None
+    if last is not None and last.command is None:  # pynetdicom drops a response it cannot decode
+        return Echo(None, f"the C-ECHO response does not decode: {last.decode_error}")
+    if code is None or last is None:
         return Echo(None)
-    received = [m for m in messages(transcript, RECEIVED) if m.command is not None]
-    if not received:
-        return Echo(None, "the C-ECHO response did not decode")
-    last = received[-1]
     if last.field != C_ECHO_RSP:
         return Echo(int(code), f"the target answered C-ECHO-RQ with {command_name(last.field)}, not C-ECHO-RSP")
     if last.responds_to != msg_id:

@@ -22,6 +22,9 @@ MAX_MESSAGE = 256 * 1024 * 1024
 # One transcript: the first and last this many bytes the target sent are kept, the rest counted.
 TRANSCRIPT_HEAD = 32 * 1024 * 1024
 TRANSCRIPT_TAIL = 32 * 1024 * 1024
+# What one PDU weighs against that budget besides its bytes: its dump and hex lines in the report
+# (so that 100 000 tiny pending responses do not make a 60 MB dump).
+TRANSCRIPT_EVENT_WEIGHT = 4096
 
 # One C-FIND/C-GET/C-MOVE (or any response loop): at most this many responses, and at most
 # OPERATION_TIMEOUTS x --timeout seconds in all (each single wait still has --timeout).

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from dcmconform.dimse.pdv import Assembler
 from dcmconform.dump import describe_bytes, hexdump
-from dcmconform.limits import TRANSCRIPT_HEAD, TRANSCRIPT_TAIL
+from dcmconform.limits import TRANSCRIPT_EVENT_WEIGHT, TRANSCRIPT_HEAD, TRANSCRIPT_TAIL
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
 
@@ -28,9 +28,9 @@ class Event:
 
 
 def _cost(event: Event) -> int:
-    """What an event weighs against the budget: its bytes and its bookkeeping (so a drip of tiny
-    PDUs is bounded too)."""
-    return len(event.data) + 256
+    """What an event weighs against the budget: its bytes and its lines in the dump (so a stream of
+    tiny PDUs is bounded too)."""
+    return len(event.data) + TRANSCRIPT_EVENT_WEIGHT
 
 
 @dataclass
@@ -38,7 +38,7 @@ class Transcript:
     """An append-only, thread-safe record of one or more connections.
 
     Byte budget: the target's first ``head`` bytes are kept; past them its events go to a tail that
-    keeps the last ``tail`` bytes (each event also weighs 256 bytes of bookkeeping); what falls out between the two is counted (``dropped``) and said
+    keeps the last ``tail`` bytes (each event also weighs ``TRANSCRIPT_EVENT_WEIGHT``); what falls out between the two is counted (``dropped``) and said
     in the dump. Our own events and notes are always kept."""
 
     label: str = ""

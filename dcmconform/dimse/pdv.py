@@ -186,7 +186,10 @@ class Assembler:
         if pdv.is_command:
             message = Message(self.direction, pdv.context_id, data, dropped=dropped)
             try:
-                message.command = decode_command(data)
+                command = decode_command(data)
+                for _element in command:  # convert every value now: one a decoder cannot read (an odd-length
+                    pass                  # US...) makes the response undecodable, not a check that crashes later
+                message.command = command
             except Exception as exc:  # noqa: BLE001 - the bytes are the finding
                 message.decode_error = f"{type(exc).__name__}: {exc}"
             if dropped:

@@ -31,7 +31,8 @@ def test_c_echo(association: Callable[..., Any], transcript: Transcript, verdict
     except AssociationRefused as exc:
         verdict.fail(f"no association for C-ECHO: {exc}")
     verdict.judge(answer.success, "C-ECHO status 0x0000",
-                  "no C-ECHO response before the deadline" if answer.status is None else answer.describe())
+                  answer.describe() if answer.problem or answer.status is not None
+                  else "no C-ECHO response before the deadline")
 
 
 @check("DIMSE-002", "The C-ECHO-RSP command set is well formed and answers our Message ID",

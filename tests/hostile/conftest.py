@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,15 +36,27 @@ class ChildRun:
         return next(r for r in (self.report or {}).get("results", []) if r["id"] == check_id)
 
 
+# Runs the command given and writes its own children's peak RSS (KiB) to the file given: a
+# RUSAGE_CHILDREN of the test process itself would be the largest of every child it ever had.
+MEASURE = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
+
+
 def run_child(args: list[str], hard_timeout: float, report_dir: Path | None = None) -> ChildRun:
-    """``args`` in a child process, killed at ``hard_timeout``; wall time and the children's peak RSS."""
-    started = time.monotonic()
-    try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=hard_timeout)
-    except subprocess.TimeoutExpired as exc:
-        raise AssertionError(f"{args[:3]} still running after {hard_timeout}s (killed): {exc.stdout!r}") from None
-    seconds = time.monotonic() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    """``args`` in a child process, killed at ``hard_timeout``; wall time and its peak RSS."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        started = time.monotonic()
+        try:
+            done = subprocess.run([sys.executable, "-c", MEASURE, rss.name, *args], capture_output=True, text=True,
+                                  timeout=hard_timeout, start_new_session=True)
+        except subprocess.TimeoutExpired as exc:
+            raise AssertionError(f"{args[:3]} still running after {hard_timeout}s (killed): {exc.stdout!r}") from None
+        seconds = time.monotonic() - started
+        peak_mb = int(rss.read() or 0) / 1024
     report = None
     if report_dir is not None and (report_dir / "conformance.json").exists():
         report = json.loads((report_dir / "conformance.json").read_text())

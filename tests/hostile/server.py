@@ -146,10 +146,10 @@ class Handler(socketserver.BaseRequestHandler):
                 rsp = response(rq, C_STORE_RSP, 0x0000)
                 return _send(sock, _command_pdu(context_id, encode_command(rsp)))
             if behaviour == "odd-length-echo-rsp":
-                rsp = response(rq, 0x8030, 0x0000)
-                good = encode_command(rsp)
-                # an Error Comment (0000,0902) of odd length 3 after the status: not decodable as DICOM
-                bad = good + struct.pack("<HHI", 0x0000, 0x0902, 3) + b"abc"
+                good = encode_command(response(rq, 0x8030, 0x0000))
+                # Status (0000,0900), US, with an odd length of 3: no decoder can read it as a US
+                at = good.find(struct.pack("<HH", 0x0000, 0x0900))
+                bad = good[:at] + struct.pack("<HHI", 0x0000, 0x0900, 3) + b"\x00\x00\x00" + good[at + 10:]
                 bad = struct.pack("<HHII", 0, 0, 4, len(bad) - 12) + bad[12:]
                 return _send(sock, _command_pdu(context_id, bad))
             return _send(sock, _command_pdu(context_id, encode_command(response(rq, 0x8030, 0x0000))))

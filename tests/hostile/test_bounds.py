@@ -81,9 +81,9 @@ def test_endless_pending_responses_fail_the_query_checks(hostile_server: Hostile
     checks = ["DIMSE-016", "DIMSE-019"]
     run = run_checks(hostile_server, checks, hard=150)
     assert_every_check_judged(run, checks)
-    for check_id in checks:
-        assert run.outcomes()[check_id] == "fail", (check_id, run.result(check_id)["summary"])
-    assert "kept sending" in run.result("DIMSE-016")["summary"], run.result("DIMSE-016")["summary"]
+    for check_id in checks:  # fail, or warn for a SHOULD check (DIMSE-019), naming what the target did
+        assert run.outcomes()[check_id] in ("fail", "warn"), (check_id, run.result(check_id)["summary"])
+        assert "kept sending" in run.result(check_id)["summary"], run.result(check_id)["summary"]
     assert_bounded(run, 120)
 
 
@@ -100,6 +100,10 @@ def test_a_flood_on_a_silent_connection_is_counted_not_kept(hostile_server: Host
 @pytest.mark.parametrize("hostile_server", ["odd-length-echo-rsp"], indirect=True)
 def test_an_undecodable_response_is_a_fail_not_an_error(hostile_server: HostileServer,
                                                         run_checks: Callable[..., ChildRun]) -> None:
-    run = run_checks(hostile_server, ["DIMSE-001", "DIMSE-002"])
-    assert_every_check_judged(run, ["DIMSE-001", "DIMSE-002"])
+    checks = ["DIMSE-001", "DIMSE-002", "DIMSE-003", "ASSOC-019"]
+    run = run_checks(hostile_server, checks)
+    assert_every_check_judged(run, checks)
+    assert set(run.outcomes().values()) == {"fail"}, run.outcomes()
+    assert "does not decode" in run.result("DIMSE-001")["summary"]
+    assert any(e["kind"] == "hex" for e in run.result("DIMSE-001")["evidence"])  # the bytes are the evidence
     assert_bounded(run, 40)
