@@ -23,7 +23,7 @@ from dcmconform.wire.errors import WireError
 
 LIFETIME = 60.0  # no connection is served longer than this
 PENDING = 0xFF00
-BEHAVIOURS = ("drip-ac", "huge-length", "endless-pending", "flood-on-silence", "stop-reading", "store-rsp-for-echo",
+BEHAVIOURS = ("drip-ac", "drip-after-first", "huge-length", "endless-pending", "flood-on-silence", "stop-reading", "store-rsp-for-echo",
               "odd-length-echo-rsp")
 
 
@@ -97,7 +97,7 @@ class Handler(socketserver.BaseRequestHandler):
             return
         assert isinstance(rq, pd.AAssociateRQ)
         ac = _accept(rq)
-        if behaviour == "drip-ac":
+        if behaviour == "drip-ac" or (behaviour == "drip-after-first" and self.server.connections > 1):
             for byte in ac:
                 if time.monotonic() > deadline or not _send(sock, bytes([byte])):
                     return

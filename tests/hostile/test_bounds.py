@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.hostile.conftest import RSS_LIMIT_MB, ChildRun, run_child
+from tests.hostile.conftest import BIN, RSS_LIMIT_MB, ChildRun, run_child
 from tests.hostile.server import HostileServer
 
 LIVENESS = """
@@ -106,4 +106,18 @@ def test_an_undecodable_response_is_a_fail_not_an_error(hostile_server: HostileS
     assert set(run.outcomes().values()) == {"fail"}, run.outcomes()
     assert "does not decode" in run.result("DIMSE-001")["summary"]
     assert any(e["kind"] == "hex" for e in run.result("DIMSE-001")["evidence"])  # the bytes are the evidence
+    assert_bounded(run, 40)
+
+
+DIAGNOSE_CASES = [("drip-after-first", "2", "did not"), ("store-rsp-for-echo", "2", "C-STORE-RSP")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("hostile_server", "exit_code", "said"), DIAGNOSE_CASES, indirect=["hostile_server"])
+def test_diagnose_ends_and_says_what_went_wrong(hostile_server: HostileServer, exit_code: str, said: str) -> None:
+    port = hostile_server.server_address[1]
+    run = run_child([str(BIN / "dcmconform"), "diagnose", f"HOSTILE@127.0.0.1:{port}", "--timeout", "2", "--echoes", "2"],
+                    60)
+    assert str(run.returncode) == exit_code, run.stdout[-3000:]
+    assert said in run.stdout, run.stdout[-3000:]
     assert_bounded(run, 40)
