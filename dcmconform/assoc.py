@@ -23,7 +23,7 @@ from pynetdicom.transport import AddressInformation, AssociationSocket
 
 from dcmconform.dimse.commands import C_ECHO_RSP, command_name
 from dcmconform.dimse.messages import messages
-from dcmconform.limits import MAX_MESSAGE, MAX_RESPONSES, TargetMisbehaved, operation_budget, pdu_cap
+from dcmconform.limits import MAX_MESSAGE, ResponseCap, TargetMisbehaved, pdu_cap
 from dcmconform.target import Endpoint
 from dcmconform.transcript import RECEIVED, Transcript
 from dcmconform.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
@@ -227,14 +227,10 @@ def bounded(responses: Iterable[T], assoc: Association, what: str) -> Iterator[T
     transport = assoc.dul.socket
     transcript = transport.transcript if isinstance(transport, BoundedSocket) else None
     timeout = float(assoc.dimse_timeout or 0) or 5.0
-    started = time.monotonic()
-    budget = operation_budget(timeout)
-    for count, response in enumerate(responses, 1):
+    cap = ResponseCap(timeout, what)
+    for response in responses:
         yield response
-        elapsed = time.monotonic() - started
-        if count >= MAX_RESPONSES or elapsed > budget:
-            message = (f"the target kept sending {what} responses: {count} in {elapsed:.0f} s "
-                       f"(caps: {MAX_RESPONSES} responses, {budget:g} s); association aborted")
+        if (message := cap.overrun()) is not None:
             if transcript is not None:
                 transcript.note(message)
             abort(assoc, timeout)

@@ -6,6 +6,7 @@ never sizes our memory or our wall time beyond these. They are generous for real
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -40,6 +41,25 @@ def pdu_cap(max_pdu: int) -> int:
 def operation_budget(timeout: float) -> float:
     """Seconds one whole operation (all its responses) may take."""
     return OPERATION_TIMEOUTS * timeout
+
+
+class ResponseCap:
+    """Counts one operation's responses: ``overrun()`` says what the target did once it passed
+    :data:`MAX_RESPONSES` or :func:`operation_budget`, else ``None``."""
+
+    def __init__(self, timeout: float, what: str = "") -> None:
+        self.started = time.monotonic()
+        self.budget = operation_budget(timeout)
+        self.what = f"{what} " if what else ""
+        self.count = 0
+
+    def overrun(self) -> str | None:
+        self.count += 1
+        elapsed = time.monotonic() - self.started
+        if self.count < MAX_RESPONSES and elapsed <= self.budget:
+            return None
+        return (f"the target kept sending {self.what}responses: {self.count} in {elapsed:.0f} s "
+                f"(caps: {MAX_RESPONSES} responses, {self.budget:g} s); association aborted")
 
 
 class TargetMisbehaved(Exception):

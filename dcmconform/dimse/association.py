@@ -15,7 +15,7 @@ from pydicom.dataset import Dataset
 
 from dcmconform.dimse.commands import encode_command
 from dcmconform.dimse.pdv import Assembler, Message, Split, message_pdus, send_all
-from dcmconform.limits import MAX_RESPONSES, TargetMisbehaved, operation_budget
+from dcmconform.limits import ResponseCap, TargetMisbehaved
 from dcmconform.probe import ACCEPTED, DATA, Connection, Observation, Probe
 from dcmconform.transcript import RECEIVED
 from dcmconform.wire import pdus as pd
@@ -105,19 +105,13 @@ class RawAssociation:
         """Messages until the wait ends (use for pending C-FIND responses). At most
         :data:`~dcmconform.limits.MAX_RESPONSES` of them and the operation budget in all: past either
         we abort and raise :class:`~dcmconform.limits.TargetMisbehaved` naming what the target did."""
-        started = time.monotonic()
-        budget = operation_budget(self.probe.timeout if timeout is None else timeout)
-        count = 0
+        cap = ResponseCap(self.probe.timeout if timeout is None else timeout)
         while True:
             got = self.receive(timeout)
             yield got
             if not isinstance(got, Message):
                 return
-            count += 1
-            elapsed = time.monotonic() - started
-            if count >= MAX_RESPONSES or elapsed > budget:
-                message = (f"the target kept sending responses: {count} in {elapsed:.0f} s "
-                           f"(caps: {MAX_RESPONSES} responses, {budget:g} s); association aborted")
+            if (message := cap.overrun()) is not None:
                 self.abort(message)
                 raise TargetMisbehaved(message, self.conn.transcript)
 
