@@ -83,17 +83,21 @@ class BoundedSocket(AssociationSocket):
             raise OSError(f"PDU length {nr_bytes} over the cap of {self.cap} bytes")
         got = bytearray()
         deadline = time.monotonic() + self.timeout
-        while len(got) < nr_bytes:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._note(f"the target sent {len(got)} of {nr_bytes} bytes in {self.timeout:g}s "
-                           "(dripping or stalled); connection closed")
-                raise TimeoutError(f"{len(got)} of {nr_bytes} bytes in {self.timeout:g}s")
-            sock.settimeout(remaining)
-            chunk = sock.recv(min(nr_bytes - len(got), 1 << 16))
-            if not chunk:
-                return got
-            got += chunk
+        try:
+            while len(got) < nr_bytes:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._note(f"the target sent {len(got)} of {nr_bytes} bytes in {self.timeout:g}s "
+                               "(dripping or stalled); connection closed")
+                    raise TimeoutError(f"{len(got)} of {nr_bytes} bytes in {self.timeout:g}s")
+                sock.settimeout(remaining)
+                chunk = sock.recv(min(nr_bytes - len(got), 1 << 16))
+                if not chunk:
+                    return got
+                got += chunk
+        finally:
+            with contextlib.suppress(OSError):
+                sock.settimeout(self.timeout)  # the sends that follow get the whole timeout, not what was left
         if nr_bytes == PDU_HEADER and len(got) == PDU_HEADER:
             self.pdu_type = got[0]
         elif self.pdu_type == 0x04:
