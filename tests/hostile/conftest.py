@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,17 +52,20 @@ def run_child(args: list[str], hard_timeout: float, report_dir: Path | None = No
     """``args`` in a child process, killed at ``hard_timeout``; wall time and its peak RSS."""
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         started = time.monotonic()
+        child = subprocess.Popen([sys.executable, "-c", MEASURE, rss.name, *args], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
-            done = subprocess.run([sys.executable, "-c", MEASURE, rss.name, *args], capture_output=True, text=True,
-                                  timeout=hard_timeout, start_new_session=True)
-        except subprocess.TimeoutExpired as exc:
-            raise AssertionError(f"{args[:3]} still running after {hard_timeout}s (killed): {exc.stdout!r}") from None
+            stdout, stderr = child.communicate(timeout=hard_timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)  # its own session: the run and whatever it started
+            child.communicate()
+            raise AssertionError(f"{args[:3]} still running after {hard_timeout}s (killed)") from None
         seconds = time.monotonic() - started
         peak_mb = int(rss.read() or 0) / 1024
     report = None
     if report_dir is not None and (report_dir / "conformance.json").exists():
         report = json.loads((report_dir / "conformance.json").read_text())
-    return ChildRun(done.returncode, seconds, peak_mb, done.stdout, done.stderr, report)
+    return ChildRun(child.returncode, seconds, peak_mb, stdout, stderr, report)
 
 
 @pytest.fixture
