@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from dcmconform.assoc import Contexts, associate
+from dcmconform.limits import TargetMisbehaved
 from dcmconform.options import RunConfig, add_options, run_config
 from dcmconform.probe import Probe
 from dcmconform.session import CONFIG, NOT_RUN, SESSION, Session
@@ -114,13 +115,22 @@ def verdict(request: pytest.FixtureRequest, transcript: Transcript) -> Verdict:
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     """Call a check through the session (:meth:`Session.run_check`): a node that answers a check
-    "busy" is waited for and the check run again, instead of the check judging the rejection."""
+    "busy" is waited for and the check run again, instead of the check judging the rejection; a
+    target that makes us hit one of our bounds has failed the check."""
     if pyfuncitem.get_closest_marker(MARK) is None or SESSION not in pyfuncitem.config.stash:
         return None
     function = pyfuncitem.obj
     names = pyfuncitem._fixtureinfo.argnames  # what pytest itself passes (python.py, pytest_pyfunc_call)
     arguments = {name: pyfuncitem.funcargs[name] for name in names}
-    pyfuncitem.config.stash[SESSION].run_check(pyfuncitem, lambda: function(**arguments))
+    try:
+        pyfuncitem.config.stash[SESSION].run_check(pyfuncitem, lambda: function(**arguments))
+    except TargetMisbehaved as exc:
+        # a response loop or a PDU past its cap (dcmconform.limits), raised deep in a helper: the check's
+        # fail, naming what the target did, instead of an error (a fault of the suite)
+        found = pyfuncitem.funcargs.get("verdict")
+        if not isinstance(found, Verdict) or found.outcome is not None:
+            raise
+        found.fail(str(exc), exc.transcript)
     return True
 
 

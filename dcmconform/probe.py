@@ -15,6 +15,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from dcmconform import busy
+from dcmconform.limits import MAX_READ  # one PDU we read at most (this module's name for it is kept)
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
 from dcmconform.wire import pdus as pd
@@ -26,8 +27,6 @@ RELEASED, DATA, OTHER_PDU = "released", "data", "other-pdu"
 CLOSED, RESET, SILENT, GARBAGE = "closed", "reset", "silent", "garbage"
 REFUSED, UNREACHABLE = "refused", "unreachable"
 
-# No A-ASSOCIATE answer is anywhere near this; DCMTK caps incoming ones at 1 MB.
-MAX_READ = 8 * 1024 * 1024
 
 
 @dataclass
@@ -230,24 +229,33 @@ class Connection:
         return Observation(kind, pdu, bytes(got), elapsed, detail, self.transcript)
 
     def wait_closed(self, timeout: float) -> tuple[str, float]:
-        """Wait for the target to close: ``(closed|reset|silent|data, seconds)``; data is discarded."""
+        """Wait for the target to close: ``(closed|reset|silent, seconds)``. What it sends meanwhile is
+        counted, not kept: the first chunk goes into the transcript, the rest only as a byte count."""
         assert self.sock is not None
         started = time.monotonic()
         deadline = started + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return SILENT, time.monotonic() - started
-            self.sock.settimeout(remaining)
-            try:
-                chunk = self.sock.recv(65536)
-            except TimeoutError:
-                return SILENT, time.monotonic() - started
-            except OSError:
-                return RESET, time.monotonic() - started
-            if not chunk:
-                return CLOSED, time.monotonic() - started
-            self.transcript.received(chunk)
+        received = 0
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return SILENT, time.monotonic() - started
+                self.sock.settimeout(remaining)
+                try:
+                    chunk = self.sock.recv(65536)
+                except TimeoutError:
+                    return SILENT, time.monotonic() - started
+                except OSError:
+                    return RESET, time.monotonic() - started
+                if not chunk:
+                    return CLOSED, time.monotonic() - started
+                if not received:
+                    self.transcript.received(chunk)
+                received += len(chunk)
+        finally:
+            if received > 0:
+                self.transcript.note(f"while we waited for the close the target sent {received} bytes "
+                                     "(the first chunk is above; the rest counted, not kept)")
 
 
 class Probe:

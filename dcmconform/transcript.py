@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from dcmconform.dimse.pdv import Assembler
 from dcmconform.dump import describe_bytes, hexdump
+from dcmconform.limits import TRANSCRIPT_EVENT_WEIGHT, TRANSCRIPT_HEAD, TRANSCRIPT_TAIL
 from dcmconform.text import printable
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
@@ -27,18 +28,65 @@ class Event:
     text: str = ""
 
 
+def _cost(event: Event) -> int:
+    """What an event weighs against the budget: its bytes and its lines in the dump (so a stream of
+    tiny PDUs is bounded too)."""
+    return len(event.data) + TRANSCRIPT_EVENT_WEIGHT
+
+
 @dataclass
 class Transcript:
-    """An append-only, thread-safe record of one or more connections."""
+    """An append-only, thread-safe record of one or more connections.
+
+    Byte budget: the target's first ``head`` bytes are kept; past them its events go to a tail that
+    keeps the last ``tail`` bytes (each event also weighs ``TRANSCRIPT_EVENT_WEIGHT``); what falls out between the two is counted (``dropped``) and said
+    in the dump. Our own events and notes are always kept."""
 
     label: str = ""
     events: list[Event] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    head: int = TRANSCRIPT_HEAD
+    tail: int = TRANSCRIPT_TAIL
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _received: int = field(default=0, repr=False)  # target bytes in the head
+    _tail_bytes: int = field(default=0, repr=False)
+    _tail_start: int = field(default=-1, repr=False)  # index in events where the tail region begins
+    dropped: int = 0  # target bytes counted, not kept
+    dropped_events: int = 0
 
     def _add(self, event: Event) -> None:
         with self._lock:
-            self.events.append(event)
+            if event.direction != RECEIVED:
+                self.events.append(event)
+            elif self._received + _cost(event) <= self.head and self._tail_start < 0:
+                self._received += _cost(event)
+                self.events.append(event)
+            else:
+                self._add_to_tail(event)
+
+    def _add_to_tail(self, event: Event) -> None:
+        if self._tail_start < 0:
+            self._tail_start = len(self.events)
+            self.events.append(Event(event.at, NOTE, text=""))  # the marker; its text is set below
+        self.events.append(event)
+        self._tail_bytes += _cost(event)
+        # Drop the oldest target events of the tail until it fits again (ours and notes stay).
+        at = self._tail_start + 1
+        while self._tail_bytes > self.tail and at < len(self.events):
+            old = self.events[at]
+            if old.direction == RECEIVED and old is not event:
+                self._tail_bytes -= _cost(old)
+                self.dropped += len(old.data)
+                self.dropped_events += 1
+                del self.events[at]
+            else:
+                at += 1
+        marker = self.events[self._tail_start]
+        marker.text = (f"transcript budget: the target sent over {self.head} bytes; {self.dropped} bytes in "
+                       f"{self.dropped_events} PDUs after the first {self.head} and before the last "
+                       f"{self.tail} were counted, not kept" if self.dropped else
+                       f"transcript budget: the target sent over {self.head} bytes; what follows is kept "
+                       f"up to the last {self.tail} bytes")
 
     def sent(self, data: bytes) -> None:
         self._add(Event(time.monotonic(), SENT, bytes(data)))

@@ -37,6 +37,7 @@ from pydicom.uid import (
     JPEGLSNearLossless,
     RLELossless,
 )
+from pynetdicom.association import Association
 from pynetdicom.sop_class import (
     BasicGrayscalePrintManagementMeta,
     BasicTextSRStorage,
@@ -55,7 +56,7 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from dcmconform.assoc import AssociationRefused, associate
+from dcmconform.assoc import AssociationRefused, associate, echo
 from dcmconform.diagnosis import attempt as at
 from dcmconform.diagnosis.advice import Finding, assess, name, names, status_category, status_words
 from dcmconform.errors import SetupError
@@ -368,7 +369,7 @@ class Diagnoser:
             with associate(self.endpoint, self.calling_aet, self.timeout,
                            [(abstract, syntaxes) for _, abstract, syntaxes in contexts], transcript) as assoc:
                 if verification:
-                    self._echo(assoc)
+                    self._echo(assoc, transcript)
                 for item in sendable:
                     self._store(assoc, item)
                 self.heading("Release")
@@ -390,18 +391,18 @@ class Diagnoser:
         if self.verbose:
             self.say(_indent(transcript.dump()))
 
-    def _echo(self, assoc: object) -> None:
+    def _echo(self, assoc: Association, transcript: Transcript) -> None:
         a = self.attempt
         statuses = []
         for _ in range(self.echoes):
             started = time.perf_counter()
-            rsp = assoc.send_c_echo()  # type: ignore[attr-defined]
+            answer = echo(assoc, transcript)
             elapsed = time.perf_counter() - started
-            status = rsp.get("Status") if rsp is not None else None
+            status = None if answer.problem else answer.status
             statuses.append(status)
             op = at.Operation("C-ECHO", Verification, rtt=elapsed, status=status,
                               category=status_category(status) if status is not None else "",
-                              error="" if status is not None else "no C-ECHO response")
+                              error="" if status is not None else answer.describe())
             a.add_operation(op)
             if status is None:
                 break

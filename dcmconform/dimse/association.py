@@ -15,6 +15,7 @@ from pydicom.dataset import Dataset
 
 from dcmconform.dimse.commands import encode_command
 from dcmconform.dimse.pdv import Assembler, Message, Split, message_pdus, send_all
+from dcmconform.limits import ResponseCap, TargetMisbehaved
 from dcmconform.probe import ACCEPTED, DATA, Connection, Observation, Probe
 from dcmconform.transcript import RECEIVED
 from dcmconform.wire import pdus as pd
@@ -101,12 +102,25 @@ class RawAssociation:
         return self.assembler.done.pop(0)
 
     def responses(self, timeout: float | None = None) -> Iterator[Message | Observation]:
-        """Messages until the wait ends (use for pending C-FIND responses)."""
+        """Messages until the wait ends (use for pending C-FIND responses). At most
+        :data:`~dcmconform.limits.MAX_RESPONSES` of them and the operation budget in all: past either
+        we abort and raise :class:`~dcmconform.limits.TargetMisbehaved` naming what the target did."""
+        cap = ResponseCap(self.probe.timeout if timeout is None else timeout)
         while True:
             got = self.receive(timeout)
             yield got
             if not isinstance(got, Message):
                 return
+            if (message := cap.overrun()) is not None:
+                self.abort(message)
+                raise TargetMisbehaved(message, self.conn.transcript)
+
+    def abort(self, why: str) -> None:
+        """Send an A-ABORT (when the connection still takes it) and close."""
+        self.conn.transcript.note(why)
+        if self.conn.sock is not None:
+            self.conn.send(pd.AAbort(0, 0))
+        self.conn.close()
 
     def respond(self, context_id: int, command: Dataset) -> Observation | None:
         return self.send(context_id, command)

@@ -10,6 +10,7 @@ from pydicom.dataset import Dataset
 
 from dcmconform.dimse.commands import NO_DATA_SET, command_name, decode_command
 from dcmconform.dimse.datasets import decode_data_set
+from dcmconform.limits import MAX_MESSAGE
 from dcmconform.wire import pdus as pd
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ class Message:
     dataset: bytes | None = None
     pdu_lengths: list[int] = field(default_factory=list)
     orphan: bool = False
+    dropped: int = 0  # bytes past the message budget (limits.MAX_MESSAGE), counted and not kept
 
     @property
     def field(self) -> int | None:
@@ -150,10 +152,12 @@ class Assembler:
     (the dump keeps contexts apart so that whatever the bytes are, each command still shows).
     """
 
-    def __init__(self, direction: str = "", by_context: bool = False) -> None:
+    def __init__(self, direction: str = "", by_context: bool = False, budget: int = MAX_MESSAGE) -> None:
         self.direction = direction
         self.by_context = by_context
+        self.budget = budget  # bytes kept of one command or data set; the rest is counted in ``dropped``
         self.buffers: dict[tuple[int, bool], bytearray] = {}
+        self.over: dict[tuple[int, bool], int] = {}
         self.pending: Message | None = None
         self.lengths: list[int] = []
         self.done: list[Message] = []
@@ -171,23 +175,33 @@ class Assembler:
         back as an ``orphan``."""
         key = (pdv.context_id if self.by_context else 0, pdv.is_command)
         buffer = self.buffers.setdefault(key, bytearray())
-        buffer += pdv.data
+        room = max(self.budget - len(buffer), 0)
+        buffer += pdv.data[:room]
+        if len(pdv.data) > room:
+            self.over[key] = self.over.get(key, 0) + len(pdv.data) - room
         if not pdv.is_last:
             return None
         data = bytes(self.buffers.pop(key))
+        dropped = self.over.pop(key, 0)
         if pdv.is_command:
-            message = Message(self.direction, pdv.context_id, data)
+            message = Message(self.direction, pdv.context_id, data, dropped=dropped)
             try:
-                message.command = decode_command(data)
+                command = decode_command(data)
+                for _element in command:  # convert every value now: one a decoder cannot read (an odd-length
+                    pass                  # US...) makes the response undecodable, not a check that crashes later
+                message.command = command
             except Exception as exc:  # noqa: BLE001 - the bytes are the finding
                 message.decode_error = f"{type(exc).__name__}: {exc}"
+            if dropped:
+                message.decode_error = f"the command set is over {self.budget} bytes ({dropped} more counted, not kept)"
             if message.expects_data_set:
                 self.pending = message
             return message
         if self.pending is None:
-            return Message(self.direction, pdv.context_id, b"", dataset=data, orphan=True)
+            return Message(self.direction, pdv.context_id, b"", dataset=data, orphan=True, dropped=dropped)
         message, self.pending = self.pending, None
         message.dataset = data
+        message.dropped += dropped
         return message
 
     def feed_pdu(self, pdu: pd.PDataTF, length: int) -> list[Message]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pydicom.dataset import Dataset
 
 from dcmconform.dimse.association import RawAssociation
-from dcmconform.dimse.commands import echo_command, encode_command, store_command
+from dcmconform.dimse.commands import C_ECHO_RSP, command_name, echo_command, encode_command, store_command
 from dcmconform.dimse.datasets import encode_data_set
 from dcmconform.dimse.pdv import Assembler, fragments, send_all
 from dcmconform.probe import DATA, Connection, Observation, Probe
@@ -59,12 +59,21 @@ class Reply:
     lengths: list[int] = field(default_factory=list)  # PDU length field of every P-DATA-TF received
     context_ids: list[int] = field(default_factory=list)
     ended: Observation | None = None  # what ended the wait when no whole command came back
+    expected: int | None = None  # the Command Field of the response we wait for (its status is believed only then)
+
+    @property
+    def wrong_type(self) -> str:
+        """The response's name when it is not the one we asked for ("" when it is, or nothing came)."""
+        got = None if self.command is None else self.command.get("CommandField")
+        return "" if self.command is None or self.expected in (None, got) else command_name(got)
 
     @property
     def status(self) -> int | None:
-        return None if self.command is None else self.command.get("Status")
+        return None if self.command is None or self.wrong_type else self.command.get("Status")
 
     def describe(self) -> str:
+        if self.wrong_type:
+            return f"a {self.wrong_type}, not a {command_name(self.expected)}"
         if self.command is not None:
             status = self.status
             return (f"a response with status 0x{status:04X}" if status is not None else "a response without a status")
@@ -95,7 +104,9 @@ def read_reply(conn: Connection, timeout: float) -> Reply:
 def echo(conn: Connection, context_id: int, their_max: int, timeout: float) -> Reply:
     """Send a C-ECHO-RQ on ``context_id`` (within the target's maximum length) and read the reply."""
     failed = send_all(conn, fragments(echo_rq(), context_id, True, their_max))
-    return Reply(ended=failed) if failed is not None else read_reply(conn, timeout)
+    reply = Reply(ended=failed) if failed is not None else read_reply(conn, timeout)
+    reply.expected = C_ECHO_RSP
+    return reply
 
 
 @contextlib.contextmanager

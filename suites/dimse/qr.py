@@ -23,7 +23,7 @@ from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelMove,
 )
 
-from dcmconform.assoc import AssociationRefused
+from dcmconform.assoc import AssociationRefused, bounded
 from dcmconform.dimse.commands import C_FIND_RQ, C_FIND_RSP
 from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.dimse.messages import messages, response_problems
@@ -145,7 +145,7 @@ def find(association: Callable[..., Any], model: str, identifier: Dataset, trans
             if not assoc.accepted_contexts:
                 return FindResult(accepted=False, detail="the target did not accept this query model")
             syntaxes = {int(c.context_id): str(c.transfer_syntax[0]) for c in assoc.accepted_contexts}
-            for _status, _ in assoc.send_c_find(identifier, model):
+            for _status, _ in bounded(assoc.send_c_find(identifier, model), assoc, "pending C-FIND"):
                 pass
     except AssociationRefused as exc:
         return FindResult(accepted=False, detail=f"the target accepted no context for this query model ({exc})")

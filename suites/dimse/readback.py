@@ -17,7 +17,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import build_role, evt
 from pynetdicom.sop_class import PatientRootQueryRetrieveInformationModelGet, StudyRootQueryRetrieveInformationModelGet
 
-from dcmconform.assoc import AssociationRefused, associate
+from dcmconform.assoc import AssociationRefused, associate, bounded
 from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
@@ -99,7 +99,8 @@ def retrieve(target: Endpoint, calling_aet: str, timeout: float, wanted: list[Wa
             result.offered = True
             for w in wanted:
                 final = None
-                for status, _ in assoc.send_c_get(identifier(w, model == PATIENT_ROOT_GET), model):
+                for status, _ in bounded(assoc.send_c_get(identifier(w, model == PATIENT_ROOT_GET), model), assoc,
+                                         "C-GET"):
                     if status:
                         final = int(status.Status)
                 result.statuses[w.sop_instance_uid] = final

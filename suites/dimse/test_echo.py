@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dcmconform.assoc import AssociationRefused
+from dcmconform.assoc import AssociationRefused, echo
 from dcmconform.dimse.association import RawAssociation
 from dcmconform.dimse.commands import C_ECHO_RQ, C_ECHO_RSP, echo_command
 from dcmconform.dimse.messages import response_problems, responses_to
@@ -22,17 +22,17 @@ NAGLE_MS = 30.0  # delayed ACK on Linux is 40 ms; a healthy loopback round trip 
 
 @check("DIMSE-001", "C-ECHO returns status 0x0000 (Success)", "PS3.7 9.3.5.2, PS3.4 A.4", "MUST",
        fix="A node that accepts the Verification SOP Class must answer C-ECHO-RQ with status 0x0000.")
-def test_c_echo(association: Callable[..., Any], verdict: Verdict) -> None:
+def test_c_echo(association: Callable[..., Any], transcript: Transcript, verdict: Verdict) -> None:
     try:
         with association([(VERIFICATION, NATIVE_SYNTAXES)]) as assoc:
             if not any(c.abstract_syntax == VERIFICATION for c in assoc.accepted_contexts):
                 verdict.not_applicable("the target did not accept the Verification SOP Class")
-            status = assoc.send_c_echo()
+            answer = echo(assoc, transcript)
     except AssociationRefused as exc:
         verdict.fail(f"no association for C-ECHO: {exc}")
-    code = getattr(status, "Status", None)
-    verdict.judge(code == 0x0000, "C-ECHO status 0x0000",
-                  "no C-ECHO response before the deadline" if code is None else f"C-ECHO status 0x{code:04X}")
+    verdict.judge(answer.success, "C-ECHO status 0x0000",
+                  answer.describe() if answer.problem or answer.status is not None
+                  else "no C-ECHO response before the deadline")
 
 
 @check("DIMSE-002", "The C-ECHO-RSP command set is well formed and answers our Message ID",

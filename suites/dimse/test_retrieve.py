@@ -9,7 +9,7 @@ from typing import Any
 
 from pynetdicom import build_role, evt
 
-from dcmconform.assoc import AssociationRefused
+from dcmconform.assoc import AssociationRefused, bounded
 from dcmconform.dimse.commands import C_GET_RQ, C_GET_RSP, C_MOVE_RQ, C_MOVE_RSP
 from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.dimse.messages import messages, response_problems
@@ -66,7 +66,8 @@ def test_move_unknown_destination(store_objects: Callable[..., list[Stored]], di
         with association([(STUDY_ROOT_MOVE, QR_SYNTAXES)]) as assoc:
             if not assoc.accepted_contexts:
                 verdict.not_applicable("the target did not accept Study Root C-MOVE")
-            for _ in assoc.send_c_move(keys("STUDY", StudyInstanceUID=seeded.study_uid), UNKNOWN_AE, STUDY_ROOT_MOVE):
+            for _ in bounded(assoc.send_c_move(keys("STUDY", StudyInstanceUID=seeded.study_uid), UNKNOWN_AE, STUDY_ROOT_MOVE),
+                             assoc, "C-MOVE"):
                 pass
     except AssociationRefused as exc:
         verdict.not_applicable(f"no association: {exc}")
@@ -106,7 +107,7 @@ def test_get_with_roles(store_objects: Callable[..., list[Stored]], dicom_catalo
         with association(contexts, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)]) as assoc:
             if not any(str(c.abstract_syntax) == STUDY_ROOT_GET for c in assoc.accepted_contexts):
                 verdict.not_applicable("the target did not accept Study Root C-GET")
-            for _ in assoc.send_c_get(keys("STUDY", StudyInstanceUID=seeded.study_uid), STUDY_ROOT_GET):
+            for _ in bounded(assoc.send_c_get(keys("STUDY", StudyInstanceUID=seeded.study_uid), STUDY_ROOT_GET), assoc, "C-GET"):
                 pass
     except AssociationRefused as exc:
         verdict.not_applicable(f"no association: {exc}")
