@@ -355,7 +355,13 @@ def context_findings(attempt: Attempt) -> list[Finding]:
     accepted = list(dict.fromkeys(c.abstract_syntax for c in attempt.accepted_contexts()))
     refused: list[Context] = []
     for ctx in attempt.refused_contexts():
-        if ctx.abstract_syntax not in accepted and all(ctx.abstract_syntax != r.abstract_syntax for r in refused):
+        # diagnose proposes exactly what each file needs: a file's syntax refused matters even when another
+        # file of the same SOP class got through in its own syntax
+        own_need = attempt.needed is None and ctx.result == 4
+        if ctx.abstract_syntax in accepted and not own_need:
+            continue
+        if all((ctx.abstract_syntax, ctx.proposed) != (r.abstract_syntax, r.proposed) for r in refused) and (
+                own_need or all(ctx.abstract_syntax != r.abstract_syntax for r in refused)):
             refused.append(ctx)
     needed = attempt.needed
     relevant = [c for c in refused if needed is None or not accepted or c.abstract_syntax in needed]
@@ -562,6 +568,10 @@ def assess(attempt: Attempt) -> list[Finding]:
             "The failure is on the sender's side, not the node's: fix the file or the sender's settings.")))
     found += release_findings(attempt)
     found += timing_findings(attempt)
+    if attempt.any_called_ae:
+        found.append(Finding(INFO, f"the node accepts any called AE title (it also accepted one that is not its own), "
+                                   f"so your AE setting is unverified: {_the_called(attempt)} worked here, but a "
+                                   "typo in it would work too, and fail at a node that checks"))
     return found
 
 

@@ -101,6 +101,7 @@ class Attempt:
     survey: list[str] | None = None  # SOP classes the node accepts when asked separately
     syntaxes_offered: dict[str, list[str]] = field(default_factory=dict)  # SOP class -> accepted syntaxes
     echo_rtts: list[float] = field(default_factory=list)
+    any_called_ae: bool | None = None  # the node also accepted a called AE title that is not its own
     first_line: int = 0
     last_line: int = 0
 

@@ -118,7 +118,9 @@ _PYNETDICOM_MARK = re.compile(r"pynetdicom|pydicom|msgid \d+, \(|^accepting asso
 _CTN_RESULT = re.compile(r"^result:\s*(\d+)\s+source\s+(\d+)\s+reason\s+(\d+)")
 _CTN_MARK = re.compile(r"^DUL[ _]|^Abnormal exit")
 _CATEGORY = re.compile(r"^\([a-z]+\)\s+")
-_LOGGER = re.compile(r"^[A-Za-z][\w.]*\s+-\s+")
+# DCMTK's -lc with its file layout (/etc/dcmtk/filelog.cfg): "2026-12-01 10:00:00.123 DEBUG - storescu - message"
+_LOG4CPLUS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[.,]\d+\s+(TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\s+-\s+"
+                        r"[A-Za-z][\w.]*\s+-\s(.*)$")
 _LEVELS = {"T": "T", "D": "D", "I": "I", "W": "W", "E": "E", "F": "F", "TRACE": "T", "DEBUG": "D", "INFO": "I",
            "WARN": "W", "WARNING": "W", "ERROR": "E", "FATAL": "F"}
 
@@ -148,10 +150,10 @@ def split_prefix(line: str) -> tuple[str, str]:
     if len(line) > 2 and line[1] == ":" and line[0] in "TDIWEF" and (len(line) == 2 or line[2] == " "):
         return line[0], line[3:]
     if line[:1].isdigit():
-        for pattern in (_RZDCX, _STAMPED):
+        for pattern in (_LOG4CPLUS, _RZDCX, _STAMPED):
             match = pattern.match(line)
-            if match:  # log4cplus (DCMTK -lc): "2026-12-01 10:00:00.123 DEBUG - storescu - message"
-                return _LEVELS[match[1]], _LOGGER.sub("", match[2], count=1)
+            if match:
+                return _LEVELS[match[1]], match[2]
     elif line[:1] in "IWEF" and line[1:2].isdigit():
         match = _GLOG.match(line)
         if match:  # Orthanc 1.10+ puts its log category first: "(dicom) Association Received ..."
