@@ -581,7 +581,7 @@ def headline(attempt: Attempt, findings: list[Finding]) -> str:
     who = f"{attempt.calling or '?'} -> {attempt.called or '?'}" if attempt.calling or attempt.called \
         else "(AE titles not logged)"
     if level in (OK, INFO):
-        good = [f.summary for f in findings if f.level == OK or (f.level == INFO and attempt.side == SCP)]
+        good = [f.summary for f in findings if f.level == OK]
         if good:
             text = "; ".join(good[:3]) + ("; ..." if len(good) > 3 else "")
         elif attempt.outcome == ACCEPTED:
