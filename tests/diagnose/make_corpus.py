@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dcmconform.peers.base import Launch
+from dcmconform.peers.base import Launch, free_port
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "data" / "corpus"
@@ -40,12 +40,6 @@ ENV = {**os.environ, "TCP_NODELAY": "1"}
 CT, MR, VERIFICATION = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.1.1"
 JPEG_LS = "1.2.840.10008.1.2.4.80"
 UNCOMPRESSED = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def listening(port: int) -> bool:
