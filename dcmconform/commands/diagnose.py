@@ -15,7 +15,9 @@ instead; C-ECHO (several, timed); C-STORE of each file; release. Then the diagno
 plain words: what went wrong and what to change on which side.
 
 Without --file it sends a generated Secondary Capture image (synthetic, no patient data),
-like the "Operation Failed!" support case this command is modelled on.
+like the "Operation Failed!" support case this command is modelled on; --echo-only stores
+nothing. When the association worked, one more association with a called AE title that is
+not the node's tells whether the node checks it (if not: "your AE setting is unverified").
 
 exit codes:
   0  everything worked
@@ -29,15 +31,19 @@ exit codes:
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from dcmconform.diagnosis.advice import exit_code, report_lines, worst
     from dcmconform.diagnosis.steps import diagnose, load_item
+    from dcmconform.errors import SetupError
     from dcmconform.text import say
 
     endpoint = args.target
     if args.echoes < 1:
-        from dcmconform.errors import SetupError
-
         raise SetupError("--echoes must be at least 1")
     with tempfile.TemporaryDirectory(prefix="dcmconform-diagnose-") as scratch:
-        if args.file:
+        if args.echo_only:
+            if args.file:
+                raise SetupError("--echo-only sends no file: leave out --file")
+            items = []
+            what = "C-ECHO only (nothing stored)"
+        elif args.file:
             items = [load_item(Path(f)) for f in args.file]
             what = f"{len(items)} file{'s' if len(items) != 1 else ''}"
         else:
@@ -75,6 +81,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--file", action="append", default=[], metavar="OBJ.dcm",
                         help="a DICOM file to send (repeatable; default: a generated Secondary Capture image)")
     add_options(parser.add_argument, ("--timeout",))
+    parser.add_argument("--echo-only", action="store_true",
+                        help="only associate and C-ECHO: store nothing (no --file, no generated image)")
     parser.add_argument("--echoes", type=int, default=5, help="how many C-ECHOs to time (default 5)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the transcripts of the follow-up "
                         "and C-ECHO/C-STORE associations")

@@ -37,6 +37,7 @@ from dcmconform.diagnosis.attempt import (
     NOT_SENT,
     REFUSED,
     REJECTED,
+    SCP,
     SILENT,
     SUCCESS,
     TIMEOUT,
@@ -120,6 +121,14 @@ def _called(attempt: Attempt) -> str:
     return f"'{attempt.called}'" if attempt.called else "the called AE title"
 
 
+def _the_called(attempt: Attempt) -> str:
+    return f"the called AE title '{attempt.called}'" if attempt.called else "the called AE title"
+
+
+def _our_calling(attempt: Attempt) -> str:
+    return f"our calling AE title '{attempt.calling}'" if attempt.calling else "our calling AE title"
+
+
 def _calling(attempt: Attempt) -> str:
     return f"'{attempt.calling}'" if attempt.calling else "our calling AE title"
 
@@ -160,15 +169,17 @@ def _rejection(attempt: Attempt) -> Finding:
     words = pd.rj_reason_name(source, reason)
     head = f"association rejected: {words} (result {result}, source {source}, reason {reason})"
     if source == 1 and reason == 7:
-        return Finding(FAIL, f"association rejected: called AE title {_called(attempt)} not recognized", (
-            f"The node does not answer to the called AE title {_called(attempt)}. On our side (the sender), "
+        title = f"called AE title '{attempt.called}'" if attempt.called else "the called AE title"
+        return Finding(FAIL, f"association rejected: {title} not recognized", (
+            f"The node does not answer to {_the_called(attempt)}. On our side (the sender), "
             "set the called AE title to the title the node expects: its own AE title as configured on it "
             "(Orthanc: DicomAet; DCMTK tools: -aet; most PACS: the AE title in the DICOM settings). AE titles "
             "are case-sensitive and at most 16 characters; ask the node's admin for AE title, host and port "
             f"together. {lasting}"))
     if source == 1 and reason == 3:
-        return Finding(FAIL, f"association rejected: calling AE title {_calling(attempt)} not recognized", (
-            f"The node does not know our calling AE title {_calling(attempt)}. Ask the node's admin to add "
+        title = f"calling AE title '{attempt.calling}'" if attempt.calling else "our calling AE title"
+        return Finding(FAIL, f"association rejected: {title} not recognized", (
+            f"The node does not know {_our_calling(attempt)}. Ask the node's admin to add "
             f"{_calling(attempt)} (with this machine's IP address, and our port if the node must connect back) to "
             "its list of known DICOM nodes (Orthanc: DicomModalities; most PACS: the remote AE / device list), "
             f"or send with a calling AE title it already knows (--calling-aet). {lasting}"))
@@ -192,7 +203,7 @@ def _rejection(attempt: Attempt) -> Finding:
     return Finding(FAIL, head, (
         f"The node rejected the association without saying why. The usual causes are that our calling AE "
         f"title {_calling(attempt)} or this machine's IP address is not in its list of allowed nodes, or that "
-        f"the called AE title {_called(attempt)} is not its own. Check both titles with the node's admin and "
+        f"{_the_called(attempt)} is not its own. Check both titles with the node's admin and "
         f"look at the node's log for this attempt. {lasting}"))
 
 
@@ -222,7 +233,7 @@ def association_findings(attempt: Attempt) -> list[Finding]:
     if attempt.outcome == CLOSED:
         return [Finding(FAIL, "the node closed the connection without answering the association request", (
             "The node hung up without a rejection. Some nodes do this instead of rejecting when they do not "
-            f"know the calling AE title {_calling(attempt)} or this machine's IP address; a TLS-only port does it "
+            f"know {_our_calling(attempt).replace('our ', 'the ', 1)} or this machine's IP address; a TLS-only port does it "
             "too. Ask the node's admin to look for this attempt in its log and to check its list of allowed nodes."))]
     if attempt.outcome == GARBAGE:
         detail = attempt.outcome_detail or "bytes that are not a DICOM PDU"
@@ -313,7 +324,7 @@ def _not_accepted(attempt: Attempt, refused: list[Context], accepted: list[str])
         f"This node does not accept {sop} on this port{why}; {accepted_words}.{survey} Check you are talking to "
         "the right node: the AE title, host and port may belong to another service of the same site (a worklist "
         "manager next to the archive, each on its own port). If it is the right node, ask its admin to accept "
-        f"{sop} from our calling AE title {_calling(attempt)}.")
+        f"{sop} from {_our_calling(attempt)}.")
     if len(sops) > 3:
         return Finding(FAIL, f"{len(sops)} proposed SOP classes not accepted on this port, e.g. {names(sops[:3])} "
                              f"({accepted_words})", advice)
@@ -344,7 +355,13 @@ def context_findings(attempt: Attempt) -> list[Finding]:
     accepted = list(dict.fromkeys(c.abstract_syntax for c in attempt.accepted_contexts()))
     refused: list[Context] = []
     for ctx in attempt.refused_contexts():
-        if ctx.abstract_syntax not in accepted and all(ctx.abstract_syntax != r.abstract_syntax for r in refused):
+        # diagnose proposes exactly what each file needs: a file's syntax refused matters even when another
+        # file of the same SOP class got through in its own syntax
+        own_need = attempt.needed is None and ctx.result == 4
+        if ctx.abstract_syntax in accepted and not own_need:
+            continue
+        if all((ctx.abstract_syntax, ctx.proposed) != (r.abstract_syntax, r.proposed) for r in refused) and (
+                own_need or all(ctx.abstract_syntax != r.abstract_syntax for r in refused)):
             refused.append(ctx)
     needed = attempt.needed
     relevant = [c for c in refused if needed is None or not accepted or c.abstract_syntax in needed]
@@ -367,6 +384,17 @@ def context_findings(attempt: Attempt) -> list[Finding]:
     if not accepted and not found:
         found.append(Finding(FAIL, "the node accepted the association but none of our presentation contexts", ""))
     return found
+
+
+def _none_acceptable(attempt: Attempt) -> list[Finding]:
+    """DCMTK at -v: "No Acceptable Presentation Contexts", with no contexts in the log."""
+    if attempt.contexts or not any("no acceptable presentation context" in e.lower() for e in attempt.errors):
+        return []
+    return [Finding(FAIL, "the node accepted the association but none of our presentation contexts", (
+        "The node accepted none of the SOP class and transfer syntax pairs the sender proposed, so nothing can be "
+        "sent. The usual causes: a compressed file proposed only in its own transfer syntax (convert it first, or "
+        "let the sender also propose an uncompressed one), or a SOP class the node does not take (check you are "
+        "talking to the right node). Run the sender with debug logging (-d) to see what it proposed."))]
 
 
 # DIMSE ------------------------------------------------------------------------------------
@@ -409,13 +437,30 @@ def operation_finding(op: Operation, attempt: Attempt) -> Finding:
     comment = op.comment.strip()
     if op.category == NOT_SENT:
         reason = op.error or "no accepted presentation context for its SOP class"
-        return Finding(FAIL, f"{what}{sop} not sent: {reason}", "")
+        if op.by_sender:
+            return Finding(FAIL, f"{what}{sop} not sent: {reason}", _sender_fault_advice(op, attempt))
+        return Finding(FAIL, f"{what}{sop} not sent: {reason}", "" if attempt.contexts else (
+            f"The node accepted the association but not{sop or ' this SOP class'}: no presentation context for it was "
+            f"accepted. Check you are talking to the right node; if it is, ask its admin to accept{sop or ' it'} "
+            f"from our calling AE title. Run the sender with debug logging (-d) to see what the node accepted."))
+    if op.by_sender and op.category == "":
+        return Finding(FAIL, f"{what}{sop} failed: {op.error}", _sender_fault_advice(op, attempt))
+    if op.category == "" and attempt.aborted_by == "node":
+        return Finding(FAIL, f"{what}{sop} failed: the node aborted the association before answering", (
+            "The node ended the association with an A-ABORT while this request was on its way or waiting for its "
+            "answer. The sender did nothing wrong that its log shows: the reason is in the node's log at this "
+            "moment (a full disk, an object it could not decode, a configured limit, a crash)."))
     if op.status is None and op.category in (SUCCESS, WARNING, FAILURE):
         said = f" ({op.error}; the log gives no status code)" if op.error else " (the log gives no status code)"
         if op.category == WARNING and op.command == "C-STORE":
             return Finding(WARN, f"{what}{sop} stored, with a warning{said}", (
                 "The node stored the object but answered with a warning: it changed or dropped something on the "
                 "way in. Run the sender with debug logging (-d) to see the status code and Error Comment."))
+        if op.category == FAILURE and op.command == "C-STORE":
+            status = _status_from_words(op.error)
+            return Finding(FAIL, f"{what}{sop} not stored{said}", _store_failure_advice(status) if status else (
+                "The node refused the object. Run the sender with debug logging (-d) to see the status code and "
+                "Error Comment, and look at the node's log for this instance."))
         level = {SUCCESS: OK, WARNING: WARN, FAILURE: FAIL}[op.category]
         return Finding(level, f"{what}{sop} answered {op.category}{said}" + (f": {comment}" if comment else ""), "")
     if op.category == "" or op.status is None:
@@ -442,6 +487,31 @@ def operation_finding(op: Operation, attempt: Attempt) -> Finding:
         return Finding(FAIL, f"{what}{sop} not stored ({status_words(op.status)}){said}", _store_failure_advice(op.status))
     return Finding(FAIL, f"{what} failed ({status_words(op.status, op.command)}){said}", (
         "Verification must answer Success (0x0000); the node's Verification service is broken."))
+
+
+# DCMTK at -v names a failure status instead of giving its code: "(Refused: OutOfResources)".
+_STATUS_NAMES = {"outofresources": 0xA700, "datasetdoesnotmatchsopclass": 0xA900, "cannotunderstand": 0xC000,
+                 "sopclassnotsupported": 0x0122, "notauthorized": 0x0124}
+
+
+def _status_from_words(words: str) -> int | None:
+    key = "".join(ch for ch in words.lower() if ch.isalpha())
+    return next((code for name_, code in _STATUS_NAMES.items() if name_ in key), None)
+
+
+def _sender_fault_advice(op: Operation, attempt: Attempt) -> str:
+    accepted = [c.accepted_syntax for c in attempt.accepted_contexts()
+                if c.abstract_syntax == op.sop_class and c.accepted_syntax]
+    took = f" The node accepted {name(op.sop_class)} in {names(list(dict.fromkeys(accepted)))}." if accepted else ""
+    if "convert" in op.error:
+        return ("The failure is on the sender's side, not the node's: the node answered the association as it may, "
+                f"and the sender could not encode the file in a transfer syntax the node accepted.{took} Fix it on "
+                "the sender's side: convert the file before sending (for example dcmdjpls, dcmdjpeg or dcmdrle "
+                "in.dcm out.dcm, or gdcmconv --raw), give the sender the codec it lacks, or ask the node's admin to "
+                "also accept the file's own transfer syntax.")
+    return ("The failure is on the sender's side, not the node's: it gave up by itself (its own timeout, or a file "
+            "it could not read). Fix it on the sender's side: check the file, and raise the sender's timeout "
+            "(DCMTK: -td, -ta; pynetdicom: -td, -ta) if the node is merely slow.")
 
 
 def operation_findings(attempt: Attempt) -> list[Finding]:
@@ -480,15 +550,28 @@ def timing_findings(attempt: Attempt) -> list[Finding]:
 
 
 def assess(attempt: Attempt) -> list[Finding]:
-    """Every finding for one attempt, in the order a sender meets them."""
+    """Every finding for one attempt, in the order a sender meets them; read from a receiving node's
+    log, in the order the node met them (:mod:`dcmconform.diagnosis.nodelog`)."""
+    if attempt.side == SCP:
+        from dcmconform.diagnosis.nodelog import node_findings
+
+        return node_findings(attempt)
     found = connection_findings(attempt)
     if found:
         return found
     found += association_findings(attempt)
     found += context_findings(attempt)
+    found += _none_acceptable(attempt)
     found += operation_findings(attempt)
+    if attempt.sender_fault and not any(op.by_sender for op in attempt.operations):
+        found.append(Finding(FAIL, f"the sender failed by itself: {attempt.sender_fault}", (
+            "The failure is on the sender's side, not the node's: fix the file or the sender's settings.")))
     found += release_findings(attempt)
     found += timing_findings(attempt)
+    if attempt.any_called_ae:
+        found.append(Finding(INFO, f"the node accepts any called AE title (it also accepted one that is not its own), "
+                                   f"so your AE setting is unverified: {_the_called(attempt)} worked here, but a "
+                                   "typo in it would work too, and fail at a node that checks"))
     return found
 
 

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 
 # TCP outcomes.
 CONNECTED, REFUSED, TIMEOUT, UNREACHABLE = "connected", "refused", "timeout", "unreachable"
+# A node's own log: it could not listen on its port at all.
+CANNOT_LISTEN = "cannot listen"
+# Whose log it is: the sender's (SCU, association requestor) or the receiving node's (SCP).
+SCU, SCP = "scu", "scp"
 # Association outcomes (PS3.8 9.2 terms plus what a sender sees when nothing comes back).
 ACCEPTED, REJECTED, ABORTED, SILENT, CLOSED, GARBAGE = "accepted", "rejected", "aborted", "silent", "closed", "garbage"
 # DIMSE status categories (PS3.7 Annex C).
@@ -58,9 +62,10 @@ class Operation:
     error: str = ""  # why it was not sent or not answered, or what the toolkit said instead of a status
     rtt: float | None = None  # seconds, when measured
     count: int = 1
+    by_sender: bool = False  # the sender itself failed (conversion, file read, its own timeout)
 
     def key(self) -> tuple[object, ...]:
-        return (self.command, self.sop_class, self.status, self.category, self.comment, self.error)
+        return (self.command, self.sop_class, self.status, self.category, self.comment, self.error, self.by_sender)
 
 
 @dataclass
@@ -89,10 +94,14 @@ class Attempt:
     released: bool | None = None
     release_detail: str = ""
     errors: list[str] = field(default_factory=list)  # error lines the toolkit wrote, verbatim
+    side: str = SCU  # SCU: the sender's view (diagnose, a sender's log); SCP: a receiving node's log
+    aborted_by: str = ""  # after acceptance: "sender" or "node" ended it with an A-ABORT
+    sender_fault: str = ""  # the sender's own failure, in the toolkit's words (conversion, file read, timeout)
     # Extra knowledge gathered by follow-up probes (diagnose only).
     survey: list[str] | None = None  # SOP classes the node accepts when asked separately
     syntaxes_offered: dict[str, list[str]] = field(default_factory=dict)  # SOP class -> accepted syntaxes
     echo_rtts: list[float] = field(default_factory=list)
+    any_called_ae: bool | None = None  # the node also accepted a called AE title that is not its own
     first_line: int = 0
     last_line: int = 0
 

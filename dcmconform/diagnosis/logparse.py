@@ -33,6 +33,7 @@ from dcmconform.diagnosis.advice import FAIL, WARN, Finding, assess, headline, s
 MAX_LINE = 64 * 1024
 MAX_RUNS = 200
 MAX_ERRORS = 20
+MAX_EXAMPLES = 20  # distinct failures and warnings diagnosed in full
 
 # ---------------------------------------------------------------------------------------------
 # Names in logs -> UIDs
@@ -110,6 +111,16 @@ _RZDCX = re.compile(r"^\d{4}-\d\d-\d{2,4}\s?\d\d:\d\d:\d\d(?:[.,]\d+)?\s+(?:\d+\
 _GLOG = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+\s+(?:\d+\s+)?\S+:\d+\]\s?(.*)$")
 _STAMPED = re.compile(r"^\d[\d\-/:.,T ]{7,}\s*(?:\[[^\]]*\]\s*)?(?:\S+\s+)?"
                       r"(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL)\s*[:\-]?\s+(.*)$")
+_DCMTK_MARK = re.compile(r"\b0006:0[0-9a-f]{3}\b|max send pdv|^checking input files|^(?:xmit|recv):|^storing dicom file"
+                         r"|^refusing association|^association (?:received|acknowledged)|dcmtk", re.IGNORECASE)
+_PYNETDICOM_MARK = re.compile(r"pynetdicom|pydicom|msgid \d+, \(|^accepting association|^rejecting association",
+                              re.IGNORECASE)
+_CTN_RESULT = re.compile(r"^result:\s*(\d+)\s+source\s+(\d+)\s+reason\s+(\d+)")
+_CTN_MARK = re.compile(r"^DUL[ _]|^Abnormal exit")
+_CATEGORY = re.compile(r"^\([a-z]+\)\s+")
+# DCMTK's -lc with its file layout (/etc/dcmtk/filelog.cfg): "2026-12-01 10:00:00.123 DEBUG - storescu - message"
+_LOG4CPLUS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[.,]\d+\s+(TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\s+-\s+"
+                        r"[A-Za-z][\w.]*\s+-\s(.*)$")
 _LEVELS = {"T": "T", "D": "D", "I": "I", "W": "W", "E": "E", "F": "F", "TRACE": "T", "DEBUG": "D", "INFO": "I",
            "WARN": "W", "WARNING": "W", "ERROR": "E", "FATAL": "F"}
 
@@ -139,14 +150,14 @@ def split_prefix(line: str) -> tuple[str, str]:
     if len(line) > 2 and line[1] == ":" and line[0] in "TDIWEF" and (len(line) == 2 or line[2] == " "):
         return line[0], line[3:]
     if line[:1].isdigit():
-        for pattern in (_RZDCX, _STAMPED):
+        for pattern in (_LOG4CPLUS, _RZDCX, _STAMPED):
             match = pattern.match(line)
             if match:
                 return _LEVELS[match[1]], match[2]
     elif line[:1] in "IWEF" and line[1:2].isdigit():
         match = _GLOG.match(line)
-        if match:
-            return match[1], match[2]
+        if match:  # Orthanc 1.10+ puts its log category first: "(dicom) Association Received ..."
+            return match[1], _CATEGORY.sub("", match[2], count=1)
     return "", line
 
 
@@ -257,6 +268,9 @@ class LogSummary:
     formats: set[str] = field(default_factory=set)
     first_failure: Example | None = None
     first_warning: Example | None = None
+    # the first attempt of every distinct failure or warning (by headline), in order of appearance
+    examples: dict[str, Example] = field(default_factory=dict)
+    sides: set[str] = field(default_factory=set)
 
     @property
     def findings(self) -> list[Finding]:
@@ -272,6 +286,9 @@ class LogSummary:
             self.first_failure = Example(attempt, findings)
         if level == WARN and self.first_warning is None:
             self.first_warning = Example(attempt, findings)
+        if level in (FAIL, WARN) and line not in self.examples and len(self.examples) < MAX_EXAMPLES:
+            self.examples[line] = Example(attempt, findings)
+        self.sides.add(attempt.side)
         group = self.groups.get(line)
         if group is not None:
             group.count += 1
@@ -355,7 +372,7 @@ class LogReader:
         op, self.op = self.op, None
         if op is None:
             return
-        if not op.category and not op.error and op.status is None:
+        if not op.category and not op.error and op.status is None and (self.cur is None or self.cur.side != at.SCP):
             op.error = "no response in the log"
         if self.cur is not None:
             op.label = ""  # file names differ per attempt; keep outcomes comparable
@@ -378,9 +395,20 @@ class LogReader:
         t = text.strip()
         if not t:
             return
+        if not self.formats:
+            self._sniff(t)
         self._dispatch(level, t)
         if self.cur is not None:
             self.cur.last_line = number
+
+    def _sniff(self, t: str) -> None:
+        """Tell DCMTK from pynetdicom at info level, where neither prints its name."""
+        if _CTN_MARK.search(t):
+            self.formats.add("CTN")
+        elif _DCMTK_MARK.search(t):
+            self.formats.add("DCMTK")
+        elif _PYNETDICOM_MARK.search(t):
+            self.formats.add("pynetdicom")
 
     def _dispatch(self, level: str, t: str) -> None:
         if self.block in ("rq", "ac") and self._association_line(t):
@@ -464,6 +492,11 @@ class LogReader:
             return True
         if self.block == "rj":
             result, source, reason = cur.reject or (0, 0, 0)
+            ctn = _CTN_RESULT.match(t.lower())
+            if ctn:  # CTN: "Result:  1 Source  1 Reason  7"
+                self.formats.add("CTN")
+                cur.reject = (int(ctn[1]), int(ctn[2]), int(ctn[3]))
+                return True
             if key == "Result":
                 # DCMTK: "Result: Rejected Permanent, Source: Service User" on one line
                 result = 2 if "transient" in value.lower() else 1
@@ -529,6 +562,8 @@ class LogReader:
 
     def _request(self, t: str, low: str) -> bool:
         self._start_request()
+        if "incoming" in low:  # pynetdicom's SCP
+            self._attempt().side = at.SCP
         self.formats.add("RZDCX" if low.startswith("association request param") else
                          "DCMTK" if "begin" in low else "pynetdicom")
         return True
@@ -570,6 +605,7 @@ class LogReader:
     def _orthanc_rejected(self, t: str, low: str) -> bool:
         """Orthanc: "Rejected association, because of a bad called AET ... (NAME)"."""
         cur = self.cur if self.cur is not None and not self.cur.outcome else self._new()
+        cur.side = at.SCP
         cur.outcome = at.REJECTED
         cur.connect = at.CONNECTED
         self.formats.add("Orthanc")
@@ -614,11 +650,17 @@ class LogReader:
         return True
 
     def _aborted(self, t: str, low: str) -> bool:
+        """The other side aborted: the node, in a sender's log; the sender, in the node's log."""
         cur = self._attempt()
         if not cur.outcome:
-            cur.outcome = at.ABORTED
+            # DCMTK says "Peer aborted Association (or never connected)" also when the node just hung
+            # up (a TLS-only port does): without an A-ABORT PDU in the log, that is what happened.
+            cur.outcome = at.CLOSED if "never connected" in low and cur.abort is None else at.ABORTED
             cur.connect = cur.connect or at.CONNECTED
-        elif self.op is not None and not self.op_answered:
+            return True
+        if cur.outcome == at.ACCEPTED and not cur.aborted_by:
+            cur.aborted_by = "sender" if cur.side == at.SCP else "node"
+        if self.op is not None and not self.op_answered:
             self.op.error = "the association was aborted before the answer"
         return True
 
@@ -689,7 +731,162 @@ class LogReader:
         return True
 
     def _no_context(self, t: str, low: str) -> bool:
-        self._attempt().errors.append(t)
+        cur = self._attempt()
+        cur.errors.append(t)
+        if not cur.outcome and cur.side != at.SCP:  # DCMTK: accepted, with none of them
+            cur.outcome = at.ACCEPTED
+            cur.connect = cur.connect or at.CONNECTED
+        return True
+
+    # the sender's own failures ----------------------------------------------------------------
+    def _cannot_convert(self, t: str, low: str) -> bool:
+        """DCMTK: "sendMessage: unable to convert dataset from 'JPEG-LS Lossless' transfer syntax to
+        'Little Endian Explicit'": the sender could not encode the file as the node accepted it."""
+        cur = self._attempt()
+        op = self.op or self._start_op("C-STORE")
+        found = re.search(r"from '([^']*)'.*? to '([^']*)'", t)
+        op.error = (f"the sender could not convert it from {found[1]} to {found[2]}" if found
+                    else "the sender could not convert it to a transfer syntax the node accepted")
+        op.category = at.NOT_SENT
+        op.by_sender = True
+        cur.sender_fault = cur.sender_fault or t
+        self.op_answered = True
+        self._finish_op()
+        return True
+
+    def _sender_read_error(self, t: str, low: str) -> bool:
+        cur = self._attempt()
+        cur.sender_fault = cur.sender_fault or t
+        if len(cur.errors) < MAX_ERRORS:
+            cur.errors.append(t)
+        return True
+
+    def _dimse_timeout(self, t: str, low: str) -> bool:
+        """The sender gave up waiting for an answer (its own DIMSE timeout)."""
+        if self.cur is None or self.cur.side == at.SCP:
+            return False
+        if self.op is not None and not self.op_answered:
+            self.op.error = f"the sender stopped waiting for the answer (its own timeout: {t})"
+            self.op.by_sender = True
+            self.op_answered = True
+        return False  # an error line: it joins the errors too
+
+    # the receiving node's log ------------------------------------------------------------------
+    def _received(self, t: str, low: str) -> bool:
+        """DCMTK storescp, Orthanc: an association request arrives. "D: Association Received: host"
+        and "I: Association Received" belong to the same attempt."""
+        cur = self.cur
+        if cur is None or cur.outcome or self.has_request or cur.side != at.SCP or cur.operations:
+            cur = self._new()
+        cur.side = at.SCP
+        cur.connect = at.CONNECTED
+        found = re.search(r"from aet (\S+)", low)
+        if found:
+            cur.calling = t[found.start(1):found.end(1)]
+            self.formats.add("Orthanc")
+        return True
+
+    def _incoming_request(self, t: str, low: str) -> bool:
+        self._start_request()
+        self._attempt().side = at.SCP
+        self.formats.add("pynetdicom")
+        return True
+
+    def _scp_side(self, t: str, low: str) -> bool:
+        """pynetdicom's SCP: "Accepting Association", "Rejecting Association"."""
+        cur = self.cur if self.cur is not None else self._new()
+        cur.side = at.SCP
+        if low.startswith("accepting"):
+            cur.outcome = at.ACCEPTED
+            cur.connect = cur.connect or at.CONNECTED
+        return True
+
+    def _refusing(self, t: str, low: str) -> bool:
+        """DCMTK storescp: "Refusing Association (forced via command line)"."""
+        cur = self._attempt()
+        cur.side = at.SCP
+        cur.outcome = at.REJECTED
+        cur.outcome_detail = t.partition("(")[2].rstrip(")") or t
+        return True
+
+    def _no_valid_contexts(self, t: str, low: str) -> bool:
+        cur = self._attempt()
+        cur.errors.append("the node accepted the association but none of its presentation contexts")
+        return True
+
+    def _received_request(self, t: str, low: str) -> bool:
+        if self.cur is None or self.cur.side != at.SCP:
+            return False
+        self._start_op("C-ECHO" if "echo" in low else "C-STORE")
+        return True
+
+    def _stored_file(self, t: str, low: str) -> bool:
+        if self.op is None or self.cur is None or self.cur.side != at.SCP:
+            return False
+        if not self.op_answered:
+            self.op.category = at.SUCCESS
+        return True
+
+    def _node_aborts(self, t: str, low: str) -> bool:
+        """storescp: "ABORT initiated (due to command line options)"; pynetdicom: "Aborting Association"
+        on the node's side."""
+        cur = self._attempt()
+        if cur.outcome == at.ACCEPTED:
+            cur.aborted_by = "node" if cur.side == at.SCP else "sender"
+            if self.op is not None and not self.op_answered:
+                self.op.error = "the association was aborted before the answer"
+        return True
+
+    def _released(self, t: str, low: str) -> bool:
+        if self.cur is not None and self.cur.outcome == at.ACCEPTED:
+            self.cur.released = True
+        return False
+
+    def _receive_failed(self, t: str, low: str) -> bool:
+        """storescp: "Receiving Association failed: 0006:031a DUL network read timeout" (a sender that
+        connected and said nothing), "... TLS error: wrong version number" (a sender without TLS)."""
+        cur = self._new()
+        cur.side = at.SCP
+        cur.connect = at.CONNECTED
+        cur.outcome = at.SILENT if "timeout" in low else at.GARBAGE
+        cur.outcome_detail = t.split(":", 1)[-1].strip()
+        self.formats.add("DCMTK")
+        self.finish()
+        return True
+
+    def _cannot_listen(self, t: str, low: str) -> bool:
+        cur = self._new()
+        cur.side = at.SCP
+        cur.connect = at.CANNOT_LISTEN
+        cur.connect_detail = t
+        self.finish()
+        return True
+
+    def _java_exception(self, t: str, low: str) -> bool:
+        """PixelMed: "com.pixelmed.network.DicomNetworkException: A-ASSOCIATE-RJ indication - rejected-permanent
+        by DICOM UL Service User, called AE Title not recognized"."""
+        self.formats.add("PixelMed")
+        cur = self._attempt()
+        if "a-associate-rj" in low:
+            cur.outcome = at.REJECTED
+            cur.connect = at.CONNECTED
+            cur.reject = (1 if "permanent" in low else 2, _reject_source(low.split(" by ", 1)[-1]) or 1,
+                          _reject_reason(low) or 1)
+        elif "connection refused" in low:
+            cur.connect = at.REFUSED
+        cur.errors.append(t)
+        return True
+
+    def _ctn_reject(self, t: str, low: str) -> bool:
+        """CTN send_image: "Association Rejected" then " Result:  1 Source  1 Reason  7"."""
+        found = _CTN_RESULT.match(low)
+        if not found:
+            return False
+        cur = self._attempt()
+        cur.outcome = at.REJECTED
+        cur.connect = at.CONNECTED
+        cur.reject = (int(found[1]), int(found[2]), int(found[3]))
+        self.formats.add("CTN")
         return True
 
     # (marker searched in the lower-cased line, handler), tried top to bottom. "(?=.*a)(?=.*b)"
@@ -706,6 +903,25 @@ class LogReader:
             (r"^association request result", _request_result),
             (r"rejected association", _orthanc_rejected),
             # TCP and association failures.
+            # The receiving node's own log (SCP side).
+            (r"^association received", _received),
+            (r"^(?=.*incoming a-associate-rq)(?=.*pdu)", _incoming_request),
+            (r"^(?:accepting|rejecting) association", _scp_side),
+            (r"^refusing association", _refusing),
+            (r"^\(but no valid presentation contexts\)", _no_valid_contexts),
+            (r"^received (?:store|echo) request", _received_request),
+            (r"^storing dicom file", _stored_file),
+            (r"^abort initiated|^aborting association", _node_aborts),
+            (r"^association release", _released),
+            (r"receiving association failed", _receive_failed),
+            (r"cannot create network|address already in use|cannot listen", _cannot_listen),
+            # Other toolkits' ways of saying it.
+            (r"^(?:com\.pixelmed|java\.)\S*exception", _java_exception),
+            (r"^result:\s*\d+\s+source", _ctn_reject),
+            # The sender's own failures.
+            (r"unable to convert dataset", _cannot_convert),
+            (r"cannot open file|no such file or directory|cannot read file|bad dicom file|file not found", _sender_read_error),
+            (r"dimse failed to receive message|dimse no data available|dimse read pdv failed.*timeout", _dimse_timeout),
             (r"tcp initiali", _tcp_format),
             (r"connection refused", _refused),
             (r"^(?=.*(?:timed out|timeout))(?=.*(?:tcp|connect|initiali))(?!.*acse)", _connect_timeout),
@@ -737,5 +953,7 @@ def read_log(path: Path) -> LogSummary:
         reader.feed(number, line)
     reader.finish()
     summary.lines = number
+    if "Orthanc" in reader.formats:  # Orthanc is built on DCMTK and says so
+        reader.formats.discard("DCMTK")
     summary.formats = reader.formats or ({"DCMTK/pynetdicom style"} if reader.letter_prefixes else set())
     return summary

@@ -18,7 +18,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydicom.dataset import Dataset
@@ -124,6 +124,9 @@ class Diagnosis:
     findings: list[Finding]
     transcripts: list[Transcript] = field(default_factory=list)
 
+
+# A called AE title no node is configured with (16 characters at most).
+WRONG_CALLED_AE = "NOT-YOUR-AETITLE"
 
 PIXEL_DATA = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
@@ -316,6 +319,20 @@ class Diagnoser:
                     a.syntaxes_offered[ctx.abstract_syntax] = found
                 self.say(f"    -> {names(found) if found else 'none of the common ones'}")
 
+    def check_called_ae(self) -> None:
+        """Ask once more with a called AE title that cannot be the node's: a node that accepts it accepts
+        any, so a wrong title in a sender's settings would go unnoticed here."""
+        self.heading(f"Does it check the called AE title? (a separate association calling it '{WRONG_CALLED_AE}')")
+        transcript = Transcript("diagnose: called AE title check")
+        self.transcripts.append(transcript)
+        probe = Probe(replace(self.endpoint, ae_title=WRONG_CALLED_AE), self.calling_aet, self.timeout, transcript)
+        observed = probe.associate(probe.request([(1, Verification, list(VERIFICATION_SYNTAXES))]))
+        if self.verbose:
+            self.say(_indent(transcript.dump(), "      "))
+        self.attempt.any_called_ae = observed.kind == ACCEPTED
+        self.say("    -> " + ("accepted: it answers to any called AE title" if observed.kind == ACCEPTED
+                              else "not accepted: it checks the called AE title"))
+
     def _accepted_among(self, wanted: list[tuple[str, list[str]]]) -> list[str] | None:
         transcript = Transcript("diagnose: follow-up")
         self.transcripts.append(transcript)
@@ -442,4 +459,6 @@ def diagnose(endpoint: Endpoint, calling_aet: str, items: list[Item], timeout: f
     if d.negotiate(contexts):
         d.follow_up()
         d.exchange(contexts, items)
+        if endpoint.ae_title != WRONG_CALLED_AE:
+            d.check_called_ae()
     return Diagnosis(d.attempt, assess(d.attempt), d.transcripts)

@@ -66,12 +66,14 @@ def test_wrong_called_ae_title_at_orthanc(orthanc, run_cli, tmp_path: Path) -> N
     code, out = run_cli("diagnose", str(orthanc.endpoint))
     assert code == 0, out
     assert "stored (0x0000 Success)" in flat(out)
-    # Orthanc's own log tells the same story to `explain`
+    # Orthanc's own log tells the same story to `explain`, from the node's side
     log = tmp_path / "orthanc.log"
     log.write_text(orthanc.logs())
     code, out = run_cli("explain", str(log))
     assert code == 2, out
-    assert "association rejected: called AE title 'PACS' not recognized" in flat(out)
+    assert "(Orthanc; the receiving node's log)" in out
+    assert "called this node 'PACS'; you rejected it: called AE title 'PACS' not recognized" in flat(out)
+    assert "Fix it on the sender: set its destination (called) AE title to this node's AE title" in flat(out)
 
 
 def test_calling_ae_title_not_known(pynetdicom_scp, run_cli) -> None:

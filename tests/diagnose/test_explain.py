@@ -31,7 +31,7 @@ def seed_file(tmp_path: Path) -> Path:
 def test_article_log(run_cli, data: Path) -> None:
     code, out = run_cli("explain", str(data / "article_port6104.log"))
     assert code == 2, out
-    assert "(RZDCX); 1 association attempt" in out
+    assert "(RZDCX; the sender's log); 1 association attempt" in out
     assert ("RZDCX -> PACS: FAIL Secondary Capture Image Storage not accepted on this port "
             "(it accepted only Verification)") in flat(out)
     assert "This node does not accept Secondary Capture Image Storage on this port" in flat(out)
@@ -48,6 +48,9 @@ def test_article_log_clicked_100_times(run_cli, data: Path, tmp_path: Path) -> N
     assert "100 association attempts" in out
     assert "the same failure 100 times" in out
     assert sum("RZDCX -> PACS" in line for line in out.splitlines()) == 1
+    assert "Diagnosis 1 of 1, failure at lines 1-58 (and 99 more times, up to line 5800):" in out
+    code, out = run_cli("explain", "--first", str(log))
+    assert code == 2, out
     assert "Diagnosis of the first failure (lines 1-58)" in out
 
 
@@ -78,7 +81,7 @@ def test_dcmtk_storescu_to_the_worklist_manager(worklist_manager, tools, run_too
                      str(seed_file)], log) != 0
     code, out = run_cli("explain", str(log))
     assert code == 2, out
-    assert "(DCMTK); 1 association attempt" in out
+    assert "(DCMTK; the sender's log); 1 association attempt" in out
     assert "RZDCX -> PACS: FAIL Secondary Capture Image Storage not accepted on this port" in flat(out)
     assert "(the log says: No Acceptable Presentation Contexts)" in out
 
@@ -130,7 +133,7 @@ def test_pynetdicom_logs(worklist_manager, warning_scp, tools, run_tool, run_cli
 
     code, out = run_cli("explain", str(rejected))
     assert code == 2, out
-    assert "(pynetdicom)" in out
+    assert "(pynetdicom; the sender's log)" in out
     assert "MODALITY -> ARCHIVE: FAIL association rejected: called AE title 'ARCHIVE' not recognized" in flat(out)
 
     code, out = run_cli("explain", str(stored))
@@ -142,10 +145,10 @@ def test_pynetdicom_logs(worklist_manager, warning_scp, tools, run_tool, run_cli
     assert code == 2, out
     assert "refused: nothing listens there" in flat(out)
 
-    # one log with all three, in that order: one line each, diagnosis of the first failure
+    # one log with all three, in that order: one line each, diagnosis of the first failure (--first)
     both = tmp_path / "all.log"
     both.write_bytes(stored.read_bytes() * 3 + rejected.read_bytes() + refused.read_bytes())
-    code, out = run_cli("explain", str(both))
+    code, out = run_cli("explain", "--first", str(both))
     assert code == 2, out
     listed = [line for line in out.splitlines() if line.startswith("  line")]
     assert len(listed) == 3, out

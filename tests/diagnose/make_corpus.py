@@ -1,0 +1,502 @@
+"""Make the corpus of real DICOM network logs under ``tests/diagnose/data/corpus``.
+
+Every log is written by a real tool on loopback: DCMTK ``storescu``/``storescp`` (by absolute
+path: pynetdicom installs console scripts of the same names), pynetdicom's apps and its debug
+logger, Orthanc, CTN ``send_image`` and PixelMed's ``StorageSOPClassSCU``. Each scenario is one
+situation a support engineer receives a log about, seen from one side: the sender's log (``scu``)
+or the receiving node's (``scp``). Next to each ``NAME.log`` goes ``NAME.json`` with what
+``dcmconform explain`` must say about it (the exit code and phrases of the diagnosis);
+``tests/diagnose/test_corpus.py`` holds ``explain`` to them.
+
+Refresh after a tool changes: ``.venv/bin/python tests/diagnose/make_corpus.py [NAME ...]``.
+Every process is bounded by a timeout and stopped, whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dcmconform.peers.base import Launch, free_port
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "data" / "corpus"
+STORESCU, STORESCP = "/usr/bin/storescu", "/usr/bin/storescp"
+SEND_IMAGE = "/usr/bin/send_image"
+PIXELMED_JAR = "/usr/share/java/pixelmed.jar"
+PYTHON = sys.executable
+DEADLINE = 30.0  # seconds any one tool may run
+ENV = {**os.environ, "TCP_NODELAY": "1"}
+CT, MR, VERIFICATION = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.1.1"
+JPEG_LS = "1.2.840.10008.1.2.4.80"
+UNCOMPRESSED = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]
+
+
+def listening(port: int) -> bool:
+    """Whether something listens on ``port``, read from /proc/net/tcp: a probing connect would
+    show up in the node's log as an attempt of its own."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                    return True
+    return False
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes] | None = None, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return  # died (a scenario may want that: the port was taken)
+        if listening(port):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on port {port} after {seconds} s")
+
+
+@contextlib.contextmanager
+def process(argv: list[str], log: Path | None, port: int | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process, its output going to ``log``; always stopped (terminate, then kill)."""
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed in the finally below
+    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=ENV)
+    try:
+        if port is not None:
+            wait_listening(port, proc)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if log:
+            out.close()  # type: ignore[union-attr]
+
+
+def run(argv: list[str], log: Path | None, timeout: float = DEADLINE, append: bool = False) -> int:
+    """A client tool, its output going to ``log``."""
+    with open(log, "ab" if append else "wb") if log else contextlib.nullcontext() as out:
+        try:
+            return subprocess.run(argv, stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, env=ENV, timeout=timeout, check=False).returncode
+        except subprocess.TimeoutExpired:
+            return -9
+
+
+# A pynetdicom storage SCP with its debug log, in a child process -------------------------------
+
+def serve(config: dict[str, object]) -> None:
+    """``make_corpus.py --serve JSON``: a pynetdicom SCP logging at debug level to stdout."""
+    from pydicom.dataset import Dataset
+    from pynetdicom import AE, debug_logger, evt
+
+    debug_logger()
+    ae = AE(ae_title=str(config["aet"]))
+    ae.require_called_aet = True
+    if config.get("calling"):
+        ae.require_calling_aet = list(config["calling"])  # type: ignore[call-overload]
+    for sop in config.get("sops", [VERIFICATION, CT, MR]):  # type: ignore[attr-defined]
+        ae.add_supported_context(sop, config.get("syntaxes", UNCOMPRESSED))
+
+    def on_store(event: evt.Event) -> Dataset:
+        status = Dataset()
+        status.Status = int(config.get("status", 0))  # type: ignore[call-overload]
+        if config.get("comment"):
+            status.ErrorComment = str(config["comment"])
+        return status
+
+    ae.start_server(("127.0.0.1", int(config["port"])), evt_handlers=[(evt.EVT_C_STORE, on_store)])  # type: ignore[call-overload]
+
+
+def pynetdicom_scp(log: Path | None, port: int, **config: object) -> contextlib.AbstractContextManager[object]:
+    return process([PYTHON, __file__, "--serve", json.dumps({"port": port, **config})], log, port)
+
+
+@contextlib.contextmanager
+def silent_listener(port: int) -> Iterator[None]:
+    """Accepts TCP connections and never says a word (a hung node)."""
+    server = socket.create_server(("127.0.0.1", port))
+    server.settimeout(0.2)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+@contextlib.contextmanager
+def silent_sender(port: int, seconds: float) -> Iterator[None]:
+    """Connects and says nothing for ``seconds`` (a sender that hung after connecting)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        time.sleep(seconds)
+        yield
+
+
+# Files and certificates ----------------------------------------------------------------------------
+
+@dataclass
+class Work:
+    folder: Path
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def file(self, kind: str) -> Path:
+        """ct, mr, ct-jpeg-ls: synthetic objects (no patient data)."""
+        if kind not in self.files:
+            from dcmconform.fixtures.encode import SYNTAXES, encode, to_bytes
+            from dcmconform.fixtures.objects import ct, mr
+
+            modality, _, syntax = kind.partition("-")
+            native = ct("corpus") if modality == "ct" else mr("corpus")
+            path = self.folder / f"{kind}.dcm"
+            path.write_bytes(to_bytes(encode(native, SYNTAXES[syntax or "explicit-le"])))
+            self.files[kind] = path
+        return self.files[kind]
+
+    def args(self, items: list[str]) -> list[str]:
+        """Options as they are, file kinds as the paths of their files."""
+        return [item if item.startswith("-") else str(self.file(item)) for item in items]
+
+    def tls(self) -> tuple[Path, Path]:
+        key, cert = self.folder / "key.pem", self.folder / "cert.pem"
+        if not key.exists():
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=node",
+                            "-days", "2", "-keyout", str(key), "-out", str(cert)], check=True, timeout=60,
+                           capture_output=True)
+        return key, cert
+
+    def storescp_profile(self) -> Path:
+        """storescp configurations: profile CT accepts CT (and Verification) only; profile CTJLS accepts
+        CT in JPEG-LS Lossless only."""
+        path = self.folder / "profiles.cfg"
+        path.write_text("[[TransferSyntaxes]]\n[Uncompressed]\nTransferSyntax1 = LocalEndianExplicit\n"
+                        "TransferSyntax2 = OppositeEndianExplicit\nTransferSyntax3 = LittleEndianImplicit\n"
+                        "[JLS]\nTransferSyntax1 = JPEGLSLossless\n"
+                        "[[PresentationContexts]]\n[CTOnly]\nPresentationContext1 = CTImageStorage\\Uncompressed\n"
+                        "PresentationContext2 = VerificationSOPClass\\Uncompressed\n"
+                        "[CTJLS]\nPresentationContext1 = CTImageStorage\\JLS\n"
+                        "PresentationContext2 = VerificationSOPClass\\Uncompressed\n"
+                        "[[Profiles]]\n[CT]\nPresentationContexts = CTOnly\n[CTJLS]\nPresentationContexts = CTJLS\n")
+        return path
+
+
+# Scenarios ----------------------------------------------------------------------------------------
+
+@dataclass
+class Scenario:
+    name: str
+    side: str  # "scu": the sender's log; "scp": the receiving node's log
+    source: str  # the layout explain must name
+    situation: str
+    make: Callable[[Path, Work], None]
+    exit: int
+    expect: list[str]  # phrases the diagnosis must contain (whitespace folded)
+    absent: list[str] = field(default_factory=list)  # phrases it must not contain
+
+
+def storescu(level: str, *args: str) -> list[str]:
+    return [STORESCU, level, "-to", "5", "-ta", "5", "-td", "5", *args]
+
+
+def pynet_storescu(*args: str) -> list[str]:
+    return [PYTHON, "-m", "pynetdicom", "storescu", "-d", "-ta", "5", "-td", "5", "-tn", "5", *args]
+
+
+def _storescu_to(node: Callable[[int, Work], contextlib.AbstractContextManager[object]], level: str, *args: str,
+                 files: tuple[str, ...] = ("ct",), aec: str = "NODE", aet: str = "MODALITY",
+                 tool: str = "dcmtk") -> Callable[[Path, Work], None]:
+    """A sender-side scenario: the node is started (no log kept), the sender's log is the corpus log."""
+
+    def make(log: Path, work: Work) -> None:
+        port = free_port()
+        paths = [str(work.file(f)) for f in files]
+        with node(port, work):
+            if tool == "dcmtk":
+                run(storescu(level, *args, "-aet", aet, "-aec", aec, "127.0.0.1", str(port), *paths), log)
+            elif tool == "pynetdicom":
+                run(pynet_storescu(*args, "-aet", aet, "-aec", aec, "127.0.0.1", str(port), *paths), log)
+            elif tool == "ctn":
+                run([SEND_IMAGE, "-v", "-a", aet, "-c", aec, "127.0.0.1", str(port), *paths], log)
+            elif tool == "pixelmed":
+                run(["java", "-Djava.awt.headless=true", "-Xmx128m", "-cp", PIXELMED_JAR,
+                     "com.pixelmed.network.StorageSOPClassSCU", "127.0.0.1", str(port), aec, aet, paths[0]], log)
+
+    return make
+
+
+def _pynet_node(**config: object) -> Callable[[int, Work], contextlib.AbstractContextManager[object]]:
+    return lambda port, work: pynetdicom_scp(None, port, aet="NODE", **config)
+
+
+def _storescp_node(*args: str, tls: bool = False) -> Callable[[int, Work], contextlib.AbstractContextManager[object]]:
+    def start(port: int, work: Work) -> contextlib.AbstractContextManager[object]:
+        extra = ["+tls", *map(str, work.tls()), "-rc"] if tls else []
+        return process([STORESCP, *args, *extra, "-od", str(work.folder), "-aet", "NODE", str(port)], None, port)
+
+    return start
+
+
+def _nothing(port: int, work: Work) -> contextlib.AbstractContextManager[object]:
+    return contextlib.nullcontext()
+
+
+def _hung(port: int, work: Work) -> contextlib.AbstractContextManager[object]:
+    return silent_listener(port)
+
+
+def _node_log(args: tuple[str, ...], level: str, senders: list[tuple[str, ...]], tls: bool = False,
+              profile: str = "", before: Callable[[int], contextlib.AbstractContextManager[object]] | None = None,
+              ) -> Callable[[Path, Work], None]:
+    """A receiver-side scenario: storescp writes the corpus log while senders send to it."""
+
+    def make(log: Path, work: Work) -> None:
+        port = free_port()
+        extra: list[str] = []
+        if tls:
+            extra = ["+tls", *map(str, work.tls()), "-rc"]
+        if profile:
+            extra = ["-xf", str(work.storescp_profile()), profile]
+        with process([STORESCP, level, *args, *extra, "-od", str(work.folder), "-aet", "NODE", str(port)], log, port):
+            for sender in senders:
+                if sender and sender[0] == "silent":
+                    with silent_sender(port, float(sender[1])):
+                        pass
+                    continue
+                aec, aet, *files = sender
+                run(storescu("-q", "-aet", aet, "-aec", aec, "127.0.0.1", str(port), *work.args(files)), None)
+            time.sleep(0.5)  # let the node write its last lines
+
+    return make
+
+
+def _pynet_node_log(senders: list[tuple[str, ...]], **config: object) -> Callable[[Path, Work], None]:
+    """A receiver-side scenario: a pynetdicom SCP writes the corpus log (its debug logger)."""
+
+    def make(log: Path, work: Work) -> None:
+        port = free_port()
+        with pynetdicom_scp(log, port, aet="NODE", **config):
+            for aec, aet, *files in senders:
+                run(storescu("-q", "-aet", aet, "-aec", aec, "127.0.0.1", str(port), *work.args(files)), None)
+            time.sleep(0.5)
+
+    return make
+
+
+def _port_taken(log: Path, work: Work) -> None:
+    with silent_listener(port := free_port()):
+        run([STORESCP, "-d", "-aet", "NODE", str(port)], log, timeout=10)
+
+
+def _verbose(launch: Launch) -> Launch:
+    launch.argv.insert(1, "--verbose")  # Orthanc logs rejected associations at info level
+    return launch
+
+
+def _orthanc_log(aec: str) -> Callable[[Path, Work], None]:
+    def make(log: Path, work: Work) -> None:
+        from dcmconform.peers.registry import make_peer
+
+        peer = make_peer("orthanc")
+        launch = peer.launch
+        peer.launch = lambda port: _verbose(launch(port))  # type: ignore[method-assign]
+        try:
+            ep = peer.start()
+            run(storescu("-q", "-aet", "MODALITY", "-aec", aec, ep.host, str(ep.port), str(work.file("ct"))), None)
+            time.sleep(0.5)
+        finally:
+            peer.stop()
+        log.write_text("".join(line + "\n" for line in peer.logs().splitlines() if not line.startswith("--- start")))
+
+    return make
+
+
+GOOD_NODE = _storescp_node()
+B000 = {"status": 0xB000, "comment": "Patient name coerced to the registry's spelling"}
+A700 = {"status": 0xA700, "comment": "Disk quota exceeded"}
+WRONG_CALLED = "Called AE title 'ARCHIVE' not recognized"
+
+
+def scenarios() -> list[Scenario]:
+    found: list[Scenario] = []
+    # The sender's log, at debug and at info level (what customers send most), and pynetdicom's.
+    for level, source in (("-d", "DCMTK"), ("-v", "DCMTK")):
+        tag = level.strip("-")
+        debug = level == "-d"  # at -v, DCMTK logs no AE titles and no presentation contexts
+        found += [
+            Scenario(f"scu-{tag}-success", "scu", source, "success", _storescu_to(GOOD_NODE, level), 0,
+                     ["MODALITY -> NODE: OK" if debug else ": OK", "Nothing failed in this log"]),
+            Scenario(f"scu-{tag}-wrong-called-ae", "scu", source, "wrong called AE",
+                     _storescu_to(_pynet_node(), level, aec="ARCHIVE"), 2,
+                     ["called AE title 'ARCHIVE' not recognized" if debug else
+                      "association rejected: the called AE title not recognized", "set the called AE title"],
+                     ["the called AE title the called AE title"]),
+            Scenario(f"scu-{tag}-wrong-calling-ae", "scu", source, "wrong calling AE",
+                     _storescu_to(_pynet_node(calling=["WORKSTATION"]), level), 2,
+                     ["calling AE title 'MODALITY' not recognized", "add 'MODALITY'"] if debug else
+                     ["association rejected: our calling AE title not recognized", "list of known DICOM nodes"],
+                     ["calling AE title our calling AE title"]),
+            Scenario(f"scu-{tag}-sop-class-refused", "scu", source, "SOP class refused",
+                     _storescu_to(_pynet_node(sops=[VERIFICATION, MR]), level), 2,
+                     ["CT Image Storage not accepted" if debug else "(CT Image Storage) not sent",
+                      "ask its admin to accept" + (" CT Image Storage" if debug else "")]),
+            Scenario(f"scu-{tag}-ts-refused", "scu", source, "transfer syntax refused",
+                     _storescu_to(_pynet_node(syntaxes=[JPEG_LS]), level), 2,
+                     ["CT Image Storage: no common transfer syntax"] if debug else
+                     ["the node accepted the association but none of our presentation contexts"]),
+            Scenario(f"scu-{tag}-cannot-convert", "scu", source, "sender cannot convert",
+                     _storescu_to(GOOD_NODE, level, files=("ct-jpeg-ls",)), 2,
+                     ["the sender could not convert", "on the sender's side"], ["look at the node's log"]),
+            Scenario(f"scu-{tag}-node-aborts", "scu", source, "node aborts mid-transfer",
+                     _storescu_to(_storescp_node("--abort-during"), level), 2,
+                     ["the node aborted the association", "node's log"]),
+            Scenario(f"scu-{tag}-warning-b000", "scu", source, "warning 0xB000 with comment",
+                     _storescu_to(_pynet_node(**B000), level), 1, ["stored, with a warning"]),
+            Scenario(f"scu-{tag}-failure-a700", "scu", source, "failure 0xA700",
+                     _storescu_to(_pynet_node(**A700), level), 2, ["not stored", "out of resources"]),
+            Scenario(f"scu-{tag}-timeout", "scu", source, "timeout (the node never answers)",
+                     _storescu_to(_hung, level), 2, ["no answer to the association request"]),
+            Scenario(f"scu-{tag}-refused-port", "scu", source, "refused port", _storescu_to(_nothing, level), 2,
+                     ["refused: nothing listens there"]),
+            Scenario(f"scu-{tag}-tls-expected", "scu", source, "TLS expected",
+                     _storescu_to(_storescp_node(tls=True), level), 2, ["TLS"]),
+        ]
+    found += [
+        Scenario("scu-pynetdicom-success", "scu", "pynetdicom", "success",
+                 _storescu_to(GOOD_NODE, "-d", tool="pynetdicom"), 0, ["MODALITY -> NODE: OK"]),
+        Scenario("scu-pynetdicom-wrong-called-ae", "scu", "pynetdicom", "wrong called AE",
+                 _storescu_to(_pynet_node(), "-d", aec="ARCHIVE", tool="pynetdicom"), 2,
+                 ["called AE title 'ARCHIVE' not recognized"]),
+        Scenario("scu-pynetdicom-warning-b000", "scu", "pynetdicom", "warning 0xB000 with comment",
+                 _storescu_to(_pynet_node(**B000), "-d", tool="pynetdicom"), 1,
+                 ["stored, with a warning"]),
+        Scenario("scu-pynetdicom-failure-a700", "scu", "pynetdicom", "failure 0xA700",
+                 _storescu_to(_pynet_node(**A700), "-d", tool="pynetdicom"), 2,
+                 ["not stored (0xA700", "out of resources"]),
+        Scenario("scu-pynetdicom-refused-port", "scu", "pynetdicom", "refused port",
+                 _storescu_to(_nothing, "-d", tool="pynetdicom"), 2, ["refused: nothing listens there"]),
+        Scenario("scu-ctn-wrong-called-ae", "scu", "CTN", "wrong called AE",
+                 _storescu_to(_pynet_node(), "-v", aec="ARCHIVE", tool="ctn"), 2, ["association rejected"]),
+        Scenario("scu-pixelmed-wrong-called-ae", "scu", "PixelMed", "wrong called AE",
+                 _storescu_to(_pynet_node(), "-v", aec="ARCHIVE", tool="pixelmed"), 2, ["association rejected"]),
+    ]
+    # The receiving node's log.
+    for level in ("-d", "-v"):
+        tag = level.strip("-")
+        debug = level == "-d"
+        found += [
+            Scenario(f"scp-{tag}-success", "scp", "DCMTK", "success", _node_log((), level, [("NODE", "MODALITY", "ct")]),
+                     0, ["a sender at AE 'MODALITY'" if debug else "a sender (its AE title is not in the log)",
+                         "stored 1", "Nothing failed in this log"]),
+            Scenario(f"scp-{tag}-mr-refused-then-ct-stored", "scp", "DCMTK", "SOP class refused, then a success",
+                     _node_log((), level, [("NODE", "MODALITY", "mr"), ("NODE", "MODALITY", "ct")], profile="CT"), 2,
+                     (["a sender at AE 'MODALITY'", "you accepted CT Image Storage", "the sender's habit"] if debug else [])
+                     + ["the sender aborted the association before sending anything", "the reason is in the sender's log",
+                        "stored 1 object"],
+                     ["the same failure 2 times", "from our calling AE title"]),
+            Scenario(f"scp-{tag}-ts-refused", "scp", "DCMTK", "transfer syntax refused",
+                     _node_log((), level, [("NODE", "MODALITY", "ct")], profile="CTJLS"), 2,
+                     ["you accepted none of the transfer syntaxes the sender proposed for CT Image Storage"] if debug
+                     else ["you accepted the association but none of its presentation contexts"]),
+            Scenario(f"scp-{tag}-sender-cannot-convert", "scp", "DCMTK", "sender cannot convert",
+                     _node_log((), level, [("NODE", "MODALITY", "ct-jpeg-ls")]), 2,
+                     ["the sender aborted", "sender's log"]),
+            Scenario(f"scp-{tag}-abort-during", "scp", "DCMTK", "node aborts mid-transfer",
+                     _node_log(("--abort-during",), level, [("NODE", "MODALITY", "ct")]), 2,
+                     ["this node aborted"]),
+            Scenario(f"scp-{tag}-refuse", "scp", "DCMTK", "the node refuses every association",
+                     _node_log(("--refuse",), level, [("NODE", "MODALITY", "ct")]), 2,
+                     ["you rejected it: forced via command line"]),
+            Scenario(f"scp-{tag}-timeout", "scp", "DCMTK", "timeout (a sender connects and says nothing)",
+                     _node_log(("-ta", "2"), level, [("silent", "4")]), 2, ["said nothing"]),
+            Scenario(f"scp-{tag}-tls-expected", "scp", "DCMTK", "TLS expected (a sender without TLS)",
+                     _node_log((), level, [("NODE", "MODALITY", "ct")], tls=True), 2, ["TLS"]),
+        ]
+    found += [
+        Scenario("scp-d-port-taken", "scp", "DCMTK", "refused port (the node cannot listen)", _port_taken, 2,
+                 ["cannot listen", "port"]),
+        Scenario("scp-pynetdicom-wrong-called-ae", "scp", "pynetdicom", "wrong called AE",
+                 _pynet_node_log([("ARCHIVE", "MODALITY", "ct")]), 2,
+                 ["a sender at AE 'MODALITY'", "called AE title 'ARCHIVE'"]),
+        Scenario("scp-pynetdicom-wrong-calling-ae", "scp", "pynetdicom", "wrong calling AE",
+                 _pynet_node_log([("NODE", "MODALITY", "ct")], calling=["WORKSTATION"]), 2,
+                 ["a sender at AE 'MODALITY'", "calling AE title 'MODALITY'"]),
+        Scenario("scp-pynetdicom-sop-class-refused", "scp", "pynetdicom", "SOP class refused",
+                 _pynet_node_log([("NODE", "MODALITY", "ct")], sops=[VERIFICATION, MR]), 2,
+                 ["you accepted MR Image Storage", "the sender aborted the association before sending anything"]),
+        Scenario("scp-pynetdicom-warning-b000", "scp", "pynetdicom", "warning 0xB000 with comment",
+                 _pynet_node_log([("NODE", "MODALITY", "ct")], **B000), 0,
+                 ["received 1 C-STORE request (CT Image Storage); this log does not show the status"]),
+        Scenario("scp-pynetdicom-failure-a700", "scp", "pynetdicom", "failure 0xA700",
+                 _pynet_node_log([("NODE", "MODALITY", "ct")], **A700), 0,
+                 ["received 1 C-STORE request (CT Image Storage); this log does not show the status"]),
+        Scenario("scp-pynetdicom-success", "scp", "pynetdicom", "success",
+                 _pynet_node_log([("NODE", "MODALITY", "ct")]), 0, ["received 1 C-STORE request"]),
+        Scenario("scp-orthanc-wrong-called-ae", "scp", "Orthanc", "wrong called AE", _orthanc_log("ARCHIVE"), 2,
+                 ["called AE title 'ARCHIVE'"]),
+    ]
+    return found
+
+
+def expectation(scenario: Scenario) -> dict[str, object]:
+    return {"situation": scenario.situation, "side": scenario.side, "source": scenario.source,
+            "exit": scenario.exit, "expect": scenario.expect, "absent": scenario.absent}
+
+
+def write_expectations() -> None:
+    """``make_corpus.py --expect-only``: rewrite the JSON files from the table, keeping the logs."""
+    for scenario in scenarios():
+        if (CORPUS / f"{scenario.name}.log").exists():
+            (CORPUS / f"{scenario.name}.json").write_text(json.dumps(expectation(scenario), indent=1) + "\n")
+
+
+def generate(names: list[str]) -> list[Path]:
+    CORPUS.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="dcmconform-corpus-") as scratch:
+        work = Work(Path(scratch))
+        for scenario in scenarios():
+            if names and scenario.name not in names:
+                continue
+            log = CORPUS / f"{scenario.name}.log"
+            started = time.monotonic()
+            scenario.make(log, work)
+            text = log.read_text(errors="replace").replace(scratch, "/tmp/corpus")
+            log.write_text(text)
+            (CORPUS / f"{scenario.name}.json").write_text(json.dumps(expectation(scenario), indent=1) + "\n")
+            print(f"{scenario.name:<40} {len(text.splitlines()):>6} lines  {time.monotonic() - started:5.1f} s")
+            written.append(log)
+    return written
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        serve(json.loads(sys.argv[2]))
+    elif sys.argv[1:2] == ["--expect-only"]:
+        write_expectations()
+    else:
+        generate(sys.argv[1:])
