@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from dcmconform.dimse.association import RawAssociation
 from dcmconform.dimse.commands import echo_command, encode_command, store_command
@@ -85,7 +85,7 @@ class Payload:
 
     @classmethod
     def echo(cls) -> Payload:
-        return cls(VERIFICATION, None)
+        return cls(VERIFICATION, None, transfer_syntax=ImplicitVRLittleEndian)  # the one every node takes
 
     @property
     def size(self) -> int:
@@ -126,11 +126,13 @@ class Framed:
 class FastAssociation:
     """One association for many fast sends of one payload (see the module's docstring)."""
 
-    def __init__(self, endpoint: Endpoint, calling_aet: str, timeout: float, payload: Payload) -> None:
+    def __init__(self, endpoint: Endpoint, calling_aet: str, timeout: float, payload: Payload,
+                 probe: Probe | None = None) -> None:
+        """``probe``: a check's, so that the association's negotiation is in its transcript."""
         self.timeout = timeout
         self.payload = payload
         contexts = [(1, payload.sop_class, [payload.transfer_syntax])]
-        self.raw = RawAssociation(Probe(endpoint, calling_aet, timeout), contexts)
+        self.raw = RawAssociation(probe or Probe(endpoint, calling_aet, timeout), contexts)
         self.framed: Framed | None = None
         self.message_id = 0
 
