@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 import queue
 import shutil
 import subprocess
@@ -27,7 +26,6 @@ from dcmconform.dimse.sender import FastAssociation, Payload, SendError, instanc
 from dcmconform.dimse.status import classify
 from dcmconform.target import Endpoint
 
-STORESCU = "/usr/bin/storescu"  # DCMTK's, by absolute path: pynetdicom installs a storescu that shadows it
 NAGLE_MS = 30.0  # delayed ACK on Linux is 40 ms; a healthy loopback round trip is ~1 ms
 NAGLE_FIX = ("Set TCP_NODELAY on the DICOM sockets (DCMTK: environment TCP_NODELAY=1; most toolkits have an "
              "option) or send each PDU in one write. Otherwise every small response waits ~40 ms for the "
@@ -199,7 +197,10 @@ def _in_processes(endpoint: Endpoint, calling_aet: str, timeout: float, size: in
 
 # DCMTK's storescu with the same objects ---------------------------------------------------------------
 def storescu_missing() -> str | None:
-    return None if os.access(STORESCU, os.X_OK) else f"{STORESCU} not found (apt-get install dcmtk)"
+    from dcmconform.peers.base import missing
+    from dcmconform.peers.dcmtk import STORESCU
+
+    return missing(STORESCU, "apt-get install dcmtk")
 
 
 def write_objects(size: int, count: int, folder: Path, prefix: str = "") -> list[Path]:
@@ -224,15 +225,14 @@ def write_objects(size: int, count: int, folder: Path, prefix: str = "") -> list
 def storescu(endpoint: Endpoint, calling_aet: str, timeout: float, size: int, count: int) -> Run:
     """DCMTK's storescu sending ``count`` objects of ``size`` on one association; only the process's
     wall time is known, so the run has one mean latency per object. Env ``TCP_NODELAY=1``."""
+    from dcmconform.peers.dcmtk import dcmtk_env, storescu_argv
+
     run = Run(size, 1)
     folder = Path(tempfile.mkdtemp(prefix="dcmconform-bench-"))
     try:
         files = write_objects(size, count, folder)
-        env = dict(os.environ, TCP_NODELAY="1")
-        argv = [STORESCU, "-aet", calling_aet, "-aec", endpoint.ae_title, "-to", str(int(math.ceil(timeout))),
-                "-xs", endpoint.host, str(endpoint.port), *map(str, files)]
         started = time.monotonic()
-        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60 + count * timeout)
+        done = subprocess.run(storescu_argv(endpoint, files, calling_aet), env=dcmtk_env(), capture_output=True, text=True, timeout=60 + count * timeout)
         run.seconds = time.monotonic() - started
         if done.returncode != 0:
             run.problems.append(f"storescu exit {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}")
