@@ -31,13 +31,33 @@ DEFAULT_PERF_FLOOR = 1.0  # MB/s: a 40 ms stall per 64 KB object still makes 1.6
 
 
 # Validators (argparse ``type=``): a bad value raises ArgumentTypeError with one line saying why --------
-def seconds(value: str | float) -> float:
+def _positive(value: str | float, unit: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of {unit}") from None
     if not math.isfinite(number) or number <= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} seconds: give a positive number")
+        raise argparse.ArgumentTypeError(f"{value!r} {unit}: give a positive number")
+    return number
+
+
+def seconds(value: str | float) -> float:
+    return _positive(value, "seconds")
+
+
+def rate(value: str | float) -> float:
+    """A throughput in MB/s (--perf-floor)."""
+    return _positive(value, "MB/s")
+
+
+def count(value: str | int) -> int:
+    """A whole number of things, 1 or more (requests, associations, users)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number}: give 1 or more")
     return number
 
 
@@ -58,17 +78,6 @@ def seed(value: str | int) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number (a shuffle seed)") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"seed {number}: give 0 or more")
-    return number
-
-
-def rate(value: str | float) -> float:
-    """A throughput in MB/s: a positive number."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of MB/s") from None
-    if not math.isfinite(number) or number <= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} MB/s: give a positive number")
     return number
 
 

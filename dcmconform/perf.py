@@ -206,7 +206,7 @@ def storescu_missing() -> str | None:
 def write_objects(size: int, count: int, folder: Path, prefix: str = "") -> list[Path]:
     """``count`` Part 10 files of the bench object (fresh instance UIDs), for storescu."""
     from pydicom.dataset import FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian
+    from pydicom.uid import UID, ExplicitVRLittleEndian
 
     prefix = prefix or uid_prefix()
     ds = object_of_size(size, prefix)
@@ -215,7 +215,7 @@ def write_objects(size: int, count: int, folder: Path, prefix: str = "") -> list
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     files = []
     for n in range(count):
-        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = instance_uid(prefix, n)
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = UID(instance_uid(prefix, n))
         path = folder / f"{n:06d}.dcm"
         ds.save_as(path, enforce_file_format=True)
         files.append(path)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.errors import SetupError
-from dcmconform.options import add_options, report_dir, seconds
+from dcmconform.options import add_options, count, report_dir, seconds
 from dcmconform.target import Endpoint
 
 DEFAULT_SIZES = ("64KB", "512KB", "32MB")
@@ -32,16 +32,6 @@ def size_arg(value: str) -> int:
         return parse_size(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{number}: give 1 or more")
-    return number
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,9 +73,9 @@ def bench(args: argparse.Namespace, endpoint: Endpoint) -> dict[str, Any]:
     for problem in echo.problems[:3]:
         print(f"  C-ECHO: {problem}")
     for size in args.size or [size_arg(s) for s in DEFAULT_SIZES]:
-        count = row_count(size, args.count)
+        objects = row_count(size, args.count)
         for k in range(1, args.associations + 1):
-            run = measure(endpoint, args.calling_aet, args.timeout, size, count, k, duration=args.duration)
+            run = measure(endpoint, args.calling_aet, args.timeout, size, objects, k, duration=args.duration)
             doc["results"].append(run.as_json())
             for problem in run.problems[:3]:
                 print(f"  {show_size(size)} x{k}: {problem}")
@@ -93,7 +83,7 @@ def bench(args: argparse.Namespace, endpoint: Endpoint) -> dict[str, Any]:
             missing = storescu_missing()
             if missing:
                 raise SetupError(missing)
-            ref = storescu(endpoint, args.calling_aet, args.timeout, size, count)
+            ref = storescu(endpoint, args.calling_aet, args.timeout, size, objects)
             doc["compare"].setdefault("storescu", []).append(ref.as_json())
             for problem in ref.problems[:3]:
                 print(f"  storescu {show_size(size)}: {problem}")
@@ -152,11 +142,11 @@ def register(sub: Any) -> None:
     add_target_arguments(p)
     p.add_argument("--size", action="append", type=size_arg, default=[], metavar="SIZE",
                    help=f"object size, e.g. 64KB (repeatable; default {', '.join(DEFAULT_SIZES)})")
-    p.add_argument("--count", type=positive, default=None, metavar="N",
+    p.add_argument("--count", type=count, default=None, metavar="N",
                    help="objects per size and association count (default: about 128 MB of data, 10 to 1000)")
-    p.add_argument("--associations", type=positive, default=1, metavar="K",
+    p.add_argument("--associations", type=count, default=1, metavar="K",
                    help="measure over 1..K parallel associations (default 1)")
-    p.add_argument("--echoes", type=positive, default=500, metavar="N", help="C-ECHOs for the latency (default 500)")
+    p.add_argument("--echoes", type=count, default=500, metavar="N", help="C-ECHOs for the latency (default 500)")
     p.add_argument("--duration", type=seconds, default=60.0, metavar="SECONDS",
                    help="at most this long per row (default 60)")
     p.add_argument("--compare", choices=["storescu"], default=None,

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dcmconform.commands.bench import add_target_arguments, endpoint_for, positive, size_arg
+from dcmconform.commands.bench import add_target_arguments, endpoint_for, size_arg
 from dcmconform.errors import SetupError
-from dcmconform.options import report_dir, seconds
+from dcmconform.options import count, report_dir, seconds
 
 LOCUSTFILE = Path(__file__).parent.parent / "locustfile.py"  # dcmconform/locustfile.py (imports Locust: not here)
 
@@ -96,7 +96,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     p = sub.add_parser("load", help="distributed load with Locust (C-STORE, C-ECHO, C-FIND), headless")
     add_target_arguments(p)
-    p.add_argument("--users", type=positive, default=4, metavar="U", help="simultaneous users (default 4)")
+    p.add_argument("--users", type=count, default=4, metavar="U", help="simultaneous users (default 4)")
     p.add_argument("--duration", type=seconds, default=30.0, metavar="SECONDS", help="how long (default 30)")
     p.add_argument("--workers", type=int, choices=range(0, 65), default=0, metavar="W",
                    help="Locust workers under one master, on this machine (default 0: one process)")

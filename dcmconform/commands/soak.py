@@ -9,8 +9,8 @@ import json
 import sys
 from typing import Any
 
-from dcmconform.commands.bench import add_target_arguments, endpoint_for, positive, size_arg
-from dcmconform.options import report_dir, seconds
+from dcmconform.commands.bench import add_target_arguments, endpoint_for, size_arg
+from dcmconform.options import count, report_dir, seconds
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
@@ -44,11 +44,11 @@ def cmd_soak(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     p = sub.add_parser("soak", help="many small C-STOREs, then read back: nothing lost, nothing duplicated")
     add_target_arguments(p)
-    p.add_argument("--requests", type=positive, default=50000, metavar="N", help="C-STOREs to send (default 50000)")
+    p.add_argument("--requests", type=count, default=50000, metavar="N", help="C-STOREs to send (default 50000)")
     p.add_argument("--size", type=size_arg, default=4096, metavar="SIZE", help="object size (default 4KB)")
-    p.add_argument("--associations", type=positive, default=4, metavar="K",
+    p.add_argument("--associations", type=count, default=4, metavar="K",
                    help="associations at a time (default 4)")
-    p.add_argument("--per-association", type=positive, default=1000, metavar="N",
+    p.add_argument("--per-association", type=count, default=1000, metavar="N",
                    help="C-STOREs per association before it is released and a new one opened (default 1000)")
     p.add_argument("--duration", type=seconds, default=3600.0, metavar="SECONDS",
                    help="stop sending after this long (default 3600)")
