@@ -27,16 +27,37 @@ from dcmconform.target import DEFAULT_MOVE_AET, Endpoint, TargetError, ae_title_
 DEFAULT_CALLING_AET = "DCMCONFORM"
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_ARTIM_WAIT = 35.0
+DEFAULT_PERF_FLOOR = 1.0  # MB/s: a 40 ms stall per 64 KB object still makes 1.6 MB/s
 
 
 # Validators (argparse ``type=``): a bad value raises ArgumentTypeError with one line saying why --------
-def seconds(value: str | float) -> float:
+def _positive(value: str | float, unit: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of {unit}") from None
     if not math.isfinite(number) or number <= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} seconds: give a positive number")
+        raise argparse.ArgumentTypeError(f"{value!r} {unit}: give a positive number")
+    return number
+
+
+def seconds(value: str | float) -> float:
+    return _positive(value, "seconds")
+
+
+def rate(value: str | float) -> float:
+    """A throughput in MB/s (--perf-floor)."""
+    return _positive(value, "MB/s")
+
+
+def count(value: str | int) -> int:
+    """A whole number of things, 1 or more (requests, associations, users)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number}: give 1 or more")
     return number
 
 
@@ -133,12 +154,16 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
     Option("--shuffle", {"type": seed, "default": None, "metavar": "SEED",
                          "help": "run the checks in an order shuffled with this seed (the same seed, the same "
                                  "order); verdicts must not depend on the order"}),
+    Option("--perf-floor", {"type": rate, "default": DEFAULT_PERF_FLOOR, "metavar": "MB/S",
+                             "help": "the sustained C-STORE throughput of 64 KB objects the node must reach "
+                                     f"(PERF-002; default {DEFAULT_PERF_FLOOR:g} MB/s)"}),
     Option("--check", {"action": "append", "default": [], "metavar": "ID",
                        "help": "run only the check with this ID (repeatable), e.g. --check ASSOC-001"}),
 ]}
 
 # What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
-SESSION_FLAGS = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--move-port", "--shuffle")
+SESSION_FLAGS = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--move-port", "--shuffle",
+                 "--perf-floor")
 RUN_FLAGS = tuple(OPTIONS)
 
 
@@ -181,6 +206,7 @@ class RunConfig:
     report_dir: Path | None = None
     summary_md: Path | None = None
     shuffle: int | None = None
+    perf_floor: float = DEFAULT_PERF_FLOOR
     checks: tuple[str, ...] = ()
 
 

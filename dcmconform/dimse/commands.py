@@ -111,3 +111,14 @@ def store_command(sop_class: str, sop_instance: str, message_id: int) -> Dataset
     rq.CommandDataSetType = DATA_SET_PRESENT
     rq.AffectedSOPInstanceUID = sop_instance
     return rq
+
+
+def find_command(sop_class: str, message_id: int) -> Dataset:
+    """A C-FIND-RQ command set (PS3.7 9.3.2.1); its identifier follows as the data set."""
+    rq = Dataset()
+    rq.AffectedSOPClassUID = sop_class
+    rq.CommandField = C_FIND_RQ
+    rq.MessageID = message_id
+    rq.Priority = 0
+    rq.CommandDataSetType = DATA_SET_PRESENT
+    return rq

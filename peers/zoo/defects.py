@@ -134,6 +134,13 @@ DIMSE = [
            ("DIMSE-015",)),
 ]
 
+PERFORMANCE = [
+    Defect("throughput-cap", "reads at most 256 KB/s on each connection", ("PERF-002",)),
+    Defect("hang-at-4-associations", "with 4 associations up, answers a fifth request nothing at all",
+           ("PERF-003",)),
+    Defect("latency-grows-with-load", "each response waits 5 ms x (other associations up)^2", ("PERF-004",)),
+]
+
 DEFECTS: dict[str, Defect] = {
     d.name: d
     for d in [
@@ -151,7 +158,10 @@ DEFECTS: dict[str, Defect] = {
         Defect("lose-stored-object", "answers C-STORE with success but stores nothing", ("DIMSE-007",)),
         Defect("wrong-message-id-responded", "answers with MessageIDBeingRespondedTo one higher than the request's",
                ("DIMSE-002", "DIMSE-003", "DIMSE-005")),
-        Defect("delay-40ms", "waits 40 ms before every P-DATA-TF it sends (Nagle + delayed ACK)", ("DIMSE-004",)),
+        Defect("delay-40ms", "waits 40 ms before every P-DATA-TF it sends (Nagle + delayed ACK)",
+               ("DIMSE-004", "PERF-001")),
+        # Performance (suites/performance; the zoo's side in load.py).
+        *PERFORMANCE,
         # Association negotiation (suites/association).
         *ASSOCIATION,
         # DIMSE services (suites/dimse; the zoo serves them in services.py and the modules it names).

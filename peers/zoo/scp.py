@@ -33,6 +33,7 @@ import time
 from pydicom.dataset import Dataset
 
 import dcmconform.peers.zoo.limit as limit
+import dcmconform.peers.zoo.load as load
 from dcmconform.dimse.commands import DATA_SET_PRESENT, decode_command, encode_command
 from dcmconform.dimse.pdv import Assembler, fragments
 from dcmconform.peers.zoo import negotiation, services
@@ -83,6 +84,8 @@ class ZooConnection:
     def send(self, pdu: pd.PDU) -> None:
         if "delay-40ms" in self.d and isinstance(pdu, pd.PDataTF):
             time.sleep(0.04)  # the defect itself: a Nagle/delayed-ACK style stall
+        if "latency-grows-with-load" in self.d and isinstance(pdu, pd.PDataTF):
+            time.sleep(load.load_delay())
         self.sock.sendall(pdu.encode())
 
     def read_exact(self, n: int, deadline: float | None) -> bytes:
@@ -101,6 +104,8 @@ class ZooConnection:
                     os._exit(76)  # the defect: a health check's bare connect kills the node
                 raise Closed
             self.received += len(chunk)
+            if "throughput-cap" in self.d:
+                load.throttle(len(chunk))
             got += chunk
         return bytes(got)
 
@@ -296,11 +301,17 @@ class _Handler(socketserver.BaseRequestHandler):
         limited = limit.DEFECT in self.server.config.defects
         if limited and not limit.admit(self.request):
             return
+        hang = "hang-at-4-associations" in self.server.config.defects
         with _ONE_AT_A_TIME if serial else contextlib.nullcontext():
             conn = ZooConnection(self.request, self.server.config, self.server)
             try:
+                if load.enter() > load.HANG_AT and hang:
+                    with contextlib.suppress(Closed, OSError):
+                        conn.stall()  # the defect: no answer at the limit, not A-ASSOCIATE-RJ 2/3/2
+                    return
                 conn.run()
             finally:
+                load.leave()
                 if limited:
                     limit.release(conn.released)
 

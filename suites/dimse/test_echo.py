@@ -12,12 +12,11 @@ from dcmconform.dimse.association import RawAssociation
 from dcmconform.dimse.commands import C_ECHO_RQ, C_ECHO_RSP, echo_command
 from dcmconform.dimse.messages import response_problems, responses_to
 from dcmconform.dimse.pdv import Message
+from dcmconform.perf import NAGLE_FIX, NAGLE_MS
 from dcmconform.probe import ACCEPTED, Probe
 from dcmconform.transcript import Transcript
 from dcmconform.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
 from dcmconform.verdict import Verdict, check
-
-NAGLE_MS = 30.0  # delayed ACK on Linux is 40 ms; a healthy loopback round trip is ~1 ms
 
 
 @check("DIMSE-001", "C-ECHO returns status 0x0000 (Success)", "PS3.7 9.3.5.2, PS3.4 A.4", "MUST",
@@ -94,9 +93,7 @@ def test_several_echoes(association: Callable[..., Any], transcript: Transcript,
 
 @check("DIMSE-004", "Small responses come back at once, not after a 40 ms delayed-ACK stall (Nagle)",
        "PS3.8 9.1 (TCP transport); practice", "PRACTICE",
-       fix="Set TCP_NODELAY on the DICOM sockets (DCMTK: environment TCP_NODELAY=1; most toolkits have an "
-           "option) or send each PDU in one write. Otherwise every small response waits ~40 ms for the "
-           "peer's delayed ACK and a C-ECHO or a small C-STORE costs 40 ms instead of 1 ms.")
+       fix=NAGLE_FIX)
 def test_prompt_responses(probe: Probe, verdict: Verdict) -> None:
     raw = RawAssociation(probe, [(1, VERIFICATION, [IMPLICIT_LE])])
     times: list[float] = []

@@ -1,0 +1,1 @@
+"""Performance checks (area performance, PERF-NNN): latency, throughput, association limit, load."""
