@@ -26,16 +26,20 @@ class Dcm4chePeer(ProcessPeer):
 
     name = "dcm4che"
     tool = "storescp"
-    roles = ("scp", "scu")
+    roles: tuple[str, ...] = ("scp", "scu")
     notes = "storescp, dcm4che defaults (its sop-classes.properties), stores into its folder; SCU: storescu"
 
     def default_ae_title(self) -> str:
         return "STORESCP"
 
-    @property
-    def program(self) -> str:  # type: ignore[override]  # where the distribution was found, or the tool's name
+    def bin_path(self, tool: str) -> str:
+        """The tool in the distribution found here; without one, where the images have it."""
         home = dcm4che_dist.find().home
-        return str(home / "bin" / self.tool) if home else f"{self.tool} (dcm4che)"
+        return str(home / "bin" / tool) if home else f"{dcm4che_dist.IMAGE_HOME}/bin/{tool}"
+
+    @property
+    def program(self) -> str:  # depends on where the distribution was found
+        return self.bin_path(self.tool)
 
     def available(self) -> str | None:
         found = dcm4che_dist.find()
@@ -51,7 +55,7 @@ class Dcm4chePeer(ProcessPeer):
     def describe(self) -> dict[str, object]:
         described = super().describe()
         found = dcm4che_dist.find()
-        if found.home is not None:
+        if found.home is not None and self.backend == "native":
             described["notes"] = f"distribution {found.home} ({found.source}); {described['notes']}"
         return described
 
@@ -63,10 +67,7 @@ class Dcm4chePeer(ProcessPeer):
         return Launch(argv, dict(os.environ), self.workdir)
 
     def scu_argv(self, target: Endpoint, files: list[Path], calling_aet: str = "") -> list[str] | None:
-        home = dcm4che_dist.find().home
-        if home is None:
-            return None
-        return [str(home / "bin" / "storescu"), "-b", calling_aet or self.calling_aet,
+        return [self.bin_path("storescu"), "-b", calling_aet or self.calling_aet,
                 "-c", f"{target.ae_title}@{target.host}:{target.port}", *map(str, files)]
 
 
@@ -79,6 +80,11 @@ class Dcm4cheQrPeer(Dcm4chePeer):
     AET"); ours is registered at the address of our storage SCP (the move destination), and
     ``--stgcmt-same-assoc`` makes it send the N-EVENT-REPORT on the association of the request,
     as the storage commitment check listens for it.
+
+    dcmqrscp registers a C-FIND's cancel handler only when the query task starts on a worker
+    thread; a C-CANCEL that the association's reader thread takes first finds no handler and is
+    dropped (``Association.onCancelRQ``). A C-CANCEL sent right after the request (DIMSE-019)
+    therefore meets that race: measured both honoured (0xFE00) and lost (every match, 0x0000).
     """
 
     name = "dcm4che-qr"

@@ -38,7 +38,7 @@ from pathlib import Path
 try:
     from dcmconform.peers.images import dcm4che_dist
 except ImportError:  # run as a script, before dcmconform is installed: this folder is on sys.path
-    import dcm4che_dist  # type: ignore[no-redef]
+    import dcm4che_dist
 
 HERE = Path(__file__).resolve().parent
 SUITE = "bookworm"

@@ -92,9 +92,30 @@ def test_the_inputs_hash_follows_the_files_and_the_base(tmp_path: Path, monkeypa
     assert build.buildable() == ["orthanc"]
 
 
+def test_dcm4che_inputs_follow_the_distribution_it_copies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "dcm4che-5.0"
+    for tool in ("storescp", "dcmqrscp"):
+        (home / "bin").mkdir(parents=True, exist_ok=True)
+        (home / "bin" / tool).write_text("#!/bin/sh\n")
+        (home / "bin" / tool).chmod(0o755)
+    (home / "lib").mkdir()
+    jar = home / "lib" / "dcm4che-core-5.0.jar"
+    jar.write_bytes(b"one")
+    (home / "unrelated.txt").write_text("not copied, not hashed")
+    monkeypatch.setenv("DCM4CHE_HOME", str(home))
+    first = build.peer_inputs("dcm4che", "sha256:aaa")
+    (home / "unrelated.txt").write_text("changed")
+    assert build.peer_inputs("dcm4che", "sha256:aaa") == first
+    jar.write_bytes(b"two")
+    assert build.peer_inputs("dcm4che", "sha256:aaa") != first  # another build of dcm4che rebuilds the image
+    monkeypatch.setenv("DCM4CHE_HOME", str(tmp_path / "nothing"))
+    with pytest.raises(build.BuildError, match="DCM4CHE_HOME .*nothing has no bin/storescp bin/dcmqrscp"):
+        build._distribution()
+
+
 def test_every_image_folder_has_a_package_and_the_real_buildable_list() -> None:
-    assert build.buildable() == ["ctn", "dcmtk", "orthanc"]
-    assert set(build.PACKAGES) == set(build.buildable())
+    assert build.buildable() == ["ctn", "dcm4che", "dcmtk", "orthanc"]
+    assert set(build.PACKAGES) | {build.DISTRIBUTION} == set(build.buildable())
 
 
 def test_current_images_are_kept_not_rebuilt(usable: Callable[[str], ProcessPeer]) -> None:
