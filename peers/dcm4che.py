@@ -1,24 +1,120 @@
-"""dcm4che: listed, not runnable here yet.
+"""dcm4che 5 (Java): ``storescp`` as the storage SCP (``dcm4che``), ``dcmqrscp`` as the image archive
+with query/retrieve and storage commitment (``dcm4che-qr``).
 
-No package registry this project can use carries it: it is neither a Debian package nor on PyPI
-(its tools are Java archives distributed from its own Maven repository and as container images).
-The container backend runs it as ``dcm4che:container`` (peers/container/).
+Both run from a dcm4che binary distribution: ``DCM4CHE_HOME``, or the build cache that
+``scripts/build-dcm4che.sh`` fills from the vendored source (see
+:mod:`dcmconform.peers.images.dcm4che_dist`). They need ``java`` on PATH. Each start binds the
+peer's AE title on a free loopback port (``-b AET@127.0.0.1:PORT``) and keeps everything in the
+peer's folder; the tools log to stdout (their ``etc/<tool>/logback.xml``), which is the peer's log.
+
+dcm4che's acceptor answers only its own AE title (``-b``): a wrong called AE title is rejected.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 from dcmconform.peers.base import Launch, ProcessPeer
+from dcmconform.peers.images import dcm4che_dist
+from dcmconform.target import Endpoint
 
 
 class Dcm4chePeer(ProcessPeer):
+    """dcm4che's ``storescp``: Verification and the storage SOP classes of its ``sop-classes.properties``."""
+
     name = "dcm4che"
-    backend = "container"
-    program = "storescp (dcm4che-tool-storescp)"
-    notes = "Java toolkit; comes with the container backend"
+    tool = "storescp"
+    roles: tuple[str, ...] = ("scp", "scu")
+    notes = "storescp, dcm4che defaults (its sop-classes.properties), stores into its folder; SCU: storescu"
+
+    def default_ae_title(self) -> str:
+        return "STORESCP"
+
+    def bin_path(self, tool: str) -> str:
+        """The tool in the distribution found here; without one, where the images have it."""
+        home = dcm4che_dist.find().home
+        return str(home / "bin" / tool) if home else f"{dcm4che_dist.IMAGE_HOME}/bin/{tool}"
+
+    @property
+    def program(self) -> str:  # depends on where the distribution was found
+        return self.bin_path(self.tool)
 
     def available(self) -> str | None:
-        return ("not packaged for Debian or PyPI (the registries reachable here); "
-                "run it with the container backend: dcm4che:container")
+        found = dcm4che_dist.find()
+        if found.problem:
+            return found.problem
+        if shutil.which("java") is None:
+            return "java not found: apt-get install default-jre-headless"
+        return None
 
-    def launch(self, port: int) -> Launch:  # pragma: no cover - available() always refuses
-        raise NotImplementedError(self.available())
+    def version(self) -> str | None:
+        return dcm4che_dist.find().version()
+
+    def describe(self) -> dict[str, object]:
+        described = super().describe()
+        found = dcm4che_dist.find()
+        if found.home is not None and self.backend == "native":
+            described["notes"] = f"distribution {found.home} ({found.source}); {described['notes']}"
+        return described
+
+    def bind(self, port: int) -> list[str]:
+        return ["-b", f"{self.ae_title}@127.0.0.1:{port}"]
+
+    def launch(self, port: int) -> Launch:
+        argv = [self.program, *self.bind(port), "--directory", str(self.storage_dir())]
+        return Launch(argv, dict(os.environ), self.workdir)
+
+    def scu_argv(self, target: Endpoint, files: list[Path], calling_aet: str = "") -> list[str] | None:
+        return [self.bin_path("storescu"), "-b", calling_aet or self.calling_aet,
+                "-c", f"{target.ae_title}@{target.host}:{target.port}", *map(str, files)]
+
+
+class Dcm4cheQrPeer(Dcm4chePeer):
+    """dcm4che's ``dcmqrscp``: storage into a DICOM File-set (its DICOMDIR in the peer's folder),
+    C-FIND, C-GET, C-MOVE and Storage Commitment, with dcm4che's defaults otherwise.
+
+    ``ae.properties`` is generated: the C-MOVE destinations (``move_destinations``) and our calling
+    AE. dcmqrscp answers N-ACTION only for a calling AE it knows (else 0x0110 "Unknown Calling
+    AET"); ours is registered at the address of our storage SCP (the move destination), and
+    ``--stgcmt-same-assoc`` makes it send the N-EVENT-REPORT on the association of the request,
+    as the storage commitment check listens for it.
+
+    dcmqrscp registers a C-FIND's cancel handler only when the query task starts on a worker
+    thread; a C-CANCEL that the association's reader thread takes first finds no handler and is
+    dropped (``Association.onCancelRQ``). A C-CANCEL sent right after the request (DIMSE-019)
+    therefore meets that race: measured both honoured (0xFE00) and lost (every match, 0x0000).
+    """
+
+    name = "dcm4che-qr"
+    tool = "dcmqrscp"
+    roles = ("scp",)
+    notes = ("dcmqrscp, DICOMDIR in its folder, find/get/move + storage commitment (--stgcmt-same-assoc), "
+             "generated ae.properties: the move destinations and our calling AE")
+
+    def default_ae_title(self) -> str:
+        return "DCMQRSCP"
+
+    def storage_dir(self) -> Path:
+        return self.workdir / "fileset"
+
+    def ae_config_text(self) -> str:
+        known = dict(self.move_destinations)
+        if known and self.calling_aet not in known:
+            known[self.calling_aet] = next(iter(sorted(known.values())))
+        return "".join(["# generated by dcmconform for one run: AE title = host:port\n",
+                        *(f"{aet}={host}:{port}\n" for aet, (host, port) in sorted(known.items()))])
+
+    def launch(self, port: int) -> Launch:
+        config = self.workdir / "ae.properties"
+        config.write_text(self.ae_config_text())
+        argv = [self.program, *self.bind(port), "--dicomdir", str(self.storage_dir() / "DICOMDIR"),
+                "--ae-config", str(config), "--stgcmt-same-assoc"]
+        return Launch(argv, dict(os.environ), self.workdir)
+
+    def received(self) -> list[Path]:
+        return [p for p in super().received() if p.name != "DICOMDIR"]
+
+    def scu_argv(self, target: Endpoint, files: list[Path], calling_aet: str = "") -> list[str] | None:
+        return None

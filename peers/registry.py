@@ -8,7 +8,7 @@ from typing import Any
 from dcmconform.peers.base import ProcessPeer
 from dcmconform.peers.container import container_peers
 from dcmconform.peers.ctn import CtnImageServerPeer, CtnPeer
-from dcmconform.peers.dcm4che import Dcm4chePeer
+from dcmconform.peers.dcm4che import Dcm4chePeer, Dcm4cheQrPeer
 from dcmconform.peers.dcmtk import DcmqrscpPeer, StorescpPeer
 from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.peers.pixelmed import PixelmedPeer
@@ -23,6 +23,7 @@ PEERS: dict[str, Callable[[], ProcessPeer]] = {
     "pixelmed": PixelmedPeer,
     "ctn-image-server": CtnImageServerPeer,
     "dcm4che": Dcm4chePeer,
+    "dcm4che-qr": Dcm4cheQrPeer,
 }
 PEERS.update(container_peers(PEERS))  # NAME:container: the native peer in a container (peers/container/)
 

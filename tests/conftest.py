@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from dcmconform.childrun import SuiteRun
+from dcmconform.peers.base import ProcessPeer
 from dcmconform.target import Endpoint
 
 # Fixtures that run the whole suite (a minute or more each): every test that uses one is slow, so
@@ -26,6 +27,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         used = set(getattr(item, "fixturenames", ())) | {v for v in params.values() if isinstance(v, str)}
         if used & WHOLE_SUITE_RUNS:
             item.add_marker(pytest.mark.slow)
+
+
+def required_peers() -> set[str]:
+    """The peers that must run here: ``DCMCONFORM_REQUIRE_CONTAINERS`` (``.ci/run`` sets it). A name
+    there (``dcm4che``) requires the native peer and its container (``dcm4che:container``)."""
+    return {n.strip() for n in os.environ.get("DCMCONFORM_REQUIRE_CONTAINERS", "").split(",") if n.strip()}
+
+
+def usable_peer(name: str) -> ProcessPeer:
+    """``make_peer(name)``, or skip with the reason it cannot run; fail instead when it is required
+    here, so that a CI run where a peer, the engine or an image went missing is red, not quietly skipped."""
+    from dcmconform.peers.registry import make_peer
+
+    peer = make_peer(name)
+    reason = peer.available()
+    if reason:
+        if name.split(":")[0] in required_peers() or name in required_peers():
+            pytest.fail(f"{name} is required here (DCMCONFORM_REQUIRE_CONTAINERS) but cannot run: {reason}")
+        pytest.skip(f"{name} cannot run here: {reason}")
+    return peer
+
+
+@pytest.fixture
+def usable() -> Callable[[str], ProcessPeer]:
+    """``usable(name)``: the peer, not started; skips (or fails when required) when it cannot run."""
+    return usable_peer
 
 
 @pytest.fixture(scope="session")

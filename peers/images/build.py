@@ -7,10 +7,13 @@
    host written here), imported with ``docker import``; its apt sources are the host's Debian
    entries, so the packages inside are the versions the host gets.
 2. ``dcmconform/<peer>:local`` for each ``peers/images/<peer>/Dockerfile``, built on that base with
-   ``docker build --network host`` (apt inside reaches the mirror the way the host does).
+   ``docker build --network host`` (apt inside reaches the mirror the way the host does). dcm4che's
+   build context also gets the distribution the native peer runs, as ``dist/``
+   (:mod:`dcm4che_dist`: ``DCM4CHE_HOME`` or the build of ``scripts/build-dcm4che.sh``).
 
 Cache: every image carries the label ``dcmconform.inputs``, a hash of what it is made from (the
-base: suite, apt sources, recipe; a peer: its folder's files and the base image's ID). An image
+base: suite, apt sources, recipe; a peer: its folder's files, the base image's ID, and for dcm4che the
+distribution's files). An image
 whose label matches is kept; only changed inputs rebuild. ``--force`` rebuilds anyway.
 
 Standard library only, and no import of dcmconform: it runs before anything is installed.
@@ -32,6 +35,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+try:
+    from dcmconform.peers.images import dcm4che_dist
+except ImportError:  # run as a script, before dcmconform is installed: this folder is on sys.path
+    import dcm4che_dist
+
 HERE = Path(__file__).resolve().parent
 SUITE = "bookworm"
 BASE_REF = f"dcmconform/debian-base:{SUITE}"
@@ -48,6 +56,7 @@ KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
 # The Debian package each local image installs, and the program whose version it reports.
 PACKAGES = {"orthanc": "orthanc", "dcmtk": "dcmtk", "ctn": "ctn"}
+DISTRIBUTION = "dcm4che"  # the image that copies a distribution found on this machine (dcm4che_dist) as dist/
 
 
 class BuildError(RuntimeError):
@@ -174,11 +183,26 @@ def base_inputs(sources: list[Source]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _distribution() -> Path:
+    found = dcm4che_dist.find()
+    if found.home is None:
+        raise BuildError(str(found.problem))
+    return found.home
+
+
 def peer_inputs(peer: str, base_id: str) -> str:
     digest = hashlib.sha256(base_id.encode())
-    folder = HERE / peer
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    files = [(str(path.relative_to(HERE / peer)), path) for path in (HERE / peer).rglob("*")]
+    if peer == DISTRIBUTION:
+        try:
+            home = _distribution()
+        except BuildError:
+            pass  # no distribution here: no image can be current, and building says why
+        else:
+            files += [(f"dist/{path.relative_to(home)}", path) for part in dcm4che_dist.LAYOUT
+                      for path in (home / part).rglob("*")]
+    for name, path in sorted(f for f in files if f[1].is_file()):
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -295,14 +319,24 @@ def build_peer(peer: str, base_id: str, force: bool = False) -> bool:
     started = time.monotonic()
     log(f"building {ref}")
     staging = f"dcmconform/{peer}:staging"
-    done = docker("build", "--network", "host", "--pull=false", "--build-arg", f"BASE={BASE_REF}",
-                  "--label", f"{IMAGE_LABEL}=1", "-t", staging, str(HERE / peer), timeout=1800,
-                  capture=True, check=False)
+    with tempfile.TemporaryDirectory(prefix="dcmconform-context-") as tmp:
+        context = HERE / peer
+        if peer == DISTRIBUTION:  # the folder and the distribution, as dist/
+            context = Path(tmp) / peer
+            shutil.copytree(HERE / peer, context)
+            for part in dcm4che_dist.LAYOUT:
+                shutil.copytree(_distribution() / part, context / "dist" / part)
+        done = docker("build", "--network", "host", "--pull=false", "--build-arg", f"BASE={BASE_REF}",
+                      "--label", f"{IMAGE_LABEL}=1", "-t", staging, str(context), timeout=1800,
+                      capture=True, check=False)
     if done.returncode != 0:
         raise BuildError(f"docker build of {ref} failed:\n{(done.stdout + done.stderr)[-3000:]}")
     # The installed version, as a label (reading it then costs no container start).
-    version = docker("run", "--rm", "--network", "none", "--label", "dcmconform.peer=1", "--entrypoint",
-                     "dpkg-query", staging, "-W", "-f=${Version}", PACKAGES.get(peer, peer), check=False).stdout
+    if peer == DISTRIBUTION:
+        version = dcm4che_dist.find().version() or ""
+    else:
+        version = docker("run", "--rm", "--network", "none", "--label", "dcmconform.peer=1", "--entrypoint",
+                         "dpkg-query", staging, "-W", "-f=${Version}", PACKAGES.get(peer, peer), check=False).stdout
     dockerfile = f"FROM {staging}\nLABEL {INPUTS_LABEL}={inputs} {VERSION_LABEL}={version.strip() or 'unknown'}\n"
     with tempfile.TemporaryDirectory(prefix="dcmconform-label-") as tmp:
         (Path(tmp) / "Dockerfile").write_text(dockerfile)

@@ -1,45 +1,25 @@
 """Fixtures for the container backend tests.
 
 A container peer that cannot run here (no engine, no image) skips with the reason, unless
-``DCMCONFORM_REQUIRE_CONTAINERS`` names it (``.ci/run`` sets ``orthanc,dcmtk``): then it fails,
-so that a CI run where the engine or the images went missing is red, not quietly skipped.
+``DCMCONFORM_REQUIRE_CONTAINERS`` names it: then it fails (``usable`` in tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from dcmconform.peers.base import ProcessPeer
-from dcmconform.peers.registry import make_peer
-
-
-def required() -> set[str]:
-    """The peers (``orthanc`` or ``orthanc:container``) that must run here."""
-    return {n.strip() for n in os.environ.get("DCMCONFORM_REQUIRE_CONTAINERS", "").split(",") if n.strip()}
-
-
-def usable_peer(name: str) -> ProcessPeer:
-    """``make_peer(name)``, or skip (fail when required) with the reason it cannot run."""
-    peer = make_peer(name)
-    reason = peer.available()
-    if reason:
-        base = name.split(":")[0]
-        if base in required() or name in required():
-            pytest.fail(f"{name} is required here (DCMCONFORM_REQUIRE_CONTAINERS) but cannot run: {reason}")
-        pytest.skip(f"{name} cannot run here: {reason}")
-    return peer
 
 
 @pytest.fixture
-def container_peer() -> Iterator[Callable[[str], ProcessPeer]]:
+def container_peer(usable: Callable[[str], ProcessPeer]) -> Iterator[Callable[[str], ProcessPeer]]:
     """``container_peer("dcmtk:container")``: a started peer, stopped after the test."""
     started: list[ProcessPeer] = []
 
     def start(name: str) -> ProcessPeer:
-        peer = usable_peer(name)
+        peer = usable(name)
         started.append(peer)
         peer.start()
         return peer
@@ -59,12 +39,6 @@ def list_containers(owner_pid: int | None = None) -> list[dict[str, str]]:
         if owner_pid is None or owner.split(":")[1:2] == [str(owner_pid)]:
             found.append({**container.labels, "id": container.short_id, "status": container.status})
     return found
-
-
-@pytest.fixture
-def usable() -> Callable[[str], ProcessPeer]:
-    """``usable(name)``: the peer, not started; skips (or fails when required) when it cannot run."""
-    return usable_peer
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from dcmconform.fixtures.screen_capture import screen_capture_image, write_scree
 from dcmconform.peers import container as backend
 from dcmconform.peers.base import Launch, PeerFailed, PeerUnavailable, ProcessPeer
 from dcmconform.peers.container import dockerapi
+from dcmconform.peers.images import build as images
 from dcmconform.peers.registry import make_peer
 from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
 
@@ -26,7 +27,8 @@ pytestmark = pytest.mark.slow  # starts peers in containers
 
 Maker = Callable[[str], ProcessPeer]
 Lister = Callable[..., list[dict[str, str]]]
-STORAGE = ["orthanc:container", "dcmtk:container", "dcmqrscp:container", "ctn:container"]
+STORAGE = ["orthanc:container", "dcmtk:container", "dcmqrscp:container", "ctn:container", "dcm4che:container",
+           "dcm4che-qr:container"]
 
 
 def store_one(peer: ProcessPeer) -> str:
@@ -121,15 +123,17 @@ def test_an_override_image_that_is_absent_is_not_pulled_when_pulling_is_off(monk
     assert peer._workdir is None  # nothing was made for it
 
 
-def test_dcm4che_says_why_it_cannot_run_without_its_public_image(monkeypatch: pytest.MonkeyPatch, usable: Maker) -> None:
+def test_dcm4che_says_why_it_cannot_run_without_a_local_or_public_image(monkeypatch: pytest.MonkeyPatch,
+                                                                         usable: Maker) -> None:
     usable("dcmtk:container")  # an engine answers
     if dockerapi.find_image("dcm4che/dcm4che-tools") is not None:
         pytest.skip("dcm4che/dcm4che-tools is present on this engine")
     monkeypatch.setenv("DCMCONFORM_PULL", "never")
+    monkeypatch.setattr(images, "LOCAL_TAG", "no-such-tag")  # as if scripts/build-images.sh dcm4che never ran
     row = make_peer("dcm4che:container").describe()
     assert row["available"] is False and row["backend"] == "container"
     assert row["reason"] == ("public image dcm4che/dcm4che-tools is not present and pulling is off (DCMCONFORM_PULL); "
-                             "no Dockerfile in peers/images/ for dcm4che")
+                             "no local image dcmconform/dcm4che:no-such-tag (scripts/build-images.sh dcm4che)")
 
 
 def test_describe_names_the_image_and_the_version_inside(usable: Maker) -> None:
@@ -199,6 +203,7 @@ def test_with_pulling_allowed_an_absent_public_image_is_pulled_at_start_not_befo
     if dockerapi.find_image("dcm4che/dcm4che-tools") is not None:
         pytest.skip("dcm4che/dcm4che-tools is present on this engine")
     monkeypatch.setenv("DCMCONFORM_PULL", "missing")
+    monkeypatch.setattr(images, "LOCAL_TAG", "no-such-tag")  # no local dcmconform/dcm4che image: the public one
     pulled: list[str] = []
     monkeypatch.setattr(dockerapi, "pull", pulled.append)  # no registry is contacted by this test
     row = make_peer("dcm4che:container").describe()  # listing pulls nothing

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dcmconform.peers.base import ProcessPeer
-from dcmconform.peers.images import build
+from dcmconform.peers.images import build, dcm4che_dist
 
 pytestmark = pytest.mark.slow  # builds container images
 
@@ -92,9 +92,48 @@ def test_the_inputs_hash_follows_the_files_and_the_base(tmp_path: Path, monkeypa
     assert build.buildable() == ["orthanc"]
 
 
+def test_dcm4che_inputs_follow_the_distribution_it_copies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "dcm4che-5.0"
+    for tool in ("storescp", "dcmqrscp"):
+        (home / "bin").mkdir(parents=True, exist_ok=True)
+        (home / "bin" / tool).write_text("#!/bin/sh\n")
+        (home / "bin" / tool).chmod(0o755)
+    (home / "lib").mkdir()
+    jar = home / "lib" / "dcm4che-core-5.0.jar"
+    jar.write_bytes(b"one")
+    (home / "unrelated.txt").write_text("not copied, not hashed")
+    monkeypatch.setenv("DCM4CHE_HOME", str(home))
+    first = build.peer_inputs("dcm4che", "sha256:aaa")
+    (home / "unrelated.txt").write_text("changed")
+    assert build.peer_inputs("dcm4che", "sha256:aaa") == first
+    jar.write_bytes(b"two")
+    assert build.peer_inputs("dcm4che", "sha256:aaa") != first  # another build of dcm4che rebuilds the image
+    monkeypatch.setenv("DCM4CHE_HOME", str(tmp_path / "nothing"))
+    with pytest.raises(build.BuildError, match="DCM4CHE_HOME .*nothing has no bin/storescp bin/dcmqrscp"):
+        build._distribution()
+
+
+def test_without_dcm4che_home_the_last_build_in_the_cache_is_found(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DCM4CHE_HOME", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    missing = dcm4che_dist.find()
+    assert missing.home is None and "scripts/build-dcm4che.sh" in str(missing.problem)
+    build_dir = tmp_path / "dcmconform" / "dcm4che" / "0123456789abcdef" / "build"
+    for tool in ("storescp", "dcmqrscp"):
+        (build_dir / "bin").mkdir(parents=True, exist_ok=True)
+        (build_dir / "bin" / tool).write_text("#!/bin/sh\n")
+        (build_dir / "bin" / tool).chmod(0o755)
+    (build_dir / "lib").mkdir()
+    (build_dir / "lib" / "dcm4che-core-5.35.0.jar").write_bytes(b"")
+    (tmp_path / "dcmconform" / "dcm4che" / "current").symlink_to("0123456789abcdef/build")  # as build-dcm4che.sh links it
+    found = dcm4che_dist.find()
+    assert (found.home, found.source, found.problem, found.version()) == (build_dir, "build cache", None, "5.35.0")
+
+
 def test_every_image_folder_has_a_package_and_the_real_buildable_list() -> None:
-    assert build.buildable() == ["ctn", "dcmtk", "orthanc"]
-    assert set(build.PACKAGES) == set(build.buildable())
+    assert build.buildable() == ["ctn", "dcm4che", "dcmtk", "orthanc"]
+    assert set(build.PACKAGES) | {build.DISTRIBUTION} == set(build.buildable())
 
 
 def test_current_images_are_kept_not_rebuilt(usable: Callable[[str], ProcessPeer]) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.slow  # whole-suite runs, native and in a container
 
-PEERS = ["orthanc", "dcmtk", "ctn"]
+PEERS = ["orthanc", "dcmtk", "ctn", "dcm4che", "dcm4che-qr"]
 
 
 def outcomes(document: dict[str, Any]) -> dict[str, str]:

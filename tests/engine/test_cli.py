@@ -129,11 +129,10 @@ def test_closed_port_exits_2() -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_unavailable_peer_exits_2() -> None:
-    """A peer that cannot run here (dcm4che has no package on this machine) is a set-up error."""
+def test_unavailable_peer_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A peer that cannot run here (dcm4che with DCM4CHE_HOME naming an empty folder) is a set-up error."""
+    monkeypatch.setenv("DCM4CHE_HOME", str(tmp_path))
     done = _run("run", "--peer", "dcm4che", timeout=60)
-    if "unknown peer" in done.stderr:
-        pytest.skip("the dcm4che peer entry has not landed yet")
     assert done.returncode == 2, done.stderr
-    assert "dcm4che" in done.stderr
+    assert f"reference peer dcm4che cannot run here: DCM4CHE_HOME {tmp_path} has no bin/storescp" in done.stderr
     assert "Traceback" not in done.stderr

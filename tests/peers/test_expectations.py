@@ -8,13 +8,15 @@ new check must get a row in every file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
 import yaml
 
 from dcmconform.peers import expected
-from dcmconform.peers.registry import PEERS, make_peer
+from dcmconform.peers.base import ProcessPeer
+from dcmconform.peers.registry import PEERS
 
 if TYPE_CHECKING:
     from conftest import SuiteRuns
@@ -22,10 +24,9 @@ if TYPE_CHECKING:
 
 @pytest.mark.slow  # whole-suite runs against the peers
 @pytest.mark.parametrize("name", list(PEERS))
-def test_peer_earns_its_expected_verdicts(name: str, suite_runs: SuiteRuns) -> None:
-    reason = make_peer(name).available()
-    if reason:
-        pytest.skip(f"{name} cannot run here: {reason}")
+def test_peer_earns_its_expected_verdicts(name: str, suite_runs: SuiteRuns,
+                                         usable: Callable[[str], ProcessPeer]) -> None:
+    usable(name)  # skips when the peer cannot run here, fails when DCMCONFORM_REQUIRE_CONTAINERS names it
     expectations = expected.load(name)
     assert expectations is not None, f"no {expected.path_for(name)}: write one row per check"
     document, error = suite_runs.result(name)

@@ -26,8 +26,16 @@ def test_list_names_every_peer_with_its_state_or_reason() -> None:
             assert " ready " in line, line
         else:
             assert f"cannot   {reason}" in line, line
-    assert "dcm4che" in done.stdout and "not packaged for Debian or PyPI" in done.stdout
+    assert {"dcm4che", "dcm4che-qr", "dcm4che:container"} <= {x.split()[0] for x in lines[:-1]}
     assert lines[-1].endswith(f"of {len(PEERS)} peers can run here")
+
+
+def test_list_says_where_dcm4che_is_missing_from(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "dcmconform", "peers", "list"], capture_output=True, text=True,
+                          timeout=60, check=True, env=os.environ | {"DCM4CHE_HOME": str(tmp_path)})
+    for name in ("dcm4che", "dcm4che-qr"):
+        line = next(x for x in done.stdout.splitlines() if x.split()[0] == name)
+        assert f"cannot   DCM4CHE_HOME {tmp_path} has no bin/storescp bin/dcmqrscp" in line, line
 
 
 def test_start_prints_the_endpoint_serves_and_stops_on_ctrl_c(
