@@ -13,6 +13,7 @@ import socket
 import struct
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -59,6 +60,19 @@ def _on_connect(event: evt.Event) -> None:
             transport.socket.settimeout(transport.timeout)
 
 
+_LIVE: weakref.WeakSet[BoundedSocket] = weakref.WeakSet()  # our pynetdicom connections (shut_down_all)
+
+
+def shut_down_all() -> int:
+    """Shut every open pynetdicom connection of ours down both ways; how many (the per-check watchdog's)."""
+    done = 0
+    for transport in list(_LIVE):
+        if transport.socket is not None:
+            transport.shutdown()
+            done += 1
+    return done
+
+
 class BoundedSocket(AssociationSocket):
     """pynetdicom's transport with our bounds: every read of one PDU ends within ``timeout`` seconds
     (a target dripping bytes cannot hold it), and a PDU longer than ``cap`` is not read (its length
@@ -67,6 +81,7 @@ class BoundedSocket(AssociationSocket):
     def __init__(self, assoc: Association, address: AddressInformation, timeout: float, cap: int,
                  transcript: Transcript | None) -> None:
         super().__init__(assoc, address=address)
+        _LIVE.add(self)
         self.timeout = timeout
         self.cap = cap
         self.transcript = transcript

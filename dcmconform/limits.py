@@ -19,6 +19,8 @@ PDU_MARGIN = 64 * 1024
 
 # One reassembled DIMSE message (command set + data set): bytes kept before the rest is counted.
 MAX_MESSAGE = 256 * 1024 * 1024
+# The data sets our C-MOVE destination SCP keeps in memory, in all; past it an arrival is counted, not kept.
+MOVE_SCP_KEEP = 256 * 1024 * 1024
 
 # One transcript: the first and last this many bytes the target sent are kept, the rest counted.
 TRANSCRIPT_HEAD = 32 * 1024 * 1024

@@ -97,6 +97,19 @@ def close_leftovers() -> list[str]:
     return closed
 
 
+def shut_down_all() -> int:
+    """Shut every open raw connection down both ways (from another thread: a blocked read or send in
+    the check's thread ends at once); how many. The per-check watchdog's (:mod:`dcmconform.session`)."""
+    done = 0
+    for conn in list(_OPEN):
+        sock = conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            done += 1
+    return done
+
+
 class Connection:
     """A TCP connection to the target; every wait is bounded by ``timeout`` seconds."""
 

@@ -23,7 +23,9 @@ its cause, never ``fail``; the check during which the node went down is charged 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -50,14 +52,16 @@ from dcmconform.probe import (
 from dcmconform.target import Endpoint, MoveDestination, is_loopback
 from dcmconform.transcript import SENT, Transcript
 from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import KEEP_SERVING, Outcome, Verdict
+from dcmconform.verdict import KEEP_SERVING, WITHIN_TIMERS, Outcome, Verdict
 from dcmconform.wire.pdus import AAssociateRJ
 
 if TYPE_CHECKING:
     from dcmconform.peers.base import ProcessPeer
 
 STATE_FIXTURE = "target_state"
-NOT_RUN = pytest.StashKey[str]()  # on an item: why the session did not run it (its outcome is "not run")
+NOT_RUN = pytest.StashKey[str]()
+OVERRUN = pytest.StashKey[int]()  # on an item: the watchdog stopped it (how many connections it shut down)
+WATCHDOG_TIMEOUTS = 60  # a check may run this many --timeout (plus twice --artim-wait), then its watchdog fires  # on an item: why the session did not run it (its outcome is "not run")
 GATE_RETRY = 0.5  # seconds between two attempts of the health gate
 
 
@@ -333,6 +337,29 @@ class Session:
         if state is None or STATE_FIXTURE not in getattr(item, "fixturenames", ()):
             call()
             return
+        timer = threading.Timer(self.watchdog_seconds(), self._watchdog, args=(item,))
+        timer.daemon = True
+        timer.start()
+        try:
+            self._run_check(item, state, call)
+        finally:
+            timer.cancel()
+
+    def watchdog_seconds(self) -> float:
+        """How long one check may run: WATCHDOG_TIMEOUTS x --timeout plus --artim-wait (twice: a check may
+        wait out the node's ARTIM, and then a busy node), or ``DCMCONFORM_WATCHDOG`` seconds."""
+        cfg = self.config
+        return float(os.environ.get("DCMCONFORM_WATCHDOG") or WATCHDOG_TIMEOUTS * cfg.timeout + 2 * cfg.artim_wait)
+
+    def _watchdog(self, item: pytest.Item) -> None:
+        """The check ran past :meth:`watchdog_seconds`: shut its connections down (its blocked reads and
+        sends end at once) and mark it; :meth:`after_check` makes it a fail."""
+        from dcmconform.assoc import shut_down_all as shut_down_pynetdicom
+        from dcmconform.probe import shut_down_all as shut_down_raw
+
+        item.stash[OVERRUN] = shut_down_raw() + shut_down_pynetdicom()
+
+    def _run_check(self, item: pytest.Item, state: TargetState, call: Callable[[], object]) -> None:
         deadline: float | None = None  # --artim-wait from the first busy answer
         own_answer = 0
         while True:
@@ -376,6 +403,21 @@ class Session:
         with armed(False):
             plain = probe.associate(probe.request([(1, VERIFICATION, [IMPLICIT_LE])]))
             return plain.kind == ACCEPTED and busy(probe.associate(request))
+
+    def _overran(self, item: pytest.Item, result: dict[str, Any]) -> dict[str, Any]:
+        """The result of a check the watchdog stopped: a fail saying so, with what the check had found."""
+        limit = self.watchdog_seconds()
+        before = result.get("outcome")
+        summary = (f"the exchange was still going after {limit:.0f} s, this check's limit (--timeout x "
+                   f"{WATCHDOG_TIMEOUTS} + 2 x --artim-wait): dcmconform shut its {item.stash[OVERRUN]} connection(s) down")
+        if before:
+            summary += f"; the check then said ({before}): {result.get('summary', '')}"
+        return result | {
+            "outcome": str(Outcome.FAIL), "summary": summary, "broken": WITHIN_TIMERS.as_dict(),
+            "explanation": ("The node kept this check's exchange going past any reasonable time: answering slowly "
+                            "without end, or never ending what it sends. Every exchange must end within the "
+                            "node's own timers; a sender that waits on it is stuck as long."),
+        }
 
     def _restart_check(self, item: pytest.Item) -> None:
         """Forget what an interrupted attempt of the check recorded, and close what it left open."""
@@ -436,6 +478,8 @@ class Session:
         if NOT_RUN in item.stash:
             close_leftovers()
             return result  # not run: the node is as the check before left it, which stays "previous"
+        if when == "call" and result is not None and OVERRUN in item.stash:
+            result = self._overran(item, result)
         if when == "call" and result is not None:
             found = getattr(item, "funcargs", {}).get("transcript")  # pytest drops funcargs at teardown
             self.previous_transcript = found if isinstance(found, Transcript) else None

@@ -81,6 +81,9 @@ ANSWER_EVERY_PDU = Requirement(
     "PS3.8 9.2", Level.MUST,
     "an acceptor answers every A-ASSOCIATE-RQ and PDU (accept, reject or abort) before the requestor's ARTIM "
     "timer expires")
+WITHIN_TIMERS = Requirement(
+    "PS3.8 9.1.5, 9.2", Level.MUST,
+    "a node ends or answers every exchange within its timers; it cannot keep a peer busy without end")
 KEEP_SERVING = Requirement(
     "PS3.8 9.2", Level.MUST,
     "a node answers, rejects or aborts whatever it is sent, and keeps serving other associations")

@@ -3,7 +3,9 @@
 The target must know it (AE title, this machine's address, the port): ``--move-aet`` and
 ``--move-port``, or, for a reference peer, the destination the session wrote into its
 configuration. It accepts every storage SOP class in every transfer syntax pynetdicom knows,
-answers each C-STORE with 0x0000 and keeps what arrived (command and data set bytes, as sent).
+answers each C-STORE with 0x0000 and keeps what arrived (command and data set bytes, as sent; data
+sets up to :data:`~dcmconform.limits.MOVE_SCP_KEEP` in all, counted past it). It listens on the
+loopback interface only when the target is on this machine (:func:`dcmconform.session.choose_move_destination`).
 Every wait has a deadline and the server is always shut down, with any association still open
 aborted (:meth:`MoveSCP.stop`, also on the way out of ``with``).
 """
@@ -19,6 +21,7 @@ from typing import Any
 from pynetdicom import ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
 
 from dcmconform.assoc import make_ae
+from dcmconform.limits import MOVE_SCP_KEEP
 from dcmconform.target import MoveDestination
 from dcmconform.transcript import Transcript
 
@@ -45,6 +48,8 @@ class MoveSCP:
         self.timeout = timeout
         self.transcript = transcript
         self.arrivals: list[Arrival] = []
+        self.kept = 0  # bytes of data sets kept (at most limits.MOVE_SCP_KEEP)
+        self.dropped = 0  # bytes of data sets counted past that, not kept
         self.connections = 0  # open right now
         self.connected = 0  # ever
         self._changed = threading.Condition()
@@ -55,8 +60,14 @@ class MoveSCP:
     def _on_store(self, event: Any) -> int:
         rq = event.request
         originator_id = rq.MoveOriginatorMessageID
+        data = bytes(rq.DataSet.getvalue()) if rq.DataSet else b""
+        with self._changed:
+            if self.kept + len(data) > MOVE_SCP_KEEP:  # a target that sends without end: count, do not keep
+                self.dropped += len(data)
+                data = b""
+            self.kept += len(data)
         arrival = Arrival(str(rq.AffectedSOPClassUID or ""), str(rq.AffectedSOPInstanceUID or ""),
-                          str(event.context.transfer_syntax), bytes(rq.DataSet.getvalue()) if rq.DataSet else b"",
+                          str(event.context.transfer_syntax), data,
                           str(event.assoc.requestor.ae_title).strip(),
                           str(rq.MoveOriginatorApplicationEntityTitle or "").strip(),
                           None if originator_id is None else int(originator_id))

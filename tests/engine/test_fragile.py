@@ -209,3 +209,19 @@ def test_an_interrupted_run_writes_a_report_that_says_so(tmp_path: Path, signum:
     assert outcomes["ASSOC-054"] == "not run", outcomes
     assert set(outcomes) == {"ASSOC-001", "ASSOC-053", "ASSOC-054"}
     assert "Interrupted:" in (tmp_path / "conformance.html").read_text()
+
+
+# The per-check watchdog ------------------------------------------------------------------------
+def test_a_check_past_its_watchdog_is_stopped_and_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ASSOC-053 waits (--artim-wait 60) for a node that never drops an idle connection; the watchdog
+    (4 s here instead of 60 x --timeout + 2 x --artim-wait) shuts its connection down: the check fails
+    saying so, and the next check runs."""
+    monkeypatch.setenv("DCMCONFORM_WATCHDOG", "4")
+    started = time.monotonic()
+    run = run_against(["never-close-idle"], tmp_path, "--artim-wait", "60", "--check", "ASSOC-053",
+                      "--check", "ASSOC-001")
+    assert time.monotonic() - started < 40, "the watchdog did not end the check"
+    r = run.results["ASSOC-053"]
+    assert r["outcome"] == "fail" and "was still going after 4 s" in r["summary"], r["summary"]
+    assert r["broken"]["clause"] == "PS3.8 9.1.5, 9.2"
+    assert run.results["ASSOC-001"]["outcome"] == "pass"
