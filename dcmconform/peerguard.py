@@ -78,26 +78,30 @@ def _dropped(transcript: object) -> bool:
     return bool(data) and data[-1].direction == SENT
 
 
-def died_result(result: dict[str, Any], status: str, request: str, dump: str, logs: str) -> dict[str, Any]:
-    """The check's result turned into a fail that says how and after what the peer died."""
+def charged(result: dict[str, Any], cause: str, dump: str, more: list[dict[str, str]], explanation: str,
+            **marks: Any) -> dict[str, Any]:
+    """The check's result turned into a fail charged with ``cause`` (the node died or went down during
+    the check), saying what the check alone had found; ``dump``: the last request, for the evidence."""
     before = result.get("outcome")
-    summary = f"the peer died: {status} after {request}"
+    summary = cause
     if before == str(Outcome.FAIL):
         summary = f"{summary}; the check had also failed: {result.get('summary', '')}"
     elif before:
         summary = f"{summary} (the check alone would have been {before}: {result.get('summary', '')})"
     evidence = list(result.get("evidence", []))
     if dump:
-        evidence.append({"kind": "text", "text": f"the last request before the peer died:\n{dump}"})
-    if logs:
-        evidence.append({"kind": "text", "text": f"the peer's log (tail):\n{logs[-LOG_TAIL:]}"})
-    return result | {
-        "outcome": str(Outcome.FAIL), "summary": summary, "evidence": evidence, "peer_died": status,
-        "broken": KEEP_SERVING.as_dict(),
-        "explanation": ("The peer's process ended while serving this check: a crash on a request is a defect "
-                        "whatever the request was (it must answer, reject or abort, and keep serving). "
-                        "The next check ran against a restarted peer."),
-    }
+        evidence.append({"kind": "text", "text": f"the last request before the node went down:\n{dump}"})
+    return result | {"outcome": str(Outcome.FAIL), "summary": summary, "evidence": [*evidence, *more],
+                     "broken": KEEP_SERVING.as_dict(), "explanation": explanation, **marks}
+
+
+def died_result(result: dict[str, Any], status: str, request: str, dump: str, logs: str) -> dict[str, Any]:
+    """The check's result turned into a fail that says how and after what the peer died."""
+    more = [{"kind": "text", "text": f"the peer's log (tail):\n{logs[-LOG_TAIL:]}"}] if logs else []
+    return charged(result, f"the peer died: {status} after {request}", dump, more,
+                   "The peer's process ended while serving this check: a crash on a request is a defect whatever "
+                   "the request was (it must answer, reject or abort, and keep serving). The next check ran "
+                   "against a restarted peer.", peer_died=status)
 
 
 class PeerGuard:

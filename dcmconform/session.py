@@ -36,7 +36,7 @@ import pytest
 from dcmconform.assoc import liveness
 from dcmconform.busy import NodeBusy, armed, transient
 from dcmconform.options import RunConfig
-from dcmconform.peerguard import Death, PeerGuard, last_request
+from dcmconform.peerguard import Death, PeerGuard, charged, last_request
 from dcmconform.probe import (
     ACCEPTED,
     CLOSED,
@@ -52,7 +52,7 @@ from dcmconform.probe import (
 from dcmconform.target import Endpoint, MoveDestination, is_loopback
 from dcmconform.transcript import SENT, Transcript
 from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import KEEP_SERVING, WITHIN_TIMERS, Outcome, Verdict
+from dcmconform.verdict import WITHIN_TIMERS, Outcome, Verdict
 from dcmconform.wire.pdus import AAssociateRJ
 
 if TYPE_CHECKING:
@@ -451,24 +451,12 @@ class Session:
         result = self.results.get(prev.nodeid) if prev is not None else None
         if prev is None or result is None:
             return
-        before = result.get("outcome")
-        summary = f"the node stopped accepting connections after {request}: {refused.describe()} right after"
-        if before == str(Outcome.FAIL):
-            summary = f"{summary}; the check had also failed: {result.get('summary', '')}"
-        elif before:
-            summary = f"{summary} (the check alone was {before}: {result.get('summary', '')})"
-        evidence = list(result.get("evidence", []))
-        if dump:
-            evidence.append({"kind": "text", "text": f"the last request before the node went down:\n{dump}"})
-        evidence.extend(transcript.evidence())
-        self.results[prev.nodeid] = result | {
-            "outcome": str(Outcome.FAIL), "summary": summary, "evidence": evidence, "node_down": request,
-            "broken": KEEP_SERVING.as_dict(),
-            "explanation": ("The node stopped accepting connections during this check and did not come back "
-                            "within the wait: a request that takes the node down is a defect whatever the "
-                            "request was. Every later check was not run. Look at the node's log for a crash "
-                            "at this time."),
-        }
+        self.results[prev.nodeid] = charged(
+            result, f"the node stopped accepting connections after {request}: {refused.describe()} right after",
+            dump, transcript.evidence(),
+            "The node stopped accepting connections during this check and did not come back within the wait: "
+            "a request that takes the node down is a defect whatever the request was. Every later check was not "
+            "run. Look at the node's log for a crash at this time.", node_down=request)
 
     def after_check(self, item: pytest.Item, when: str, result: dict[str, Any] | None) -> dict[str, Any] | None:
         """After each phase of a check: ``result`` (the check's, before it is reported; ``None`` when
