@@ -225,8 +225,9 @@ def associate(
         rejection = _rejection(transcript) if assoc.is_rejected else None
         if rejection is not None:
             busy.check(rejection.result, rejection.source, rejection.describe())  # a busy node: the session's
+            busy.answered()
         raise AssociationRefused(f"association {reason}", transcript)
-    busy.accepted()
+    busy.answered()
     try:
         yield assoc
     finally:

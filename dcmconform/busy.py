@@ -21,12 +21,12 @@ import contextlib
 from collections.abc import Iterator
 
 _armed = False
-_accepted = 0  # associations accepted since the check was armed
+_answered = 0  # A-ASSOCIATE-RQs of the running check answered (accepted or rejected) since it was armed
 
 
 class NodeBusy(Exception):
     """The node answered a transient A-ASSOCIATE-RJ (``answer``, in words) while a check was running;
-    ``first``: to the check's first association."""
+    ``first``: to the check's first A-ASSOCIATE-RQ."""
 
     def __init__(self, answer: str, first: bool) -> None:
         super().__init__(f"the node answered {answer}")
@@ -34,10 +34,10 @@ class NodeBusy(Exception):
         self.first = first
 
 
-def accepted() -> None:
-    """An association of the running check was accepted."""
-    global _accepted
-    _accepted += 1
+def answered() -> None:
+    """An A-ASSOCIATE-RQ of the running check was answered (A-ASSOCIATE-AC or -RJ)."""
+    global _answered
+    _answered += 1
 
 
 def transient(result: int, source: int) -> bool:
@@ -48,14 +48,14 @@ def transient(result: int, source: int) -> bool:
 def check(result: int, source: int, answer: str) -> None:
     """Raise :class:`NodeBusy` for a transient rejection while a check is running (armed)."""
     if _armed and transient(result, source):
-        raise NodeBusy(answer, _accepted == 0)
+        raise NodeBusy(answer, _answered == 0)
 
 
 @contextlib.contextmanager
 def armed(on: bool = True) -> Iterator[None]:
     """While the block runs, transient rejections raise :class:`NodeBusy` (``on``) or reach the caller."""
-    global _armed, _accepted
-    before, _armed, _accepted = _armed, on, 0
+    global _armed, _answered
+    before, _armed, _answered = _armed, on, 0
     try:
         yield
     finally:

@@ -169,6 +169,25 @@ class Connection:
             return Observation(kind, detail=f"while we were sending: {exc}", transcript=self.transcript)
         return None
 
+    def send_together(self, pdus: list[pd.PDU]) -> Observation | None:
+        """Send ``pdus`` in one write (they reach the target together: a node that reads between its
+        responses sees them all), each recorded as its own event. An observation only if the send failed."""
+        if self.sock is None:
+            return self.connect_error or Observation(CLOSED, detail="not connected", transcript=self.transcript)
+        data = [pdu.encode() for pdu in pdus]
+        for one in data:
+            self.transcript.sent(one)
+        self.sock.settimeout(self.timeout)
+        try:
+            self.sock.sendall(b"".join(data))
+        except TimeoutError:
+            return Observation(SILENT, detail="the target stopped reading what we sent", transcript=self.transcript)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            self.transcript.note(f"send failed: {exc}")
+            kind = RESET if isinstance(exc, ConnectionResetError) else CLOSED
+            return Observation(kind, detail=f"while we were sending: {exc}", transcript=self.transcript)
+        return None
+
     def _read(self, n: int, deadline: float, got: bytearray) -> str | None:
         """Read until ``got`` holds ``n`` bytes; returns an outcome kind on failure."""
         assert self.sock is not None
@@ -228,11 +247,11 @@ class Connection:
         }.get(type(pdu), OTHER_PDU)
         if kind in (ACCEPTED, RELEASED, ABORTED):
             self.established = kind == ACCEPTED
-        if kind == ACCEPTED:
-            busy.accepted()
         observed = self._finish(kind, pdu, got, started, "")
         if isinstance(pdu, pd.AAssociateRJ):
             busy.check(pdu.result, pdu.source, observed.describe())  # a busy node: the session's, not the check's
+        if kind in (ACCEPTED, REJECTED):
+            busy.answered()
         return observed
 
     def _finish(self, kind: str, pdu: pd.PDU | None, got: bytearray, started: float, detail: str) -> Observation:

@@ -63,6 +63,7 @@ NOT_RUN = pytest.StashKey[str]()
 OVERRUN = pytest.StashKey[int]()  # on an item: the watchdog stopped it (how many connections it shut down)
 WATCHDOG_TIMEOUTS = 60  # a check may run this many --timeout (plus twice --artim-wait), then its watchdog fires  # on an item: why the session did not run it (its outcome is "not run")
 GATE_RETRY = 0.5  # seconds between two attempts of the health gate
+BUSY_BACKOFF = 1.0  # a check busy twice in a row waits 1, 2, 4 ... s more before it runs again
 
 
 def busy(observed: Observation) -> bool:
@@ -362,6 +363,7 @@ class Session:
     def _run_check(self, item: pytest.Item, state: TargetState, call: Callable[[], object]) -> None:
         deadline: float | None = None  # --artim-wait from the first busy answer
         own_answer = 0
+        retries = 0
         while True:
             with armed(own_answer < 2):
                 try:
@@ -386,6 +388,9 @@ class Session:
             else:
                 own_answer = 0
                 self._busy_episode(item, answer, served)
+            retries += 1
+            if retries > 1:  # busy again right away: give the node time to free more than one slot
+                time.sleep(max(0.0, min(BUSY_BACKOFF * 2 ** (retries - 2), deadline - time.monotonic())))
 
     @staticmethod
     def _rejected_request(item: pytest.Item) -> bytes | None:

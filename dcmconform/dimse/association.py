@@ -85,6 +85,17 @@ class RawAssociation:
         split = split or Split(pdu_max=self.peer_max or 16384)
         return self.send_pdus(message_pdus(context_id, encode_command(command), dataset, split))
 
+    def send_together(self, messages: list[tuple[int, Dataset, bytes | None]]) -> Observation | None:
+        """Send several messages ``(context ID, command, data set)`` in one write: they reach the target
+        together (DIMSE-019's C-FIND-RQ and C-CANCEL-RQ)."""
+        split = Split(pdu_max=self.peer_max or 16384)
+        pdus = [pdu for context_id, command, dataset in messages
+                for pdu in message_pdus(context_id, encode_command(command), dataset, split)]
+        failed = self.conn.send_together(list(pdus))
+        if failed is not None:
+            self.ended = failed
+        return failed
+
     def receive(self, timeout: float | None = None) -> Message | Observation:
         """The next whole message from the target, or the observation that ended the wait."""
         deadline = time.monotonic() + (self.probe.timeout if timeout is None else timeout)

@@ -32,7 +32,7 @@ def admit(sock: socket.socket) -> bool:
     if _slots.acquire(blocking=False):
         return True
     try:
-        sock.settimeout(1.0)
+        sock.settimeout(10.0)  # the request may be slow to come (a loaded machine): wait as ARTIM would
         got = b""
         while len(got) < pd.PDU_HEADER or len(got) < pd.PDU_HEADER + pd.header(got)[1]:
             chunk = sock.recv(1 << 16)  # the whole request, undecoded (unread bytes would make close() a reset)
