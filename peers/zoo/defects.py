@@ -151,6 +151,8 @@ SECURITY = [  # a name starting tls-: the zoo serves TLS (--tls-files; peers/zoo
            ("SEC-005",)),
     Defect("tls-accept-plaintext", "serves a plaintext A-ASSOCIATE-RQ on its TLS port", ("SEC-006",)),
     Defect("die-on-tls-handshake", "dies of a TLS ClientHello on its plaintext port", ("SEC-007",)),
+    Defect("store-invalid-uids", "stores a C-STORE whose SOP Instance UID is no valid UID (../../x, 65 characters)",
+           ("SEC-008",)),
 ]
 
 DEFECTS: dict[str, Defect] = {

@@ -37,3 +37,30 @@ def test_each_security_defect_is_caught(defect: object, tmp_path: Path) -> None:
     got = run_zoo([name], list(catches), tmp_path, tls=name.startswith(TLS_DEFECT))
     for check_id in catches:
         assert got[check_id]["outcome"] in ("fail", "warn"), (check_id, got[check_id]["summary"])
+
+
+def test_the_whole_catalogue_over_tls_earns_dcmtks_plaintext_verdicts(tmp_path: Path) -> None:
+    """``run --peer dcmtk --tls``: every check but the security ones gets the outcome of the plaintext row."""
+    import os
+
+    from dcmconform import childrun
+    from dcmconform.peers import expected
+    from dcmconform.peers.dcmtk import STORESCP
+
+    if not os.access(STORESCP, os.X_OK):
+        pytest.skip(f"{STORESCP} not installed (apt-get install dcmtk)")
+    run = childrun.run_suite(tmp_path, peer="dcmtk", options=["--tls", "--timeout", "5"], timeout=600)
+    assert run.results, run.error
+    rows = expected.load("dcmtk")
+    assert rows is not None
+    differ = {i: (r["outcome"], rows[i].outcome) for i, r in run.results.items()
+              if not i.startswith("SEC-") and r["outcome"] != rows[i].outcome}
+    assert differ == {}
+    assert {i: r["outcome"] for i, r in run.results.items() if i.startswith("SEC-")} == {
+        **{f"SEC-00{n}": "pass" for n in range(1, 7)}, "SEC-007": "n.a."}
+
+
+def test_the_clean_zoo_refuses_invalid_instance_uids(tmp_path: Path) -> None:
+    got = run_zoo([], ["SEC-008"], tmp_path)["SEC-008"]
+    assert got["outcome"] == "pass", got["summary"]
+    assert "../../x" not in got["summary"] or "refused" in got["summary"]
