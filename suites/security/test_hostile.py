@@ -7,9 +7,6 @@ node should refuse each (0xA900, 0xC000 or another failure) or store it harmless
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from dcmconform.assoc import Liveness
 from dcmconform.dimse.association import RawAssociation
 from dcmconform.dimse.commands import store_command
 from dcmconform.dimse.datasets import encode_data_set
@@ -17,8 +14,9 @@ from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import FAILURE, classify
 from dcmconform.fixtures.screen_capture import screen_capture_image
 from dcmconform.probe import Probe
+from dcmconform.suites.security.alive import Alive, still_serves
 from dcmconform.uids import EXPLICIT_LE, SECONDARY_CAPTURE
-from dcmconform.verdict import KEEP_SERVING, Verdict, check
+from dcmconform.verdict import Verdict, check
 
 HOSTILE_UIDS = {
     "a path": "../../x",
@@ -38,7 +36,7 @@ def _status(answer: Message | object) -> int | None:
        fix="Validate UIDs before storing (PS3.5 9.1: digits and dots, 64 characters at most, no leading zero, no "
            "trailing dot) and answer a C-STORE with an invalid SOP Instance UID with a failure status (0xA900 or "
            "0xC000); never build a file path from a UID without checking it.")
-def test_invalid_instance_uids(probe: Probe, verdict: Verdict, alive: Callable[[], Liveness]) -> None:
+def test_invalid_instance_uids(probe: Probe, verdict: Verdict, alive: Alive) -> None:
     stored, refused = [], []
     for what, uid in HOSTILE_UIDS.items():
         data = encode_data_set(screen_capture_image(uid, rows=8, columns=8), EXPLICIT_LE)
@@ -55,9 +53,6 @@ def test_invalid_instance_uids(probe: Probe, verdict: Verdict, alive: Callable[[
                 refused.append(f"{what}: {classify(code)}")
             else:
                 stored.append(f"{what} {uid!r}: {classify(code)}")
-    live = alive()
-    if not live.alive:
-        verdict.fail(f"the target stopped serving after C-STOREs with invalid UIDs: {live.detail}", live.transcript,
-                     broken=KEEP_SERVING)
+    still_serves(verdict, alive, "C-STOREs with invalid SOP Instance UIDs")
     verdict.judge(not stored, "refused every invalid SOP Instance UID: " + "; ".join(refused),
                   "stored objects whose SOP Instance UID is no valid UID: " + "; ".join(stored))

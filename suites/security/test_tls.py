@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import datetime
 import ssl
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
-from dcmconform.assoc import Liveness
 from dcmconform.probe import ACCEPTED, HANDSHAKE, SILENT, Connection, Observation, Probe
+from dcmconform.suites.security.alive import Alive, still_serves
 from dcmconform.target import Endpoint
 from dcmconform.tls import TlsSettings, offer_problem
 from dcmconform.transcript import Transcript
 from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import KEEP_SERVING, Verdict, check
+from dcmconform.verdict import Verdict, check
 
 ECHO = [(1, VERIFICATION, [IMPLICIT_LE])]
 CLAUSE = "PS3.15 B.13; BCP 195 (RFC 9325)"
@@ -39,9 +38,6 @@ WEAK_SUITES = [
 ]
 MIN_KEY_BITS = {"RSA": 2048, "DSA": 2048, "EC": 256}  # about 112 bits of security (NIST SP 800-57)
 TLS12 = ssl.TLSVersion.TLSv1_2
-
-Alive = Callable[[], Liveness]
-
 
 @dataclass
 class Handshake:
@@ -69,12 +65,6 @@ def run_tls(verdict: Verdict, target: Endpoint) -> TlsSettings:
     if target.tls is None:
         verdict.not_applicable("the run does not speak TLS (give --tls and the node's TLS port)")
     return target.tls
-
-
-def still_serves(verdict: Verdict, alive: Alive, after: str) -> None:
-    live = alive()
-    if not live.alive:
-        verdict.fail(f"the target stopped serving after {after}: {live.detail}", live.transcript, broken=KEEP_SERVING)
 
 
 @check("SEC-001", "TLS 1.2 or 1.3 is negotiated", CLAUSE, "MUST",
