@@ -24,7 +24,7 @@ from dcmconform.transcript import Transcript
 from dcmconform.uids import IMPLICIT_LE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 
-ECHO = [(1, VERIFICATION, [IMPLICIT_LE])]
+ECHO: list[tuple[int, str, list[str]]] = [(1, VERIFICATION, [IMPLICIT_LE])]
 CLAUSE = "PS3.15 B.13; BCP 195 (RFC 9325)"
 LEGACY = "DEFAULT:@SECLEVEL=0"  # OpenSSL 3 offers TLS 1.0/1.1 (SHA-1) only at security level 0
 # Suite families BCP 195 (RFC 9325 4.1) rules out, as OpenSSL cipher strings; True: MUST NOT, False: SHOULD NOT.
@@ -87,7 +87,9 @@ def test_tls_version(target: Endpoint, verdict: Verdict, transcript: Transcript,
 def test_old_tls_refused(target: Endpoint, verdict: Verdict, transcript: Transcript, probe: Probe,
                          alive: Alive) -> None:
     tls = run_tls(verdict, target).unverified()
-    accepted, refused, cannot = [], [], []
+    accepted: list[str] = []
+    refused: list[str] = []
+    cannot: list[str] = []
     for name, version in (("TLS 1.0", ssl.TLSVersion.TLSv1), ("TLS 1.1", ssl.TLSVersion.TLSv1_1)):
         offer = tls.offering(version, version, LEGACY)
         if (why := offer_problem(offer)) is not None:
@@ -110,7 +112,10 @@ def test_old_tls_refused(target: Endpoint, verdict: Verdict, transcript: Transcr
 def test_weak_suites_refused(target: Endpoint, verdict: Verdict, transcript: Transcript, probe: Probe,
                              alive: Alive) -> None:
     tls = run_tls(verdict, target).unverified()
-    must, should, refused, cannot = [], [], [], []
+    must: list[str] = []
+    should: list[str] = []
+    refused: list[str] = []
+    cannot: list[str] = []
     for name, family, forbidden in WEAK_SUITES:
         offer = tls.offering(TLS12, TLS12, f"{family}:@SECLEVEL=0")
         if offer_problem(offer) is not None:
