@@ -22,7 +22,7 @@ from pynetdicom import AE, evt
 from pynetdicom.association import Association
 from pynetdicom.transport import AddressInformation, AssociationSocket
 
-from dcmconform import busy
+from dcmconform import busy, tls
 from dcmconform.dimse.commands import C_ECHO_RSP, command_name
 from dcmconform.dimse.messages import messages
 from dcmconform.limits import MAX_MESSAGE, ResponseCap, TargetMisbehaved, pdu_cap
@@ -217,6 +217,7 @@ def associate(
         max_pdu=max_pdu,
         ext_neg=ext_neg,
         evt_handlers=handlers,
+        tls_args=None if target.tls is None else (tls.context(target.tls), target.host),
     )
     if not assoc.is_established:
         reason = "rejected" if assoc.is_rejected else "aborted" if assoc.is_aborted else "not answered or refused"

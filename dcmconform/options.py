@@ -23,6 +23,7 @@ from typing import Any
 
 from dcmconform.errors import SetupError
 from dcmconform.target import DEFAULT_MOVE_AET, Endpoint, TargetError, ae_title_problem
+from dcmconform.tls import readable_file
 
 DEFAULT_CALLING_AET = "DCMCONFORM"
 DEFAULT_TIMEOUT = 5.0
@@ -159,11 +160,24 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
                                      f"(PERF-002; default {DEFAULT_PERF_FLOOR:g} MB/s)"}),
     Option("--check", {"action": "append", "default": [], "metavar": "ID",
                        "help": "run only the check with this ID (repeatable), e.g. --check ASSOC-001"}),
+    # DICOM over TLS (dcmconform/tls.py; suites/security): every association of the run, raw or pynetdicom.
+    Option("--tls", {"action": "store_true", "default": False,
+                     "help": "speak TLS to the target (PS3.15 B.13; its port is often 2762); with --peer, the "
+                             "peer is started with TLS and certificates made for the run"}),
+    Option("--tls-ca", {"type": readable_file, "default": None, "metavar": "PEM",
+                        "help": "CA certificate(s) the target's certificate must chain to (implies --tls; "
+                                "without it the target's certificate is not verified)"}),
+    Option("--tls-cert", {"type": readable_file, "default": None, "metavar": "PEM",
+                          "help": "our client certificate, for a target that requires mutual authentication "
+                                  "(implies --tls)"}),
+    Option("--tls-key", {"type": readable_file, "default": None, "metavar": "PEM",
+                         "help": "the private key of --tls-cert (when not in the same file)"}),
 ]}
 
 # What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
 SESSION_FLAGS = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--move-port", "--shuffle",
-                 "--perf-floor")
+                 "--perf-floor",
+                 "--tls", "--tls-ca", "--tls-cert", "--tls-key")
 RUN_FLAGS = tuple(OPTIONS)
 
 
@@ -187,7 +201,9 @@ def as_arguments(args: argparse.Namespace) -> list[str]:
     argv = []
     for flag in SESSION_FLAGS:
         value = getattr(args, OPTIONS[flag].dest)
-        if value is not None:
+        if isinstance(value, bool):  # a switch (--tls): given or not
+            argv += [flag] if value else []
+        elif value is not None:
             argv += [flag, str(value)]
     return argv
 
@@ -208,6 +224,10 @@ class RunConfig:
     shuffle: int | None = None
     perf_floor: float = DEFAULT_PERF_FLOOR
     checks: tuple[str, ...] = ()
+    tls: bool = False
+    tls_ca: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
 
 def run_config(get: Callable[[str], Any]) -> RunConfig:

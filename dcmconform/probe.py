@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
+import ssl
 import time
 import weakref
 from dataclasses import dataclass, field
 
-from dcmconform import busy
+from dcmconform import busy, tls
 from dcmconform.limits import MAX_READ  # one PDU we read at most (this module's name for it is kept)
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
@@ -26,6 +27,7 @@ ACCEPTED, REJECTED, ABORTED = "accepted", "rejected", "aborted"
 RELEASED, DATA, OTHER_PDU = "released", "data", "other-pdu"
 CLOSED, RESET, SILENT, GARBAGE = "closed", "reset", "silent", "garbage"
 REFUSED, UNREACHABLE = "refused", "unreachable"
+HANDSHAKE = "tls-handshake-failed"  # TCP connected, the TLS handshake did not complete
 
 
 
@@ -68,6 +70,7 @@ class Observation:
             GARBAGE: "bytes that are not a valid PDU",
             REFUSED: "connection refused: nothing listens on that port",
             UNREACHABLE: "could not connect before the deadline",
+            HANDSHAKE: "the TLS handshake failed",
         }
         text = words.get(self.kind, self.kind)
         return f"{text} ({self.detail})" if self.detail else text
@@ -128,6 +131,8 @@ class Connection:
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.transcript.note(f"TCP connected to {self.endpoint.host}:{self.endpoint.port}")
             _OPEN.add(self)
+            if self.endpoint.tls is not None:
+                self._handshake(self.endpoint.tls, started)
         except ConnectionRefusedError:
             self.connect_error = Observation(REFUSED, elapsed=time.monotonic() - started, transcript=self.transcript)
         except (TimeoutError, OSError) as exc:
@@ -137,6 +142,18 @@ class Connection:
         if self.connect_error:
             self.transcript.note(f"TCP connect to {self.endpoint.host}:{self.endpoint.port}: {self.connect_error.describe()}")
         return self
+
+    def _handshake(self, settings: tls.TlsSettings, started: float) -> None:
+        assert self.sock is not None
+        try:
+            self.sock = tls.wrap(self.sock, settings, self.endpoint.host)
+        except (OSError, ValueError) as exc:  # ssl.SSLError, a reset, the deadline
+            self.close()
+            self.connect_error = Observation(HANDSHAKE, elapsed=time.monotonic() - started,
+                                             detail=str(exc) or type(exc).__name__, transcript=self.transcript)
+            return
+        cipher = self.sock.cipher()
+        self.transcript.note(f"TLS {self.sock.version()} established, cipher {cipher[0] if cipher else '?'}")
 
     def __enter__(self) -> Connection:
         return self.open()
@@ -167,6 +184,9 @@ class Connection:
             kind = RESET if isinstance(exc, ConnectionResetError) else CLOSED
             self.transcript.note(f"send failed: {exc}")
             return Observation(kind, detail=f"while we were sending: {exc}", transcript=self.transcript)
+        except ssl.SSLError as exc:  # TLS 1.3: a refused client certificate shows on the first write
+            self.transcript.note(f"send failed: {exc}")
+            return Observation(CLOSED, detail=f"while we were sending: {exc}", transcript=self.transcript)
         return None
 
     def send_together(self, pdus: list[pd.PDU]) -> Observation | None:

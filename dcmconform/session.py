@@ -28,7 +28,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -50,6 +50,8 @@ from dcmconform.probe import (
     close_leftovers,
 )
 from dcmconform.target import Endpoint, MoveDestination, is_loopback
+from dcmconform.tls import TlsSettings, check_usable
+from dcmconform.tls import settings as tls_settings
 from dcmconform.transcript import SENT, Transcript
 from dcmconform.uids import IMPLICIT_LE, VERIFICATION
 from dcmconform.verdict import WITHIN_TIMERS, Outcome, Verdict
@@ -145,15 +147,21 @@ def choose_move_destination(target: Endpoint | None, ae_title: str, port: int | 
     return MoveDestination(ae_title, port, "127.0.0.1" if is_loopback(target.host) else "")
 
 
-def open_target(target: Endpoint | None, peer_name: str | None, move: MoveDestination | None = None) -> TargetState:
+def open_target(target: Endpoint | None, peer_name: str | None, move: MoveDestination | None = None,
+                tls: TlsSettings | None = None) -> TargetState:
     """``--target`` as given, or start the reference peer ``peer_name`` (default pynetdicom).
+
+    ``tls`` (the run's ``--tls`` settings) goes on the target's endpoint; a started peer is started
+    with TLS instead, with certificates it makes for the run, and its endpoint carries them.
 
     A peer that cannot start ends the session with exit status 2 and the reason, rather than
     turning every check into an error. A started peer is given ``move`` (our storage SCP) as a
     C-MOVE destination before it starts, so that its generated configuration names it.
     """
+    if tls is not None and (problem := check_usable(tls)):
+        pytest.exit(f"dcmconform: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
     if target is not None:
-        return TargetState(target, info={"peer": peer_name}, move=move)
+        return TargetState(replace(target, tls=tls), info={"peer": peer_name}, move=move)
     from dcmconform.peers.base import PeerFailed, PeerUnavailable
     from dcmconform.peers.registry import UnknownPeer, make_peer
 
@@ -162,6 +170,7 @@ def open_target(target: Endpoint | None, peer_name: str | None, move: MoveDestin
         peer = make_peer(name)
         if move is not None and move.port is not None:
             peer.move_destinations[move.ae_title] = ("127.0.0.1", move.port)
+        peer.tls = tls is not None
         endpoint = peer.start()
     except (UnknownPeer, PeerUnavailable, PeerFailed) as exc:
         pytest.exit(f"dcmconform: cannot start the reference peer: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
@@ -199,7 +208,8 @@ class Session:
 
     def open(self) -> TargetState:
         cfg = self.config
-        state = open_target(cfg.target, cfg.peer, choose_move_destination(cfg.target, cfg.move_aet, cfg.move_port))
+        state = open_target(cfg.target, cfg.peer, choose_move_destination(cfg.target, cfg.move_aet, cfg.move_port),
+                            tls_settings(cfg))
         try:
             state.info.update(identify(state.endpoint, cfg))
         except BaseException:

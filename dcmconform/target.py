@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from dcmconform.tls import TlsSettings
 
 _SPEC = re.compile(r"^(?P<aet>[^@]*)@(?P<host>\[[^\]]+\]|[^:@\[\]]+):(?P<port>\d+)$")
 
@@ -26,11 +28,13 @@ def ae_title_problem(aet: str) -> str | None:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where an AE listens. ``str()`` gives the ``AET@HOST:PORT`` form back."""
+    """Where an AE listens. ``str()`` gives the ``AET@HOST:PORT`` form back. ``tls``: how to speak
+    TLS to it (``None``: plain TCP); every association to the endpoint, raw or pynetdicom, uses it."""
 
     ae_title: str
     host: str
     port: int
+    tls: TlsSettings | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host

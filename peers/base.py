@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dcmconform.assoc import liveness
+from dcmconform.peers.certificates import PeerCertificates, make_certificates
 from dcmconform.target import Endpoint
 
 READY_TIMEOUT = 30.0
@@ -150,6 +151,7 @@ class ProcessPeer:
     roles: tuple[str, ...] = ("scp",)
     notes = ""
     calling_aet = "DCMCONFORM"
+    tls_capable = False  # launch() can start it with TLS (self.certificates) when ``tls`` is set
 
     def __init__(self, ae_title: str = "", workdir: Path | None = None, keep: bool = False,
                  move_destinations: dict[str, tuple[str, int]] | None = None) -> None:
@@ -160,6 +162,8 @@ class ProcessPeer:
         self.endpoint: Endpoint | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0  # how many times the process was launched (restarts after a crash count)
+        self.tls = False  # start it speaking TLS (--tls), with self.certificates made at the first start
+        self.certificates: PeerCertificates | None = None
         self._last_exit: int | None = None
         self._final_logs = ""
 
@@ -198,6 +202,10 @@ class ProcessPeer:
         check = liveness(self.endpoint, self.calling_aet, timeout=5)
         return None if check.alive else check.detail
 
+    def make_certificates(self) -> PeerCertificates:
+        """A CA, our client certificate and the peer's, made for a start with ``tls`` (in its folder)."""
+        return make_certificates(self.workdir / "tls")
+
     def version(self) -> str | None:
         return debian_version(self.package) if self.package else None
 
@@ -218,6 +226,10 @@ class ProcessPeer:
         reason = self.available()
         if reason:
             raise PeerUnavailable(f"{self.name}: {reason}")
+        if self.tls and not self.tls_capable:
+            raise PeerUnavailable(f"{self.name}: no TLS mode here (peers with one: dcmtk, pynetdicom, zoo)")
+        if self.tls and self.certificates is None:
+            self.certificates = self.make_certificates()
         port = free_port()
         launch = self.launch(port)
         self.storage_dir().mkdir(parents=True, exist_ok=True)
@@ -236,7 +248,8 @@ class ProcessPeer:
             )
         _LIVE.add(self)
         self.starts += 1
-        self.endpoint = Endpoint(self.ae_title, "127.0.0.1", port)
+        client = self.certificates.client() if self.tls and self.certificates is not None else None
+        self.endpoint = Endpoint(self.ae_title, "127.0.0.1", port, client)
         try:
             self._wait_ready()
         except BaseException:

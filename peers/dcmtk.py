@@ -36,6 +36,15 @@ def dcmtk_env() -> dict[str, str]:
     return env
 
 
+def tls_argv(peer: ProcessPeer) -> list[str]:
+    """DCMTK's TLS options for a peer started with ``tls``: its key and certificate, our CA, the
+    default profile (Non-downgrading BCP 195) and a client certificate required (DCMTK's default)."""
+    if not peer.tls or peer.certificates is None:
+        return []
+    c = peer.certificates
+    return ["+tls", str(c.server_key), str(c.server_cert), "--null-passwd", "+cf", str(c.ca), "--require-peer-cert"]
+
+
 def storescu_argv(target: Endpoint, files: list[Path], calling_aet: str) -> list[str]:
     return [STORESCU, "--aetitle", calling_aet, "--call", target.ae_title, target.host, str(target.port),
             *map(str, files)]
@@ -57,9 +66,11 @@ class StorescpPeer(ProcessPeer):
     def available(self) -> str | None:
         return missing(STORESCP, "apt-get install dcmtk")
 
+    tls_capable = True
+
     def launch(self, port: int) -> Launch:
         argv = [STORESCP, "--verbose", "--aetitle", self.ae_title, "--output-directory", str(self.storage_dir()),
-                "--disable-host-lookup", str(port)]
+                "--disable-host-lookup", *tls_argv(self), str(port)]
         return Launch(argv, dcmtk_env(), self.workdir)
 
     def scu_argv(self, target: Endpoint, files: list[Path], calling_aet: str = "") -> list[str] | None:

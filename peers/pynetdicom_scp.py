@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from dcmconform.peers.base import Launch, ProcessPeer
+from dcmconform.peers.certificates import PeerCertificates, from_arguments
 from dcmconform.target import Endpoint
 
 
@@ -27,6 +28,8 @@ class PynetdicomPeer(ProcessPeer):
     roles = ("scp", "scu")
     notes = ("embedded default: Verification + every storage SOP class + Patient/Study Root C-FIND and C-GET "
              "(no C-MOVE), checks the called AE title, TCP_NODELAY on accepted sockets, stores Part 10 files")
+
+    tls_capable = True
 
     def default_ae_title(self) -> str:
         return "DCMCONFORM_REF"
@@ -45,10 +48,13 @@ class PynetdicomPeer(ProcessPeer):
 
         argv = [sys.executable, "-m", "dcmconform.peers.pynetdicom_scp", "--port", str(port),
                 "--aet", self.ae_title, "--dir", str(self.storage_dir())]
+        if self.tls and self.certificates is not None:
+            argv += self.certificates.as_arguments()
         return Launch(argv, dict(os.environ), self.workdir)
 
 
-def serve(port: int, aet: str, folder: Path, host: str = "127.0.0.1") -> None:
+def serve(port: int, aet: str, folder: Path, host: str = "127.0.0.1",
+          certificates: PeerCertificates | None = None) -> None:
     from pydicom.uid import (
         DeflatedExplicitVRLittleEndian,
         ExplicitVRBigEndian,
@@ -85,6 +91,7 @@ def serve(port: int, aet: str, folder: Path, host: str = "127.0.0.1") -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"pynetdicom SCP {aet} listening on {host}:{port}", flush=True)
     ae.start_server((host, port), block=True,
+                    ssl_context=certificates.server_context() if certificates is not None else None,
                     evt_handlers=[(evt.EVT_CONN_OPEN, on_open), (evt.EVT_C_STORE, archive.on_store),
                                   (evt.EVT_C_FIND, archive.on_find), (evt.EVT_C_GET, archive.on_get)])
 
@@ -94,8 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--aet", default="DCMCONFORM_REF")
     parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--tls-files", nargs=5, metavar="PEM", help="speak TLS: CA, server cert and key, client cert and key")
     args = parser.parse_args(argv)
-    serve(args.port, args.aet, args.dir)
+    serve(args.port, args.aet, args.dir, certificates=from_arguments(args.tls_files))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
+from dcmconform.peers.certificates import from_arguments
 from dcmconform.peers.zoo.defects import DEFECTS, validate
 from dcmconform.peers.zoo.scp import ZooConfig, ZooServer
 
@@ -22,6 +23,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--artim", type=float, default=2.0)
     parser.add_argument("--move-destination", action="append", default=[], metavar="AET=HOST:PORT",
                         help="a C-MOVE destination it knows (repeatable); any other is unknown (0xA801)")
+    parser.add_argument("--tls-files", nargs=5, metavar="PEM",
+                        help="serve TLS: CA, server certificate and key, client certificate and key")
     args = parser.parse_args(argv)
     destinations = {}
     for spec in args.move_destination:
@@ -32,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
         destinations[aet] = (host, int(port))
     config = ZooConfig(ae_title=args.aet, allowed_calling=frozenset(args.allow or ["DCMCONFORM"]),
                        defects=validate(args.defect), storage=args.dir, artim=args.artim,
-                       move_destinations=destinations)
+                       move_destinations=destinations, tls=from_arguments(args.tls_files))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with ZooServer((args.host, args.port), config) as server:
         print(f"zoo SCP {args.aet} on {args.host}:{args.port}, defects: {', '.join(args.defect) or 'none'}", flush=True)

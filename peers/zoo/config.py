@@ -20,6 +20,7 @@ from pydicom.uid import (
 )
 from pynetdicom import sop_class as sc
 
+from dcmconform.peers.certificates import PeerCertificates
 from dcmconform.uids import OUR_ROOT, VERIFICATION
 
 ZOO_IMPLEMENTATION_UID = f"{OUR_ROOT}.99"
@@ -68,6 +69,7 @@ class ZooConfig:
     artim: float = 2.0
     idle: float = 30.0
     move_destinations: dict[str, tuple[str, int]] = field(default_factory=dict)  # C-MOVE: AE title -> (host, port)
+    tls: PeerCertificates | None = None  # serve TLS with these (peers/zoo/tls.py)
     abstract_syntaxes: frozenset[str] = field(default_factory=lambda: frozenset(
         [VERIFICATION, *storage_sop_classes(), *SERVICE_CLASSES]))
 

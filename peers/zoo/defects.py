@@ -141,6 +141,20 @@ PERFORMANCE = [
     Defect("latency-grows-with-load", "each response waits 5 ms x (other associations up)^2", ("PERF-004",)),
 ]
 
+SECURITY = [  # a name starting tls-: the zoo serves TLS (--tls-files; peers/zoo/tls.py), and so does the run
+    Defect("tls-at-most-tls11", "speaks TLS 1.0 and 1.1 only", ("SEC-001",)),
+    Defect("tls-accept-tls10", "accepts TLS 1.0 and 1.1 on its TLS port", ("SEC-002",)),
+    Defect("tls-accept-weak-ciphers", "accepts NULL, anonymous and RSA-key-transport suites on its TLS port",
+           ("SEC-003",)),
+    Defect("tls-expired-certificate", "shows a server certificate that expired yesterday", ("SEC-004",)),
+    Defect("tls-ignore-missing-client-cert", "lets a client without a certificate in on its TLS port",
+           ("SEC-005",)),
+    Defect("tls-accept-plaintext", "serves a plaintext A-ASSOCIATE-RQ on its TLS port", ("SEC-006",)),
+    Defect("die-on-tls-handshake", "dies of a TLS ClientHello on its plaintext port", ("SEC-007",)),
+    Defect("store-invalid-uids", "stores a C-STORE whose SOP Instance UID is no valid UID (../../x, 65 characters)",
+           ("SEC-008",)),
+]
+
 DEFECTS: dict[str, Defect] = {
     d.name: d
     for d in [
@@ -166,6 +180,8 @@ DEFECTS: dict[str, Defect] = {
         *ASSOCIATION,
         # DIMSE services (suites/dimse; the zoo serves them in services.py and the modules it names).
         *DIMSE,
+        # Security (suites/security).
+        *SECURITY,
     ]
 }
 

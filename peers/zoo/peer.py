@@ -9,11 +9,13 @@ import sys
 import time
 
 from dcmconform.peers.base import Launch, PeerFailed, ProcessPeer, describe_exit
+from dcmconform.peers.certificates import PeerCertificates, make_certificates
 from dcmconform.peers.zoo.defects import validate
 
 
 class ZooPeer(ProcessPeer):
     name = "zoo"
+    tls_capable = True
 
     def __init__(self, defects: list[str] | None = None, **kwargs: object) -> None:
         self.defects = sorted(validate(defects or []))
@@ -22,6 +24,9 @@ class ZooPeer(ProcessPeer):
     def default_ae_title(self) -> str:
         return "ZOO"
 
+    def make_certificates(self) -> PeerCertificates:
+        return make_certificates(self.workdir / "tls", expired="tls-expired-certificate" in self.defects)
+
     def launch(self, port: int) -> Launch:
         argv = [sys.executable, "-m", "dcmconform.peers.zoo", "--port", str(port), "--aet", self.ae_title,
                 "--dir", str(self.storage_dir())]
@@ -29,6 +34,8 @@ class ZooPeer(ProcessPeer):
             argv += ["--defect", defect]
         for aet, (host, port) in sorted(self.move_destinations.items()):
             argv += ["--move-destination", f"{aet}={host}:{port}"]
+        if self.tls and self.certificates is not None:
+            argv += self.certificates.as_arguments()
         return Launch(argv, dict(os.environ), self.workdir)
 
     def _wait_ready(self) -> None:

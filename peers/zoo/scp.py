@@ -36,7 +36,7 @@ import dcmconform.peers.zoo.limit as limit
 import dcmconform.peers.zoo.load as load
 from dcmconform.dimse.commands import DATA_SET_PRESENT, decode_command, encode_command
 from dcmconform.dimse.pdv import Assembler, fragments
-from dcmconform.peers.zoo import negotiation, services
+from dcmconform.peers.zoo import negotiation, services, tls
 from dcmconform.peers.zoo.config import MAX_ASSOCIATE_RQ, ZooConfig
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
@@ -302,8 +302,15 @@ class _Handler(socketserver.BaseRequestHandler):
         if limited and not limit.admit(self.request):
             return
         hang = "hang-at-4-associations" in self.server.config.defects
+        sock = self.request
+        if self.server.config.tls is not None:
+            sock = tls.accept(sock, self.server.config)
+            if sock is None:
+                return
+        else:
+            tls.plaintext_port_greeting(sock, self.server.config)
         with _ONE_AT_A_TIME if serial else contextlib.nullcontext():
-            conn = ZooConnection(self.request, self.server.config, self.server)
+            conn = ZooConnection(sock, self.server.config, self.server)
             try:
                 if load.enter() > load.HANG_AT and hang:
                     with contextlib.suppress(Closed, OSError):

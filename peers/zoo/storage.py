@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import write_file_meta_info
+from pydicom.uid import UID
 
 from dcmconform.dimse.commands import C_ECHO_RSP, C_STORE_RSP, response
 from dcmconform.dimse.datasets import HEAD, decode_data_set
@@ -44,8 +45,9 @@ def refusal(conn: ZooConnection, context_id: int, command: Dataset, dataset: byt
 
     0x0122 (SOP class not supported) when the command's SOP class is not the context's, 0xC000
     for a data set we cannot read, 0xA900 (data set does not match SOP class) when its SOP
-    Class/Instance UIDs are not the command's (PS3.4 B.2.3). Overrides: ignore-context-sop-class,
-    store-mismatched-data-set skip a check; abort-on-duplicate-uid aborts on an instance it has.
+    Class/Instance UIDs are not the command's (PS3.4 B.2.3) or the instance UID is not a valid UID.
+    Overrides: ignore-context-sop-class, store-mismatched-data-set, store-invalid-uids skip a check;
+    abort-on-duplicate-uid aborts on an instance it has.
     """
     d = conn.d
     abstract, ts = conn.accepted[context_id]
@@ -58,6 +60,8 @@ def refusal(conn: ZooConnection, context_id: int, command: Dataset, dataset: byt
     wanted = (str(command.get("AffectedSOPClassUID", "")), str(command.get("AffectedSOPInstanceUID", "")))
     if uids != wanted and "store-mismatched-data-set" not in d:
         return 0xA900
+    if not UID(wanted[1]).is_valid and "store-invalid-uids" not in d:
+        return 0xA900  # PS3.5 9.1: no UID (a path, 65 characters, letters, a trailing dot)
     if "abort-on-duplicate-uid" in d and stored_path(conn, wanted[1]).exists():
         conn.abort(2, 0)
     return None

@@ -1,0 +1,1 @@
+"""Security checks (area security, SEC-NNN): DICOM over TLS, and what a security review asks of a node."""
