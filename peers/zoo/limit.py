@@ -40,6 +40,12 @@ def admit(sock: socket.socket) -> bool:
                 return False
             got += chunk
         sock.sendall(pd.AAssociateRJ(2, 3, 2).encode())
+        # Then wait for the requestor to close (AE-4 and Sta13), reading what else it sent: a close with
+        # unread bytes would be a reset, and the requestor might lose the answer.
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(2.0)
+        while sock.recv(1 << 16):
+            pass
     except (OSError, WireError):
         pass
     return False
