@@ -47,7 +47,7 @@ def contexts(d: Switches, sop_classes: list[str]) -> list[tuple[int, str, list[s
     if "scu-propose-everything" in d:
         classes += [uid for uid in _STORAGE_CLASSES.values() if uid not in classes][:120]
     syntaxes: list[str] = [EXPLICIT_LE] if "scu-no-implicit-le" in d else [EXPLICIT_LE, IMPLICIT_LE]
-    if "scu-duplicate-contexts" in d:
+    if "scu-duplicate-contexts" in d or "scu-duplicate-context-id" in d:
         classes = [c for c in classes for _ in (0, 1)]
     out = []
     for n, sop_class in enumerate(classes):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from dcmconform.options import RunConfig
+from dcmconform.session import SESSION
 from dcmconform.trigger import Played, Player, ScuSettings, sample_files
 
 
@@ -19,6 +20,18 @@ def scu_player(dcm_config: RunConfig, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture
-def scenario(scu_player: Player) -> Callable[[str], Played]:
-    """``scenario(NAME)``: what the SCU did when our SCP played scenario NAME (dcmconform.scenario.SCENARIOS)."""
-    return scu_player
+def scenario(scu_player: Player, pytestconfig: pytest.Config) -> Callable[[str], Played]:
+    """``scenario(NAME)``: what the SCU did when our SCP played scenario NAME (dcmconform.scenario.SCENARIOS).
+
+    The first A-ASSOCIATE-RQ seen names the SCU under test in the report (its calling AE, implementation)."""
+    info = pytestconfig.stash[SESSION].scu_info if SESSION in pytestconfig.stash else {}
+
+    def play(name: str) -> Played:
+        played = scu_player(name)
+        rq = next((a.request for a in played.attempts if a.request is not None), None)
+        if rq is not None and not info:
+            info.update(ae_title=rq.calling_ae.rstrip(" "), implementation_class_uid=rq.implementation_class_uid,
+                        implementation_version_name=rq.implementation_version_name)
+        return played
+
+    return play

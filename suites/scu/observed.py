@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
 
-from dcmconform.dimse.datasets import decode_data_set
+from dcmconform.dimse.datasets import decode_data_set, vr_form_matches
 from dcmconform.dimse.pdv import Message
 from dcmconform.scenario import Attempt
 from dcmconform.trigger import Played
@@ -49,6 +50,9 @@ def data_set(attempt: Attempt, message: Message) -> tuple[Dataset | None, str]:
     syntax = attempt.accepted.get(message.context_id)
     if syntax is None:
         return None, f"context {message.context_id} was not accepted"
+    if not vr_form_matches(message.dataset or b"", syntax):
+        form = "implicit" if UID(syntax).is_implicit_VR else "explicit"
+        return None, f"the data set is not in {form} VR form, as {UID(syntax).name} wants"
     try:
         ds = decode_data_set(message.dataset or b"", syntax)
         for _element in ds:  # convert every value now: bytes in another encoding fail here
