@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,11 @@ from dcmconform.childrun import run_suite
 from dcmconform.peers import expected
 
 STORESCU = Path("/usr/bin/storescu")  # DCMTK's, by absolute path: pynetdicom's storescu shadows it on PATH
-REFERENCE_SCUS = {"storescu": (STORESCU, f"{STORESCU} -aec {{aet}} {{host}} {{port}} {{files}}")}
+PYTHON = Path(sys.executable)
+REFERENCE_SCUS = {
+    "storescu": (STORESCU, f"{STORESCU} -aec {{aet}} {{host}} {{port}} {{files}}"),
+    "pynetdicom-storescu": (PYTHON, f"{PYTHON} -m pynetdicom storescu {{host}} {{port}} {{files}} -aec {{aet}}"),
+}
 
 
 @pytest.mark.slow

@@ -110,3 +110,22 @@ def test_the_scenario_scp_answers_and_records(files: tuple[Path, ...]) -> None:
     assert "A-ASSOCIATE-RQ" in dump and "A-RELEASE-RQ" in dump and "trigger:" in dump
     assert set(SCENARIOS) >= {"normal", "reject-called-ae", "no-response"}
     assert sys.executable in played.describe()
+
+
+def test_the_pytest_form_runs_the_scu_checks_only_with_role_scu(tmp_path: Path) -> None:
+    """``pytest suites --role scu --trigger ...`` works as ``dcmconform run`` does; without --role scu no SCU check runs."""
+    import subprocess
+
+    import dcmconform.suites
+
+    suites = Path(dcmconform.suites.__file__).resolve().parent
+    ini = suites.parent / "dcmconform" / "suite.ini"
+    base = [sys.executable, "-m", "pytest", str(suites), "-c", str(ini), "--rootdir", str(suites), "-q",
+            "--check", "SCU-003", "--check", "ASSOC-001"]
+    scu = subprocess.run([*base, "--role", "scu", "--trigger", zoo_scu.trigger([]), "--timeout", "2",
+                          "--report-dir", str(tmp_path / "scu")], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert "SCU-003      pass" in scu.stdout and "ASSOC-001" not in scu.stdout.split("= dcmconform =")[-1], scu.stdout
+    collected = subprocess.run([*base, "--collect-only"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                               stdin=subprocess.DEVNULL)
+    assert "suites/scu" not in collected.stdout and "test_basics" in collected.stdout, collected.stdout
