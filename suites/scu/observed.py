@@ -98,3 +98,14 @@ def exit_code(verdict: Verdict, played: Played) -> int | None:
 def attempts_line(played: Played) -> str:
     span = (played.attempts[-1].started - played.attempts[0].started) if len(played.attempts) > 1 else 0.0
     return f"{len(played.attempts)} association attempt(s) in {span:.1f} s"
+
+
+def judge_not_stored(verdict: Verdict, played: Played, after: str) -> None:
+    """Pass when the SCU reported that the objects were not sent (a non-zero exit) or sent them again."""
+    if resent(played):
+        verdict.passed("the SCU sent the object again", played.evidence())
+        return
+    code = exit_code(verdict, played)
+    verdict.judge(code not in (0, None), f"exit code {code}: reported as not sent",
+                  f"exit code 0 after {after}: reported as sent" if code == 0
+                  else f"still running after {played.deadline:g} s (killed)", played.evidence())

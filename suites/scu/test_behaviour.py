@@ -13,8 +13,8 @@ from dcmconform.suites.scu.observed import (
     attempts_line,
     data_set,
     exit_code,
+    judge_not_stored,
     need_stores,
-    resent,
     sop_mismatch,
 )
 from dcmconform.trigger import Played
@@ -118,10 +118,7 @@ def test_exit_zero_on_success(scenario: Scenario, verdict: Verdict) -> None:
        fix="When the association is rejected, report it to the user (non-zero exit, an error on screen) with the "
            "reason: 'called AE title not recognised' means the destination's AE title is configured wrong.")
 def test_rejection_reported(scenario: Scenario, verdict: Verdict) -> None:
-    played = scenario("reject-called-ae")
-    code = exit_code(verdict, played)
-    verdict.judge(code not in (0, None), f"exit code {code}", "exit code 0 although nothing was sent" if code == 0
-                  else "still running at the deadline (killed)", played.evidence())
+    judge_not_stored(verdict, scenario("reject-called-ae"), "A-ASSOCIATE-RJ 1/1/7")
 
 
 @check("SCU-017", "No retry storm after a permanent rejection (1/1/7)", "PS3.8 7.1.1.9", "SHOULD", role="scu",
@@ -171,10 +168,7 @@ def test_no_send_on_rejected_context(scenario: Scenario, verdict: Verdict) -> No
 @check("SCU-021", "A refused SOP class is reported as not sent", "PS3.4 B.2.3", "SHOULD", role="scu",
        fix="When the SCP refuses the SOP class of an object, report the object as not sent (non-zero exit).")
 def test_refused_class_reported(scenario: Scenario, verdict: Verdict) -> None:
-    played = scenario("refuse-sop-class")
-    code = exit_code(verdict, played)
-    verdict.judge(code not in (0, None), f"exit code {code}", f"exit code {code}" if code == 0
-                  else "still running at the deadline (killed)", played.evidence())
+    judge_not_stored(verdict, scenario("refuse-sop-class"), "every presentation context was refused")
 
 
 # Our maximum length -------------------------------------------------------------------------------
@@ -234,26 +228,14 @@ FAILURES = [pytest.param("status-a700", marks=check(
 def test_failure_is_not_stored(scenario: Scenario, verdict: Verdict, name: str) -> None:
     played = scenario(name)
     need_stores(verdict, played)
-    if resent(played):
-        verdict.passed("the SCU sent the object again", played.evidence())
-        return
-    code = exit_code(verdict, played)
-    verdict.judge(code not in (0, None), f"exit code {code}: reported as not stored",
-                  "exit code 0: reported as stored although the SCP refused it" if code == 0
-                  else "still running at the deadline (killed)", played.evidence())
+    judge_not_stored(verdict, played, f"a failure status (0x{played.scenario.status:04X})")
 
 
 @check("SCU-029", "An A-ABORT half-way through a data set is reported as a failure", "PS3.8 7.3.1", "MUST",
        role="scu", fix="When the association is aborted before the C-STORE-RSP, the object was not stored: report "
                        "it (non-zero exit) or send it again.")
 def test_abort_reported(scenario: Scenario, verdict: Verdict) -> None:
-    played = scenario("abort-mid-data-set")
-    if resent(played):
-        verdict.passed("the SCU sent the object again", played.evidence())
-        return
-    code = exit_code(verdict, played)
-    verdict.judge(code not in (0, None), f"exit code {code}", "exit code 0 after an A-ABORT" if code == 0
-                  else "still running at the deadline (killed)", played.evidence())
+    judge_not_stored(verdict, scenario("abort-mid-data-set"), "an A-ABORT before the response")
 
 
 # Timers ------------------------------------------------------------------------------------------
