@@ -73,6 +73,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("max-4096", "accepts with a maximum PDU length of 4096 bytes", max_length=4096),
     Scenario("status-b000", "answers C-STORE with 0xB000 (coercion of data elements) and an Error Comment",
              status=0xB000, error_comment="dcmconform: elements coerced"),
+    Scenario("status-b006", "answers C-STORE with 0xB006 (elements discarded, stored)", status=0xB006,
+             error_comment="dcmconform: elements discarded"),
     Scenario("status-b007", "answers C-STORE with 0xB007 (data set does not match SOP Class, stored)",
              status=0xB007, error_comment="dcmconform: data set does not match"),
     Scenario("status-a700", "answers C-STORE with 0xA700 (refused: out of resources)", status=0xA700,

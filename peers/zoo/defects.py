@@ -46,7 +46,7 @@ SCU = [
          ("SCU-013",)),
     _scu("scu-abort-instead-of-release", "ends a successful association with A-ABORT", ("SCU-014",)),
     _scu("scu-exit-1-after-success", "exits 1 although every object was stored", ("SCU-015",)),
-    _scu("scu-warning-is-failure", "exits non-zero after a warning status", ("SCU-024", "SCU-025")),
+    _scu("scu-warning-is-failure", "exits non-zero after a warning status", ("SCU-024", "SCU-025", "SCU-033")),
     _scu("scu-exit-0-when-not-sent", "exits 0 when it could not associate or send",
          ("SCU-016", "SCU-018", "SCU-019", "SCU-021")),
     _scu("scu-retry-rejection", "retries every rejection 12 times, 50 ms apart", ("SCU-017", "SCU-018", "SCU-019")),

@@ -195,6 +195,10 @@ WARNINGS = [pytest.param("status-b000", marks=check(
                 "SCU-024", "0xB000 (coercion) is treated as stored", "PS3.4 B.2.3", "SHOULD", role="scu",
                 fix="A warning status (0xB000) means the object was stored: report it as sent (exit 0), with the "
                     "warning and its Error Comment.")),
+            pytest.param("status-b006", marks=check(
+                "SCU-033", "0xB006 (elements discarded) is treated as stored", "PS3.4 B.2.3", "SHOULD",
+                role="scu", fix="A warning status (0xB006) means the object was stored: report it as sent (exit 0), "
+                                "with the warning.")),
             pytest.param("status-b007", marks=check(
                 "SCU-025", "0xB007 (data set does not match SOP Class) is treated as stored", "PS3.4 B.2.3",
                 "SHOULD", role="scu", fix="A warning status (0xB007) means the object was stored: report it as "
