@@ -55,6 +55,7 @@ class Scenario:
     abort_mid_data_set: bool = False
     no_response: bool = False  # never answer the C-STORE-RQ
     ignore_release: bool = False  # never answer the A-RELEASE-RQ
+    release_after_first: bool = False  # we send A-RELEASE-RQ right after the first C-STORE-RSP
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
@@ -87,6 +88,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              "4096, so that it is half-way)", max_length=4096, abort_mid_data_set=True),
     Scenario("no-response", "never answers the C-STORE-RQ (a slow or stuck SCP)", no_response=True),
     Scenario("no-release-answer", "stores, then never answers the A-RELEASE-RQ", ignore_release=True),
+    Scenario("we-release", "answers the first C-STORE, then sends an A-RELEASE-RQ of its own",
+             release_after_first=True),
 ]}
 
 
@@ -105,6 +108,7 @@ class Attempt:
     pdata_contexts: list[int] = field(default_factory=list)  # every context ID its PDVs named
     ended: str = ""  # released, aborted by the SCU, closed without release, ...
     released: bool = False
+    release_answer: str = ""  # what the SCU answered to our A-RELEASE-RQ (scenario we-release)
     aborted: bool = False
     ended_at: float = 0.0
 
@@ -227,6 +231,7 @@ class _Link:
     def serve(self) -> None:
         assembler = Assembler(RECEIVED)
         released_asked = False
+        we_released = False
         while True:
             # Waiting on purpose (no response, no release answer): the SCU's own timer must end it.
             waiting = self.scenario.no_response and self.attempt.stores() or released_asked
@@ -244,8 +249,20 @@ class _Link:
                     raise _Stop("we aborted half-way through the data set (the scenario)")
                 for message in assembler.feed_pdu(pdu, len(data) - pd.PDU_HEADER):
                     self.attempt.messages.append(message)
+                    if we_released:
+                        continue  # Sta7 (awaiting A-RELEASE-RP): we receive, we send no P-DATA-TF (PS3.8 9.2)
                     self.answer(message)
+                    if self.scenario.release_after_first and not we_released and message.field == C_STORE_RQ:
+                        self.send(pd.AReleaseRQ())
+                        we_released = True
+            elif isinstance(pdu, pd.AReleaseRP) and we_released:
+                self.attempt.release_answer = "A-RELEASE-RP"
+                self.attempt.released = True
+                self.end("released by us")
+                raise _Stop("released by us")
             elif isinstance(pdu, pd.AReleaseRQ):
+                if we_released:
+                    self.attempt.release_answer = "A-RELEASE-RQ (a release collision)"
                 if self.scenario.ignore_release:
                     released_asked = True
                     self.end_note("A-RELEASE-RQ left unanswered (the scenario)")
@@ -255,6 +272,8 @@ class _Link:
                 self.end("released")
                 raise _Stop("released")
             elif isinstance(pdu, pd.AAbort):
+                if we_released:
+                    self.attempt.release_answer = "A-ABORT"
                 self.attempt.aborted = True
                 self.end("aborted by the SCU")
                 raise _Stop("aborted by the SCU")

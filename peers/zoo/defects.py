@@ -57,6 +57,7 @@ SCU = [
          ("SCU-026", "SCU-027", "SCU-028")),
     _scu("scu-success-after-abort", "exits 0 when the SCP aborted the association", ("SCU-029",)),
     _scu("scu-no-timeout", "waits for a response and a release answer without a timeout", ("SCU-030", "SCU-031")),
+    _scu("scu-abort-on-release-rq", "answers an A-RELEASE-RQ from the SCP with A-ABORT", ("SCU-034",)),
     _scu("scu-bad-priority", "sends Priority 3 in the C-STORE-RQ", ("SCU-032",)),
 ]
 

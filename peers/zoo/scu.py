@@ -115,6 +115,12 @@ def store(d: Switches, raw: RawAssociation, ds: Dataset, message_id: int, timeou
     if raw.send(cid, command, data_set(d, ds, syntax), split) is not None:
         return NO_ASSOCIATION
     got = raw.receive(timeout if timeout is not None else 600.0)
+    if not isinstance(got, Message) and isinstance(got.pdu, pd.AReleaseRQ):
+        # the SCP releases (PS3.8 7.2): answer it (override: scu-abort-on-release-rq), the rest is not sent
+        raw.conn.send(pd.AAbort(0, 0) if "scu-abort-on-release-rq" in d else pd.AReleaseRP())
+        raw.conn.close()
+        print(f"{ds.SOPInstanceUID}: the SCP released the association: not sent", file=sys.stderr)
+        return NO_ASSOCIATION
     if not isinstance(got, Message) or got.status is None:
         print(f"{ds.SOPInstanceUID}: no response: {getattr(got, 'describe', lambda: got)()}", file=sys.stderr)
         return NO_ASSOCIATION

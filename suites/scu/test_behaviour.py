@@ -266,3 +266,15 @@ def test_release_timeout(scenario: Scenario, verdict: Verdict) -> None:
     verdict.judge(not played.hung, f"closed by itself after {played.seconds:.1f} s",
                   f"still waiting after {played.deadline:g} s (our deadline; the trigger was killed)",
                   played.evidence())
+
+
+@check("SCU-034", "The SCU answers our A-RELEASE-RQ with A-RELEASE-RP", "PS3.8 7.2", "SHOULD", role="scu",
+       fix="Either side may release (PS3.8 7.2): when the SCP sends A-RELEASE-RQ, answer A-RELEASE-RP (AR-8 in the "
+           "state machine), even with a request of yours crossing it, and report the objects not yet sent as not "
+           "sent; do not abort or ignore it.")
+def test_answers_our_release(scenario: Scenario, verdict: Verdict) -> None:
+    played = scenario("we-release")
+    need_stores(verdict, played)
+    answers = [a.release_answer or f"nothing ({a.ended})" for a in played.attempts if a.stores()]
+    ok = all(x == "A-RELEASE-RP" or x.startswith("A-RELEASE-RQ") for x in answers)
+    verdict.judge(ok, f"answered {answers[0]}", f"answered our A-RELEASE-RQ with {answers[0]}", played.evidence())
