@@ -11,6 +11,8 @@ import functools
 import io
 from pathlib import Path
 
+import pytest
+
 from dcmconform.errors import SetupError
 from dcmconform.verdict import MARK, Check
 
@@ -19,6 +21,7 @@ class _Gather:
     def __init__(self) -> None:
         self.items: list[tuple[str, Check | None]] = []
 
+    @pytest.hookimpl(tryfirst=True)  # before the plugin deselects the other role's checks
     def pytest_collection_modifyitems(self, items: list[object]) -> None:
         for item in items:
             marker = item.get_closest_marker(MARK)  # type: ignore[attr-defined]

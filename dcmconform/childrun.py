@@ -72,19 +72,21 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
 
 
 def run_suite(folder: Path, *, target: str | None = None, peer: str | None = None, options: Sequence[str] = (),
-              timeout: float, cancel: threading.Event | None = None) -> SuiteRun:
+              timeout: float, cancel: threading.Event | None = None, trigger: str | None = None) -> SuiteRun:
     """``dcmconform run`` against ``target`` (``AET@HOST:PORT``) or reference ``peer``, writing its report
     and ``run.log`` in ``folder``; ``options`` are more ``run`` arguments (``--check ID``, ``--timeout 5``).
+    With ``trigger`` instead, the SCU checks (``--role scu``) with that trigger command.
 
     Returns within ``timeout`` seconds (plus the grace to stop). Setting ``cancel`` (from another
     thread) stops the child as an interrupt would and raises :class:`Cancelled`."""
-    if (target is None) == (peer is None):
-        raise ValueError("give either a target or a peer")
+    if [target, peer, trigger].count(None) != 2:
+        raise ValueError("give one of a target, a peer or (the SCU side) a trigger command")
     folder.mkdir(parents=True, exist_ok=True)
     written = folder / "conformance.json"
     written.unlink(missing_ok=True)
     log_path = folder / "run.log"
-    argv = [sys.executable, "-m", "dcmconform", "run", *(["--target", target] if target else ["--peer", str(peer)]),
+    aim = ["--target", target] if target else ["--peer", str(peer)] if peer else ["--role", "scu", "--trigger", str(trigger)]
+    argv = [sys.executable, "-m", "dcmconform", "run", *aim,
             "--report-dir", str(folder), *options]
     with open(log_path, "w") as log:
         child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

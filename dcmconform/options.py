@@ -29,6 +29,10 @@ DEFAULT_CALLING_AET = "DCMCONFORM"
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_ARTIM_WAIT = 35.0
 DEFAULT_PERF_FLOOR = 1.0  # MB/s: a 40 ms stall per 64 KB object still makes 1.6 MB/s
+# The SCU side (--role scu): the suite plays the SCP and drives the node under test.
+ROLES = ("scp", "scu")
+DEFAULT_LISTEN_HOST = "127.0.0.1"
+DEFAULT_TRIGGER_TIMEOUT = 60.0
 
 
 # Validators (argparse ``type=``): a bad value raises ArgumentTypeError with one line saying why --------
@@ -80,6 +84,13 @@ def seed(value: str | int) -> int:
     if number < 0:
         raise argparse.ArgumentTypeError(f"seed {number}: give 0 or more")
     return number
+
+
+def role(value: str) -> str:
+    """``--role``: which side of the association the node under test plays."""
+    if value not in ROLES:
+        raise argparse.ArgumentTypeError(f"{value!r}: give one of {', '.join(ROLES)}")
+    return value
 
 
 def ae_title(value: str) -> str:
@@ -172,6 +183,28 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
                                   "(implies --tls)"}),
     Option("--tls-key", {"type": readable_file, "default": None, "metavar": "PEM",
                          "help": "the private key of --tls-cert (when not in the same file)"}),
+    # The SCU side (--role scu, dcmconform/trigger.py) -----------------------------------------
+    Option("--role", {"type": role, "default": "scp", "metavar": "scp|scu",
+                      "help": "scp (default): test a node that answers; scu: test a node that sends, the suite "
+                              "playing the SCP (one scenario per check)"}),
+    Option("--trigger", {"default": None, "metavar": "CMD",
+                         "help": "--role scu: the command that makes the SCU send, run once per scenario with "
+                                 "{aet} {host} {port} {files} substituted (without it: manual mode, the operator "
+                                 "is told what to send)"}),
+    Option("--scu-files", {"action": "append", "default": [], "metavar": "FILE",
+                           "help": "--role scu: the DICOM files for {files} (repeatable; default: two generated "
+                                   "Secondary Capture images)"}),
+    Option("--listen-host", {"default": DEFAULT_LISTEN_HOST, "metavar": "HOST",
+                             "help": "--role scu: the address our SCP listens on (default 127.0.0.1; 0.0.0.0 for "
+                                     "a device on the network)"}),
+    Option("--listen-port", {"type": port, "default": None, "metavar": "PORT",
+                             "help": "--role scu: the port our SCP listens on (default: a free port per scenario; "
+                                     "give the port the device is configured with in manual mode)"}),
+    Option("--listen-aet", {"type": ae_title, "default": DEFAULT_CALLING_AET, "metavar": "AET",
+                            "help": "--role scu: our SCP's AE title, {aet} (default DCMCONFORM)"}),
+    Option("--trigger-timeout", {"type": seconds, "default": DEFAULT_TRIGGER_TIMEOUT, "metavar": "SECONDS",
+                                 "help": "--role scu: how long one scenario may take; the trigger command is "
+                                         "killed then (default 60)"}),
 ]}
 
 # What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
@@ -179,6 +212,8 @@ SESSION_FLAGS = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--
                  "--perf-floor",
                  "--tls", "--tls-ca", "--tls-cert", "--tls-key")
 RUN_FLAGS = tuple(OPTIONS)
+SCU_FLAGS = ("--role", "--trigger", "--scu-files", "--listen-host", "--listen-port", "--listen-aet",
+             "--trigger-timeout")
 
 
 def add_options(add: Callable[..., Any], flags: Iterable[str] = RUN_FLAGS, validate: bool = True,
@@ -208,6 +243,17 @@ def as_arguments(args: argparse.Namespace) -> list[str]:
     return argv
 
 
+def scu_arguments(args: argparse.Namespace) -> list[str]:
+    """The SCU-side options as given on the command line, for the pytest session."""
+    argv: list[str] = []
+    for flag in SCU_FLAGS:
+        value = getattr(args, OPTIONS[flag].dest, None)
+        for one in value if isinstance(value, list) else [value]:
+            if one is not None:
+                argv += [flag, str(one)]
+    return argv
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Every option of one run of the checks, validated; built once per session."""
@@ -228,6 +274,13 @@ class RunConfig:
     tls_ca: Path | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    role: str = "scp"
+    trigger: str | None = None
+    scu_files: tuple[Path, ...] = ()
+    listen_host: str = DEFAULT_LISTEN_HOST
+    listen_port: int | None = None
+    listen_aet: str = DEFAULT_CALLING_AET
+    trigger_timeout: float = DEFAULT_TRIGGER_TIMEOUT
 
 
 def run_config(get: Callable[[str], Any]) -> RunConfig:
@@ -246,4 +299,8 @@ def run_config(get: Callable[[str], Any]) -> RunConfig:
                 raise argparse.ArgumentTypeError(f"argument {option.flag}: {exc}") from None
         values[option.dest] = value
     values["checks"] = tuple(values.pop("check") or ())
+    values["scu_files"] = tuple(Path(f) for f in values.get("scu_files") or ())
+    for dest in ("role", "listen_host", "listen_aet", "trigger_timeout"):  # a command that does not take them
+        if values.get(dest) is None:
+            values.pop(dest, None)
     return RunConfig(**values)

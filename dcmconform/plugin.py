@@ -62,6 +62,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     cfg = config.stash[CONFIG]
     if cfg.shuffle is not None:
         random.Random(cfg.shuffle).shuffle(items)  # the same seed, the same order
+    # A run tests one role (--role, default scp): the SCU checks only with --role scu, and vice versa.
+    other_role = [i for i in items if (m := i.get_closest_marker(MARK)) is not None and m.args[0].role != cfg.role]
+    if other_role:
+        config.hook.pytest_deselected(items=other_role)
+        items[:] = [i for i in items if i not in other_role]
     wanted = set(cfg.checks)
     if not wanted:
         return

@@ -205,6 +205,7 @@ class Session:
         self.guard: PeerGuard | None = None
         self.previous: pytest.Item | None = None  # the check that ran last
         self.previous_transcript: Transcript | None = None  # its exchange (what may have killed the node)
+        self.scu_info: dict[str, Any] = {}  # --role scu: how the SCU under test identified itself (suites/scu)
 
     def open(self) -> TargetState:
         cfg = self.config
@@ -225,7 +226,12 @@ class Session:
             self.state.close()
 
     def target_info(self) -> dict[str, Any]:
-        """The document's "target": what the session learnt of it, or what the options name."""
+        """The document's "target": what the session learnt of it, or what the options name (with
+        ``--role scu``, the SCU under test as its A-ASSOCIATE-RQ named it, and the trigger)."""
+        if self.config.role == "scu":
+            return {"ae_title": None, "host": None, "port": None, "implementation_class_uid": None,
+                    "implementation_version_name": None, "role": "scu", "trigger": self.config.trigger,
+                    **self.scu_info}
         if self.state is not None:
             return self.state.info
         endpoint = self.config.target

@@ -95,6 +95,7 @@ AREAS = {
     "ROBUST": "robustness",
     "SEC": "security",
     "PERF": "performance",
+    "SCU": "scu",
 }
 
 # Services a check can need the target to offer (``check(..., needs=...)``); a peer's expectations

@@ -85,6 +85,9 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     t = document["target"]
     ident = ", ".join(str(v) for v in (t.get("implementation_version_name"), t.get("implementation_class_uid")) if v)
     lines = [f"target {t.get('ae_title')}@{t.get('host')}:{t.get('port')}" + (f" ({ident})" if ident else "")]
+    if t.get("role") == "scu":  # the node that sends (--role scu): no address of its own
+        lines = [f"SCU under test {t.get('ae_title')}" + (f" ({ident})" if ident else "")
+                 + (f", trigger: {t['trigger']}" if t.get("trigger") else ", manual mode")]
     for r in document["results"]:
         lines.append(f"{r['id']:<12} {r['outcome']:<5} {_cut(r['title'], 60):<60} {_cut(r['summary'], 70)}")
     c = document["counts"]

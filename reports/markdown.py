@@ -71,6 +71,8 @@ def _target_line(document: dict[str, Any]) -> str:
     t = document.get("target") or {}
     where = code(f"{t.get('host')}:{t.get('port')}")
     parts = [f"Target **{code(t.get('ae_title'))}** at {where}"]
+    if t.get("role") == "scu":  # the node that sends (--role scu): no address of its own
+        parts = [f"SCU under test **{code(t.get('ae_title'))}**"]
     if t.get("implementation_class_uid"):
         parts.append(f"Implementation Class UID {code(t['implementation_class_uid'])}")
     if t.get("implementation_version_name"):

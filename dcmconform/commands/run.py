@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.errors import SetupError
-from dcmconform.options import SESSION_FLAGS, add_options, as_arguments, ensure_report_dir, run_config
+from dcmconform.options import (
+    SCU_FLAGS,
+    SESSION_FLAGS,
+    add_options,
+    as_arguments,
+    ensure_report_dir,
+    run_config,
+    scu_arguments,
+)
 from dcmconform.peers.images import add_image_option
 from dcmconform.target import Endpoint
 
@@ -129,6 +137,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.pytest_args += ["--summary-md", str(cfg.summary_md.resolve())]
     if cfg.target and cfg.peer:
         raise SetupError("give either --target (an AE you run) or --peer (a reference peer to start), not both")
+    if cfg.role == "scu":
+        return run_scu(cfg, args)
     if cfg.target:
         preflight(cfg.target, cfg.calling_aet, cfg.timeout)
         doc = run_checks(cfg.target, cfg.report_dir, args.only, None, args.pytest_args)
@@ -137,6 +147,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_peer(name)
     print(f"testing reference peer {name} (the session starts it on a free loopback port)", flush=True)
     doc = run_checks(None, cfg.report_dir, args.only, name, args.pytest_args)
+    return exit_code(doc)
+
+
+def run_scu(cfg: Any, args: argparse.Namespace) -> int:
+    """``--role scu``: the SCU checks, the suite playing the SCP for the SCU the trigger (or an operator)
+    makes send; no target and no reference peer."""
+    from dcmconform.reports.document import exit_code
+
+    if cfg.target or cfg.peer:
+        raise SetupError("--role scu tests the node that sends: give --trigger 'CMD' (or nothing, for manual "
+                         "mode), not --target or --peer")
+    for path in cfg.scu_files:
+        if not path.is_file():
+            raise SetupError(f"--scu-files {path}: no such file")
+    args.pytest_args += scu_arguments(args)
+    if not cfg.trigger:
+        print("manual mode: for each scenario, make the device send when told (no --trigger given)", flush=True)
+        args.pytest_args += ["-s"]  # the operator's prompts reach the terminal
+    doc = run_checks(None, cfg.report_dir, args.only or ["scu"], None, args.pytest_args)
     return exit_code(doc)
 
 
@@ -151,6 +180,7 @@ def register(sub: Any) -> None:
     add_options(run.add_argument, ("--report-dir",), report_dir=Path("dcmconform-report"))
     run.add_argument("--only", action="append", default=[], metavar="AREA", help="run only this area (repeatable)")
     add_options(run.add_argument, ("--check", "--summary-md"))
+    add_options(run.add_argument, SCU_FLAGS)  # --role scu --trigger CMD ... (dcmconform/trigger.py)
     add_target_options(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)

@@ -13,6 +13,7 @@ from io import BytesIO
 from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import UID
+from pydicom.valuerep import VR
 from pynetdicom.dsutils import encode
 
 HEAD = 65536  # bytes read for the leading elements of a data set
@@ -44,6 +45,21 @@ def decode_data_set(data: bytes, transfer_syntax: str,
     elif head:
         data = data[:head]
     return read_dataset(BytesIO(data), is_implicit_VR=implicit, is_little_endian=little, stop_when=stop_when)
+
+
+def vr_form_matches(data: bytes, transfer_syntax: str) -> bool:
+    """Whether the first element of ``data`` is in the VR form ``transfer_syntax`` says: a VR after the tag
+    (explicit) or not (implicit). Decoding alone does not tell: pydicom reads a data set in the other form
+    when it finds one."""
+    implicit, _, deflated = encoding(transfer_syntax)
+    head = _inflate(data, 16) if deflated else data[:16]
+    if len(head) < 8:
+        return True
+    explicit = head[4:6].decode("latin-1") in _VRS
+    return explicit != implicit
+
+
+_VRS = {str(vr) for vr in VR}
 
 
 def encode_data_set(ds: Dataset, transfer_syntax: str) -> bytes:

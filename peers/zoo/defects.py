@@ -21,6 +21,45 @@ class Defect:
     # A behaviour of the node the session itself meets between checks, caught by a run finding
     # (reports.document.run_findings) rather than a check; proven in tests/engine/test_fragile.py.
     finding: str = ""
+    role: str = "scp"  # scu: a switch of the zoo SCU (peers/zoo/scu.py), caught by the SCU checks
+
+
+def _scu(name: str, description: str, catches: tuple[str, ...]) -> Defect:
+    return Defect(name, description, catches, role="scu")
+
+
+# The zoo SCU's switches (peers/zoo/scu.py): each caught by the SCU checks it names (suites/scu).
+SCU = [
+    _scu("scu-wrong-called-ae", "calls ANY-SCP whatever AE title it was given", ("SCU-001",)),
+    _scu("scu-bad-calling-ae", "calls itself ZOO\\SCU (a backslash: no AE title)", ("SCU-002",)),
+    _scu("scu-even-context-ids", "proposes even presentation context IDs", ("SCU-003",)),
+    _scu("scu-duplicate-context-id", "proposes every context with ID 1", ("SCU-004",)),
+    _scu("scu-duplicate-contexts", "proposes each context twice, identically", ("SCU-005",)),
+    _scu("scu-no-implicit-le", "proposes Explicit VR Little Endian only", ("SCU-006",)),
+    _scu("scu-propose-everything", "proposes every storage SOP class it knows to send one", ("SCU-007",)),
+    _scu("scu-no-implementation-uid", "sends no Implementation Class UID", ("SCU-008",)),
+    _scu("scu-wrong-application-context", "proposes an application context name that is not DICOM's", ("SCU-009",)),
+    _scu("scu-wrong-instance-uid", "puts a wrong Affected SOP Instance UID in the C-STORE-RQ", ("SCU-010",)),
+    _scu("scu-duplicate-message-id", "uses Message ID 1 for every request", ("SCU-011",)),
+    _scu("scu-file-meta-in-data-set", "leaves a group 0002 element in the data set it sends", ("SCU-012",)),
+    _scu("scu-wrong-transfer-syntax", "encodes every data set in Explicit VR Little Endian whatever was accepted",
+         ("SCU-013",)),
+    _scu("scu-abort-instead-of-release", "ends a successful association with A-ABORT", ("SCU-014",)),
+    _scu("scu-exit-1-after-success", "exits 1 although every object was stored", ("SCU-015",)),
+    _scu("scu-warning-is-failure", "exits non-zero after a warning status", ("SCU-024", "SCU-025", "SCU-033")),
+    _scu("scu-exit-0-when-not-sent", "exits 0 when it could not associate or send",
+         ("SCU-016", "SCU-018", "SCU-019", "SCU-021")),
+    _scu("scu-retry-rejection", "retries every rejection 12 times, 50 ms apart", ("SCU-017", "SCU-018", "SCU-019")),
+    _scu("scu-send-on-refused-context", "sends on a presentation context the SCP refused", ("SCU-020",)),
+    _scu("scu-ignore-max-length", "sends P-DATA-TF of 16 KB whatever the SCP's maximum length",
+         ("SCU-022", "SCU-023")),
+    _scu("scu-exit-0-on-failure", "exits 0 after a failure status (the object was not stored)",
+         ("SCU-026", "SCU-027", "SCU-028")),
+    _scu("scu-success-after-abort", "exits 0 when the SCP aborted the association", ("SCU-029",)),
+    _scu("scu-no-timeout", "waits for a response and a release answer without a timeout", ("SCU-030", "SCU-031")),
+    _scu("scu-abort-on-release-rq", "answers an A-RELEASE-RQ from the SCP with A-ABORT", ("SCU-034",)),
+    _scu("scu-bad-priority", "sends Priority 3 in the C-STORE-RQ", ("SCU-032",)),
+]
 
 
 ASSOCIATION = [
@@ -182,8 +221,11 @@ DEFECTS: dict[str, Defect] = {
         *DIMSE,
         # Security (suites/security).
         *SECURITY,
+        # The zoo SCU (peers/zoo/scu.py; suites/scu).
+        *SCU,
     ]
 }
+SCU_DEFECTS = {d.name: d for d in SCU}
 
 
 # Outcomes the clean zoo earns other than pass, with the reason (information-only checks, or

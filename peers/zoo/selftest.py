@@ -14,6 +14,7 @@ from typing import Any
 
 from dcmconform import childrun
 from dcmconform.peers.base import free_port
+from dcmconform.peers.zoo import scu as zoo_scu
 from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS
 from dcmconform.peers.zoo.peer import ZooPeer
 from dcmconform.target import DEFAULT_MOVE_AET
@@ -71,6 +72,18 @@ def run_zoo(defects: list[str], checks: list[str], workdir: Path, tls: bool = Fa
     return run.results
 
 
+SCU_OPTIONS = ["--timeout", "3", "--trigger-timeout", "12"]
+
+
+def run_zoo_scu(defects: list[str], checks: list[str], workdir: Path) -> dict[str, dict[str, Any]]:
+    """The SCU checks (``--role scu``), the zoo SCU with ``defects`` as the trigger; results by ID."""
+    options = list(SCU_OPTIONS)
+    for check_id in checks:
+        options += ["--check", check_id]
+    folder = workdir / ("scu-clean" if not defects else "+".join(defects))
+    return childrun.run_suite(folder, trigger=zoo_scu.trigger(defects), options=options, timeout=RUN_TIMEOUT).results
+
+
 def selftest(progress: Any = None) -> SelftestResult:
     result = SelftestResult()
     with tempfile.TemporaryDirectory(prefix="dcmconform-selftest-") as tmp:
@@ -80,6 +93,7 @@ def selftest(progress: Any = None) -> SelftestResult:
         waiting = [i for i, r in result.clean.items() if i.startswith("SEC-") and r["outcome"] == "n.a."]
         if waiting:
             result.clean.update(run_zoo([], waiting, work / "tls", tls=True))
+        result.clean.update(run_zoo_scu([], [], work))  # the SCU checks, against the clean zoo SCU
         for check_id, r in sorted(result.clean.items()):
             expected = CLEAN_OUTCOMES.get(check_id, ("pass", ""))[0]
             if r["outcome"] != expected:
@@ -89,7 +103,10 @@ def selftest(progress: Any = None) -> SelftestResult:
                 progress(f"defect {name}")
             if defect.finding:
                 continue  # caught by a run finding of a whole run, not a check (tests/engine/test_fragile.py)
-            got = run_zoo([name], list(defect.catches), work, tls=name.startswith(TLS_DEFECT)) if defect.catches else {}
+            if defect.role == "scu":
+                got = run_zoo_scu([name], list(defect.catches), work) if defect.catches else {}
+            else:
+                got = run_zoo([name], list(defect.catches), work, tls=name.startswith(TLS_DEFECT)) if defect.catches else {}
             caught = False
             for check_id in defect.catches:
                 outcome = got.get(check_id, {}).get("outcome", "missing")

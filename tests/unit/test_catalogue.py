@@ -61,8 +61,10 @@ def test_the_defects_table_names_real_checks_and_real_switches() -> None:
 
 @pytest.mark.parametrize("path", sorted(expected.EXPECTATIONS_DIR.glob("*.yaml")), ids=lambda p: p.stem)
 def test_an_expectations_file_has_a_row_for_every_check_and_no_other(path: Path) -> None:
+    """A file of peers/expectations/ describes an SCP peer: a row for every check of role scp, and no other
+    (the SCU checks' rows are in peers/expectations/scu/, one file per reference SCU)."""
     rows = expected.parse(path.read_text(), str(path))
-    known = set(checks())
+    known = {i for i, c in checks().items() if c.role == "scp"}
     assert sorted(known - set(rows)) == [], f"{path.name}: checks without a row (write one, or lacks:)"
     assert sorted(set(rows) - known) == [], f"{path.name}: rows for checks that do not exist"
 
@@ -132,3 +134,18 @@ def test_an_unknown_switch_raises_instead_of_reading_as_off() -> None:
         ZooConfig(defects=frozenset({"delay-41ms"}))
     with pytest.raises(ValueError, match="unknown defect"):
         ZooPeer(["delay-41ms"])
+
+
+@pytest.mark.parametrize("path", sorted((expected.EXPECTATIONS_DIR / "scu").glob("*.yaml")), ids=lambda p: p.stem)
+def test_an_scu_expectations_file_has_a_row_for_every_scu_check_and_no_other(path: Path) -> None:
+    rows = expected.parse(path.read_text(), str(path))
+    known = {i for i, c in checks().items() if c.role == "scu"}
+    assert sorted(known - set(rows)) == [], f"{path.name}: SCU checks without a row"
+    assert sorted(set(rows) - known) == [], f"{path.name}: rows for checks that are not SCU checks"
+
+
+def test_every_scu_defect_names_only_scu_checks_and_every_scp_defect_only_scp_checks() -> None:
+    every = checks()
+    for name, defect in DEFECTS.items():
+        wrong = [i for i in defect.catches if every[i].role != defect.role]
+        assert wrong == [], f"defect {name} (role {defect.role}) names checks of the other role: {wrong}"
