@@ -109,6 +109,25 @@ def report_dir(value: str | Path) -> Path:
     return path
 
 
+def check_id(value: str) -> str:
+    """A check ID as written in the catalogue (``ASSOC-001``), case-insensitive; whether such a check exists
+    is :func:`unknown_checks`' question (it needs the suites collected)."""
+    text = value.strip().upper()
+    area, _, number = text.partition("-")
+    if not (area.isalpha() and area.isascii() and number.isdigit()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a check ID such as ASSOC-001")
+    return text
+
+
+def unknown_checks(wanted: Iterable[str], known: Iterable[str]) -> str | None:
+    """One line naming the IDs of ``wanted`` that are not in ``known``, or ``None``."""
+    ids = set(known)
+    missing = sorted(set(wanted) - ids)
+    if not missing:
+        return None
+    return f"unknown check {', '.join(missing)}: no check of the suites has this ID ({len(ids)} checks)"
+
+
 def target(value: str | Endpoint) -> Endpoint:
     if isinstance(value, Endpoint):
         return value
@@ -157,7 +176,7 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
     Option("--perf-floor", {"type": rate, "default": DEFAULT_PERF_FLOOR, "metavar": "MB/S",
                              "help": "the sustained C-STORE throughput of 64 KB objects the node must reach "
                                      f"(PERF-002; default {DEFAULT_PERF_FLOOR:g} MB/s)"}),
-    Option("--check", {"action": "append", "default": [], "metavar": "ID",
+    Option("--check", {"action": "append", "type": check_id, "default": [], "metavar": "ID",
                        "help": "run only the check with this ID (repeatable), e.g. --check ASSOC-001"}),
 ]}
 
@@ -192,6 +211,121 @@ def as_arguments(args: argparse.Namespace) -> list[str]:
     return argv
 
 
+# Profiles: a YAML file of option values (``dcmconform run --profile mypacs.yaml``) --------------------
+# Its keys are the command's long options without their dashes (``calling-aet: PACSTEST``; ``calling_aet``
+# too); each value goes through that option's own validator, and an option given on the command line
+# overrides it. ``dcmconform init`` writes one with every key, commented (:func:`profile_template`).
+PROFILE_FLAG = "--profile"
+NOT_IN_PROFILE = ("help", "profile", "pytest_args", "version")
+
+
+def profile_keys(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """The keys a profile for the command of ``parser`` may set, each with its argparse action."""
+    keys = {}
+    for action in parser._actions:  # argparse has no public list of its actions
+        longs = [o for o in action.option_strings if o.startswith("--")]
+        if longs and action.dest not in NOT_IN_PROFILE:
+            keys[longs[0][2:]] = action
+    return keys
+
+
+def _profile_value(action: argparse.Action, value: Any) -> Any:
+    """``value`` as the command line would have made it, through the action's validator and choices."""
+    many = isinstance(action, argparse._AppendAction)
+    if isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction):
+        if not isinstance(value, bool):
+            raise argparse.ArgumentTypeError(f"{value!r}: write true or false")
+        return value
+    items = (value if isinstance(value, list) else [value]) if many else [value]
+    out = []
+    for item in items:
+        if isinstance(item, dict | list) or item is None:
+            raise argparse.ArgumentTypeError(f"{item!r}: write a single value" + (" or a list" if many else ""))
+        text = str(item).lower() if isinstance(item, bool) else str(item)
+        converted = action.type(text) if callable(action.type) else text
+        if action.choices is not None and converted not in action.choices:
+            raise argparse.ArgumentTypeError(f"{item!r}: choose from {', '.join(map(str, action.choices))}")
+        out.append(converted)
+    return out if many else out[0]
+
+
+def load_profile(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """The option values of the profile at ``path`` for ``parser``'s command, by dest, validated.
+    A file that cannot be read, is not a YAML mapping, has an unknown key or a bad value raises
+    :class:`SetupError` in one line naming the file and the key."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SetupError(f"cannot read profile {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except yaml.YAMLError as exc:
+        raise SetupError(f"profile {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SetupError(f"profile {path}: write a mapping of option: value (see `dcmconform init`)")
+    keys = profile_keys(parser)
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        action = keys.get(str(key).replace("_", "-"))
+        if action is None:
+            raise SetupError(f"profile {path}: unknown key {str(key)!r}; the keys are {', '.join(keys)}")
+        try:
+            values[action.dest] = _profile_value(action, value)
+        except argparse.ArgumentTypeError as exc:
+            raise SetupError(f"profile {path}: {key}: {exc}") from None
+    return values
+
+
+def apply_profile(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str] | None) -> argparse.Namespace:
+    """``args`` again, with the values of its ``--profile`` (if any) under what the command line gave.
+
+    The profile's values become the command's defaults and the command line is parsed again, so an
+    option given there wins; a repeatable option (``--only``, ``--check``) given there replaces the
+    profile's list."""
+    path = getattr(args, "profile", None)
+    command = getattr(args, "profile_parser", None)
+    if path is None or command is None:
+        return args
+    values = load_profile(Path(path), command)
+    lists = {dest: value for dest, value in values.items() if isinstance(value, list)}
+    command.set_defaults(**{dest: value for dest, value in values.items() if dest not in lists})
+    args = parser.parse_args(argv)
+    for dest, value in lists.items():
+        if not getattr(args, dest):
+            setattr(args, dest, value)
+    return args
+
+
+def add_profile_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(PROFILE_FLAG, type=Path, default=None, metavar="FILE",
+                        help="read option values from this YAML profile (`dcmconform init` writes one); "
+                             "options on the command line override it")
+    parser.set_defaults(profile_parser=parser)
+
+
+def profile_template(parser: argparse.ArgumentParser) -> str:
+    """A profile with every key of ``parser``'s command, commented out, each with its help text."""
+    import textwrap
+
+    lines = ["# dcmconform profile: `dcmconform run --profile THIS_FILE`. Uncomment what you need; options on",
+             "# the command line override these values. Repeatable options take a list: only: [association, dimse]",
+             ""]
+    for key, action in profile_keys(parser).items():
+        text = (action.help or "").replace("%%", "%")
+        lines += [f"# {line}" for line in textwrap.wrap(text, 96)]
+        default = action.default
+        if isinstance(action, argparse._AppendAction):
+            example = f"[{action.metavar or 'VALUE'}]"
+        elif default is None or default == []:
+            example = str(action.metavar or "VALUE")
+        else:
+            example = str(default).lower() if isinstance(default, bool) else str(default)
+        lines += [f"# {key}: {example}", ""]
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Every option of one run of the checks, validated; built once per session."""
@@ -219,11 +353,13 @@ def run_config(get: Callable[[str], Any]) -> RunConfig:
     for option in OPTIONS.values():
         value = get(option.dest)
         validator = option.spec.get("type")
-        if isinstance(value, str) and validator is not None:
-            try:
+        try:
+            if isinstance(value, str) and validator is not None:
                 value = validator(value)
-            except argparse.ArgumentTypeError as exc:
-                raise argparse.ArgumentTypeError(f"argument {option.flag}: {exc}") from None
+            elif isinstance(value, list) and validator is not None:  # an "append" option
+                value = [validator(v) if isinstance(v, str) else v for v in value]
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"argument {option.flag}: {exc}") from None
         values[option.dest] = value
     values["checks"] = tuple(values.pop("check") or ())
     return RunConfig(**values)

@@ -22,7 +22,7 @@ import pytest
 
 from dcmconform.assoc import Contexts, associate
 from dcmconform.limits import TargetMisbehaved
-from dcmconform.options import RunConfig, add_options, run_config
+from dcmconform.options import RunConfig, add_options, run_config, unknown_checks
 from dcmconform.probe import Probe
 from dcmconform.session import CONFIG, NOT_RUN, SESSION, Session
 from dcmconform.target import Endpoint
@@ -65,6 +65,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = set(cfg.checks)
     if not wanted:
         return
+    problem = unknown_checks(wanted, (m.args[0].id for i in items if (m := i.get_closest_marker(MARK)) is not None))
+    if problem:  # before any check, so before a peer starts
+        pytest.exit(f"dcmconform: error: argument --check: {problem}", returncode=2)
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:

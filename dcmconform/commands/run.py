@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.errors import SetupError
-from dcmconform.options import SESSION_FLAGS, add_options, as_arguments, ensure_report_dir, run_config
+from dcmconform.options import (
+    SESSION_FLAGS,
+    add_options,
+    add_profile_option,
+    as_arguments,
+    ensure_report_dir,
+    run_config,
+    unknown_checks,
+)
 from dcmconform.peers.images import add_image_option
 from dcmconform.target import Endpoint
 
@@ -122,6 +130,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     assert cfg.report_dir is not None  # it has a default
     ensure_report_dir(cfg.report_dir)  # now, not after the run: an unwritable folder loses every result
     check_areas(args.only)
+    if cfg.checks:  # now, before a peer starts: an unknown ID would run nothing
+        from dcmconform.catalogue import checks
+
+        problem = unknown_checks(cfg.checks, checks())
+        if problem:
+            raise SetupError(problem)
     for check_id in cfg.checks:
         args.pytest_args += ["--check", check_id]
     args.pytest_args += as_arguments(args)
@@ -152,5 +166,6 @@ def register(sub: Any) -> None:
     run.add_argument("--only", action="append", default=[], metavar="AREA", help="run only this area (repeatable)")
     add_options(run.add_argument, ("--check", "--summary-md"))
     add_target_options(run)
+    add_profile_option(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)
