@@ -27,6 +27,7 @@ from dcmconform.target import DEFAULT_MOVE_AET, Endpoint, TargetError, ae_title_
 DEFAULT_CALLING_AET = "DCMCONFORM"
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_ARTIM_WAIT = 35.0
+FAIL_ON = ("fail", "warn")  # --fail-on: what makes a run exit 1 (reports/baseline.py)
 DEFAULT_PERF_FLOOR = 1.0  # MB/s: a 40 ms stall per 64 KB object still makes 1.6 MB/s
 
 
@@ -119,6 +120,38 @@ def check_id(value: str) -> str:
     return text
 
 
+def area(value: str) -> str:
+    """An area of checks (``association``, ``dimse``, ...), case-insensitive."""
+    from dcmconform.verdict import AREAS
+
+    name = value.strip().lower()
+    if name not in AREAS.values():
+        raise argparse.ArgumentTypeError(f"unknown area {value!r}; areas: {', '.join(sorted(AREAS.values()))}")
+    return name
+
+
+def baseline(value: str | Path) -> Path:
+    """A baseline file (the expectations format) that reads and parses now, not after the run."""
+    from dcmconform.peers.expected import ExpectationsError
+    from dcmconform.reports.baseline import load_baseline
+
+    path = Path(value)
+    try:
+        load_baseline(path)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ExpectationsError as exc:
+        raise argparse.ArgumentTypeError(" ".join(str(exc).split())) from None
+    return path
+
+
+def fail_on(value: str) -> str:
+    name = value.strip().lower()
+    if name not in FAIL_ON:
+        raise argparse.ArgumentTypeError(f"{value!r}: choose {' or '.join(FAIL_ON)}")
+    return name
+
+
 def unknown_checks(wanted: Iterable[str], known: Iterable[str]) -> str | None:
     """One line naming the IDs of ``wanted`` that are not in ``known``, or ``None``."""
     ids = set(known)
@@ -178,6 +211,16 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
                                      f"(PERF-002; default {DEFAULT_PERF_FLOOR:g} MB/s)"}),
     Option("--check", {"action": "append", "type": check_id, "default": [], "metavar": "ID",
                        "help": "run only the check with this ID (repeatable), e.g. --check ASSOC-001"}),
+    # issue 18: the area filter, baselines, the failing threshold
+    Option("--only", {"action": "append", "type": area, "default": [], "metavar": "AREA",
+                      "help": "run only this area (repeatable), e.g. --only association"}),
+    Option("--baseline", {"type": baseline, "default": None, "metavar": "FILE",
+                          "help": "the outcomes this node is known to earn (the expectations format; `dcmconform "
+                                  "baseline conformance.json` starts one): exit 0 when every outcome matches, 1 on a "
+                                  "regression or an unexpected improvement"}),
+    Option("--fail-on", {"type": fail_on, "default": "fail", "metavar": "warn|fail",
+                         "help": "the outcome that makes the run exit 1 (default fail; warn: a warning too); with "
+                                 "--baseline, for the checks it has no row for"}),
 ]}
 
 # What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
@@ -342,6 +385,14 @@ class RunConfig:
     shuffle: int | None = None
     perf_floor: float = DEFAULT_PERF_FLOOR
     checks: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    baseline: Path | None = None
+    fail_on: str = "fail"
+
+    @property
+    def subset(self) -> bool:
+        """The run was restricted to some checks or areas (a baseline's missing rows are then no news)."""
+        return bool(self.checks or self.only)
 
 
 def run_config(get: Callable[[str], Any]) -> RunConfig:
@@ -362,4 +413,5 @@ def run_config(get: Callable[[str], Any]) -> RunConfig:
             raise argparse.ArgumentTypeError(f"argument {option.flag}: {exc}") from None
         values[option.dest] = value
     values["checks"] = tuple(values.pop("check") or ())
+    values["only"] = tuple(values["only"] or ())
     return RunConfig(**values)

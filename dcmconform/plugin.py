@@ -56,23 +56,28 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _VERDICT = pytest.StashKey[Verdict]()
+_COLLECTED = pytest.StashKey[int]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     cfg = config.stash[CONFIG]
     if cfg.shuffle is not None:
         random.Random(cfg.shuffle).shuffle(items)  # the same seed, the same order
+    marked = [m.args[0] for i in items if (m := i.get_closest_marker(MARK)) is not None]
+    config.stash[_COLLECTED] = len(marked)  # the checks of this session before --check/--only (subset: N of M)
     wanted = set(cfg.checks)
-    if not wanted:
+    if not wanted and not cfg.only:
         return
-    problem = unknown_checks(wanted, (m.args[0].id for i in items if (m := i.get_closest_marker(MARK)) is not None))
+    problem = unknown_checks(wanted, (c.id for c in marked)) if wanted else None
     if problem:  # before any check, so before a peer starts
         pytest.exit(f"dcmconform: error: argument --check: {problem}", returncode=2)
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
         marker = item.get_closest_marker(MARK)
-        (keep if marker is not None and marker.args[0].id in wanted else drop).append(item)
+        chosen = marker is not None and (not wanted or marker.args[0].id in wanted) and (
+            not cfg.only or marker.args[0].area in cfg.only)
+        (keep if chosen else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -232,6 +237,8 @@ class Collector:
         self.written: list[Path] = []
         self.planned: list[pytest.Item] = []  # the checks collected to run, in order
         self.interrupted = False
+        self.unfinished = 0  # checks an interruption left not run
+        self.session_config = config
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
@@ -244,7 +251,25 @@ class Collector:
         cfg = self.session.config
         document = build_document(self.session.target_info(), list(self.results.values()), self.started,
                                   time.time(), cfg.calling_aet, shuffle=cfg.shuffle)
-        return document | ({"interrupted": True} if self.interrupted else {})
+        return document | self.run_shape()
+
+    def run_shape(self) -> dict[str, Any]:
+        """What the document says about the run itself: a subset (--check, --only), an interruption,
+        the baseline comparison and the --fail-on threshold (reports/baseline.py)."""
+        from dcmconform.reports.baseline import compare_baseline
+
+        cfg = self.session.config
+        shape: dict[str, Any] = {"fail_on": cfg.fail_on}
+        planned, collected = len(self.planned), self.session_config.stash.get(_COLLECTED, len(self.planned))
+        if cfg.subset and planned < collected:
+            shape["subset"] = {"checks": planned, "of": collected,
+                               "by": [f"--check {c}" for c in cfg.checks] + [f"--only {a}" for a in cfg.only]}
+        if self.interrupted:
+            shape |= {"interrupted": True, "interrupted_after": planned - self.unfinished, "planned": planned}
+        if cfg.baseline is not None:
+            shape["baseline"] = compare_baseline(list(self.results.values()), cfg.baseline, cfg.fail_on,
+                                                 complete=not cfg.subset and not self.interrupted)
+        return shape
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.planned = [item for item in session.items if item.get_closest_marker(MARK) is not None]
@@ -254,6 +279,7 @@ class Collector:
         self.interrupted = True
         for item in self.planned:
             if item.nodeid not in self.results:
+                self.unfinished += 1
                 marker = item.get_closest_marker(MARK)
                 assert marker is not None
                 self.results[item.nodeid] = Verdict(marker.args[0]).as_result() | {
@@ -264,12 +290,17 @@ class Collector:
         cfg = self.session.config
         if exitstatus == pytest.ExitCode.INTERRUPTED and self.results:
             self._interrupted()
-        if (cfg.report_dir is None and cfg.summary_md is None) or not self.results:
+        if (cfg.report_dir is None and cfg.summary_md is None and cfg.baseline is None and cfg.fail_on == "fail") \
+                or not self.results:
             return
         from dcmconform.reports.document import write_reports
         from dcmconform.reports.markdown import write_markdown
 
         document = self.document()
+        if cfg.baseline is not None or cfg.fail_on != "fail":  # pytest's status follows them too
+            from dcmconform.reports.document import exit_code
+
+            session.exitstatus = exit_code(document)
         self.written = write_reports(document, cfg.report_dir) if cfg.report_dir is not None else []
         if cfg.summary_md is not None:
             html = next((str(p) for p in self.written if p.suffix == ".html"), None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from dcmconform.reports.baseline import baseline_lines
 from dcmconform.reports.document import OUTCOMES
 from dcmconform.text import printable
 
@@ -24,6 +25,18 @@ def headline(document: dict[str, Any]) -> tuple[str, str]:
     if document.get("interrupted"):
         text, worst = headline({k: v for k, v in document.items() if k != "interrupted"})
         return f"Interrupted: {not_run} check{'s' if not_run != 1 else ''} not run. {text}", worst
+    baseline = document.get("baseline")
+    if baseline is not None:
+        text, worst = headline({k: v for k, v in document.items() if k != "baseline"})
+        reg, imp = baseline["regressions"], baseline["improvements"]
+        if reg:
+            ids = ", ".join(e["id"] for e in reg[:5]) + (", ..." if len(reg) > 5 else "")
+            return f"Regression against the baseline: {len(reg)} check{'s' if len(reg) != 1 else ''} ({ids}). {text}", "fail"
+        if imp:
+            ids = ", ".join(e["id"] for e in imp[:5]) + (", ..." if len(imp) > 5 else "")
+            return (f"Unexpected improvement against the baseline: {len(imp)} check{'s' if len(imp) != 1 else ''} "
+                    f"({ids}); update the baseline. {text}"), "warn"
+        return f"Matches the baseline. {text}", "error" if worst == "error" else "pass"
     down = (document.get("target") or {}).get("down")
     if down and not down.get("recovered"):
         return (f"Not conformant: the node went down during {down['check']}, after {down['request']}; "
@@ -90,6 +103,7 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     c = document["counts"]
     lines.append("  ".join(f"{o}: {c[o]}" for o in OUTCOMES if c.get(o)))
     lines.append(headline(document)[0])
+    lines += baseline_lines(document)
     lines += [f"{f['id']} {f['outcome']}: {f['summary']}" for f in document.get("findings") or []]
     lines += [f"not run until you {line}" for line in document.get("registrations") or []]
     return [printable(line) for line in lines]

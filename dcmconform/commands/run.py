@@ -80,8 +80,8 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
     import pytest
 
     check_areas(only)
-    paths = [str(suites_dir() / a) for a in only] or [str(suites_dir())]
-    args = [*paths, "-c", str(Path(__file__).parent.parent / "suite.ini"), "--rootdir", str(suites_dir()),
+    args = [str(suites_dir()), *[f"--only={a}" for a in only],  # the plugin selects the areas (subset: N of M)
+            "-c", str(Path(__file__).parent.parent / "suite.ini"), "--rootdir", str(suites_dir()),
             *(["--target", str(endpoint)] if endpoint else []),
             "--report-dir", str(report_dir), "-q", "-rN", "--tb=short", *extra]
     if peer:
@@ -141,6 +141,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     args.pytest_args += as_arguments(args)
     if cfg.summary_md is not None:
         args.pytest_args += ["--summary-md", str(cfg.summary_md.resolve())]
+    if cfg.baseline is not None:
+        args.pytest_args += ["--baseline", str(cfg.baseline.resolve())]
+    args.pytest_args += ["--fail-on", cfg.fail_on]
     if cfg.target and cfg.peer:
         raise SetupError("give either --target (an AE you run) or --peer (a reference peer to start), not both")
     if cfg.target:
@@ -163,8 +166,7 @@ def register(sub: Any) -> None:
     run = sub.add_parser("run", help="run the checks against a target (default: the embedded reference SCP)")
     add_options(run.add_argument, ("--target", "--peer"))
     add_options(run.add_argument, ("--report-dir",), report_dir=Path("dcmconform-report"))
-    run.add_argument("--only", action="append", default=[], metavar="AREA", help="run only this area (repeatable)")
-    add_options(run.add_argument, ("--check", "--summary-md"))
+    add_options(run.add_argument, ("--only", "--check", "--summary-md", "--baseline", "--fail-on"))
     add_target_options(run)
     add_profile_option(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
