@@ -13,6 +13,7 @@ import json
 import random
 import time
 import traceback
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -193,7 +194,8 @@ def pytest_runtest_makereport(
         result["duration_s"] = round(report.duration, 3)
         result["nodeid"] = item.nodeid
         report.user_properties.append((RESULT_PROPERTY, json.dumps(result)))
-        properties = [("check_id", result["id"]), ("clause", result["clause"]), ("outcome", result["outcome"])]
+        properties = [("id", result["id"]), ("clause", result["clause"]), ("level", result["level"]),
+                      ("outcome", result["outcome"])]
         if result.get("broken"):  # the JUnit says which requirement makes it a fail or a warn
             b = result["broken"]
             properties.append(("broken", f"{b['level']} {b['clause']}" + (f": {b['text']}" if b.get("text") else "")))
@@ -225,6 +227,38 @@ def _error(check: Check, what: str, call: pytest.CallInfo[None], found: Verdict 
     return result
 
 
+def junit_case(config: pytest.Config, report: pytest.TestReport, result: dict[str, Any]) -> None:
+    """The check's JUnit test case as CI should show it, the same from ``pytest suites`` and
+    ``dcmconform run``: named ``ASSOC-005 <title>`` in the class ``dcmconform.<area>``; a fail's body
+    says what to change and holds the association dump; a warning is a ``warning`` property and a
+    ``system-out`` line (CI readers show neither as a failure). Through pytest's JUnit writer
+    (``_pytest.junitxml``: its test case attributes persist across the test's phases)."""
+    from _pytest.junitxml import xml_key
+
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    case = xml.node_reporter(report)
+    case.attrs.update(classname=f"dcmconform.{result.get('area', 'other')}",
+                      name=printable(f"{result['id']} {result['title']}"))
+    outcome, summary = result.get("outcome"), printable(str(result.get("summary", "")))
+    if outcome == str(Outcome.WARN):
+        case.add_property("warning", summary)
+        out = ET.Element("system-out")
+        out.text = f"WARN {result['id']}: {summary}\n"
+        case.append(out)
+    if outcome == str(Outcome.FAIL):
+        dump = "\n\n".join(e["text"] for e in result.get("evidence") or [] if e.get("kind") == "dump")
+        body = [f"{result['id']}: {summary}"]
+        if result.get("explanation"):  # the check's fix unless the verdict said more (dcmconform.verdict)
+            body.append(f"What to change: {result['explanation']}")
+        if dump:
+            body.append(dump)
+        for node in case.nodes:
+            if node.tag == "failure":
+                node.text = printable("\n\n".join(body), keep="\n")
+
+
 class Collector:
     """Gathers each check's result (into the session's ``results``) and writes the JSON document
     (and HTML, and the Markdown summary) at session end. Not on an xdist worker: the controller's
@@ -240,10 +274,13 @@ class Collector:
         self.unfinished = 0  # checks an interruption left not run
         self.session_config = config
 
+    @pytest.hookimpl(trylast=True)  # after the JUnit writer has seen the report (junit_case)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
             if key == RESULT_PROPERTY:
-                self.results[report.nodeid] = json.loads(str(value))
+                result = json.loads(str(value))
+                self.results[report.nodeid] = result
+                junit_case(self.session_config, report, result)
 
     def document(self) -> dict[str, Any]:
         from dcmconform.reports.document import build_document

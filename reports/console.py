@@ -59,6 +59,22 @@ def headline(document: dict[str, Any]) -> tuple[str, str]:
     return f"No check failed ({checks}).", "pass"
 
 
+def banners(document: dict[str, Any]) -> list[str]:
+    """What makes the report partial, said before anything else: ``interrupted after 6 of 92 checks``,
+    ``subset: 1 of 92 checks (--check ASSOC-001)``. Empty for a whole, finished run."""
+    out = []
+    if document.get("interrupted"):
+        planned = document.get("planned")
+        after = document.get("interrupted_after")
+        out.append(f"interrupted after {after} of {planned} checks" if planned is not None and after is not None
+                   else "interrupted: the checks it did not finish are not run")
+    subset = document.get("subset")
+    if subset:
+        by = f" ({', '.join(subset.get('by') or [])})" if subset.get("by") else ""
+        out.append(f"subset: {subset['checks']} of {subset['of']} check{'s' if subset['of'] != 1 else ''}{by}")
+    return [printable(line) for line in out]
+
+
 def _when(iso: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(iso) if iso else None
@@ -102,6 +118,7 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
         lines.append(f"{r['id']:<12} {r['outcome']:<5} {_cut(r['title'], 60):<60} {_cut(r['summary'], 70)}")
     c = document["counts"]
     lines.append("  ".join(f"{o}: {c[o]}" for o in OUTCOMES if c.get(o)))
+    lines += banners(document)
     lines.append(headline(document)[0])
     lines += baseline_lines(document)
     lines += [f"{f['id']} {f['outcome']}: {f['summary']}" for f in document.get("findings") or []]

@@ -13,7 +13,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from dcmconform.reports.console import headline, peers_used, run_time
+from dcmconform.reports.baseline import baseline_lines
+from dcmconform.reports.console import banners, headline, peers_used, run_time
 from dcmconform.reports.document import OUTCOMES
 from dcmconform.verdict import OUTCOME_WORDS as VERDICT_WORDS
 
@@ -72,6 +73,6 @@ def render_html(document: dict[str, Any]) -> str:
     return env.get_template("report.html.j2").render(
         doc=document, target=document.get("target") or {}, rows=rows, outcomes=OUTCOMES,
         areas=area_counts(document["results"]), words=OUTCOME_WORDS, evidence_titles=EVIDENCE_TITLES,
-        run_time=run_time(document), verdict=verdict, verdict_class=verdict_class, peers=peers_used(document),
+        run_time=run_time(document), verdict=verdict, banners=banners(document), baseline=baseline_lines(document), verdict_class=verdict_class, peers=peers_used(document),
         attention=[(r, a) for r, a in rows if r["outcome"] in ("fail", "error", "warn")], attention_shown=ATTENTION_SHOWN,
     )

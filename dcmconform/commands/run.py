@@ -143,6 +143,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.pytest_args += ["--summary-md", str(cfg.summary_md.resolve())]
     if cfg.baseline is not None:
         args.pytest_args += ["--baseline", str(cfg.baseline.resolve())]
+    if args.junitxml is not None:
+        args.pytest_args += ["--junitxml", str(args.junitxml.resolve())]
     args.pytest_args += ["--fail-on", cfg.fail_on]
     if cfg.target and cfg.peer:
         raise SetupError("give either --target (an AE you run) or --peer (a reference peer to start), not both")
@@ -167,6 +169,9 @@ def register(sub: Any) -> None:
     add_options(run.add_argument, ("--target", "--peer"))
     add_options(run.add_argument, ("--report-dir",), report_dir=Path("dcmconform-report"))
     add_options(run.add_argument, ("--only", "--check", "--summary-md", "--baseline", "--fail-on"))
+    run.add_argument("--junitxml", type=Path, default=None, metavar="FILE",
+                     help="also write JUnit XML for CI: a test case 'ASSOC-005 <title>' per check in the class "
+                          "dcmconform.<area>, with id, clause, level and outcome properties; a warn is no failure")
     add_target_options(run)
     add_profile_option(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
