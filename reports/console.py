@@ -7,6 +7,7 @@ clear the screen or set the window title of the terminal that shows them.
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from typing import Any
 
@@ -107,15 +108,29 @@ def peers_used(document: dict[str, Any]) -> list[str]:
 
 
 def _cut(text: str, width: int) -> str:
-    return printable(" ".join(str(text).split()), limit=width)
+    """``text`` in at most ``width`` columns, every character as it is (16 spaces stay 16 spaces;
+    a control character shows as its escape)."""
+    return printable(str(text), limit=max(width, 1))
 
 
-def summary_lines(document: dict[str, Any]) -> list[str]:
+def table_width() -> int:
+    """The terminal's width (``COLUMNS`` first); 200 when the output is not a terminal (a CI log)."""
+    return shutil.get_terminal_size((200, 24)).columns
+
+
+def summary_lines(document: dict[str, Any], width: int | None = None) -> list[str]:
+    """The console table, each row within ``width`` columns (default :func:`table_width`)."""
     t = document["target"]
     ident = ", ".join(str(v) for v in (t.get("implementation_version_name"), t.get("implementation_class_uid")) if v)
     lines = [f"target {t.get('ae_title')}@{t.get('host')}:{t.get('port')}" + (f" ({ident})" if ident else "")]
+    id_width = max((len(r["id"]) for r in document["results"]), default=9)
+    outcome_width = max(len(o) for o in OUTCOMES)
+    room = max(20, (width or table_width()) - id_width - outcome_width - 3)
+    title_width = min(60, room * 2 // 5)
     for r in document["results"]:
-        lines.append(f"{r['id']:<12} {r['outcome']:<5} {_cut(r['title'], 60):<60} {_cut(r['summary'], 70)}")
+        title = _cut(r["title"], title_width)
+        lines.append(f"{r['id']:<{id_width}} {r['outcome']:<{outcome_width}} {title:<{title_width}} "
+                     f"{_cut(r['summary'], room - title_width - 1)}")
     c = document["counts"]
     lines.append("  ".join(f"{o}: {c[o]}" for o in OUTCOMES if c.get(o)))
     lines += banners(document)

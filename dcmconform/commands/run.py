@@ -83,7 +83,7 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
     args = [str(suites_dir()), *[f"--only={a}" for a in only],  # the plugin selects the areas (subset: N of M)
             "-c", str(Path(__file__).parent.parent / "suite.ini"), "--rootdir", str(suites_dir()),
             *(["--target", str(endpoint)] if endpoint else []),
-            "--report-dir", str(report_dir), "-q", "-rN", "--tb=short", *extra]
+            "--report-dir", str(report_dir), "-qq", "-rN", "--tb=short", *extra]
     if peer:
         args += ["--peer", peer]
     written = report_dir / "conformance.json"
