@@ -15,8 +15,8 @@ import socketserver
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydicom.dataset import Dataset
