@@ -23,6 +23,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("baseline", help="print a baseline (expected outcomes) from a conformance.json",
+                       epilog="exit codes: 0 written; 2 the input is not a conformance document (one line)",
                        description="Print a baseline for `dcmconform run --baseline` from a conformance.json: "
                                    "one row per check with its outcome; edit the reasons.")
     p.add_argument("json", metavar="JSON", help="a conformance.json written by dcmconform run")

@@ -46,6 +46,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     init = sub.add_parser("init", help="write a commented profile for `dcmconform run --profile`",
+                          epilog="exit codes: 0 written; 2 the file exists (without --force) or cannot be written",
                           description="Write a profile (YAML) with every option of `dcmconform run`, commented.")
     init.add_argument("file", nargs="?", default=DEFAULT_PROFILE, metavar="FILE",
                       help=f"where to write it (default {DEFAULT_PROFILE}; '-': standard output)")

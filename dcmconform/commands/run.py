@@ -165,7 +165,11 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Any) -> None:
-    run = sub.add_parser("run", help="run the checks against a target (default: the embedded reference SCP)")
+    run = sub.add_parser("run", help="run the checks against a target (default: the embedded reference SCP)",
+                         epilog="exit codes: 0 no check failed (with --fail-on warn: and none warned; with "
+                                "--baseline: every outcome matches it); 1 a check failed or the suite broke on one "
+                                "(with --baseline: a regression or an unexpected improvement); 2 usage or set-up "
+                                "error, one line; 130 interrupted")
     add_options(run.add_argument, ("--target", "--peer"))
     add_options(run.add_argument, ("--report-dir",), report_dir=Path("dcmconform-report"))
     add_options(run.add_argument, ("--only", "--check", "--summary-md", "--baseline", "--fail-on"))

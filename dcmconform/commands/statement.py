@@ -50,7 +50,9 @@ def register(sub: Any) -> None:
     from dcmconform.options import add_options
 
     p = sub.add_parser("statement", help="probe a node and write a draft of its conformance statement's "
-                                         "networking tables (PS3.2)")
+                                         "networking tables (PS3.2)",
+                       epilog="exit codes: 0 written; 2 usage or set-up error (nothing listens, our calling AE is "
+                              "rejected), one line")
     add_options(p.add_argument, ("--target", "--peer", "--calling-aet", "--timeout"))
     p.add_argument("--markdown", metavar="FILE", help="write the Markdown here (default: standard output)")
     p.add_argument("--html", metavar="FILE", help="also write it as one HTML page")
