@@ -21,6 +21,7 @@ from typing import NoReturn
 import dcmconform.commands
 from dcmconform import __version__
 from dcmconform.errors import SetupError
+from dcmconform.options import apply_profile
 from dcmconform.text import say
 
 EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
@@ -48,9 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
+        args = apply_profile(parser, args, argv)  # --profile FILE: its values under the command line's
         return int(args.func(args))
     except SetupError as exc:
         say(f"dcmconform: error: {exc}", file=sys.stderr)  # it may quote the target (printable)

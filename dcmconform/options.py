@@ -28,6 +28,7 @@ from dcmconform.tls import readable_file
 DEFAULT_CALLING_AET = "DCMCONFORM"
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_ARTIM_WAIT = 35.0
+FAIL_ON = ("fail", "warn")  # --fail-on: what makes a run exit 1 (reports/baseline.py)
 DEFAULT_PERF_FLOOR = 1.0  # MB/s: a 40 ms stall per 64 KB object still makes 1.6 MB/s
 # The SCU side (--role scu): the suite plays the SCP and drives the node under test.
 ROLES = ("scp", "scu")
@@ -121,6 +122,57 @@ def report_dir(value: str | Path) -> Path:
     return path
 
 
+def check_id(value: str) -> str:
+    """A check ID as written in the catalogue (``ASSOC-001``), case-insensitive; whether such a check exists
+    is :func:`unknown_checks`' question (it needs the suites collected)."""
+    text = value.strip().upper()
+    area, _, number = text.partition("-")
+    if not (area.isalpha() and area.isascii() and number.isdigit()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a check ID such as ASSOC-001")
+    return text
+
+
+def area(value: str) -> str:
+    """An area of checks (``association``, ``dimse``, ...), case-insensitive."""
+    from dcmconform.verdict import AREAS
+
+    name = value.strip().lower()
+    if name not in AREAS.values():
+        raise argparse.ArgumentTypeError(f"unknown area {value!r}; areas: {', '.join(sorted(AREAS.values()))}")
+    return name
+
+
+def baseline(value: str | Path) -> Path:
+    """A baseline file (the expectations format) that reads and parses now, not after the run."""
+    from dcmconform.peers.expected import ExpectationsError
+    from dcmconform.reports.baseline import load_baseline
+
+    path = Path(value)
+    try:
+        load_baseline(path)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ExpectationsError as exc:
+        raise argparse.ArgumentTypeError(" ".join(str(exc).split())) from None
+    return path
+
+
+def fail_on(value: str) -> str:
+    name = value.strip().lower()
+    if name not in FAIL_ON:
+        raise argparse.ArgumentTypeError(f"{value!r}: choose {' or '.join(FAIL_ON)}")
+    return name
+
+
+def unknown_checks(wanted: Iterable[str], known: Iterable[str]) -> str | None:
+    """One line naming the IDs of ``wanted`` that are not in ``known``, or ``None``."""
+    ids = set(known)
+    missing = sorted(set(wanted) - ids)
+    if not missing:
+        return None
+    return f"unknown check {', '.join(missing)}: no check of the suites has this ID ({len(ids)} checks)"
+
+
 def target(value: str | Endpoint) -> Endpoint:
     if isinstance(value, Endpoint):
         return value
@@ -169,7 +221,7 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
     Option("--perf-floor", {"type": rate, "default": DEFAULT_PERF_FLOOR, "metavar": "MB/S",
                              "help": "the sustained C-STORE throughput of 64 KB objects the node must reach "
                                      f"(PERF-002; default {DEFAULT_PERF_FLOOR:g} MB/s)"}),
-    Option("--check", {"action": "append", "default": [], "metavar": "ID",
+    Option("--check", {"action": "append", "type": check_id, "default": [], "metavar": "ID",
                        "help": "run only the check with this ID (repeatable), e.g. --check ASSOC-001"}),
     # DICOM over TLS (dcmconform/tls.py; suites/security): every association of the run, raw or pynetdicom.
     Option("--tls", {"action": "store_true", "default": False,
@@ -205,6 +257,16 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
     Option("--trigger-timeout", {"type": seconds, "default": DEFAULT_TRIGGER_TIMEOUT, "metavar": "SECONDS",
                                  "help": "--role scu: how long one scenario may take; the trigger command is "
                                          "killed then (default 60)"}),
+    # issue 18: the area filter, baselines, the failing threshold
+    Option("--only", {"action": "append", "type": area, "default": [], "metavar": "AREA",
+                      "help": "run only this area (repeatable), e.g. --only association"}),
+    Option("--baseline", {"type": baseline, "default": None, "metavar": "FILE",
+                          "help": "the outcomes this node is known to earn (the expectations format; `dcmconform "
+                                  "baseline conformance.json` starts one): exit 0 when every outcome matches, 1 on a "
+                                  "regression or an unexpected improvement"}),
+    Option("--fail-on", {"type": fail_on, "default": "fail", "metavar": "warn|fail",
+                         "help": "the outcome that makes the run exit 1 (default fail; warn: a warning too); with "
+                                 "--baseline, for the checks it has no row for"}),
 ]}
 
 # What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
@@ -254,6 +316,121 @@ def scu_arguments(args: argparse.Namespace) -> list[str]:
     return argv
 
 
+# Profiles: a YAML file of option values (``dcmconform run --profile mypacs.yaml``) --------------------
+# Its keys are the command's long options without their dashes (``calling-aet: PACSTEST``; ``calling_aet``
+# too); each value goes through that option's own validator, and an option given on the command line
+# overrides it. ``dcmconform init`` writes one with every key, commented (:func:`profile_template`).
+PROFILE_FLAG = "--profile"
+NOT_IN_PROFILE = ("help", "profile", "pytest_args", "version")
+
+
+def profile_keys(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """The keys a profile for the command of ``parser`` may set, each with its argparse action."""
+    keys = {}
+    for action in parser._actions:  # argparse has no public list of its actions
+        longs = [o for o in action.option_strings if o.startswith("--")]
+        if longs and action.dest not in NOT_IN_PROFILE:
+            keys[longs[0][2:]] = action
+    return keys
+
+
+def _profile_value(action: argparse.Action, value: Any) -> Any:
+    """``value`` as the command line would have made it, through the action's validator and choices."""
+    many = isinstance(action, argparse._AppendAction)
+    if isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction):
+        if not isinstance(value, bool):
+            raise argparse.ArgumentTypeError(f"{value!r}: write true or false")
+        return value
+    items = (value if isinstance(value, list) else [value]) if many else [value]
+    out = []
+    for item in items:
+        if isinstance(item, dict | list) or item is None:
+            raise argparse.ArgumentTypeError(f"{item!r}: write a single value" + (" or a list" if many else ""))
+        text = str(item).lower() if isinstance(item, bool) else str(item)
+        converted = action.type(text) if callable(action.type) else text
+        if action.choices is not None and converted not in action.choices:
+            raise argparse.ArgumentTypeError(f"{item!r}: choose from {', '.join(map(str, action.choices))}")
+        out.append(converted)
+    return out if many else out[0]
+
+
+def load_profile(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """The option values of the profile at ``path`` for ``parser``'s command, by dest, validated.
+    A file that cannot be read, is not a YAML mapping, has an unknown key or a bad value raises
+    :class:`SetupError` in one line naming the file and the key."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SetupError(f"cannot read profile {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except yaml.YAMLError as exc:
+        raise SetupError(f"profile {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SetupError(f"profile {path}: write a mapping of option: value (see `dcmconform init`)")
+    keys = profile_keys(parser)
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        action = keys.get(str(key).replace("_", "-"))
+        if action is None:
+            raise SetupError(f"profile {path}: unknown key {str(key)!r}; the keys are {', '.join(keys)}")
+        try:
+            values[action.dest] = _profile_value(action, value)
+        except argparse.ArgumentTypeError as exc:
+            raise SetupError(f"profile {path}: {key}: {exc}") from None
+    return values
+
+
+def apply_profile(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str] | None) -> argparse.Namespace:
+    """``args`` again, with the values of its ``--profile`` (if any) under what the command line gave.
+
+    The profile's values become the command's defaults and the command line is parsed again, so an
+    option given there wins; a repeatable option (``--only``, ``--check``) given there replaces the
+    profile's list."""
+    path = getattr(args, "profile", None)
+    command = getattr(args, "profile_parser", None)
+    if path is None or command is None:
+        return args
+    values = load_profile(Path(path), command)
+    lists = {dest: value for dest, value in values.items() if isinstance(value, list)}
+    command.set_defaults(**{dest: value for dest, value in values.items() if dest not in lists})
+    args = parser.parse_args(argv)
+    for dest, value in lists.items():
+        if not getattr(args, dest):
+            setattr(args, dest, value)
+    return args
+
+
+def add_profile_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(PROFILE_FLAG, type=Path, default=None, metavar="FILE",
+                        help="read option values from this YAML profile (`dcmconform init` writes one); "
+                             "options on the command line override it")
+    parser.set_defaults(profile_parser=parser)
+
+
+def profile_template(parser: argparse.ArgumentParser) -> str:
+    """A profile with every key of ``parser``'s command, commented out, each with its help text."""
+    import textwrap
+
+    lines = ["# dcmconform profile: `dcmconform run --profile THIS_FILE`. Uncomment what you need; options on",
+             "# the command line override these values. Repeatable options take a list: only: [association, dimse]",
+             ""]
+    for key, action in profile_keys(parser).items():
+        text = (action.help or "").replace("%%", "%")
+        lines += [f"# {line}" for line in textwrap.wrap(text, 96)]
+        default = action.default
+        if isinstance(action, argparse._AppendAction):
+            example = f"[{action.metavar or 'VALUE'}]"
+        elif default is None or default == []:
+            example = str(action.metavar or "VALUE")
+        else:
+            example = str(default).lower() if isinstance(default, bool) else str(default)
+        lines += [f"# {key}: {example}", ""]
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Every option of one run of the checks, validated; built once per session."""
@@ -281,6 +458,14 @@ class RunConfig:
     listen_port: int | None = None
     listen_aet: str = DEFAULT_CALLING_AET
     trigger_timeout: float = DEFAULT_TRIGGER_TIMEOUT
+    only: tuple[str, ...] = ()
+    baseline: Path | None = None
+    fail_on: str = "fail"
+
+    @property
+    def subset(self) -> bool:
+        """The run was restricted to some checks or areas (a baseline's missing rows are then no news)."""
+        return bool(self.checks or self.only)
 
 
 def run_config(get: Callable[[str], Any]) -> RunConfig:
@@ -292,15 +477,18 @@ def run_config(get: Callable[[str], Any]) -> RunConfig:
     for option in OPTIONS.values():
         value = get(option.dest)
         validator = option.spec.get("type")
-        if isinstance(value, str) and validator is not None:
-            try:
+        try:
+            if isinstance(value, str) and validator is not None:
                 value = validator(value)
-            except argparse.ArgumentTypeError as exc:
-                raise argparse.ArgumentTypeError(f"argument {option.flag}: {exc}") from None
+            elif isinstance(value, list) and validator is not None:  # an "append" option
+                value = [validator(v) if isinstance(v, str) else v for v in value]
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"argument {option.flag}: {exc}") from None
         values[option.dest] = value
     values["checks"] = tuple(values.pop("check") or ())
     values["scu_files"] = tuple(Path(f) for f in values.get("scu_files") or ())
     for dest in ("role", "listen_host", "listen_aet", "trigger_timeout"):  # a command that does not take them
         if values.get(dest) is None:
             values.pop(dest, None)
+    values["only"] = tuple(values["only"] or ())
     return RunConfig(**values)

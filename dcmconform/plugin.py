@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import time
 import traceback
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -22,7 +24,7 @@ import pytest
 
 from dcmconform.assoc import Contexts, associate
 from dcmconform.limits import TargetMisbehaved
-from dcmconform.options import RunConfig, add_options, run_config
+from dcmconform.options import RunConfig, add_options, run_config, unknown_checks
 from dcmconform.probe import Probe
 from dcmconform.session import CONFIG, NOT_RUN, SESSION, Session
 from dcmconform.target import Endpoint
@@ -53,9 +55,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION] = Session(cfg)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Collector(config), "dcmconform-collector")
+        if config.get_verbosity() <= 0 and not config.getoption("collectonly", False):
+            config.pluginmanager.register(Progress(config), "dcmconform-progress")
 
 
 _VERDICT = pytest.StashKey[Verdict]()
+_COLLECTED = pytest.StashKey[int]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -67,14 +72,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if other_role:
         config.hook.pytest_deselected(items=other_role)
         items[:] = [i for i in items if i not in other_role]
+    marked = [m.args[0] for i in items if (m := i.get_closest_marker(MARK)) is not None]
+    config.stash[_COLLECTED] = len(marked)  # the checks of this session before --check/--only (subset: N of M)
     wanted = set(cfg.checks)
-    if not wanted:
+    if not wanted and not cfg.only:
         return
+    problem = unknown_checks(wanted, (c.id for c in marked)) if wanted else None
+    if problem:  # before any check, so before a peer starts
+        pytest.exit(f"dcmconform: error: argument --check: {problem}", returncode=2)
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
         marker = item.get_closest_marker(MARK)
-        (keep if marker is not None and marker.args[0].id in wanted else drop).append(item)
+        chosen = marker is not None and (not wanted or marker.args[0].id in wanted) and (
+            not cfg.only or marker.args[0].area in cfg.only)
+        (keep if chosen else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -190,7 +202,8 @@ def pytest_runtest_makereport(
         result["duration_s"] = round(report.duration, 3)
         result["nodeid"] = item.nodeid
         report.user_properties.append((RESULT_PROPERTY, json.dumps(result)))
-        properties = [("check_id", result["id"]), ("clause", result["clause"]), ("outcome", result["outcome"])]
+        properties = [("id", result["id"]), ("clause", result["clause"]), ("level", result["level"]),
+                      ("outcome", result["outcome"])]
         if result.get("broken"):  # the JUnit says which requirement makes it a fail or a warn
             b = result["broken"]
             properties.append(("broken", f"{b['level']} {b['clause']}" + (f": {b['text']}" if b.get("text") else "")))
@@ -222,6 +235,118 @@ def _error(check: Check, what: str, call: pytest.CallInfo[None], found: Verdict 
     return result
 
 
+def junit_case(config: pytest.Config, report: pytest.TestReport, result: dict[str, Any]) -> None:
+    """The check's JUnit test case as CI should show it, the same from ``pytest suites`` and
+    ``dcmconform run``: named ``ASSOC-005 <title>`` in the class ``dcmconform.<area>``; a fail's body
+    says what to change and holds the association dump; a warning is a ``warning`` property and a
+    ``system-out`` line (CI readers show neither as a failure). Through pytest's JUnit writer
+    (``_pytest.junitxml``: its test case attributes persist across the test's phases)."""
+    from _pytest.junitxml import xml_key
+
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    case = xml.node_reporter(report)
+    case.attrs.update(classname=f"dcmconform.{result.get('area', 'other')}",
+                      name=printable(f"{result['id']} {result['title']}"))
+    outcome, summary = result.get("outcome"), printable(str(result.get("summary", "")))
+    if outcome == str(Outcome.WARN):
+        case.add_property("warning", summary)
+        out = ET.Element("system-out")
+        out.text = f"WARN {result['id']}: {summary}\n"
+        case.append(out)
+    if outcome == str(Outcome.FAIL):
+        dump = "\n\n".join(e["text"] for e in result.get("evidence") or [] if e.get("kind") == "dump")
+        body = [f"{result['id']}: {summary}"]
+        if result.get("explanation"):  # the check's fix unless the verdict said more (dcmconform.verdict)
+            body.append(f"What to change: {result['explanation']}")
+        if dump:
+            body.append(dump)
+        for node in case.nodes:
+            if node.tag == "failure":
+                node.text = printable("\n\n".join(body), keep="\n")
+
+
+class Progress:
+    """Where the run is, in place of pytest's dots: on a terminal one live line (``[12/92] ASSOC-012
+    · 0:41 elapsed · about 1:20 left``) rewritten as each check starts; elsewhere (CI logs) one plain
+    line per finished check (``[12/92] ASSOC-012 pass 0.3 s``). The run ends with one line in the
+    outcomes' own words (``dcmconform: 6 fail, 8 warn, 72 pass ...``) after the console table."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.live = bool(getattr(sys.__stdout__, "isatty", lambda: False)())
+        self.ids: dict[str, str] = {}
+        self.done = 0
+        self.started = time.monotonic()
+        self.shown = False
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.ids = {item.nodeid: m.args[0].id for item in session.items
+                    if (m := item.get_closest_marker(MARK)) is not None}
+        self.started = time.monotonic()
+
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        """A check's phase shows nothing of pytest's (its counts stay pytest's): this class speaks."""
+        if report.nodeid not in self.ids:
+            return None
+        if report.passed and report.when != "call":
+            return "", "", ""  # a setup or teardown that worked counts for nothing (as in pytest)
+        category = "passed" if report.passed else "skipped" if report.skipped else (
+            "error" if report.when != "call" else "failed")
+        return category, "", ""
+
+    def _write(self, text: str, newline: bool) -> None:
+        writer = self.config.get_terminal_writer()
+        width = max(20, writer.fullwidth - 1)
+        if self.live:
+            writer.write("\r\x1b[K" + printable(text, limit=width) + ("\n" if newline else ""), flush=True)
+        elif newline:
+            writer.write(printable(text) + "\n", flush=True)
+
+    def _clock(self, seconds: float) -> str:
+        seconds = int(seconds)
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        check = self.ids.get(nodeid)
+        if check is None or not self.live:
+            return
+        elapsed = time.monotonic() - self.started
+        left = f" · about {self._clock(elapsed / self.done * (len(self.ids) - self.done))} left" if self.done else ""
+        self.shown = True
+        self._write(f"[{self.done + 1:>{len(str(len(self.ids)))}}/{len(self.ids)}] {check} · "
+                    f"{self._clock(elapsed)} elapsed{left}", newline=False)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        check = self.ids.get(report.nodeid)
+        result = next((json.loads(str(v)) for k, v in report.user_properties if k == RESULT_PROPERTY), None)
+        if check is None or result is None:
+            return
+        self.done += 1
+        if not self.live:
+            self._write(f"[{self.done:>{len(str(len(self.ids)))}}/{len(self.ids)}] {check} {result['outcome']} "
+                        f"{report.duration:.1f} s", newline=True)
+
+    def pytest_unconfigure(self) -> None:
+        if self.live and self.shown:
+            self._write("", newline=False)  # clear the live line
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.live and self.shown:
+            self._write("", newline=False)
+        collector = self.config.pluginmanager.get_plugin("dcmconform-collector")
+        if collector is None or not collector.results:
+            return
+        from dcmconform.reports.document import OUTCOMES, counts
+
+        tally = counts(list(collector.results.values()))
+        words = ", ".join(f"{tally[o]} {o}" for o in OUTCOMES if tally.get(o))
+        terminalreporter.write_line(f"dcmconform: {words} in {self._clock(time.monotonic() - self.started)}")
+
+
 class Collector:
     """Gathers each check's result (into the session's ``results``) and writes the JSON document
     (and HTML, and the Markdown summary) at session end. Not on an xdist worker: the controller's
@@ -234,11 +359,16 @@ class Collector:
         self.written: list[Path] = []
         self.planned: list[pytest.Item] = []  # the checks collected to run, in order
         self.interrupted = False
+        self.unfinished = 0  # checks an interruption left not run
+        self.session_config = config
 
+    @pytest.hookimpl(trylast=True)  # after the JUnit writer has seen the report (junit_case)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
             if key == RESULT_PROPERTY:
-                self.results[report.nodeid] = json.loads(str(value))
+                result = json.loads(str(value))
+                self.results[report.nodeid] = result
+                junit_case(self.session_config, report, result)
 
     def document(self) -> dict[str, Any]:
         from dcmconform.reports.document import build_document
@@ -246,7 +376,25 @@ class Collector:
         cfg = self.session.config
         document = build_document(self.session.target_info(), list(self.results.values()), self.started,
                                   time.time(), cfg.calling_aet, shuffle=cfg.shuffle)
-        return document | ({"interrupted": True} if self.interrupted else {})
+        return document | self.run_shape()
+
+    def run_shape(self) -> dict[str, Any]:
+        """What the document says about the run itself: a subset (--check, --only), an interruption,
+        the baseline comparison and the --fail-on threshold (reports/baseline.py)."""
+        from dcmconform.reports.baseline import compare_baseline
+
+        cfg = self.session.config
+        shape: dict[str, Any] = {"fail_on": cfg.fail_on}
+        planned, collected = len(self.planned), self.session_config.stash.get(_COLLECTED, len(self.planned))
+        if cfg.subset and planned < collected:
+            shape["subset"] = {"checks": planned, "of": collected,
+                               "by": [f"--check {c}" for c in cfg.checks] + [f"--only {a}" for a in cfg.only]}
+        if self.interrupted:
+            shape |= {"interrupted": True, "interrupted_after": planned - self.unfinished, "planned": planned}
+        if cfg.baseline is not None:
+            shape["baseline"] = compare_baseline(list(self.results.values()), cfg.baseline, cfg.fail_on,
+                                                 complete=not cfg.subset and not self.interrupted)
+        return shape
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.planned = [item for item in session.items if item.get_closest_marker(MARK) is not None]
@@ -256,6 +404,7 @@ class Collector:
         self.interrupted = True
         for item in self.planned:
             if item.nodeid not in self.results:
+                self.unfinished += 1
                 marker = item.get_closest_marker(MARK)
                 assert marker is not None
                 self.results[item.nodeid] = Verdict(marker.args[0]).as_result() | {
@@ -266,12 +415,17 @@ class Collector:
         cfg = self.session.config
         if exitstatus == pytest.ExitCode.INTERRUPTED and self.results:
             self._interrupted()
-        if (cfg.report_dir is None and cfg.summary_md is None) or not self.results:
+        if (cfg.report_dir is None and cfg.summary_md is None and cfg.baseline is None and cfg.fail_on == "fail") \
+                or not self.results:
             return
         from dcmconform.reports.document import write_reports
         from dcmconform.reports.markdown import write_markdown
 
         document = self.document()
+        if cfg.baseline is not None or cfg.fail_on != "fail":  # pytest's status follows them too
+            from dcmconform.reports.document import exit_code
+
+            session.exitstatus = exit_code(document)
         self.written = write_reports(document, cfg.report_dir) if cfg.report_dir is not None else []
         if cfg.summary_md is not None:
             html = next((str(p) for p in self.written if p.suffix == ".html"), None)

@@ -7,9 +7,11 @@ clear the screen or set the window title of the terminal that shows them.
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from typing import Any
 
+from dcmconform.reports.baseline import baseline_lines
 from dcmconform.reports.document import OUTCOMES
 from dcmconform.text import printable
 
@@ -24,6 +26,18 @@ def headline(document: dict[str, Any]) -> tuple[str, str]:
     if document.get("interrupted"):
         text, worst = headline({k: v for k, v in document.items() if k != "interrupted"})
         return f"Interrupted: {not_run} check{'s' if not_run != 1 else ''} not run. {text}", worst
+    baseline = document.get("baseline")
+    if baseline is not None:
+        text, worst = headline({k: v for k, v in document.items() if k != "baseline"})
+        reg, imp = baseline["regressions"], baseline["improvements"]
+        if reg:
+            ids = ", ".join(e["id"] for e in reg[:5]) + (", ..." if len(reg) > 5 else "")
+            return f"Regression against the baseline: {len(reg)} check{'s' if len(reg) != 1 else ''} ({ids}). {text}", "fail"
+        if imp:
+            ids = ", ".join(e["id"] for e in imp[:5]) + (", ..." if len(imp) > 5 else "")
+            return (f"Unexpected improvement against the baseline: {len(imp)} check{'s' if len(imp) != 1 else ''} "
+                    f"({ids}); update the baseline. {text}"), "warn"
+        return f"Matches the baseline. {text}", "error" if worst == "error" else "pass"
     down = (document.get("target") or {}).get("down")
     if down and not down.get("recovered"):
         return (f"Not conformant: the node went down during {down['check']}, after {down['request']}; "
@@ -44,6 +58,22 @@ def headline(document: dict[str, Any]) -> tuple[str, str]:
     if warn:
         return f"No check failed; {', '.join(parts)} ({checks}).", "warn"
     return f"No check failed ({checks}).", "pass"
+
+
+def banners(document: dict[str, Any]) -> list[str]:
+    """What makes the report partial, said before anything else: ``interrupted after 6 of 92 checks``,
+    ``subset: 1 of 92 checks (--check ASSOC-001)``. Empty for a whole, finished run."""
+    out = []
+    if document.get("interrupted"):
+        planned = document.get("planned")
+        after = document.get("interrupted_after")
+        out.append(f"interrupted after {after} of {planned} checks" if planned is not None and after is not None
+                   else "interrupted: the checks it did not finish are not run")
+    subset = document.get("subset")
+    if subset:
+        by = f" ({', '.join(subset.get('by') or [])})" if subset.get("by") else ""
+        out.append(f"subset: {subset['checks']} of {subset['of']} check{'s' if subset['of'] != 1 else ''}{by}")
+    return [printable(line) for line in out]
 
 
 def _when(iso: str | None) -> datetime | None:
@@ -78,21 +108,37 @@ def peers_used(document: dict[str, Any]) -> list[str]:
 
 
 def _cut(text: str, width: int) -> str:
-    return printable(" ".join(str(text).split()), limit=width)
+    """``text`` in at most ``width`` columns, every character as it is (16 spaces stay 16 spaces;
+    a control character shows as its escape)."""
+    return printable(str(text), limit=max(width, 1))
 
 
-def summary_lines(document: dict[str, Any]) -> list[str]:
+def table_width() -> int:
+    """The terminal's width (``COLUMNS`` first); 200 when the output is not a terminal (a CI log)."""
+    return shutil.get_terminal_size((200, 24)).columns
+
+
+def summary_lines(document: dict[str, Any], width: int | None = None) -> list[str]:
+    """The console table, each row within ``width`` columns (default :func:`table_width`)."""
     t = document["target"]
     ident = ", ".join(str(v) for v in (t.get("implementation_version_name"), t.get("implementation_class_uid")) if v)
     lines = [f"target {t.get('ae_title')}@{t.get('host')}:{t.get('port')}" + (f" ({ident})" if ident else "")]
     if t.get("role") == "scu":  # the node that sends (--role scu): no address of its own
         lines = [f"SCU under test {t.get('ae_title')}" + (f" ({ident})" if ident else "")
                  + (f", trigger: {t['trigger']}" if t.get("trigger") else ", manual mode")]
+    id_width = max((len(r["id"]) for r in document["results"]), default=9)
+    outcome_width = max(len(o) for o in OUTCOMES)
+    room = max(20, (width or table_width()) - id_width - outcome_width - 3)
+    title_width = min(60, room * 2 // 5)
     for r in document["results"]:
-        lines.append(f"{r['id']:<12} {r['outcome']:<5} {_cut(r['title'], 60):<60} {_cut(r['summary'], 70)}")
+        title = _cut(r["title"], title_width)
+        lines.append(f"{r['id']:<{id_width}} {r['outcome']:<{outcome_width}} {title:<{title_width}} "
+                     f"{_cut(r['summary'], room - title_width - 1)}")
     c = document["counts"]
     lines.append("  ".join(f"{o}: {c[o]}" for o in OUTCOMES if c.get(o)))
+    lines += banners(document)
     lines.append(headline(document)[0])
+    lines += baseline_lines(document)
     lines += [f"{f['id']} {f['outcome']}: {f['summary']}" for f in document.get("findings") or []]
     lines += [f"not run until you {line}" for line in document.get("registrations") or []]
     return [printable(line) for line in lines]

@@ -13,11 +13,21 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from dcmconform.reports.console import headline, peers_used, run_time
+from dcmconform.reports.baseline import baseline_lines
+from dcmconform.reports.console import banners, headline, peers_used, run_time
 from dcmconform.reports.document import OUTCOMES
 from dcmconform.verdict import OUTCOME_WORDS as VERDICT_WORDS
+from dcmconform.verdict import Level
 
 OUTCOME_WORDS = {str(o): words for o, words in VERDICT_WORDS.items()}  # what each outcome means
+# What each level of a check means, in the legend (the outcome each gives when broken: dcmconform.verdict)
+LEVEL_WORDS = {
+    str(Level.MUST): "the standard requires it (PS3 \"shall\"): broken, the check fails",
+    str(Level.SHOULD): "the standard recommends it (\"should\"): broken, the check warns",
+    str(Level.PRACTICE): "not in the standard's words, but what interoperating nodes do in practice "
+                         "(e.g. answer within seconds, free a slot when a connection ends): broken, the check warns",
+    str(Level.MAY): "the standard allows it (\"may\"): what the node does is information, no judgement",
+}
 EVIDENCE_TITLES = {"dump": "Association dump", "hex": "Bytes (hex)", "traceback": "Traceback", "text": "Note"}
 ATTENTION_SHOWN = 15  # checks listed under "Needs attention" before the rest fold away
 _EVENT_LINE = re.compile(r"^\+\s*[\d.]+s (->|<-|--) ")
@@ -39,6 +49,18 @@ def dump_markup(text: str) -> Markup:
         else:
             lines.append(escape(line))
     return Markup("\n").join(lines)
+
+
+def distinct_evidence(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The evidence without repeats: a block with the same kind and text as an earlier one is shown once."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for e in evidence or []:
+        key = (str(e.get("kind")), str(e.get("text")))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
 
 
 def anchors(results: list[dict[str, Any]]) -> list[str]:
@@ -65,13 +87,14 @@ def render_html(document: dict[str, Any]) -> str:
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["css"] = css_outcome
     env.filters["dump"] = dump_markup
+    env.filters["distinct"] = distinct_evidence
     order = {o: i for i, o in enumerate(OUTCOMES)}
     results = sorted(document["results"], key=lambda r: (order.get(r["outcome"], 99), r["id"]))
     rows = list(zip(results, anchors(results), strict=True))
     verdict, verdict_class = headline(document)
     return env.get_template("report.html.j2").render(
         doc=document, target=document.get("target") or {}, rows=rows, outcomes=OUTCOMES,
-        areas=area_counts(document["results"]), words=OUTCOME_WORDS, evidence_titles=EVIDENCE_TITLES,
-        run_time=run_time(document), verdict=verdict, verdict_class=verdict_class, peers=peers_used(document),
+        areas=area_counts(document["results"]), words=OUTCOME_WORDS, levels=LEVEL_WORDS, evidence_titles=EVIDENCE_TITLES,
+        run_time=run_time(document), verdict=verdict, banners=banners(document), baseline=baseline_lines(document), verdict_class=verdict_class, peers=peers_used(document),
         attention=[(r, a) for r, a in rows if r["outcome"] in ("fail", "error", "warn")], attention_shown=ATTENTION_SHOWN,
     )

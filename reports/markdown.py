@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dcmconform.reports.console import headline, peers_used, run_time
+from dcmconform.reports.baseline import baseline_lines
+from dcmconform.reports.console import banners, headline, peers_used, run_time
 from dcmconform.reports.document import OUTCOMES
 from dcmconform.text import printable
 
@@ -101,6 +102,8 @@ def render_markdown(document: dict[str, Any], report: str | None = None) -> str:
     text, worst = headline(document)
     out = [f"## {ICONS.get(worst, '')} DICOM conformance: {cell(text)}".replace("##  ", "## "), "",
            _target_line(document), "", _run_line(document, report), ""]
+    out += [f"> **{cell(line)}**" for line in banners(document)] + ([""] if banners(document) else [])
+    out += [f"- {cell(line.strip())}" for line in baseline_lines(document)] + ([""] if document.get("baseline") else [])
     out += [f"**{cell(f['id'])}** ({cell(f['outcome'])}): {cell(f['summary'])}" for f in document.get("findings") or []]
     out += [f"**Not run until you** {cell(line)}" for line in document.get("registrations") or []]
     if document.get("findings") or document.get("registrations"):
@@ -139,6 +142,11 @@ def render_markdown(document: dict[str, Any], report: str | None = None) -> str:
 
 
 def write_markdown(document: dict[str, Any], path: Path, report: str | None = None) -> Path:
+    """Append the summary to ``path``: a CI job summary (``$GITHUB_STEP_SUMMARY``) collects several
+    steps' output, so what is there already stays (a run after it adds its own section)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_markdown(document, report), encoding="utf-8")
+    with path.open("a", encoding="utf-8") as out:
+        if out.tell():
+            out.write("\n")
+        out.write(render_markdown(document, report))
     return path

@@ -104,8 +104,7 @@ def register(sub: Any) -> None:
                         help="comma-separated peer names, 'available' (default: those that can run here) or 'all'")
     matrix.add_argument("--report-dir", default="dcmconform-matrix",
                         help="where to write matrix.json/.html and each peer's report (DIR/PEER/)")
-    matrix.add_argument("--only", action="append", default=[], metavar="AREA", help="run only this area (repeatable)")
-    add_options(matrix.add_argument, ("--check",))
+    add_options(matrix.add_argument, ("--only", "--check"))
     matrix.add_argument("--run-timeout", type=seconds, default=RUN_TIMEOUT, help="seconds for one peer's whole run")
     add_target_options(matrix)
     matrix.set_defaults(func=cmd_matrix)

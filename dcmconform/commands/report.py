@@ -122,7 +122,7 @@ def _write(text: str, out: str) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dcmconform.reports.console import summary_lines
+    from dcmconform.reports.console import headline, summary_lines
     from dcmconform.reports.html import render_html
     from dcmconform.reports.markdown import render_markdown
 
@@ -136,9 +136,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.markdown:
         written.append(_write(render_markdown(document, args.html if args.html not in (None, "-") else None),
                               args.markdown))
-    if not to_stdout:
+    if not written:  # nothing to render: the console summary is what was asked for
         for line in summary_lines(document):
             print(line)
+    elif not to_stdout:  # the verdict in one line, not the whole table again
+        print(printable(headline(document)[0]))
         for path in written:
             print(f"wrote {path}")
     return 0

@@ -13,10 +13,12 @@ from dcmconform.options import (
     SCU_FLAGS,
     SESSION_FLAGS,
     add_options,
+    add_profile_option,
     as_arguments,
     ensure_report_dir,
     run_config,
     scu_arguments,
+    unknown_checks,
 )
 from dcmconform.peers.images import add_image_option
 from dcmconform.target import Endpoint
@@ -80,10 +82,10 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
     import pytest
 
     check_areas(only)
-    paths = [str(suites_dir() / a) for a in only] or [str(suites_dir())]
-    args = [*paths, "-c", str(Path(__file__).parent.parent / "suite.ini"), "--rootdir", str(suites_dir()),
+    args = [str(suites_dir()), *[f"--only={a}" for a in only],  # the plugin selects the areas (subset: N of M)
+            "-c", str(Path(__file__).parent.parent / "suite.ini"), "--rootdir", str(suites_dir()),
             *(["--target", str(endpoint)] if endpoint else []),
-            "--report-dir", str(report_dir), "-q", "-rN", "--tb=short", *extra]
+            "--report-dir", str(report_dir), "-qq", "-rN", "--tb=short", *extra]
     if peer:
         args += ["--peer", peer]
     written = report_dir / "conformance.json"
@@ -130,11 +132,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     assert cfg.report_dir is not None  # it has a default
     ensure_report_dir(cfg.report_dir)  # now, not after the run: an unwritable folder loses every result
     check_areas(args.only)
+    if cfg.checks:  # now, before a peer starts: an unknown ID would run nothing
+        from dcmconform.catalogue import checks
+
+        problem = unknown_checks(cfg.checks, checks())
+        if problem:
+            raise SetupError(problem)
     for check_id in cfg.checks:
         args.pytest_args += ["--check", check_id]
     args.pytest_args += as_arguments(args)
     if cfg.summary_md is not None:
         args.pytest_args += ["--summary-md", str(cfg.summary_md.resolve())]
+    if cfg.baseline is not None:
+        args.pytest_args += ["--baseline", str(cfg.baseline.resolve())]
+    if args.junitxml is not None:
+        args.pytest_args += ["--junitxml", str(args.junitxml.resolve())]
+    args.pytest_args += ["--fail-on", cfg.fail_on]
     if cfg.target and cfg.peer:
         raise SetupError("give either --target (an AE you run) or --peer (a reference peer to start), not both")
     if cfg.role == "scu":
@@ -165,7 +178,7 @@ def run_scu(cfg: Any, args: argparse.Namespace) -> int:
     if not cfg.trigger:
         print("manual mode: for each scenario, make the device send when told (no --trigger given)", flush=True)
         args.pytest_args += ["-s"]  # the operator's prompts reach the terminal
-    doc = run_checks(None, cfg.report_dir, args.only or ["scu"], None, args.pytest_args)
+    doc = run_checks(None, cfg.report_dir, args.only, None, args.pytest_args)  # --role picks the SCU checks
     return exit_code(doc)
 
 
@@ -175,12 +188,19 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Any) -> None:
-    run = sub.add_parser("run", help="run the checks against a target (default: the embedded reference SCP)")
+    run = sub.add_parser("run", help="run the checks against a target (default: the embedded reference SCP)",
+                         epilog="exit codes: 0 no check failed (with --fail-on warn: and none warned; with "
+                                "--baseline: every outcome matches it); 1 a check failed or the suite broke on one "
+                                "(with --baseline: a regression or an unexpected improvement); 2 usage or set-up "
+                                "error, one line; 130 interrupted")
     add_options(run.add_argument, ("--target", "--peer"))
     add_options(run.add_argument, ("--report-dir",), report_dir=Path("dcmconform-report"))
-    run.add_argument("--only", action="append", default=[], metavar="AREA", help="run only this area (repeatable)")
-    add_options(run.add_argument, ("--check", "--summary-md"))
+    add_options(run.add_argument, ("--only", "--check", "--summary-md", "--baseline", "--fail-on"))
+    run.add_argument("--junitxml", type=Path, default=None, metavar="FILE",
+                     help="also write JUnit XML for CI: a test case 'ASSOC-005 <title>' per check in the class "
+                          "dcmconform.<area>, with id, clause, level and outcome properties; a warn is no failure")
     add_options(run.add_argument, SCU_FLAGS)  # --role scu --trigger CMD ... (dcmconform/trigger.py)
     add_target_options(run)
+    add_profile_option(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
     run.set_defaults(func=cmd_run)

@@ -97,11 +97,14 @@ BAD_VALUES = [
 
 
 BAD_TARGET = (["--target", "bad"], "is not AET@HOST:PORT")  # not for matrix: it tests the reference peers
+UNKNOWN_CHECK = (["--check", "NOPE-999"], "unknown check NOPE-999")  # known to the suites, before a peer starts
 
 
 @pytest.mark.parametrize(("command", "args", "message"),
                          [(c, *bad) for c in ("run", "matrix", "pytest") for bad in BAD_VALUES]
-                         + [(c, *BAD_TARGET) for c in ("run", "pytest")])
+                         + [(c, *BAD_TARGET) for c in ("run", "pytest")]
+                         + [(c, *bad) for c in ("run", "matrix") for bad in [(["--check", "A B"], "not a check ID")]]
+                         + [("run", *UNKNOWN_CHECK)])
 def test_bad_option_values_exit_2_with_one_line(command: str, args: list[str], message: str) -> None:
     """The options are declared once with their validators: the same one line from the commands and pytest."""
     from dcmconform.commands.run import suites_dir

@@ -209,6 +209,9 @@ def test_an_interrupted_run_writes_a_report_that_says_so(tmp_path: Path, signum:
     assert outcomes["ASSOC-054"] == "not run", outcomes
     assert set(outcomes) == {"ASSOC-001", "ASSOC-053", "ASSOC-054"}
     assert "Interrupted:" in (tmp_path / "conformance.html").read_text()
+    assert (doc["interrupted_after"], doc["planned"]) == (1, 3)  # ASSOC-001 finished, the signal came in ASSOC-053
+    assert "interrupted after 1 of 3 checks" in (tmp_path / "conformance.html").read_text()
+    assert doc["subset"]["checks"] == 3 and "subset: 3 of " in (tmp_path / "conformance.html").read_text()
 
 
 # The per-check watchdog ------------------------------------------------------------------------

@@ -48,6 +48,7 @@ def test_the_grid_marks_disagreement_and_unexpected_outcomes() -> None:
     assert 'data-disagree="yes"' in html and 'data-disagree="no"' in html
     assert "expected pass" in html and "Differences from the expectations (1)" in html
     assert 'href="beta/conformance.html"' in html
+    assert 'href="beta/conformance.html#ASSOC-002"' in html  # a cell opens that check in the peer's report
 
 
 @pytest.mark.slow  # runs peers in child processes

@@ -184,3 +184,17 @@ def test_the_layout_holds_with_many_checks(chromium: Any, zoo_run: Any, tmp_path
     assert _visible(chromium) == _ids(document, lambda r: r["outcome"] == "fail")
     chromium.click("#reset")
     chromium.screenshot(artifacts / "report-many.png")
+
+
+def test_a_check_link_lands_below_the_sticky_filter_bar(chromium: Any, zoo_run: Any) -> None:
+    """Following ``#CHECK`` (a matrix cell, the attention list) shows the check's header, not under the bar."""
+    document = zoo_run.document()
+    order = sorted(document["results"], key=lambda r: (OUTCOMES.index(r["outcome"]), r["id"]))  # the page's order
+    check = order[len(order) // 2]["id"]  # mid-page: the page can scroll it to the top, the bar is stuck
+    chromium.open(zoo_run.html_path.as_uri())
+    chromium.open(zoo_run.html_path.as_uri() + f"#{check}")
+    chromium.js("window.__hashHandled", wait=True)
+    bar = chromium.js("document.getElementById('filters').getBoundingClientRect().bottom")
+    top = chromium.js(f"document.getElementById('{check}').getBoundingClientRect().top")
+    assert chromium.js("scrollY") > 0
+    assert top >= bar, f"{check}'s header at {top}px is under the filter bar (bottom {bar}px)"

@@ -105,3 +105,23 @@ def test_the_header_names_the_peers_used(embedded_run: Any, zoo_run: Any) -> Non
     assert "target" in shown.group(1)
     assert zoo_run.document()["peers"] == []  # --target: an AE the user runs, no peer
     assert '<dd id="peers">none (an AE you run)</dd>' in zoo_run.html_path.read_text()
+
+
+def test_levels_are_explained_and_hex_blocks_are_told_apart(zoo_run: Any) -> None:
+    """The legend says what MUST, SHOULD, PRACTICE and MAY mean; a check with several hex blocks names
+    each by its first line (which exchange), and a block repeated word for word is shown once."""
+    from dcmconform.reports.html import render_html
+
+    html = zoo_run.html_path.read_text()
+    levels = re.search(r'<dl class="legend" id="levels">(.*?)</dl>', html, re.S)
+    assert levels is not None
+    for level in ("MUST", "SHOULD", "PRACTICE", "MAY"):
+        assert f"<dt>{level}</dt>" in levels.group(1)
+    document = copy.deepcopy(zoo_run.document())
+    result = document["results"][0]
+    result["evidence"] = [{"kind": "hex", "text": "+   0.001s -> 10 bytes\n000000  01"},
+                          {"kind": "hex", "text": "+   0.002s <- 10 bytes\n000000  02"},
+                          {"kind": "hex", "text": "+   0.002s <- 10 bytes\n000000  02"}]
+    rendered = render_html(document)
+    assert rendered.count("<summary>Bytes (hex): +   0.001s -&gt; 10 bytes</summary>") == 1
+    assert rendered.count("<summary>Bytes (hex): +   0.002s &lt;- 10 bytes</summary>") == 1

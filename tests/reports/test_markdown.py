@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 from dcmconform.reports.document import OUTCOMES
@@ -54,3 +55,16 @@ def test_long_dumps_are_cut(zoo_run: Any) -> None:
     text = render_markdown(document)
     assert f"line {DUMP_LINES - 1}\n" in text and f"line {DUMP_LINES}\n" not in text
     assert f"{500 - DUMP_LINES} more lines in the HTML report" in text
+
+
+def test_summary_md_appends_to_a_job_summary(zoo_run: Any, tmp_path: Path) -> None:
+    """$GITHUB_STEP_SUMMARY collects every step's output: what is in the file stays."""
+    from dcmconform.reports.markdown import render_markdown, write_markdown
+
+    summary = tmp_path / "step-summary.md"
+    summary.write_text("## an earlier step\n")
+    write_markdown(zoo_run.document(), summary)
+    write_markdown(zoo_run.document(), summary)
+    text = summary.read_text()
+    assert text.startswith("## an earlier step\n")
+    assert text.count(render_markdown(zoo_run.document())) == 2

@@ -24,7 +24,8 @@ def test_rerendering_gives_the_report_the_run_wrote(zoo_run: Any, tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert html.read_text() == zoo_run.html_path.read_text()
     assert "Not conformant" in md.read_text().splitlines()[0]
-    assert f"wrote {html}" in done.stdout and "Not conformant" in done.stdout  # the console summary
+    assert f"wrote {html}" in done.stdout and "Not conformant" in done.stdout  # the verdict line
+    assert len(done.stdout.splitlines()) == 3, done.stdout  # not the whole console table again
 
 
 def test_markdown_to_standard_output(zoo_run: Any) -> None:

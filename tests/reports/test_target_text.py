@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydicom.dataset import Dataset
@@ -146,3 +147,19 @@ def test_a_hostile_target_writes_only_printable_text(hostile: Endpoint, tmp_path
     report = subprocess.run([*CLI, "report", str(tmp_path / "out" / "conformance.json")],
                             capture_output=True, timeout=60, check=False, stdin=subprocess.DEVNULL)
     assert report.returncode == 0 and not UNSAFE.search(report.stdout.decode() + report.stderr.decode())
+
+
+def test_the_console_table_fits_the_width_and_keeps_whitespace(zoo_run: Any) -> None:
+    """Each row within the terminal's width; a title or summary keeps its runs of spaces (16 spaces
+    are 16, not 1), and a control character still shows as its escape."""
+    import copy
+
+    from dcmconform.reports.console import summary_lines
+
+    document = copy.deepcopy(zoo_run.document())
+    document["results"][0]["summary"] = "calling AE '" + " " * 16 + "' refused\x1b[2J"
+    for width in (80, 120, 200):
+        rows = summary_lines(document, width=width)[1:1 + len(document["results"])]
+        assert all(len(row) <= width for row in rows), max(rows, key=len)
+    wide = summary_lines(document, width=250)[1]
+    assert "'" + " " * 16 + "' refused\\x1b[2J" in wide

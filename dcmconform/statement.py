@@ -1,0 +1,137 @@
+"""What a node shows of itself on the network, observed: the facts of a PS3.2 conformance statement's
+networking section (``dcmconform statement --target``; rendered by ``reports/statement.py``).
+
+Two rounds of association requests from our calling AE, each context with a deadline: first every
+SOP class pynetdicom knows (storage, query/retrieve, verification, worklist, storage commitment) with
+the common transfer syntaxes, to learn which classes the node accepts as SCP; then, for each accepted
+class, one context per transfer syntax pydicom knows, to learn exactly which it accepts. Then how many
+associations it serves at once (up to a bound), and what its A-ASSOCIATE-AC says of it (Implementation
+Class UID and Version Name, maximum PDU length). Nothing is stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.uid import (
+    JPEG2000,
+    AllTransferSyntaxes,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    RLELossless,
+)
+
+from dcmconform.probe import ACCEPTED, Connection, Probe
+from dcmconform.target import Endpoint
+from dcmconform.transcript import Transcript
+from dcmconform.wire import pdus as pd
+
+# The first round proposes each class with these (a node that takes a class takes one of them, in practice)
+COMMON_SYNTAXES: list[str] = [ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian,
+                   JPEGBaseline8Bit, JPEGLosslessSV1, JPEGLSLossless, JPEG2000Lossless, JPEG2000, RLELossless]
+PER_ASSOCIATION = 64  # contexts per request: about 16 KB with the common syntaxes (some nodes refuse far larger)
+ASSOCIATIONS_PROBED = 10  # how many simultaneous associations we try at most
+
+
+def sop_classes() -> list[str]:
+    """Every SOP class we propose: pynetdicom's presentation context lists, without repeats."""
+    from pynetdicom import presentation as p
+
+    contexts = [*p.VerificationPresentationContexts, *p.AllStoragePresentationContexts,
+                *p.QueryRetrievePresentationContexts, *p.BasicWorklistManagementPresentationContexts,
+                *p.StorageCommitmentPresentationContexts]
+    return list(dict.fromkeys(str(c.abstract_syntax) for c in contexts))
+
+
+@dataclass
+class Observed:
+    """What the node accepted, and what it said of itself."""
+
+    endpoint: Endpoint
+    calling_aet: str
+    accepted: dict[str, list[str]] = field(default_factory=dict)  # SOP class -> transfer syntaxes, in UID order
+    proposed: int = 0  # SOP classes proposed
+    implementation_class_uid: str | None = None
+    implementation_version_name: str | None = None
+    maximum_length: int | None = None
+    simultaneous: int | None = None  # associations served at once (at most ASSOCIATIONS_PROBED)
+    problems: list[str] = field(default_factory=list)  # requests that did not get an A-ASSOCIATE-AC
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"target": str(self.endpoint), "calling_ae_title": self.calling_aet, "accepted": self.accepted,
+                "proposed": self.proposed, "implementation_class_uid": self.implementation_class_uid,
+                "implementation_version_name": self.implementation_version_name,
+                "maximum_length": self.maximum_length, "simultaneous": self.simultaneous,
+                "associations_probed": ASSOCIATIONS_PROBED, "problems": self.problems}
+
+
+def _batches(items: list[tuple[str, list[str]]]) -> Iterator[list[tuple[str, list[str]]]]:
+    for start in range(0, len(items), PER_ASSOCIATION):
+        yield items[start:start + PER_ASSOCIATION]
+
+
+def _ask(probe: Probe, proposals: list[tuple[str, list[str]]], seen: Observed) -> list[tuple[str, str]]:
+    """Propose ``(SOP class, syntaxes)`` as contexts 1, 3, 5...; the (class, syntax) pairs accepted."""
+    contexts = [(2 * n + 1, uid, syntaxes) for n, (uid, syntaxes) in enumerate(proposals)]
+    observed = probe.associate(probe.request(contexts), transcript=Transcript())
+    ac = observed.pdu
+    if observed.kind != ACCEPTED or not isinstance(ac, pd.AAssociateAC):
+        seen.problems.append(f"{len(contexts)} contexts proposed: {observed.describe()}")
+        return []
+    seen.implementation_class_uid = ac.implementation_class_uid
+    seen.implementation_version_name = ac.implementation_version_name
+    seen.maximum_length = ac.maximum_length
+    by_id = {cid: uid for cid, uid, _ in contexts}
+    return [(by_id[pc.context_id], pc.transfer_syntax) for pc in ac.presentation_contexts
+            if pc.result == 0 and pc.context_id in by_id and pc.transfer_syntax]
+
+
+def simultaneous(endpoint: Endpoint, calling_aet: str, timeout: float, sop_class: str, syntax: str,
+                 limit: int = ASSOCIATIONS_PROBED) -> int:
+    """How many associations the node holds open at once, up to ``limit``: open them one after another,
+    keeping each, until one is not accepted; then release them all."""
+    from dcmconform.busy import armed
+
+    probe = Probe(endpoint, calling_aet, timeout)
+    held: list[Connection] = []
+    with contextlib.ExitStack() as stack, armed(False):  # a rejection is the answer here, not a busy node
+        while len(held) < limit:
+            conn = stack.enter_context(probe.connection(Transcript()))
+            failed = conn.send(probe.request([(1, sop_class, [syntax])]))
+            observed = failed or conn.receive()
+            if observed.kind != ACCEPTED:
+                break
+            held.append(conn)
+        for conn in held:
+            probe.release(conn)
+    return len(held)
+
+
+def observe(endpoint: Endpoint, calling_aet: str, timeout: float) -> Observed:
+    """Probe ``endpoint`` as described in the module's docstring."""
+    seen = Observed(endpoint, calling_aet)
+    probe = Probe(endpoint, calling_aet, timeout)
+    classes = sop_classes()
+    seen.proposed = len(classes)
+    taken: set[str] = set()
+    for batch in _batches([(uid, COMMON_SYNTAXES) for uid in classes]):
+        taken |= {uid for uid, _ in _ask(probe, batch, seen)}
+    pairs = [(uid, [str(ts)]) for uid in classes if uid in taken for ts in AllTransferSyntaxes]
+    found: dict[str, set[str]] = {}
+    for batch in _batches(pairs):
+        for uid, syntax in _ask(probe, batch, seen):
+            found.setdefault(uid, set()).add(syntax)
+    seen.accepted = {uid: sorted(found.get(uid, set())) for uid in classes if uid in taken}
+    usable = [(uid, syntaxes[0]) for uid, syntaxes in seen.accepted.items() if syntaxes]
+    if usable:
+        seen.simultaneous = simultaneous(endpoint, calling_aet, timeout, *usable[0])
+    return seen
