@@ -22,16 +22,16 @@ connections or ``max_bytes`` bytes sent. Ctrl-C stops it with the findings so fa
 from __future__ import annotations
 
 import contextlib
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, find, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
-from hypothesis.errors import NoSuchExample
+from hypothesis.errors import Flaky
+from hypothesis.strategies import SearchStrategy
 
 from dcmconform.assoc import liveness
 from dcmconform.dump import describe_bytes, hexdump
@@ -263,9 +263,8 @@ class Fuzzer:
                            phases=[Phase.reuse, Phase.generate, Phase.shrink], verbosity=Verbosity.quiet,
                            suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
         strategy = cases(result.name, self.target.endpoint.ae_title, self.target.calling_aet)
-        with contextlib.suppress(NoSuchExample, Stop):
-            smallest = find(strategy, condition, settings=options, random=random.Random(self.seed),
-                            database_key=f"dcmconform-fuzz-{result.name}".encode())
+        with contextlib.suppress(Stop, Flaky):
+            smallest = shrunk(strategy, condition, options, self.seed, f"dcmconform-fuzz-{result.name}".encode())
             if smallest in failures:
                 result.finding = failures[smallest]
 
@@ -312,6 +311,37 @@ class Fuzzer:
             return True
         self.gone = f"the node did not serve again within {self.limits.recover_wait:g} s"
         return False
+
+
+class _Found(Exception):
+    pass
+
+
+def shrunk(strategy: SearchStrategy[Case], condition: Callable[[Case], bool], options: settings, number: int,
+           key: bytes) -> Case | None:
+    """The smallest case ``condition`` holds for (hypothesis's ``find()``, which is this), or ``None``.
+
+    Unlike ``find()``, seeded and with the example database both: ``@seed`` drops the database (a
+    seeded run is meant to reproduce, not to remember), so it is put back, under ``key``, and a rerun
+    with the same report directory starts from what the last one found."""
+    last: list[Case] = []
+
+    @options
+    @given(strategy)
+    def test(case: Case) -> None:
+        if condition(case):
+            last[:] = [case]
+            raise _Found
+
+    test = seed(number)(test)
+    test._hypothesis_internal_use_settings = settings(  # type: ignore[attr-defined]
+        test._hypothesis_internal_use_settings, database=options.database)  # type: ignore[attr-defined]
+    test._hypothesis_internal_database_key = key  # type: ignore[attr-defined]
+    try:
+        test()
+    except _Found:
+        return last[0]
+    return None
 
 
 def replay(target: Target, case: Case, wait: float) -> tuple[Sent, Health, Transcript]:

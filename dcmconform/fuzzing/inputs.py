@@ -35,7 +35,7 @@ PHASE_WORDS = {
 MAX_PAYLOAD = 64 * 1024  # bytes of one input, whatever a strategy draws
 MAX_CONNECTIONS = 8  # connections of one input
 # The contexts of the good association a P-DATA input follows: ID 1 Verification, ID 3 storage.
-CONTEXTS = [(1, VERIFICATION, [IMPLICIT_LE]), (3, SECONDARY_CAPTURE, [IMPLICIT_LE])]
+CONTEXTS: list[tuple[int, str, list[str]]] = [(1, VERIFICATION, [IMPLICIT_LE]), (3, SECONDARY_CAPTURE, [IMPLICIT_LE])]
 
 
 @dataclass(frozen=True)

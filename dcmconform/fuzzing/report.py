@@ -19,16 +19,17 @@ def replay_command(note: Path, endpoint: Endpoint) -> str:
     return f"dcmconform replay {note} --target {endpoint}"
 
 
-def write_replay(directory: Path, name: str, finding: Finding, endpoint: Endpoint) -> Path:
-    """``NAME.hex`` (the input's bytes, 32 a line) and ``NAME.json`` (the note replay reads); the note's path."""
+def write_replay(directory: Path, name: str, finding: Finding, endpoint: Endpoint) -> dict[str, Any]:
+    """``NAME.hex`` (the input's bytes, 32 a line) and ``NAME.json`` (the note replay reads); the note."""
     directory.mkdir(parents=True, exist_ok=True)
     data = finding.case.payload
     (directory / f"{name}.hex").write_text(
         "".join(data[i: i + HEX_LINE].hex() + "\n" for i in range(0, len(data), HEX_LINE)))
     note = directory / f"{name}.json"
-    doc = {**finding.as_json(), "bytes_file": f"{name}.hex", "command": replay_command(note, endpoint)}
+    doc = {**finding.as_json(), "bytes_file": f"{name}.hex", "command": replay_command(note, endpoint),
+           "replay_file": str(note)}
     note.write_text(json.dumps(doc, indent=1))
-    return note
+    return doc
 
 
 def read_replay(path: Path) -> tuple[Case, dict[str, Any]]:
@@ -48,18 +49,11 @@ def read_replay(path: Path) -> tuple[Case, dict[str, Any]]:
     return Case.from_json(note, payload), note
 
 
-def document(results: list[PhaseResult], notes: dict[str, Path], meta: dict[str, Any]) -> dict[str, Any]:
-    findings = []
-    for r in results:
-        if r.finding is not None:
-            findings.append({**r.finding.as_json(), "replay_file": str(notes[r.name])})
-    return {"schema": REPORT_SCHEMA, **meta, "phases": [r.as_json() for r in results], "findings": findings}
-
-
 def write(report_dir: Path, results: list[PhaseResult], endpoint: Endpoint, meta: dict[str, Any]) -> dict[str, Any]:
-    notes = {r.name: write_replay(report_dir / "findings", r.name, r.finding, endpoint)
-             for r in results if r.finding is not None}
-    doc = document(results, notes, meta)
+    """The replay files and ``fuzz.json`` (each finding: its note); the document."""
+    findings = [write_replay(report_dir / "findings", r.name, r.finding, endpoint)
+                for r in results if r.finding is not None]
+    doc = {"schema": REPORT_SCHEMA, **meta, "phases": [r.as_json() for r in results], "findings": findings}
     (report_dir / "fuzz.json").write_text(json.dumps(doc, indent=1))
     return doc
 

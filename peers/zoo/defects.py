@@ -141,6 +141,18 @@ PERFORMANCE = [
     Defect("latency-grows-with-load", "each response waits 5 ms x (other associations up)^2", ("PERF-004",)),
 ]
 
+# Planted bugs for the fuzzer (peers/zoo/planted.py): one input shape each, found by `dcmconform fuzz`
+# (tests/fuzz), not by a check of the catalogue.
+FUZZ_FINDING = "fuzz"
+FUZZ = [
+    Defect("crash-on-empty-extended-negotiation", "dies on a SOP class extended negotiation sub-item (56H) with "
+           "empty application information (restarted by its supervisor)", (), FUZZ_FINDING),
+    Defect("hang-on-pdv-length-overrun", "stops answering anyone after a P-DATA-TF whose last PDV length is 2 "
+           "bytes past the PDU's end (restarted by its watchdog)", (), FUZZ_FINDING),
+    Defect("leak-on-truncated-pdu", "after 5 connections that closed in the middle of a PDU, closes every new "
+           "connection at once (restarted by its watchdog)", (), FUZZ_FINDING),
+]
+
 DEFECTS: dict[str, Defect] = {
     d.name: d
     for d in [
@@ -166,6 +178,8 @@ DEFECTS: dict[str, Defect] = {
         *ASSOCIATION,
         # DIMSE services (suites/dimse; the zoo serves them in services.py and the modules it names).
         *DIMSE,
+        # Planted bugs for the fuzzer.
+        *FUZZ,
     ]
 }
 
