@@ -35,8 +35,8 @@ HANG = "hang-on-pdv-length-overrun"
 LEAK = "leak-on-truncated-pdu"
 PLANTED = (CRASH, HANG, LEAK)
 
-RESTART_AFTER = 0.5
-WATCHDOG = 2.0
+RESTART_AFTER = 0.2
+WATCHDOG = 1.5
 LEAK_LIMIT = 5
 PDV_OVERRUN = 2
 
