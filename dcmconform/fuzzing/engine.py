@@ -5,7 +5,8 @@ The oracle is the session's health gate: a fresh association from our calling AE
 within ``--timeout``. It names the symptom: ``crash`` (the connection is refused afterwards; for a
 managed peer, the process is gone with its exit status), ``hang`` (no answer to a new association
 by the deadline), ``stopped`` (any other way the node no longer serves: a close, an abort, a
-rejection, a failed C-ECHO).
+rejection, a failed C-ECHO). A transient rejection (``busy``, PS3.8 9.3.4: 2/2 or 2/3) is
+waited out like the session's health gate does, and counted, not a finding.
 
 A node we cannot restart (``--target``) is waited for after each failure, up to ``recover_wait``
 seconds (a service manager restarting it); a managed peer (``--peer``) is restarted. Hypothesis
@@ -33,7 +34,8 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
 from hypothesis.strategies import SearchStrategy
 
-from dcmconform.assoc import liveness
+from dcmconform import busy
+from dcmconform.assoc import liveness, rejection
 from dcmconform.dump import describe_bytes, hexdump
 from dcmconform.fuzzing.inputs import ASSOCIATED, CONTEXTS, PHASES, Case, cases, good_request
 from dcmconform.probe import ACCEPTED, DATA, OTHER_PDU, REFUSED, SILENT, UNREACHABLE, Connection, Probe
@@ -43,6 +45,7 @@ from dcmconform.transcript import Transcript
 from dcmconform.wire import pdus as pd
 
 CRASH, HANG, STOPPED = "crash", "hang", "stopped"
+BUSY = "busy"  # a transient A-ASSOCIATE-RJ (dcmconform.busy): waited out, not a finding
 MAX_ANSWERS = 4  # PDUs read back after one input
 REPORT_SCHEMA = "dcmconform-fuzz/1"
 
@@ -83,10 +86,18 @@ class Target:
             return Health(False, CRASH, "a new connection is refused: nothing listens any more" + self.exit_detail())
         if observed.kind in (SILENT, UNREACHABLE):
             return Health(False, HANG, f"no answer to a new association within {self.timeout:g}s")
+        rj = observed.pdu
+        if isinstance(rj, pd.AAssociateRJ) and busy.transient(rj.result, rj.source):
+            return Health(False, BUSY, f"a new association got {observed.describe()}")
         if observed.kind != ACCEPTED:
             return Health(False, STOPPED, f"a new association got {observed.describe()}")
         alive = liveness(self.endpoint, self.calling_aet, self.timeout)
-        return Health(True) if alive.alive else Health(False, STOPPED, alive.detail)
+        if alive.alive:
+            return Health(True)
+        rj = rejection(alive.transcript)
+        if rj is not None and busy.transient(rj.result, rj.source):
+            return Health(False, BUSY, f"a new association got {rj.describe()}")
+        return Health(False, STOPPED, alive.detail)
 
     def exit_detail(self) -> str:
         return ""
@@ -198,11 +209,12 @@ class PhaseResult:
     inputs: int = 0
     finding: Finding | None = None
     unconfirmed: list[str] = field(default_factory=list)  # cumulative failures, in words
+    busy: int = 0  # times the node answered a transient rejection after an input (waited out)
     stopped: str = ""  # why it ended before its examples ran out
 
     def as_json(self) -> dict[str, Any]:
         return {"phase": self.name, "inputs": self.inputs, "found": self.finding is not None,
-                "unconfirmed": self.unconfirmed, "stopped": self.stopped}
+                "unconfirmed": self.unconfirmed, "busy": self.busy, "stopped": self.stopped}
 
 
 class Stop(BaseException):
@@ -286,6 +298,10 @@ class Fuzzer:
         health = self.target.health()
         if health.ok:
             self.fresh = False
+            return None
+        if health.symptom == BUSY:  # the session's RUN-BUSY, not this input's doing: wait it out
+            result.busy += 1
+            self._recover()
             return None
         finding = Finding(result.name, case, health.symptom, health.detail, sent.answers, transcript)
         was_fresh = self.fresh

@@ -63,6 +63,7 @@ def summary(doc: dict[str, Any]) -> list[str]:
     for phase in doc["phases"]:
         state = "FINDING" if phase["found"] else "ok"
         extra = f", stopped: {phase['stopped']}" if phase["stopped"] and phase["stopped"] != "budget" else ""
+        extra += f", busy {phase['busy']} time(s) (waited out)" if phase["busy"] else ""
         lines.append(f"  {phase['phase']:<10} {phase['inputs']:>6} inputs  {state}{extra}")
         for event in phase["unconfirmed"][:3]:
             lines.append(f"             unconfirmed: {printable(event)}")
