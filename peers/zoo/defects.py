@@ -153,6 +153,12 @@ FUZZ = [
            "connection at once (restarted by its watchdog)", (), FUZZ_FINDING),
 ]
 
+# Robustness (suites/robustness): resource exhaustion.
+ROBUSTNESS = [
+    Defect("workers-held-before-request", "8 workers, each held by a connection from its first byte until the peer "
+           "closes it (no ARTIM): 8 connections stalled mid-header lock everyone out", ("ROBUST-001",)),
+]
+
 DEFECTS: dict[str, Defect] = {
     d.name: d
     for d in [
@@ -180,6 +186,8 @@ DEFECTS: dict[str, Defect] = {
         *DIMSE,
         # Planted bugs for the fuzzer.
         *FUZZ,
+        # Robustness (suites/robustness).
+        *ROBUSTNESS,
     ]
 }
 

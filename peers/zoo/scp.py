@@ -162,7 +162,9 @@ class ZooConnection:
     def establish(self) -> None:
         """Sta2: the A-ASSOCIATE-RQ within ARTIM (PS3.8 9.1.5), else close; then answer it (AE-6)."""
         d = self.d
-        artim = None if "never-close-idle" in d else time.monotonic() + self.cfg.artim
+        # workers-held-before-request: its workers wait for the request with no deadline either
+        held = "workers-held-before-request" in d
+        artim = None if "never-close-idle" in d or held else time.monotonic() + self.cfg.artim
         if "ignore-pdu-length" in d:
             code, data = self.read_what_came(artim)
         else:
@@ -303,6 +305,9 @@ class ZooConnection:
 
 
 _ONE_AT_A_TIME = threading.Lock()  # defect serve-one-connection-at-a-time
+# Defect workers-held-before-request: 8 workers, each taken by a connection from its first byte on.
+WORKERS = 8
+_WORKERS = threading.BoundedSemaphore(WORKERS)
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -317,7 +322,8 @@ class _Handler(socketserver.BaseRequestHandler):
         if not planted.serving():
             planted.refuse(self.request)  # a planted bug broke the node until its watchdog restarts it
             return
-        with _ONE_AT_A_TIME if serial else contextlib.nullcontext():
+        pooled = "workers-held-before-request" in self.server.config.defects
+        with _ONE_AT_A_TIME if serial else _WORKERS if pooled else contextlib.nullcontext():
             conn = ZooConnection(self.request, self.server.config, self.server)
             try:
                 if load.enter() > load.HANG_AT and hang:
