@@ -47,6 +47,7 @@ from dcmconform.wire import pdus as pd
 CRASH, HANG, STOPPED = "crash", "hang", "stopped"
 BUSY = "busy"  # a transient A-ASSOCIATE-RJ (dcmconform.busy): waited out, not a finding
 MAX_ANSWERS = 4  # PDUs read back after one input
+EXCHANGE_LINES = 400  # lines of the finding's exchange (its transcript's dump) kept in the report
 REPORT_SCHEMA = "dcmconform-fuzz/1"
 
 
@@ -200,7 +201,8 @@ class Finding:
         return {**self.case.as_json(), "symptom": self.symptom, "detail": printable(self.detail),
                 "answers": [printable(a) for a in self.answers[:8]], "confirmed": self.confirmed,
                 "headline": printable(self.headline()), "hex": self.case.payload.hex(),
-                "dump": [title, *lines], "hexdump": hexdump(self.case.payload)}
+                "dump": [title, *lines], "hexdump": hexdump(self.case.payload),
+                "exchange": self.transcript.dump().splitlines()[:EXCHANGE_LINES]}
 
 
 @dataclass
