@@ -38,7 +38,18 @@ from dcmconform import busy
 from dcmconform.assoc import liveness, rejection
 from dcmconform.dump import describe_bytes, hexdump
 from dcmconform.fuzzing.inputs import ASSOCIATED, CONTEXTS, PHASES, Case, cases, good_request
-from dcmconform.probe import ACCEPTED, DATA, OTHER_PDU, REFUSED, SILENT, UNREACHABLE, Connection, Probe
+from dcmconform.probe import (
+    ACCEPTED,
+    CLOSED,
+    DATA,
+    OTHER_PDU,
+    REFUSED,
+    RESET,
+    SILENT,
+    UNREACHABLE,
+    Connection,
+    Probe,
+)
 from dcmconform.target import Endpoint
 from dcmconform.text import printable
 from dcmconform.transcript import Transcript
@@ -47,6 +58,7 @@ from dcmconform.wire import pdus as pd
 CRASH, HANG, STOPPED = "crash", "hang", "stopped"
 BUSY = "busy"  # a transient A-ASSOCIATE-RJ (dcmconform.busy): waited out, not a finding
 MAX_ANSWERS = 4  # PDUs read back after one input
+SETTLE = 0.2  # seconds before a second look at a node that closed or reset a new connection
 EXCHANGE_LINES = 400  # lines of the finding's exchange (its transcript's dump) kept in the report
 REPORT_SCHEMA = "dcmconform-fuzz/1"
 
@@ -83,6 +95,10 @@ class Target:
         probe = Probe(self.endpoint, self.calling_aet, self.timeout, Transcript("health"))
         self.connections += 2
         observed = probe.associate(good_request(self.endpoint.ae_title, self.calling_aet))
+        if observed.kind in (CLOSED, RESET):  # a process dying as we connect: the listener goes a moment later
+            time.sleep(SETTLE)
+            self.connections += 1
+            observed = probe.associate(good_request(self.endpoint.ae_title, self.calling_aet))
         if observed.kind == REFUSED:
             return Health(False, CRASH, "a new connection is refused: nothing listens any more" + self.exit_detail())
         if observed.kind in (SILENT, UNREACHABLE):
