@@ -58,7 +58,8 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
                 "elapsed": time.monotonic() - fuzzer.started, "connections": target.connections,
                 "bytes_sent": target.bytes_sent, "interrupted": fuzzer.interrupted, "stopped": fuzzer.gone,
                 "limits": vars(limits)}
-        doc = report.write(args.report_dir, results, target.endpoint, meta)
+        spec = report.target_arguments(endpoint, (args.peer or "pynetdicom") if peer is not None else None)
+        doc = report.write(args.report_dir, results, spec, meta)
     for line in report.summary(doc):
         say(line)
     say(f"report: {args.report_dir / 'fuzz.json'}")

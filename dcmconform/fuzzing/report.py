@@ -15,18 +15,19 @@ from dcmconform.text import printable
 HEX_LINE = 32  # bytes per line of a .hex file
 
 
-def replay_command(note: Path, endpoint: Endpoint) -> str:
-    return f"dcmconform replay {note} --target {endpoint}"
+def target_arguments(endpoint: Endpoint, peer: str | None = None) -> str:
+    """How ``replay`` reaches the node again: the target, or the reference peer (started anew)."""
+    return f"--peer {peer}" if peer else f"--target {endpoint}"
 
 
-def write_replay(directory: Path, name: str, finding: Finding, endpoint: Endpoint) -> dict[str, Any]:
+def write_replay(directory: Path, name: str, finding: Finding, target: str) -> dict[str, Any]:
     """``NAME.hex`` (the input's bytes, 32 a line) and ``NAME.json`` (the note replay reads); the note."""
     directory.mkdir(parents=True, exist_ok=True)
     data = finding.case.payload
     (directory / f"{name}.hex").write_text(
         "".join(data[i: i + HEX_LINE].hex() + "\n" for i in range(0, len(data), HEX_LINE)))
     note = directory / f"{name}.json"
-    doc = {**finding.as_json(), "bytes_file": f"{name}.hex", "command": replay_command(note, endpoint),
+    doc = {**finding.as_json(), "bytes_file": f"{name}.hex", "command": f"dcmconform replay {note} {target}",
            "replay_file": str(note)}
     note.write_text(json.dumps(doc, indent=1))
     return doc
@@ -49,9 +50,9 @@ def read_replay(path: Path) -> tuple[Case, dict[str, Any]]:
     return Case.from_json(note, payload), note
 
 
-def write(report_dir: Path, results: list[PhaseResult], endpoint: Endpoint, meta: dict[str, Any]) -> dict[str, Any]:
-    """The replay files and ``fuzz.json`` (each finding: its note); the document."""
-    findings = [write_replay(report_dir / "findings", r.name, r.finding, endpoint)
+def write(report_dir: Path, results: list[PhaseResult], target: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """The replay files and ``fuzz.json`` (each finding: its note); ``target``: :func:`target_arguments`."""
+    findings = [write_replay(report_dir / "findings", r.name, r.finding, target)
                 for r in results if r.finding is not None]
     doc = {"schema": REPORT_SCHEMA, **meta, "phases": [r.as_json() for r in results], "findings": findings}
     (report_dir / "fuzz.json").write_text(json.dumps(doc, indent=1))
