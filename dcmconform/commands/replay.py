@@ -20,7 +20,7 @@ or set-up error
 def cmd_replay(args: argparse.Namespace) -> int:
     from dcmconform.commands.bench import target_for
     from dcmconform.errors import SetupError
-    from dcmconform.fuzzing.engine import Target, replay
+    from dcmconform.fuzzing.engine import ManagedTarget, Target, replay
     from dcmconform.fuzzing.report import read_replay
     from dcmconform.text import say
 
@@ -28,8 +28,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         case, note = read_replay(args.file)
     except (OSError, ValueError) as exc:
         raise SetupError(f"cannot read the replay file {args.file}: {exc}") from None
-    with target_for(args) as (endpoint, _):
-        target = Target(endpoint, args.calling_aet, args.timeout)
+    with target_for(args) as (endpoint, peer):
+        target = (ManagedTarget(peer, args.calling_aet, args.timeout) if peer is not None
+                  else Target(endpoint, args.calling_aet, args.timeout))
         before = target.health()
         if not before.ok:
             raise SetupError(f"{endpoint} does not serve before the replay: {before.detail}")
