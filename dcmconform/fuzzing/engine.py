@@ -58,6 +58,7 @@ from dcmconform.wire import pdus as pd
 CRASH, HANG, STOPPED = "crash", "hang", "stopped"
 BUSY = "busy"  # a transient A-ASSOCIATE-RJ (dcmconform.busy): waited out, not a finding
 MAX_ANSWERS = 4  # PDUs read back after one input
+REPEAT_WAIT = 0.05  # seconds to read answers on the second and later connections of one input
 SETTLE = 0.2  # seconds before a second look at a node that closed or reset a new connection
 EXCHANGE_LINES = 400  # lines of the finding's exchange (its transcript's dump) kept in the report
 REPORT_SCHEMA = "dcmconform-fuzz/1"
@@ -164,10 +165,13 @@ class Sent:
 
 def send_case(target: Target, case: Case, wait: float, transcript: Transcript) -> Sent:
     """Send ``case`` (its prelude first) on ``case.connections`` connections, one after the other;
-    read at most a few answers within ``wait`` seconds each, then close (A-ABORT first where an
-    association is up)."""
+    read at most a few answers within ``wait`` seconds on the first, :data:`REPEAT_WAIT` on the
+    others (the same input again: what it does to the node counts, its answers were seen), then
+    close (A-ABORT first where an association is up)."""
     sent = Sent(True)
-    for _ in range(case.connections):
+    for n in range(case.connections):
+        if n:
+            wait = min(wait, REPEAT_WAIT)
         with Connection(target.endpoint, target.timeout, transcript) as conn:
             target.connections += 1
             if conn.sock is None:
