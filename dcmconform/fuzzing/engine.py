@@ -37,7 +37,7 @@ from hypothesis.strategies import SearchStrategy
 from dcmconform import busy
 from dcmconform.assoc import liveness, rejection
 from dcmconform.dump import describe_bytes, hexdump
-from dcmconform.fuzzing.inputs import ASSOCIATED, CONTEXTS, PHASES, Case, cases, good_request
+from dcmconform.fuzzing.inputs import ASSOCIATED, PHASES, Case, cases, good_request
 from dcmconform.probe import (
     ACCEPTED,
     CLOSED,
@@ -389,5 +389,5 @@ def replay(target: Target, case: Case, wait: float) -> tuple[Sent, Health, Trans
     return sent, target.health(), transcript
 
 
-__all__ = ["CONTEXTS", "CRASH", "HANG", "REPORT_SCHEMA", "STOPPED", "Finding", "Fuzzer", "Health", "Limits",
+__all__ = ["BUSY", "CRASH", "HANG", "REPORT_SCHEMA", "STOPPED", "Finding", "Fuzzer", "Health", "Limits",
            "ManagedTarget", "PhaseResult", "Sent", "Target", "replay", "send_case"]
