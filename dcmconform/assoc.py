@@ -165,7 +165,7 @@ def make_ae(calling_aet: str, timeout: float, max_pdu: int = 16384, transcript: 
     return ae
 
 
-def rejection(transcript: Transcript) -> pd.AAssociateRJ | None:
+def _rejection(transcript: Transcript) -> pd.AAssociateRJ | None:
     """The A-ASSOCIATE-RJ pynetdicom received (its bytes are the transcript's last received PDU)."""
     received = [e.data for e in transcript.events if e.direction == RECEIVED and e.data]
     try:
@@ -173,6 +173,9 @@ def rejection(transcript: Transcript) -> pd.AAssociateRJ | None:
     except WireError:
         return None
     return pdu if isinstance(pdu, pd.AAssociateRJ) else None
+
+
+rejection = _rejection  # public: the fuzzer's oracle (dcmconform.fuzzing) tells a busy node by it
 
 
 @contextlib.contextmanager
@@ -207,9 +210,9 @@ def associate(
         reason = "rejected" if assoc.is_rejected else "aborted" if assoc.is_aborted else "not answered or refused"
         transcript.note(f"association {reason}")
         ae.shutdown()
-        rejected = rejection(transcript) if assoc.is_rejected else None
-        if rejected is not None:
-            busy.check(rejected.result, rejected.source, rejected.describe())  # a busy node: the session's
+        rejection = _rejection(transcript) if assoc.is_rejected else None
+        if rejection is not None:
+            busy.check(rejection.result, rejection.source, rejection.describe())  # a busy node: the session's
         raise AssociationRefused(f"association {reason}", transcript)
     busy.accepted()
     try:
