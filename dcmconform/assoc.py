@@ -190,6 +190,9 @@ def _rejection(transcript: Transcript) -> pd.AAssociateRJ | None:
     return pdu if isinstance(pdu, pd.AAssociateRJ) else None
 
 
+rejection = _rejection  # public: the fuzzer's oracle (dcmconform.fuzzing) tells a busy node by it
+
+
 @contextlib.contextmanager
 def associate(
     target: Endpoint,

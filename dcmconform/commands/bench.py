@@ -42,12 +42,20 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
 @contextlib.contextmanager
 def endpoint_for(args: argparse.Namespace) -> Iterator[Endpoint]:
     """``--target``, or a reference peer (``--peer``, default pynetdicom) started for the command and stopped."""
+    with target_for(args) as (endpoint, _):
+        yield endpoint
+
+
+@contextlib.contextmanager
+def target_for(args: argparse.Namespace) -> Iterator[tuple[Endpoint, Any]]:
+    """As :func:`endpoint_for`, with the peer started (``None`` for ``--target``), for a command that
+    restarts it."""
     from dcmconform.commands.run import check_peer, start_peer
 
     if args.target and args.peer:
         raise SetupError("give either --target (an AE you run) or --peer (a reference peer to start), not both")
     if args.target:
-        yield args.target
+        yield args.target, None
         return
     name = args.peer or "pynetdicom"
     check_peer(name)
@@ -55,7 +63,7 @@ def endpoint_for(args: argparse.Namespace) -> Iterator[Endpoint]:
     try:
         endpoint = peer.endpoint
         print(f"reference peer {name} at {endpoint}", flush=True)
-        yield endpoint
+        yield endpoint, peer
     finally:
         peer.stop()
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from dcmconform.peers.certificates import from_arguments
+from dcmconform.peers.zoo import planted
 from dcmconform.peers.zoo.defects import DEFECTS, validate
 from dcmconform.peers.zoo.scp import ZooConfig, ZooServer
 
@@ -37,9 +38,17 @@ def main(argv: list[str] | None = None) -> None:
                        defects=validate(args.defect), storage=args.dir, artim=args.artim,
                        move_destinations=destinations, tls=from_arguments(args.tls_files))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with ZooServer((args.host, args.port), config) as server:
-        print(f"zoo SCP {args.aet} on {args.host}:{args.port}, defects: {', '.join(args.defect) or 'none'}", flush=True)
-        server.serve_forever()
+
+    def serve() -> None:
+        with ZooServer((args.host, args.port), config) as server:
+            print(f"zoo SCP {args.aet} on {args.host}:{args.port}, defects: {', '.join(args.defect) or 'none'}",
+                  flush=True)
+            server.serve_forever()
+
+    if set(planted.PLANTED) & set(args.defect):
+        planted.supervise(serve)  # a node that comes back after a planted bug broke it
+    else:
+        serve()
 
 
 if __name__ == "__main__":

@@ -194,6 +194,24 @@ SECURITY = [  # a name starting tls-: the zoo serves TLS (--tls-files; peers/zoo
            ("SEC-008",)),
 ]
 
+# Planted bugs for the fuzzer (peers/zoo/planted.py): one input shape each, found by `dcmconform fuzz`
+# (tests/fuzz), not by a check of the catalogue.
+FUZZ_FINDING = "fuzz"
+FUZZ = [
+    Defect("crash-on-empty-extended-negotiation", "dies on a SOP class extended negotiation sub-item (56H) with "
+           "empty application information (restarted by its supervisor)", (), FUZZ_FINDING),
+    Defect("hang-on-pdv-length-overrun", "stops answering anyone after a P-DATA-TF whose last PDV length is 2 "
+           "bytes past the PDU's end (restarted by its watchdog)", (), FUZZ_FINDING),
+    Defect("leak-on-truncated-pdu", "after 5 connections that closed in the middle of a PDU, closes every new "
+           "connection at once (restarted by its watchdog)", (), FUZZ_FINDING),
+]
+
+# Robustness (suites/robustness): resource exhaustion.
+ROBUSTNESS = [
+    Defect("workers-held-before-request", "8 workers, each held by a connection from its first byte until the peer "
+           "closes it (no ARTIM): 8 connections stalled mid-header lock everyone out", ("ROBUST-001",)),
+]
+
 DEFECTS: dict[str, Defect] = {
     d.name: d
     for d in [
@@ -223,6 +241,10 @@ DEFECTS: dict[str, Defect] = {
         *SECURITY,
         # The zoo SCU (peers/zoo/scu.py; suites/scu).
         *SCU,
+        # Planted bugs for the fuzzer.
+        *FUZZ,
+        # Robustness (suites/robustness).
+        *ROBUSTNESS,
     ]
 }
 SCU_DEFECTS = {d.name: d for d in SCU}

@@ -34,6 +34,7 @@ from pydicom.dataset import Dataset
 
 import dcmconform.peers.zoo.limit as limit
 import dcmconform.peers.zoo.load as load
+import dcmconform.peers.zoo.planted as planted
 from dcmconform.dimse.commands import DATA_SET_PRESENT, decode_command, encode_command
 from dcmconform.dimse.pdv import Assembler, fragments
 from dcmconform.peers.zoo import negotiation, services, tls
@@ -78,6 +79,7 @@ class ZooConnection:
         self.calling_ae = ""
         self.released = False  # it ended with A-RELEASE (peers/zoo/limit.py)
         self.received = 0  # bytes received so far
+        self.partial = False  # the peer closed in the middle of a PDU (peers/zoo/planted.py)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     # Transport ---------------------------------------------------------------------------
@@ -102,6 +104,7 @@ class ZooConnection:
             if not chunk:
                 if limit.BARE_CONNECT in self.d and not self.received:
                     os._exit(76)  # the defect: a health check's bare connect kills the node
+                self.partial = self.partial or bool(got)
                 raise Closed
             self.received += len(chunk)
             if "throughput-cap" in self.d:
@@ -114,7 +117,11 @@ class ZooConnection:
         code, length = pd.header(head)
         if length > limit:
             return code, head  # caller decides; the body is never read (no pre-allocation)
-        return code, head + self.read_exact(length, deadline)
+        try:
+            return code, head + self.read_exact(length, deadline)
+        except Closed:
+            self.partial = self.partial or length > 0
+            raise
 
     def read_what_came(self, deadline: float | None) -> tuple[int, bytes]:
         """Defect ignore-pdu-length: a PDU header, then whatever arrives within 0.3 s, length field ignored."""
@@ -155,7 +162,9 @@ class ZooConnection:
     def establish(self) -> None:
         """Sta2: the A-ASSOCIATE-RQ within ARTIM (PS3.8 9.1.5), else close; then answer it (AE-6)."""
         d = self.d
-        artim = None if "never-close-idle" in d else time.monotonic() + self.cfg.artim
+        # workers-held-before-request: its workers wait for the request with no deadline either
+        held = "workers-held-before-request" in d
+        artim = None if "never-close-idle" in d or held else time.monotonic() + self.cfg.artim
         if "ignore-pdu-length" in d:
             code, data = self.read_what_came(artim)
         else:
@@ -179,6 +188,8 @@ class ZooConnection:
                 self.stall()
             self.abort(2, 6)  # PS3.8 Table 9-26: invalid PDU parameter value
         assert isinstance(rq, pd.AAssociateRQ)
+        if planted.CRASH in d and planted.crashes_on(rq):
+            planted.crash()
         ac = negotiation.answer(self, rq)
         self.peer_max = rq.maximum_length or 0
         self.calling_ae = negotiation.calling_ae(rq)
@@ -195,6 +206,9 @@ class ZooConnection:
                 self.abort(2, 6)  # P-DATA-TF over our maximum length (PS3.8 D.1)
             if "abort-pdata-at-max" in d and code == P_DATA_TF and pd.header(data)[1] >= self.cfg.max_length:
                 self.abort(2, 6)  # the defect: an off-by-one in the length comparison
+            if planted.HANG in d and code == P_DATA_TF and planted.overruns(data):
+                planted.wedge()
+                self.stall()
             if code not in pd.PDU_NAMES:
                 if "ignore-unknown-pdu-type" in d:
                     continue
@@ -291,6 +305,9 @@ class ZooConnection:
 
 
 _ONE_AT_A_TIME = threading.Lock()  # defect serve-one-connection-at-a-time
+# Defect workers-held-before-request: 8 workers, each taken by a connection from its first byte on.
+WORKERS = 8
+_WORKERS = threading.BoundedSemaphore(WORKERS)
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -302,6 +319,9 @@ class _Handler(socketserver.BaseRequestHandler):
         if limited and not limit.admit(self.request):
             return
         hang = "hang-at-4-associations" in self.server.config.defects
+        if not planted.serving():
+            planted.refuse(self.request)  # a planted bug broke the node until its watchdog restarts it
+            return
         sock = self.request
         if self.server.config.tls is not None:
             sock = tls.accept(sock, self.server.config)
@@ -309,7 +329,8 @@ class _Handler(socketserver.BaseRequestHandler):
                 return
         else:
             tls.plaintext_port_greeting(sock, self.server.config)
-        with _ONE_AT_A_TIME if serial else contextlib.nullcontext():
+        pooled = "workers-held-before-request" in self.server.config.defects
+        with _ONE_AT_A_TIME if serial else _WORKERS if pooled else contextlib.nullcontext():
             conn = ZooConnection(sock, self.server.config, self.server)
             try:
                 if load.enter() > load.HANG_AT and hang:
@@ -318,6 +339,8 @@ class _Handler(socketserver.BaseRequestHandler):
                     return
                 conn.run()
             finally:
+                if planted.LEAK in self.server.config.defects and conn.partial:
+                    planted.leaked()
                 load.leave()
                 if limited:
                     limit.release(conn.released)

@@ -1,0 +1,1 @@
+"""Robustness: resource exhaustion, bounded (``dcmconform fuzz`` is the unbounded-shape side of the area)."""
