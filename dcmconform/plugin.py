@@ -67,6 +67,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     cfg = config.stash[CONFIG]
     if cfg.shuffle is not None:
         random.Random(cfg.shuffle).shuffle(items)  # the same seed, the same order
+    known = [m.args[0].id for i in items if (m := i.get_closest_marker(MARK)) is not None]  # every role's
     # A run tests one role (--role, default scp): the SCU checks only with --role scu, and vice versa.
     other_role = [i for i in items if (m := i.get_closest_marker(MARK)) is not None and m.args[0].role != cfg.role]
     if other_role:
@@ -77,7 +78,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = set(cfg.checks)
     if not wanted and not cfg.only:
         return
-    problem = unknown_checks(wanted, (c.id for c in marked)) if wanted else None
+    problem = unknown_checks(wanted, known) if wanted else None
     if problem:  # before any check, so before a peer starts
         pytest.exit(f"dcmconform: error: argument --check: {problem}", returncode=2)
     keep: list[pytest.Item] = []

@@ -121,9 +121,11 @@ def test_a_crash_fails_the_check_and_the_next_check_gets_a_fresh_peer(
     # JUnit agrees with the JSON: the check the peer's death turned into a failure is a failure there too
     cases = {c.get("name"): c for c in ElementTree.parse(tmp_path / "junit.xml").iter("testcase")}
     junit = {name: {p.get("name"): p.get("value") for p in case.iter("property")} for name, case in cases.items()}
-    assert junit["test_1_crash"]["outcome"] == "fail", junit["test_1_crash"]
-    assert cases["test_1_crash"].find("failure") is not None
-    assert junit["test_2_echo"]["outcome"] == "pass"
+    crash_case = next(n for n in cases if n.startswith("CRASH-001"))  # JUnit names: "CRASH-001 <title>"
+    echo_case = next(n for n in cases if n.startswith("CRASH-002"))
+    assert junit[crash_case]["outcome"] == "fail", junit[crash_case]
+    assert cases[crash_case].find("failure") is not None
+    assert junit[echo_case]["outcome"] == "pass"
 
     assert doc["target"]["restarts"] == 2  # after CRASH-001 and CRASH-003; none needed after the last check
     assert [d["check"] for d in doc["target"]["peer_deaths"]] == ["CRASH-001", "CRASH-003", "CRASH-004"]
