@@ -64,8 +64,9 @@ STATE_FIXTURE = "target_state"
 NOT_RUN = pytest.StashKey[str]()
 OVERRUN = pytest.StashKey[int]()  # on an item: the watchdog stopped it (how many connections it shut down)
 WATCHDOG_TIMEOUTS = 60  # a check may run this many --timeout (plus twice --artim-wait), then its watchdog fires  # on an item: why the session did not run it (its outcome is "not run")
-GATE_RETRY = 0.5  # seconds between two attempts of the health gate
-BUSY_BACKOFF = 1.0  # a check busy twice in a row waits 1, 2, 4 ... s more before it runs again
+GATE_RETRY = 0.2  # seconds between two attempts of the health gate
+NORMAL_END = (str(Outcome.PASS), str(Outcome.NA), str(Outcome.INFO))
+BUSY_BACKOFF = 0.25  # a check busy twice in a row waits 0.25, 0.5, 1, 2 ... s more before it runs again
 
 
 def busy(observed: Observation) -> bool:
@@ -205,6 +206,7 @@ class Session:
         self.guard: PeerGuard | None = None
         self.previous: pytest.Item | None = None  # the check that ran last
         self.previous_transcript: Transcript | None = None  # its exchange (what may have killed the node)
+        self.abnormal = False  # it did not end in pass, n.a. or info, or left a connection open
         self.scu_info: dict[str, Any] = {}  # --role scu: how the SCU under test identified itself (suites/scu)
 
     def open(self) -> TargetState:
@@ -255,7 +257,10 @@ class Session:
             self._revive(state, state.unresponsive or f"the peer's process ended ({state.dead()})")
         state.unresponsive = ""
         state.charged = False
-        self.gate(item, state)
+        # The gate: before every check for --target (a node we cannot watch); for a reference peer we
+        # started (its death is seen in its process) after a check that did not end well.
+        if state.peer is None or self.abnormal:
+            self.gate(item, state)
         marker = item.get_closest_marker("dcm_check")
         needs = marker.args[0].needs if marker is not None else ""
         if needs:
@@ -490,11 +495,13 @@ class Session:
         if when == "call" and result is not None and OVERRUN in item.stash:
             result = self._overran(item, result)
         if when == "call" and result is not None:
+            self.abnormal = result.get("outcome") not in NORMAL_END
             found = getattr(item, "funcargs", {}).get("transcript")  # pytest drops funcargs at teardown
             self.previous_transcript = found if isinstance(found, Transcript) else None
         if when == "teardown":
             self.previous = item
-            close_leftovers()  # isolation: nothing the check opened outlives it
+            if close_leftovers():  # isolation: nothing the check opened outlives it
+                self.abnormal = True
         if self.guard is None:
             return result
         if when == "call" and result is not None:
