@@ -223,10 +223,13 @@ def associate(
         tls_args=None if target.tls is None else (tls.context(target.tls), target.host),
     )
     if not assoc.is_established:
-        reason = "rejected" if assoc.is_rejected else "aborted" if assoc.is_aborted else "not answered or refused"
+        # The bytes decide: pynetdicom can report "aborted" when an A-ASSOCIATE-RJ came with the connection's
+        # close right behind it (its reader saw the close first).
+        rejection = _rejection(transcript)
+        rejected = assoc.is_rejected or rejection is not None
+        reason = "rejected" if rejected else "aborted" if assoc.is_aborted else "not answered or refused"
         transcript.note(f"association {reason}")
         ae.shutdown()
-        rejection = _rejection(transcript) if assoc.is_rejected else None
         if rejection is not None:
             busy.check(rejection.result, rejection.source, rejection.describe())  # a busy node: the session's
             busy.answered()
