@@ -227,7 +227,7 @@ class ProcessPeer:
         if reason:
             raise PeerUnavailable(f"{self.name}: {reason}")
         if self.tls and not self.tls_capable:
-            raise PeerUnavailable(f"{self.name}: no TLS mode here (peers with one: dcmtk, pynetdicom, zoo)")
+            raise PeerUnavailable(f"{self.name}: no TLS mode here (peers with one: dcmtk, orthanc, pynetdicom, zoo)")
         if self.tls and self.certificates is None:
             self.certificates = self.make_certificates()
         port = free_port()

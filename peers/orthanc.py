@@ -12,6 +12,14 @@ delayed ACK: a liveness association (associate, C-ECHO, release) took 60-70 ms; 
 ``TCP_NODELAY=1`` in Orthanc's environment it takes about 18 ms. Orthanc's own ``TcpNoDelay``
 option only concerns its HTTP server (CivetWeb), not DICOM. So the peer runs with TCP_NODELAY=1.
 
+TLS (``--tls``, Orthanc 1.9.0+; the installed 1.10.1 has them all): ``DicomTlsEnabled`` with
+``DicomTlsCertificate`` and ``DicomTlsPrivateKey`` (the server's, made by trustme at start, see
+:mod:`dcmconform.peers.certificates`), ``DicomTlsTrustedCertificates`` (the run's CA) and
+``DicomTlsRemoteCertificateRequired`` true (1.9.3+: a client without a certificate is refused,
+DCMTK's ``--require-peer-cert``). Orthanc before 1.12.4 sets DCMTK's BCP 195 profile itself
+(``DicomTlsMinimumProtocolVersion`` and ``DicomTlsCiphersAccepted`` came in 1.12.4); the DICOM port
+then speaks TLS only.
+
 As an SCU Orthanc is driven through REST, not a command line: :meth:`OrthancPeer.send_to`
 registers the destination as a modality and asks Orthanc to C-STORE instances to it.
 """
@@ -38,6 +46,7 @@ class OrthancPeer(ProcessPeer):
     package = "orthanc"
     program = ORTHANC
     roles = ("scp", "scu")
+    tls_capable = True  # DicomTlsEnabled (see the module docstring)
     notes = ("generated JSON config: DicomCheckCalledAet true, storage+index in its folder, no plugins, "
              "C-MOVE destinations as DicomModalities; "
              "REST on loopback reads back what it stored; env TCP_NODELAY=1 (60 -> 18 ms per echo association)")
@@ -103,8 +112,19 @@ class OrthancPeer(ProcessPeer):
             config.update({"DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True,
                            "DicomAlwaysAllowFind": True, "DicomAlwaysAllowGet": True,
                            "DicomAlwaysAllowMove": True})
+        config.update(self.tls_config())
         config.update(self.settings)
         return config
+
+    def tls_config(self) -> dict[str, Any]:
+        """Orthanc's DICOM TLS options for a start with ``tls`` (empty otherwise): its key and
+        certificate, our CA as the only trusted one, a client certificate required."""
+        if not self.tls or self.certificates is None:
+            return {}
+        c = self.certificates
+        return {"DicomTlsEnabled": True, "DicomTlsCertificate": str(c.server_cert),
+                "DicomTlsPrivateKey": str(c.server_key), "DicomTlsTrustedCertificates": str(c.ca),
+                "DicomTlsRemoteCertificateRequired": True}
 
     def launch(self, port: int) -> Launch:
         self.http_port = free_port()

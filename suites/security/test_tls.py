@@ -134,6 +134,7 @@ def test_weak_suites_refused(target: Endpoint, verdict: Verdict, transcript: Tra
         verdict.fail("the node negotiated a suite BCP 195 forbids: " + ", ".join(must + should))
     if should:
         verdict.warn("the node negotiated a suite BCP 195 advises against: " + ", ".join(should))
+        return  # a warn does not end the check (only fail and n.a. do)
     verdict.passed(f"refused {', '.join(refused)}{not_offered}")
 
 
