@@ -59,8 +59,9 @@ def readable_file(value: str | Path) -> Path:
     return path
 
 
-def settings(cfg: RunConfig) -> TlsSettings | None:
-    """The run's TLS settings: ``--tls`` or any of ``--tls-ca``/``--tls-cert``/``--tls-key``."""
+def settings(cfg: RunConfig | argparse.Namespace) -> TlsSettings | None:
+    """The run's TLS settings: ``--tls`` or any of ``--tls-ca``/``--tls-cert``/``--tls-key`` (of a
+    run's configuration, or of a command's arguments such as ``diagnose``'s)."""
     if not (cfg.tls or cfg.tls_ca or cfg.tls_cert or cfg.tls_key):
         return None
     return TlsSettings(cfg.tls_ca, cfg.tls_cert, cfg.tls_key)
@@ -123,3 +124,23 @@ def check_usable(tls: TlsSettings) -> str | None:
     except (ssl.SSLError, OSError) as exc:
         return f"TLS settings unusable: {exc}"
     return None
+
+
+def answers_tls(host: str, port: int, timeout: float) -> str | None:
+    """Does ``host:port`` speak TLS? A ClientHello that takes no certificate on trust and shows none:
+    the version negotiated (``"TLSv1.3"``), or the alert the node answered with (a TLS node that wants
+    a client certificate), or ``None`` when what came back is no TLS (a plaintext DICOM node closes
+    or aborts), nothing listens, or no answer came within ``timeout`` seconds."""
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError:
+        return None
+    with sock:
+        try:
+            with context(TlsSettings()).wrap_socket(sock, server_hostname=host) as shaken:
+                return shaken.version() or "TLS"
+        except ssl.SSLError as exc:
+            reason = str(getattr(exc, "reason", "") or "")
+            return f"a TLS alert ({reason})" if "ALERT" in reason.upper() else None
+        except OSError:
+            return None

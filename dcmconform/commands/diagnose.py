@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,10 @@ plain words: what went wrong and what to change on which side.
 
 Without --file it sends a generated Secondary Capture image (synthetic, no patient data),
 like the "Operation Failed!" support case this command is modelled on; --echo-only stores
-nothing. When the association worked, one more association with a called AE title that is
+nothing. With --tls (or --tls-ca/--tls-cert/--tls-key) every connection is DICOM over TLS
+(PS3.15 B.13): the TCP step shows the version and suite, a failed handshake says why. A port
+that speaks the other protocol (plaintext with --tls, TLS without it) is one line and exit 2.
+When the association worked, one more association with a called AE title that is
 not the node's tells whether the node checks it (if not: "your AE setting is unverified").
 
 exit codes:
@@ -33,8 +37,15 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     from dcmconform.diagnosis.steps import diagnose, load_item
     from dcmconform.errors import SetupError
     from dcmconform.text import say
+    from dcmconform.tls import check_usable
+    from dcmconform.tls import settings as tls_settings
 
     endpoint = args.target
+    tls = tls_settings(args)
+    if tls is not None:
+        if (problem := check_usable(tls)) is not None:
+            raise SetupError(problem)
+        endpoint = replace(endpoint, tls=tls)
     if args.echoes < 1:
         raise SetupError("--echoes must be at least 1")
     with tempfile.TemporaryDirectory(prefix="dcmconform-diagnose-") as scratch:
@@ -52,7 +63,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             path = write_screen_capture(Path(scratch) / "secondary-capture.dcm")
             items = [load_item(path, "secondary-capture.dcm")]
             what = "a generated Secondary Capture image (no --file given)"
-        say(f"Diagnosing {endpoint} as calling AE {args.calling_aet}, sending {what}")
+        over = "" if tls is None else " over TLS" + ("" if tls.ca else " (its certificate not verified: no --tls-ca)")
+        say(f"Diagnosing {endpoint}{over} as calling AE {args.calling_aet}, sending {what}")
         result = diagnose(endpoint, args.calling_aet, items, args.timeout, args.echoes,
                           say=say, verbose=args.verbose)
     findings = result.findings
@@ -81,6 +93,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--file", action="append", default=[], metavar="OBJ.dcm",
                         help="a DICOM file to send (repeatable; default: a generated Secondary Capture image)")
     add_options(parser.add_argument, ("--timeout",))
+    add_options(parser.add_argument, ("--tls", "--tls-ca", "--tls-cert", "--tls-key"))
     parser.add_argument("--echo-only", action="store_true",
                         help="only associate and C-ECHO: store nothing (no --file, no generated image)")
     parser.add_argument("--echoes", type=int, default=5, help="how many C-ECHOs to time (default 5)")

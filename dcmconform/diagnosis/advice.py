@@ -34,6 +34,7 @@ from dcmconform.diagnosis.attempt import (
     CLOSED,
     FAILURE,
     GARBAGE,
+    HANDSHAKE,
     NOT_SENT,
     REFUSED,
     REJECTED,
@@ -155,7 +156,34 @@ def connection_findings(attempt: Attempt) -> list[Finding]:
         return [Finding(FAIL, f"cannot reach {where}{detail}", (
             f"The network could not deliver the connection to {where}{detail}. Check the host address "
             "and the network route from this machine (VPN, VLAN, routing)."))]
+    if attempt.connect == HANDSHAKE:
+        return [tls_finding(where, attempt.connect_detail, attempt.client_certificate)]
     return []
+
+
+def tls_finding(where: str, detail: str, client_certificate: bool | None) -> Finding:
+    """A TLS connection that failed in its handshake or ended at our first bytes (diagnose --tls),
+    with what its reason points at; ``client_certificate``: whether we showed one."""
+    text = detail.upper()
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        advice = ("The node's certificate does not chain to the CA given with --tls-ca (or it expired). Ask the "
+                  "node's admin for the CA that issued its DICOM TLS certificate and give that with --tls-ca.")
+    elif any(w in text for w in ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE", "UNKNOWN_CA", "BAD_CERTIFICATE",
+                                 "EOF OCCURRED", "CLOSED THE CONNECTION", "RESET")):
+        advice = ("The node refused us in or right after the handshake. It most likely wants a client certificate "
+                  "it trusts (mutual authentication): "
+                  + ("we showed none; give ours with --tls-cert and --tls-key" if not client_certificate else
+                     "have the node's admin add the CA that issued ours (--tls-cert) to the node's trusted "
+                     "certificates")
+                  + ". A node that offers no TLS version or suite we accept (TLS 1.2 at least) ends the handshake "
+                  "the same way; its log says which.")
+    elif "VERSION" in text:
+        advice = ("The node and we share no TLS version: we offer TLS 1.2 and 1.3 only (older ones are "
+                  "deprecated, RFC 8996). Enable TLS 1.2 or 1.3 on the node.")
+    else:
+        advice = ("TCP connected, but no TLS connection came of it. Check that this is the node's TLS port and "
+                  "what the node's log says about this connection.")
+    return Finding(FAIL, f"TLS handshake with {where} failed ({detail})", advice)
 
 
 # Association ------------------------------------------------------------------------------

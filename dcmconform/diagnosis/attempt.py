@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 # TCP outcomes.
 CONNECTED, REFUSED, TIMEOUT, UNREACHABLE = "connected", "refused", "timeout", "unreachable"
+# TCP connected, but the TLS handshake (diagnose --tls) did not complete.
+HANDSHAKE = "tls handshake failed"
 # A node's own log: it could not listen on its port at all.
 CANNOT_LISTEN = "cannot listen"
 # Whose log it is: the sender's (SCU, association requestor) or the receiving node's (SCP).
@@ -76,8 +78,9 @@ class Attempt:
     called: str = ""
     host: str = ""
     port: int | None = None
-    connect: str = ""  # CONNECTED / REFUSED / TIMEOUT / UNREACHABLE / "" (not known)
+    connect: str = ""  # CONNECTED / REFUSED / TIMEOUT / UNREACHABLE / HANDSHAKE / "" (not known)
     connect_detail: str = ""
+    client_certificate: bool | None = None  # over TLS: whether we showed one (None: plaintext)
     connect_seconds: float | None = None
     timeout: float | None = None
     outcome: str = ""  # ACCEPTED / REJECTED / ABORTED / SILENT / CLOSED / GARBAGE / "" (not known)

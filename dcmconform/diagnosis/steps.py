@@ -15,6 +15,7 @@ Each step prints as it happens; :func:`diagnose` returns the :class:`Attempt` an
 
 from __future__ import annotations
 
+import ssl
 import statistics
 import time
 from collections.abc import Callable
@@ -56,6 +57,7 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
+from dcmconform import tls
 from dcmconform.assoc import AssociationRefused, associate, echo
 from dcmconform.diagnosis import attempt as at
 from dcmconform.diagnosis.advice import Finding, assess, name, names, status_category, status_words
@@ -64,6 +66,8 @@ from dcmconform.probe import (
     ABORTED,
     ACCEPTED,
     CLOSED,
+    GARBAGE,
+    HANDSHAKE,
     REFUSED,
     REJECTED,
     RESET,
@@ -231,10 +235,18 @@ class Diagnoser:
         probe = Probe(self.endpoint, self.calling_aet, self.timeout, transcript)
         a = self.attempt
         conn = probe.connection()
+        if self.endpoint.tls is not None:
+            a.client_certificate = self.endpoint.tls.cert is not None
         started = time.perf_counter()
         conn.open()
         a.connect_seconds = time.perf_counter() - started
         where = f"{self.endpoint.host}:{self.endpoint.port}"
+        if conn.connect_error is not None and conn.connect_error.kind == HANDSHAKE:
+            self.wrong_protocol(tls_expected=False)
+            a.connect, a.connect_detail = at.HANDSHAKE, conn.connect_error.detail
+            self.heading(f"TCP connect to {where} and TLS handshake: {conn.connect_error.describe()} after "
+                         f"{_ms(a.connect_seconds)}")
+            return False
         if conn.connect_error is not None:
             error = conn.connect_error
             a.connect_detail = error.detail
@@ -243,7 +255,11 @@ class Diagnoser:
             self.heading(f"TCP connect to {where}: {error.describe()} after {_ms(a.connect_seconds)}")
             return False
         a.connect = at.CONNECTED
-        self.heading(f"TCP connect to {where}: connected in {_ms(a.connect_seconds)}")
+        over = ""
+        if isinstance(conn.sock, ssl.SSLSocket):
+            cipher = conn.sock.cipher()
+            over = f", TLS {conn.sock.version()} ({cipher[0] if cipher else '?'})"
+        self.heading(f"TCP connect to {where}: connected in {_ms(a.connect_seconds)}{over}")
         try:
             needed = [name(abstract) for _, abstract, _ in contexts[1:]]
             self.heading(f"Association: {self.calling_aet} -> {self.endpoint.ae_title}, proposing Verification"
@@ -251,6 +267,12 @@ class Diagnoser:
             request = probe.request(contexts)
             observed = conn.send(request) or conn.receive()
             self._record_answer(observed, request)
+            if observed.kind in (CLOSED, RESET, SILENT, GARBAGE) and self.endpoint.tls is None:
+                conn.close()
+                self.wrong_protocol(tls_expected=True)
+            if observed.kind in (CLOSED, RESET) and self.endpoint.tls is not None:
+                # TLS 1.3 checks the client's certificate after the handshake: a refusal shows on our first write
+                a.connect, a.connect_detail = at.HANDSHAKE, observed.describe()
             if observed.kind == ACCEPTED:
                 observed.release = probe.release(conn)
             self.say(_indent(transcript.dump()))
@@ -258,6 +280,24 @@ class Diagnoser:
             return observed.kind == ACCEPTED
         finally:
             conn.close()
+
+    def wrong_protocol(self, tls_expected: bool) -> None:
+        """A set-up error (one line, exit 2) when the port speaks the other protocol: TLS where we spoke
+        plaintext (``tls_expected``: our A-ASSOCIATE-RQ got no DICOM answer), plaintext DICOM where our
+        TLS handshake failed. Otherwise nothing: the findings say what went wrong."""
+        where = f"{self.endpoint.host}:{self.endpoint.port}"
+        if tls_expected:
+            answer = tls.answers_tls(self.endpoint.host, self.endpoint.port, self.timeout)
+            if answer is not None:
+                raise SetupError(f"{where} speaks DICOM over TLS (a TLS handshake there got {answer}), not plaintext: "
+                                 "add --tls, with --tls-ca (the CA of the node's certificate) and --tls-cert/--tls-key "
+                                 "when it requires a client certificate")
+            return
+        plain = Probe(replace(self.endpoint, tls=None), self.calling_aet, self.timeout)
+        observed = plain.associate(plain.request([(1, Verification, list(VERIFICATION_SYNTAXES))]))
+        if isinstance(observed.pdu, pd.AAssociateAC | pd.AAssociateRJ | pd.AAbort):
+            raise SetupError(f"{where} speaks plaintext DICOM, not TLS (a plaintext association request got "
+                             f"{observed.describe()}): leave out --tls, or give the node's TLS port")
 
     def _record_answer(self, observed: Observation, request: pd.AAssociateRQ) -> None:
         a = self.attempt
