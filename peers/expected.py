@@ -18,6 +18,7 @@ is an error::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +118,17 @@ def derived(lacks: list[str], written: Mapping[str, Expectation], source: str,
                                     f"n.a. by derivation: remove the row (or {service} from {LACKS}:)")
         rows[check] = Expectation("n.a.", f"no {SERVICES[service]} ({LACKS}: {service})")
     return rows
+
+
+# A check that needs --tls is n.a. in the plaintext run a file records; what the peer earns over TLS
+# (``run --peer NAME --tls``) is written in the row's reason as "with --tls, HOW: OUTCOME" (measured).
+_WITH_TLS = re.compile(r"with --tls, [^:]*: (pass|warn|fail|info|n\.a\.)")
+
+
+def tls_outcome(row: Expectation) -> str | None:
+    """The outcome a row records for the peer started with TLS, or ``None`` when it records none."""
+    found = _WITH_TLS.search(row.reason)
+    return found.group(1) if found else None
 
 
 def compare(results: list[dict[str, Any]], expected: dict[str, Expectation], complete: bool = True) -> list[Difference]:
