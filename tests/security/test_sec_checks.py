@@ -98,3 +98,15 @@ def test_the_clean_zoo_refuses_invalid_instance_uids(tmp_path: Path) -> None:
     got = run_zoo([], ["SEC-008"], tmp_path)["SEC-008"]
     assert got["outcome"] == "pass", got["summary"]
     assert "../../x" not in got["summary"] or "refused" in got["summary"]
+
+
+def test_pynetdicom_with_an_ssl_context_earns_its_tls_rows(tmp_path: Path) -> None:
+    """``run --peer pynetdicom --tls`` (its SCP given an ``ssl.SSLContext``): the TLS checks, SEC-008 and one
+    association and one DIMSE check agree with pynetdicom.yaml read for a run over TLS (about 4 s)."""
+    from dcmconform import childrun
+
+    chosen = sorted([*TLS_CHECKS, "SEC-007", "SEC-008", "ASSOC-001", "DIMSE-001"])
+    run = childrun.run_suite(tmp_path, peer="pynetdicom", options=["--tls", *(a for i in chosen for a in ("--check", i))],
+                             timeout=120)
+    assert sorted(run.results) == chosen, run.error
+    assert differences_over_tls("pynetdicom", run.results) == {}
