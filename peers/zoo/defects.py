@@ -210,6 +210,11 @@ FUZZ = [
 ROBUSTNESS = [
     Defect("workers-held-before-request", "8 workers, each held by a connection from its first byte until the peer "
            "closes it (no ARTIM): 8 connections stalled mid-header lock everyone out", ("ROBUST-001",)),
+    Defect("one-sender-at-a-time", "sends under one lock for all connections, with a 16 KB send buffer: a peer that "
+           "stops reading blocks every answer to everyone", ("ROBUST-002",)),
+    # Kills the zoo: names one check (the checks after it would only find it dead).
+    Defect("die-on-association-burst", "dies (as at its thread limit) when more than 16 connections are up at once",
+           ("ROBUST-003",)),
 ]
 
 DEFECTS: dict[str, Defect] = {

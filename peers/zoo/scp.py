@@ -81,6 +81,8 @@ class ZooConnection:
         self.received = 0  # bytes received so far
         self.partial = False  # the peer closed in the middle of a PDU (peers/zoo/planted.py)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if "one-sender-at-a-time" in self.d:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SENDER_BUFFER)  # a fixed buffer: it fills soon
 
     # Transport ---------------------------------------------------------------------------
     def send(self, pdu: pd.PDU) -> None:
@@ -88,7 +90,8 @@ class ZooConnection:
             time.sleep(0.04)  # the defect itself: a Nagle/delayed-ACK style stall
         if "latency-grows-with-load" in self.d and isinstance(pdu, pd.PDataTF):
             time.sleep(load.load_delay())
-        self.sock.sendall(pdu.encode())
+        with _ONE_SENDER if "one-sender-at-a-time" in self.d else contextlib.nullcontext():
+            self.sock.sendall(pdu.encode())
 
     def read_exact(self, n: int, deadline: float | None) -> bytes:
         got = bytearray()
@@ -305,6 +308,9 @@ class ZooConnection:
 
 
 _ONE_AT_A_TIME = threading.Lock()  # defect serve-one-connection-at-a-time
+_ONE_SENDER = threading.Lock()  # defect one-sender-at-a-time
+SENDER_BUFFER = 16384
+BURST_LIMIT = 16  # defect die-on-association-burst: more connections up at once than this kills the node
 # Defect workers-held-before-request: 8 workers, each taken by a connection from its first byte on.
 WORKERS = 8
 _WORKERS = threading.BoundedSemaphore(WORKERS)
@@ -333,7 +339,10 @@ class _Handler(socketserver.BaseRequestHandler):
         with _ONE_AT_A_TIME if serial else _WORKERS if pooled else contextlib.nullcontext():
             conn = ZooConnection(sock, self.server.config, self.server)
             try:
-                if load.enter() > load.HANG_AT and hang:
+                up = load.enter()
+                if up > BURST_LIMIT and "die-on-association-burst" in self.server.config.defects:
+                    os._exit(79)  # the defect: a thread it cannot start takes the whole process down
+                if up > load.HANG_AT and hang:
                     with contextlib.suppress(Closed, OSError):
                         conn.stall()  # the defect: no answer at the limit, not A-ASSOCIATE-RJ 2/3/2
                     return
