@@ -215,6 +215,13 @@ ROBUSTNESS = [
     # Kills the zoo: names one check (the checks after it would only find it dead).
     Defect("die-on-association-burst", "dies (as at its thread limit) when more than 16 connections are up at once",
            ("ROBUST-003",)),
+    # Known vulnerabilities (peers/zoo/vulnerable.py), each as its CVE: they kill the zoo, so each names one check.
+    Defect("crash-on-short-command-element", "dies on a US command element that is not 2 bytes long "
+           "(as CVE-2024-34508/34509)", ("ROBUST-004",)),
+    Defect("crash-on-element-past-end", "dies on a command element whose length runs past the end of its PDV "
+           "(as CVE-2026-5437)", ("ROBUST-005",)),
+    Defect("allocate-by-pdu-length", "dies (out of memory) on a PDU announcing more than 256 MB, allocating it "
+           "before reading (as CVE-2026-3650)", ("ROBUST-006",)),
 ]
 
 DEFECTS: dict[str, Defect] = {

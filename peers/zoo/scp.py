@@ -35,6 +35,7 @@ from pydicom.dataset import Dataset
 import dcmconform.peers.zoo.limit as limit
 import dcmconform.peers.zoo.load as load
 import dcmconform.peers.zoo.planted as planted
+import dcmconform.peers.zoo.vulnerable as vulnerable
 from dcmconform.dimse.commands import DATA_SET_PRESENT, decode_command, encode_command
 from dcmconform.dimse.pdv import Assembler, fragments
 from dcmconform.peers.zoo import negotiation, services, tls
@@ -118,6 +119,7 @@ class ZooConnection:
     def read_pdu(self, deadline: float | None, limit: int) -> tuple[int, bytes]:
         head = self.read_exact(pd.PDU_HEADER, deadline)
         code, length = pd.header(head)
+        vulnerable.check_length(self.d, length)
         if length > limit:
             return code, head  # caller decides; the body is never read (no pre-allocation)
         try:
@@ -254,6 +256,8 @@ class ZooConnection:
         for pdv in pdu.pdvs:
             if pdv.context_id not in self.accepted:
                 self.abort(2, 6)
+            if pdv.is_command:
+                vulnerable.check_command(self.d, pdv.data)
             message = self.assembler.feed_pdv(pdv)
             if message is None or (pdv.is_command and not message.complete):
                 continue
