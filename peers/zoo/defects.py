@@ -195,15 +195,15 @@ SECURITY = [  # a name starting tls-: the zoo serves TLS (--tls-files; peers/zoo
 ]
 
 # Planted bugs for the fuzzer (peers/zoo/planted.py): one input shape each, found by `dcmconform fuzz`
-# (tests/fuzz), not by a check of the catalogue.
+# (tests/fuzz) and by its phase as a check of the run (ROBUST-007..009, opt-in), not by a fixed list.
 FUZZ_FINDING = "fuzz"
 FUZZ = [
     Defect("crash-on-empty-extended-negotiation", "dies on a SOP class extended negotiation sub-item (56H) with "
-           "empty application information (restarted by its supervisor)", (), FUZZ_FINDING),
+           "empty application information (restarted by its supervisor)", ("ROBUST-007",), FUZZ_FINDING),
     Defect("hang-on-pdv-length-overrun", "stops answering anyone after a P-DATA-TF whose last PDV length is 2 "
-           "bytes past the PDU's end (restarted by its watchdog)", (), FUZZ_FINDING),
+           "bytes past the PDU's end (restarted by its watchdog)", ("ROBUST-008",), FUZZ_FINDING),
     Defect("leak-on-truncated-pdu", "after 5 connections that closed in the middle of a PDU, closes every new "
-           "connection at once (restarted by its watchdog)", (), FUZZ_FINDING),
+           "connection at once (restarted by its watchdog)", ("ROBUST-009",), FUZZ_FINDING),
 ]
 
 # Robustness (suites/robustness): resource exhaustion.
