@@ -70,8 +70,8 @@ def test_stalled_headers(probe: Probe, verdict: Verdict, alive: Callable[[], Liv
 
 
 # ROBUST-002: a slow reader ------------------------------------------------------------------------
-FLOOD_REQUESTS = 20000  # C-ECHO-RQs sent at most on the connection that reads nothing (about 1.7 MB)
-FLOOD_SECONDS = 3.0  # for at most this long
+FLOOD_REQUESTS = 5000  # C-ECHO-RQs sent at most on the connection that reads nothing (about 400 KB)
+FLOOD_SECONDS = 2.0  # for at most this long
 FLOOD_BATCH = 200  # C-ECHO-RQs per write
 FLOOD_STUCK = 0.5  # a write that waits this long: the node stopped reading (it waits to send to us)
 SMALL_WINDOW = 4096  # our receive buffer on that connection: the node's answers pile up at once
