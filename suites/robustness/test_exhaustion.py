@@ -129,7 +129,7 @@ def test_slow_reader(probe: Probe, verdict: Verdict, alive: Callable[[], Livenes
 
 # ROBUST-003: many associations at once --------------------------------------------------------------
 BURST = 24  # A-ASSOCIATE-RQs sent at the same moment (PERF-003 holds up to 12, opened one by one)
-BURST_SETTLE = 1.0  # seconds before asking whether the node still serves
+BURST_SETTLE = 0.5  # seconds before asking whether the node still serves
 
 
 def _one_of_burst(probe: Probe, start: threading.Barrier, answers: list[Observation]) -> None:

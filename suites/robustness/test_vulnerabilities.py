@@ -18,7 +18,7 @@ from dcmconform.uids import IMPLICIT_LE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import pdus as pd
 
-ANSWER_WAIT = 1.0  # seconds to read what the node answers one input
+ANSWER_WAIT = 0.5  # seconds to read what the node answers one input (the verdict is the liveness after it)
 HUGE = 0xFFFFFFF0  # a length no DICOM node should allocate (4 GB)
 ECHO_ELEMENTS: list[tuple[int, int | str | bytes]] = [(0x0002, VERIFICATION), (0x0100, C_ECHO_RQ), (0x0110, 1),
                                                       (0x0800, NO_DATA_SET)]
