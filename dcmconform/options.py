@@ -267,13 +267,18 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
     Option("--fail-on", {"type": fail_on, "default": "fail", "metavar": "warn|fail",
                          "help": "the outcome that makes the run exit 1 (default fail; warn: a warning too); with "
                                  "--baseline, for the checks it has no row for"}),
+    # issue 15: the fuzz phases as checks of the run (suites/robustness/test_fuzz.py), off by default
+    Option("--fuzz-budget", {"type": seconds, "default": None, "metavar": "SECONDS",
+                             "help": "run the fuzz phases as checks ROBUST-007..009 (only on a node you may crash), "
+                                     "this many seconds for the three together (--only robustness alone: 60)"}),
 ]}
 
 # What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
-SESSION_FLAGS = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--move-port", "--shuffle",
+SESSION_FLAGS: tuple[str, ...] = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--move-port", "--shuffle",
                  "--perf-floor",
                  "--tls", "--tls-ca", "--tls-cert", "--tls-key")
 RUN_FLAGS = tuple(OPTIONS)
+SESSION_FLAGS += ("--fuzz-budget",)  # issue 15
 SCU_FLAGS = ("--role", "--trigger", "--scu-files", "--listen-host", "--listen-port", "--listen-aet",
              "--trigger-timeout")
 
@@ -461,6 +466,7 @@ class RunConfig:
     only: tuple[str, ...] = ()
     baseline: Path | None = None
     fail_on: str = "fail"
+    fuzz_budget: float | None = None
 
     @property
     def subset(self) -> bool:

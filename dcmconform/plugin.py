@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from dcmconform.assoc import Contexts, associate
+from dcmconform.fuzzing import opted_in
 from dcmconform.limits import TargetMisbehaved
 from dcmconform.options import RunConfig, add_options, run_config, unknown_checks
 from dcmconform.probe import Probe
@@ -73,6 +74,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if other_role:
         config.hook.pytest_deselected(items=other_role)
         items[:] = [i for i in items if i not in other_role]
+    # The fuzz phases (ROBUST-007..009) are opt-in: --fuzz-budget, --only robustness or --check ID.
+    not_opted = [i for i in items if (m := i.get_closest_marker(MARK)) is not None
+                 and not opted_in(m.args[0].id, cfg.fuzz_budget, cfg.only, cfg.checks)]
+    if not_opted:
+        config.hook.pytest_deselected(items=not_opted)
+        items[:] = [i for i in items if i not in not_opted]
     marked = [m.args[0] for i in items if (m := i.get_closest_marker(MARK)) is not None]
     config.stash[_COLLECTED] = len(marked)  # the checks of this session before --check/--only (subset: N of M)
     wanted = set(cfg.checks)

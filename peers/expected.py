@@ -34,6 +34,8 @@ EXPECTABLE = tuple(str(o) for o in VERDICT_EXPECTABLE)
 MISSING = "(no row)"
 NOT_RUN = "(not run)"
 LACKS = "lacks"
+FUZZ = "fuzz"  # what `dcmconform fuzz --peer NAME --budget 60 --seed 0` finds: phase -> {symptom, reason, replay}
+FUZZ_DIR = EXPECTATIONS_DIR / "fuzz"  # the reproducers those rows name (PEER-PHASE.json + .hex)
 
 
 class ExpectationsError(ValueError):
@@ -83,6 +85,7 @@ def parse(text: str, source: str = "<expectations>", needs: Mapping[str, str] | 
         return {}
     if not isinstance(data, dict):
         raise ExpectationsError(f"{source}: expected a mapping CHECK-ID -> {{outcome, reason}}")
+    fuzz_rows(data.pop(FUZZ, None), source)  # a section of its own, read by fuzz_findings()
     lacks = data.pop(LACKS, None) or []
     if not isinstance(lacks, list) or not set(lacks) <= set(SERVICES):
         raise ExpectationsError(f"{source}: {LACKS}: write a list of services among {', '.join(SERVICES)}, "
@@ -100,6 +103,45 @@ def parse(text: str, source: str = "<expectations>", needs: Mapping[str, str] | 
     if lacks:
         found = dict(sorted({**found, **derived(lacks, found, source, needs)}.items()))
     return found
+
+
+@dataclass(frozen=True)
+class FuzzFinding:
+    """One finding of ``dcmconform fuzz`` against the peer, confirmed by ``dcmconform replay``."""
+
+    phase: str
+    symptom: str
+    reason: str
+    replay: str  # the reproducer, relative to peers/expectations/fuzz/
+
+
+def fuzz_rows(section: Any, source: str) -> dict[str, FuzzFinding]:
+    """The ``fuzz:`` section: ``PHASE: {symptom: crash|hang|stopped, reason: "...", replay: FILE}``."""
+    from dcmconform.fuzzing.engine import CRASH, HANG, STOPPED
+    from dcmconform.fuzzing.inputs import PHASES
+
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise ExpectationsError(f"{source}: {FUZZ}: write a mapping PHASE -> {{symptom, reason, replay}}")
+    rows = {}
+    for phase, row in section.items():
+        if phase not in PHASES or not isinstance(row, dict) or set(row) != {"symptom", "reason", "replay"}:
+            raise ExpectationsError(f"{source}: {FUZZ}: {phase}: write one of {', '.join(PHASES)} -> "
+                                    f"{{symptom: ..., reason: \"...\", replay: FILE}}, got {row!r}")
+        if row["symptom"] not in (CRASH, HANG, STOPPED) or not str(row["reason"]).strip():
+            raise ExpectationsError(f"{source}: {FUZZ}: {phase}: symptom crash, hang or stopped and a reason")
+        rows[phase] = FuzzFinding(phase, row["symptom"], str(row["reason"]).strip(), str(row["replay"]))
+    return rows
+
+
+def fuzz_findings(peer: str) -> dict[str, FuzzFinding]:
+    """The fuzz findings recorded for ``peer`` (phase -> finding); empty when none or no file."""
+    path = path_for(peer)
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text()) or {}
+    return fuzz_rows(data.get(FUZZ), str(path))
 
 
 def derived(lacks: list[str], written: Mapping[str, Expectation], source: str,
@@ -147,7 +189,9 @@ def compare(results: list[dict[str, Any]], expected: dict[str, Expectation], com
         elif want.outcome != got:
             differences.append(Difference(check, want.outcome, got, result.get("summary", ""), want.reason))
     if complete:
-        for check in sorted(set(expected) - seen):
+        from dcmconform.fuzzing import OPT_IN  # opt-in checks (the fuzz phases): a default run leaves them out
+
+        for check in sorted(set(expected) - seen - OPT_IN):
             differences.append(Difference(check, expected[check].outcome, NOT_RUN,
                                           "no such check ran: remove or rename the row", expected[check].reason))
     return differences

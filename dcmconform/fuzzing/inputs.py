@@ -95,7 +95,8 @@ _STORE = [(0x0002, SECONDARY_CAPTURE), (0x0100, C_STORE_RQ), (0x0110, 1), (0x070
           (0x1000, f"{OUR_ROOT}.9.1")]
 
 
-def _value(v: int | str | bytes) -> bytes:
+def value_bytes(v: int | str | bytes) -> bytes:
+    """A value as implicit VR little endian bytes: an int as US, a text padded to even length."""
     if isinstance(v, bytes):
         return v
     if isinstance(v, int):
@@ -104,7 +105,8 @@ def _value(v: int | str | bytes) -> bytes:
     return raw + b"\0" * (len(raw) % 2)
 
 
-def _element(group: int, elem: int, value: bytes, lie: int = 0) -> bytes:
+def element(group: int, elem: int, value: bytes, lie: int = 0) -> bytes:
+    """One implicit VR little endian element whose length field says ``lie`` bytes more than its value holds."""
     return struct.pack("<HHI", group, elem, (len(value) + lie) & 0xFFFFFFFF) + value
 
 
@@ -125,20 +127,20 @@ def command_sets(draw: st.DrawFn) -> bytes:
             elements.insert(i, (tag, value))
         else:
             elements[i] = (tag, draw(st.binary(max_size=8)))
-    body = b"".join(_element(0, tag, _value(v)) for tag, v in elements)
+    body = b"".join(element(0, tag, value_bytes(v)) for tag, v in elements)
     lie = draw(st.one_of(st.just(0), st.integers(-4, 4), ws.u32))
-    return _element(0, 0, struct.pack("<I", (len(body) + lie) & 0xFFFFFFFF)) + body
+    return element(0, 0, struct.pack("<I", (len(body) + lie) & 0xFFFFFFFF)) + body
 
 
 @st.composite
 def data_sets(draw: st.DrawFn) -> bytes:
     """An implicit VR little endian data set: a few elements, one whose length may lie, and
     undefined-length sequences nested a few levels deep, their delimiters possibly missing."""
-    elements = [(0x0008, 0x0016, _value(SECONDARY_CAPTURE)), (0x0008, 0x0018, _value(f"{OUR_ROOT}.9.1")),
-                (0x0010, 0x0010, _value("FUZZ^ME"))]
+    elements = [(0x0008, 0x0016, value_bytes(SECONDARY_CAPTURE)), (0x0008, 0x0018, value_bytes(f"{OUR_ROOT}.9.1")),
+                (0x0010, 0x0010, value_bytes("FUZZ^ME"))]
     liar = draw(st.integers(0, len(elements)))  # len(elements): nobody lies
     lie = draw(st.one_of(st.integers(-4, 4), ws.u32))
-    out = b"".join(_element(g, e, v, lie if i == liar else 0) for i, (g, e, v) in enumerate(elements))
+    out = b"".join(element(g, e, v, lie if i == liar else 0) for i, (g, e, v) in enumerate(elements))
     depth = draw(st.integers(0, 12))
     if depth:
         undefined = 0xFFFFFFFF

@@ -195,21 +195,33 @@ SECURITY = [  # a name starting tls-: the zoo serves TLS (--tls-files; peers/zoo
 ]
 
 # Planted bugs for the fuzzer (peers/zoo/planted.py): one input shape each, found by `dcmconform fuzz`
-# (tests/fuzz), not by a check of the catalogue.
+# (tests/fuzz) and by its phase as a check of the run (ROBUST-007..009, opt-in), not by a fixed list.
 FUZZ_FINDING = "fuzz"
 FUZZ = [
     Defect("crash-on-empty-extended-negotiation", "dies on a SOP class extended negotiation sub-item (56H) with "
-           "empty application information (restarted by its supervisor)", (), FUZZ_FINDING),
+           "empty application information (restarted by its supervisor)", ("ROBUST-007",), FUZZ_FINDING),
     Defect("hang-on-pdv-length-overrun", "stops answering anyone after a P-DATA-TF whose last PDV length is 2 "
-           "bytes past the PDU's end (restarted by its watchdog)", (), FUZZ_FINDING),
+           "bytes past the PDU's end (restarted by its watchdog)", ("ROBUST-008",), FUZZ_FINDING),
     Defect("leak-on-truncated-pdu", "after 5 connections that closed in the middle of a PDU, closes every new "
-           "connection at once (restarted by its watchdog)", (), FUZZ_FINDING),
+           "connection at once (restarted by its watchdog)", ("ROBUST-009",), FUZZ_FINDING),
 ]
 
 # Robustness (suites/robustness): resource exhaustion.
 ROBUSTNESS = [
     Defect("workers-held-before-request", "8 workers, each held by a connection from its first byte until the peer "
            "closes it (no ARTIM): 8 connections stalled mid-header lock everyone out", ("ROBUST-001",)),
+    Defect("one-sender-at-a-time", "sends under one lock for all connections, with a 16 KB send buffer: a peer that "
+           "stops reading blocks every answer to everyone", ("ROBUST-002",)),
+    # Kills the zoo: names one check (the checks after it would only find it dead).
+    Defect("die-on-association-burst", "dies (as at its thread limit) when more than 16 connections are up at once",
+           ("ROBUST-003",)),
+    # Known vulnerabilities (peers/zoo/vulnerable.py), each as its CVE: they kill the zoo, so each names one check.
+    Defect("crash-on-short-command-element", "dies on a US command element that is not 2 bytes long "
+           "(as CVE-2024-34508/34509)", ("ROBUST-004",)),
+    Defect("crash-on-element-past-end", "dies on a command element whose length runs past the end of its PDV "
+           "(as CVE-2026-5437)", ("ROBUST-005",)),
+    Defect("allocate-by-pdu-length", "dies (out of memory) on a PDU announcing more than 256 MB, allocating it "
+           "before reading (as CVE-2026-3650)", ("ROBUST-006",)),
 ]
 
 DEFECTS: dict[str, Defect] = {

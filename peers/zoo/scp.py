@@ -35,6 +35,7 @@ from pydicom.dataset import Dataset
 import dcmconform.peers.zoo.limit as limit
 import dcmconform.peers.zoo.load as load
 import dcmconform.peers.zoo.planted as planted
+import dcmconform.peers.zoo.vulnerable as vulnerable
 from dcmconform.dimse.commands import DATA_SET_PRESENT, decode_command, encode_command
 from dcmconform.dimse.pdv import Assembler, fragments
 from dcmconform.peers.zoo import negotiation, services, tls
@@ -81,6 +82,8 @@ class ZooConnection:
         self.received = 0  # bytes received so far
         self.partial = False  # the peer closed in the middle of a PDU (peers/zoo/planted.py)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if "one-sender-at-a-time" in self.d:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SENDER_BUFFER)  # a fixed buffer: it fills soon
 
     # Transport ---------------------------------------------------------------------------
     def send(self, pdu: pd.PDU) -> None:
@@ -88,7 +91,8 @@ class ZooConnection:
             time.sleep(0.04)  # the defect itself: a Nagle/delayed-ACK style stall
         if "latency-grows-with-load" in self.d and isinstance(pdu, pd.PDataTF):
             time.sleep(load.load_delay())
-        self.sock.sendall(pdu.encode())
+        with _ONE_SENDER if "one-sender-at-a-time" in self.d else contextlib.nullcontext():
+            self.sock.sendall(pdu.encode())
 
     def read_exact(self, n: int, deadline: float | None) -> bytes:
         got = bytearray()
@@ -115,6 +119,7 @@ class ZooConnection:
     def read_pdu(self, deadline: float | None, limit: int) -> tuple[int, bytes]:
         head = self.read_exact(pd.PDU_HEADER, deadline)
         code, length = pd.header(head)
+        vulnerable.check_length(self.d, length)
         if length > limit:
             return code, head  # caller decides; the body is never read (no pre-allocation)
         try:
@@ -251,6 +256,8 @@ class ZooConnection:
         for pdv in pdu.pdvs:
             if pdv.context_id not in self.accepted:
                 self.abort(2, 6)
+            if pdv.is_command:
+                vulnerable.check_command(self.d, pdv.data)
             message = self.assembler.feed_pdv(pdv)
             if message is None or (pdv.is_command and not message.complete):
                 continue
@@ -305,6 +312,9 @@ class ZooConnection:
 
 
 _ONE_AT_A_TIME = threading.Lock()  # defect serve-one-connection-at-a-time
+_ONE_SENDER = threading.Lock()  # defect one-sender-at-a-time
+SENDER_BUFFER = 16384
+BURST_LIMIT = 16  # defect die-on-association-burst: more connections up at once than this kills the node
 # Defect workers-held-before-request: 8 workers, each taken by a connection from its first byte on.
 WORKERS = 8
 _WORKERS = threading.BoundedSemaphore(WORKERS)
@@ -333,7 +343,10 @@ class _Handler(socketserver.BaseRequestHandler):
         with _ONE_AT_A_TIME if serial else _WORKERS if pooled else contextlib.nullcontext():
             conn = ZooConnection(sock, self.server.config, self.server)
             try:
-                if load.enter() > load.HANG_AT and hang:
+                up = load.enter()
+                if up > BURST_LIMIT and "die-on-association-burst" in self.server.config.defects:
+                    os._exit(79)  # the defect: a thread it cannot start takes the whole process down
+                if up > load.HANG_AT and hang:
                     with contextlib.suppress(Closed, OSError):
                         conn.stall()  # the defect: no answer at the limit, not A-ASSOCIATE-RJ 2/3/2
                     return

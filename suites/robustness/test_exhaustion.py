@@ -1,16 +1,26 @@
 """Resource exhaustion with hard caps: a few connections that stall in the middle of a PDU header
-must not lock legitimate senders out. Each check holds at most :data:`STALLED` connections for
-a few seconds and closes them before it ends. A node at its association limit that answers the
+(ROBUST-001), a connection that stops reading what the node sends (ROBUST-002) and a burst of
+associations at once (ROBUST-003) must not lock legitimate senders out. Each check holds at most a
+few dozen connections for a few seconds and closes them before it ends. A node at its association limit that answers the
 legitimate association with a transient A-ASSOCIATE-RJ does what PS3.8 9.3.4 asks (PERF-003 judges
 the limit itself): that is a pass with the level named, not a lockout."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 
 from dcmconform import busy
 from dcmconform.assoc import Liveness, rejection
-from dcmconform.probe import Connection, Probe
+from dcmconform.dimse.association import RawAssociation
+from dcmconform.dimse.commands import echo_command, encode_command
+from dcmconform.dimse.pdv import Split, message_pdus
+from dcmconform.probe import ACCEPTED, CLOSED, REJECTED, Connection, Observation, Probe
+from dcmconform.uids import IMPLICIT_LE, VERIFICATION
 from dcmconform.verdict import Verdict, check
 from dcmconform.wire import pdus as pd
 
@@ -57,3 +67,128 @@ def test_stalled_headers(probe: Probe, verdict: Verdict, alive: Callable[[], Liv
             conn.close()
     verdict.passed(f"with up to {STALLED} connections stalled after 3 bytes of a PDU header, a legitimate "
                    "association and C-ECHO were served each time")
+
+
+# ROBUST-002: a slow reader ------------------------------------------------------------------------
+FLOOD_REQUESTS = 5000  # C-ECHO-RQs sent at most on the connection that reads nothing (about 400 KB)
+FLOOD_SECONDS = 2.0  # for at most this long
+FLOOD_BATCH = 200  # C-ECHO-RQs per write
+FLOOD_STUCK = 0.5  # a write that waits this long: the node stopped reading (it waits to send to us)
+SMALL_WINDOW = 4096  # our receive buffer on that connection: the node's answers pile up at once
+
+
+def _flood(raw: RawAssociation) -> tuple[int, str]:
+    """C-ECHO-RQs on ``raw``'s context 1, never reading the answers, until the node stops reading them
+    or the caps; how many went out and why the flood stopped."""
+    sock = raw.conn.sock
+    assert sock is not None
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_WINDOW)
+    sent = 0
+    started = time.monotonic()
+    while sent < FLOOD_REQUESTS:
+        if time.monotonic() - started >= FLOOD_SECONDS:
+            return sent, f"{FLOOD_SECONDS:g} s passed"
+        batch = b"".join(pdu.encode() for n in range(sent, sent + FLOOD_BATCH)
+                         for pdu in message_pdus(1, encode_command(echo_command(n % 0xFFFF + 1)), None,
+                                                 Split(pdu_max=raw.peer_max or 16384)))
+        sock.settimeout(FLOOD_STUCK)
+        try:
+            sock.sendall(batch)
+        except TimeoutError:
+            return sent, "the node stopped reading it (it waits to send its answers to a reader that reads nothing)"
+        except OSError as exc:
+            return sent, f"the node ended that connection ({exc.strerror or exc})"
+        sent += FLOOD_BATCH
+    return sent, f"the cap of {FLOOD_REQUESTS} requests"
+
+
+@check("ROBUST-002", "A connection that stops reading what the node sends does not stop it serving others",
+       "PS3.8 9.1 (each association is its own TCP connection); practice (a slow or wedged reader)", "SHOULD",
+       fix="Never wait on one connection's send while holding what others need (a global lock, the only "
+           "dispatcher thread, a shared event loop blocked in a write): give each association its own thread "
+           "or non-blocking writes with a per-association queue and deadline, and abort an association whose "
+           "peer has not read for longer than the network timeout. One wedged workstation must not stop "
+           "every modality from storing.")
+def test_slow_reader(probe: Probe, verdict: Verdict, alive: Callable[[], Liveness]) -> None:
+    raw = RawAssociation(probe, [(1, VERIFICATION, [IMPLICIT_LE])])
+    answer = raw.open()
+    try:
+        if answer.kind != ACCEPTED:
+            verdict.not_applicable(f"no Verification association to read slowly on: {answer.describe()}")
+        sent, why = _flood(raw)
+        probe.transcript.note(f"{sent} C-ECHO-RQs sent on one association whose answers we never read; stopped: "
+                              f"{why}. Now a legitimate association, with that connection still open")
+        live = alive()
+        said = (f"one association sent {sent} C-ECHO-RQs and read none of the answers (the flood stopped: {why})")
+        if not live.alive:
+            verdict.fail(f"{said}; meanwhile a new association got no service: {live.detail}", live.transcript)
+        verdict.passed(f"{said}; meanwhile a new association and C-ECHO were served")
+    finally:
+        raw.conn.close()
+
+
+# ROBUST-003: many associations at once --------------------------------------------------------------
+BURST = 24  # A-ASSOCIATE-RQs sent at the same moment (PERF-003 holds up to 12, opened one by one)
+BURST_SETTLE = 0.5  # seconds before asking whether the node still serves
+
+
+def _one_of_burst(probe: Probe, start: threading.Barrier, answers: list[Observation]) -> None:
+    conn = probe.connection().open()
+    try:
+        with contextlib.suppress(threading.BrokenBarrierError):  # a connect that took too long: send anyway
+            start.wait(probe.timeout + 1)
+        if conn.sock is None:
+            answers.append(conn.connect_error or Observation(CLOSED, detail="not connected"))
+            return
+        answer = conn.send(probe.request([(1, VERIFICATION, [IMPLICIT_LE])])) or conn.receive()
+        answers.append(answer)
+        if answer.kind == ACCEPTED:
+            probe.release(conn)  # at once: this check asks for answers, PERF-003 for how many it holds
+    finally:
+        conn.close()
+
+
+def _tally(answers: list[Observation]) -> str:
+    counts = Counter(a.describe() if a.kind != ACCEPTED else "accepted" for a in answers)
+    return ", ".join(f"{n} {what}" for what, n in counts.most_common())
+
+
+@check("ROBUST-003", f"{BURST} association requests at the same moment are each answered (accepted or a transient "
+       "A-ASSOCIATE-RJ), and the node goes on serving", "PS3.8 9.3.4 (A-ASSOCIATE-RJ: rejected-transient), 9.2",
+       "SHOULD",
+       fix="When many requests arrive at once (every modality retrying after a network outage), answer each: "
+           "accept what you can serve and answer the rest at once with A-ASSOCIATE-RJ result 2 (rejected-transient), "
+           "source 3, reason 2 (local-limit-exceeded). Size the listen backlog and the worker pool for the burst, "
+           "and never let the thread or descriptor limit take the whole process down.")
+def test_association_burst(probe: Probe, verdict: Verdict, alive: Callable[[], Liveness]) -> None:
+    answers: list[Observation] = []
+    start = threading.Barrier(BURST)
+    with busy.armed(False):  # probing a limit: the transient rejections are this check's answers
+        threads = [threading.Thread(target=_one_of_burst, args=(probe, start, answers), daemon=True)
+                   for _ in range(BURST)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 3 * probe.timeout + 2
+        for thread in threads:
+            thread.join(max(0.1, deadline - time.monotonic()))
+        time.sleep(BURST_SETTLE)
+        live = alive()
+    unanswered = [a for a in answers if a.kind not in (ACCEPTED, REJECTED)]
+    rejected = [a for a in answers if a.kind == REJECTED]
+    lasting = [a for a in rejected if not busy.transient(getattr(a.pdu, "result", 0), getattr(a.pdu, "source", 0))]
+    accepted = sum(a.kind == ACCEPTED for a in answers)
+    said = f"{BURST} requests at once: {_tally(answers) or 'no answer at all'}"
+    level = f"it served {accepted} of the burst"
+    rj = None if live.alive else rejection(live.transcript)
+    if rj is not None and busy.transient(rj.result, rj.source):
+        live = Liveness(True, f"a new association got {rj.describe()}: still at its limit, answered", live.transcript)
+    if not live.alive:
+        verdict.fail(f"{said}; {level}, then stopped serving: {live.detail}", live.transcript)
+    missing = BURST - len(answers)
+    if unanswered or missing:
+        verdict.fail(f"{said}" + (f", {missing} still waiting" if missing else "")
+                     + f"; {level}: a request must get an A-ASSOCIATE-AC or -RJ, not silence or a hang-up")
+    if lasting:
+        verdict.fail(f"{said}; {level}: a node at its limit answers A-ASSOCIATE-RJ result 2 (transient), "
+                     "not a permanent rejection")
+    verdict.passed(f"{said}; {level}; after it: {live.detail}")
