@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from dcmconform import identity
 from dcmconform.errors import SetupError
 from dcmconform.options import (
     SCU_FLAGS,
@@ -155,6 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if cfg.role == "scu":
         return run_scu(cfg, args)
     if cfg.target:
+        identity.use(identity.from_options(cfg.username, cfg.passcode))  # the pre-flight presents it too
         preflight(cfg.target, cfg.calling_aet, cfg.timeout)
         doc = run_checks(cfg.target, cfg.report_dir, args.only, None, args.pytest_args)
         return exit_code(doc)

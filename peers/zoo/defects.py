@@ -192,6 +192,15 @@ SECURITY = [  # a name starting tls-: the zoo serves TLS (--tls-files; peers/zoo
     Defect("die-on-tls-handshake", "dies of a TLS ClientHello on its plaintext port", ("SEC-007",)),
     Defect("store-invalid-uids", "stores a C-STORE whose SOP Instance UID is no valid UID (../../x, 65 characters)",
            ("SEC-008",)),
+    # User identity (suites/security/test_identity.py). A name starting identity-: the zoo requires user
+    # identity (--require-user), and the run presents it (--username/--passcode; peers/zoo/selftest.py).
+    Defect("reject-user-identity-item", "rejects (1/1/1) any request carrying a User Identity sub-item",
+           ("SEC-010",)),
+    Defect("identity-accept-any-passcode", "requires user identity but accepts any passcode", ("SEC-011",)),
+    Defect("identity-transient-rejection", "rejects a missing or wrong credential 2/2/1 (transient), not 1/2/1",
+           ("SEC-011",)),
+    Defect("identity-unsolicited-server-response", "answers a User Identity server response although none was asked",
+           ("SEC-010", "SEC-012")),
 ]
 
 # Planted bugs for the fuzzer (peers/zoo/planted.py): one input shape each, found by `dcmconform fuzz`
