@@ -12,9 +12,10 @@ length so that the PDU still decodes, and the dump names only the identity type 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from dcmconform.dump import IDENTITY_TYPES as TYPES
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     from pynetdicom.pdu_primitives import UserIdentityNegotiation
 
 USERNAME, USERNAME_PASSCODE, KERBEROS, SAML, JWT = 1, 2, 3, 4, 5
-TYPES = {USERNAME: "username", USERNAME_PASSCODE: "username and passcode", KERBEROS: "Kerberos",
-         SAML: "SAML", JWT: "JWT"}
 MASK = ord("*")
 _A_ASSOCIATE_RQ = 0x01
 
@@ -35,7 +34,7 @@ class Identity:
 
     kind: int
     primary: bytes
-    secondary: bytes = field(default=b"", repr=False)
+    secondary: bytes = b""
     positive_response: bool = False
 
     def sub_item(self, positive_response: bool | None = None) -> it.UserIdentityRQSubItem:
@@ -52,6 +51,9 @@ class Identity:
         if self.kind == USERNAME_PASSCODE:
             item.secondary_field = self.secondary
         return item
+
+    def __repr__(self) -> str:  # never the passcode or token
+        return f"Identity({self.describe()}, positive_response={self.positive_response})"
 
     def describe(self) -> str:
         if self.kind in (USERNAME, USERNAME_PASSCODE):

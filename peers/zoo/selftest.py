@@ -52,7 +52,7 @@ ZOO_IDENTITY = ("zoo-user", "Zoo-Passcode-7f3a9c")  # the credential the zoo req
 
 
 def run_zoo(defects: list[str], checks: list[str], workdir: Path, tls: bool = False,
-            identity: bool = False) -> dict[str, dict[str, Any]]:
+            identity: bool = False, extra: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
     """Start a zoo with ``defects``, run ``checks`` (all when empty) against it, return results by ID.
 
     The zoo knows our storage SCP as a C-MOVE destination (a free port), as an archive's admin would set it up.
@@ -71,6 +71,7 @@ def run_zoo(defects: list[str], checks: list[str], workdir: Path, tls: bool = Fa
         options += ["--tls-ca", str(c.ca), "--tls-cert", str(c.client_cert), "--tls-key", str(c.client_key)]
     for check_id in checks:
         options += ["--check", check_id]
+    options += extra  # more run options (--junitxml ...)
     try:
         run = childrun.run_suite(workdir / ("clean" if not defects else "+".join(defects)), target=str(endpoint),
                                  options=options, timeout=RUN_TIMEOUT)

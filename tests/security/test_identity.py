@@ -1,0 +1,55 @@
+"""User identity: the credentials of --username/--passcode reach the node and never a report or log;
+the zoo requiring user identity passes SEC-010..012 (each identity defect is caught in test_sec_checks.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dcmconform import identity
+from dcmconform.peers.zoo.selftest import ZOO_IDENTITY, run_zoo
+from dcmconform.transcript import Transcript
+from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.wire import items as it
+from dcmconform.wire import pdus as pd
+
+SECRET = b"S3cret-Passcode-4711"
+
+
+@pytest.mark.parametrize("kind", [identity.USERNAME_PASSCODE, identity.KERBEROS, identity.SAML, identity.JWT])
+def test_a_transcript_keeps_no_credential_but_the_pdu_still_decodes(kind: int) -> None:
+    who = identity.Identity(kind, b"alice" if kind == identity.USERNAME_PASSCODE else SECRET,
+                            SECRET if kind == identity.USERNAME_PASSCODE else b"")
+    rq = pd.associate_rq("PACS", "ME", [(1, VERIFICATION, [IMPLICIT_LE])], extra_user_items=[who.sub_item(True)])
+    transcript = Transcript()
+    transcript.sent(rq.encode())
+    recorded = transcript.events[0].data
+    assert SECRET not in recorded and len(recorded) == len(rq.encode())
+    sub = pd.decode_pdu(recorded).user_information.find(it.UserIdentityRQSubItem)[0]  # type: ignore[union-attr]
+    assert sub.positive_response_requested == 1 and set(sub.secondary or sub.primary) == {ord("*")}
+    text = transcript.dump() + transcript.hex() + repr(who)
+    assert SECRET.decode() not in text and "S3cret" not in text
+    if kind == identity.USERNAME_PASSCODE:
+        assert "alice" in transcript.dump()  # the username is no secret: the admin needs to see it
+
+
+def test_a_username_alone_is_kept_as_sent() -> None:
+    rq = pd.associate_rq("PACS", "ME", [(1, VERIFICATION, [IMPLICIT_LE])],
+                         extra_user_items=[identity.Identity(identity.USERNAME, b"alice").sub_item()])
+    assert identity.redact(rq.encode()) == rq.encode()
+
+
+@pytest.mark.slow  # one child run against the zoo (about 5 s)
+def test_the_zoo_requiring_identity_passes_and_no_file_or_output_holds_the_passcode(tmp_path: Path) -> None:
+    junit, markdown = tmp_path / "clean" / "junit.xml", tmp_path / "clean" / "summary.md"
+    checks = ["SEC-010", "SEC-011", "SEC-012", "ASSOC-001", "DIMSE-001", "DIMSE-005", "DIMSE-016"]
+    results = run_zoo([], checks, tmp_path, identity=True,
+                      extra=("--junitxml", str(junit), "--summary-md", str(markdown)))
+    assert {k: v["outcome"] for k, v in results.items()} == dict.fromkeys(checks, "pass"), results
+    passcode = ZOO_IDENTITY[1].encode()
+    files = [f for f in (tmp_path / "clean").rglob("*") if f.is_file()]
+    assert {f.name for f in files} >= {"conformance.json", "conformance.html", "run.log", "junit.xml", "summary.md"}
+    holding = [str(f) for f in files if passcode in f.read_bytes() or passcode.hex().encode() in f.read_bytes()]
+    assert holding == []
+    assert ZOO_IDENTITY[0] in (tmp_path / "clean" / "conformance.json").read_text()  # the username shows
