@@ -199,6 +199,8 @@ SECURITY = [  # a name starting tls-: the zoo serves TLS (--tls-files; peers/zoo
     Defect("identity-accept-any-passcode", "requires user identity but accepts any passcode", ("SEC-011",)),
     Defect("identity-transient-rejection", "rejects a missing or wrong credential 2/2/1 (transient), not 1/2/1",
            ("SEC-011",)),
+    Defect("abort-on-hostile-patient-values", "aborts the association on a C-STORE whose Patient ID or Patient's "
+           "Name holds a path separator, a control character or over 64 characters", ("SEC-013",)),
     Defect("identity-unsolicited-server-response", "answers a User Identity server response although none was asked",
            ("SEC-010", "SEC-012")),
 ]
