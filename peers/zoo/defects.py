@@ -65,7 +65,7 @@ SCU = [
 ASSOCIATION = [
     Defect("accept-wrong-called-ae", "accepts an A-ASSOCIATE-RQ for any called AE title", ("ASSOC-003",)),
     Defect("accept-any-calling-ae", "accepts any calling AE title (no allow list, no check of the AE VR)",
-           ("ASSOC-004", "ASSOC-005", "ASSOC-006", "ASSOC-008", "ASSOC-009")),
+           ("ASSOC-004", "ASSOC-005", "ASSOC-006", "ASSOC-008", "ASSOC-009", "SEC-014", "SEC-015")),
     Defect("silent-on-empty-calling-ae", "says nothing (no PDU, socket open) to a calling AE title of spaces or NULs",
            ("ASSOC-005", "ASSOC-006")),
     Defect("silent-on-malformed-rq", "says nothing to an A-ASSOCIATE-RQ that does not decode",

@@ -1,12 +1,16 @@
-"""Hostile C-STOREs, one association each (SEC-008 hostile UIDs, SEC-013 hostile patient values): what
-the node answered to each, sorted into stored, refused (a failure status) and unanswered."""
+"""The security checks' DIMSE exchanges: hostile C-STOREs, one association each (SEC-008 hostile UIDs,
+SEC-013 hostile patient values), sorted into stored, refused (a failure status) and unanswered; and a
+C-FIND through pynetdicom (SEC-013's read back, SEC-015)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydicom.dataset import Dataset
+from pynetdicom.status import code_to_category
 
+from dcmconform.assoc import bounded
 from dcmconform.dimse.association import RawAssociation
 from dcmconform.dimse.commands import store_command
 from dcmconform.dimse.datasets import encode_data_set
@@ -51,3 +55,24 @@ def store_each(probe: Probe, cases: dict[str, Dataset]) -> Stores:
             else:
                 out.answers.append((STORED, what, str(classify(code))))
     return out
+
+
+def status_words(status: Dataset | None) -> tuple[str, str]:
+    """(category, words) of a pynetdicom response status; ("", why) when none came."""
+    code = getattr(status, "Status", None)
+    if code is None:
+        return "", "no response (aborted, closed or timed out)"
+    category = code_to_category(int(code))
+    return category, f"0x{int(code):04X} ({category})"
+
+
+def c_find(assoc: Any, model: str, query: Dataset) -> tuple[str, list[Dataset]]:
+    """One C-FIND on a pynetdicom association (bounded): (the final status in words, the matches)."""
+    matches, final = [], "no response"
+    for status, identifier in bounded(assoc.send_c_find(query, model), assoc, "C-FIND"):
+        category, words = status_words(status)
+        if category == "Pending" and identifier is not None:
+            matches.append(identifier)
+        else:
+            final = words
+    return final, matches
