@@ -90,13 +90,17 @@ def test_unknown_calling_ae(association: Callable[..., Any], verdict: Verdict) -
            "every patient.")
 def test_universal_find_from_unknown_ae(association: Callable[..., Any], verdict: Verdict) -> None:
     # Our own calling AE stores one patient first, so that there is something to hand out.
-    with association([(SECONDARY_CAPTURE, SYNTAXES)]) as assoc:
-        _, stored = status_words(assoc.send_c_store(screen_capture_image(rows=8, columns=8)))
+    try:
+        with association([(SECONDARY_CAPTURE, SYNTAXES)]) as assoc:
+            _, stored = status_words(assoc.send_c_store(screen_capture_image(rows=8, columns=8)))
+    except AssociationRefused as exc:
+        stored = f"not stored ({_refused(exc)})"
     keys = Dataset()
     keys.QueryRetrieveLevel = "PATIENT"
     keys.PatientID = keys.PatientName = ""  # universal matching
     try:
-        with association([(PATIENT_ROOT_FIND, SYNTAXES)], calling_aet=STRANGER_AE) as assoc:
+        # Verification too: a node that offers no C-FIND still accepts the association, and says so.
+        with association([(VERIFICATION, SYNTAXES), (PATIENT_ROOT_FIND, SYNTAXES)], calling_aet=STRANGER_AE) as assoc:
             if not _offered(assoc, PATIENT_ROOT_FIND):
                 verdict.not_applicable("the node did not accept Patient Root C-FIND")
             final, matches = c_find(assoc, PATIENT_ROOT_FIND, keys)

@@ -60,6 +60,9 @@ def read_back(association: Callable[..., Any], stored: dict[str, tuple[str, Data
             if not assoc.accepted_contexts:
                 return ["not possible, the node did not accept Study Root C-FIND"]
             for what, (keyword, ds) in stored.items():
+                if not assoc.is_established:
+                    lines.append(f"{what}: not read, the node ended the association")
+                    continue
                 query = Dataset()
                 query.QueryRetrieveLevel = "STUDY"
                 query.StudyInstanceUID = ds.StudyInstanceUID
