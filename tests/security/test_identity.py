@@ -1,5 +1,6 @@
-"""User identity: the credentials of --username/--passcode reach the node and never a report or log;
-the zoo requiring user identity passes SEC-010..012 (each identity defect is caught in test_sec_checks.py)."""
+"""User identity, access control and hostile values (SEC-010..015): the credentials of --username/--passcode
+reach the node and never a report or log; the clean zoo passes each check, with and without requiring user
+identity (each defect is caught in test_sec_checks.py, accept-any-calling-ae by selftest)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,14 @@ def test_the_zoo_requiring_identity_passes_and_no_file_or_output_holds_the_passc
     holding = [str(f) for f in files if passcode in f.read_bytes() or passcode.hex().encode() in f.read_bytes()]
     assert holding == []
     assert ZOO_IDENTITY[0] in (tmp_path / "clean" / "conformance.json").read_text()  # the username shows
+
+
+@pytest.mark.slow  # one child run against the zoo (about 3 s)
+def test_the_clean_zoo_passes_the_plaintext_checks_and_says_why_011_and_012_need_a_username(tmp_path: Path) -> None:
+    results = run_zoo([], ["SEC-010", "SEC-011", "SEC-012", "SEC-013", "SEC-014", "SEC-015"], tmp_path)
+    outcomes = {k: v["outcome"] for k, v in results.items()}
+    assert outcomes == {"SEC-010": "pass", "SEC-011": "n.a.", "SEC-012": "n.a.", "SEC-013": "pass",
+                        "SEC-014": "pass", "SEC-015": "pass"}, results
+    assert "--username" in results["SEC-011"]["summary"]
+    assert "as sent" in results["SEC-013"]["summary"]  # the read back
+    assert "calling-AE-title-not-recognized" in results["SEC-014"]["summary"]
