@@ -129,7 +129,10 @@ def start_peer(name: str) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     from dcmconform.reports.document import exit_code
 
-    cfg = run_config(vars(args).get)
+    try:
+        cfg = run_config(vars(args).get)
+    except argparse.ArgumentTypeError as exc:  # an option that needs another (--passcode without --username)
+        raise SetupError(str(exc)) from None
     assert cfg.report_dir is not None  # it has a default
     ensure_report_dir(cfg.report_dir)  # now, not after the run: an unwritable folder loses every result
     check_areas(args.only)

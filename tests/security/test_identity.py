@@ -65,3 +65,14 @@ def test_the_clean_zoo_passes_the_plaintext_checks_and_says_why_011_and_012_need
     assert "--username" in results["SEC-011"]["summary"]
     assert "as sent" in results["SEC-013"]["summary"]  # the read back
     assert "calling-AE-title-not-recognized" in results["SEC-014"]["summary"]
+
+
+def test_a_passcode_without_a_username_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "dcmconform", "run", "--passcode", "x", "--report-dir",
+                           str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["dcmconform: error: argument --passcode: give the --username it "
+                                                "belongs to"]
