@@ -114,7 +114,8 @@ def test_identity_required(probe: Probe, verdict: Verdict, alive: Alive) -> None
                 right.append(f"{what}: {rj.describe()}")
     still_serves(verdict, alive, "requests with wrong credentials")
     if accepted:
-        verdict.fail("did not reject " + "; ".join(accepted))
+        verdict.fail("did not reject " + "; ".join(accepted)
+                     + (f" (and rejected, not as 1/2/1: {'; '.join(off)})" if off else ""))
     if off:
         verdict.fail("rejected, but not as PS3.7 D.3.3.7 says (1/2/1): " + "; ".join(off), broken=RIGHT_REJECTION)
     verdict.passed(f"accepted {run.describe()}; rejected " + "; ".join(right))
