@@ -29,12 +29,16 @@ exit codes:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
+    from dcmconform import identity
     from dcmconform.diagnosis.advice import exit_code, report_lines, worst
     from dcmconform.diagnosis.steps import diagnose, load_item
     from dcmconform.errors import SetupError
     from dcmconform.text import say
 
     endpoint = args.target
+    if args.passcode and not args.username:
+        raise SetupError("--passcode needs the --username it belongs to")
+    identity.use(identity.from_options(args.username, args.passcode))  # every association presents it
     if args.echoes < 1:
         raise SetupError("--echoes must be at least 1")
     with tempfile.TemporaryDirectory(prefix="dcmconform-diagnose-") as scratch:
@@ -86,4 +90,5 @@ def register(sub: Any) -> None:
     parser.add_argument("--echoes", type=int, default=5, help="how many C-ECHOs to time (default 5)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the transcripts of the follow-up "
                         "and C-ECHO/C-STORE associations")
+    add_options(parser.add_argument, ("--username", "--passcode"))  # user identity (dcmconform/identity.py)
     parser.set_defaults(func=cmd_diagnose)

@@ -76,3 +76,27 @@ def test_a_passcode_without_a_username_is_one_line_and_exit_2(tmp_path: Path) ->
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["dcmconform: error: argument --passcode: give the --username it "
                                                 "belongs to"]
+
+
+@pytest.mark.slow  # three diagnose runs against a zoo requiring user identity (about 4 s)
+def test_diagnose_presents_the_user_identity_and_never_prints_the_passcode() -> None:
+    import subprocess
+    import sys
+
+    from dcmconform.peers.zoo.peer import ZooPeer
+
+    peer = ZooPeer([])
+    peer.identity = ZOO_IDENTITY
+    endpoint = peer.start()
+    try:
+        codes = {}
+        for name, extra in [("right", ["--username", ZOO_IDENTITY[0], "--passcode", ZOO_IDENTITY[1]]),
+                            ("wrong", ["--username", ZOO_IDENTITY[0], "--passcode", ZOO_IDENTITY[1] + "x"]),
+                            ("none", [])]:
+            done = subprocess.run([sys.executable, "-m", "dcmconform", "diagnose", str(endpoint), "--echo-only", "-v",
+                                   *extra], capture_output=True, text=True, timeout=60)
+            assert ZOO_IDENTITY[1] not in done.stdout + done.stderr
+            codes[name] = done.returncode
+    finally:
+        peer.stop()
+    assert codes == {"right": 0, "wrong": 2, "none": 2}
