@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from dcmconform.dump import IDENTITY_TYPES as TYPES
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
-from dcmconform.wire.errors import WireError
 
 if TYPE_CHECKING:
     from pynetdicom.pdu_primitives import UserIdentityNegotiation
@@ -98,18 +97,29 @@ def masked(sub: it.UserIdentityRQSubItem) -> it.UserIdentityRQSubItem:
     return replace(sub, **changes)  # type: ignore[arg-type]
 
 
-def redact(data: bytes) -> bytes:
-    """``data`` (one PDU as sent) with every credential in it masked; other bytes unchanged."""
-    if not data or data[0] != _A_ASSOCIATE_RQ or b"\x58" not in data:
-        return data
+def _masked_sub_items(data: bytes) -> bytes:
     try:
         rq = pd.decode_pdu(data)
-    except (WireError, ValueError):
+    except Exception:  # noqa: BLE001 - a request that does not decode is masked by the run's secrets below
         return data
     user = getattr(rq, "user_information", None)
-    if user is None:
-        return data
-    for sub in user.items:
+    for sub in user.items if user is not None else []:
         if isinstance(sub, it.UserIdentityRQSubItem) and _is_secret(sub):
             data = data.replace(sub.encode(), masked(sub).encode())
+    return data
+
+
+def redact(data: bytes) -> bytes:
+    """``data`` (what we sent: a PDU, or part of one) with every credential in it masked, same length.
+
+    An A-ASSOCIATE-RQ has the secret fields of its 58H sub-items masked, whoever made them; and the run's
+    own secret (``--passcode``) is masked wherever it occurs, even in a request a check broke on purpose
+    or sent in pieces (only a secret of 4 bytes or more: a shorter one would mask unrelated bytes)."""
+    if data[:1] == bytes([_A_ASSOCIATE_RQ]) and b"\x58" in data:
+        data = _masked_sub_items(data)
+    who = _current
+    for name in _is_secret(who.sub_item()) if who is not None else ():
+        secret = getattr(who, name)
+        if len(secret) >= 4 and secret in data:
+            data = data.replace(secret, bytes([MASK]) * len(secret))
     return data

@@ -100,3 +100,18 @@ def test_diagnose_presents_the_user_identity_and_never_prints_the_passcode() -> 
     finally:
         peer.stop()
     assert codes == {"right": 0, "wrong": 2, "none": 2}
+
+
+def test_the_runs_passcode_is_masked_even_in_a_request_broken_on_purpose_or_sent_in_pieces() -> None:
+    who = identity.Identity(identity.USERNAME_PASSCODE, b"alice", SECRET)
+    rq = pd.associate_rq("PACS", "ME", [(1, VERIFICATION, [IMPLICIT_LE])], extra_user_items=[who.sub_item()]).encode()
+    broken = rq[:6] + b"\xff" + rq[7:]  # a protocol version byte no decoder expects is still ours to mask
+    identity.use(who)
+    try:
+        transcript = Transcript()
+        for piece in (broken, rq[:10], rq[10:]):
+            transcript.sent(piece)
+        assert all(SECRET not in e.data for e in transcript.events)
+        assert [len(e.data) for e in transcript.events] == [len(broken), 10, len(rq) - 10]
+    finally:
+        identity.use(None)
