@@ -22,7 +22,7 @@ from pynetdicom import AE, evt
 from pynetdicom.association import Association
 from pynetdicom.transport import AddressInformation, AssociationSocket
 
-from dcmconform import busy, tls
+from dcmconform import busy, identity, tls
 from dcmconform.dimse.commands import C_ECHO_RSP, command_name
 from dcmconform.dimse.messages import messages
 from dcmconform.limits import MAX_MESSAGE, ResponseCap, TargetMisbehaved, pdu_cap
@@ -213,6 +213,9 @@ def associate(
     for abstract, syntaxes in contexts:
         ae.add_requested_context(abstract, list(syntaxes))
     handlers: list[Any] = [(evt.EVT_CONN_OPEN, _on_connect), *_recorder(transcript), *(evt_handlers or [])]
+    if (who := identity.current()) is not None and not any(type(n).__name__ == "UserIdentityNegotiation"
+                                                         for n in ext_neg or []):
+        ext_neg = [*(ext_neg or []), who.negotiation()]  # the run's user identity (--username)
     assoc = ae.associate(
         target.host,
         target.port,

@@ -64,6 +64,8 @@ def _user_info_lines(ui: it.UserInformationItem | None, proposing: bool) -> list
             lines.append(f"Common Extended Negotiation: {show_uid(sub.sop_class_uid)} service={show_uid(sub.service_class_uid)}")
         elif isinstance(sub, it.UserIdentityRQSubItem):
             kind = IDENTITY_TYPES.get(sub.identity_type, f"type {sub.identity_type}")
+            if sub.identity_type in (1, 2):  # the username is no secret; a passcode or token is never shown
+                kind += f" {printable(sub.primary.decode('utf-8', 'replace'))!r}"
             lines.append(f"User Identity:              {kind}, positive response requested={sub.positive_response_requested}")
         elif isinstance(sub, it.UserIdentityACSubItem):
             lines.append(f"User Identity Response:     {len(sub.server_response)} bytes")

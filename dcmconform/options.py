@@ -17,7 +17,7 @@ import argparse
 import math
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +236,12 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
     Option("--tls-key", {"type": readable_file, "default": None, "metavar": "PEM",
                          "help": "the private key of --tls-cert (when not in the same file)"}),
     # The SCU side (--role scu, dcmconform/trigger.py) -----------------------------------------
+    # User identity negotiation (dcmconform/identity.py; suites/security/test_identity.py): every association.
+    Option("--username", {"default": None, "metavar": "NAME",
+                          "help": "the user identity every association presents (PS3.7 D.3.3.7), for a node "
+                                  "that requires one; with --passcode: username and passcode"}),
+    Option("--passcode", {"default": None, "metavar": "SECRET",
+                          "help": "the passcode of --username (never written to a report or log)"}),
     Option("--role", {"type": role, "default": "scp", "metavar": "scp|scu",
                       "help": "scp (default): test a node that answers; scu: test a node that sends, the suite "
                               "playing the SCP (one scenario per check)"}),
@@ -276,7 +282,8 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
 # What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
 SESSION_FLAGS: tuple[str, ...] = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--move-port", "--shuffle",
                  "--perf-floor",
-                 "--tls", "--tls-ca", "--tls-cert", "--tls-key")
+                 "--tls", "--tls-ca", "--tls-cert", "--tls-key",
+                 "--username", "--passcode")
 RUN_FLAGS = tuple(OPTIONS)
 SESSION_FLAGS += ("--fuzz-budget",)  # issue 15
 SCU_FLAGS = ("--role", "--trigger", "--scu-files", "--listen-host", "--listen-port", "--listen-aet",
@@ -467,6 +474,8 @@ class RunConfig:
     baseline: Path | None = None
     fail_on: str = "fail"
     fuzz_budget: float | None = None
+    username: str | None = None
+    passcode: str | None = field(default=None, repr=False)
 
     @property
     def subset(self) -> bool:
@@ -497,4 +506,6 @@ def run_config(get: Callable[[str], Any]) -> RunConfig:
         if values.get(dest) is None:
             values.pop(dest, None)
     values["only"] = tuple(values["only"] or ())
+    if values.get("passcode") and not values.get("username"):
+        raise argparse.ArgumentTypeError("argument --passcode: give the --username it belongs to")
     return RunConfig(**values)

@@ -15,10 +15,11 @@ import time
 import weakref
 from dataclasses import dataclass, field
 
-from dcmconform import busy, tls
+from dcmconform import busy, identity, tls
 from dcmconform.limits import MAX_READ  # one PDU we read at most (this module's name for it is kept)
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
+from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
 
@@ -327,7 +328,12 @@ class Probe:
         """A conformant A-ASSOCIATE-RQ to this target from our calling AE; tweak it to break it."""
         called = str(kwargs.pop("called", self.endpoint.ae_title))
         calling = str(kwargs.pop("calling", self.calling_aet))
-        return pd.associate_rq(called, calling, contexts, **kwargs)  # type: ignore[arg-type]
+        # The run's user identity (--username), unless the caller gives its own or ``identity=None``.
+        who = kwargs.pop("identity", identity.current())
+        extra = list(kwargs.pop("extra_user_items", None) or [])  # type: ignore[call-overload]
+        if isinstance(who, identity.Identity) and not any(isinstance(i, it.UserIdentityRQSubItem) for i in extra):
+            extra.append(who.sub_item())
+        return pd.associate_rq(called, calling, contexts, extra_user_items=extra, **kwargs)  # type: ignore[arg-type]
 
     def associate(self, request: pd.PDU | bytes, release: bool = True, transcript: Transcript | None = None) -> Observation:
         """Connect, send ``request``, read the answer; release an accepted association politely."""

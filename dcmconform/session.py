@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from dcmconform import identity
 from dcmconform.assoc import liveness
 from dcmconform.busy import NodeBusy, armed, transient
 from dcmconform.options import RunConfig
@@ -208,6 +209,7 @@ class Session:
         self.previous_transcript: Transcript | None = None  # its exchange (what may have killed the node)
         self.abnormal = False  # it did not end in pass, n.a. or info, or left a connection open
         self.scu_info: dict[str, Any] = {}  # --role scu: how the SCU under test identified itself (suites/scu)
+        identity.use(identity.from_options(config.username, config.passcode))  # every association carries it
 
     def open(self) -> TargetState:
         cfg = self.config

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from dcmconform.dimse.pdv import Assembler
 from dcmconform.dump import describe_bytes, hexdump
+from dcmconform.identity import redact
 from dcmconform.limits import TRANSCRIPT_EVENT_WEIGHT, TRANSCRIPT_HEAD, TRANSCRIPT_TAIL
 from dcmconform.text import printable
 from dcmconform.wire import pdus as pd
@@ -89,7 +90,7 @@ class Transcript:
                        f"up to the last {self.tail} bytes")
 
     def sent(self, data: bytes) -> None:
-        self._add(Event(time.monotonic(), SENT, bytes(data)))
+        self._add(Event(time.monotonic(), SENT, redact(bytes(data))))  # no credential in evidence
 
     def received(self, data: bytes) -> None:
         self._add(Event(time.monotonic(), RECEIVED, bytes(data)))

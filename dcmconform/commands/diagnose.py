@@ -33,6 +33,7 @@ exit codes:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
+    from dcmconform import identity
     from dcmconform.diagnosis.advice import exit_code, report_lines, worst
     from dcmconform.diagnosis.steps import diagnose, load_item
     from dcmconform.errors import SetupError
@@ -46,6 +47,9 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         if (problem := check_usable(tls)) is not None:
             raise SetupError(problem)
         endpoint = replace(endpoint, tls=tls)
+    if args.passcode and not args.username:
+        raise SetupError("--passcode needs the --username it belongs to")
+    identity.use(identity.from_options(args.username, args.passcode))  # every association presents it
     if args.echoes < 1:
         raise SetupError("--echoes must be at least 1")
     with tempfile.TemporaryDirectory(prefix="dcmconform-diagnose-") as scratch:
@@ -99,4 +103,5 @@ def register(sub: Any) -> None:
     parser.add_argument("--echoes", type=int, default=5, help="how many C-ECHOs to time (default 5)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the transcripts of the follow-up "
                         "and C-ECHO/C-STORE associations")
+    add_options(parser.add_argument, ("--username", "--passcode"))  # user identity (dcmconform/identity.py)
     parser.set_defaults(func=cmd_diagnose)

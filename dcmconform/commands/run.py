@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from dcmconform import identity
 from dcmconform.errors import SetupError
 from dcmconform.options import (
     SCU_FLAGS,
@@ -128,7 +129,10 @@ def start_peer(name: str) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     from dcmconform.reports.document import exit_code
 
-    cfg = run_config(vars(args).get)
+    try:
+        cfg = run_config(vars(args).get)
+    except argparse.ArgumentTypeError as exc:  # an option that needs another (--passcode without --username)
+        raise SetupError(str(exc)) from None
     assert cfg.report_dir is not None  # it has a default
     ensure_report_dir(cfg.report_dir)  # now, not after the run: an unwritable folder loses every result
     check_areas(args.only)
@@ -155,6 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if cfg.role == "scu":
         return run_scu(cfg, args)
     if cfg.target:
+        identity.use(identity.from_options(cfg.username, cfg.passcode))  # the pre-flight presents it too
         preflight(cfg.target, cfg.calling_aet, cfg.timeout)
         doc = run_checks(cfg.target, cfg.report_dir, args.only, None, args.pytest_args)
         return exit_code(doc)

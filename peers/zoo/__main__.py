@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="a C-MOVE destination it knows (repeatable); any other is unknown (0xA801)")
     parser.add_argument("--tls-files", nargs=5, metavar="PEM",
                         help="serve TLS: CA, server certificate and key, client certificate and key")
+    parser.add_argument("--require-user", default=None, metavar="NAME",
+                        help="require user identity negotiation with this username (PS3.7 D.3.3.7)")
+    parser.add_argument("--require-passcode", default="", metavar="SECRET", help="... and this passcode")
     args = parser.parse_args(argv)
     destinations = {}
     for spec in args.move_destination:
@@ -36,7 +39,8 @@ def main(argv: list[str] | None = None) -> None:
         destinations[aet] = (host, int(port))
     config = ZooConfig(ae_title=args.aet, allowed_calling=frozenset(args.allow or ["DCMCONFORM"]),
                        defects=validate(args.defect), storage=args.dir, artim=args.artim,
-                       move_destinations=destinations, tls=from_arguments(args.tls_files))
+                       move_destinations=destinations, tls=from_arguments(args.tls_files),
+                       identity=(args.require_user, args.require_passcode) if args.require_user else None)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     def serve() -> None:

@@ -70,6 +70,7 @@ class ZooConfig:
     idle: float = 30.0
     move_destinations: dict[str, tuple[str, int]] = field(default_factory=dict)  # C-MOVE: AE title -> (host, port)
     tls: PeerCertificates | None = None  # serve TLS with these (peers/zoo/tls.py)
+    identity: tuple[str, str] | None = None  # require this username (and passcode, if not "") (negotiation.py)
     abstract_syntaxes: frozenset[str] = field(default_factory=lambda: frozenset(
         [VERIFICATION, *storage_sop_classes(), *SERVICE_CLASSES]))
 

@@ -65,7 +65,7 @@ SCU = [
 ASSOCIATION = [
     Defect("accept-wrong-called-ae", "accepts an A-ASSOCIATE-RQ for any called AE title", ("ASSOC-003",)),
     Defect("accept-any-calling-ae", "accepts any calling AE title (no allow list, no check of the AE VR)",
-           ("ASSOC-004", "ASSOC-005", "ASSOC-006", "ASSOC-008", "ASSOC-009")),
+           ("ASSOC-004", "ASSOC-005", "ASSOC-006", "ASSOC-008", "ASSOC-009", "SEC-014", "SEC-015")),
     Defect("silent-on-empty-calling-ae", "says nothing (no PDU, socket open) to a calling AE title of spaces or NULs",
            ("ASSOC-005", "ASSOC-006")),
     Defect("silent-on-malformed-rq", "says nothing to an A-ASSOCIATE-RQ that does not decode",
@@ -192,6 +192,17 @@ SECURITY = [  # a name starting tls-: the zoo serves TLS (--tls-files; peers/zoo
     Defect("die-on-tls-handshake", "dies of a TLS ClientHello on its plaintext port", ("SEC-007",)),
     Defect("store-invalid-uids", "stores a C-STORE whose SOP Instance UID is no valid UID (../../x, 65 characters)",
            ("SEC-008",)),
+    # User identity (suites/security/test_identity.py). A name starting identity-: the zoo requires user
+    # identity (--require-user), and the run presents it (--username/--passcode; peers/zoo/selftest.py).
+    Defect("reject-user-identity-item", "rejects (1/1/1) any request carrying a User Identity sub-item",
+           ("SEC-010",)),
+    Defect("identity-accept-any-passcode", "requires user identity but accepts any passcode", ("SEC-011",)),
+    Defect("identity-transient-rejection", "rejects a missing or wrong credential 2/2/1 (transient), not 1/2/1",
+           ("SEC-011",)),
+    Defect("abort-on-hostile-patient-values", "aborts the association on a C-STORE whose Patient ID or Patient's "
+           "Name holds a path separator, a control character or over 64 characters", ("SEC-013",)),
+    Defect("identity-unsolicited-server-response", "answers a User Identity server response although none was asked",
+           ("SEC-010", "SEC-012")),
 ]
 
 # Planted bugs for the fuzzer (peers/zoo/planted.py): one input shape each, found by `dcmconform fuzz`

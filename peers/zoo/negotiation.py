@@ -86,6 +86,31 @@ class Rule:
     outcome: Outcome
 
 
+def _identity(rq: pd.AAssociateRQ) -> it.UserIdentityRQSubItem | None:
+    found = [i for i in _sub_items(rq) if isinstance(i, it.UserIdentityRQSubItem)]
+    return found[0] if found else None
+
+
+def identity_refused(conn: ZooConnection, rq: pd.AAssociateRQ) -> bool:
+    """The zoo configured to require user identity (``--require-user``): a request without the 58H
+    sub-item, or with another username or passcode, is refused. Override: identity-accept-any-passcode."""
+    need = conn.cfg.identity
+    if need is None:
+        return False
+    sub = _identity(rq)
+    if sub is None or sub.primary != need[0].encode():
+        return True
+    if "identity-accept-any-passcode" in conn.d or not need[1]:
+        return False
+    return sub.identity_type != 2 or sub.secondary != need[1].encode()
+
+
+def identity_rejection(conn: ZooConnection) -> None:
+    """PS3.7 D.3.3.7: rejected-permanent, source ACSE (service-provider), no reason given; the defect
+    identity-transient-rejection answers 2/2/1 (pynetdicom 3.0's choice), an invitation to retry."""
+    conn.reject(2 if "identity-transient-rejection" in conn.d else 1, 2, 1)
+
+
 RULES = [
     Rule("protocol-version", "PS3.8 9.3.2, Table 9-11: bit 0 of the protocol version is set",
          lambda conn, rq: not rq.protocol_version & 1, reject(1, 2, 2)),
@@ -95,6 +120,8 @@ RULES = [
          lambda conn, rq: called_ae(conn, rq) != conn.cfg.ae_title, reject(1, 1, 7)),
     Rule("calling-ae", "PS3.8 Table 9-21: a calling AE title we do not recognize is refused (reason 3)",
          lambda conn, rq: calling_ae(rq) not in conn.cfg.allowed_calling, reject(1, 1, 3)),
+    Rule("user-identity", "PS3.7 D.3.3.7: a node that requires user identity refuses a missing or wrong one",
+         identity_refused, identity_rejection),
     Rule("presentation-context", "PS3.8 9.3.2: one or more presentation context items",
          lambda conn, rq: not rq.presentation_contexts, reject(1, 1, 1)),
     Rule("context-id-odd", "PS3.8 9.3.2.2, Table 9-13: presentation context IDs are odd",
@@ -168,6 +195,7 @@ EXTRA_REFUSALS: dict[str, Extra] = {
     "abort-on-extended-negotiation": Extra(None, _has_sub_item(it.SOPClassExtendedNegotiationSubItem),
                                            abort(2, 5)),
     "abort-on-async-window": Extra(None, _has_sub_item(it.AsyncOperationsWindowSubItem), abort(2, 5)),
+    "reject-user-identity-item": Extra(None, _has_sub_item(it.UserIdentityRQSubItem), reject(1, 1, 1)),
     "reject-small-max-length": Extra(None, lambda conn, rq: 0 < (rq.maximum_length or 0) < 1024,
                                      reject(1, 1, 1)),
 }
@@ -254,6 +282,10 @@ def conformant_answer(conn: ZooConnection, rq: pd.AAssociateRQ) -> Answer:
     for role in rq.role_selections:
         scp = role.scp_role if role.sop_class_uid in conn.cfg.abstract_syntaxes else 0
         user.append(it.RoleSelectionSubItem(role.sop_class_uid, role.scu_role, scp))
+    sub = _identity(rq)
+    if sub is not None and conn.cfg.identity is not None and (sub.positive_response_requested
+                                                             or "identity-unsolicited-server-response" in conn.d):
+        user.append(it.UserIdentityACSubItem(b""))  # PS3.7 D.3.3.7.2: empty for types 1 and 2
     user.append(it.ImplementationVersionNameSubItem(ZOO_VERSION))
     return Answer(rq.called_ae, rq.calling_ae, contexts, user)
 

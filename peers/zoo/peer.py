@@ -19,6 +19,7 @@ class ZooPeer(ProcessPeer):
 
     def __init__(self, defects: list[str] | None = None, **kwargs: object) -> None:
         self.defects = sorted(validate(defects or []))
+        self.identity: tuple[str, str] | None = None  # require user identity (username, passcode)
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
     def default_ae_title(self) -> str:
@@ -36,6 +37,8 @@ class ZooPeer(ProcessPeer):
             argv += ["--move-destination", f"{aet}={host}:{port}"]
         if self.tls and self.certificates is not None:
             argv += self.certificates.as_arguments()
+        if self.identity is not None:  # a test credential, made for the run
+            argv += ["--require-user", self.identity[0], "--require-passcode", self.identity[1]]
         return Launch(argv, dict(os.environ), self.workdir)
 
     def _wait_ready(self) -> None:

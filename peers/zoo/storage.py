@@ -62,9 +62,17 @@ def refusal(conn: ZooConnection, context_id: int, command: Dataset, dataset: byt
         return 0xA900
     if not UID(wanted[1]).is_valid and "store-invalid-uids" not in d:
         return 0xA900  # PS3.5 9.1: no UID (a path, 65 characters, letters, a trailing dot)
+    if "abort-on-hostile-patient-values" in d and _hostile_patient(dataset, ts):
+        conn.abort(2, 0)  # the defect: a path, control character or long value in the patient drops the association
     if "abort-on-duplicate-uid" in d and stored_path(conn, wanted[1]).exists():
         conn.abort(2, 0)
     return None
+
+
+def _hostile_patient(data: bytes, ts: str) -> bool:
+    ds = decode_data_set(data, ts, stop_when=lambda tag, vr, length: tag > 0x00100020)
+    values = [str(ds.get("PatientID", "")), str(ds.get("PatientName", ""))]
+    return any(len(v) > 64 or "/" in v or "\\" in v or any(ord(c) < 32 for c in v) for v in values)
 
 
 def write(conn: ZooConnection, context_id: int, command: Dataset, dataset: bytes) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dcmconform.peers.zoo.defects import SECURITY
-from dcmconform.peers.zoo.selftest import TLS_DEFECT, run_zoo
+from dcmconform.peers.zoo.selftest import IDENTITY_DEFECT, TLS_DEFECT, run_zoo
 
 pytestmark = pytest.mark.slow  # child runs against the zoo
 
@@ -36,7 +36,8 @@ def test_the_clean_plaintext_zoo_passes_sec_007_and_the_tls_checks_say_why_not(t
 @pytest.mark.parametrize("defect", SECURITY, ids=lambda d: d.name)
 def test_each_security_defect_is_caught(defect: object, tmp_path: Path) -> None:
     name, catches = defect.name, defect.catches  # type: ignore[attr-defined]
-    got = run_zoo([name], list(catches), tmp_path, tls=name.startswith(TLS_DEFECT))
+    got = run_zoo([name], list(catches), tmp_path, tls=name.startswith(TLS_DEFECT),
+                  identity=name.startswith(IDENTITY_DEFECT))
     for check_id in catches:
         assert got[check_id]["outcome"] in ("fail", "warn"), (check_id, got[check_id]["summary"])
 
