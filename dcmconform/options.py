@@ -34,6 +34,7 @@ DEFAULT_PERF_FLOOR = 1.0  # MB/s: a 40 ms stall per 64 KB object still makes 1.6
 ROLES = ("scp", "scu")
 DEFAULT_LISTEN_HOST = "127.0.0.1"
 DEFAULT_TRIGGER_TIMEOUT = 60.0
+NO_STORE = "--no-store: this run stores nothing on the node"  # the n.a. reason of every check that stores
 
 
 # Validators (argparse ``type=``): a bad value raises ArgumentTypeError with one line saying why --------
@@ -164,6 +165,19 @@ def fail_on(value: str) -> str:
     return name
 
 
+def statement_file(value: str | Path) -> Path:
+    """A conformance statement file (``--statement``) that reads and parses now, not after the run;
+    the absolute path (a child run may start elsewhere)."""
+    from dcmconform.statement import StatementError, load_claims
+
+    path = Path(value)
+    try:
+        load_claims(path)
+    except StatementError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return path.resolve()
+
+
 def unknown_checks(wanted: Iterable[str], known: Iterable[str]) -> str | None:
     """One line naming the IDs of ``wanted`` that are not in ``known``, or ``None``."""
     ids = set(known)
@@ -267,6 +281,15 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
     Option("--fail-on", {"type": fail_on, "default": "fail", "metavar": "warn|fail",
                          "help": "the outcome that makes the run exit 1 (default fail; warn: a warning too); with "
                                  "--baseline, for the checks it has no row for"}),
+    # issue 18: safe mode, and the node's conformance statement checked (area statement)
+    Option("--no-store", {"action": "store_true", "default": False,
+                          "help": "store nothing on the node: association- and echo-level checks only; every check "
+                                  "that stores objects (or needs them stored: query, retrieve, storage commitment) "
+                                  "is n.a."}),
+    Option("--statement", {"type": statement_file, "default": None, "metavar": "FILE",
+                           "help": "the SOP classes and transfer syntaxes the node's conformance statement claims as "
+                                   "SCP (YAML or JSON; `dcmconform statement --json` writes one to start from): the "
+                                   "statement checks (STMT-NNN) hold the node to it"}),
 ]}
 
 # What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
@@ -274,6 +297,7 @@ SESSION_FLAGS = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--
                  "--perf-floor",
                  "--tls", "--tls-ca", "--tls-cert", "--tls-key")
 RUN_FLAGS = tuple(OPTIONS)
+SESSION_FLAGS += ("--no-store", "--statement")
 SCU_FLAGS = ("--role", "--trigger", "--scu-files", "--listen-host", "--listen-port", "--listen-aet",
              "--trigger-timeout")
 
@@ -461,6 +485,8 @@ class RunConfig:
     only: tuple[str, ...] = ()
     baseline: Path | None = None
     fail_on: str = "fail"
+    no_store: bool = False
+    statement: Path | None = None
 
     @property
     def subset(self) -> bool:

@@ -24,7 +24,7 @@ import pytest
 
 from dcmconform.assoc import Contexts, associate
 from dcmconform.limits import TargetMisbehaved
-from dcmconform.options import RunConfig, add_options, run_config, unknown_checks
+from dcmconform.options import NO_STORE, RunConfig, add_options, run_config, unknown_checks
 from dcmconform.probe import Probe
 from dcmconform.session import CONFIG, NOT_RUN, SESSION, Session
 from dcmconform.target import Endpoint
@@ -91,6 +91,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``--no-store``: a check that stores (or needs objects stored) is n.a. before any fixture runs, so
+    nothing is stored and no target is started for it."""
+    marker = item.get_closest_marker(MARK)
+    if marker is not None and marker.args[0].stores and CONFIG in item.config.stash and item.config.stash[CONFIG].no_store:
+        pytest.skip(NO_STORE)
 
 
 # Fixtures of a check ------------------------------------------------------------------------

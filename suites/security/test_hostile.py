@@ -35,7 +35,7 @@ def _status(answer: Message | object) -> int | None:
        "PS3.5 9.1 (UID encoding rules); PS3.4 B.2.3", "SHOULD",
        fix="Validate UIDs before storing (PS3.5 9.1: digits and dots, 64 characters at most, no leading zero, no "
            "trailing dot) and answer a C-STORE with an invalid SOP Instance UID with a failure status (0xA900 or "
-           "0xC000); never build a file path from a UID without checking it.")
+           "0xC000); never build a file path from a UID without checking it.", stores=True)
 def test_invalid_instance_uids(probe: Probe, verdict: Verdict, alive: Alive) -> None:
     stored, refused = [], []
     for what, uid in HOSTILE_UIDS.items():
