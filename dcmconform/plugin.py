@@ -9,7 +9,9 @@ result. It reaches the session through the stash (``config.stash[SESSION]``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
 import sys
 import threading
@@ -303,6 +305,10 @@ class Progress:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        try:  # the terminal (or log) itself, before pytest captures a check's output (see _write)
+            self._out: int | None = os.dup(sys.__stdout__.fileno()) if sys.__stdout__ is not None else None
+        except (OSError, ValueError):
+            self._out = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.ids = {item.nodeid: m.args[0].id for item in session.items
@@ -317,21 +323,22 @@ class Progress:
         of the live line; in a log, one line per wait once it has lasted PLAIN_AFTER seconds (no spam)."""
         from dcmconform import waits
 
-        counting = False
+        counting, shown = False, ""
         while not self._stop.wait(TICK):
             wait, check = waits.current(), self.running
             if wait is None or not check or wait.waited() < (COUNTDOWN_AFTER if self.live else PLAIN_AFTER):
                 if counting and self.line:
-                    self._write(self.line, newline=False)  # the wait ended: the line as it was
-                counting = False
+                    self._write(self.line, newline=False, during_check=True)  # the wait ended: the line as it was
+                counting, shown = False, ""
                 continue
-            if self.live and self.line:
-                counting = True
-                self._write(f"{self.line} · waiting {wait.what}: {wait.left():.0f} s left", newline=False)
+            text = f"{self.line} · {wait.left():.0f} s left waiting {wait.what}"
+            if self.live and self.line and text != shown:
+                counting, shown = True, text
+                self._write(text, newline=False, during_check=True)
             elif not self.live and wait.number != self.announced:
                 self.announced = wait.number
                 self._write(f"[{self.done + 1:>{len(str(len(self.ids)))}}/{len(self.ids)}] {check} waiting "
-                            f"{wait.what}, up to {wait.deadline - wait.started:.0f} s", newline=True)
+                            f"{wait.what}, up to {wait.deadline - wait.started:.0f} s", newline=True, during_check=True)
 
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
         """A check's phase shows nothing of pytest's (its counts stay pytest's): this class speaks."""
@@ -343,17 +350,23 @@ class Progress:
             "error" if report.when != "call" else "failed")
         return category, "", ""
 
-    def _write(self, text: str, newline: bool) -> None:
-        with self._lock:  # the countdown writes from its thread
-            self._write_now(text, newline)
-
-    def _write_now(self, text: str, newline: bool) -> None:
+    def _write(self, text: str, newline: bool, during_check: bool = False) -> None:
+        """``during_check``: from the countdown's thread while a check runs, when pytest captures our output
+        (its file descriptor 1 is a file then): written to the terminal's own descriptor, kept from the start."""
         writer = self.config.get_terminal_writer()
         width = max(20, writer.fullwidth - 1)
         if self.live:
-            writer.write("\r\x1b[K" + printable(text, limit=width) + ("\n" if newline else ""), flush=True)
+            line = "\r\x1b[K" + printable(text, limit=width) + ("\n" if newline else "")
         elif newline:
-            writer.write(printable(text) + "\n", flush=True)
+            line = printable(text) + "\n"
+        else:
+            return
+        with self._lock:  # the countdown writes from its thread
+            if not during_check:
+                writer.write(line, flush=True)
+            elif self._out is not None:
+                with contextlib.suppress(OSError):
+                    os.write(self._out, line.encode("utf-8", "replace"))
 
     def _clock(self, seconds: float) -> str:
         seconds = int(seconds)
@@ -387,6 +400,9 @@ class Progress:
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(2 * TICK)
+        if self._out is not None:
+            os.close(self._out)
+            self._out = None
         if self.live and self.shown:
             self._write("", newline=False)  # clear the live line
 
