@@ -293,7 +293,7 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
 ]}
 
 # What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
-SESSION_FLAGS = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--move-port", "--shuffle",
+SESSION_FLAGS: tuple[str, ...] = ("--calling-aet", "--timeout", "--artim-wait", "--move-aet", "--move-port", "--shuffle",
                  "--perf-floor",
                  "--tls", "--tls-ca", "--tls-cert", "--tls-key")
 RUN_FLAGS = tuple(OPTIONS)

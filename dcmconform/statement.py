@@ -119,13 +119,14 @@ def simultaneous(endpoint: Endpoint, calling_aet: str, timeout: float, sop_class
     return len(held)
 
 
-def accepted_classes(probe: Probe, seen: Observed, transcript: Transcript | None = None) -> set[str]:
-    """The first round: which of :func:`sop_classes` the node accepts (with one of the common syntaxes)."""
+def accepted_classes(probe: Probe, seen: Observed, transcript: Transcript | None = None) -> dict[str, str]:
+    """The first round: which of :func:`sop_classes` the node accepts, each with the syntax it chose of the
+    common ones."""
     classes = sop_classes()
     seen.proposed = len(classes)
-    taken: set[str] = set()
+    taken: dict[str, str] = {}
     for batch in _batches([(uid, COMMON_SYNTAXES) for uid in classes]):
-        taken |= {uid for uid, _ in _ask(probe, batch, seen, transcript)}
+        taken |= dict(_ask(probe, batch, seen, transcript))
     return taken
 
 

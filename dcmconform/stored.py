@@ -98,7 +98,7 @@ class Recorder:
         row = StoredObject(self.check, _text(command, "AffectedSOPClassUID"), _text(command, "AffectedSOPInstanceUID"))
         try:
             ds = decode_data_set(message.dataset or b"", follow.syntaxes.get(message.context_id, "1.2.840.10008.1.2"),
-                                 stop_when=lambda tag, vr, length: tag.group > 0x0020, head=HEAD)
+                                 stop_when=lambda tag, vr, length: tag >> 16 > 0x0020, head=HEAD)
             row.patient_id, row.patient_name = _text(ds, "PatientID"), _text(ds, "PatientName")
             row.study_instance, row.series_instance = _text(ds, "StudyInstanceUID"), _text(ds, "SeriesInstanceUID")
         except Exception:  # noqa: BLE001 - a data set made to be wrong (a check's) still gets its row
