@@ -168,12 +168,12 @@ def fail_on(value: str) -> str:
 def statement_file(value: str | Path) -> Path:
     """A conformance statement file (``--statement``) that reads and parses now, not after the run;
     the absolute path (a child run may start elsewhere)."""
-    from dcmconform.statement import StatementError, load_claims
+    from dcmconform.statement import load_claims
 
     path = Path(value)
     try:
         load_claims(path)
-    except StatementError as exc:
+    except SetupError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return path.resolve()
 
@@ -378,18 +378,24 @@ def _profile_value(action: argparse.Action, value: Any) -> Any:
     return out if many else out[0]
 
 
+def read_yaml(path: Path, what: str) -> Any:
+    """The YAML (or JSON: it is YAML) document at ``path``; :class:`SetupError` in one line naming ``what``
+    (``profile``, ``statement``) and the file when it cannot be read or parsed."""
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SetupError(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except yaml.YAMLError as exc:
+        raise SetupError(f"{what} {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+
+
 def load_profile(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
     """The option values of the profile at ``path`` for ``parser``'s command, by dest, validated.
     A file that cannot be read, is not a YAML mapping, has an unknown key or a bad value raises
     :class:`SetupError` in one line naming the file and the key."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SetupError(f"cannot read profile {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    except yaml.YAMLError as exc:
-        raise SetupError(f"profile {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+    data = read_yaml(path, "profile")
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -31,6 +31,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from dcmconform.errors import SetupError
 from dcmconform.probe import ACCEPTED, Connection, Probe
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
@@ -156,8 +157,9 @@ def observe(endpoint: Endpoint, calling_aet: str, timeout: float) -> Observed:
 
 
 # A published statement's claims (``--statement FILE``; the statement checks, suites/statement) -------------
-class StatementError(Exception):
-    """A statement file that cannot be read or is not a statement: one line naming the file."""
+class StatementError(SetupError):
+    """A statement file that is not a statement: one line naming the file (one that cannot be read or is no
+    YAML is :func:`dcmconform.options.read_yaml`'s :class:`SetupError`)."""
 
 
 DRAFT_KEYS = {"target", "calling_ae_title", "proposed", "implementation_class_uid", "implementation_version_name",
@@ -187,15 +189,10 @@ def load_claims(path: Path) -> dict[str, list[str]]:
     """The SOP classes (UIDs) the statement at ``path`` claims as SCP, each with its transfer syntaxes
     (UIDs), in the file's order. YAML or JSON (JSON is YAML): ``scp: {CTImageStorage: [ImplicitVRLittleEndian,
     1.2.840.10008.1.2.1], ...}``, or the ``accepted`` mapping of ``dcmconform statement --json``.
-    :class:`StatementError` in one line for a file that cannot be read or says something else."""
-    import yaml
+    :class:`~dcmconform.errors.SetupError` in one line for a file that cannot be read or says something else."""
+    from dcmconform.options import read_yaml
 
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StatementError(f"cannot read statement {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    except yaml.YAMLError as exc:
-        raise StatementError(f"statement {path} is neither YAML nor JSON: {' '.join(str(exc).split())}") from None
+    data = read_yaml(path, "statement")
     if not isinstance(data, dict) or not any(k in data for k in CLAIM_KEYS):
         raise StatementError(f"statement {path}: write a mapping with 'scp:' (SOP class: [transfer syntaxes]), "
                              "or the JSON `dcmconform statement --json` writes")
