@@ -1,9 +1,10 @@
 """What a run stored on the node: every C-STORE-RQ we sent, with its object's patient, study, series and
 instance UIDs, the check that sent it, and the node's answer (the manifest, ``stored-objects.csv``).
 
-The one place every byte we send passes is the transcript (raw probes and pynetdicom associations
-alike, :mod:`dcmconform.transcript`): while a :class:`Recorder` is active, each transcript hands it
-what crosses the wire, and it follows the associations (the contexts' transfer syntaxes from the
+Every byte we send passes through a transcript (raw probes and pynetdicom associations alike,
+:mod:`dcmconform.transcript`), except the fast send path's (:mod:`dcmconform.dimse.sender`, PERF-001/002,
+``bench``), which records its sends itself (:meth:`Recorder.add`). While a :class:`Recorder` is active,
+each transcript hands it what crosses the wire, and it follows the associations (the contexts' transfer syntaxes from the
 A-ASSOCIATE-RQ/AC), joins our P-DATA-TF into messages (a data set's first 64 KiB only) and pairs each
 C-STORE-RQ with the C-STORE-RSP that answers its Message ID. Commands received (C-STORE-RQs to our own
 C-MOVE/C-GET SCP) are not ours and are not listed.
@@ -61,6 +62,17 @@ def _text(ds: Any, keyword: str) -> str:
         return ""
 
 
+def identity(data: bytes, transfer_syntax: str) -> dict[str, str]:
+    """The patient and study/series UIDs of a data set (its first 64 KiB, as ``transfer_syntax`` encodes it),
+    as :class:`StoredObject` fields; what does not decode is left empty (a data set a check made wrong)."""
+    try:
+        ds = decode_data_set(data, transfer_syntax, stop_when=lambda tag, vr, length: tag >> 16 > 0x0020, head=HEAD)
+    except Exception:  # noqa: BLE001 - a data set made to be wrong still gets its row
+        return {}
+    return {"patient_id": _text(ds, "PatientID"), "patient_name": _text(ds, "PatientName"),
+            "study_instance": _text(ds, "StudyInstanceUID"), "series_instance": _text(ds, "SeriesInstanceUID")}
+
+
 class Recorder:
     """Collects :class:`StoredObject` rows from every transcript while :func:`recording` is on."""
 
@@ -95,19 +107,11 @@ class Recorder:
         if message is None or message.field != C_STORE_RQ or message.command is None or not message.complete:
             return
         command = message.command
-        row = StoredObject(self.check, _text(command, "AffectedSOPClassUID"), _text(command, "AffectedSOPInstanceUID"))
-        try:
-            ds = decode_data_set(message.dataset or b"", follow.syntaxes.get(message.context_id, "1.2.840.10008.1.2"),
-                                 stop_when=lambda tag, vr, length: tag >> 16 > 0x0020, head=HEAD)
-            row.patient_id, row.patient_name = _text(ds, "PatientID"), _text(ds, "PatientName")
-            row.study_instance, row.series_instance = _text(ds, "StudyInstanceUID"), _text(ds, "SeriesInstanceUID")
-        except Exception:  # noqa: BLE001 - a data set made to be wrong (a check's) still gets its row
-            pass
-        with self._lock:
-            self.objects.append(row)
+        row = self.add(_text(command, "AffectedSOPClassUID"), _text(command, "AffectedSOPInstanceUID"),
+                       identity(message.dataset or b"", follow.syntaxes.get(message.context_id, "1.2.840.10008.1.2")))
         message_id = command.get("MessageID")
         if isinstance(message_id, int) and message_id in follow.early:  # the reader thread was faster
-            self._answer(row, follow.early.pop(message_id))
+            self.answer(row, follow.early.pop(message_id))
         elif isinstance(message_id, int):
             follow.waiting[message_id] = row
 
@@ -119,12 +123,21 @@ class Recorder:
         if not isinstance(status, int):
             return
         if row is not None:
-            self._answer(row, status)
+            self.answer(row, status)
         elif isinstance(message.responds_to, int):
             follow.early[message.responds_to] = status
 
+    def add(self, sop_class: str, sop_instance: str, ids: dict[str, str]) -> StoredObject:
+        """A C-STORE-RQ sent now (by the current check) of the object with these :func:`identity` UIDs."""
+        row = StoredObject(self.check, sop_class, sop_instance, ids.get("patient_id", ""), ids.get("patient_name", ""),
+                           ids.get("study_instance", ""), ids.get("series_instance", ""))
+        with self._lock:
+            self.objects.append(row)
+        return row
+
     @staticmethod
-    def _answer(row: StoredObject, status: int) -> None:
+    def answer(row: StoredObject, status: int) -> None:
+        """The C-STORE-RSP status that answered ``row``'s request."""
         row.status = f"0x{status:04X}"
         row.stored = classify(status).category in STORED
 

@@ -37,23 +37,28 @@ def test_no_store_makes_every_storing_check_n_a_and_stores_nothing(tmp_path: Pat
 
 
 def test_the_manifest_lists_every_c_store_with_its_uids_check_and_answer(tmp_path: Path) -> None:
-    """DIMSE-008 stores one object twice (pynetdicom), SEC-008 four invalid UIDs (raw P-DATA): one row each."""
+    """DIMSE-008 stores one object twice (pynetdicom), SEC-008 four invalid UIDs (raw P-DATA), PERF-001 twenty
+    (the fast send path, no transcript): one row each."""
     with ZooPeer() as endpoint:
         run = childrun.run_suite(tmp_path, target=str(endpoint), timeout=120,
-                                 options=["--check", "DIMSE-008", "--check", "SEC-008"])
+                                 options=["--check", "DIMSE-008", "--check", "SEC-008", "--check", "PERF-001"])
     assert run.document is not None, run.error
     rows = _manifest(tmp_path)
-    by_check = {c: [r for r in rows if r["check"] == c] for c in ("DIMSE-008", "SEC-008")}
-    assert len(by_check["DIMSE-008"]) == 2 and len(by_check["SEC-008"]) == 4 and len(rows) == 6
+    by_check = {c: [r for r in rows if r["check"] == c] for c in ("DIMSE-008", "SEC-008", "PERF-001")}
+    assert len(by_check["DIMSE-008"]) == 2 and len(by_check["SEC-008"]) == 4 and len(by_check["PERF-001"]) == 20
+    assert len(rows) == 26
     first, again = by_check["DIMSE-008"]
     assert first["sop_instance"] == again["sop_instance"] and first["study_instance"].startswith("1.")
     assert first["series_instance"] and first["patient_id"] and first["status"] == "0x0000" and first["stored"] == "True"
     assert {r["sop_instance"] for r in by_check["SEC-008"]} >= {"../../x", "1.2.840.ABC.1"}
+    fast = by_check["PERF-001"]
+    assert len({r["sop_instance"] for r in fast}) == 20 and {r["patient_id"] for r in fast} == {"DCMCONFORM-BENCH"}
+    assert all(r["study_instance"] and r["status"] == "0x0000" for r in fast)
     assert all(r["status"] for r in rows)  # every request got its answer
     summary = run.document["stored_objects"]
-    assert summary == {"file": "stored-objects.csv", "sent": 6, "stored": sum(r["stored"] == "True" for r in rows)}
+    assert summary == {"file": "stored-objects.csv", "sent": 26, "stored": sum(r["stored"] == "True" for r in rows)}
     html = (tmp_path / "conformance.html").read_text()
-    assert f"stored {summary['stored']} object(s) on the node (6 C-STORE-RQ sent): each is listed in " \
+    assert f"stored {summary['stored']} object(s) on the node (26 C-STORE-RQ sent): each is listed in " \
            "stored-objects.csv" in html
 
 
