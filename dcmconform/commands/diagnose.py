@@ -16,8 +16,9 @@ plain words: what went wrong and what to change on which side.
 
 Without --file it sends a generated Secondary Capture image (synthetic, no patient data),
 like the "Operation Failed!" support case this command is modelled on; --echo-only (or
---no-store, as `run` names it) stores nothing. When the association worked, one more association with a called AE title that is
-not the node's tells whether the node checks it (if not: "your AE setting is unverified").
+--no-store, as `run` names it) stores nothing. When the association worked, one more
+association with a called AE title that is not the node's tells whether the node checks it
+(if not: "your AE setting is unverified").
 
 exit codes:
   0  everything worked
