@@ -34,6 +34,7 @@ DEFAULT_PERF_FLOOR = 1.0  # MB/s: a 40 ms stall per 64 KB object still makes 1.6
 ROLES = ("scp", "scu")
 DEFAULT_LISTEN_HOST = "127.0.0.1"
 DEFAULT_TRIGGER_TIMEOUT = 60.0
+NO_STORE = "--no-store: this run stores nothing on the node"  # the n.a. reason of every check that stores
 
 
 # Validators (argparse ``type=``): a bad value raises ArgumentTypeError with one line saying why --------
@@ -164,6 +165,19 @@ def fail_on(value: str) -> str:
     return name
 
 
+def statement_file(value: str | Path) -> Path:
+    """A conformance statement file (``--statement``) that reads and parses now, not after the run;
+    the absolute path (a child run may start elsewhere)."""
+    from dcmconform.statement import load_claims
+
+    path = Path(value)
+    try:
+        load_claims(path)
+    except SetupError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return path.resolve()
+
+
 def unknown_checks(wanted: Iterable[str], known: Iterable[str]) -> str | None:
     """One line naming the IDs of ``wanted`` that are not in ``known``, or ``None``."""
     ids = set(known)
@@ -277,6 +291,15 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
     Option("--fuzz-budget", {"type": seconds, "default": None, "metavar": "SECONDS",
                              "help": "run the fuzz phases as checks ROBUST-007..009 (only on a node you may crash), "
                                      "this many seconds for the three together (--only robustness alone: 60)"}),
+    # issue 18: safe mode, and the node's conformance statement checked (area statement)
+    Option("--no-store", {"action": "store_true", "default": False,
+                          "help": "store nothing on the node: association- and echo-level checks only; every check "
+                                  "that stores objects (or needs them stored: query, retrieve, storage commitment) "
+                                  "is n.a."}),
+    Option("--statement", {"type": statement_file, "default": None, "metavar": "FILE",
+                           "help": "the SOP classes and transfer syntaxes the node's conformance statement claims as "
+                                   "SCP (YAML or JSON; `dcmconform statement --json` writes one to start from): the "
+                                   "statement checks (STMT-NNN) hold the node to it"}),
 ]}
 
 # What ``dcmconform run`` and ``matrix`` hand on, as given, to the session they start (as_arguments).
@@ -286,6 +309,7 @@ SESSION_FLAGS: tuple[str, ...] = ("--calling-aet", "--timeout", "--artim-wait", 
                  "--username", "--passcode")
 RUN_FLAGS = tuple(OPTIONS)
 SESSION_FLAGS += ("--fuzz-budget",)  # issue 15
+SESSION_FLAGS += ("--no-store", "--statement")
 SCU_FLAGS = ("--role", "--trigger", "--scu-files", "--listen-host", "--listen-port", "--listen-aet",
              "--trigger-timeout")
 
@@ -366,18 +390,24 @@ def _profile_value(action: argparse.Action, value: Any) -> Any:
     return out if many else out[0]
 
 
+def read_yaml(path: Path, what: str) -> Any:
+    """The YAML (or JSON: it is YAML) document at ``path``; :class:`SetupError` in one line naming ``what``
+    (``profile``, ``statement``) and the file when it cannot be read or parsed."""
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SetupError(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except yaml.YAMLError as exc:
+        raise SetupError(f"{what} {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+
+
 def load_profile(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
     """The option values of the profile at ``path`` for ``parser``'s command, by dest, validated.
     A file that cannot be read, is not a YAML mapping, has an unknown key or a bad value raises
     :class:`SetupError` in one line naming the file and the key."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SetupError(f"cannot read profile {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    except yaml.YAMLError as exc:
-        raise SetupError(f"profile {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+    data = read_yaml(path, "profile")
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -476,6 +506,8 @@ class RunConfig:
     fuzz_budget: float | None = None
     username: str | None = None
     passcode: str | None = field(default=None, repr=False)
+    no_store: bool = False
+    statement: Path | None = None
 
     @property
     def subset(self) -> bool:

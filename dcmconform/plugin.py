@@ -9,9 +9,12 @@ result. It reaches the session through the stash (``config.stash[SESSION]``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
 import sys
+import threading
 import time
 import traceback
 import xml.etree.ElementTree as ET
@@ -25,7 +28,7 @@ import pytest
 from dcmconform.assoc import Contexts, associate
 from dcmconform.fuzzing import opted_in
 from dcmconform.limits import TargetMisbehaved
-from dcmconform.options import RunConfig, add_options, run_config, unknown_checks
+from dcmconform.options import NO_STORE, RunConfig, add_options, run_config, unknown_checks
 from dcmconform.probe import Probe
 from dcmconform.session import CONFIG, NOT_RUN, SESSION, Session
 from dcmconform.target import Endpoint
@@ -98,6 +101,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``--no-store``: a check that stores (or needs objects stored) is n.a. before any fixture runs, so
+    nothing is stored and no target is started for it."""
+    marker = item.get_closest_marker(MARK)
+    if marker is not None and marker.args[0].stores and CONFIG in item.config.stash and item.config.stash[CONFIG].no_store:
+        pytest.skip(NO_STORE)
 
 
 # Fixtures of a check ------------------------------------------------------------------------
@@ -275,6 +287,11 @@ def junit_case(config: pytest.Config, report: pytest.TestReport, result: dict[st
                 node.text = printable("\n\n".join(body), keep="\n")
 
 
+TICK = 0.5  # seconds between two looks at the wait going on (dcmconform.waits)
+COUNTDOWN_AFTER = 1.0  # a wait shows its countdown on the live line once it has lasted this long
+PLAIN_AFTER = 3.0  # ... and its one line in a log
+
+
 class Progress:
     """Where the run is, in place of pytest's dots: on a terminal one live line (``[12/92] ASSOC-012
     · 0:41 elapsed · about 1:20 left``) rewritten as each check starts; elsewhere (CI logs) one plain
@@ -288,11 +305,47 @@ class Progress:
         self.done = 0
         self.started = time.monotonic()
         self.shown = False
+        # the countdown during a long wait (dcmconform.waits), from a ticker thread
+        self.line = ""  # the live line as the check's start wrote it
+        self.running = ""  # the check running now
+        self.announced = 0  # the wait a plain line has been written for
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        try:  # the terminal (or log) itself, before pytest captures a check's output (see _write)
+            self._out: int | None = os.dup(sys.__stdout__.fileno()) if sys.__stdout__ is not None else None
+        except (OSError, ValueError):
+            self._out = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.ids = {item.nodeid: m.args[0].id for item in session.items
                     if (m := item.get_closest_marker(MARK)) is not None}
         self.started = time.monotonic()
+        if self.ids and self._ticker is None:
+            self._ticker = threading.Thread(target=self._tick, name="dcmconform-countdown", daemon=True)
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        """During a wait on the node of over COUNTDOWN_AFTER seconds: on a terminal, the seconds left at the end
+        of the live line; in a log, one line per wait once it has lasted PLAIN_AFTER seconds (no spam)."""
+        from dcmconform import waits
+
+        counting, shown = False, ""
+        while not self._stop.wait(TICK):
+            wait, check = waits.current(), self.running
+            if wait is None or not check or wait.waited() < (COUNTDOWN_AFTER if self.live else PLAIN_AFTER):
+                if counting and self.line:
+                    self._write(self.line, newline=False, during_check=True)  # the wait ended: the line as it was
+                counting, shown = False, ""
+                continue
+            text = f"{self.line} · {wait.left():.0f} s left waiting {wait.what}"
+            if self.live and self.line and text != shown:
+                counting, shown = True, text
+                self._write(text, newline=False, during_check=True)
+            elif not self.live and wait.number != self.announced:
+                self.announced = wait.number
+                self._write(f"[{self.done + 1:>{len(str(len(self.ids)))}}/{len(self.ids)}] {check} waiting "
+                            f"{wait.what}, up to {wait.deadline - wait.started:.0f} s", newline=True, during_check=True)
 
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
         """A check's phase shows nothing of pytest's (its counts stay pytest's): this class speaks."""
@@ -304,13 +357,23 @@ class Progress:
             "error" if report.when != "call" else "failed")
         return category, "", ""
 
-    def _write(self, text: str, newline: bool) -> None:
+    def _write(self, text: str, newline: bool, during_check: bool = False) -> None:
+        """``during_check``: from the countdown's thread while a check runs, when pytest captures our output
+        (its file descriptor 1 is a file then): written to the terminal's own descriptor, kept from the start."""
         writer = self.config.get_terminal_writer()
         width = max(20, writer.fullwidth - 1)
         if self.live:
-            writer.write("\r\x1b[K" + printable(text, limit=width) + ("\n" if newline else ""), flush=True)
+            line = "\r\x1b[K" + printable(text, limit=width) + ("\n" if newline else "")
         elif newline:
-            writer.write(printable(text) + "\n", flush=True)
+            line = printable(text) + "\n"
+        else:
+            return
+        with self._lock:  # the countdown writes from its thread
+            if not during_check:
+                writer.write(line, flush=True)
+            elif self._out is not None:
+                with contextlib.suppress(OSError):
+                    os.write(self._out, line.encode("utf-8", "replace"))
 
     def _clock(self, seconds: float) -> str:
         seconds = int(seconds)
@@ -318,13 +381,15 @@ class Progress:
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         check = self.ids.get(nodeid)
+        self.running = check or ""
         if check is None or not self.live:
             return
         elapsed = time.monotonic() - self.started
         left = f" · about {self._clock(elapsed / self.done * (len(self.ids) - self.done))} left" if self.done else ""
         self.shown = True
-        self._write(f"[{self.done + 1:>{len(str(len(self.ids)))}}/{len(self.ids)}] {check} · "
-                    f"{self._clock(elapsed)} elapsed{left}", newline=False)
+        self.line = (f"[{self.done + 1:>{len(str(len(self.ids)))}}/{len(self.ids)}] {check} · "
+                     f"{self._clock(elapsed)} elapsed{left}")
+        self._write(self.line, newline=False)
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -332,12 +397,19 @@ class Progress:
         result = next((json.loads(str(v)) for k, v in report.user_properties if k == RESULT_PROPERTY), None)
         if check is None or result is None:
             return
+        self.running = self.line = ""  # no countdown between checks
         self.done += 1
         if not self.live:
             self._write(f"[{self.done:>{len(str(len(self.ids)))}}/{len(self.ids)}] {check} {result['outcome']} "
                         f"{report.duration:.1f} s", newline=True)
 
     def pytest_unconfigure(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(2 * TICK)
+        if self._out is not None:
+            os.close(self._out)
+            self._out = None
         if self.live and self.shown:
             self._write("", newline=False)  # clear the live line
 
@@ -369,6 +441,20 @@ class Collector:
         self.interrupted = False
         self.unfinished = 0  # checks an interruption left not run
         self.session_config = config
+        from dcmconform import stored
+
+        self.stored = stored.start()  # every C-STORE-RQ of the run, for the manifest (stored-objects.csv)
+
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        item = next((i for i in self.planned if i.nodeid == nodeid), None)
+        marker = item.get_closest_marker(MARK) if item is not None else None
+        self.stored.check = marker.args[0].id if marker is not None else ""
+
+    def pytest_unconfigure(self) -> None:
+        from dcmconform import stored
+
+        if stored.RECORDER is self.stored:
+            stored.stop()
 
     @pytest.hookimpl(trylast=True)  # after the JUnit writer has seen the report (junit_case)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -399,6 +485,9 @@ class Collector:
                                "by": [f"--check {c}" for c in cfg.checks] + [f"--only {a}" for a in cfg.only]}
         if self.interrupted:
             shape |= {"interrupted": True, "interrupted_after": planned - self.unfinished, "planned": planned}
+        if cfg.no_store:
+            shape["no_store"] = True
+        shape["stored_objects"] = self.stored.summary()
         if cfg.baseline is not None:
             shape["baseline"] = compare_baseline(list(self.results.values()), cfg.baseline, cfg.fail_on,
                                                  complete=not cfg.subset and not self.interrupted)
@@ -435,6 +524,8 @@ class Collector:
 
             session.exitstatus = exit_code(document)
         self.written = write_reports(document, cfg.report_dir) if cfg.report_dir is not None else []
+        if cfg.report_dir is not None:
+            self.written.append(self.stored.write(cfg.report_dir))
         if cfg.summary_md is not None:
             html = next((str(p) for p in self.written if p.suffix == ".html"), None)
             self.written.append(write_markdown(document, cfg.summary_md, html))

@@ -15,7 +15,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 
-from dcmconform import busy, identity, tls
+from dcmconform import busy, identity, tls, waits
 from dcmconform.limits import MAX_READ  # one PDU we read at most (this module's name for it is kept)
 from dcmconform.target import Endpoint
 from dcmconform.transcript import Transcript
@@ -211,6 +211,10 @@ class Connection:
 
     def _read(self, n: int, deadline: float, got: bytearray) -> str | None:
         """Read until ``got`` holds ``n`` bytes; returns an outcome kind on failure."""
+        with waits.waiting(deadline, "for the node to answer"):  # the progress line's countdown
+            return self._read_until(n, deadline, got)
+
+    def _read_until(self, n: int, deadline: float, got: bytearray) -> str | None:
         assert self.sock is not None
         while len(got) < n:
             remaining = deadline - time.monotonic()
@@ -284,6 +288,10 @@ class Connection:
     def wait_closed(self, timeout: float) -> tuple[str, float]:
         """Wait for the target to close: ``(closed|reset|silent, seconds)``. What it sends meanwhile is
         counted, not kept: the first chunk goes into the transcript, the rest only as a byte count."""
+        with waits.waiting(time.monotonic() + timeout, "for the node to close the connection"):  # the countdown
+            return self._wait_closed(timeout)
+
+    def _wait_closed(self, timeout: float) -> tuple[str, float]:
         assert self.sock is not None
         started = time.monotonic()
         deadline = started + timeout

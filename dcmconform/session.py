@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from dcmconform import identity
+from dcmconform import identity, waits
 from dcmconform.assoc import liveness
 from dcmconform.busy import NodeBusy, armed, transient
 from dcmconform.options import RunConfig
@@ -56,7 +56,7 @@ from dcmconform.tls import settings as tls_settings
 from dcmconform.transcript import SENT, Transcript
 from dcmconform.uids import IMPLICIT_LE, VERIFICATION
 from dcmconform.verdict import WITHIN_TIMERS, Outcome, Verdict
-from dcmconform.wire.pdus import AAssociateRJ
+from dcmconform.wire.pdus import AAssociateRJ, AAssociateRQ
 
 if TYPE_CHECKING:
     from dcmconform.peers.base import ProcessPeer
@@ -310,6 +310,11 @@ class Session:
         probe = Probe(state.endpoint, cfg.calling_aet, cfg.timeout, transcript)
         request = probe.request([(1, VERIFICATION, [IMPLICIT_LE])])
         started = time.monotonic()
+        with waits.waiting(started + wait, "for the node to serve again"):  # the progress line's countdown
+            return self._serving_until(state, probe, request, started, wait)
+
+    def _serving_until(self, state: TargetState, probe: Probe, request: AAssociateRQ, started: float,
+                       wait: float) -> Served:
         busy_answer = ""
         while True:
             with armed(False):

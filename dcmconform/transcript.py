@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from dcmconform import stored
 from dcmconform.dimse.pdv import Assembler
 from dcmconform.dump import describe_bytes, hexdump
 from dcmconform.identity import redact
@@ -54,6 +55,7 @@ class Transcript:
     _tail_start: int = field(default=-1, repr=False)  # index in events where the tail region begins
     dropped: int = 0  # target bytes counted, not kept
     dropped_events: int = 0
+    _stored: object = field(default=None, repr=False, compare=False)  # what dcmconform.stored follows of it
 
     def _add(self, event: Event) -> None:
         with self._lock:
@@ -91,9 +93,18 @@ class Transcript:
 
     def sent(self, data: bytes) -> None:
         self._add(Event(time.monotonic(), SENT, redact(bytes(data))))  # no credential in evidence
+        self._watch(True, data)
 
     def received(self, data: bytes) -> None:
         self._add(Event(time.monotonic(), RECEIVED, bytes(data)))
+        self._watch(False, data)
+
+    def _watch(self, sent: bool, data: bytes) -> None:
+        """A run that lists what it stored (:mod:`dcmconform.stored`) sees every PDU here."""
+        recorder = stored.RECORDER
+        if recorder is not None:
+            with self._lock:
+                self._stored = recorder.observe(self._stored, sent, bytes(data))  # type: ignore[arg-type]
 
     def clear(self) -> None:
         """Start again (a check run again from the start after the node was busy)."""

@@ -96,6 +96,7 @@ AREAS = {
     "SEC": "security",
     "PERF": "performance",
     "SCU": "scu",
+    "STMT": "statement",
 }
 
 # Services a check can need the target to offer (``check(..., needs=...)``); a peer's expectations
@@ -120,6 +121,7 @@ class Check:
     role: str = "scp"
     fix: str = ""
     needs: str = ""  # a service of SERVICES the check needs the target to offer, or ""
+    stores: bool = False  # it stores objects on the node, or needs objects stored (n.a. with --no-store)
 
     @property
     def area(self) -> str:
@@ -130,15 +132,16 @@ MARK = "dcm_check"
 
 
 def check(id: str, title: str, clause: str, level: Level | str, role: str = "scp", fix: str = "",
-          needs: str = "") -> pytest.MarkDecorator:
+          needs: str = "", stores: bool = False) -> pytest.MarkDecorator:
     """Declare a check: ``@check("ASSOC-001", ...)`` or ``pytest.param(..., marks=check(...))``.
 
     ``fix`` is the default advice, in a PACS admin's words, shown when the check does not pass.
     ``needs``: the service (a key of :data:`SERVICES`) without which the check is n.a.
+    ``stores``: the check stores objects on the node (or needs objects stored): n.a. with ``--no-store``.
     """
     if needs and needs not in SERVICES:
         raise ValueError(f"{id}: needs={needs!r} is not one of {', '.join(SERVICES)}")
-    return getattr(pytest.mark, MARK)(Check(id, title, clause, Level(level), role, fix, needs))
+    return getattr(pytest.mark, MARK)(Check(id, title, clause, Level(level), role, fix, needs, stores))
 
 
 class VerdictReached(Exception):

@@ -73,7 +73,22 @@ def banners(document: dict[str, Any]) -> list[str]:
     if subset:
         by = f" ({', '.join(subset.get('by') or [])})" if subset.get("by") else ""
         out.append(f"subset: {subset['checks']} of {subset['of']} check{'s' if subset['of'] != 1 else ''}{by}")
+    out += stored_lines(document)
     return [printable(line) for line in out]
+
+
+def stored_lines(document: dict[str, Any]) -> list[str]:
+    """What the run left on the node: ``--no-store: nothing was stored on the node``, or ``stored 46 objects on
+    the node (48 C-STOREs sent): each is listed in stored-objects.csv``."""
+    manifest = document.get("stored_objects") or {}
+    if document.get("no_store"):
+        return ["no-store: the checks that store were n.a."
+                + (f"; {manifest['sent']} C-STORE(s) were sent anyway, see {manifest['file']}" if manifest.get("sent")
+                   else ", nothing was sent to be stored")]
+    if not manifest.get("sent"):
+        return []
+    return [f"stored {manifest['stored']} object(s) on the node ({manifest['sent']} C-STORE-RQ sent): "
+            f"each is listed in {manifest['file']}"]
 
 
 def _when(iso: str | None) -> datetime | None:

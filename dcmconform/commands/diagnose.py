@@ -16,12 +16,13 @@ instead; C-ECHO (several, timed); C-STORE of each file; release. Then the diagno
 plain words: what went wrong and what to change on which side.
 
 Without --file it sends a generated Secondary Capture image (synthetic, no patient data),
-like the "Operation Failed!" support case this command is modelled on; --echo-only stores
-nothing. With --tls (or --tls-ca/--tls-cert/--tls-key) every connection is DICOM over TLS
-(PS3.15 B.13): the TCP step shows the version and suite, a failed handshake says why. A port
-that speaks the other protocol (plaintext with --tls, TLS without it) is one line and exit 2.
-When the association worked, one more association with a called AE title that is
-not the node's tells whether the node checks it (if not: "your AE setting is unverified").
+like the "Operation Failed!" support case this command is modelled on; --echo-only (or
+--no-store, as `run` names it) stores nothing. With --tls (or --tls-ca/--tls-cert/--tls-key) every
+connection is DICOM over TLS (PS3.15 B.13): the TCP step shows the version and suite, a failed
+handshake says why. A port that speaks the other protocol (plaintext with --tls, TLS without it)
+is one line and exit 2. When the association worked, one more
+association with a called AE title that is not the node's tells whether the node checks it
+(if not: "your AE setting is unverified").
 
 exit codes:
   0  everything worked
@@ -98,8 +99,9 @@ def register(sub: Any) -> None:
                         help="a DICOM file to send (repeatable; default: a generated Secondary Capture image)")
     add_options(parser.add_argument, ("--timeout",))
     add_options(parser.add_argument, ("--tls", "--tls-ca", "--tls-cert", "--tls-key"))
-    parser.add_argument("--echo-only", action="store_true",
-                        help="only associate and C-ECHO: store nothing (no --file, no generated image)")
+    parser.add_argument("--echo-only", "--no-store", action="store_true", dest="echo_only",
+                        help="only associate and C-ECHO: store nothing (no --file, no generated image); --no-store "
+                             "is the same, named as in `dcmconform run --no-store`")
     parser.add_argument("--echoes", type=int, default=5, help="how many C-ECHOs to time (default 5)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the transcripts of the follow-up "
                         "and C-ECHO/C-STORE associations")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from dcmconform import stored
 from dcmconform.dimse.association import RawAssociation
 from dcmconform.dimse.commands import echo_command, encode_command, store_command
 from dcmconform.dimse.datasets import encode_data_set
@@ -135,6 +136,7 @@ class FastAssociation:
         self.raw = RawAssociation(probe or Probe(endpoint, calling_aet, timeout), contexts)
         self.framed: Framed | None = None
         self.message_id = 0
+        self.identity: dict[str, str] | None = None  # the payload's patient/study/series, for dcmconform.stored
 
     def open(self) -> str:
         """Associate; ``""`` when the context was accepted, else what came back, in words."""
@@ -152,6 +154,7 @@ class FastAssociation:
         assert self.framed is not None and self.raw.conn.sock is not None, "open() first"
         sock = self.raw.conn.sock
         self.message_id += 1
+        row = self._record(n)
         sock.settimeout(self.timeout)
         try:
             sock.sendall(self.framed.head(self.message_id, n))
@@ -159,7 +162,20 @@ class FastAssociation:
                 sock.sendall(self.framed.tail)
         except OSError as exc:
             raise SendError(f"while sending: {exc}") from None
-        return self.response()
+        status = self.response()
+        if row is not None:
+            stored.Recorder.answer(row, status)
+        return status
+
+    def _record(self, n: int) -> stored.StoredObject | None:
+        """This path bypasses the transcript: a run that lists what it stored (dcmconform.stored) hears of each
+        C-STORE here."""
+        recorder, payload = stored.RECORDER, self.payload
+        if recorder is None or payload.dataset is None:
+            return None
+        if self.identity is None:
+            self.identity = stored.identity(payload.dataset, payload.transfer_syntax)
+        return recorder.add(payload.sop_class, instance_uid(payload.prefix, n), self.identity)
 
     def response(self) -> int:
         deadline = time.monotonic() + self.timeout

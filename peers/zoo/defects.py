@@ -272,6 +272,16 @@ DEFECTS: dict[str, Defect] = {
 }
 SCU_DEFECTS = {d.name: d for d in SCU}
 
+# The conformance statement (suites/statement): selftest runs these with --statement, the zoo's own
+# statement (peers/zoo/statement.py); the zoo then refuses a class it claims, or accepts one it does not.
+STATEMENT = [
+    Defect("no-ct-storage", "does not support CT Image Storage (result 3), which its statement claims",
+           ("STMT-001",)),
+    Defect("unclaimed-parametric-map", "also accepts Parametric Map Storage, which its statement does not claim",
+           ("STMT-002",)),
+]
+DEFECTS |= {d.name: d for d in STATEMENT}
+
 
 # Outcomes the clean zoo earns other than pass, with the reason (information-only checks, or
 # legal behaviour the zoo shows on purpose).

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pynetdicom.sop_class import CTImageStorage, ParametricMapStorage
+
 from dcmconform.peers.zoo.config import TRANSFER_SYNTAXES, ZOO_IMPLEMENTATION_UID, ZOO_VERSION
 from dcmconform.uids import SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.wire import items as it
@@ -216,6 +218,8 @@ def check(conn: ZooConnection, rq: pd.AAssociateRQ) -> None:
 # The A-ASSOCIATE-AC ---------------------------------------------------------------------------------
 ContextOverride = Callable[[it.PresentationContextRQItem, frozenset[str], list[str], str], tuple[int, str] | None]
 UNSUPPORTED_BY_DEFECT = {"no-verification": VERIFICATION, "no-secondary-capture": SECONDARY_CAPTURE}
+UNSUPPORTED_BY_DEFECT |= {"no-ct-storage": CTImageStorage}  # suites/statement
+SUPPORTED_BY_DEFECT = {"unclaimed-parametric-map": ParametricMapStorage}  # suites/statement: not in the statement
 
 # Defect -> (context, abstract syntaxes supported, transfer syntaxes in common, first proposed) ->
 # (result, transfer syntax) instead of the standard's answer, or None to keep it. The first that
@@ -237,6 +241,7 @@ def context_result(conn: ZooConnection, pc: it.PresentationContextRQItem) -> tup
     context still names one transfer syntax (the first proposed)."""
     d = conn.d
     supported = conn.cfg.abstract_syntaxes - {uid for name, uid in UNSUPPORTED_BY_DEFECT.items() if name in d}
+    supported |= {uid for name, uid in SUPPORTED_BY_DEFECT.items() if name in d}
     proposed = pc.transfer_syntaxes[:64] if "max-64-transfer-syntaxes" in d else pc.transfer_syntaxes
     common = [ts for ts in proposed if ts in TRANSFER_SYNTAXES]
     first = (proposed or [TRANSFER_SYNTAXES[1]])[0]

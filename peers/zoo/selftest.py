@@ -51,13 +51,17 @@ IDENTITY_DEFECT = "identity-"  # ... needs the zoo requiring user identity (peer
 ZOO_IDENTITY = ("zoo-user", "Zoo-Passcode-7f3a9c")  # the credential the zoo requires, and the run presents
 
 
+STATEMENT_CHECK = "STMT-"  # a check n.a. without --statement: run with the zoo's own (peers/zoo/statement.py)
+
+
 def run_zoo(defects: list[str], checks: list[str], workdir: Path, tls: bool = False,
-            identity: bool = False, extra: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
+            identity: bool = False, extra: tuple[str, ...] = (), statement: bool = False) -> dict[str, dict[str, Any]]:
     """Start a zoo with ``defects``, run ``checks`` (all when empty) against it, return results by ID.
 
     The zoo knows our storage SCP as a C-MOVE destination (a free port), as an archive's admin would set it up.
     ``tls``: the zoo serves TLS with certificates made at start, and the run is given them (--tls-ca ...).
-    ``identity``: the zoo requires :data:`ZOO_IDENTITY`, and the run presents it (--username, --passcode)."""
+    ``identity``: the zoo requires :data:`ZOO_IDENTITY`, and the run presents it (--username, --passcode).
+    ``statement``: the run is given the clean zoo's conformance statement (--statement)."""
     move_port = free_port()
     peer = ZooPeer(defects, move_destinations={DEFAULT_MOVE_AET: ("127.0.0.1", move_port)})
     peer.tls = tls
@@ -69,6 +73,11 @@ def run_zoo(defects: list[str], checks: list[str], workdir: Path, tls: bool = Fa
     if peer.certificates is not None:
         c = peer.certificates
         options += ["--tls-ca", str(c.ca), "--tls-cert", str(c.client_cert), "--tls-key", str(c.client_key)]
+    if statement:
+        from dcmconform.peers.zoo.statement import write_statement
+
+        workdir.mkdir(parents=True, exist_ok=True)
+        options += ["--statement", str(write_statement(workdir / "zoo-statement.json"))]
     for check_id in checks:
         options += ["--check", check_id]
     options += extra  # more run options (--junitxml ...)
@@ -105,6 +114,9 @@ def selftest(progress: Any = None) -> SelftestResult:
         waiting = [i for i, r in result.clean.items() if i.startswith("SEC-") and r["outcome"] == "n.a."]
         if waiting:
             result.clean.update(run_zoo([], waiting, work / "identity", identity=True))
+        stated = [i for i, r in result.clean.items() if i.startswith(STATEMENT_CHECK) and r["outcome"] == "n.a."]
+        if stated:  # the statement checks, n.a. without --statement, against the zoo's own statement
+            result.clean.update(run_zoo([], stated, work / "statement", statement=True))
         result.clean.update(run_zoo_scu([], [], work))  # the SCU checks, against the clean zoo SCU
         for check_id, r in sorted(result.clean.items()):
             expected = CLEAN_OUTCOMES.get(check_id, ("pass", ""))[0]
@@ -119,7 +131,8 @@ def selftest(progress: Any = None) -> SelftestResult:
                 got = run_zoo_scu([name], list(defect.catches), work) if defect.catches else {}
             else:
                 got = run_zoo([name], list(defect.catches), work, tls=name.startswith(TLS_DEFECT),
-                              identity=name.startswith(IDENTITY_DEFECT)) if defect.catches else {}
+                              identity=name.startswith(IDENTITY_DEFECT),
+                              statement=any(c.startswith(STATEMENT_CHECK) for c in defect.catches)) if defect.catches else {}
             caught = False
             for check_id in defect.catches:
                 outcome = got.get(check_id, {}).get("outcome", "missing")

@@ -236,7 +236,7 @@ def test_abort_leaves_node_serving(probe: Probe, verdict: Verdict, alive: Alive)
 @check("ASSOC-062", "An A-ABORT in the middle of a C-STORE leaves the node serving", "PS3.8 9.1.4, 9.2; PS3.7 E",
        "MUST",
        fix="A sender may abort halfway through a data set (a user cancels, a modality reboots). Drop the partial "
-           "object, close that association, keep serving.")
+           "object, close that association, keep serving.", stores=True)
 def test_abort_during_store(probe: Probe, verdict: Verdict, alive: Alive) -> None:
     contexts = [(1, VERIFICATION, NATIVE), (3, SECONDARY_CAPTURE, [IMPLICIT_LE])]
     with raw_association(probe, probe.request(contexts)) as (conn, first):

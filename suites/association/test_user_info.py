@@ -190,7 +190,7 @@ def store_at(probe: Probe, verdict: Verdict, extra: int) -> tuple[int, Reply]:
        "MUST",
        fix="The maximum length the node announces is what it must be able to receive: a P-DATA-TF of exactly "
            "that length is legal. Check the length comparison (an off-by-one here aborts senders that fill "
-           "their PDUs, as most do).")
+           "their PDUs, as most do).", stores=True)
 def test_pdata_at_their_maximum(probe: Probe, verdict: Verdict, alive: Alive) -> None:
     theirs, reply = store_at(probe, verdict, 0)
     require_alive(verdict, alive, f"a P-DATA-TF of length {theirs}")
@@ -202,7 +202,7 @@ def test_pdata_at_their_maximum(probe: Probe, verdict: Verdict, alive: Alive) ->
 @check("ASSOC-042", "A P-DATA-TF longer than the node's maximum length is aborted", "PS3.8 D.1", "SHOULD",
        fix="A P-DATA-TF longer than the maximum length the node announced is a protocol error: abort the "
            "association (A-ABORT). Accepting it means the node reads more than it said it could, which is how "
-           "buffer overflows start.")
+           "buffer overflows start.", stores=True)
 def test_pdata_over_their_maximum(probe: Probe, verdict: Verdict, alive: Alive) -> None:
     theirs, reply = store_at(probe, verdict, 1024)
     require_alive(verdict, alive, f"a P-DATA-TF 1024 bytes over the node's maximum length {theirs}")

@@ -42,7 +42,7 @@ def _reference(sop_class: str, sop_instance: str) -> Dataset:
        fix="Answer N-ACTION (Request Storage Commitment) with 0x0000, then send an N-EVENT-REPORT with the same "
            "Transaction UID listing each instance you hold in Referenced SOP Sequence and each one you do not "
            "in Failed SOP Sequence (Event Type 2 when any failed). Reporting an instance you do not have as "
-           "committed makes the modality delete its only copy.")
+           "committed makes the modality delete its only copy.", stores=True)
 def test_storage_commitment(store_objects: Callable[..., list[Stored]], dicom_catalogue: Catalogue, probe: Probe,
                             verdict: Verdict) -> None:
     seeded = seed(store_objects, dicom_catalogue, ["ct/explicit-le"])

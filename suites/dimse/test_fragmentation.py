@@ -65,7 +65,7 @@ def _readback(target: Endpoint, cfg: RunConfig, catalogue: Catalogue, variant: V
        "PS3.8 9.3.5, D.1 (Maximum Length Sub-Item)", "MUST",
        fix="Cut every message into PDVs so that no P-DATA-TF is longer than the maximum length the peer "
            "announced in its A-ASSOCIATE-RQ, however small (a C-ECHO-RSP in 64 bytes takes two PDUs). A peer "
-           "with a small receive buffer aborts or overflows otherwise.")
+           "with a small receive buffer aborts or overflows otherwise.", stores=True)
 def test_pdus_fit_our_maximum(probe: Probe, dicom_catalogue: Catalogue, target: Endpoint, dcm_config: RunConfig,
                               transcript: Transcript, verdict: Verdict) -> None:
     sc = dicom_catalogue.variant("sc/explicit-le")
@@ -107,7 +107,7 @@ def test_pdus_fit_our_maximum(probe: Probe, dicom_catalogue: Catalogue, target: 
        "PS3.8 9.3.5, D.1", "MUST",
        fix="Accept P-DATA-TF PDUs whose length equals the maximum length you announced: the limit is "
            "inclusive, and it counts the PDU's variable field (PDVs with their 6-byte headers), not the 6-byte "
-           "PDU header.")
+           "PDU header.", stores=True)
 def test_send_at_target_maximum(probe: Probe, dicom_catalogue: Catalogue, transcript: Transcript,
                                 verdict: Verdict) -> None:
     us = dicom_catalogue.variant("us/explicit-le")
@@ -126,7 +126,7 @@ def test_send_at_target_maximum(probe: Probe, dicom_catalogue: Catalogue, transc
 @check("DIMSE-013", "Command and data set are accepted both in separate P-DATA-TFs and together in one",
        "PS3.8 9.3.5 (one or more PDVs per P-DATA-TF), Annex E", "MUST",
        fix="A P-DATA-TF may carry several PDVs, including the last command fragment and the first data set "
-           "fragment; read every PDV of a PDU, not only the first.")
+           "fragment; read every PDV of a PDU, not only the first.", stores=True)
 def test_command_and_data_set_together(probe: Probe, dicom_catalogue: Catalogue, verdict: Verdict) -> None:
     sc = dicom_catalogue.variant("sc/explicit-le")
     ct = dicom_catalogue.variant("ct/explicit-le")
@@ -146,7 +146,7 @@ def test_command_and_data_set_together(probe: Probe, dicom_catalogue: Catalogue,
 @check("DIMSE-014", "A message in many tiny PDVs (16-byte command fragments, 256-byte data fragments) is reassembled",
        "PS3.8 Annex E.1, E.2", "MUST",
        fix="Concatenate PDV fragments until the one with the last-fragment bit, for the command and for the "
-           "data set, whatever their sizes and however many share a P-DATA-TF.")
+           "data set, whatever their sizes and however many share a P-DATA-TF.", stores=True)
 def test_many_tiny_pdvs(probe: Probe, dicom_catalogue: Catalogue, target: Endpoint, dcm_config: RunConfig,
                         verdict: Verdict) -> None:
     ct = dicom_catalogue.variant("ct/explicit-le")
@@ -166,7 +166,7 @@ def test_many_tiny_pdvs(probe: Probe, dicom_catalogue: Catalogue, target: Endpoi
        "PS3.8 Annex E.1 (Note 2)", "MUST",
        fix="Treat PDV fragments as a byte stream: a fragment may end in the middle of a tag, a VR, a length or "
            "a value (PS3.8 E.1 Note 2); only its length is even. Parsing each fragment on its own breaks on "
-           "such senders.")
+           "such senders.", stores=True)
 def test_unaligned_boundaries(probe: Probe, dicom_catalogue: Catalogue, target: Endpoint, dcm_config: RunConfig,
                               verdict: Verdict) -> None:
     # Fragments stay even (PS3.8 E.1: "each fragment of a message shall consist of an even number of

@@ -27,7 +27,7 @@ def wanted_for(catalogue: Catalogue, stored: list[Stored]) -> list[Wanted]:
        "PS3.4 B.4.1 (levels of storage), B.2.3; read back with C-GET, PS3.4 C.4.3", "MUST", needs="c-get",
        fix="An object answered with 0x0000 (or a B-warning) must be kept: retrievable by its SOP Instance UID, "
            "with its pixel data unchanged for lossless syntaxes. Changing other attributes is coercion: say so "
-           "with 0xB000 and an Error Comment, and keep what a Level 2 (full) storage SCP must keep.")
+           "with 0xB000 and an Error Comment, and keep what a Level 2 (full) storage SCP must keep.", stores=True)
 def test_nothing_lost(store_objects: Callable[..., list[Stored]], dicom_catalogue: Catalogue, target: Endpoint,
                       dcm_config: RunConfig, verdict: Verdict) -> None:
     results = store_objects()

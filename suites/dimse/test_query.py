@@ -68,7 +68,7 @@ def _require_keys(result: FindResult, wanted: tuple[str, ...], level: str) -> li
        "PS3.4 C.4.1.2, C.6.2.1 (required keys), PS3.7 9.1.2", "MUST", needs="c-find",
        fix="Answer each match with a pending response (0xFF00, or 0xFF01 when optional keys are not supported) "
            "carrying an identifier with every requested key (empty if unknown) and the Query/Retrieve Level, "
-           "then a final 0x0000 with no identifier; each response names the request's Message ID.")
+           "then a final 0x0000 with no identifier; each response names the request's Message ID.", stores=True)
 def test_find_study_root(store_objects: Callable[..., list[Stored]], dicom_catalogue: Catalogue,
                          association: Callable[..., Any], transcript: Transcript, verdict: Verdict) -> None:
     seeded = _seeded(store_objects, dicom_catalogue, verdict)
@@ -87,7 +87,7 @@ def test_find_study_root(store_objects: Callable[..., list[Stored]], dicom_catal
 @check("DIMSE-017", "Patient Root C-FIND finds our patient (PATIENT level) and its study (STUDY level)",
        "PS3.4 C.4.1.2, C.6.1.1", "MUST", needs="c-find",
        fix="Under the Patient Root model, a PATIENT level query on Patient ID returns that patient, and a STUDY "
-           "level query with Patient ID returns its studies, each as a pending response with the requested keys.")
+           "level query with Patient ID returns its studies, each as a pending response with the requested keys.", stores=True)
 def test_find_patient_root(store_objects: Callable[..., list[Stored]], dicom_catalogue: Catalogue,
                            association: Callable[..., Any], transcript: Transcript, verdict: Verdict) -> None:
     seeded = _seeded(store_objects, dicom_catalogue, verdict)
@@ -108,7 +108,7 @@ def test_find_patient_root(store_objects: Callable[..., list[Stored]], dicom_cat
 @check("DIMSE-018", "C-FIND wildcard (*, ?) and date range matching work, and a range outside our date matches nothing",
        "PS3.4 C.2.2.2.4 (wild card), C.2.2.2.5 (range)", "MUST", needs="c-find",
        fix="Support the matching types the standard requires: '*' and '?' wild cards in string keys such as "
-           "Patient's Name, and ranges 'from-to', 'from-', '-to' in dates and times.")
+           "Patient's Name, and ranges 'from-to', 'from-', '-to' in dates and times.", stores=True)
 def test_find_matching(store_objects: Callable[..., list[Stored]], dicom_catalogue: Catalogue,
                        association: Callable[..., Any], transcript: Transcript, verdict: Verdict) -> None:
     seeded = _seeded(store_objects, dicom_catalogue, verdict)
@@ -142,7 +142,7 @@ def test_find_matching(store_objects: Callable[..., list[Stored]], dicom_catalog
        "PS3.7 9.1.2.1.5 (C-CANCEL), PS3.4 C.4.1.3.1", "SHOULD", needs="c-find",
        fix="Check for a C-CANCEL-RQ naming the C-FIND's Message ID between pending responses; on one, stop and "
            "send a final response with status 0xFE00. Ignoring it makes a user's 'stop' button do nothing while "
-           "a broad query streams every match.")
+           "a broad query streams every match.", stores=True)
 def test_find_cancel(store_objects: Callable[..., list[Stored]], dicom_catalogue: Catalogue, probe: Probe,
                      transcript: Transcript, verdict: Verdict) -> None:
     # Up to CANCEL_ATTEMPTS C-FIND + C-CANCEL exchanges, each on its own association, until one is not

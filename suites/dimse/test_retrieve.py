@@ -56,7 +56,7 @@ def _aborted(transcript: Transcript) -> bool:
        "PS3.4 C.4.2.1.3.1 (Table C.4-2), C.4.2.3.1", "MUST", needs="c-move",
        fix="When the Move Destination is not an AE title you know (and so cannot reach), answer the C-MOVE with "
            "status 0xA801 'Refused: Move Destination unknown', not success and not a generic failure, so the "
-           "user learns that the destination must be configured.")
+           "user learns that the destination must be configured.", stores=True)
 def test_move_unknown_destination(store_objects: Callable[..., list[Stored]], dicom_catalogue: Catalogue,
                                   association: Callable[..., Any], transcript: Transcript, verdict: Verdict) -> None:
     seeded = seed(store_objects, dicom_catalogue, ["ct/explicit-le"])
@@ -87,7 +87,7 @@ def test_move_unknown_destination(store_objects: Callable[..., list[Stored]], di
        "PS3.4 C.4.3, PS3.7 D.3.3.4 (role selection)", "MUST", needs="c-get",
        fix="Grant the SCP role the requestor proposes for the storage SOP classes it wants back, send each "
            "matching object as a C-STORE sub-operation on the same association, and end with a final status "
-           "(0x0000 when all sub-operations succeeded) whose Completed/Failed/Warning counts add up to what was sent.")
+           "(0x0000 when all sub-operations succeeded) whose Completed/Failed/Warning counts add up to what was sent.", stores=True)
 def test_get_with_roles(store_objects: Callable[..., list[Stored]], dicom_catalogue: Catalogue,
                         association: Callable[..., Any], transcript: Transcript, verdict: Verdict) -> None:
     names = ["ct/explicit-le", "mr/explicit-le"]
@@ -192,7 +192,7 @@ def _count_problems(responses: list[Message], total: int, delivered: int) -> lis
            "pending responses (0xFF00) carrying the Remaining, Completed, Failed and Warning counts, and end with "
            "a final status (0x0000 when every sub-operation succeeded) whose Completed count is the number of "
            "objects delivered. Success without delivering, or counts that do not match, leave the user without "
-           "the images and without knowing it.")
+           "the images and without knowing it.", stores=True)
 def test_move_to_our_scp(store_objects: Callable[..., list[Stored]], dicom_catalogue: Catalogue,
                          association: Callable[..., Any], transcript: Transcript, verdict: Verdict,
                          move_destination: MoveDestination, dcm_config: RunConfig) -> None:

@@ -24,7 +24,7 @@ from dcmconform.verdict import Verdict, check
        "PS3.7 9.3.1.2, 9.1.1.1, E.1", "MUST",
        fix="Each C-STORE-RSP must carry Message ID Being Responded To equal to the request's Message ID, "
            "Command Field 0x8001, Command Data Set Type 0x0101, a Status, a Command Group Length equal to the "
-           "bytes that follow it, and (when present) the request's Affected SOP Class and Instance UIDs.")
+           "bytes that follow it, and (when present) the request's Affected SOP Class and Instance UIDs.", stores=True)
 def test_store_response(store_objects: Callable[..., list[Stored]], verdict: Verdict) -> None:
     results = store_objects()
     sent = [r for r in results if r.sent]
@@ -43,7 +43,7 @@ def test_store_response(store_objects: Callable[..., list[Stored]], verdict: Ver
        fix="Store what you accepted: a failure status (A7xx out of resources, A9xx data set does not match SOP "
            "class, Cxxx cannot understand, 0122 SOP class not supported...) on a syntax you accepted means the "
            "sender's data is lost. A warning (B000 coercion, B006 elements discarded, B007 data set does not "
-           "match) should carry an Error Comment naming what was changed, such as 'set InstanceNumber to 0'.")
+           "match) should carry an Error Comment naming what was changed, such as 'set InstanceNumber to 0'.", stores=True)
 def test_store_status(store_objects: Callable[..., list[Stored]], verdict: Verdict) -> None:
     results = store_objects()
     sent = [r for r in results if r.sent]
@@ -90,7 +90,7 @@ def _verdict_on_refusal(verdict: Verdict, raw: RawAssociation, got: Message | Ob
        "PS3.4 B.4.1, PS3.7 9.1.1", "MUST",
        fix="Senders re-send (a retry after a lost response, a second route). Answer the second C-STORE of an "
            "instance you already have with a status, success (replace or keep) or a failure code, and keep "
-           "serving; never abort the association or stop answering.")
+           "serving; never abort the association or stop answering.", stores=True)
 def test_duplicate_instance(association: Callable[..., Any], dicom_catalogue: Catalogue, transcript: Transcript,
                             alive: Callable[[], Any], verdict: Verdict) -> None:
     variant = dicom_catalogue.variant("ct/explicit-le")
@@ -120,7 +120,7 @@ def test_duplicate_instance(association: Callable[..., Any], dicom_catalogue: Ca
        "PS3.4 B.2.3 (0xA9xx, 0xB007), PS3.7 9.1.1", "SHOULD",
        fix="Check that the data set's SOP Class UID (0008,0016) and SOP Instance UID (0008,0018) are the "
            "command's Affected SOP Class/Instance UID; answer 0xA900 (or 0xB007 if you store it anyway) rather "
-           "than filing a CT under MR Image Storage.")
+           "than filing a CT under MR Image Storage.", stores=True)
 def test_data_set_mismatch(probe: Probe, dicom_catalogue: Catalogue, verdict: Verdict) -> None:
     ct = dicom_catalogue.variant("ct/explicit-le")
     sent = dicom_catalogue.dataset(ct)
@@ -139,7 +139,7 @@ def test_data_set_mismatch(probe: Probe, dicom_catalogue: Catalogue, verdict: Ve
        "PS3.7 9.1.1, PS3.8 7.1.1.13 (presentation context)", "SHOULD",
        fix="A C-STORE must travel on a presentation context negotiated for its SOP class. When a requestor "
            "sends MR Image Storage on the context accepted for CT, answer 0x0122 (SOP class not supported) or "
-           "abort; do not store it.")
+           "abort; do not store it.", stores=True)
 def test_sop_class_not_negotiated(association: Callable[..., Any], probe: Probe, dicom_catalogue: Catalogue,
                                   transcript: Transcript, verdict: Verdict) -> None:
     mr = dicom_catalogue.variant("mr/explicit-le")

@@ -37,7 +37,7 @@ def _figures(values: list[float]) -> str:
 
 
 @check("PERF-001", "Small C-STORE responses come back at once, not after a 40 ms delayed-ACK stall (Nagle)",
-       "PS3.8 9.1 (TCP transport); practice", "PRACTICE", fix=NAGLE_FIX)
+       "PS3.8 9.1 (TCP transport); practice", "PRACTICE", fix=NAGLE_FIX, stores=True)
 def test_store_response_latency(probe: Probe, target: Endpoint, dcm_config: RunConfig, verdict: Verdict) -> None:
     payload = Payload.store(SMALL, uid_prefix())
     times: list[float] = []
@@ -62,7 +62,7 @@ def test_store_response_latency(probe: Probe, target: Endpoint, dcm_config: RunC
        "practice (a modality's or router's send rate)", "PRACTICE",
        fix="The node stores 64 KB objects slower than the floor you set. Look for a per-object fsync or "
            "database commit, synchronous forwarding or compression on receipt, a small TCP receive buffer, "
-           "or a rate limit; move the slow work after the C-STORE-RSP.")
+           "or a rate limit; move the slow work after the C-STORE-RSP.", stores=True)
 def test_sustained_throughput(probe: Probe, target: Endpoint, dcm_config: RunConfig, verdict: Verdict) -> None:
     payload = Payload.store(FLOOR_SIZE, uid_prefix())
     floor = dcm_config.perf_floor

@@ -25,7 +25,7 @@ HOSTILE_UIDS = {
        "PS3.5 9.1 (UID encoding rules); PS3.4 B.2.3", "SHOULD",
        fix="Validate UIDs before storing (PS3.5 9.1: digits and dots, 64 characters at most, no leading zero, no "
            "trailing dot) and answer a C-STORE with an invalid SOP Instance UID with a failure status (0xA900 or "
-           "0xC000); never build a file path from a UID without checking it.")
+           "0xC000); never build a file path from a UID without checking it.", stores=True)
 def test_invalid_instance_uids(probe: Probe, verdict: Verdict, alive: Alive) -> None:
     got = store_each(probe, {what: screen_capture_image(uid, rows=8, columns=8) for what, uid in HOSTILE_UIDS.items()})
     refused = [f"{what}: {came}" for what, came in got.of(REFUSED, UNANSWERED)]
