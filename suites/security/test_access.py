@@ -78,7 +78,7 @@ def _retrieve(assoc: Any, study: str, received: list[str]) -> tuple[list[str], l
 
 
 @check("SEC-014", "A calling AE title the node does not know may not store or retrieve (report per service)",
-       CLAUSE, "PRACTICE",
+       CLAUSE, "PRACTICE", stores=True,
        fix="Configure the node to serve only the AE titles it knows (and, where it can, only from their "
            "addresses): reject an unknown calling AE title with A-ASSOCIATE-RJ 1/1/3, or at least refuse it "
            "C-STORE, C-GET and C-MOVE (status 0x0124 Refused: Not authorized, or 0xA801 for a destination it does "
@@ -118,7 +118,7 @@ def test_unknown_calling_ae(association: Callable[..., Any], verdict: Verdict) -
 
 
 @check("SEC-015", "C-FIND with universal matching from an unknown calling AE returns no patients",
-       CLAUSE + "; PS3.4 C.2.2.2.3 (universal matching)", "PRACTICE", needs="c-find",
+       CLAUSE + "; PS3.4 C.2.2.2.3 (universal matching)", "PRACTICE", needs="c-find", stores=True,
        fix="Refuse query requests from calling AE titles the node does not know (A-ASSOCIATE-RJ 1/1/3, an "
            "A-ABORT, or status 0x0124 Refused: Not authorized): a universal C-FIND hands any machine the list of "
            "every patient.")

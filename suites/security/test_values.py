@@ -78,7 +78,7 @@ def read_back(association: Callable[..., Any], stored: dict[str, tuple[str, Data
 
 
 @check("SEC-013", "C-STOREs with a path, control characters or 10,000 characters in Patient ID or Patient's Name "
-       "are answered, and the node keeps serving", "PS3.5 6.2 (LO, PN); PS3.4 B.2.3; PS3.8 9.2", "SHOULD",
+       "are answered, and the node keeps serving", "PS3.5 6.2 (LO, PN); PS3.4 B.2.3; PS3.8 9.2", "SHOULD", stores=True,
        fix="Check Patient ID and Patient's Name against their value representations (LO: 64 characters, PN: 64 "
            "per component group, no control characters but ESC for character sets) and answer a violation with a "
            "failure status (0xA900 or 0xC000), or store it as data; never build a path or a log line from it "
