@@ -13,16 +13,21 @@ parent-death signal).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
+MAX_WORKERS = 4  # more runs at once than this measures the machine, not the node (timing checks)
 INTERRUPT_GRACE = 20.0  # a child that got SIGINT stops its peer; Orthanc takes ~2 s to stop
 
 
@@ -102,3 +107,29 @@ def run_suite(folder: Path, *, target: str | None = None, peer: str | None = Non
         return SuiteRun(folder, dict(json.loads(written.read_text())), code, None)
     tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
     return SuiteRun(folder, None, code, f"exit {code}: " + (" | ".join(tail) or "no output") + f" (see {log_path})")
+
+
+def default_workers() -> int:
+    """Runs at once by default: one per core, at most :data:`MAX_WORKERS`."""
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
+def parallel(names: Sequence[str], job: Callable[[str, threading.Event], T], workers: int) -> dict[str, T]:
+    """``job(name, cancel)`` for every name, ``workers`` at a time (threads, each waiting on its own child
+    run), in the order given; results by name. Each job passes ``cancel`` to :func:`run_suite`: when
+    one job raises, or on Ctrl-C, it is set, the running children are interrupted (they stop their
+    peers) and the exception propagates once every thread has ended."""
+    cancel = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="suite-run")
+    try:
+        futures = {name: pool.submit(job, name, cancel) for name in names}
+        done, _ = futures_wait(futures.values(), return_when=FIRST_EXCEPTION)
+        for future in done:  # a broken job stops the rest at once
+            if future.exception() is not None:
+                future.result()
+        return {name: future.result() for name, future in futures.items()}
+    except BaseException:
+        cancel.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
