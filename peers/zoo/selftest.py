@@ -185,10 +185,10 @@ def table(result: SelftestResult) -> list[str]:
     lines.append("")
     lines.append(f"{'defect':<34} caught by")
     for name in sorted(DEFECTS):
-        by = sorted(c for c, ds in result.caught_by.items() if name in ds)
+        catching = sorted(c for c, ds in result.caught_by.items() if name in ds)
         if DEFECTS[name].finding:
-            by = [f"run finding {DEFECTS[name].finding} (not a check)"]
-        lines.append(f"{name:<34} {', '.join(by) or 'GAP: no check catches it'}")
+            catching = [f"run finding {DEFECTS[name].finding} (not a check)"]
+        lines.append(f"{name:<34} {', '.join(catching) or 'GAP: no check catches it'}")
     for problem in result.clean_problems:
         lines.append(f"clean run: {problem}")
     for miss in result.misses:
