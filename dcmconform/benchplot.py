@@ -57,11 +57,21 @@ def throughput(results: list[dict[str, Any]]) -> str:
     return _frame("C-STORE throughput against parallel associations", body, f"associations (1..{most})", "MB/s")
 
 
-def html(doc: dict[str, Any]) -> str:
+def plots(doc: dict[str, Any]) -> str:
+    """The table and both plots of a ``bench`` document (HTML, inline SVG)."""
     from dcmconform.commands.bench import table
 
     rows = escape("\n".join(table(doc)))
+    return f"<pre>{rows}</pre>{histogram(doc['echo'].get('latencies_ms', []))}{throughput(doc['results'])}"
+
+
+def section(doc: dict[str, Any]) -> str:
+    """The benchmark as a section of the conformance report (``conformance.html``, ``id="bench"``)."""
+    return (f'<section id="bench"><h2>Benchmark: {escape(doc.get("target", ""))}</h2>'
+            f'<p>dcmconform bench, in the same report folder (bench.json).</p>{plots(doc)}</section>')
+
+
+def html(doc: dict[str, Any]) -> str:
     return ("<!doctype html><html lang=en><meta charset=utf-8><title>dcmconform bench</title>"
             "<style>body{font-family:sans-serif;margin:1em}pre{font-size:12px}figure{margin:1em 0}</style>"
-            f"<h1>dcmconform bench: {escape(doc.get('target', ''))}</h1><pre>{rows}</pre>"
-            f"{histogram(doc['echo'].get('latencies_ms', []))}{throughput(doc['results'])}</html>\n")
+            f"<h1>dcmconform bench: {escape(doc.get('target', ''))}</h1>{plots(doc)}</html>\n")

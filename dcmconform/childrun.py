@@ -12,17 +12,27 @@ parent-death signal).
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
+# Set for a child whose --check IDs this process found in the catalogue: the child skips collecting the
+# suites once more to look them up before it runs (dcmconform.commands.run); its session still checks them.
+KNOWN_CHECKS = "DCMCONFORM_CHECKS_KNOWN"
+_CATALOGUE = threading.Lock()
+MAX_WORKERS = 4  # more runs at once than this measures the machine, not the node (timing checks)
 INTERRUPT_GRACE = 20.0  # a child that got SIGINT stops its peer; Orthanc takes ~2 s to stop
 
 
@@ -88,8 +98,9 @@ def run_suite(folder: Path, *, target: str | None = None, peer: str | None = Non
     aim = ["--target", target] if target else ["--peer", str(peer)] if peer else ["--role", "scu", "--trigger", str(trigger)]
     argv = [sys.executable, "-m", "dcmconform", "run", *aim,
             "--report-dir", str(folder), *options]
+    env = os.environ | {KNOWN_CHECKS: "1"} if _known(options) else None
     with open(log_path, "w") as log:
-        child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         try:
             code = _wait(child, timeout, cancel)
         except subprocess.TimeoutExpired:
@@ -102,3 +113,46 @@ def run_suite(folder: Path, *, target: str | None = None, peer: str | None = Non
         return SuiteRun(folder, dict(json.loads(written.read_text())), code, None)
     tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
     return SuiteRun(folder, None, code, f"exit {code}: " + (" | ".join(tail) or "no output") + f" (see {log_path})")
+
+
+def _known(options: Sequence[str]) -> bool:
+    """Every ``--check ID`` of ``options`` is a check of the catalogue (collected once per process, here,
+    instead of once per child run: a selftest makes 130 runs of a few checks each)."""
+    from dcmconform.catalogue import checks
+    from dcmconform.options import check_id, unknown_checks
+
+    ids = [options[n + 1] for n, o in enumerate(options[:-1]) if o == "--check"]
+    if not ids:
+        return False
+    try:
+        wanted = [check_id(i) for i in ids]
+    except argparse.ArgumentTypeError:
+        return False  # the child says what is wrong with it
+    with _CATALOGUE:  # the first call collects the suites (pytest --collect-only in this process)
+        return unknown_checks(wanted, checks()) is None
+
+
+def default_workers() -> int:
+    """Runs at once by default: one per core, at most :data:`MAX_WORKERS`."""
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
+def parallel(names: Sequence[str], job: Callable[[str, threading.Event], T], workers: int) -> dict[str, T]:
+    """``job(name, cancel)`` for every name, ``workers`` at a time (threads, each waiting on its own child
+    run), in the order given; results by name. Each job passes ``cancel`` to :func:`run_suite`: when
+    one job raises, or on Ctrl-C, it is set, the running children are interrupted (they stop their
+    peers) and the exception propagates once every thread has ended."""
+    cancel = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="suite-run")
+    try:
+        futures = {name: pool.submit(job, name, cancel) for name in names}
+        done, _ = futures_wait(futures.values(), return_when=FIRST_EXCEPTION)
+        for future in done:  # a broken job stops the rest at once
+            if future.exception() is not None:
+                future.result()
+        return {name: future.result() for name, future in futures.items()}
+    except BaseException:
+        cancel.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from dcmconform import benchplot
 from dcmconform.reports.baseline import baseline_lines
 from dcmconform.reports.console import banners, headline, peers_used, run_time
 from dcmconform.reports.document import OUTCOMES
@@ -92,7 +93,8 @@ def render_html(document: dict[str, Any]) -> str:
     results = sorted(document["results"], key=lambda r: (order.get(r["outcome"], 99), r["id"]))
     rows = list(zip(results, anchors(results), strict=True))
     verdict, verdict_class = headline(document)
-    return env.get_template("report.html.j2").render(
+    bench = Markup(benchplot.section(document["bench"])) if document.get("bench") else None  # noqa: S704 (escaped)
+    return env.get_template("report.html.j2").render(bench=bench,
         doc=document, target=document.get("target") or {}, rows=rows, outcomes=OUTCOMES,
         areas=area_counts(document["results"]), words=OUTCOME_WORDS, levels=LEVEL_WORDS, evidence_titles=EVIDENCE_TITLES,
         run_time=run_time(document), verdict=verdict, banners=banners(document), baseline=baseline_lines(document), verdict_class=verdict_class, peers=peers_used(document),

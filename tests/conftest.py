@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +28,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         used = set(getattr(item, "fixturenames", ())) | {v for v in params.values() if isinstance(v, str)}
         if used & WHOLE_SUITE_RUNS:
             item.add_marker(pytest.mark.slow)
+
+
+# Suite timing ---------------------------------------------------------------------------------
+# The wall times of the suite's own long runs (the whole SCP catalogue against each peer, selftest), as
+# the tests that make those runs measured them: one line at the end of `pytest tests`, in CI's log.
+TIMINGS = pytest.StashKey[dict[str, str]]()
+
+
+def record_timing(config: pytest.Config, what: str, seconds: float, note: str = "") -> None:
+    config.stash.setdefault(TIMINGS, {})[what] = f"{what} {seconds:.0f} s" + (f" ({note})" if note else "")
+
+
+@pytest.fixture(scope="session")
+def suite_timing(pytestconfig: pytest.Config) -> Callable[..., None]:
+    """``suite_timing(what, seconds, note="")``: a figure for the ``suite timing:`` line."""
+    return lambda what, seconds, note="": record_timing(pytestconfig, what, seconds, note)
+
+
+@pytest.hookimpl(trylast=True)  # after the durations table: the last lines of the log
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    timings = config.stash.get(TIMINGS, {})
+    if timings:
+        terminalreporter.write_line("suite timing: " + "; ".join(timings[k] for k in sorted(timings)))
 
 
 def required_peers() -> set[str]:
@@ -89,13 +113,15 @@ def zoo_endpoint(start_zoo: Callable[..., Any]) -> Endpoint:
 WORKERS = int(os.environ.get("DCMCONFORM_TEST_WORKERS", "3"))
 RUN_OPTIONS = ["--timeout", "5"]
 RUN_TIMEOUT = 900.0
+EMBEDDED = "pynetdicom"  # the peer `dcmconform run` starts without --target or --peer
 
 
 class SuiteRuns:
     """``result(name)``: the ``(document, error)`` of a whole-suite run against peer ``name``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, config: pytest.Config | None = None) -> None:
         self.folder = folder
+        self.config = config
         self.cancel = threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="suite-run")
         self.futures: dict[str, Future[SuiteRun]] = {}
@@ -103,9 +129,16 @@ class SuiteRuns:
     def submit(self, name: str) -> Future[SuiteRun]:
         from dcmconform.childrun import run_suite
 
+        def timed() -> SuiteRun:
+            started = time.monotonic()
+            run = run_suite(self.folder / name, peer=name, options=RUN_OPTIONS, timeout=RUN_TIMEOUT, cancel=self.cancel)
+            if self.config is not None and run.document is not None:
+                note = f"{WORKERS} runs at once" + (", the embedded default" if name == EMBEDDED else "")
+                record_timing(self.config, f"whole SCP catalogue vs {name}", time.monotonic() - started, note)
+            return run
+
         if name not in self.futures:
-            self.futures[name] = self.pool.submit(run_suite, self.folder / name, peer=name, options=RUN_OPTIONS,
-                                                  timeout=RUN_TIMEOUT, cancel=self.cancel)
+            self.futures[name] = self.pool.submit(timed)
         return self.futures[name]
 
     def result(self, name: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -139,7 +172,7 @@ def _wanted_runs(items: list[pytest.Item]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def suite_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteRuns]:
-    runs = SuiteRuns(tmp_path_factory.mktemp("suite-runs"))
+    runs = SuiteRuns(tmp_path_factory.mktemp("suite-runs"), request.config)
     try:
         for name in _wanted_runs(request.session.items):
             runs.submit(name)

@@ -127,6 +127,19 @@ def table(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
+def add_to_report(folder: Path, doc: dict[str, Any]) -> Path | None:
+    """A conformance report in ``folder`` (a run's ``--report-dir``) gets the benchmark as a section: its
+    JSON a ``bench`` field, its HTML rendered again. ``None`` when there is no report there."""
+    from dcmconform.reports.document import write_reports
+
+    written = folder / "conformance.json"
+    if not written.exists():
+        return None
+    document = json.loads(written.read_text())
+    document["bench"] = doc
+    return write_reports(document, folder)[-1]
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     with endpoint_for(args) as endpoint:
         doc = bench(args, endpoint)
@@ -141,6 +154,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         (args.report_dir / "bench.json").write_text(text)
         (args.report_dir / "bench.html").write_text(html(doc))
         print(f"wrote {args.report_dir / 'bench.json'} and {args.report_dir / 'bench.html'}")
+        report = add_to_report(args.report_dir, doc)
+        if report:
+            print(f"added the benchmark to {report}")
     failed = any(r["failures"] or r["problems"] for r in [doc["echo"], *doc["results"]])
     return 1 if failed else 0
 

@@ -12,6 +12,7 @@ broke, 2 when no peer could run (or a usage error).
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,26 +23,32 @@ RUN_TIMEOUT = 1800.0  # one peer's whole run
 
 
 def run_matrix(names: list[str], report_dir: Path, options: list[str], complete: bool,
-               timeout: float = RUN_TIMEOUT, progress: Any = None) -> dict[str, Any]:
-    """Run every peer in ``names`` and build the matrix document (not yet written)."""
-    from dcmconform.childrun import run_suite
+               timeout: float = RUN_TIMEOUT, progress: Any = None, workers: int = 1) -> dict[str, Any]:
+    """Run every peer in ``names``, ``workers`` at a time (each peer in its own ``dcmconform run`` process,
+    on free ports of its own), and build the matrix document (not yet written); peers in the order given."""
+    from dcmconform.childrun import SuiteRun, parallel, run_suite
     from dcmconform.peers import expected as expectations
     from dcmconform.peers.registry import make_peer
     from dcmconform.reports.matrix import build_matrix, peer_entry
 
     started = time.time()
+    peers = {name: make_peer(name) for name in names}
+    reasons = {name: peer.available() for name, peer in peers.items()}
+
+    def one(name: str, cancel: threading.Event) -> SuiteRun:
+        if progress:
+            progress(f"{name}: running the suite")
+        return run_suite(report_dir / name, peer=name, options=options, timeout=timeout, cancel=cancel)
+
+    runs = parallel([n for n in names if not reasons[n]], one, workers)
     entries = []
     calling_aet = "DCMCONFORM"
     for name in names:
-        peer = make_peer(name)
-        reason = peer.available()
-        if reason:
-            entries.append(peer_entry(name, available=False, reason=reason, backend=peer.backend))
+        peer = peers[name]
+        if reasons[name]:
+            entries.append(peer_entry(name, available=False, reason=reasons[name], backend=peer.backend))
             continue
-        if progress:
-            progress(f"{name}: running the suite")
-        run = run_suite(report_dir / name, peer=name, options=options, timeout=timeout)
-        document, error = run.document, run.error
+        document, error = runs[name].document, runs[name].error
         expected = expectations.load(name)
         differences = []
         if document is not None:
@@ -72,6 +79,7 @@ def parse_peers(spec: str | None) -> list[str]:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
+    from dcmconform.childrun import default_workers
     from dcmconform.commands.run import check_areas
     from dcmconform.options import as_arguments
     from dcmconform.reports.matrix import exit_code, grid_lines, write_matrix
@@ -87,7 +95,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         options += ["--check", check_id]
     report_dir = Path(args.report_dir)
     matrix = run_matrix(names, report_dir, options, complete=not (args.only or args.check),
-                        timeout=args.run_timeout, progress=lambda line: print(line, flush=True))
+                        timeout=args.run_timeout, progress=lambda line: print(line, flush=True),
+                        workers=args.workers or default_workers())
     for line in grid_lines(matrix):
         print(line)
     for path in write_matrix(matrix, report_dir):
@@ -96,8 +105,9 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    from dcmconform.childrun import MAX_WORKERS
     from dcmconform.commands.run import add_target_options
-    from dcmconform.options import add_options, seconds
+    from dcmconform.options import add_options, count, seconds
 
     matrix = sub.add_parser("matrix", help="run the suite against several reference peers: a checks x peers grid")
     matrix.add_argument("--peers", default="available",
@@ -106,5 +116,8 @@ def register(sub: Any) -> None:
                         help="where to write matrix.json/.html and each peer's report (DIR/PEER/)")
     add_options(matrix.add_argument, ("--only", "--check"))
     matrix.add_argument("--run-timeout", type=seconds, default=RUN_TIMEOUT, help="seconds for one peer's whole run")
+    matrix.add_argument("--workers", type=count, default=None, metavar="N",
+                        help=f"peers run at once, each in its own process on its own ports (default: one per core, "
+                             f"at most {MAX_WORKERS})")
     add_target_options(matrix)
     matrix.set_defaults(func=cmd_matrix)

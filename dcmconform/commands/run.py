@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 from pathlib import Path
 from typing import Any
 
 from dcmconform import identity
+from dcmconform.childrun import KNOWN_CHECKS
 from dcmconform.errors import SetupError
 from dcmconform.options import (
     SCU_FLAGS,
@@ -138,7 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_areas(args.only)
     # now, before a peer starts: an unknown ID would run nothing (with extra pytest paths after --, the
     # plugin checks the IDs against what it collected instead)
-    if cfg.checks and not args.pytest_args:
+    if cfg.checks and not args.pytest_args and not os.environ.get(KNOWN_CHECKS):  # childrun looked them up
         from dcmconform.catalogue import checks
 
         problem = unknown_checks(cfg.checks, checks())

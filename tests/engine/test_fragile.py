@@ -8,7 +8,6 @@ A-ASSOCIATE-RQ. The runs are whole-suite runs, shared by the tests of this modul
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import json
 import os
@@ -17,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from dcmconform.catalogue import checks
-from dcmconform.childrun import SuiteRun, run_suite
+from dcmconform.childrun import SuiteRun, parallel, run_suite
 from dcmconform.fuzzing import OPT_IN
 from dcmconform.peers.base import free_port
 from dcmconform.peers.zoo.peer import ZooPeer
@@ -40,29 +40,33 @@ OPTIONS = ["--timeout", "3"]
 RUN_TIMEOUT = 900
 
 
+_ENVIRONMENT = threading.Lock()  # zoos start two at a time; each must see HOLD
+
+
 @contextlib.contextmanager
 def zoo(defects: list[str]) -> Iterator[str]:
     """An unmanaged zoo node with ``defects``: ``AET@HOST:PORT``; stopped (or found dead) at the end."""
-    before = os.environ.get("DCMCONFORM_ZOO_HOLD")
-    os.environ["DCMCONFORM_ZOO_HOLD"] = HOLD  # the zoo process reads it at start
-    try:
-        peer = ZooPeer(defects)
-        endpoint = peer.start()
-    finally:
-        if before is None:
-            os.environ.pop("DCMCONFORM_ZOO_HOLD", None)
-        else:
-            os.environ["DCMCONFORM_ZOO_HOLD"] = before
+    with _ENVIRONMENT:
+        before = os.environ.get("DCMCONFORM_ZOO_HOLD")
+        os.environ["DCMCONFORM_ZOO_HOLD"] = HOLD  # the zoo process reads it at start
+        try:
+            peer = ZooPeer(defects)
+            endpoint = peer.start()
+        finally:
+            if before is None:
+                os.environ.pop("DCMCONFORM_ZOO_HOLD", None)
+            else:
+                os.environ["DCMCONFORM_ZOO_HOLD"] = before
     try:
         yield str(endpoint)
     finally:
         peer.stop()
 
 
-def run_against(defects: list[str], folder: Path, *options: str) -> SuiteRun:
+def run_against(defects: list[str], folder: Path, *options: str, cancel: threading.Event | None = None) -> SuiteRun:
     with zoo(defects) as target:
-        run = run_suite(folder, target=target, options=[*OPTIONS, *options], timeout=RUN_TIMEOUT)
-    assert run.document is not None, run.problem
+        run = run_suite(folder, target=target, options=[*OPTIONS, *options], timeout=RUN_TIMEOUT, cancel=cancel)
+    assert run.document is not None, run.error
     return run
 
 
@@ -77,18 +81,15 @@ def limit_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("limit")
     catalogue = sorted(i for i, c in checks().items() if c.role == "scp"  # the SCU checks run with --role scu
                        and i not in OPT_IN)  # the fuzz phases: opt-in, never in the full run to agree with
-    started = time.monotonic()
-    runs: dict[str, Any] = {"full": run_against([LIMIT], base / "full")}
-    runs["full_s"] = time.monotonic() - started
-    for seed in ("1", "2"):
-        runs[f"shuffle {seed}"] = run_against([LIMIT], base / f"shuffle-{seed}", "--shuffle", seed)
+    # Every run has a zoo of its own (free ports): all of them two at a time, the whole-suite ones first.
+    whole = {"full": (), "shuffle 1": ("--shuffle", "1"), "shuffle 2": ("--shuffle", "2")}
 
-    def alone(check_id: str) -> tuple[str, dict[str, Any]]:
-        run = run_against([LIMIT], base / "alone" / check_id, "--check", check_id)
-        return check_id, run.results[check_id]
+    def one(name: str, cancel: threading.Event) -> SuiteRun:
+        options = whole.get(name, ("--check", name))
+        return run_against([LIMIT], base / name.replace(" ", "-"), *options, cancel=cancel)
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        runs["alone"] = dict(pool.map(alone, catalogue))
+    runs: dict[str, Any] = parallel([*whole, *catalogue], one, 2)
+    runs["alone"] = {check_id: runs.pop(check_id).results[check_id] for check_id in catalogue}
     return runs
 
 
@@ -129,11 +130,15 @@ def test_no_finding_blames_a_busy_answer(limit_runs: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def death_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
     base = tmp_path_factory.mktemp("death")
-    return {
-        # --artim-wait bounds how long the session waits for a node that went down to come back
-        "bare connect": run_against(["exit-on-bare-connect"], base / "bare", "--artim-wait", "5"),
-        "large request": run_against(["crash-on-large-rq"], base / "large", "--artim-wait", "5", "--shuffle", "7"),
-    }
+    # --artim-wait bounds how long the session waits for a node that went down to come back
+    cases = {"bare connect": (["exit-on-bare-connect"], ("--artim-wait", "5")),
+             "large request": (["crash-on-large-rq"], ("--artim-wait", "5", "--shuffle", "7"))}
+
+    def one(case: str, cancel: threading.Event) -> SuiteRun:
+        defects, options = cases[case]
+        return run_against(defects, base / case.split()[0], *options, cancel=cancel)
+
+    return parallel(list(cases), one, 2)
 
 
 KILLERS = {

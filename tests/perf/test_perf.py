@@ -91,3 +91,25 @@ def test_load_runs_locust_with_a_master_and_two_workers(zoo: tuple[Endpoint, Pat
     assert rows.get("C-STORE", 0) > 0 and rows.get("C-ECHO", 0) > 0, rows
     workers = {name for name, n in rows.items() if re.fullmatch(r"A-ASSOCIATE worker \d+", name) and n > 0}
     assert workers == {"A-ASSOCIATE worker 0", "A-ASSOCIATE worker 1"}, rows
+
+
+def test_bench_in_a_run_s_report_dir_becomes_a_section_of_its_report(zoo: tuple[Endpoint, Path], tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    endpoint, _ = zoo
+    done = subprocess.run([sys.executable, "-m", "dcmconform", "run", "--target", str(endpoint), "--check", "DIMSE-001",
+                           "--report-dir", str(tmp_path)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    code = main(["bench", "--target", str(endpoint), "--size", "64KB", "--count", "4", "--associations", "2",
+                 "--echoes", "5", "--report-dir", str(tmp_path)])
+    assert code == 0, capsys.readouterr().out
+    assert f"added the benchmark to {tmp_path / 'conformance.html'}" in capsys.readouterr().out
+    document = json.loads((tmp_path / "conformance.json").read_text())
+    assert [r["id"] for r in document["results"]] == ["DIMSE-001"]  # the run's results are kept
+    assert [r["associations"] for r in document["bench"]["results"]] == [1, 2]
+    page = (tmp_path / "conformance.html").read_text()
+    section = page[page.index('<section id="bench">'):]
+    assert section.count("<svg") == 2 and "C-ECHO latency" in section and "C-STORE throughput" in section
+    assert "<script src" not in page
