@@ -127,6 +127,8 @@ _DCM4CHE_PDU = re.compile(r"^(A-ASSOCIATE-RQ|A-ASSOCIATE-AC|A-ASSOCIATE-RJ|A-ABO
 _DCM4CHE_DIMSE = re.compile(r"^\d+:(C-[A-Z]+-(?:RQ|RSP))\[(.*)$")
 _DCM4CHE_NUMBERS = re.compile(r"(result|source|reason):\s*(\d+)")
 _DCM4CHE_STATUS = re.compile(r"status=([0-9a-fA-F]+)H")
+_PYNETDICOM_FILE_SYNTAX = re.compile(r"no presentation context for '([^']+)' has been accepted by the peer with "
+                                     r"'([^']+)' transfer syntax", re.IGNORECASE)
 _CTN_RESULT = re.compile(r"^result:\s*(\d+)\s+source\s+(\d+)\s+reason\s+(\d+)")
 _CTN_MARK = re.compile(r"^DUL[ _]|^Abnormal exit")
 _CATEGORY = re.compile(r"^\([a-z]+\)\s+")
@@ -674,7 +676,10 @@ class LogReader:
         if not cur.outcome:
             # DCMTK says "Peer aborted Association (or never connected)" also when the node just hung
             # up (a TLS-only port does): without an A-ABORT PDU in the log, that is what happened.
-            cur.outcome = at.CLOSED if "never connected" in low and cur.abort is None else at.ABORTED
+            # pynetdicom says "Association Aborted" after "Connection closed before the entire PDU was received".
+            hung_up = "never connected" in low or any(
+                "connection reset" in e.lower() or "connection closed before" in e.lower() for e in cur.errors)
+            cur.outcome = at.CLOSED if hung_up and cur.abort is None else at.ABORTED
             cur.connect = cur.connect or at.CONNECTED
             return True
         if cur.outcome == at.ACCEPTED and not cur.aborted_by:
@@ -740,9 +745,30 @@ class LogReader:
 
     def _not_negotiated(self, t: str, low: str) -> bool:
         cur = self._attempt()
+        if t in cur.errors:  # pynetdicom says it twice, and once more as "Store failed"
+            return True
+        named = own = _PYNETDICOM_FILE_SYNTAX.search(t)
+        if named and any(named[0] in e for e in cur.errors):  # the same failure, re-raised as a ValueError
+            return True
+        if own and resolve(own[1]) not in {c.abstract_syntax for c in cur.accepted_contexts()}:
+            own = None  # the node accepted the class in no syntax at all: not a matter of converting
+        if own:
+            # pynetdicom's storescu: "No presentation context for 'CT Image Storage' has been accepted by the peer
+            # with 'JPEG-LS Lossless Image Compression' transfer syntax": the node accepted the class in other
+            # syntaxes, and pynetdicom sends a file only in its own (it does not convert).
+            op = self._start_op("C-STORE")
+            op.sop_class = resolve(own[1])
+            op.category = at.NOT_SENT
+            op.error = (f"the sender could not convert it from {own[2]} to a transfer syntax the node accepted "
+                        "(this sender sends files only as they are)")
+            op.by_sender = True
+            cur.sender_fault = cur.sender_fault or t
+            self._finish_op()
+            cur.errors.append(t)
+            return True
         found = _UID_IN_TEXT.search(t)
         op = self._start_op("C-STORE")
-        op.sop_class = found[1] if found else ""
+        op.sop_class = found[1] if found else resolve(named[1]) if named else ""
         op.category = at.NOT_SENT
         op.error = "no accepted presentation context for its SOP class"
         self._finish_op()
@@ -917,6 +943,8 @@ class LogReader:
         by DICOM UL Service User, called AE Title not recognized"."""
         if low.startswith("com.pixelmed"):
             self.formats.add("PixelMed")
+        if "no presentation context for" in low:
+            return False  # "... No presentation context for Abstract Syntax 1.2.840...": a request not sent
         cur = self._attempt()
         if "a-associate-rj" in low:
             cur.outcome = at.REJECTED
