@@ -8,8 +8,8 @@ from typing import Any
 
 EPILOG = """\
 reads DCMTK logs (-d/-v/-q, and its log4cplus file layouts), pynetdicom debug logs (sender
-and receiver), Orthanc's log, CTN's and PixelMed's messages, and the RZDCX-style layout of
-the "Operation Failed!" support case.
+and receiver), dcm4che's storescu/storescp logs (sender and receiver), Orthanc's log, CTN's
+and PixelMed's messages, and the RZDCX-style layout of the "Operation Failed!" support case.
 The file is streamed: a 250 MB log needs no more memory than a small one.
 
 tells a sender's log (SCU) from a receiving node's log (SCP): on a node's log it speaks to the
@@ -114,7 +114,7 @@ def _run_line(run: Any, consecutive: bool = True) -> str:
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "explain", help="read a DICOM toolkit log and say what went wrong, in plain words",
-        description="Read a DICOM toolkit log (DCMTK, pynetdicom, RZDCX-style), one line per association "
+        description="Read a DICOM toolkit log (DCMTK, pynetdicom, dcm4che, RZDCX-style), one line per association "
                     "attempt, repeats folded, and the diagnosis of the first failure.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("logfile", metavar="LOGFILE", help="the log file (any size; it is streamed)")

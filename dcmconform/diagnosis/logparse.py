@@ -8,7 +8,11 @@ Understands the logs people actually send in a support case:
   blocks, ``Reject Parameters``, ``Status : 0xB000 - Warning``);
 - RZDCX's layout (``2011-12-1022:22:25.906000  1508   INFO   ...`` entries
   with unprefixed continuation lines, DCMTK-style command data set dumps);
-- Orthanc's own log lines about rejected associations.
+- Orthanc's own log lines about rejected associations;
+- dcm4che's tools as they log by default (logback, ``HH:MM:SS.mmm LEVEL - ``): each line names the
+  association from its own side, ``MODALITY->NODE(1) << A-ASSOCIATE-RQ`` in a sender's log and
+  ``NODE<-MODALITY(1) >> A-ASSOCIATE-RQ`` in a receiving node's, ``<<`` sent and ``>>`` received,
+  with ``A-ASSOCIATE-RQ[ ... ]`` and ``1:C-STORE-RSP[pcid=1, status=b000H, errorComment=...`` blocks.
 
 The toolkits share their ancestors, so one reader handles them all: it strips each line's
 prefix, then a small state machine follows request, response and DIMSE blocks. Memory stays
@@ -113,8 +117,18 @@ _STAMPED = re.compile(r"^\d[\d\-/:.,T ]{7,}\s*(?:\[[^\]]*\]\s*)?(?:\S+\s+)?"
                       r"(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL)\s*[:\-]?\s+(.*)$")
 _DCMTK_MARK = re.compile(r"\b0006:0[0-9a-f]{3}\b|max send pdv|^checking input files|^(?:xmit|recv):|^storing dicom file"
                          r"|^refusing association|^association (?:received|acknowledged)|dcmtk", re.IGNORECASE)
+_DCM4CHE_MARK = re.compile(r"org\.dcm4che|dcm4che-\d", re.IGNORECASE)
 _PYNETDICOM_MARK = re.compile(r"pynetdicom|pydicom|msgid \d+, \(|^accepting association|^rejecting association",
                               re.IGNORECASE)
+# dcm4che: "MODALITY->NODE(1) << A-ASSOCIATE-RQ", "NODE<-MODALITY(1): close Socket[...]", and before the AE titles
+# are known "/127.0.0.1:11112<-/127.0.0.1:5555(1): A-ASSOCIATE-RQ timeout expired"
+_DCM4CHE = re.compile(r"^(\S+?)(->|<-)(\S+?)\((\d+)\)(?::\s*(.*)|\s+(<<|>>)\s+(.*))$")
+_DCM4CHE_PDU = re.compile(r"^(A-ASSOCIATE-RQ|A-ASSOCIATE-AC|A-ASSOCIATE-RJ|A-ABORT|A-RELEASE-RQ|A-RELEASE-RP)\b(.*)$")
+_DCM4CHE_DIMSE = re.compile(r"^\d+:(C-[A-Z]+-(?:RQ|RSP))\[(.*)$")
+_DCM4CHE_NUMBERS = re.compile(r"(result|source|reason):\s*(\d+)")
+_DCM4CHE_STATUS = re.compile(r"status=([0-9a-fA-F]+)H")
+_PYNETDICOM_FILE_SYNTAX = re.compile(r"no presentation context for '([^']+)' has been accepted by the peer with "
+                                     r"'([^']+)' transfer syntax", re.IGNORECASE)
 _CTN_RESULT = re.compile(r"^result:\s*(\d+)\s+source\s+(\d+)\s+reason\s+(\d+)")
 _CTN_MARK = re.compile(r"^DUL[ _]|^Abnormal exit")
 _CATEGORY = re.compile(r"^\([a-z]+\)\s+")
@@ -324,6 +338,7 @@ class LogReader:
         self.line_no = 0
         self.formats: set[str] = set()
         self.letter_prefixes = False  # "I: ..." lines: DCMTK or pynetdicom, at any level
+        self.listen_failed = False
 
     # attempts ---------------------------------------------------------------------------------
     def _new(self) -> at.Attempt:
@@ -405,17 +420,23 @@ class LogReader:
         """Tell DCMTK from pynetdicom at info level, where neither prints its name."""
         if _CTN_MARK.search(t):
             self.formats.add("CTN")
+        elif _DCM4CHE_MARK.search(t):
+            self.formats.add("dcm4che")
         elif _DCMTK_MARK.search(t):
             self.formats.add("DCMTK")
         elif _PYNETDICOM_MARK.search(t):
             self.formats.add("pynetdicom")
 
     def _dispatch(self, level: str, t: str) -> None:
+        if self.block.startswith("dcm4che") and self._dcm4che_block_line(level, t):
+            return
+        if ("->" in t or "<-" in t) and self._dcm4che_line(t):
+            return
         if self.block in ("rq", "ac") and self._association_line(t):
             return
         if self.block in ("rj", "abort") and self._reject_or_abort_line(t):
             return
-        if t[0] == "(" and self._tag_line(t):
+        if t[0] == "(" and "dcm4che" not in self.formats and self._tag_line(t):
             return
         if _HEX_LINE.match(t):
             return
@@ -655,7 +676,10 @@ class LogReader:
         if not cur.outcome:
             # DCMTK says "Peer aborted Association (or never connected)" also when the node just hung
             # up (a TLS-only port does): without an A-ABORT PDU in the log, that is what happened.
-            cur.outcome = at.CLOSED if "never connected" in low and cur.abort is None else at.ABORTED
+            # pynetdicom says "Association Aborted" after "Connection closed before the entire PDU was received".
+            hung_up = "never connected" in low or any(
+                "connection reset" in e.lower() or "connection closed before" in e.lower() for e in cur.errors)
+            cur.outcome = at.CLOSED if hung_up and cur.abort is None else at.ABORTED
             cur.connect = cur.connect or at.CONNECTED
             return True
         if cur.outcome == at.ACCEPTED and not cur.aborted_by:
@@ -721,9 +745,30 @@ class LogReader:
 
     def _not_negotiated(self, t: str, low: str) -> bool:
         cur = self._attempt()
+        if t in cur.errors:  # pynetdicom says it twice, and once more as "Store failed"
+            return True
+        named = own = _PYNETDICOM_FILE_SYNTAX.search(t)
+        if named and any(named[0] in e for e in cur.errors):  # the same failure, re-raised as a ValueError
+            return True
+        if own and resolve(own[1]) not in {c.abstract_syntax for c in cur.accepted_contexts()}:
+            own = None  # the node accepted the class in no syntax at all: not a matter of converting
+        if own:
+            # pynetdicom's storescu: "No presentation context for 'CT Image Storage' has been accepted by the peer
+            # with 'JPEG-LS Lossless Image Compression' transfer syntax": the node accepted the class in other
+            # syntaxes, and pynetdicom sends a file only in its own (it does not convert).
+            op = self._start_op("C-STORE")
+            op.sop_class = resolve(own[1])
+            op.category = at.NOT_SENT
+            op.error = (f"the sender could not convert it from {own[2]} to a transfer syntax the node accepted "
+                        "(this sender sends files only as they are)")
+            op.by_sender = True
+            cur.sender_fault = cur.sender_fault or t
+            self._finish_op()
+            cur.errors.append(t)
+            return True
         found = _UID_IN_TEXT.search(t)
         op = self._start_op("C-STORE")
-        op.sop_class = found[1] if found else ""
+        op.sop_class = found[1] if found else resolve(named[1]) if named else ""
         op.category = at.NOT_SENT
         op.error = "no accepted presentation context for its SOP class"
         self._finish_op()
@@ -749,12 +794,17 @@ class LogReader:
                     else "the sender could not convert it to a transfer syntax the node accepted")
         op.category = at.NOT_SENT
         op.by_sender = True
+        if not op.sop_class:  # dcm4che fails before its C-STORE-RQ: the one storage class it proposed
+            proposed = {c.abstract_syntax for c in cur.contexts if c.abstract_syntax and c.abstract_syntax != Verification}
+            op.sop_class = proposed.pop() if len(proposed) == 1 else ""
         cur.sender_fault = cur.sender_fault or t
         self.op_answered = True
         self._finish_op()
         return True
 
     def _sender_read_error(self, t: str, low: str) -> bool:
+        if self.cur is not None and self.cur.side == at.SCP:
+            return False  # the node's own file error: it joins the errors
         cur = self._attempt()
         cur.sender_fault = cur.sender_fault or t
         if len(cur.errors) < MAX_ERRORS:
@@ -820,6 +870,29 @@ class LogReader:
         self._start_op("C-ECHO" if "echo" in low else "C-STORE")
         return True
 
+    def _sending_response(self, t: str, low: str) -> bool:
+        """A pynetdicom node that logs its answers: "Sending Store Response (Status: 0xB000 - Warning,
+        Error Comment: ...)" (pynetdicom itself logs no line for a response it sends)."""
+        if self.op is None or self.cur is None or self.cur.side != at.SCP:
+            return False
+        found = _STATUS_HEX.search(t)
+        if found:
+            self._set_status(int(found[1], 16))
+        comment = t.partition("Error Comment:")[2].strip().removesuffix(")")
+        if comment and self.op is not None:
+            self.op.comment = comment
+        return True
+
+    def _node_write_failed(self, t: str, low: str) -> bool:
+        """pynetdicom's storescp app: "Unable to create the output directory:", "Could not write file to
+        specified directory:"; it then answers 0xA700 Out of Resources (its handle_store), without a line."""
+        if self.op is None or self.cur is None or self.cur.side != at.SCP:
+            return False
+        self._set_status(0xA700)
+        if self.op is not None:
+            self.op.error = "this node could not write the object to its storage folder"
+        return False  # an error line: it joins the attempt's errors, with the folder and the reason after it
+
     def _stored_file(self, t: str, low: str) -> bool:
         if self.op is None or self.cur is None or self.cur.side != at.SCP:
             return False
@@ -855,6 +928,9 @@ class LogReader:
         return True
 
     def _cannot_listen(self, t: str, low: str) -> bool:
+        if self.listen_failed:  # the same failure again (dcm4che: the message, its exception, its cause)
+            return True
+        self.listen_failed = True
         cur = self._new()
         cur.side = at.SCP
         cur.connect = at.CANNOT_LISTEN
@@ -865,7 +941,10 @@ class LogReader:
     def _java_exception(self, t: str, low: str) -> bool:
         """PixelMed: "com.pixelmed.network.DicomNetworkException: A-ASSOCIATE-RJ indication - rejected-permanent
         by DICOM UL Service User, called AE Title not recognized"."""
-        self.formats.add("PixelMed")
+        if low.startswith("com.pixelmed"):
+            self.formats.add("PixelMed")
+        if "no presentation context for" in low:
+            return False  # "... No presentation context for Abstract Syntax 1.2.840...": a request not sent
         cur = self._attempt()
         if "a-associate-rj" in low:
             cur.outcome = at.REJECTED
@@ -889,12 +968,197 @@ class LogReader:
         self.formats.add("CTN")
         return True
 
+    # dcm4che ------------------------------------------------------------------------------------
+    def _dcm4che_line(self, t: str) -> bool:
+        """A line about one association, as dcm4che writes it (the side is in its arrow)."""
+        match = _DCM4CHE.match(t)
+        if not match:
+            return False
+        local, arrow, remote, _, note, direction, what = match.groups()
+        self.formats.add("dcm4che")
+        self.formats.discard("DCMTK")
+        side = at.SCU if arrow == "->" else at.SCP
+        if note is not None:
+            return self._dcm4che_note(side, note)
+        pdu = _DCM4CHE_PDU.match(what)
+        if pdu:
+            return self._dcm4che_pdu(side, direction == "<<", pdu[1], pdu[2], local, remote)
+        dimse = _DCM4CHE_DIMSE.match(what)
+        if dimse:
+            return self._dcm4che_dimse(dimse[1], dimse[2])
+        return True  # "Command:" dumps, "Dataset sending..."
+
+    def _dcm4che_pdu(self, side: str, sent: bool, pdu: str, rest: str, local: str, remote: str) -> bool:
+        if pdu == "A-ASSOCIATE-RQ":
+            cur = self.cur
+            if cur is None or self.has_request or cur.outcome or cur.operations or cur.side != side:
+                cur = self._new()
+            self.has_request = True
+            cur.side = side
+            cur.connect = at.CONNECTED
+            cur.calling, cur.called = (local, remote) if side == at.SCU else (remote, local)
+            return True
+        cur = self._attempt()
+        cur.side = side
+        if pdu == "A-ASSOCIATE-AC":
+            cur.outcome = at.ACCEPTED
+            cur.connect = cur.connect or at.CONNECTED
+        elif pdu == "A-ASSOCIATE-RJ":
+            numbers = dict((key, int(value)) for key, value in _DCM4CHE_NUMBERS.findall(rest))
+            cur.outcome = at.REJECTED
+            cur.connect = cur.connect or at.CONNECTED
+            cur.reject = (numbers.get("result", 1), numbers.get("source", 0), numbers.get("reason", 0))
+            cur.outcome_detail = rest.strip("[]")
+        elif pdu == "A-ABORT":
+            numbers = dict((key, int(value)) for key, value in _DCM4CHE_NUMBERS.findall(rest))
+            by_us = "sender" if side == at.SCU else "node"
+            by_them = "node" if side == at.SCU else "sender"
+            if cur.outcome == at.ACCEPTED:
+                cur.aborted_by = cur.aborted_by or (by_us if sent else by_them)
+                if self.op is not None and not self.op_answered:
+                    self.op.error = "the association was aborted before the answer"
+            elif not cur.outcome:
+                if sent and side == at.SCU:  # after "A-ASSOCIATE-AC timeout expired": our own give-up
+                    cur.outcome = cur.outcome or at.SILENT
+                else:
+                    cur.outcome = at.ABORTED
+                    cur.abort = (numbers.get("source", 0), numbers.get("reason", 0))
+        elif pdu == "A-RELEASE-RP" and cur.outcome == at.ACCEPTED:
+            cur.released = True
+        return True
+
+    def _dcm4che_dimse(self, command: str, rest: str) -> bool:
+        """``1:C-STORE-RQ[pcid=5, prior=0`` (the SOP class follows as ``cuid=``), ``1:C-STORE-RSP[pcid=5,
+        status=b000H, errorComment=...``."""
+        verb, _, kind = command.rpartition("-")
+        if kind == "RQ":
+            self._start_op(verb)
+            self.block = "dcm4che-dimse"
+            return True
+        if self.op is None:
+            self._start_op(verb)
+        found = _DCM4CHE_STATUS.search(rest)
+        if found:
+            self._set_status(int(found[1], 16))
+        comment = rest.partition("errorComment=")[2]
+        if comment and self.op is not None:
+            self.op.comment = comment.rstrip("]").strip()
+        self.block = "dcm4che-dimse"
+        return True
+
+    def _dcm4che_note(self, side: str, note: str) -> bool:
+        """``NAME(1): something``: timeouts, i/o exceptions, socket closes."""
+        low = note.lower()
+        if "a-associate-rq timeout expired" in low:  # the node waited for a request that never came
+            cur = self._attempt()
+            cur.side = at.SCP
+            cur.connect = at.CONNECTED
+            cur.outcome = at.SILENT
+            cur.outcome_detail = note
+            return True
+        if "a-associate-ac timeout expired" in low:  # the sender waited for an answer that never came
+            cur = self._attempt()
+            cur.outcome = at.SILENT
+            cur.connect = cur.connect or at.CONNECTED
+            cur.outcome_detail = note
+            return True
+        if "dimse-rsp timeout expired" in low:
+            if self.op is not None and not self.op_answered:
+                self.op.error = f"the sender stopped waiting for the answer (its own timeout: {note})"
+                self.op.by_sender = True
+                self.op_answered = True
+            return True
+        if low.startswith("i/o exception"):
+            cur = self._attempt()
+            if side == at.SCP and not cur.outcome and ("ssl" in low or "tls" in low):
+                cur.side = at.SCP
+                cur.connect = at.CONNECTED
+                cur.outcome = at.GARBAGE
+                cur.outcome_detail = note.partition(":")[2].strip().split(" in State:")[0]
+            elif side == at.SCU and not cur.outcome and "connection reset" in low:
+                cur.outcome = at.CLOSED  # the node hung up without a word (a TLS-only port does)
+                cur.outcome_detail = note.partition(":")[2].strip().split(" in State:")[0]
+            elif len(cur.errors) < MAX_ERRORS and "socket closed" not in low:
+                cur.errors.append(note)
+            return True
+        return True  # enter state, close Socket, start/stop timeouts
+
+    def _dcm4che_block_line(self, level: str, t: str) -> bool:
+        """Inside ``A-ASSOCIATE-RQ[``/``-AC[`` (one ``PresentationContext[id: N`` block per context: ``as:``,
+        ``ts:``, ``result:``) or a DIMSE message (``cuid=``)."""
+        if level:
+            self.block = ""  # a new log entry: the block ended without its "]"
+            return False
+        cur = self._attempt()
+        key, sep, value = t.partition(":")
+        if self.block == "dcm4che-dimse":
+            if t.startswith("cuid=") and self.op is not None:
+                self.op.sop_class = resolve(t[5:].split(" - ")[0])
+            if t.endswith("]"):
+                self.block = ""
+            return True
+        if t == "]":
+            if self.ctx is None:
+                self.block = ""
+            self.ctx = None
+            return True
+        if key == "PresentationContext[id" and value.strip().isdigit():
+            cid = int(value)
+            if self.block == "dcm4che-rq":
+                self.ctx = at.Context(cid, "")
+                cur.contexts.append(self.ctx)
+            else:
+                self.ctx = cur.context(cid) or at.Context(cid, "")
+                if self.ctx not in cur.contexts:
+                    cur.contexts.append(self.ctx)
+            return True
+        uid_text = value.strip().split(" - ")[0]
+        if self.ctx is not None and key == "as":
+            self.ctx.abstract_syntax = self.ctx.abstract_syntax or resolve(uid_text)
+        elif self.ctx is not None and key == "ts":
+            if self.block == "dcm4che-rq":
+                self.ctx.proposed.append(resolve(uid_text))
+            elif self.ctx.result == 0:
+                self.ctx.accepted_syntax = resolve(uid_text)
+        elif self.ctx is not None and key == "result":
+            digits = uid_text.strip()
+            self.ctx.result = int(digits) if digits.isdigit() else None
+        elif key == "calledAET" and self.block == "dcm4che-rq":
+            cur.called = value.strip()
+        elif key == "callingAET" and self.block == "dcm4che-rq":
+            cur.calling = value.strip()
+        elif key == "implVersionName" and self.block == "dcm4che-ac":
+            cur.their_implementation = value.strip()
+        return True
+
+    def _dcm4che_block(self, t: str, low: str) -> bool:
+        """``A-ASSOCIATE-RQ[`` or ``A-ASSOCIATE-AC[`` alone on its line: the PDU's content follows."""
+        if "dcm4che" not in self.formats:
+            return False
+        self.block = "dcm4che-rq" if "rq" in low else "dcm4che-ac"
+        self.ctx = None
+        return True
+
+    def _dcm4che_connection(self, t: str, low: str) -> bool:
+        """dcm4che: "Initiate connection from ... to HOST:PORT" (a sender), "Accept connection Socket[...]"
+        (a node)."""
+        if low.startswith("initiate connection"):
+            self._requesting()
+            return True
+        cur = self._new()
+        cur.side = at.SCP
+        cur.connect = at.CONNECTED
+        self.formats.add("dcm4che")
+        return True
+
     # (marker searched in the lower-cased line, handler), tried top to bottom. "(?=.*a)(?=.*b)"
     # means both a and b are somewhere in the line.
     EVENTS: tuple[tuple[re.Pattern[str], Callable[[LogReader, str, str], bool]], ...] = tuple(
         (re.compile(marker, re.DOTALL), handler) for marker, handler in (
             # Request / response blocks.
             (r"end a-associate|end a-abort", _end_block),
+            (r"^a-associate-(?:rq|ac)\[$", _dcm4che_block),
+            (r"^(?:initiate connection from|accept connection socket)", _dcm4che_connection),
             (r"^(?:(?=.*a-associate-rq)(?=.*(?:begin|pdu))|association request param)", _request),
             (r"^(?:(?=.*a-associate-ac)(?=.*(?:begin|pdu))|association response param)", _accept),
             (r"^(?:(?=.*a-associate-rj)(?=.*pdu)|association rejected)", _reject),
@@ -911,15 +1175,18 @@ class LogReader:
             (r"^\(but no valid presentation contexts\)", _no_valid_contexts),
             (r"^received (?:store|echo) request", _received_request),
             (r"^storing dicom file", _stored_file),
+            (r"^sending (?:store|echo) response", _sending_response),
+            (r"^(?:unable to create the output directory|could not write file to specified directory)",
+             _node_write_failed),
             (r"^abort initiated|^aborting association", _node_aborts),
             (r"^association release", _released),
             (r"receiving association failed", _receive_failed),
-            (r"cannot create network|address already in use|cannot listen", _cannot_listen),
-            # Other toolkits' ways of saying it.
+            (r"cannot create network|address already in use|cannot listen|unable to start tcplistener", _cannot_listen),
+            # Other toolkits' ways of saying it (dcm4che's failed decompression is a Java exception).
+            (r"unable to convert dataset|no reader for format", _cannot_convert),
             (r"^(?:com\.pixelmed|java\.)\S*exception", _java_exception),
             (r"^result:\s*\d+\s+source", _ctn_reject),
             # The sender's own failures.
-            (r"unable to convert dataset", _cannot_convert),
             (r"cannot open file|no such file or directory|cannot read file|bad dicom file|file not found", _sender_read_error),
             (r"dimse failed to receive message|dimse no data available|dimse read pdv failed.*timeout", _dimse_timeout),
             (r"tcp initiali", _tcp_format),

@@ -91,8 +91,13 @@ def _operation(op: Operation) -> Finding:
             "This node stored the object but told the sender it changed or dropped something. That is this node's "
             "own doing: check that the change is intended (coercion rules, discarded elements)."))
     if op.category == FAILURE:
+        why = f" because {op.error}" if op.error else ""
+        advice = _store_failure_advice(op.status).replace("The node", "This node")
+        if op.error:  # the node's own log says what went wrong on its side
+            advice = (f"The lines after this one in the log say why {op.error} (a full disk, a folder it may not "
+                      "write to, a path that is not a folder). Fix the node's storage; the sender can then send again.")
         return Finding(FAIL, f"you refused {count}{op.command}{plural}{sop} ({status_words(op.status, op.command)})"
-                             f"{comment}", _store_failure_advice(op.status).replace("The node", "This node"))
+                             f"{comment}{why}", advice)
     if op.error:
         return Finding(FAIL, f"{count}{op.command}{plural}{sop} not completed: {op.error}", "")
     # nothing went wrong that the log shows (pynetdicom's SCP does not log the status it answers)

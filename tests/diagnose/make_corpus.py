@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dcmconform.peers.base import Launch, free_port
 
@@ -99,9 +100,19 @@ def run(argv: list[str], log: Path | None, timeout: float = DEADLINE, append: bo
 # A pynetdicom storage SCP with its debug log, in a child process -------------------------------
 
 def serve(config: dict[str, object]) -> None:
-    """``make_corpus.py --serve JSON``: a pynetdicom SCP logging at debug level to stdout."""
+    """``make_corpus.py --serve JSON``: a pynetdicom SCP logging at debug level to stdout.
+
+    pynetdicom (3.0) logs nothing about the responses it sends, at any level (its handler for a sent
+    C-STORE-RSP logs no line), so a pynetdicom node's log never shows the status it answered. An
+    application on pynetdicom that wants it in its log writes it from its C-STORE handler; this node does,
+    through pynetdicom's logger and in the words pynetdicom uses for a received response:
+    "Sending Store Response (Status: 0xB000 - Warning)" (then the Error Comment, when there is one).
+    """
+    import logging
+
     from pydicom.dataset import Dataset
     from pynetdicom import AE, debug_logger, evt
+    from pynetdicom.status import code_to_category
 
     debug_logger()
     ae = AE(ae_title=str(config["aet"]))
@@ -111,11 +122,18 @@ def serve(config: dict[str, object]) -> None:
     for sop in config.get("sops", [VERIFICATION, CT, MR]):  # type: ignore[attr-defined]
         ae.add_supported_context(sop, config.get("syntaxes", UNCOMPRESSED))
 
-    def on_store(event: evt.Event) -> Dataset:
+
+    def on_store(event: evt.Event) -> Dataset | None:
+        if config.get("abort"):  # the node gives up in the middle of the transfer
+            event.assoc.abort()
+            return None
         status = Dataset()
         status.Status = int(config.get("status", 0))  # type: ignore[call-overload]
         if config.get("comment"):
             status.ErrorComment = str(config["comment"])
+        comment = f", Error Comment: {config['comment']}" if config.get("comment") else ""
+        logging.getLogger("pynetdicom").info(
+            f"Sending Store Response (Status: 0x{status.Status:04X} - {code_to_category(status.Status)}{comment})")
         return status
 
     ae.start_server(("127.0.0.1", int(config["port"])), evt_handlers=[(evt.EVT_C_STORE, on_store)])  # type: ignore[call-overload]
@@ -223,6 +241,20 @@ def storescu(level: str, *args: str) -> list[str]:
     return [STORESCU, level, "-to", "5", "-ta", "5", "-td", "5", *args]
 
 
+def dcm4che(tool: str) -> str:
+    """dcm4che's tool from its distribution (DCM4CHE_HOME or scripts/build-dcm4che.sh's build cache)."""
+    from dcmconform.peers.dcm4che import Dcm4chePeer
+
+    return Dcm4chePeer().bin_path(tool)
+
+
+def dcm4che_storescu(*args: str) -> list[str]:
+    """dcm4che's storescu, its timeouts in ms; it logs at its logback.xml's levels (INFO, and DEBUG for the
+    association, DIMSE and timeout loggers): what a dcm4che log looks like as sent."""
+    return [dcm4che("storescu"), "--connect-timeout", "5000", "--accept-timeout", "5000",
+            "--response-timeout", "5000", *args]
+
+
 def pynet_storescu(*args: str) -> list[str]:
     return [PYTHON, "-m", "pynetdicom", "storescu", "-d", "-ta", "5", "-td", "5", "-tn", "5", *args]
 
@@ -242,6 +274,8 @@ def _storescu_to(node: Callable[[int, Work], contextlib.AbstractContextManager[o
                 run(pynet_storescu(*args, "-aet", aet, "-aec", aec, "127.0.0.1", str(port), *paths), log)
             elif tool == "ctn":
                 run([SEND_IMAGE, "-v", "-a", aet, "-c", aec, "127.0.0.1", str(port), *paths], log)
+            elif tool == "dcm4che":
+                run(dcm4che_storescu(*args, "-b", aet, "-c", f"{aec}@127.0.0.1:{port}", *paths), log)
             elif tool == "pixelmed":
                 run(["java", "-Djava.awt.headless=true", "-Xmx128m", "-cp", PIXELMED_JAR,
                      "com.pixelmed.network.StorageSOPClassSCU", "127.0.0.1", str(port), aec, aet, paths[0]], log)
@@ -269,9 +303,21 @@ def _hung(port: int, work: Work) -> contextlib.AbstractContextManager[object]:
     return silent_listener(port)
 
 
+def _send_all(port: int, work: Work, senders: list[tuple[str, ...]]) -> None:
+    """The senders of a receiver-side scenario, one after the other: ``(called, calling, file kinds...)``
+    sent by DCMTK storescu -q (no log kept), or ``("silent", seconds)``: a connection that says nothing."""
+    for sender in senders:
+        if sender and sender[0] == "silent":
+            with silent_sender(port, float(sender[1])):
+                pass
+            continue
+        aec, aet, *files = sender
+        run(storescu("-q", "-aet", aet, "-aec", aec, "127.0.0.1", str(port), *work.args(files)), None)
+    time.sleep(0.5)  # let the node write its last lines
+
+
 def _node_log(args: tuple[str, ...], level: str, senders: list[tuple[str, ...]], tls: bool = False,
-              profile: str = "", before: Callable[[int], contextlib.AbstractContextManager[object]] | None = None,
-              ) -> Callable[[Path, Work], None]:
+              profile: str = "") -> Callable[[Path, Work], None]:
     """A receiver-side scenario: storescp writes the corpus log while senders send to it."""
 
     def make(log: Path, work: Work) -> None:
@@ -282,14 +328,26 @@ def _node_log(args: tuple[str, ...], level: str, senders: list[tuple[str, ...]],
         if profile:
             extra = ["-xf", str(work.storescp_profile()), profile]
         with process([STORESCP, level, *args, *extra, "-od", str(work.folder), "-aet", "NODE", str(port)], log, port):
-            for sender in senders:
-                if sender and sender[0] == "silent":
-                    with silent_sender(port, float(sender[1])):
-                        pass
-                    continue
-                aec, aet, *files = sender
-                run(storescu("-q", "-aet", aet, "-aec", aec, "127.0.0.1", str(port), *work.args(files)), None)
-            time.sleep(0.5)  # let the node write its last lines
+            _send_all(port, work, senders)
+
+    return make
+
+
+def _dcm4che_node_log(senders: list[tuple[str, ...]], *args: str, accepts: str = "") -> Callable[[Path, Work], None]:
+    """A receiver-side scenario: dcm4che's storescp (AE title NODE) writes the corpus log. ``accepts``: the
+    lines of its --sop-classes file (SOP class: transfer syntaxes), else its own defaults (every storage
+    class in every transfer syntax)."""
+
+    def make(log: Path, work: Work) -> None:
+        port = free_port()
+        extra = list(args)
+        if accepts:
+            (classes := work.folder / "sop-classes.properties").write_text(accepts)
+            extra += ["--sop-classes", str(classes)]
+        argv = [dcm4che("storescp"), "-b", f"NODE@127.0.0.1:{port}", "--directory", str(work.folder / "dcm4che"),
+                *extra]
+        with process(argv, log, port):
+            _send_all(port, work, senders)
 
     return make
 
@@ -300,9 +358,29 @@ def _pynet_node_log(senders: list[tuple[str, ...]], **config: object) -> Callabl
     def make(log: Path, work: Work) -> None:
         port = free_port()
         with pynetdicom_scp(log, port, aet="NODE", **config):
-            for aec, aet, *files in senders:
-                run(storescu("-q", "-aet", aet, "-aec", aec, "127.0.0.1", str(port), *work.args(files)), None)
-            time.sleep(0.5)
+            _send_all(port, work, senders)
+
+    return make
+
+
+def _pynet_port_taken(log: Path, work: Work) -> None:
+    with silent_listener(port := free_port()):
+        run([PYTHON, __file__, "--serve", json.dumps({"port": port, "aet": "NODE"})], log, timeout=20)
+
+
+def _pynet_app_node_log(senders: list[tuple[str, ...]], writable: bool = True) -> Callable[[Path, Work], None]:
+    """A receiver-side scenario: pynetdicom's own storescp app at -d writes the corpus log. Not ``writable``:
+    its output directory cannot be created (a file stands in its way), so it answers 0xA700 Out of Resources,
+    as it does on a full disk; it logs the error, not the status."""
+
+    def make(log: Path, work: Work) -> None:
+        port = free_port()
+        blocker = work.folder / "not-a-folder"
+        blocker.write_text("")
+        where = blocker / "incoming" if not writable else work.folder / "pynetdicom-app"
+        argv = [PYTHON, "-m", "pynetdicom", "storescp", "-d", "-aet", "NODE", "-od", str(where), str(port)]
+        with process(argv, log, port):
+            _send_all(port, work, senders)
 
     return make
 
@@ -310,6 +388,11 @@ def _pynet_node_log(senders: list[tuple[str, ...]], **config: object) -> Callabl
 def _port_taken(log: Path, work: Work) -> None:
     with silent_listener(port := free_port()):
         run([STORESCP, "-d", "-aet", "NODE", str(port)], log, timeout=10)
+
+
+def _dcm4che_port_taken(log: Path, work: Work) -> None:
+    with silent_listener(port := free_port()):
+        run([dcm4che("storescp"), "-b", f"NODE@127.0.0.1:{port}", "--directory", str(work.folder)], log, timeout=20)
 
 
 def _verbose(launch: Launch) -> Launch:
@@ -336,6 +419,8 @@ def _orthanc_log(aec: str) -> Callable[[Path, Work], None]:
 
 
 GOOD_NODE = _storescp_node()
+# dcm4che's --tls enables ciphers that Java 17 disables: a cipher Java still has, with dcm4che's test key
+DCM4CHE_TLS = ("--tls12", "--tls-cipher", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
 B000 = {"status": 0xB000, "comment": "Patient name coerced to the registry's spelling"}
 A700 = {"status": 0xA700, "comment": "Disk quota exceeded"}
 WRONG_CALLED = "Called AE title 'ARCHIVE' not recognized"
@@ -399,10 +484,80 @@ def scenarios() -> list[Scenario]:
                  ["not stored (0xA700", "out of resources"]),
         Scenario("scu-pynetdicom-refused-port", "scu", "pynetdicom", "refused port",
                  _storescu_to(_nothing, "-d", tool="pynetdicom"), 2, ["refused: nothing listens there"]),
+        Scenario("scu-pynetdicom-wrong-calling-ae", "scu", "pynetdicom", "wrong calling AE",
+                 _storescu_to(_pynet_node(calling=["WORKSTATION"]), "-d", tool="pynetdicom"), 2,
+                 ["calling AE title 'MODALITY' not recognized"]),
+        Scenario("scu-pynetdicom-sop-class-refused", "scu", "pynetdicom", "SOP class refused",
+                 _storescu_to(_pynet_node(sops=[VERIFICATION, MR]), "-d", tool="pynetdicom"), 2,
+                 ["CT Image Storage not accepted"]),
+        Scenario("scu-pynetdicom-ts-refused", "scu", "pynetdicom", "transfer syntax refused",
+                 _storescu_to(_pynet_node(syntaxes=[JPEG_LS]), "-d", tool="pynetdicom"), 2,
+                 ["CT Image Storage: no common transfer syntax"]),
+        Scenario("scu-pynetdicom-cannot-convert", "scu", "pynetdicom", "sender cannot convert",
+                 _storescu_to(GOOD_NODE, "-d", tool="pynetdicom", files=("ct-jpeg-ls",)), 2,
+                 ["the sender could not convert it from JPEG-LS Lossless", "on the sender's side"],
+                 ["look at the node's log"]),
+        Scenario("scu-pynetdicom-node-aborts", "scu", "pynetdicom", "node aborts mid-transfer",
+                 _storescu_to(_storescp_node("--abort-during"), "-d", tool="pynetdicom"), 2,
+                 ["the node aborted the association"]),
+        Scenario("scu-pynetdicom-timeout", "scu", "pynetdicom", "timeout (the node never answers)",
+                 _storescu_to(_hung, "-d", tool="pynetdicom"), 2, ["no answer to the association request"]),
+        Scenario("scu-pynetdicom-tls-expected", "scu", "pynetdicom", "TLS expected",
+                 _storescu_to(_storescp_node(tls=True), "-d", tool="pynetdicom"), 2, ["TLS"]),
         Scenario("scu-ctn-wrong-called-ae", "scu", "CTN", "wrong called AE",
                  _storescu_to(_pynet_node(), "-v", aec="ARCHIVE", tool="ctn"), 2, ["association rejected"]),
         Scenario("scu-pixelmed-wrong-called-ae", "scu", "PixelMed", "wrong called AE",
                  _storescu_to(_pynet_node(), "-v", aec="ARCHIVE", tool="pixelmed"), 2, ["association rejected"]),
+    ]
+    # dcm4che's storescu, as it logs by default (its logback.xml).
+    def dcm4che_scu(name: str, situation: str, node: Callable[[int, Work], contextlib.AbstractContextManager[object]],
+                    code: int, expect: list[str], absent: list[str] | None = None, **options: Any) -> Scenario:
+        return Scenario(f"scu-dcm4che-{name}", "scu", "dcm4che", situation,
+                        _storescu_to(node, "", tool="dcm4che", **options), code, expect, absent or [])
+
+    found += [
+        dcm4che_scu("success", "success", GOOD_NODE, 0, ["MODALITY -> NODE: OK", "Nothing failed in this log"]),
+        dcm4che_scu("wrong-called-ae", "wrong called AE", _pynet_node(), 2,
+                    ["called AE title 'ARCHIVE' not recognized", "set the called AE title"], aec="ARCHIVE"),
+        dcm4che_scu("wrong-calling-ae", "wrong calling AE", _pynet_node(calling=["WORKSTATION"]), 2,
+                    ["calling AE title 'MODALITY' not recognized", "add 'MODALITY'"]),
+        dcm4che_scu("sop-class-refused", "SOP class refused", _pynet_node(sops=[VERIFICATION, MR]), 2,
+                    ["CT Image Storage not accepted", "ask its admin to accept CT Image Storage"]),
+        dcm4che_scu("ts-refused", "transfer syntax refused", _pynet_node(syntaxes=[JPEG_LS]), 2,
+                    ["CT Image Storage: no common transfer syntax"]),
+        dcm4che_scu("cannot-convert", "sender cannot convert", GOOD_NODE, 2,
+                    ["the sender could not", "on the sender's side"], ["look at the node's log"],
+                    files=("ct-jpeg-ls",)),
+        dcm4che_scu("node-aborts", "node aborts mid-transfer", _storescp_node("--abort-during"), 2,
+                    ["the node aborted the association", "node's log"]),
+        dcm4che_scu("warning-b000", "warning 0xB000 with comment", _pynet_node(**B000), 1,
+                    ["stored, with a warning"]),
+        dcm4che_scu("failure-a700", "failure 0xA700", _pynet_node(**A700), 2, ["not stored (0xA700", "out of resources"]),
+        dcm4che_scu("timeout", "timeout (the node never answers)", _hung, 2, ["no answer to the association request"]),
+        dcm4che_scu("refused-port", "refused port", _nothing, 2, ["refused: nothing listens there"]),
+        dcm4che_scu("tls-expected", "TLS expected", _storescp_node(tls=True), 2, ["TLS"]),
+    ]
+    # CTN's send_image (-v) and PixelMed's StorageSOPClassSCU, as they write to the console. Not here: what
+    # they do not say. PixelMed prints nothing on success, on a warning or on a failure status, and the same
+    # line for a refused SOP class, a refused transfer syntax and a file it cannot convert; explain does
+    # not read CTN's store responses yet.
+    found += [
+        Scenario("scu-ctn-wrong-calling-ae", "scu", "CTN", "wrong calling AE",
+                 _storescu_to(_pynet_node(calling=["WORKSTATION"]), "", tool="ctn"), 2,
+                 ["association rejected: our calling AE title not recognized"]),
+        Scenario("scu-ctn-refused-port", "scu", "CTN", "refused port", _storescu_to(_nothing, "", tool="ctn"), 2,
+                 ["refused: nothing listens there"]),
+        Scenario("scu-ctn-tls-expected", "scu", "CTN", "TLS expected",
+                 _storescu_to(_storescp_node(tls=True), "", tool="ctn"), 2,
+                 ["the node closed the connection without answering", "TLS-only port"]),
+        Scenario("scu-pixelmed-wrong-calling-ae", "scu", "PixelMed", "wrong calling AE",
+                 _storescu_to(_pynet_node(calling=["WORKSTATION"]), "", tool="pixelmed"), 2,
+                 ["association rejected: our calling AE title not recognized"]),
+        Scenario("scu-pixelmed-sop-class-refused", "scu", "PixelMed", "SOP class refused",
+                 _storescu_to(_pynet_node(sops=[VERIFICATION, MR]), "", tool="pixelmed"), 2,
+                 ["C-STORE (CT Image Storage) not sent"]),
+        Scenario("scu-pixelmed-refused-port", "scu", "PixelMed", "refused port",
+                 _storescu_to(_nothing, "", tool="pixelmed"), 2, ["refused: nothing listens there"]),
     ]
     # The receiving node's log.
     for level in ("-d", "-v"):
@@ -449,15 +604,70 @@ def scenarios() -> list[Scenario]:
                  _pynet_node_log([("NODE", "MODALITY", "ct")], sops=[VERIFICATION, MR]), 2,
                  ["you accepted MR Image Storage", "the sender aborted the association before sending anything"]),
         Scenario("scp-pynetdicom-warning-b000", "scp", "pynetdicom", "warning 0xB000 with comment",
-                 _pynet_node_log([("NODE", "MODALITY", "ct")], **B000), 0,
-                 ["received 1 C-STORE request (CT Image Storage); this log does not show the status"]),
+                 _pynet_node_log([("NODE", "MODALITY", "ct")], **B000), 1,
+                 ["you answered a warning to 1 C-STORE (CT Image Storage) (0xB000",
+                  "Patient name coerced to the registry's spelling"]),
         Scenario("scp-pynetdicom-failure-a700", "scp", "pynetdicom", "failure 0xA700",
-                 _pynet_node_log([("NODE", "MODALITY", "ct")], **A700), 0,
-                 ["received 1 C-STORE request (CT Image Storage); this log does not show the status"]),
+                 _pynet_node_log([("NODE", "MODALITY", "ct")], **A700), 2,
+                 ["you refused 1 C-STORE (CT Image Storage) (0xA700", "Disk quota exceeded", "out of resources"]),
+        Scenario("scp-pynetdicom-app-cannot-write", "scp", "pynetdicom", "failure 0xA700 (storescp app: cannot write)",
+                 _pynet_app_node_log([("NODE", "MODALITY", "ct")], writable=False), 2,
+                 ["this node could not write", "0xA700", "not-a-folder"]),
         Scenario("scp-pynetdicom-success", "scp", "pynetdicom", "success",
-                 _pynet_node_log([("NODE", "MODALITY", "ct")]), 0, ["received 1 C-STORE request"]),
+                 _pynet_node_log([("NODE", "MODALITY", "ct")]), 0, ["stored 1 object (CT Image Storage)"]),
+        Scenario("scp-pynetdicom-app-success", "scp", "pynetdicom", "success (storescp app)",
+                 _pynet_app_node_log([("NODE", "MODALITY", "ct")]), 0,
+                 ["stored 1 object (CT Image Storage)", "Nothing failed in this log"]),
+        Scenario("scp-pynetdicom-ts-refused", "scp", "pynetdicom", "transfer syntax refused",
+                 _pynet_node_log([("NODE", "MODALITY", "ct")], syntaxes=[JPEG_LS]), 2,
+                 ["you accepted none of the transfer syntaxes the sender proposed for CT Image Storage"]),
+        Scenario("scp-pynetdicom-sender-cannot-convert", "scp", "pynetdicom", "sender cannot convert",
+                 _pynet_node_log([("NODE", "MODALITY", "ct-jpeg-ls")]), 2, ["the sender aborted", "sender's log"]),
+        Scenario("scp-pynetdicom-node-aborts", "scp", "pynetdicom", "node aborts mid-transfer",
+                 _pynet_node_log([("NODE", "MODALITY", "ct")], abort=True), 2, ["this node aborted"]),
+        Scenario("scp-pynetdicom-port-taken", "scp", "pynetdicom", "refused port (the node cannot listen)",
+                 _pynet_port_taken, 2, ["cannot listen", "Address already in use"]),
+        # Not here: a sender that connects and says nothing, and one without TLS on a TLS port. pynetdicom
+        # logs nothing at all about either (the corpus once held their empty logs).
         Scenario("scp-orthanc-wrong-called-ae", "scp", "Orthanc", "wrong called AE", _orthanc_log("ARCHIVE"), 2,
                  ["called AE title 'ARCHIVE'"]),
+    ]
+    # dcm4che's storescp, as it logs by default, with DCMTK storescu -q sending.
+    ct_sent = [("NODE", "MODALITY", "ct")]
+
+    def dcm4che_scp(name: str, situation: str, make: Callable[[Path, Work], None], code: int, expect: list[str],
+                    absent: list[str] | None = None) -> Scenario:
+        return Scenario(f"scp-dcm4che-{name}", "scp", "dcm4che", situation, make, code, expect, absent or [])
+
+    found += [
+        dcm4che_scp("success", "success", _dcm4che_node_log(ct_sent), 0,
+                    ["a sender at AE 'MODALITY'", "stored 1 object", "Nothing failed in this log"]),
+        dcm4che_scp("wrong-called-ae", "wrong called AE", _dcm4che_node_log([("ARCHIVE", "MODALITY", "ct")]), 2,
+                    ["a sender at AE 'MODALITY'", "called AE title 'ARCHIVE'"]),
+        dcm4che_scp("wrong-calling-ae", "wrong calling AE", _dcm4che_node_log(ct_sent, "--accept", "WORKSTATION"), 2,
+                    ["a sender at AE 'MODALITY'", "calling AE title 'MODALITY'"]),
+        dcm4che_scp("sop-class-refused", "SOP class refused",
+                    _dcm4che_node_log(ct_sent, accepts="Verification:ImplicitVRLittleEndian\nMRImageStorage:*\n"), 2,
+                    ["you accepted MR Image Storage", "the sender aborted the association before sending anything",
+                     "the sender's habit"]),
+        dcm4che_scp("ts-refused", "transfer syntax refused",
+                    _dcm4che_node_log(ct_sent, accepts="Verification:ImplicitVRLittleEndian\nCTImageStorage:JPEGLSLossless\n"),
+                    2, ["you accepted none of the transfer syntaxes the sender proposed for CT Image Storage"]),
+        dcm4che_scp("sender-cannot-convert", "sender cannot convert",
+                    _dcm4che_node_log([("NODE", "MODALITY", "ct-jpeg-ls")],
+                                      accepts="Verification:ImplicitVRLittleEndian\n"
+                                              "CTImageStorage:ExplicitVRLittleEndian,ImplicitVRLittleEndian\n"), 2,
+                    ["the sender aborted", "sender's log"]),
+        dcm4che_scp("warning-b000", "warning 0xB000 (dcm4che's storescp sends no comment)",
+                    _dcm4che_node_log(ct_sent, "--status", "B000H"), 1, ["you answered a warning"]),
+        dcm4che_scp("failure-a700", "failure 0xA700", _dcm4che_node_log(ct_sent, "--status", "A700H"), 2,
+                    ["you refused 1 C-STORE", "0xA700"]),
+        dcm4che_scp("timeout", "timeout (a sender connects and says nothing)",
+                    _dcm4che_node_log([("silent", "4")], "--request-timeout", "2000"), 2, ["said nothing"]),
+        dcm4che_scp("port-taken", "refused port (the node cannot listen)", _dcm4che_port_taken, 2,
+                    ["cannot listen", "port"]),
+        dcm4che_scp("tls-expected", "TLS expected (a sender without TLS)", _dcm4che_node_log(ct_sent, *DCM4CHE_TLS), 2,
+                    ["TLS"]),
     ]
     return found
 
@@ -484,8 +694,13 @@ def generate(names: list[str]) -> list[Path]:
                 continue
             log = CORPUS / f"{scenario.name}.log"
             started = time.monotonic()
-            scenario.make(log, work)
-            text = log.read_text(errors="replace").replace(scratch, "/tmp/corpus")
+            try:
+                scenario.make(log, work)
+            except Exception as exc:  # one broken scenario must not stop the refresh of the others
+                print(f"{scenario.name:<40} FAILED: {exc!r}")
+                continue
+            text = log.read_text(errors="replace").replace(scratch, "/tmp/corpus").replace(sys.prefix, "/venv").replace(
+                str(HERE), "tests/diagnose")
             log.write_text(text)
             (CORPUS / f"{scenario.name}.json").write_text(json.dumps(expectation(scenario), indent=1) + "\n")
             print(f"{scenario.name:<40} {len(text.splitlines()):>6} lines  {time.monotonic() - started:5.1f} s")

@@ -27,6 +27,31 @@ def test_the_corpus_is_there() -> None:
         assert len([e for e in expected if e["side"] == side]) >= 12
 
 
+# Logs per tool and side (name prefix): the twelve situations wherever the tool can play them, and why not.
+PER_TOOL = {
+    "scu-d": 12, "scu-v": 12, "scu-pynetdicom": 12, "scu-dcm4che": 12,
+    # what their console output tells apart: rejections, a refused port, a closed connection, a class not sent
+    "scu-ctn": 4, "scu-pixelmed": 4,
+    # storescp checks no AE title (it answers to any) and answers no chosen status: 3 situations it cannot play
+    "scp-d": 9, "scp-v": 8,
+    "scp-pynetdicom": 12,  # pynetdicom logs nothing for a sender that says nothing, nor for one without TLS
+    "scp-dcm4che": 11,  # dcm4che's storescp cannot abort on its own
+}
+SITUATIONS = ["success", "wrong called AE", "wrong calling AE", "SOP class refused", "transfer syntax refused",
+              "sender cannot convert", "node aborts mid-transfer", "warning 0xB000", "failure 0xA700", "timeout",
+              "refused port", "TLS expected"]
+
+
+def test_every_reference_tool_plays_what_it_can() -> None:
+    for prefix, least in PER_TOOL.items():
+        logs = [p for p in LOGS if p.stem.startswith(prefix + "-")]
+        assert len(logs) >= least, (prefix, [p.stem for p in logs])
+    for side in SIDES:  # each of the twelve situations seen from each side, by some tool
+        seen = {json.loads(p.read_text())["situation"] for p in CORPUS.glob(f"{side}-*.json")}
+        for situation in SITUATIONS:
+            assert any(s.startswith(situation) for s in seen), (side, situation, seen)
+
+
 @pytest.mark.parametrize("log", LOGS, ids=[p.stem for p in LOGS])
 def test_explain_on_the_corpus(log: Path, run_cli) -> None:
     expected = json.loads(log.with_suffix(".json").read_text())
