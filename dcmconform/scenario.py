@@ -57,6 +57,12 @@ class Scenario:
     ignore_release: bool = False  # never answer the A-RELEASE-RQ
     release_after_first: bool = False  # we send A-RELEASE-RQ right after the first C-STORE-RSP
 
+    @property
+    def waits(self) -> bool:
+        """Our SCP waits on purpose (no response, no release answer): only the SCU's own timer, or the
+        deadline, ends the scenario."""
+        return self.no_response or self.ignore_release
+
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("normal", "accepts the association and every object (status 0x0000), answers the release"),
@@ -72,6 +78,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              only_ts=IMPLICIT_LE),
     Scenario("max-512", "accepts with a maximum PDU length of 512 bytes", max_length=512),
     Scenario("max-4096", "accepts with a maximum PDU length of 4096 bytes", max_length=4096),
+    Scenario("max-0", "accepts with a maximum PDU length of 0 (no limit, PS3.8 D.1.1)", max_length=0),
     Scenario("status-b000", "answers C-STORE with 0xB000 (coercion of data elements) and an Error Comment",
              status=0xB000, error_comment="dcmconform: elements coerced"),
     Scenario("status-b006", "answers C-STORE with 0xB006 (elements discarded, stored)", status=0xB006,
