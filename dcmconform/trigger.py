@@ -35,6 +35,7 @@ from dcmconform.transcript import Transcript
 OUTPUT_KEPT = 16 * 1024  # characters of the trigger's output kept as evidence (head and tail)
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 SETTLE = 2.0  # seconds of quiet after the last connection before a manual scenario is over
+SCENARIO_EVIDENCE = "scenario"  # the evidence kind of Played.describe()
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,10 @@ class Played:
             lines.append(printable(self.run.output.rstrip(), keep="\n") or "(none)")
         return "\n".join(lines)
 
-    def evidence(self) -> list[Transcript | str]:
-        return [self.transcript, self.describe()]
+    def evidence(self) -> list[Transcript | tuple[str, str]]:
+        """The transcript, and the scenario next to what the SCU did (evidence kind ``scenario``: the HTML
+        report shows its first line as what our SCP played, the rest as what the SCU did)."""
+        return [self.transcript, (SCENARIO_EVIDENCE, self.describe())]
 
 
 def sample_files(folder: Path) -> tuple[Path, ...]:
