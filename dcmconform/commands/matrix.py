@@ -107,28 +107,20 @@ def run_scu_matrix(names: list[str], report_dir: Path, options: list[str], compl
 
 
 def parse_peers(spec: str | None, role: str = "scp") -> list[str]:
-    from dcmconform.peers.registry import PEERS, UnknownPeer, available_peers
+    """``--peers``: comma-separated names, ``available`` (default: those that can run here) or ``all``; with
+    ``role="scu"`` the names of reference SCUs (:mod:`dcmconform.peers.scus`)."""
+    from dcmconform.peers import registry, scus
 
     if role == "scu":
-        return parse_scus(spec)
+        known, available, unknown = list(scus.SCUS), scus.available_scus, scus.UnknownScu
+    else:
+        known, available, unknown = list(registry.PEERS), registry.available_peers, registry.UnknownPeer
     if not spec or spec == "available":
-        return available_peers()
-    names = list(PEERS) if spec == "all" else [n.strip() for n in spec.split(",") if n.strip()]
+        return available()
+    names = known if spec == "all" else [n.strip() for n in spec.split(",") if n.strip()]
     for name in names:
-        if name not in PEERS:
-            raise SetupError(str(UnknownPeer(name)))
-    return names
-
-
-def parse_scus(spec: str | None) -> list[str]:
-    from dcmconform.peers.scus import SCUS, UnknownScu, available_scus
-
-    if not spec or spec == "available":
-        return available_scus()
-    names = list(SCUS) if spec == "all" else [n.strip() for n in spec.split(",") if n.strip()]
-    for name in names:
-        if name not in SCUS:
-            raise SetupError(str(UnknownScu(name)))
+        if name not in known:
+            raise SetupError(str(unknown(name)))
     return names
 
 
