@@ -282,6 +282,7 @@ def test_release_timeout(scenario: Scenario, verdict: Verdict) -> None:
                   played.evidence())
 
 
+@pytest.mark.scenario("we-release")
 @check("SCU-034", "The SCU answers our A-RELEASE-RQ with A-RELEASE-RP", "PS3.8 7.2", "SHOULD", role="scu",
        fix="Either side may release (PS3.8 7.2): when the SCP sends A-RELEASE-RQ, answer A-RELEASE-RP (AR-8 in the "
            "state machine), even with a request of yours crossing it, and report the objects not yet sent as not "
