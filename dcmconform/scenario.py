@@ -57,6 +57,12 @@ class Scenario:
     ignore_release: bool = False  # never answer the A-RELEASE-RQ
     release_after_first: bool = False  # we send A-RELEASE-RQ right after the first C-STORE-RSP
 
+    @property
+    def waits(self) -> bool:
+        """The scenario may last until the SCU's own timer fires (or the deadline): our SCP waits on purpose
+        (no response, no release answer), or releases while the SCU may have a request outstanding."""
+        return self.no_response or self.ignore_release or self.release_after_first
+
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("normal", "accepts the association and every object (status 0x0000), answers the release"),
@@ -72,6 +78,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              only_ts=IMPLICIT_LE),
     Scenario("max-512", "accepts with a maximum PDU length of 512 bytes", max_length=512),
     Scenario("max-4096", "accepts with a maximum PDU length of 4096 bytes", max_length=4096),
+    Scenario("max-0", "accepts with a maximum PDU length of 0 (no limit, PS3.8 D.1.1)", max_length=0),
     Scenario("status-b000", "answers C-STORE with 0xB000 (coercion of data elements) and an Error Comment",
              status=0xB000, error_comment="dcmconform: elements coerced"),
     Scenario("status-b006", "answers C-STORE with 0xB006 (elements discarded, stored)", status=0xB006,
@@ -131,10 +138,12 @@ class _Link:
         self.peer_max = 0
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def send(self, pdu: pd.PDU) -> None:
-        data = pdu.encode()
-        self.server.transcript.sent(data)
-        self.sock.sendall(data)
+    def send(self, *pdus: pd.PDU) -> None:
+        """Send ``pdus`` in one write (so that no scheduling of ours comes between them)."""
+        encoded = [pdu.encode() for pdu in pdus]
+        for data in encoded:
+            self.server.transcript.sent(data)
+        self.sock.sendall(b"".join(encoded))
 
     def _read(self, n: int, deadline: float | None) -> bytes:
         got = bytearray()
@@ -251,10 +260,11 @@ class _Link:
                     self.attempt.messages.append(message)
                     if we_released:
                         continue  # Sta7 (awaiting A-RELEASE-RP): we receive, we send no P-DATA-TF (PS3.8 9.2)
-                    self.answer(message)
-                    if self.scenario.release_after_first and not we_released and message.field == C_STORE_RQ:
-                        self.send(pd.AReleaseRQ())
-                        we_released = True
+                    release = self.scenario.release_after_first and message.field == C_STORE_RQ
+                    # our A-RELEASE-RQ goes in the same write as the C-STORE-RSP: what the SCU does next
+                    # depends on it alone, not on when our thread gets to send the second PDU
+                    self.answer(message, then=[pd.AReleaseRQ()] if release else [])
+                    we_released = release
             elif isinstance(pdu, pd.AReleaseRP) and we_released:
                 self.attempt.release_answer = "A-RELEASE-RP"
                 self.attempt.released = True
@@ -284,19 +294,24 @@ class _Link:
     def end_note(self, text: str) -> None:
         self.server.transcript.note(text)
 
-    def answer(self, message: Message) -> None:
+    def answer(self, message: Message, then: list[pd.PDU] | None = None) -> None:
+        """Answer ``message`` as the scenario says, and send ``then`` in the same write."""
+        then = then or []
         command = message.command
         if command is None or message.field not in (C_STORE_RQ, C_ECHO_RQ):
+            if then:
+                self.send(*then)
             return  # nothing we serve: the checks judge it, the SCU's timer ends it
         if message.field == C_STORE_RQ and self.scenario.no_response:
             self.end_note("C-STORE-RQ left unanswered (the scenario)")
+            if then:
+                self.send(*then)
             return
         status = self.scenario.status if message.field == C_STORE_RQ else 0x0000
         extra: dict[str, object] = {"ErrorComment": self.scenario.error_comment} if status and \
             self.scenario.error_comment else {}
         rsp: Dataset = response(command, response_field(message.field or 0), status, **extra)
-        for pdu in fragments(encode_command(rsp), message.context_id, True, self.peer_max):
-            self.send(pdu)
+        self.send(*fragments(encode_command(rsp), message.context_id, True, self.peer_max), *then)
 
 
 class ScenarioSCP:

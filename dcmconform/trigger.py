@@ -23,7 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from dcmconform.transcript import Transcript
 OUTPUT_KEPT = 16 * 1024  # characters of the trigger's output kept as evidence (head and tail)
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 SETTLE = 2.0  # seconds of quiet after the last connection before a manual scenario is over
+SCENARIO_EVIDENCE = "scenario"  # the evidence kind of Played.describe()
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,10 @@ class Played:
             lines.append(printable(self.run.output.rstrip(), keep="\n") or "(none)")
         return "\n".join(lines)
 
-    def evidence(self) -> list[Transcript | str]:
-        return [self.transcript, self.describe()]
+    def evidence(self) -> list[Transcript | tuple[str, str]]:
+        """The transcript, and the scenario next to what the SCU did (evidence kind ``scenario``: the HTML
+        report shows its first line as what our SCP played, the rest as what the SCU did)."""
+        return [self.transcript, (SCENARIO_EVIDENCE, self.describe())]
 
 
 def sample_files(folder: Path) -> tuple[Path, ...]:
@@ -203,14 +207,43 @@ def _tell_operator(text: str) -> None:
 
 
 class Player:
-    """Each scenario played at most once per run (:func:`play`), on first request."""
+    """Each scenario played at most once per run (:func:`play`), on first request.
+
+    :meth:`prefetch` starts the scenarios in which our SCP waits on purpose (:attr:`Scenario.waits`: they
+    last until the SCU's own timer fires, or the deadline) in the background at once, so that a run
+    waits for them once, not once each, while the other scenarios play."""
 
     def __init__(self, settings: ScuSettings, prompt: Callable[[str], None] | None = None) -> None:
         self.settings = settings
         self.prompt = prompt
         self.played: dict[str, Played] = {}
+        self._pending: dict[str, Future[Played]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+
+    def prefetch(self, names: Iterable[str]) -> list[str]:
+        """Start playing those of ``names`` whose SCP waits, in the background; the names started.
+
+        Only with a trigger and a free port per scenario: an operator sends one scenario at a time,
+        and a fixed ``--listen-port`` serves one scenario at a time."""
+        if not self.settings.trigger or self.settings.port:
+            return []
+        started = [n for n in dict.fromkeys(names) if SCENARIOS[n].waits and n not in self.played
+                   and n not in self._pending]
+        if started and self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=len(started), thread_name_prefix="scenario")
+        for name in started:
+            assert self._pool is not None
+            self._pending[name] = self._pool.submit(play, SCENARIOS[name], self.settings, self.prompt)
+        return started
 
     def __call__(self, name: str) -> Played:
         if name not in self.played:
-            self.played[name] = play(SCENARIOS[name], self.settings, self.prompt)
+            pending = self._pending.pop(name, None)
+            self.played[name] = pending.result() if pending is not None else play(SCENARIOS[name], self.settings,
+                                                                                    self.prompt)
         return self.played[name]
+
+    def close(self) -> None:
+        """Wait for the background scenarios (each bounded by the deadline) and end their threads."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)

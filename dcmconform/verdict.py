@@ -167,8 +167,10 @@ class Verdict:
         self.evidence = []
 
     # Evidence -----------------------------------------------------------------------------
-    def attach(self, what: Transcript | str, kind: str = "text") -> Verdict:
-        """Add evidence: a transcript (dump + hex), or a piece of text of the given kind."""
+    def attach(self, what: Transcript | str | tuple[str, str], kind: str = "text") -> Verdict:
+        """Add evidence: a transcript (dump + hex), a piece of text of the given kind, or a (kind, text) pair."""
+        if isinstance(what, tuple):
+            kind, what = what
         if isinstance(what, Transcript):
             self.evidence.extend(what.evidence())
         elif what:

@@ -60,14 +60,16 @@ class Difference:
         return f"{self.check:<14} expected {self.expected:<9} got {self.got:<9} {self.summary}"
 
 
-def path_for(peer: str) -> Path:
-    """The file for ``peer``; a backend variant (``orthanc:container``) shares its native peer's file."""
-    return EXPECTATIONS_DIR / f"{peer.split(':')[0]}.yaml"
+def path_for(peer: str, role: str = "scp") -> Path:
+    """The file for ``peer``; a backend variant (``orthanc:container``) shares its native peer's file.
+    A reference SCU's (``role="scu"``, :mod:`dcmconform.peers.scus`) is ``scu/NAME.yaml``."""
+    folder = EXPECTATIONS_DIR / "scu" if role == "scu" else EXPECTATIONS_DIR
+    return folder / f"{peer.split(':')[0]}.yaml"
 
 
-def load(peer: str) -> dict[str, Expectation] | None:
-    """The peer's expectations, or ``None`` when it has no file."""
-    path = path_for(peer)
+def load(peer: str, role: str = "scp") -> dict[str, Expectation] | None:
+    """The peer's (or, ``role="scu"``, the reference SCU's) expectations, or ``None`` when it has no file."""
+    path = path_for(peer, role)
     if not path.exists():
         return None
     return parse(path.read_text(), str(path))

@@ -150,11 +150,11 @@ class OrthancPeer(ProcessPeer):
             raise RuntimeError("orthanc is not started")
         return f"http://127.0.0.1:{self.http_port}{path}"
 
-    def rest(self, path: str, method: str = "GET", body: Any = None) -> Any:
+    def rest(self, path: str, method: str = "GET", body: Any = None, timeout: float = HTTP_TIMEOUT) -> Any:
         """One REST call on loopback; JSON in and out."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.rest_url(path), data=data, method=method)
-        with _HTTP.open(request, timeout=HTTP_TIMEOUT) as answer:
+        with _HTTP.open(request, timeout=timeout) as answer:
             raw = answer.read()
         return json.loads(raw) if raw else None
 
@@ -196,11 +196,14 @@ class OrthancPeer(ProcessPeer):
             paths.append(path)
         return sorted(paths)
 
-    def send_to(self, target: Endpoint, orthanc_ids: list[str], modality: str = "dcmconform-target") -> Any:
-        """Orthanc as C-STORE SCU: store ``orthanc_ids`` (instances/series/studies) to ``target``."""
+    def send_to(self, target: Endpoint, orthanc_ids: list[str], modality: str = "dcmconform-target",
+                timeout: float = HTTP_TIMEOUT) -> Any:
+        """Orthanc as C-STORE SCU: store ``orthanc_ids`` (instances/series/studies) to ``target``; the
+        synchronous job's REST call waits at most ``timeout`` seconds."""
         self.rest(f"/modalities/{modality}", "PUT", {"AET": target.ae_title, "Host": target.host,
                                                      "Port": target.port})
-        return self.rest(f"/modalities/{modality}/store", "POST", {"Resources": orthanc_ids, "Synchronous": True})
+        return self.rest(f"/modalities/{modality}/store", "POST", {"Resources": orthanc_ids, "Synchronous": True},
+                         timeout=timeout)
 
     def upload(self, dicom: bytes) -> str:
         """Put an instance into Orthanc through REST (not DICOM); returns its Orthanc ID."""

@@ -29,7 +29,8 @@ LEVEL_WORDS = {
                          "(e.g. answer within seconds, free a slot when a connection ends): broken, the check warns",
     str(Level.MAY): "the standard allows it (\"may\"): what the node does is information, no judgement",
 }
-EVIDENCE_TITLES = {"dump": "Association dump", "hex": "Bytes (hex)", "traceback": "Traceback", "text": "Note"}
+EVIDENCE_TITLES = {"dump": "Association dump", "hex": "Bytes (hex)", "traceback": "Traceback", "text": "Note",
+                   "scenario": "Scenario and what the SCU did"}
 ATTENTION_SHOWN = 15  # checks listed under "Needs attention" before the rest fold away
 _EVENT_LINE = re.compile(r"^\+\s*[\d.]+s (->|<-|--) ")
 _EVENT_CLASS = {"->": "ev-sent", "<-": "ev-recv", "--": "ev-note"}
@@ -64,6 +65,17 @@ def distinct_evidence(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def scenario_facts(evidence: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """An SCU check's scenario evidence (dcmconform.trigger.Played.describe) as (what our SCP played, what the
+    SCU did, up to its output), or ``None`` for a check without one."""
+    text = next((str(e.get("text", "")) for e in evidence or [] if e.get("kind") == "scenario"), None)
+    if not text:
+        return None
+    played, _, rest = text.partition("\n")
+    did = rest.split("\noutput of the command:")[0]
+    return played.removeprefix("scenario ").strip(), did.strip()
+
+
 def anchors(results: list[dict[str, Any]]) -> list[str]:
     """A unique HTML id for every result, in order (a check ID may appear more than once)."""
     seen: dict[str, int] = {}
@@ -89,6 +101,7 @@ def render_html(document: dict[str, Any]) -> str:
     env.filters["css"] = css_outcome
     env.filters["dump"] = dump_markup
     env.filters["distinct"] = distinct_evidence
+    env.filters["scenario_facts"] = scenario_facts
     order = {o: i for i, o in enumerate(OUTCOMES)}
     results = sorted(document["results"], key=lambda r: (order.get(r["outcome"], 99), r["id"]))
     rows = list(zip(results, anchors(results), strict=True))

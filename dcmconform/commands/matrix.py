@@ -5,6 +5,11 @@ Each peer runs in its own ``dcmconform run --peer NAME --report-dir DIR/NAME`` p
 peer's full report; the matrix merges them into ``DIR/matrix.json`` and ``DIR/matrix.html`` and
 compares each peer with ``peers/expectations/NAME.yaml``.
 
+With ``--role scu`` the columns are the reference SCUs (:mod:`dcmconform.peers.scus`): each runs in
+its own ``dcmconform run --role scu --trigger TEMPLATE`` process and is compared with
+``peers/expectations/scu/NAME.yaml``; two run at a time (:data:`SCU_WORKERS`: every scenario SCP
+listens on its own free port, so the runs share nothing).
+
 Exit code: 0 when every peer that ran earned its expected verdicts, 1 when one differs or its run
 broke, 2 when no peer could run (or a usage error).
 """
@@ -20,6 +25,10 @@ from typing import Any
 from dcmconform.errors import SetupError
 
 RUN_TIMEOUT = 1800.0  # one peer's whole run
+SCU_WORKERS = 2  # reference SCUs run at once (the machine's two cores)
+# --role scu: each scenario's deadline. The reference SCUs' own timers are 30 s at most (DCMTK's ACSE
+# timeout), so 35 s shows them fire; the scenarios that wait for them play in parallel (trigger.Player).
+SCU_DEADLINE = 35.0
 
 
 def run_matrix(names: list[str], report_dir: Path, options: list[str], complete: bool,
@@ -48,33 +57,75 @@ def run_matrix(names: list[str], report_dir: Path, options: list[str], complete:
         if reasons[name]:
             entries.append(peer_entry(name, available=False, reason=reasons[name], backend=peer.backend))
             continue
-        document, error = runs[name].document, runs[name].error
-        expected = expectations.load(name)
-        differences = []
-        if document is not None:
-            calling_aet = document.get("calling_ae_title", calling_aet)
-            if expected is not None:
-                differences = [d.__dict__ for d in expectations.compare(document["results"], expected, complete)]
-        entries.append(peer_entry(
-            name, available=True, backend=peer.backend, version=peer.version(), document=document,
-            report=f"{name}/conformance.html" if document is not None else None, run_error=error,
-            expectations=None if expected is None else {k: v.__dict__ for k, v in expected.items()},
-            differences=differences))
-        if progress:
-            done = f"{len(document['results'])} results, {len(differences)} differences" if document else ""
-            progress(f"{name}: {error or done}")
+        run = runs[name]
+        if run.document is not None:
+            calling_aet = run.document.get("calling_ae_title", calling_aet)
+        entries.append(_column(name, run, expectations.load(name), complete, peer.backend, peer.version(), progress))
     return build_matrix(entries, started, time.time(), calling_aet)
 
 
-def parse_peers(spec: str | None) -> list[str]:
-    from dcmconform.peers.registry import PEERS, UnknownPeer, available_peers
+def _column(name: str, run: Any, expected: Any, complete: bool, backend: str, version: str | None,
+            progress: Any) -> dict[str, Any]:
+    """One peer's column: its run (a :class:`dcmconform.childrun.SuiteRun`) held to its expectations."""
+    from dcmconform.peers import expected as expectations
+    from dcmconform.reports.matrix import peer_entry
 
+    document, error = run.document, run.error
+    differences = []
+    if document is not None and expected is not None:
+        differences = [d.__dict__ for d in expectations.compare(document["results"], expected, complete)]
+    if progress:
+        done = f"{len(document['results'])} results, {len(differences)} differences" if document else ""
+        progress(f"{name}: {error or done}")
+    return peer_entry(
+        name, available=True, backend=backend, version=version, document=document,
+        report=f"{name}/conformance.html" if document is not None else None, run_error=error,
+        expectations=None if expected is None else {k: v.__dict__ for k, v in expected.items()},
+        differences=differences)
+
+
+def run_scu_matrix(names: list[str], report_dir: Path, options: list[str], complete: bool,
+                   timeout: float = RUN_TIMEOUT, progress: Any = None, workers: int = SCU_WORKERS,
+                   deadline: float = SCU_DEADLINE) -> dict[str, Any]:
+    """Run the SCU checks against every reference SCU in ``names`` (``workers`` at a time, each
+    scenario within ``deadline`` seconds) and build the matrix document (not yet written)."""
+    from dcmconform.childrun import parallel, run_suite
+    from dcmconform.peers import expected as expectations
+    from dcmconform.peers.scus import get
+    from dcmconform.reports.matrix import build_matrix, peer_entry
+
+    started = time.time()
+    scus = {name: get(name) for name in names}
+    reasons = {name: scu.available() for name, scu in scus.items()}
+
+    def one(name: str, cancel: threading.Event) -> dict[str, Any]:
+        scu = scus[name]
+        if progress:
+            progress(f"{name}: running the SCU checks")
+        run = run_suite(report_dir / name, trigger=scu.trigger, timeout=timeout, cancel=cancel,
+                        options=[*options, "--trigger-timeout", f"{deadline:g}"])
+        return _column(name, run, expectations.load(name, role="scu"), complete, "native", scu.version(), progress)
+
+    columns = parallel([n for n in names if not reasons[n]], one, workers)  # in the order asked
+    entries = [peer_entry(n, available=False, reason=reasons[n]) if reasons[n] else columns[n] for n in names]
+    return build_matrix(entries, started, time.time(), "DCMCONFORM")
+
+
+def parse_peers(spec: str | None, role: str = "scp") -> list[str]:
+    """``--peers``: comma-separated names, ``available`` (default: those that can run here) or ``all``; with
+    ``role="scu"`` the names of reference SCUs (:mod:`dcmconform.peers.scus`)."""
+    from dcmconform.peers import registry, scus
+
+    if role == "scu":
+        known, available, unknown = list(scus.SCUS), scus.available_scus, scus.UnknownScu
+    else:
+        known, available, unknown = list(registry.PEERS), registry.available_peers, registry.UnknownPeer
     if not spec or spec == "available":
-        return available_peers()
-    names = list(PEERS) if spec == "all" else [n.strip() for n in spec.split(",") if n.strip()]
+        return available()
+    names = known if spec == "all" else [n.strip() for n in spec.split(",") if n.strip()]
     for name in names:
-        if name not in PEERS:
-            raise SetupError(str(UnknownPeer(name)))
+        if name not in known:
+            raise SetupError(str(unknown(name)))
     return names
 
 
@@ -85,18 +136,25 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from dcmconform.reports.matrix import exit_code, grid_lines, write_matrix
 
     check_areas(args.only)
-    names = parse_peers(args.peers)
+    scu = args.role == "scu"
+    names = parse_peers(args.peers, args.role)
     if not names:
-        raise SetupError("no reference peer can run here (see `dcmconform peers list`)")
+        raise SetupError("no reference SCU can run here" if scu
+                         else "no reference peer can run here (see `dcmconform peers list`)")
     options = as_arguments(args)
     for area in args.only:
         options += ["--only", area]
     for check_id in args.check:
         options += ["--check", check_id]
     report_dir = Path(args.report_dir)
-    matrix = run_matrix(names, report_dir, options, complete=not (args.only or args.check),
-                        timeout=args.run_timeout, progress=lambda line: print(line, flush=True),
-                        workers=args.workers or default_workers())
+    say = lambda line: print(line, flush=True)  # noqa: E731
+    complete = not (args.only or args.check)
+    if scu:
+        matrix = run_scu_matrix(names, report_dir, options, complete, timeout=args.run_timeout, progress=say,
+                                deadline=args.trigger_timeout, workers=args.workers or SCU_WORKERS)
+    else:
+        matrix = run_matrix(names, report_dir, options, complete, timeout=args.run_timeout, progress=say,
+                            workers=args.workers or default_workers())
     for line in grid_lines(matrix):
         print(line)
     for path in write_matrix(matrix, report_dir):
@@ -111,10 +169,12 @@ def register(sub: Any) -> None:
 
     matrix = sub.add_parser("matrix", help="run the suite against several reference peers: a checks x peers grid")
     matrix.add_argument("--peers", default="available",
-                        help="comma-separated peer names, 'available' (default: those that can run here) or 'all'")
+                        help="comma-separated peer names, 'available' (default: those that can run here) or 'all'; "
+                             "with --role scu, reference SCU names (storescu, dcmsend, orthanc, ...)")
     matrix.add_argument("--report-dir", default="dcmconform-matrix",
                         help="where to write matrix.json/.html and each peer's report (DIR/PEER/)")
     add_options(matrix.add_argument, ("--only", "--check"))
+    add_options(matrix.add_argument, ("--role", "--trigger-timeout"), trigger_timeout=SCU_DEADLINE)  # --role scu
     matrix.add_argument("--run-timeout", type=seconds, default=RUN_TIMEOUT, help="seconds for one peer's whole run")
     matrix.add_argument("--workers", type=count, default=None, metavar="N",
                         help=f"peers run at once, each in its own process on its own ports (default: one per core, "

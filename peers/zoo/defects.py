@@ -59,6 +59,8 @@ SCU = [
     _scu("scu-no-timeout", "waits for a response and a release answer without a timeout", ("SCU-030", "SCU-031")),
     _scu("scu-abort-on-release-rq", "answers an A-RELEASE-RQ from the SCP with A-ABORT", ("SCU-034",)),
     _scu("scu-bad-priority", "sends Priority 3 in the C-STORE-RQ", ("SCU-032",)),
+    _scu("scu-max-length-zero-literal", "takes the SCP's maximum length 0 (no limit) as no room: sends nothing",
+         ("SCU-035",)),
 ]
 
 

@@ -111,6 +111,9 @@ def store(d: Switches, raw: RawAssociation, ds: Dataset, message_id: int, timeou
     command = store_command(ds.SOPClassUID, instance, message_id)
     if "scu-bad-priority" in d:
         command.Priority = 3
+    if raw.peer_max == 0 and "scu-max-length-zero-literal" in d:
+        print(f"{ds.SOPInstanceUID}: the SCP's maximum length is 0: no room for a PDV: not sent", file=sys.stderr)
+        return NOT_STORED
     split = Split(pdu_max=16384 if "scu-ignore-max-length" in d else raw.peer_max or 16384)
     if raw.send(cid, command, data_set(d, ds, syntax), split) is not None:
         return NO_ASSOCIATION

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -10,13 +10,27 @@ from dcmconform.options import RunConfig
 from dcmconform.session import SESSION
 from dcmconform.trigger import Played, Player, ScuSettings, sample_files
 
+SCENARIO_MARK = "scenario"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{SCENARIO_MARK}(name): the scenario the SCU check plays "
+                                       "(dcmconform.scenario.SCENARIOS); a waiting one is played in the background")
+
 
 @pytest.fixture(scope="session")
-def scu_player(dcm_config: RunConfig, tmp_path_factory: pytest.TempPathFactory) -> Player:
+def scu_player(dcm_config: RunConfig, tmp_path_factory: pytest.TempPathFactory,
+               request: pytest.FixtureRequest) -> Iterator[Player]:
     cfg = dcm_config
     files = cfg.scu_files or sample_files(tmp_path_factory.mktemp("scu-files"))
-    return Player(ScuSettings(cfg.trigger, files, cfg.listen_aet, cfg.listen_host, cfg.listen_port or 0,
-                              cfg.timeout, cfg.trigger_timeout))
+    player = Player(ScuSettings(cfg.trigger, files, cfg.listen_aet, cfg.listen_host, cfg.listen_port or 0,
+                                cfg.timeout, cfg.trigger_timeout))
+    # The scenarios that wait for the SCU's own timer start now, for the selected checks that play them.
+    player.prefetch(m.args[0] for item in request.session.items for m in item.iter_markers(SCENARIO_MARK))
+    try:
+        yield player
+    finally:
+        player.close()
 
 
 @pytest.fixture

@@ -190,6 +190,18 @@ def test_max_length(scenario: Scenario, verdict: Verdict, name: str, limit: int)
                   f"{len(over)} P-DATA-TF over {limit} bytes, the longest {max(over, default=0)}", played.evidence())
 
 
+@check("SCU-035", "A maximum length of 0 (no limit) is understood: every object is sent", "PS3.8 D.1.1", "MUST",
+       role="scu", fix="A Maximum Length of 0 in the A-ASSOCIATE-AC means no limit (PS3.8 D.1.1): send the data set "
+                       "in P-DATA-TF PDUs of any length (your own usual size); do not treat it as no room at all.")
+def test_max_length_zero(scenario: Scenario, verdict: Verdict) -> None:
+    played = scenario("max-0")
+    sent = need_stores(verdict, played)
+    bad = [problem for a, m in sent if (problem := sop_mismatch(a, m))]
+    lengths = [n for a in played.attempts for n in a.pdata_lengths]
+    verdict.judge(not bad, f"{len(sent)} object(s) sent in {len(lengths)} P-DATA-TF, the longest "
+                  f"{max(lengths, default=0)} bytes", bad[0] if bad else "", played.evidence())
+
+
 # Statuses ----------------------------------------------------------------------------------------
 WARNINGS = [pytest.param("status-b000", marks=check(
                 "SCU-024", "0xB000 (coercion) is treated as stored", "PS3.4 B.2.3", "SHOULD", role="scu",
@@ -243,6 +255,7 @@ def test_abort_reported(scenario: Scenario, verdict: Verdict) -> None:
 
 
 # Timers ------------------------------------------------------------------------------------------
+@pytest.mark.scenario("no-response")
 @check("SCU-030", "The SCU gives up when no response comes (its own timeout)", "PS3.7 9.1.1", "SHOULD", role="scu",
        fix="Wait for a C-STORE-RSP with a timeout (e.g. 30-60 s), then abort and report the failure; a device "
            "that waits forever blocks its queue.")
@@ -258,6 +271,7 @@ def test_response_timeout(scenario: Scenario, verdict: Verdict) -> None:
                   "gave up but exit code 0: reported as sent", played.evidence())
 
 
+@pytest.mark.scenario("no-release-answer")
 @check("SCU-031", "The SCU does not hang when its A-RELEASE-RQ is not answered", "PS3.8 9.1.5", "SHOULD",
        role="scu", fix="Run the ARTIM timer after A-RELEASE-RQ: when no A-RELEASE-RP comes, abort and close.")
 def test_release_timeout(scenario: Scenario, verdict: Verdict) -> None:
@@ -268,6 +282,7 @@ def test_release_timeout(scenario: Scenario, verdict: Verdict) -> None:
                   played.evidence())
 
 
+@pytest.mark.scenario("we-release")
 @check("SCU-034", "The SCU answers our A-RELEASE-RQ with A-RELEASE-RP", "PS3.8 7.2", "SHOULD", role="scu",
        fix="Either side may release (PS3.8 7.2): when the SCP sends A-RELEASE-RQ, answer A-RELEASE-RP (AR-8 in the "
            "state machine), even with a request of yours crossing it, and report the objects not yet sent as not "

@@ -1,31 +1,68 @@
-"""The reference SCUs earn what peers/expectations/scu/<scu>.yaml says (whole SCU runs: slow)."""
+"""The reference SCUs (dcmconform/peers/scus.py) earn what peers/expectations/scu/<scu>.yaml says.
+
+One shared ``matrix --role scu`` run (the session fixture ``scu_matrix``: every available reference SCU,
+two at a time, about two minutes) feeds every test here, instead of one whole SCU run per test.
+"""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from dcmconform.childrun import run_suite
+from dcmconform.catalogue import checks
+from dcmconform.commands.matrix import run_scu_matrix
 from dcmconform.peers import expected
+from dcmconform.peers.scus import SCUS, available_scus
+from dcmconform.reports.matrix import exit_code, write_matrix
 
-STORESCU = Path("/usr/bin/storescu")  # DCMTK's, by absolute path: pynetdicom's storescu shadows it on PATH
-PYTHON = Path(sys.executable)
-REFERENCE_SCUS = {
-    "storescu": (STORESCU, f"{STORESCU} -aec {{aet}} {{host}} {{port}} {{files}}"),
-    "pynetdicom-storescu": (PYTHON, f"{PYTHON} -m pynetdicom storescu {{host}} {{port}} {{files}} -aec {{aet}}"),
-}
+RUN_TIMEOUT = 300.0  # one SCU's whole run (about 40 s each)
+
+
+@pytest.fixture(scope="session")
+def scu_matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    names = available_scus()
+    if not names:
+        pytest.skip("no reference SCU can run here")
+    folder = tmp_path_factory.mktemp("scu-matrix")
+    matrix = run_scu_matrix(names, folder, [], complete=True, timeout=RUN_TIMEOUT)
+    write_matrix(matrix, folder)
+    return matrix
+
+
+def test_every_reference_scu_has_an_expectations_file_and_every_file_an_scu() -> None:
+    files = {p.stem for p in (expected.EXPECTATIONS_DIR / "scu").glob("*.yaml")}
+    assert files == set(SCUS)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(REFERENCE_SCUS))
-def test_a_reference_scu_earns_its_expectations(name: str, tmp_path: Path) -> None:
-    binary, trigger = REFERENCE_SCUS[name]
-    if not binary.exists():
-        pytest.skip(f"{binary} is not installed (apt-get install dcmtk)")
-    run = run_suite(tmp_path, trigger=trigger, options=["--trigger-timeout", "40"], timeout=600)
-    assert run.document is not None, run.problem
-    rows = expected.parse((expected.EXPECTATIONS_DIR / "scu" / f"{name}.yaml").read_text(), name)
-    differences = expected.compare(list(run.results.values()), rows)
-    assert [d.row() for d in differences] == []
+@pytest.mark.parametrize("name", list(SCUS))
+def test_a_reference_scu_earns_its_expectations(scu_matrix: dict[str, Any], name: str) -> None:
+    column = next(p for p in scu_matrix["peers"] if p["name"] == name)
+    if not column["available"]:
+        pytest.skip(f"{name} cannot run here: {column['reason']}")
+    assert column["run_error"] is None
+    assert [f"{d['check']}: expected {d['expected']}, got {d['got']}: {d['summary']}"
+            for d in column["differences"]] == []
+
+
+@pytest.mark.slow
+def test_the_scu_matrix_is_the_grid_of_every_scu_check_and_exits_0(scu_matrix: dict[str, Any]) -> None:
+    scu_checks = {i for i, c in checks().items() if c.role == "scu"}
+    assert set(scu_matrix["grid"]) == scu_checks
+    ran = [p["name"] for p in scu_matrix["peers"] if p["target"] is not None]
+    assert all(set(row) == set(ran) for row in scu_matrix["grid"].values())
+    assert {p["target"]["role"] for p in scu_matrix["peers"] if p["target"]} == {"scu"}
+    assert exit_code(scu_matrix) == 0
+
+
+def test_matrix_role_scu_names_an_unknown_scu_in_one_line(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "dcmconform", "matrix", "--role", "scu", "--peers", "nosuch",
+                           "--report-dir", str(tmp_path)], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert "unknown reference SCU 'nosuch'" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -130,3 +130,22 @@ def test_the_pytest_form_runs_the_scu_checks_only_with_role_scu(tmp_path: Path) 
     collected = subprocess.run([*base, "--collect-only"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
                                stdin=subprocess.DEVNULL)
     assert "suites/scu" not in collected.stdout and "test_basics" in collected.stdout, collected.stdout
+
+
+def test_the_html_shows_the_scenario_our_scp_played_next_to_what_the_scu_did(tmp_path: Path) -> None:
+    from html import unescape
+
+    from dcmconform.childrun import run_suite
+
+    run = run_suite(tmp_path, trigger=zoo_scu.trigger([]), options=["--check", "SCU-024", "--timeout", "2"],
+                    timeout=120)
+    assert run.document is not None, run.error
+    kinds = [e["kind"] for e in run.results["SCU-024"]["evidence"]]
+    assert "scenario" in kinds and "dump" in kinds
+    html = unescape((tmp_path / "conformance.html").read_text())
+    played = re.search(r"<dt>Our SCP played</dt><dd>(.*?)</dd>\s*<dt>The SCU did</dt><dd><pre[^>]*>(.*?)</pre>",
+                       html, re.S)
+    assert played, html[:2000]
+    assert played.group(1).startswith("status-b000: our SCP answers C-STORE with 0xB000")
+    assert "the command ended: exit code 0" in played.group(2) and "connection 1: accepted" in played.group(2)
+    assert "output of the command" not in played.group(2)
