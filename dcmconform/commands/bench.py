@@ -162,7 +162,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("bench", help="C-ECHO latency and C-STORE throughput of a node (optionally next to storescu)")
+    p = sub.add_parser("bench", help="C-ECHO latency and C-STORE throughput of a node (optionally next to storescu)",
+                       epilog="exit codes: 0 every request succeeded; 1 a C-ECHO or C-STORE failed or a problem "
+                              "was seen; 2 usage or set-up error (one line); 130 interrupted")
     add_target_arguments(p)
     p.add_argument("--size", action="append", type=size_arg, default=[], metavar="SIZE",
                    help=f"object size, e.g. 64KB (repeatable; default {', '.join(DEFAULT_SIZES)})")

@@ -26,7 +26,7 @@ bounds: the whole run stops after --budget seconds (plus at most the wait for a 
 --max-connections connections and --max-bytes bytes are sent. Ctrl-C stops it and still writes the
 report. Only ever point it at a node you may crash.
 
-exit codes: 0 no finding, 1 findings, 2 usage or set-up error
+exit codes: 0 no finding, 1 findings, 2 usage or set-up error, 130 interrupted (the report is still written)
 """
 
 

@@ -94,7 +94,9 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("load", help="distributed load with Locust (C-STORE, C-ECHO, C-FIND), headless")
+    p = sub.add_parser("load", help="distributed load with Locust (C-STORE, C-ECHO, C-FIND), headless",
+                       epilog="exit codes: Locust's: 0 no request failed; 1 a request failed; 2 usage or set-up "
+                              "error (Locust not installed, ...), one line; 130 interrupted")
     add_target_arguments(p)
     p.add_argument("--users", type=count, default=4, metavar="U", help="simultaneous users (default 4)")
     p.add_argument("--duration", type=seconds, default=30.0, metavar="SECONDS", help="how long (default 30)")

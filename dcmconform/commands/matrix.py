@@ -167,7 +167,10 @@ def register(sub: Any) -> None:
     from dcmconform.commands.run import add_target_options
     from dcmconform.options import add_options, count, seconds
 
-    matrix = sub.add_parser("matrix", help="run the suite against several reference peers: a checks x peers grid")
+    matrix = sub.add_parser("matrix", help="run the suite against several reference peers: a checks x peers grid",
+                            epilog="exit codes (agreement with peers/expectations, not conformance): 0 every peer "
+                                   "that ran earned its expected verdicts; 1 one differs or its run broke; 2 no peer "
+                                   "could run, or a usage error (one line); 130 interrupted")
     matrix.add_argument("--peers", default="available",
                         help="comma-separated peer names, 'available' (default: those that can run here) or 'all'; "
                              "with --role scu, reference SCU names (storescu, dcmsend, orthanc, ...)")

@@ -13,6 +13,8 @@ import sys
 from typing import Any
 
 POLL_SECONDS = 1.0
+EXIT_CODES = ("exit codes: list: 0; start: 130 stopped by Ctrl-C or SIGTERM, 1 the peer ended by itself, "
+              "2 an unknown peer or one that cannot run or start here (one line)")
 
 
 def list_lines(rows: list[dict[str, Any]], verbose: bool = False) -> list[str]:
@@ -59,11 +61,13 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    peers = sub.add_parser("peers", help="the reference peers: list them, start one")
+    peers = sub.add_parser("peers", help="the reference peers: list them, start one", epilog=EXIT_CODES)
     actions = peers.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="each peer, its backend, and whether it can run here (and why not)")
+    listing = actions.add_parser("list", help="each peer, its backend, and whether it can run here (and why not)",
+                                 epilog=EXIT_CODES)
     listing.add_argument("-v", "--verbose", action="store_true", help="also the program and how it is configured")
     listing.set_defaults(func=cmd_list)
-    start = actions.add_parser("start", help="start a peer, print AET@127.0.0.1:PORT, run until Ctrl-C")
+    start = actions.add_parser("start", help="start a peer, print AET@127.0.0.1:PORT, run until Ctrl-C",
+                               epilog=EXIT_CODES)
     start.add_argument("name", help="peer name (see `dcmconform peers list`)")
     start.set_defaults(func=cmd_start)

@@ -149,7 +149,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     report = sub.add_parser("report", help="re-render a conformance.json as HTML and/or Markdown",
                             description="Re-render an existing conformance.json (no check is run). "
-                                        "Without --html/--markdown, prints the console summary.")
+                                        "Without --html/--markdown, prints the console summary.",
+                            epilog="exit codes: 0 rendered (whatever the run it records found); 2 the input is not "
+                                   "a usable conformance document, or a usage error (one line)")
     report.add_argument("json", metavar="JSON", help="a conformance.json written by dcmconform run")
     report.add_argument("--html", metavar="OUT", help="write the self-contained HTML report here ('-': stdout)")
     report.add_argument("--markdown", metavar="OUT",

@@ -22,7 +22,10 @@ def register(sub: Any) -> None:
     from dcmconform.childrun import MAX_WORKERS
     from dcmconform.options import count
 
-    p = sub.add_parser("selftest", help="prove every check can fail, against the defect zoo")
+    p = sub.add_parser("selftest", help="prove every check can fail, against the defect zoo",
+                       epilog="exit codes: 0 the clean zoo passes and every check fails or warns against a "
+                              "defect; 1 a check no defect makes fail (fallible: N < M) or the clean zoo does "
+                              "not pass; 2 usage error; 130 interrupted")
     p.add_argument("-v", "--verbose", action="store_true", help="say how long each defect's run took")
     p.add_argument("--workers", type=count, default=None, metavar="N",
                    help=f"runs at once, each with its own zoo (default: one per core, at most {MAX_WORKERS})")

@@ -42,7 +42,10 @@ def cmd_soak(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("soak", help="many small C-STOREs, then read back: nothing lost, nothing duplicated")
+    p = sub.add_parser("soak", help="many small C-STOREs, then read back: nothing lost, nothing duplicated",
+                       epilog="exit codes: 0 every object sent, stored and found once; 1 an object lost or "
+                              "duplicated, a failure status, or the run interrupted (the report is still "
+                              "written); 2 usage or set-up error (one line)")
     add_target_arguments(p)
     p.add_argument("--requests", type=count, default=50000, metavar="N", help="C-STOREs to send (default 50000)")
     p.add_argument("--size", type=size_arg, default=4096, metavar="SIZE", help="object size (default 4KB)")
