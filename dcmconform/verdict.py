@@ -34,6 +34,11 @@ class Outcome(enum.StrEnum):
     ERROR = "error"
 
 
+# The edition of the DICOM Standard the checks' clauses (``PS3.8 9.3.2``, ``PS3.15 B.13``) were written
+# against; every report names it (JSON ``dicom_edition``, HTML header, Markdown summary).
+DICOM_EDITION = "2024e"
+
+
 class Level(enum.StrEnum):
     MUST = "MUST"
     SHOULD = "SHOULD"

@@ -78,6 +78,7 @@ def build_document(target: dict[str, Any], results: list[dict[str, Any]], starte
     """``peers``: reference peers the run used (default: the target, when it is a reference peer);
     ``shuffle``: the seed the checks' order was shuffled with, if it was."""
     from dcmconform.preconditions import registrations
+    from dcmconform.verdict import DICOM_EDITION
 
     ordered = sorted(results, key=lambda r: (r["id"], r.get("nodeid", "")))
     if peers is None:
@@ -90,6 +91,7 @@ def build_document(target: dict[str, Any], results: list[dict[str, Any]], starte
     return {
         "schema": SCHEMA,
         "tool": tool_info(),
+        "dicom_edition": DICOM_EDITION,
         "target": target,
         "calling_ae_title": calling_aet,
         "started": _iso(started),

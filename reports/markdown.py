@@ -92,6 +92,8 @@ def _run_line(document: dict[str, Any], report: str | None) -> str:
     line = (f"Run {cell(run_time(document))} · calling AE "
             f"{code(document.get('calling_ae_title'))} · peers used: {peers} · "
             f"{cell(tool.get('name'))} {cell(tool.get('version'))}")
+    if document.get("dicom_edition"):
+        line += f" · clauses cite DICOM {cell(document['dicom_edition'])}"
     return line + (f" · full report: {code(report)}" if report else "")
 
 

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from dcmconform.commands.report import schema_problem
+from dcmconform.verdict import DICOM_EDITION
+
 CLI = [sys.executable, "-m", "dcmconform"]
 
 
@@ -37,11 +40,15 @@ def _run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
 def test_run_against_the_embedded_default_writes_json_and_html(tmp_path: Path) -> None:
     before = _peer_pids()
     done = _run("run", "--report-dir", str(tmp_path), "--check", "ASSOC-001", "--check", "ASSOC-002",
-                "--check", "DIMSE-001")
+                "--check", "DIMSE-001", "--summary-md", str(tmp_path / "summary.md"))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     doc = json.loads((tmp_path / "conformance.json").read_text())
+    assert schema_problem(doc) is None
+    assert f"clauses cite DICOM {DICOM_EDITION}" in (tmp_path / "summary.md").read_text()
     html = (tmp_path / "conformance.html").read_text()
     assert doc["schema"] == "dcmconform/2"
+    assert doc["dicom_edition"] == DICOM_EDITION  # the edition the clauses cite, in the JSON and the HTML header
+    assert f"edition {DICOM_EDITION}" in html
     assert doc["target"]["implementation_version_name"].startswith("PYNETDICOM")
     by_id = {r["id"]: r for r in doc["results"]}
     assert set(by_id) == {"ASSOC-001", "ASSOC-002", "DIMSE-001"}
