@@ -12,6 +12,10 @@
                 "differences": [{"check", "expected", "got", "summary", "reason"}]}],
      "grid": {ID: {peer: outcome}}}
 
+With ``matrix --target`` the first ``peers`` item is the user's own node (``"name": "target"``, ``"own": true``,
+``"backend": "external"``, no expectations): its outcomes are in the grid, but neither the exit code nor the
+peers' disagreement counts it.
+
 Each ``peers`` item carries the ``name``/``role``/``version`` of the conformance document's
 ``peers`` items, plus the peer's whole run. Results here leave out evidence: the per-peer
 reports hold it. ``matrix.html`` renders from this JSON alone.
@@ -84,11 +88,17 @@ def build_matrix(peers: list[dict[str, Any]], started: float, finished: float, c
 
 
 def exit_code(matrix: dict[str, Any]) -> int:
-    """2 when no peer ran; 1 when a run broke or a peer differs from its expectations; else 0."""
-    ran = [p for p in matrix["peers"] if p["target"] is not None]
-    if not ran:
+    """2 when no peer ran; 1 when a run broke or a peer differs from its expectations; else 0. About the
+    reference peers only: the user's own node (``own``, ``matrix --target``) has no expectations."""
+    peers = reference_peers(matrix)
+    if not [p for p in peers if p["target"] is not None]:
         return 2
-    return 1 if any(p["run_error"] or p["differences"] for p in matrix["peers"] if p["available"]) else 0
+    return 1 if any(p["run_error"] or p["differences"] for p in peers if p["available"]) else 0
+
+
+def reference_peers(matrix: dict[str, Any]) -> list[dict[str, Any]]:
+    """The columns of reference peers: all but the user's own node (``matrix --target``)."""
+    return [p for p in matrix["peers"] if not p.get("own")]
 
 
 def render_matrix_html(matrix: dict[str, Any]) -> str:
@@ -102,7 +112,8 @@ def render_matrix_html(matrix: dict[str, Any]) -> str:
     for peer in matrix["peers"]:
         for r in peer["results"]:
             summaries.setdefault((r["id"], peer["name"]), r.get("summary", ""))
-    disagree = {c: len(set(row.values())) > 1 for c, row in matrix["grid"].items()}
+    names = {p["name"] for p in reference_peers(matrix)}
+    disagree = {c: len({o for name, o in row.items() if name in names}) > 1 for c, row in matrix["grid"].items()}
     differences = [(p["name"], d) for p in matrix["peers"] for d in p["differences"]]
     return env.get_template("matrix.html.j2").render(
         m=matrix, outcomes=OUTCOMES, expected=expected, summaries=summaries, disagree=disagree,

@@ -10,6 +10,10 @@ its own ``dcmconform run --role scu --trigger TEMPLATE`` process and is compared
 ``peers/expectations/scu/NAME.yaml``; two run at a time (:data:`SCU_WORKERS`: every scenario SCP
 listens on its own free port, so the runs share nothing).
 
+With ``--target AET@HOST:PORT`` the user's own node is one more column (:data:`OWN_COLUMN`, run like a
+peer in its own ``dcmconform run --target`` process, its report in ``DIR/target/``): outcomes only, no
+expectations file, so nothing to agree with; it leaves the exit code alone.
+
 Exit code: 0 when every peer that ran earned its expected verdicts, 1 when one differs or its run
 broke, 2 when no peer could run (or a usage error).
 """
@@ -23,18 +27,22 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.errors import SetupError
+from dcmconform.target import Endpoint
 
 RUN_TIMEOUT = 1800.0  # one peer's whole run
 SCU_WORKERS = 2  # reference SCUs run at once (the machine's two cores)
 # --role scu: each scenario's deadline. The reference SCUs' own timers are 30 s at most (DCMTK's ACSE
 # timeout), so 35 s shows them fire; the scenarios that wait for them play in parallel (trigger.Player).
 SCU_DEADLINE = 35.0
+OWN_COLUMN = "target"  # --target: the column (and DIR/target/) of the user's own node; no peer has this name
 
 
 def run_matrix(names: list[str], report_dir: Path, options: list[str], complete: bool,
-               timeout: float = RUN_TIMEOUT, progress: Any = None, workers: int = 1) -> dict[str, Any]:
+               timeout: float = RUN_TIMEOUT, progress: Any = None, workers: int = 1,
+               target: Endpoint | None = None) -> dict[str, Any]:
     """Run every peer in ``names``, ``workers`` at a time (each peer in its own ``dcmconform run`` process,
-    on free ports of its own), and build the matrix document (not yet written); peers in the order given."""
+    on free ports of its own), and build the matrix document (not yet written); peers in the order given.
+    With ``target`` (``--target``) the user's node runs in the same pool and is the first column."""
     from dcmconform.childrun import SuiteRun, parallel, run_suite
     from dcmconform.peers import expected as expectations
     from dcmconform.peers.registry import make_peer
@@ -45,13 +53,21 @@ def run_matrix(names: list[str], report_dir: Path, options: list[str], complete:
     reasons = {name: peer.available() for name, peer in peers.items()}
 
     def one(name: str, cancel: threading.Event) -> SuiteRun:
+        if name == OWN_COLUMN and target is not None:
+            if progress:
+                progress(f"{name}: running the suite against {target}")
+            return run_suite(report_dir / name, target=str(target), options=options, timeout=timeout, cancel=cancel)
         if progress:
             progress(f"{name}: running the suite")
         return run_suite(report_dir / name, peer=name, options=options, timeout=timeout, cancel=cancel)
 
-    runs = parallel([n for n in names if not reasons[n]], one, workers)
+    own = [OWN_COLUMN] if target is not None else []
+    runs = parallel([*own, *(n for n in names if not reasons[n])], one, workers)
     entries = []
     calling_aet = "DCMCONFORM"
+    if target is not None:
+        run = runs[OWN_COLUMN]
+        entries.append(_column(OWN_COLUMN, run, None, complete, "external", None, progress) | {"own": True})
     for name in names:
         peer = peers[name]
         if reasons[name]:
@@ -137,6 +153,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
     check_areas(args.only)
     scu = args.role == "scu"
+    if scu and args.target is not None:
+        raise SetupError("--target adds your SCP as a column of the SCP matrix; with --role scu leave it out")
     names = parse_peers(args.peers, args.role)
     if not names:
         raise SetupError("no reference SCU can run here" if scu
@@ -154,7 +172,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
                                 deadline=args.trigger_timeout, workers=args.workers or SCU_WORKERS)
     else:
         matrix = run_matrix(names, report_dir, options, complete, timeout=args.run_timeout, progress=say,
-                            workers=args.workers or default_workers())
+                            workers=args.workers or default_workers(), target=args.target)
     for line in grid_lines(matrix):
         print(line)
     for path in write_matrix(matrix, report_dir):
@@ -165,7 +183,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     from dcmconform.childrun import MAX_WORKERS
     from dcmconform.commands.run import add_target_options
-    from dcmconform.options import add_options, count, seconds
+    from dcmconform.options import add_options, count, seconds, target
 
     matrix = sub.add_parser("matrix", help="run the suite against several reference peers: a checks x peers grid",
                             epilog="exit codes (agreement with peers/expectations, not conformance): 0 every peer "
@@ -177,6 +195,10 @@ def register(sub: Any) -> None:
     matrix.add_argument("--report-dir", default="dcmconform-matrix",
                         help="where to write matrix.json/.html and each peer's report (DIR/PEER/)")
     add_options(matrix.add_argument, ("--only", "--check"))
+    matrix.add_argument("--target", type=target, default=None, metavar="AET@HOST:PORT",
+                        help=f"also your own node, as the column '{OWN_COLUMN}' next to the reference peers (its "
+                             f"report in DIR/{OWN_COLUMN}/): outcomes only, no expectations; the exit code stays "
+                             "about the reference peers")
     add_options(matrix.add_argument, ("--role", "--trigger-timeout"), trigger_timeout=SCU_DEADLINE)  # --role scu
     matrix.add_argument("--run-timeout", type=seconds, default=RUN_TIMEOUT, help="seconds for one peer's whole run")
     matrix.add_argument("--workers", type=count, default=None, metavar="N",
