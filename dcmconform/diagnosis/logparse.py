@@ -9,6 +9,8 @@ Understands the logs people actually send in a support case:
 - RZDCX's layout (``2011-12-1022:22:25.906000  1508   INFO   ...`` entries
   with unprefixed continuation lines, DCMTK-style command data set dumps);
 - Orthanc's own log lines about rejected associations;
+- CTN ``send_image`` (``-v``): its DUL lines, its rejection numbers, its presentation context blocks and its
+  ``Store Response`` blocks (``Status:         b000``, ``ErrorComment:``, each block printed twice);
 - dcm4che's tools as they log by default (logback, ``HH:MM:SS.mmm LEVEL - ``): each line names the
   association from its own side, ``MODALITY->NODE(1) << A-ASSOCIATE-RQ`` in a sender's log and
   ``NODE<-MODALITY(1) >> A-ASSOCIATE-RQ`` in a receiving node's, ``<<`` sent and ``>>`` received,

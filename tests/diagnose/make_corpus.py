@@ -558,6 +558,10 @@ def scenarios() -> list[Scenario]:
                  _storescu_to(_pynet_node(**B000), "", tool="ctn"), 1,
                  ["stored, with a warning: Patient name coerced to the registry's spelling", "0xB000"],
                  ["2 times"]),
+        # send_image prints each response twice: two files must make two stores, not four
+        Scenario("scu-ctn-warning-b000-two-files", "scu", "CTN", "warning 0xB000 with comment (two files)",
+                 _storescu_to(_pynet_node(**B000), "", tool="ctn", files=("ct", "ct")), 1,
+                 ["C-STORE x2 (CT Image Storage) stored, with a warning"], ["x4"]),
         Scenario("scu-ctn-failure-a700", "scu", "CTN", "failure 0xA700",
                  _storescu_to(_pynet_node(**A700), "", tool="ctn"), 2,
                  ["not stored (0xA700", "Disk quota exceeded", "out of resources", "ask its admin"], ["2 times"]),
