@@ -741,10 +741,11 @@ if __name__ == "__main__":
         serve(json.loads(sys.argv[2]))
     elif sys.argv[1:2] == ["--expect-only"]:
         write_expectations()
-    elif sys.argv[1:2] == ["--only"] and len(sys.argv) > 2:
+    elif sys.argv[1:2] == ["--only"]:
         tools = {s.source.lower() for s in scenarios()}
-        if sys.argv[2].lower() not in tools:
-            sys.exit(f"--only: no scenario of {sys.argv[2]!r}; the tools are {', '.join(sorted(tools))}")
+        if len(sys.argv) < 3 or sys.argv[2].lower() not in tools:
+            print(f"--only TOOL [NAME ...]: TOOL is one of {', '.join(sorted(tools))}", file=sys.stderr)
+            sys.exit(2)
         generate(sys.argv[3:], only=sys.argv[2])
     else:
         generate(sys.argv[1:])
