@@ -9,6 +9,8 @@ Understands the logs people actually send in a support case:
 - RZDCX's layout (``2011-12-1022:22:25.906000  1508   INFO   ...`` entries
   with unprefixed continuation lines, DCMTK-style command data set dumps);
 - Orthanc's own log lines about rejected associations;
+- CTN ``send_image`` (``-v``): its DUL lines, its rejection numbers, its presentation context blocks and its
+  ``Store Response`` blocks (``Status:         b000``, ``ErrorComment:``, each block printed twice);
 - dcm4che's tools as they log by default (logback, ``HH:MM:SS.mmm LEVEL - ``): each line names the
   association from its own side, ``MODALITY->NODE(1) << A-ASSOCIATE-RQ`` in a sender's log and
   ``NODE<-MODALITY(1) >> A-ASSOCIATE-RQ`` in a receiving node's, ``<<`` sent and ``>>`` received,
@@ -131,6 +133,11 @@ _PYNETDICOM_FILE_SYNTAX = re.compile(r"no presentation context for '([^']+)' has
                                      r"'([^']+)' transfer syntax", re.IGNORECASE)
 _CTN_RESULT = re.compile(r"^result:\s*(\d+)\s+source\s+(\d+)\s+reason\s+(\d+)")
 _CTN_MARK = re.compile(r"^DUL[ _]|^Abnormal exit")
+# CTN send_image's own lines: "Called AP Title:  NODE", the association's "Requested/Accepted Presentation Ctx"
+# blocks ("Result field:         3"), and each "Store Response" block (printed twice) with "Status:  b000 ..."
+_CTN_KEY = re.compile(r"^(called ap title|calling ap title|context id|abstract syntax|result field|accepted xfer syntax"
+                      r"|proposed xfer syntax\(es\)|message id resp|class uid|status|errorcomment)\s*:?\s*(.*)$",
+                      re.IGNORECASE)
 _CATEGORY = re.compile(r"^\([a-z]+\)\s+")
 # DCMTK's -lc with its file layout (/etc/dcmtk/filelog.cfg): "2026-12-01 10:00:00.123 DEBUG - storescu - message"
 _LOG4CPLUS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[.,]\d+\s+(TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\s+-\s+"
@@ -339,6 +346,7 @@ class LogReader:
         self.formats: set[str] = set()
         self.letter_prefixes = False  # "I: ..." lines: DCMTK or pynetdicom, at any level
         self.listen_failed = False
+        self.ctn_message = -1  # the message ID of CTN's last "Store Response" block: it prints each twice
 
     # attempts ---------------------------------------------------------------------------------
     def _new(self) -> at.Attempt:
@@ -428,6 +436,8 @@ class LogReader:
             self.formats.add("pynetdicom")
 
     def _dispatch(self, level: str, t: str) -> None:
+        if "CTN" in self.formats and self._ctn_line(t):
+            return
         if self.block.startswith("dcm4che") and self._dcm4che_block_line(level, t):
             return
         if ("->" in t or "<-" in t) and self._dcm4che_line(t):
@@ -967,6 +977,86 @@ class LogReader:
         cur.reject = (int(found[1]), int(found[2]), int(found[3]))
         self.formats.add("CTN")
         return True
+
+    def _ctn_line(self, t: str) -> bool:
+        """CTN send_image's account of the association and its store responses (what its DUL lines do not say)."""
+        low = t.lower()
+        if low in ("requested presentation ctx", "accepted presentation ctx"):
+            self.block, self.ctx, self.in_syntaxes = f"ctn-{low[:3]}", None, False
+            if low.startswith("accepted"):
+                self._ctn_name_unanswered_store()
+            return True
+        if low == "store response":
+            self.block = "ctn-rsp"
+            return True
+        if "service not supported in association" in low:  # "SRV Service not supported in Association: UID"
+            return self._not_negotiated(t, low)
+        if "request failed in srv_cstorerequest" in low:  # after the node's A-ABORT
+            cur = self._attempt()
+            op = self.op if self.op is not None and not self.op_answered else self._start_op("C-STORE")
+            if cur.aborted_by:
+                op.error = "the association was aborted before the answer"
+            return True
+        found = _CTN_KEY.match(t)
+        if found is None:
+            if self.block.startswith("ctn-") and self.block != "ctn-rsp":
+                if self.in_syntaxes and _UID_TEXT.match(t) and self.ctx is not None:
+                    self.ctx.proposed.append(t)
+                    return True
+                if low.endswith((", nema", "no uid", "unknown uid")) or "scu/scp role" in low:  # a UID's name, roles
+                    return True
+                self.block = ""
+            return False
+        key, value = found[1].lower(), found[2].strip()
+        cur = self._attempt()
+        if key == "called ap title":
+            cur.called = cur.called or value
+        elif key == "calling ap title":
+            cur.calling = cur.calling or value
+        elif self.block == "ctn-rsp":
+            if key == "message id resp":
+                number = int(value) if value.isdigit() else -1
+                if self.op is None or number != self.ctn_message:  # not the repeat of the last block
+                    self._start_op("C-STORE")
+                self.ctn_message = number
+            elif self.op is None:
+                return False
+            elif key == "class uid":
+                self.op.sop_class = self.op.sop_class or resolve(value)
+            elif key == "status" and re.match(r"^[0-9a-f]{4}\b", value, re.IGNORECASE):
+                self._set_status(int(value[:4], 16))
+            elif key == "errorcomment":
+                self.op.comment = value
+            else:
+                return False
+        elif not self.block.startswith("ctn-"):
+            return False
+        elif key == "context id" and value.isdigit():
+            self.ctx = cur.context(int(value))
+            if self.ctx is None:
+                self.ctx = at.Context(int(value), "")
+                cur.contexts.append(self.ctx)
+            self.in_syntaxes = False
+        elif self.ctx is None:
+            return False
+        elif key == "abstract syntax":
+            self.ctx.abstract_syntax = self.ctx.abstract_syntax or resolve(value)
+        elif key == "result field" and self.block == "ctn-acc" and value.isdigit():
+            self.ctx.result = int(value)
+        elif key == "proposed xfer syntax(es)":
+            self.in_syntaxes = self.block == "ctn-req"
+        elif key == "accepted xfer syntax" and self.block == "ctn-acc":
+            self.ctx.accepted_syntax = resolve(value) if _UID_TEXT.match(value) else None
+        return True
+
+    def _ctn_name_unanswered_store(self) -> None:
+        """CTN writes its errors before the rest of its account: a C-STORE cut short by the node's abort
+        has no SOP class until the proposed contexts are read; with one storage class proposed, it is that one."""
+        cur = self._attempt()
+        proposed = {c.abstract_syntax for c in cur.contexts if c.abstract_syntax and c.abstract_syntax != Verification}
+        for op in (*cur.operations, self.op):
+            if op is not None and op.command == "C-STORE" and not op.sop_class and len(proposed) == 1:
+                op.sop_class = next(iter(proposed))
 
     # dcm4che ------------------------------------------------------------------------------------
     def _dcm4che_line(self, t: str) -> bool:

@@ -8,7 +8,8 @@ or the receiving node's (``scp``). Next to each ``NAME.log`` goes ``NAME.json`` 
 ``dcmconform explain`` must say about it (the exit code and phrases of the diagnosis);
 ``tests/diagnose/test_corpus.py`` holds ``explain`` to them.
 
-Refresh after a tool changes: ``.venv/bin/python tests/diagnose/make_corpus.py [NAME ...]``.
+Refresh after a tool changes: ``.venv/bin/python tests/diagnose/make_corpus.py [NAME ...]``, or one tool's
+scenarios only: ``make_corpus.py --only ctn`` (the tool as the scenarios' source names it, any case).
 Every process is bounded by a timeout and stopped, whatever happens.
 """
 
@@ -539,8 +540,9 @@ def scenarios() -> list[Scenario]:
     ]
     # CTN's send_image (-v) and PixelMed's StorageSOPClassSCU, as they write to the console. Not here: what
     # they do not say. PixelMed prints nothing on success, on a warning or on a failure status, and the same
-    # line for a refused SOP class, a refused transfer syntax and a file it cannot convert; explain does
-    # not read CTN's store responses yet.
+    # line for a refused SOP class, a refused transfer syntax and a file it cannot convert. CTN's send_image
+    # converts nothing (it sends the file as it is), so it cannot fail to convert, and it has no timeout of its
+    # own: against a node that never answers it waits, silent, until it is killed (an empty log).
     found += [
         Scenario("scu-ctn-wrong-calling-ae", "scu", "CTN", "wrong calling AE",
                  _storescu_to(_pynet_node(calling=["WORKSTATION"]), "", tool="ctn"), 2,
@@ -550,6 +552,28 @@ def scenarios() -> list[Scenario]:
         Scenario("scu-ctn-tls-expected", "scu", "CTN", "TLS expected",
                  _storescu_to(_storescp_node(tls=True), "", tool="ctn"), 2,
                  ["the node closed the connection without answering", "TLS-only port"]),
+        Scenario("scu-ctn-success", "scu", "CTN", "success", _storescu_to(GOOD_NODE, "", tool="ctn"), 0,
+                 ["MODALITY -> NODE: OK", "C-STORE (CT Image Storage) stored (0x0000", "Nothing failed in this log"]),
+        Scenario("scu-ctn-warning-b000", "scu", "CTN", "warning 0xB000 with comment",
+                 _storescu_to(_pynet_node(**B000), "", tool="ctn"), 1,
+                 ["stored, with a warning: Patient name coerced to the registry's spelling", "0xB000"],
+                 ["2 times"]),
+        # send_image prints each response twice: two files must make two stores, not four
+        Scenario("scu-ctn-warning-b000-two-files", "scu", "CTN", "warning 0xB000 with comment (two files)",
+                 _storescu_to(_pynet_node(**B000), "", tool="ctn", files=("ct", "ct")), 1,
+                 ["C-STORE x2 (CT Image Storage) stored, with a warning"], ["x4"]),
+        Scenario("scu-ctn-failure-a700", "scu", "CTN", "failure 0xA700",
+                 _storescu_to(_pynet_node(**A700), "", tool="ctn"), 2,
+                 ["not stored (0xA700", "Disk quota exceeded", "out of resources", "ask its admin"], ["2 times"]),
+        Scenario("scu-ctn-node-aborts", "scu", "CTN", "node aborts mid-transfer",
+                 _storescu_to(_storescp_node("--abort-during"), "", tool="ctn"), 2,
+                 ["C-STORE (CT Image Storage) failed: the node aborted the association", "node's log"]),
+        Scenario("scu-ctn-sop-class-refused", "scu", "CTN", "SOP class refused",
+                 _storescu_to(_pynet_node(sops=[VERIFICATION, MR]), "", tool="ctn"), 2,
+                 ["CT Image Storage not accepted", "ask its admin to accept CT Image Storage"]),
+        Scenario("scu-ctn-ts-refused", "scu", "CTN", "transfer syntax refused",
+                 _storescu_to(_pynet_node(syntaxes=[JPEG_LS]), "", tool="ctn"), 2,
+                 ["CT Image Storage: no common transfer syntax (we proposed Implicit VR Little Endian)"]),
         Scenario("scu-pixelmed-wrong-calling-ae", "scu", "PixelMed", "wrong calling AE",
                  _storescu_to(_pynet_node(calling=["WORKSTATION"]), "", tool="pixelmed"), 2,
                  ["association rejected: our calling AE title not recognized"]),
@@ -684,13 +708,17 @@ def write_expectations() -> None:
             (CORPUS / f"{scenario.name}.json").write_text(json.dumps(expectation(scenario), indent=1) + "\n")
 
 
-def generate(names: list[str]) -> list[Path]:
+def generate(names: list[str], only: str | None = None) -> list[Path]:
+    """Make the scenarios named (all when none), or with ``only`` those of one tool (``ctn``: the scenarios
+    whose source is CTN), so that one tool's logs can be refreshed without running the others."""
     CORPUS.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="dcmconform-corpus-") as scratch:
         work = Work(Path(scratch))
         for scenario in scenarios():
             if names and scenario.name not in names:
+                continue
+            if only and scenario.source.lower() != only.lower():
                 continue
             log = CORPUS / f"{scenario.name}.log"
             started = time.monotonic()
@@ -713,5 +741,11 @@ if __name__ == "__main__":
         serve(json.loads(sys.argv[2]))
     elif sys.argv[1:2] == ["--expect-only"]:
         write_expectations()
+    elif sys.argv[1:2] == ["--only"]:
+        tools = {s.source.lower() for s in scenarios()}
+        if len(sys.argv) < 3 or sys.argv[2].lower() not in tools:
+            print(f"--only TOOL [NAME ...]: TOOL is one of {', '.join(sorted(tools))}", file=sys.stderr)
+            sys.exit(2)
+        generate(sys.argv[3:], only=sys.argv[2])
     else:
         generate(sys.argv[1:])
