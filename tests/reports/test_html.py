@@ -119,9 +119,10 @@ def test_levels_are_explained_and_hex_blocks_are_told_apart(zoo_run: Any) -> Non
         assert f"<dt>{level}</dt>" in levels.group(1)
     document = copy.deepcopy(zoo_run.document())
     result = document["results"][0]
-    result["evidence"] = [{"kind": "hex", "text": "+   0.001s -> 10 bytes\n000000  01"},
-                          {"kind": "hex", "text": "+   0.002s <- 10 bytes\n000000  02"},
-                          {"kind": "hex", "text": "+   0.002s <- 10 bytes\n000000  02"}]
+    # times no real exchange of the run has (a real check's block may start "+   0.001s -> 10 bytes")
+    result["evidence"] = [{"kind": "hex", "text": "+ 987.001s -> 10 bytes\n000000  01"},
+                          {"kind": "hex", "text": "+ 987.002s <- 10 bytes\n000000  02"},
+                          {"kind": "hex", "text": "+ 987.002s <- 10 bytes\n000000  02"}]
     rendered = render_html(document)
-    assert rendered.count("<summary>Bytes (hex): +   0.001s -&gt; 10 bytes</summary>") == 1
-    assert rendered.count("<summary>Bytes (hex): +   0.002s &lt;- 10 bytes</summary>") == 1
+    assert rendered.count("<summary>Bytes (hex): + 987.001s -&gt; 10 bytes</summary>") == 1
+    assert rendered.count("<summary>Bytes (hex): + 987.002s &lt;- 10 bytes</summary>") == 1
