@@ -68,6 +68,8 @@ WATCHDOG_TIMEOUTS = 60  # a check may run this many --timeout (plus twice --arti
 GATE_RETRY = 0.2  # seconds between two attempts of the health gate
 NORMAL_END = (str(Outcome.PASS), str(Outcome.NA), str(Outcome.INFO))
 BUSY_BACKOFF = 0.25  # a check busy twice in a row waits 0.25, 0.5, 1, 2 ... s more before it runs again
+OWN_ANSWER_TRIES = 3  # a check's own request rejected (transient) this many times in a row is its answer
+OWN_ANSWER_PAUSE = 0.2  # seconds between those tries: time for the node to free the slot we released
 
 
 def busy(observed: Observation) -> bool:
@@ -430,12 +432,22 @@ class Session:
         return sent[-1] if sent else None
 
     def _rejects(self, state: TargetState, request: bytes) -> bool:
-        """Whether the node answers ``request`` with a transient rejection right after it accepted ours."""
+        """Whether the node answers ``request`` with a transient rejection right after it accepted ours,
+        each of :data:`OWN_ANSWER_TRIES` times. Once is not enough: a node at its limit may not yet have
+        freed the slot our plain association just released when the request comes (a race seen against a
+        node that holds slots: it made a check that asks "does the node still serve?" run disarmed and
+        report a busy node as down). A rejection the node means is the same every time; a transient
+        rejection takes no slot, so asking again costs the node nothing."""
         cfg = self.config
         probe = Probe(state.endpoint, cfg.calling_aet, cfg.timeout, Transcript("health gate"))
         with armed(False):
-            plain = probe.associate(probe.request([(1, VERIFICATION, [IMPLICIT_LE])]))
-            return plain.kind == ACCEPTED and busy(probe.associate(request))
+            for attempt in range(OWN_ANSWER_TRIES):
+                if attempt:
+                    time.sleep(OWN_ANSWER_PAUSE)
+                plain = probe.associate(probe.request([(1, VERIFICATION, [IMPLICIT_LE])]))
+                if plain.kind != ACCEPTED or not busy(probe.associate(request)):
+                    return False
+            return True
 
     def _overran(self, item: pytest.Item, result: dict[str, Any]) -> dict[str, Any]:
         """The result of a check the watchdog stopped: a fail saying so, with what the check had found."""

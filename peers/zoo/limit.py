@@ -39,6 +39,8 @@ def admit(sock: socket.socket) -> bool:
             if not chunk:
                 return False
             got += chunk
+            if got[:1] != b"\x01":  # not an A-ASSOCIATE-RQ (a TLS ClientHello, garbage): dropped at once
+                return False
         sock.sendall(pd.AAssociateRJ(2, 3, 2).encode())
         # Then wait for the requestor to close (AE-4 and Sta13), reading what else it sent: a close with
         # unread bytes would be a reset, and the requestor might lose the answer.

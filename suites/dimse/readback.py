@@ -75,9 +75,32 @@ def identifier(w: Wanted, patient_root: bool) -> Dataset:
     return ds
 
 
+ATTEMPTS = 2  # read-back associations: a second one for what the first did not get to, when it ended early
+
+
 def retrieve(target: Endpoint, calling_aet: str, timeout: float, wanted: list[Wanted], max_pdu: int = 16384,
              transcript: Transcript | None = None) -> Retrieved:
+    """C-GET each object in ``wanted`` back. When the association ends before every C-GET had its final
+    response (on a loaded machine our DIMSE timeout can fire on a response that was on its way), the
+    objects not yet answered are asked for once more on a new association: an object is counted lost
+    only on the node's final answer, never because our read-back ended."""
     result = Retrieved(transcript=transcript or Transcript("C-GET read-back"))
+    remaining = list(wanted)
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            result.transcript.note(f"the read-back association ended ({result.detail}): the {len(remaining)} "
+                                   "object(s) not yet answered, again on a new association")
+            result.detail = ""
+        remaining = _retrieve_once(result, target, calling_aet, timeout, remaining, max_pdu)
+        if not remaining or not result.offered:
+            break
+    return result
+
+
+def _retrieve_once(result: Retrieved, target: Endpoint, calling_aet: str, timeout: float, wanted: list[Wanted],
+                   max_pdu: int) -> list[Wanted]:
+    """One read-back association; the objects of ``wanted`` it did not get a final answer for when it
+    ended early (with ``result.detail`` saying how), else ``[]``."""
 
     def on_store(event: Any) -> int:
         data = event.request.DataSet.getvalue()
@@ -95,9 +118,9 @@ def retrieve(target: Endpoint, calling_aet: str, timeout: float, wanted: list[Wa
             model = STUDY_ROOT_GET if STUDY_ROOT_GET in models else PATIENT_ROOT_GET if PATIENT_ROOT_GET in models else None
             if model is None:
                 result.detail = "the target accepted neither Study Root nor Patient Root C-GET"
-                return result
+                return []
             result.offered = True
-            for w in wanted:
+            for n, w in enumerate(wanted):
                 final = None
                 for status, _ in bounded(assoc.send_c_get(identifier(w, model == PATIENT_ROOT_GET), model), assoc,
                                          "C-GET"):
@@ -106,7 +129,7 @@ def retrieve(target: Endpoint, calling_aet: str, timeout: float, wanted: list[Wa
                 result.statuses[w.sop_instance_uid] = final
                 if not assoc.is_established:
                     result.detail = "the association ended during the C-GETs"
-                    break
+                    return wanted[n if final is None else n + 1:]
     except AssociationRefused as exc:
         result.detail = f"no C-GET association: {exc}"
-    return result
+    return []
