@@ -185,8 +185,9 @@ def test_latency_under_load(probe: Probe, target: Endpoint, dcm_config: RunConfi
                                "PERF-003 judges its limit")
     if problems:
         verdict.fail(f"with {LOADED} associations up: {'; '.join(problems)[:300]}")
-    if not loaded:
-        verdict.not_applicable(f"{LOADED} associations could not be up at once in time; PERF-003 judges the limit")
+    if not loaded:  # neither refused nor failing, just not all up in time: a node (or machine) busy right now
+        raise busy.NodeBusy(f"no answer to {LOADED} association requests at once within {2 * dcm_config.timeout + 1:.0f} s",
+                            first=False)  # the session waits for it to serve and runs the check again
     one, many = percentile(alone, 50), percentile(loaded, 50)
     bound = max(one * GROWTH * LOADED, 5.0)  # 5 ms: below that, scheduling noise
     said = f"C-ECHO p50 {one:.2f} ms alone, {many:.2f} ms with {LOADED} associations at once"
