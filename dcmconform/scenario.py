@@ -116,6 +116,7 @@ class Attempt:
     ended: str = ""  # released, aborted by the SCU, closed without release, ...
     released: bool = False
     release_answer: str = ""  # what the SCU answered to our A-RELEASE-RQ (scenario we-release)
+    crossed: int = 0  # messages of the SCU that arrived after our A-RELEASE-RQ (scenario we-release)
     aborted: bool = False
     ended_at: float = 0.0
 
@@ -259,6 +260,7 @@ class _Link:
                 for message in assembler.feed_pdu(pdu, len(data) - pd.PDU_HEADER):
                     self.attempt.messages.append(message)
                     if we_released:
+                        self.attempt.crossed += 1
                         continue  # Sta7 (awaiting A-RELEASE-RP): we receive, we send no P-DATA-TF (PS3.8 9.2)
                     release = self.scenario.release_after_first and message.field == C_STORE_RQ
                     # our A-RELEASE-RQ goes in the same write as the C-STORE-RSP: what the SCU does next

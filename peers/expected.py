@@ -6,7 +6,11 @@ Format (one line per check, sorted by ID; the header comment of each file repeat
     ASSOC-001: {outcome: pass, reason: "one line: why this peer earns this verdict"}
 
 ``outcome`` is one of pass, warn, fail, info, n.a. (``error`` is never expected: it means the
-suite broke). Every check the suite has must have a row in every file: a check in the results
+suite broke). A peer whose own threads race (the same input, two behaviours, both measured) gets a list
+of the outcomes seen, and its reason says what decides between them::
+
+    SCU-034: {outcome: [pass, warn], reason: "which of its threads runs first: ..."}
+ Every check the suite has must have a row in every file: a check in the results
 without a row is a difference, and so is a row for a check that no longer exists.
 
 A peer that lacks services says so once, and the checks that need one of them (``needs=`` in
@@ -44,8 +48,16 @@ class ExpectationsError(ValueError):
 
 @dataclass(frozen=True)
 class Expectation:
-    outcome: str
+    outcome: str  # the first outcome written
     reason: str
+    also: tuple[str, ...] = ()  # the others a racing peer was measured to earn
+
+    def accepts(self, got: str) -> bool:
+        return got == self.outcome or got in self.also
+
+    def shown(self) -> str:
+        """``pass`` or, for a racing peer, ``pass|warn``."""
+        return "|".join((self.outcome, *self.also))
 
 
 @dataclass(frozen=True)
@@ -96,12 +108,17 @@ def parse(text: str, source: str = "<expectations>", needs: Mapping[str, str] | 
     for check, row in data.items():
         if not isinstance(row, dict) or set(row) != {"outcome", "reason"}:
             raise ExpectationsError(f"{source}: {check}: write {{outcome: ..., reason: \"...\"}}, got {row!r}")
-        outcome, reason = str(row["outcome"]), row["reason"]
-        if outcome not in EXPECTABLE:
-            raise ExpectationsError(f"{source}: {check}: outcome {outcome!r} is not one of {', '.join(EXPECTABLE)}")
+        outcomes, reason = row["outcome"], row["reason"]
+        outcomes = [str(o) for o in outcomes] if isinstance(outcomes, list) else [str(outcomes)]
+        for outcome in outcomes:
+            if outcome not in EXPECTABLE:
+                raise ExpectationsError(f"{source}: {check}: outcome {outcome!r} is not one of {', '.join(EXPECTABLE)}")
+        if not outcomes or len(set(outcomes)) != len(outcomes):
+            raise ExpectationsError(f"{source}: {check}: outcome: write one outcome, or a list of different ones "
+                                    f"(a peer that races), got {row['outcome']!r}")
         if not isinstance(reason, str) or not reason.strip():
             raise ExpectationsError(f"{source}: {check}: the reason must be a non-empty line")
-        found[str(check)] = Expectation(outcome, reason.strip())
+        found[str(check)] = Expectation(outcomes[0], reason.strip(), tuple(outcomes[1:]))
     if lacks:
         found = dict(sorted({**found, **derived(lacks, found, source, needs)}.items()))
     return found
@@ -188,12 +205,12 @@ def compare(results: list[dict[str, Any]], expected: dict[str, Expectation], com
         want = expected.get(check)
         if want is None:
             differences.append(Difference(check, MISSING, got, f"add a row: {result.get('summary', '')}"))
-        elif want.outcome != got:
-            differences.append(Difference(check, want.outcome, got, result.get("summary", ""), want.reason))
+        elif not want.accepts(got):
+            differences.append(Difference(check, want.shown(), got, result.get("summary", ""), want.reason))
     if complete:
         from dcmconform.fuzzing import OPT_IN  # opt-in checks (the fuzz phases): a default run leaves them out
 
         for check in sorted(set(expected) - seen - OPT_IN):
-            differences.append(Difference(check, expected[check].outcome, NOT_RUN,
+            differences.append(Difference(check, expected[check].shown(), NOT_RUN,
                                           "no such check ran: remove or rename the row", expected[check].reason))
     return differences

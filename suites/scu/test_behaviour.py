@@ -292,4 +292,7 @@ def test_answers_our_release(scenario: Scenario, verdict: Verdict) -> None:
     need_stores(verdict, played)
     answers = [a.release_answer or f"nothing ({a.ended})" for a in played.attempts if a.stores()]
     ok = all(x == "A-RELEASE-RP" or x.startswith("A-RELEASE-RQ") for x in answers)
-    verdict.judge(ok, f"answered {answers[0]}", f"answered our A-RELEASE-RQ with {answers[0]}", played.evidence())
+    crossed = sum(a.crossed for a in played.attempts)
+    verdict.judge(ok, f"answered {answers[0]}", f"answered our A-RELEASE-RQ with {answers[0]}"
+                  + (f"; {crossed} more request(s) of its arrived after our A-RELEASE-RQ" if crossed else ""),
+                  played.evidence())
