@@ -190,7 +190,7 @@ def _rejection(transcript: Transcript) -> pd.AAssociateRJ | None:
     return pdu if isinstance(pdu, pd.AAssociateRJ) else None
 
 
-rejection = _rejection  # public: the fuzzer's oracle (dcmconform.fuzzing) tells a busy node by it
+rejection = _rejection  # public: the A-ASSOCIATE-RJ in a refused association's transcript (SEC checks read it)
 
 
 @contextlib.contextmanager
@@ -289,6 +289,12 @@ class Liveness:
     alive: bool
     detail: str
     transcript: Transcript
+
+    def at_limit(self) -> pd.AAssociateRJ | None:
+        """The transient A-ASSOCIATE-RJ the node answered instead of serving (PS3.8 9.3.4: at its
+        association limit, up and answering), or ``None`` when it served or answered otherwise."""
+        rj = None if self.alive else _rejection(self.transcript)
+        return rj if rj is not None and busy.transient(rj.result, rj.source) else None
 
 
 @dataclass

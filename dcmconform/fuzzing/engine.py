@@ -35,7 +35,7 @@ from hypothesis.errors import Flaky
 from hypothesis.strategies import SearchStrategy
 
 from dcmconform import busy
-from dcmconform.assoc import liveness, rejection
+from dcmconform.assoc import liveness
 from dcmconform.dump import describe_bytes, hexdump
 from dcmconform.fuzzing.inputs import ASSOCIATED, PHASES, Case, cases, good_request
 from dcmconform.probe import (
@@ -112,8 +112,8 @@ class Target:
         alive = liveness(self.endpoint, self.calling_aet, self.timeout)
         if alive.alive:
             return Health(True)
-        rj = rejection(alive.transcript)
-        if rj is not None and busy.transient(rj.result, rj.source):
+        rj = alive.at_limit()
+        if rj is not None:
             return Health(False, BUSY, f"a new association got {rj.describe()}")
         return Health(False, STOPPED, alive.detail)
 

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from dcmconform import busy
-from dcmconform.assoc import Liveness, rejection
+from dcmconform.assoc import Liveness
 from dcmconform.dimse.association import RawAssociation
 from dcmconform.dimse.commands import echo_command, encode_command
 from dcmconform.dimse.pdv import Split, message_pdus
@@ -53,8 +53,8 @@ def test_stalled_headers(probe: Probe, verdict: Verdict, alive: Callable[[], Liv
             probe.transcript.note(f"{n} connection(s) hold 3 bytes of a PDU header; now a legitimate association")
             with busy.armed(False):  # probing a limit: a transient rejection here is the check's answer
                 live = alive()
-            rj = None if live.alive else rejection(live.transcript)
-            if rj is not None and busy.transient(rj.result, rj.source):
+            rj = live.at_limit()
+            if rj is not None:
                 verdict.passed(f"with {n} connection(s) stalled after 3 bytes of a PDU header (and whatever else it "
                                f"held), the node answered a new association {rj.describe()}: its association limit, "
                                "answered as PS3.8 9.3.4 says (the sender retries); not a lockout", live.transcript)
@@ -179,8 +179,8 @@ def test_association_burst(probe: Probe, verdict: Verdict, alive: Callable[[], L
     accepted = sum(a.kind == ACCEPTED for a in answers)
     said = f"{BURST} requests at once: {_tally(answers) or 'no answer at all'}"
     level = f"it served {accepted} of the burst"
-    rj = None if live.alive else rejection(live.transcript)
-    if rj is not None and busy.transient(rj.result, rj.source):
+    rj = live.at_limit()
+    if rj is not None:
         live = Liveness(True, f"a new association got {rj.describe()}: still at its limit, answered", live.transcript)
     if not live.alive:
         verdict.fail(f"{said}; {level}, then stopped serving: {live.detail}", live.transcript)

@@ -10,7 +10,7 @@ import struct
 from collections.abc import Callable
 
 from dcmconform import busy
-from dcmconform.assoc import Liveness, rejection
+from dcmconform.assoc import Liveness
 from dcmconform.dimse.association import RawAssociation
 from dcmconform.dimse.commands import C_ECHO_RQ, NO_DATA_SET
 from dcmconform.fuzzing.inputs import element, value_bytes
@@ -42,8 +42,8 @@ def _serves(alive: Callable[[], Liveness]) -> tuple[bool, str, Liveness]:
         live = alive()
     if live.alive:
         return True, "", live
-    rj = rejection(live.transcript)
-    if rj is not None and busy.transient(rj.result, rj.source):
+    rj = live.at_limit()
+    if rj is not None:
         return True, f" (then a new association was answered {rj.describe()}: at its limit, up)", live
     return False, live.detail, live
 
