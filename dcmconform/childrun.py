@@ -96,9 +96,16 @@ def run_suite(folder: Path, *, target: str | None = None, peer: str | None = Non
     written.unlink(missing_ok=True)
     log_path = folder / "run.log"
     aim = ["--target", target] if target else ["--peer", str(peer)] if peer else ["--role", "scu", "--trigger", str(trigger)]
+    from dcmconform.options import PASSCODE_ENV
+
+    options, secret = _without_passcode(options)
     argv = [sys.executable, "-m", "dcmconform", "run", *aim,
             "--report-dir", str(folder), *options]
-    env = os.environ | {KNOWN_CHECKS: "1"} if _known(options) else None
+    env = dict(os.environ)
+    if _known(options):
+        env[KNOWN_CHECKS] = "1"
+    if secret is not None:  # in the child's environment, not on its command line (ps shows that to everyone)
+        env[PASSCODE_ENV] = secret
     with open(log_path, "w") as log:
         child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         try:
@@ -113,6 +120,21 @@ def run_suite(folder: Path, *, target: str | None = None, peer: str | None = Non
         return SuiteRun(folder, dict(json.loads(written.read_text())), code, None)
     tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
     return SuiteRun(folder, None, code, f"exit {code}: " + (" | ".join(tail) or "no output") + f" (see {log_path})")
+
+
+def _without_passcode(options: Sequence[str]) -> tuple[list[str], str | None]:
+    """``options`` without ``--passcode SECRET`` (or ``--passcode=SECRET``), and the secret."""
+    rest: list[str] = []
+    secret = None
+    it = iter(options)
+    for option in it:
+        if option == "--passcode":
+            secret = next(it, None)
+        elif option.startswith("--passcode="):
+            secret = option.split("=", 1)[1]
+        else:
+            rest.append(option)
+    return rest, secret
 
 
 def _known(options: Sequence[str]) -> bool:

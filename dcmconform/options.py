@@ -255,7 +255,8 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
                           "help": "the user identity every association presents (PS3.7 D.3.3.7), for a node "
                                   "that requires one; with --passcode: username and passcode"}),
     Option("--passcode", {"default": None, "metavar": "SECRET",
-                          "help": "the passcode of --username (never written to a report or log)"}),
+                          "help": "the passcode of --username (never written to a report or log); without it, "
+                                  "the environment variable DCMCONFORM_PASSCODE, which no process listing shows"}),
     Option("--role", {"type": role, "default": "scp", "metavar": "scp|scu",
                       "help": "scp (default): test a node that answers; scu: test a node that sends, the suite "
                               "playing the SCP (one scenario per check)"}),
@@ -540,4 +541,18 @@ def run_config(get: Callable[[str], Any]) -> RunConfig:
     values["only"] = tuple(values["only"] or ())
     if values.get("passcode") and not values.get("username"):
         raise argparse.ArgumentTypeError("argument --passcode: give the --username it belongs to")
+    values["passcode"] = passcode(values.get("passcode"), values.get("username"))
     return RunConfig(**values)
+
+
+# --passcode out of sight: read from the environment when not given, so that no process listing shows it
+# (``matrix`` and ``selftest`` hand it to their child runs so, :func:`dcmconform.childrun.run_suite`).
+PASSCODE_ENV = "DCMCONFORM_PASSCODE"
+
+
+def passcode(given: str | None, username: str | None) -> str | None:
+    """``--passcode`` as given, else :data:`PASSCODE_ENV` for a run with ``--username`` (a passcode
+    without a username names nobody: an exported variable alone changes nothing)."""
+    if given is not None:
+        return given
+    return (os.environ.get(PASSCODE_ENV) or None) if username else None

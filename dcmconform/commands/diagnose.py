@@ -38,6 +38,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     from dcmconform.diagnosis.advice import exit_code, report_lines, worst
     from dcmconform.diagnosis.steps import diagnose, load_item
     from dcmconform.errors import SetupError
+    from dcmconform.options import passcode
     from dcmconform.text import say
     from dcmconform.tls import check_usable
     from dcmconform.tls import settings as tls_settings
@@ -50,7 +51,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         endpoint = replace(endpoint, tls=tls)
     if args.passcode and not args.username:
         raise SetupError("--passcode needs the --username it belongs to")
-    identity.use(identity.from_options(args.username, args.passcode))  # every association presents it
+    identity.use(identity.from_options(args.username, passcode(args.passcode, args.username)))  # every association
     if args.echoes < 1:
         raise SetupError("--echoes must be at least 1")
     with tempfile.TemporaryDirectory(prefix="dcmconform-diagnose-") as scratch:

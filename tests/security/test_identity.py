@@ -42,12 +42,29 @@ def test_a_username_alone_is_kept_as_sent() -> None:
 
 
 @pytest.mark.slow  # one child run against the zoo (about 5 s)
-def test_the_zoo_requiring_identity_passes_and_no_file_or_output_holds_the_passcode(tmp_path: Path) -> None:
+def test_the_zoo_requiring_identity_passes_and_no_file_or_output_holds_the_passcode(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from dcmconform import childrun
+
+    started: list[list[str]] = []  # the child run's command line: what `ps` shows every user of the machine
+    real_popen = subprocess.Popen
+
+    def popen(argv: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
+        started.append([str(a) for a in argv])
+        return real_popen(argv, **kwargs)  # type: ignore[call-overload,no-any-return]
+
+    monkeypatch.setattr(childrun.subprocess, "Popen", popen)
     junit, markdown = tmp_path / "clean" / "junit.xml", tmp_path / "clean" / "summary.md"
     checks = ["SEC-010", "SEC-011", "SEC-012", "ASSOC-001", "DIMSE-001", "DIMSE-005", "DIMSE-016"]
     results = run_zoo([], checks, tmp_path, identity=True,
                       extra=("--junitxml", str(junit), "--summary-md", str(markdown)))
     assert {k: v["outcome"] for k, v in results.items()} == dict.fromkeys(checks, "pass"), results
+    # the passcode reached the child run (the zoo served it) through its environment, not its command line
+    [run] = [argv for argv in started if argv[1:4] == ["-m", "dcmconform", "run"]]
+    assert "--username" in run
+    assert not any(ZOO_IDENTITY[1] in arg for arg in run), run  # (the zoo's own command line names it: a test peer)
     passcode = ZOO_IDENTITY[1].encode()
     files = [f for f in (tmp_path / "clean").rglob("*") if f.is_file()]
     assert {f.name for f in files} >= {"conformance.json", "conformance.html", "run.log", "junit.xml", "summary.md"}
@@ -80,9 +97,11 @@ def test_a_passcode_without_a_username_is_one_line_and_exit_2(tmp_path: Path) ->
 
 @pytest.mark.slow  # three diagnose runs against a zoo requiring user identity (about 4 s)
 def test_diagnose_presents_the_user_identity_and_never_prints_the_passcode() -> None:
+    import os
     import subprocess
     import sys
 
+    from dcmconform.options import PASSCODE_ENV
     from dcmconform.peers.zoo.peer import ZooPeer
 
     peer = ZooPeer([])
@@ -90,16 +109,19 @@ def test_diagnose_presents_the_user_identity_and_never_prints_the_passcode() -> 
     endpoint = peer.start()
     try:
         codes = {}
-        for name, extra in [("right", ["--username", ZOO_IDENTITY[0], "--passcode", ZOO_IDENTITY[1]]),
-                            ("wrong", ["--username", ZOO_IDENTITY[0], "--passcode", ZOO_IDENTITY[1] + "x"]),
-                            ("none", [])]:
+        hidden = os.environ | {PASSCODE_ENV: ZOO_IDENTITY[1]}
+        for name, extra, env in [("right", ["--username", ZOO_IDENTITY[0], "--passcode", ZOO_IDENTITY[1]], None),
+                                 ("wrong", ["--username", ZOO_IDENTITY[0], "--passcode", ZOO_IDENTITY[1] + "x"], None),
+                                 ("none", [], None),
+                                 ("from the environment", ["--username", ZOO_IDENTITY[0]], hidden),
+                                 ("given wins", ["--username", ZOO_IDENTITY[0], "--passcode", "x"], hidden)]:
             done = subprocess.run([sys.executable, "-m", "dcmconform", "diagnose", str(endpoint), "--echo-only", "-v",
-                                   *extra], capture_output=True, text=True, timeout=60)
+                                   *extra], capture_output=True, text=True, timeout=60, env=env)
             assert ZOO_IDENTITY[1] not in done.stdout + done.stderr
             codes[name] = done.returncode
     finally:
         peer.stop()
-    assert codes == {"right": 0, "wrong": 2, "none": 2}
+    assert codes == {"right": 0, "wrong": 2, "none": 2, "from the environment": 0, "given wins": 2}
 
 
 def test_the_runs_passcode_is_masked_even_in_a_request_broken_on_purpose_or_sent_in_pieces() -> None:
