@@ -13,6 +13,7 @@ parent-death signal).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -68,6 +69,15 @@ def _wait(child: subprocess.Popen[bytes], timeout: float, cancel: threading.Even
             if time.monotonic() >= end:
                 raise
     raise Cancelled(f"{child.args!r} cancelled")
+
+
+def honour_interrupts() -> None:
+    """Ctrl-C (SIGINT) stops this process cleanly even when it inherited SIGINT ignored, as every
+    command a script starts in the background (``cmd &``) does: :func:`_stop` stops a child run with
+    SIGINT and counts on its ``finally`` blocks to stop its peer. Called by the CLI and the pytest plugin."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        with contextlib.suppress(ValueError):  # not the main thread: signals are not ours to set
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:

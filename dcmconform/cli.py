@@ -20,6 +20,7 @@ from typing import NoReturn
 
 import dcmconform.commands
 from dcmconform import __version__
+from dcmconform.childrun import honour_interrupts
 from dcmconform.errors import SetupError
 from dcmconform.options import apply_profile
 from dcmconform.text import say
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
+    honour_interrupts()  # even started in the background by a script (SIGINT inherited ignored)
     try:
         args = apply_profile(parser, args, argv)  # --profile FILE: its values under the command line's
         return int(args.func(args))

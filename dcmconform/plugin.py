@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from dcmconform.assoc import Contexts, associate
+from dcmconform.childrun import honour_interrupts
 from dcmconform.fuzzing import opted_in
 from dcmconform.limits import TargetMisbehaved
 from dcmconform.options import NO_STORE, RunConfig, add_options, run_config, unknown_checks
@@ -51,6 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARK}(check): a conformance check (use dcmconform.verdict.check)")
+    honour_interrupts()  # Ctrl-C stops the session and its peers, even in a background job of a script
     try:
         cfg = run_config(config.getoption)
     except argparse.ArgumentTypeError as exc:

@@ -145,5 +145,10 @@ def test_after_a_sigkill_the_next_start_sweeps_the_orphan(usable: Callable[[str]
         assert len(containers_of(successor.pid)) == 1
     finally:
         successor.send_signal(signal.SIGINT)
-        successor.wait(timeout=DEADLINE)
+        try:
+            successor.wait(timeout=DEADLINE)
+        finally:
+            if successor.poll() is None:  # it did not stop: no process of the test may outlive it
+                successor.kill()
+                successor.wait(timeout=DEADLINE)
     assert containers_of(successor.pid) == []

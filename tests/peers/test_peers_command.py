@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from dcmconform.assoc import liveness
 from dcmconform.peers.registry import PEERS, make_peer
 from dcmconform.target import Endpoint
@@ -38,9 +40,15 @@ def test_list_says_where_dcm4che_is_missing_from(tmp_path: Path) -> None:
         assert f"cannot   DCM4CHE_HOME {tmp_path} has no bin/storescp bin/dcmqrscp" in line, line
 
 
+# A command a script starts in the background (`cmd &`) inherits SIGINT ignored; `trap "" INT` does the same.
+# matrix and selftest stop their child runs with SIGINT, and the CI's own job may run so.
+BACKGROUND = ["bash", "-c", 'trap "" INT; exec "$@"', "bash"]
+
+
+@pytest.mark.parametrize("launch", [[], BACKGROUND], ids=["foreground", "background-job-of-a-script"])
 def test_start_prints_the_endpoint_serves_and_stops_on_ctrl_c(
-        tmp_path: Path, processes: Callable[[str], list[tuple[int, str]]]) -> None:
-    cli = subprocess.Popen([sys.executable, "-m", "dcmconform", "peers", "start", "pynetdicom"],
+        tmp_path: Path, processes: Callable[[str], list[tuple[int, str]]], launch: list[str]) -> None:
+    cli = subprocess.Popen([*launch, sys.executable, "-m", "dcmconform", "peers", "start", "pynetdicom"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            env=os.environ | {"TMPDIR": str(tmp_path)})
     try:
