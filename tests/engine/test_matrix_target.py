@@ -27,4 +27,5 @@ def test_own_node_is_a_column_that_leaves_the_exit_code_alone(start_zoo: Callabl
     assert (tmp_path / "target" / "conformance.html").is_file()
     html = (tmp_path / "matrix.html").read_text()
     assert "your node: outcomes only" in html
+    assert "1 of 1 reference peers ran, and your node (column &ldquo;target&rdquo;);" in html  # not "2 of 2 peers"
     assert 'data-disagree="no"' in html  # the reference peers agree; the user's node does not count
