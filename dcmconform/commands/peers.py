@@ -1,7 +1,7 @@
 """``dcmconform peers``: the reference peers, whether they can run here, and starting one by hand.
 
 ``peers list`` names each peer, its backend and roles, its version when it can run here, or the
-reason it cannot (and how to fix it). ``peers start NAME`` starts one on a free loopback port,
+reason it cannot (and how to fix it); then the same for the reference SCUs of ``matrix --role scu``. ``peers start NAME`` starts one on a free loopback port,
 prints ``AET@127.0.0.1:PORT``, and runs until interrupted (Ctrl-C or SIGTERM), then stops it.
 """
 
@@ -33,11 +33,27 @@ def list_lines(rows: list[dict[str, Any]], verbose: bool = False) -> list[str]:
     return lines
 
 
+def scu_rows() -> list[dict[str, Any]]:
+    """The reference SCUs of ``matrix --role scu`` (:mod:`dcmconform.peers.scus`) as rows of the list."""
+    from dcmconform.peers.scus import SCUS
+
+    rows = []
+    for name, scu in SCUS.items():
+        reason = scu.available()
+        rows.append({"name": name, "backend": "native", "roles": ["scu"], "available": reason is None,
+                     "reason": reason, "version": scu.version() if reason is None else None,
+                     "program": scu.program, "notes": scu.notes})
+    return rows
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from dcmconform.peers.registry import describe_all
 
     for line in list_lines(describe_all(), args.verbose):
         print(line)
+    print("\nreference SCUs (dcmconform matrix --role scu; they send, our SCP answers):")
+    for line in list_lines(scu_rows(), args.verbose):
+        print(line.replace(" peers can run here", " reference SCUs can run here"))
     return 0
 
 

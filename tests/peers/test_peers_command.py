@@ -14,13 +14,21 @@ import pytest
 
 from dcmconform.assoc import liveness
 from dcmconform.peers.registry import PEERS, make_peer
+from dcmconform.peers.scus import SCUS
 from dcmconform.target import Endpoint
 
 
 def test_list_names_every_peer_with_its_state_or_reason() -> None:
     done = subprocess.run([sys.executable, "-m", "dcmconform", "peers", "list"], capture_output=True, text=True,
                           timeout=60, check=True)
-    lines = done.stdout.splitlines()
+    lines, scu_lines = done.stdout.split("\n\nreference SCUs")
+    lines, scu_lines = lines.splitlines(), scu_lines.splitlines()[1:]
+    for name, scu in SCUS.items():
+        line = next(x for x in scu_lines if x.split()[0] == name)
+        assert " native    scu " in line, line
+        reason = scu.available()
+        assert (" ready " in line) if reason is None else (f"cannot   {reason}" in line), line
+    assert scu_lines[-1].endswith(f"of {len(SCUS)} reference SCUs can run here")
     for name in PEERS:
         line = next(x for x in lines if x.split()[0] == name)
         reason = make_peer(name).available()
