@@ -76,13 +76,15 @@ def outcomes(run: SuiteRun) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def limit_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Against the association-limit zoo: a full run, two shuffled runs, and every check run alone
+    """Against the association-limit zoo: a full run, a shuffled run, and every check run alone
     (each against a fresh zoo, two at a time)."""
     base = tmp_path_factory.mktemp("limit")
     catalogue = sorted(i for i, c in checks().items() if c.role == "scp"  # the SCU checks run with --role scu
                        and i not in OPT_IN)  # the fuzz phases: opt-in, never in the full run to agree with
     # Every run has a zoo of its own (free ports): all of them two at a time, the whole-suite ones first.
-    whole = {"full": (), "shuffle 1": ("--shuffle", "1"), "shuffle 2": ("--shuffle", "2")}
+    # One shuffled order (seed 1) here: a second seed cost ~45 s of a CI at its 40-minute budget. Other orders:
+    # `dcmconform run --shuffle SEED` against the limit zoo, by hand.
+    whole = {"full": (), "shuffle 1": ("--shuffle", "1")}
 
     def one(name: str, cancel: threading.Event) -> SuiteRun:
         options = whole.get(name, ("--check", name))
@@ -109,7 +111,7 @@ def test_full_run_agrees_with_every_check_run_alone(limit_runs: dict[str, Any]) 
     assert differ == {}, f"full run vs alone: {differ}"
 
 
-@pytest.mark.parametrize("seed", ["1", "2"])
+@pytest.mark.parametrize("seed", ["1"])
 def test_shuffled_orders_agree(limit_runs: dict[str, Any], seed: str) -> None:
     run = limit_runs[f"shuffle {seed}"]
     assert run.document.get("shuffle") == int(seed)
@@ -119,7 +121,7 @@ def test_shuffled_orders_agree(limit_runs: dict[str, Any], seed: str) -> None:
 
 
 def test_no_finding_blames_a_busy_answer(limit_runs: dict[str, Any]) -> None:
-    for name in ("full", "shuffle 1", "shuffle 2"):
+    for name in ("full", "shuffle 1"):
         for check_id, r in limit_runs[name].results.items():
             if r["outcome"] in ("fail", "warn", "not run"):
                 assert "local-limit-exceeded" not in r["summary"], (name, check_id, r["summary"])
