@@ -17,7 +17,7 @@ EXIT_CODES = ("exit codes: list: 0; start: 130 stopped by Ctrl-C or SIGTERM, 1 t
               "2 an unknown peer or one that cannot run or start here (one line)")
 
 
-def list_lines(rows: list[dict[str, Any]], verbose: bool = False) -> list[str]:
+def list_lines(rows: list[dict[str, Any]], verbose: bool = False, noun: str = "peers") -> list[str]:
     width = max(len(r["name"]) for r in rows)
     lines = []
     for r in rows:
@@ -29,7 +29,7 @@ def list_lines(rows: list[dict[str, Any]], verbose: bool = False) -> list[str]:
             if r["notes"]:
                 lines.append(f"{'':<{width}}  {r['notes']}")
     ready = sum(r["available"] for r in rows)
-    lines.append(f"{ready} of {len(rows)} peers can run here")
+    lines.append(f"{ready} of {len(rows)} {noun} can run here")
     return lines
 
 
@@ -52,8 +52,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     for line in list_lines(describe_all(), args.verbose):
         print(line)
     print("\nreference SCUs (dcmconform matrix --role scu; they send, our SCP answers):")
-    for line in list_lines(scu_rows(), args.verbose):
-        print(line.replace(" peers can run here", " reference SCUs can run here"))
+    for line in list_lines(scu_rows(), args.verbose, noun="reference SCUs"):
+        print(line)
     return 0
 
 
