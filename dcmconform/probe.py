@@ -136,6 +136,9 @@ class Connection:
                 self._handshake(self.endpoint.tls, started)
         except ConnectionRefusedError:
             self.connect_error = Observation(REFUSED, elapsed=time.monotonic() - started, transcript=self.transcript)
+        except ConnectionResetError as exc:  # accepted, then reset before a byte was sent: no network problem
+            self.connect_error = Observation(RESET, elapsed=time.monotonic() - started, detail=str(exc),
+                                             transcript=self.transcript)
         except (TimeoutError, OSError) as exc:
             self.connect_error = Observation(
                 UNREACHABLE, elapsed=time.monotonic() - started, detail=str(exc), transcript=self.transcript

@@ -39,8 +39,10 @@ from dcmconform.busy import NodeBusy, armed, transient
 from dcmconform.options import RunConfig
 from dcmconform.peerguard import Death, PeerGuard, charged, last_request
 from dcmconform.probe import (
+    ABORTED,
     ACCEPTED,
     CLOSED,
+    HANDSHAKE,
     REFUSED,
     REJECTED,
     RESET,
@@ -66,6 +68,7 @@ NOT_RUN = pytest.StashKey[str]()
 OVERRUN = pytest.StashKey[int]()  # on an item: the watchdog stopped it (how many connections it shut down)
 WATCHDOG_TIMEOUTS = 60  # a check may run this many --timeout (plus twice --artim-wait), then its watchdog fires  # on an item: why the session did not run it (its outcome is "not run")
 GATE_RETRY = 0.2  # seconds between two attempts of the health gate
+DOWN_TRIES = 3  # this many checks in a row found the node down: the rest of the run is not run, without asking
 NORMAL_END = (str(Outcome.PASS), str(Outcome.NA), str(Outcome.INFO))
 BUSY_BACKOFF = 0.25  # a check busy twice in a row waits 0.25, 0.5, 1, 2 ... s more before it runs again
 OWN_ANSWER_TRIES = 3  # a check's own request rejected (transient) this many times in a row is its answer
@@ -81,6 +84,44 @@ def busy(observed: Observation) -> bool:
 def down(observed: Observation) -> bool:
     """The node does not serve: nothing accepts the connection, or nothing answers the request."""
     return observed.kind in (REFUSED, UNREACHABLE, CLOSED, RESET, SILENT)
+
+
+def first_answer(probe: Probe, request: AAssociateRQ, wait: float) -> Observation:
+    """The node's answer to ``request``; a transient rejection (busy) is asked again, GATE_RETRY apart,
+    for up to ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        observed = probe.associate(request)
+        if not busy(observed) or time.monotonic() + GATE_RETRY > deadline:
+            return observed
+        time.sleep(GATE_RETRY)
+
+
+def never_served(endpoint: Endpoint, observed: Observation, timeout: float, wait: float) -> str | None:
+    """Why a run against ``endpoint`` can judge nothing, from its answer to our first A-ASSOCIATE-RQ
+    (Verification), or ``None`` when the node answered as DICOM says (an A-ASSOCIATE-AC, or an
+    A-ASSOCIATE-RJ other than a transient one, which the checks can judge). One line, for a set-up
+    error: a hung listener, a node that resets or aborts every association, a TLS handshake that fails."""
+    where = f"{endpoint.ae_title}@{endpoint.host}:{endpoint.port}"
+    if observed.kind == REFUSED:
+        return (f"connection refused by {endpoint.host}:{endpoint.port}: nothing listens there; "
+                "check the host and port of the target")
+    if observed.kind == UNREACHABLE:
+        return (f"no TCP answer from {endpoint.host}:{endpoint.port} within {timeout:g}s "
+                f"({observed.detail}); check the host, a firewall, or the network path")
+    if busy(observed):
+        return (f"{where} answered every A-ASSOCIATE-RQ for {wait:g} s (--artim-wait) with {observed.describe()}: "
+                "it is at its association limit; free its slots (or raise its limit) and run again")
+    if observed.kind in (ACCEPTED, REJECTED):
+        return None
+    if observed.kind == ABORTED:
+        answer = f"answered our first A-ASSOCIATE-RQ (Verification) with {observed.describe()}"
+    elif observed.kind == HANDSHAKE:
+        answer = f"could not be reached over TLS: {observed.describe()}"
+    else:
+        answer = f"accepted the TCP connection but never served an association: {observed.describe()}"
+    return (f"{where} {answer}; no check can be judged. Check that a DICOM AE (with TLS when you give --tls) "
+            "listens on that port and that the node serves associations")
 
 
 @dataclass
@@ -187,7 +228,10 @@ def identify(endpoint: Endpoint, cfg: RunConfig) -> dict[str, Any]:
     from dcmconform.wire.pdus import AAssociateAC
 
     probe = Probe(endpoint, cfg.calling_aet, cfg.timeout)
-    observed = probe.associate(probe.request([(1, VERIFICATION, [IMPLICIT_LE])]))
+    observed = first_answer(probe, probe.request([(1, VERIFICATION, [IMPLICIT_LE])]), cfg.artim_wait)
+    problem = never_served(endpoint, observed, cfg.timeout, cfg.artim_wait)
+    if problem:  # nothing could be judged: a set-up error, never a run of "not run" that exits 0
+        pytest.exit(f"dcmconform: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
     info: dict[str, Any] = {"ae_title": endpoint.ae_title, "host": endpoint.host, "port": endpoint.port,
                             "implementation_class_uid": None, "implementation_version_name": None}
     if isinstance(observed.pdu, AAssociateAC):
@@ -332,6 +376,10 @@ class Session:
         """The health gate: the node serves, or this check is not run (and why). A node that went
         down is charged to the check that ran last; a busy node is waited for, and recorded."""
         was_down = state.info.get("down")
+        if was_down and was_down.get("checks_down", 0) >= DOWN_TRIES:  # it stayed down: stop asking it
+            self._not_run(item, f"the node has been down since {was_down['check']} (it stopped accepting "
+                                f"connections after {was_down['request']}); dcmconform stopped asking it after "
+                                f"{DOWN_TRIES} checks in a row found it down")
         transcript = Transcript("health gate")
         served = self._serving(state, 0 if was_down else self.config.artim_wait, transcript)
         if served.down and state.peer is not None:
@@ -341,6 +389,7 @@ class Session:
             if not was_down:
                 self._charge_death(state, served.observed, transcript)
             down_info = state.info["down"]
+            down_info["checks_down"] = down_info.get("checks_down", 0) + 1
             self._not_run(item, f"the node has been down since {down_info['check']} "
                                 f"(it stopped accepting connections after {down_info['request']})")
         if served.busy_answer:
@@ -349,7 +398,7 @@ class Session:
             self._not_run(item, f"the node answered {served.busy_answer} since {self._previous_id()}, for more "
                                 f"than {served.waited:.0f} s (--artim-wait): it keeps association slots taken")
         if was_down:
-            state.info["down"] = {**was_down, "recovered": True}
+            state.info["down"] = {**was_down, "recovered": True, "checks_down": 0}
 
     def _busy_episode(self, item: pytest.Item, answer: str, served: Served) -> None:
         """Record that the node answered ``answer`` (a transient rejection) before or during ``item``."""

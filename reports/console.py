@@ -51,10 +51,14 @@ def headline(document: dict[str, Any]) -> tuple[str, str]:
         parts.append(f"the suite broke on {error} check{'s' if error != 1 else ''}")
     if warn:
         parts.append(f"{warn} warning{'s' if warn != 1 else ''}")
+    if not_run:
+        parts.append(f"{not_run} not run")
     if fail:
         return f"Not conformant: {', '.join(parts)} ({checks}).", "fail"
     if error:
         return f"Incomplete: {', '.join(parts)} ({checks}).", "error"
+    if not_run:
+        return f"Incomplete: no check failed, but {', '.join(parts)} ({checks}): not judged.", "warn"
     if warn:
         return f"No check failed; {', '.join(parts)} ({checks}).", "warn"
     return f"No check failed ({checks}).", "pass"

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import socket
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from dcmconform.options import (
 )
 from dcmconform.peers.images import add_image_option
 from dcmconform.target import Endpoint
+from dcmconform.tls import settings as tls_settings
 
 
 def suites_dir() -> Path:
@@ -44,13 +46,16 @@ def check_areas(only: list[str]) -> None:
             raise SetupError(f"unknown area {area!r}; areas: {', '.join(known)}")
 
 
-def preflight(endpoint: Endpoint, calling_aet: str, timeout: float) -> None:
+def preflight(endpoint: Endpoint, calling_aet: str, timeout: float, wait: float = 0.0) -> None:
     """Talk to the node as an SCU would before the checks: associate (Verification), C-ECHO when
     Verification is accepted, release; never a bare TCP connect (it kills some old nodes, and is a
     check of its own, ASSOC-064). Raise :class:`SetupError`, one line, when the run cannot start:
-    nothing listens, or the node rejects our calling AE title (1/1/3)."""
+    nothing listens, the node never answers an A-ASSOCIATE-RQ as DICOM says (silence, a close, a reset,
+    an A-ABORT, bytes that are not a PDU, a failed TLS handshake), it stays busy for ``wait`` seconds,
+    or it rejects our calling AE title (1/1/3). A run against such a node could judge nothing."""
     from dcmconform.assoc import liveness
-    from dcmconform.probe import ACCEPTED, REFUSED, REJECTED, UNREACHABLE, Probe
+    from dcmconform.probe import ACCEPTED, REJECTED, Probe
+    from dcmconform.session import first_answer, never_served
     from dcmconform.uids import IMPLICIT_LE, VERIFICATION
     from dcmconform.wire import pdus as pd
 
@@ -59,13 +64,11 @@ def preflight(endpoint: Endpoint, calling_aet: str, timeout: float) -> None:
     except socket.gaierror:
         raise SetupError(f"cannot resolve host {endpoint.host!r}; check the host name") from None
     probe = Probe(endpoint, calling_aet, timeout)
-    observed = probe.associate(probe.request([(1, VERIFICATION, [IMPLICIT_LE])]))
-    if observed.kind == REFUSED:
-        raise SetupError(f"connection refused by {endpoint.host}:{endpoint.port}: nothing listens there; "
-                         "check the host and port of the target")
-    if observed.kind == UNREACHABLE:
-        raise SetupError(f"no TCP answer from {endpoint.host}:{endpoint.port} within {timeout:g}s "
-                         f"({observed.detail}); check the host, a firewall, or the network path")
+    request = probe.request([(1, VERIFICATION, [IMPLICIT_LE])])
+    observed = first_answer(probe, request, wait)
+    problem = never_served(endpoint, observed, timeout, wait)
+    if problem:
+        raise SetupError(problem)
     rj = observed.pdu
     if observed.kind == REJECTED and isinstance(rj, pd.AAssociateRJ) and (rj.result, rj.source, rj.reason) == (1, 1, 3):
         raise SetupError(f"{endpoint.ae_title} rejects our calling AE title {calling_aet!r} (A-ASSOCIATE-RJ 1/1/3): "
@@ -162,7 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return run_scu(cfg, args)
     if cfg.target:
         identity.use(identity.from_options(cfg.username, cfg.passcode))  # the pre-flight presents it too
-        preflight(cfg.target, cfg.calling_aet, cfg.timeout)
+        preflight(replace(cfg.target, tls=tls_settings(cfg)), cfg.calling_aet, cfg.timeout, cfg.artim_wait)
         doc = run_checks(cfg.target, cfg.report_dir, args.only, None, args.pytest_args)
         return exit_code(doc)
     name = cfg.peer or "pynetdicom"
