@@ -4,6 +4,7 @@ C-FIND through pynetdicom (SEC-013's read back, SEC-015)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,13 +67,30 @@ def status_words(status: Dataset | None) -> tuple[str, str]:
     return category, f"0x{int(code):04X} ({category})"
 
 
-def c_find(assoc: Any, model: str, query: Dataset) -> tuple[str, list[Dataset]]:
+@dataclass
+class Matches:
+    """A C-FIND's pending responses: ``pending`` counts them by status (a match whether or not its
+    identifier decoded), ``identifiers`` holds those that did."""
+
+    pending: int = 0
+    identifiers: list[Dataset] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return self.pending
+
+    def __iter__(self) -> Iterator[Dataset]:
+        return iter(self.identifiers)
+
+
+def c_find(assoc: Any, model: str, query: Dataset) -> tuple[str, Matches]:
     """One C-FIND on a pynetdicom association (bounded): (the final status in words, the matches)."""
-    matches, final = [], "no response"
+    matches, final = Matches(), "no response"
     for status, identifier in bounded(assoc.send_c_find(query, model), assoc, "C-FIND"):
         category, words = status_words(status)
-        if category == "Pending" and identifier is not None:
-            matches.append(identifier)
+        if category == "Pending":
+            matches.pending += 1
+            if identifier is not None:
+                matches.identifiers.append(identifier)
         else:
             final = words
     return final, matches

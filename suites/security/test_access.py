@@ -39,6 +39,27 @@ def _refused(exc: AssociationRefused) -> str:
     return rj.describe() if rj is not None else str(exc)
 
 
+def judge_refusal(verdict: Verdict, association: Callable[..., Any], exc: AssociationRefused, what: str) -> None:
+    """The unknown calling AE got no association: a pass only on a refusal we can compare. An
+    A-ASSOCIATE-RJ is the node's answer to that AE title; an A-ABORT, a close or silence is its answer only
+    if our known calling AE associates with the same request at once (a control association in the same
+    check); otherwise nothing was compared (a node that aborts everything, a TLS handshake that fails)."""
+    rj = rejection(exc.transcript)
+    if rj is not None:
+        verdict.passed(f"calling AE {STRANGER_AE}: {rj.describe()}; {what}")
+        return
+    try:
+        with association([(VERIFICATION, SYNTAXES)]) as control:
+            control_words = status_words(control.send_c_echo())[1]
+    except AssociationRefused as control_exc:
+        verdict.not_applicable(f"calling AE {STRANGER_AE}: {exc}; our own calling AE could not associate either "
+                               f"({_refused(control_exc)}), so the node's answer to an unknown AE title cannot be "
+                               "told from its answer to everyone")
+        return
+    verdict.passed(f"calling AE {STRANGER_AE}: {exc} (no A-ASSOCIATE-RJ), while our known calling AE associated "
+                   f"right after (C-ECHO {control_words}); {what}")
+
+
 def _offered(assoc: Any, abstract: str) -> bool:
     return any(str(c.abstract_syntax) == abstract for c in assoc.accepted_contexts)
 
@@ -110,7 +131,7 @@ def test_unknown_calling_ae(association: Callable[..., Any], verdict: Verdict) -
                     report += more
                     served += served_too
     except AssociationRefused as exc:
-        verdict.passed(f"calling AE {STRANGER_AE}: {_refused(exc)}; the node serves no unknown calling AE")
+        judge_refusal(verdict, association, exc, "the node serves no unknown calling AE")
         return
     verdict.judge(not served, f"calling AE {STRANGER_AE} associated; " + "; ".join(report),
                   f"calling AE {STRANGER_AE}, which no one registered, was served {', '.join(served)}: "
@@ -139,10 +160,13 @@ def test_universal_find_from_unknown_ae(association: Callable[..., Any], verdict
                 verdict.not_applicable("the node did not accept Patient Root C-FIND")
             final, matches = c_find(assoc, PATIENT_ROOT_FIND, keys)
     except AssociationRefused as exc:
-        verdict.passed(f"calling AE {STRANGER_AE}: {_refused(exc)}")
+        judge_refusal(verdict, association, exc, "it hands the patient list to no unknown calling AE")
         return
-    ids = sorted({str(m.get("PatientID", "")) for m in matches})
-    verdict.judge(not matches, f"calling AE {STRANGER_AE}: universal PATIENT query answered {final} with no "
-                  f"match (our C-STORE as the known AE: {stored})",
-                  f"calling AE {STRANGER_AE}, which no one registered, got {len(matches)} patient(s) from a "
-                  f"universal query (final {final}), e.g. Patient IDs {', '.join(repr(i) for i in ids[:3])}")
+    # Counted by status: a pending response is a match, whether or not its identifier decodes.
+    ids = sorted({str(m.get("PatientID", "")) for m in matches.identifiers})
+    verdict.judge(not matches.pending, f"calling AE {STRANGER_AE}: universal PATIENT query answered {final} with "
+                  f"no pending response, so no match (our C-STORE as the known AE: {stored})",
+                  f"calling AE {STRANGER_AE}, which no one registered, got {matches.pending} match(es) (pending "
+                  f"responses) from a universal query (final {final})"
+                  + (f", e.g. Patient IDs {', '.join(repr(i) for i in ids[:3])}" if ids else
+                     ", none of whose identifiers decoded"))

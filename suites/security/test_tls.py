@@ -9,6 +9,7 @@ cleanly. The checks that need TLS are n.a. in a run without ``--tls``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ssl
 from dataclasses import dataclass, replace
@@ -169,13 +170,40 @@ def test_server_certificate(target: Endpoint, verdict: Verdict, transcript: Tran
         problems.append(f"outside its validity (now {now:%Y-%m-%d})")
     if bits < MIN_KEY_BITS.get(kind, 0):
         problems.append(f"{kind} key of {bits} bits (at least {MIN_KEY_BITS[kind]})")
-    chain = "not verified (no --tls-ca given)"
-    if tls.ca is not None:
-        verified = handshake(target, tls, probe.timeout, transcript)
-        chain = f"chains to {tls.ca.name}"
-        if verified.failed is not None:
-            problems.append(f"does not verify against {tls.ca.name}: {verified.failed.detail}")
-    verdict.judge(not problems, f"{facts}; {chain}", "the certificate " + "; ".join(problems))
+    named = _names_address(cert, target.host)
+    if tls.ca is None:
+        if problems:
+            verdict.fail("the certificate " + "; ".join(problems))
+        verdict.info(f"{facts}; {named}; its chain was not verified: no --tls-ca was given, so nothing says "
+                     "which CA its partners trust (give --tls-ca to judge it)")
+        return
+    verified = handshake(target, tls, probe.timeout, transcript)
+    if verified.failed is not None:
+        problems.append(f"does not verify against {tls.ca.name}: {verified.failed.detail}")
+    verdict.judge(not problems, f"{facts}; chains to {tls.ca.name} (the handshake verified it); {named}",
+                  "the certificate " + "; ".join(problems) + f"; {named}")
+
+
+def _names_address(cert: x509.Certificate, host: str) -> str:
+    """Whether the certificate names the address it was reached at (its subjectAltName, else its common
+    name), in words. Not a verdict: PS3.15 has no rule on host names and nodes are often addressed by IP."""
+    import ipaddress
+
+    names: list[str] = []
+    with contextlib.suppress(x509.ExtensionNotFound):
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = [str(n) for n in san.get_values_for_type(x509.IPAddress)] + san.get_values_for_type(x509.DNSName)
+    if not names:
+        names = [str(a.value) for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)]
+    try:
+        wanted = str(ipaddress.ip_address(host))
+    except ValueError:
+        wanted = host.lower()
+    hit = any(n.lower() == wanted or (n.startswith("*.") and wanted.endswith(n[1:].lower())) for n in names)
+    shown = ", ".join(names[:5]) or "none"
+    return (f"it names {host}, the address it was reached at" if hit
+            else f"it does not name {host}, the address it was reached at (its names: {shown}): a partner that "
+                 "checks host names will refuse it")
 
 
 @check("SEC-005", "A client without a certificate is refused when mutual authentication is in use",

@@ -68,10 +68,12 @@ def read_back(association: Callable[..., Any], stored: dict[str, tuple[str, Data
                 query.StudyInstanceUID = ds.StudyInstanceUID
                 query.PatientID = query.PatientName = ""
                 final, matches = c_find(assoc, STUDY_ROOT_FIND, query)
-                if not matches:
-                    lines.append(f"{what}: not found (C-FIND {final})")
+                if not matches.identifiers:
+                    lines.append(f"{what}: not found (C-FIND {final}, {matches.pending} pending response(s) "
+                                 "with an identifier that decoded: none)")
                     continue
-                lines.append(f"{what}: {_as_kept(str(ds.get(keyword, '')), str(matches[0].get(keyword, '')))}")
+                found = matches.identifiers[0]
+                lines.append(f"{what}: {_as_kept(str(ds.get(keyword, '')), str(found.get(keyword, '')))}")
     except AssociationRefused as exc:
         return [f"not possible ({exc})"]
     return lines

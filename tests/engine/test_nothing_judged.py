@@ -28,7 +28,9 @@ ABORT = pd.AAbort(source=2, reason=0).encode()  # A-ABORT from the service provi
 class Node:
     """A listener on a free loopback port that answers every connection with ``behaviour``:
     ``silent`` (reads, never answers), ``reset`` (RST at once), ``abort`` (A-ABORT to the request), or
-    ``proxy-then-silent`` (forwards the first ``serve`` connections to ``upstream``, then is silent)."""
+    ``proxy-then-silent`` (forwards the first ``serve`` connections to ``upstream``, then is silent),
+    ``abort-stranger`` (A-ABORT to the calling AE title DCMC_STRANGER, forwards every other request) and
+    ``proxy-then-abort`` (the same, and A-ABORT to everyone after ``serve`` connections)."""
 
     def __init__(self, behaviour: str, upstream: tuple[str, int] | None = None, serve: int = 0) -> None:
         self.behaviour, self.upstream, self.serve = behaviour, upstream, serve
@@ -67,11 +69,22 @@ class Node:
             if self.behaviour == "proxy-then-silent" and number <= self.serve and self.upstream is not None:
                 self._forward(conn)
                 return
+            if self.behaviour in ("abort-stranger", "proxy-then-abort"):
+                first = conn.recv(65536)
+                stranger = first[26:42].strip() == b"DCMC_STRANGER"  # the calling AE title field
+                if stranger or (self.behaviour == "proxy-then-abort" and number > self.serve):
+                    conn.sendall(ABORT)
+                    time.sleep(0.2)
+                    conn.close()
+                    return
+                self._forward(conn, first)
+                return
             self.held.append(conn)  # silent: keep it open, read nothing back to the sender
 
-    def _forward(self, conn: socket.socket) -> None:
+    def _forward(self, conn: socket.socket, first: bytes = b"") -> None:
         assert self.upstream is not None
         up = socket.create_connection(self.upstream, timeout=5)
+        up.sendall(first)
         done = threading.Event()
 
         def pump(src: socket.socket, dst: socket.socket) -> None:
@@ -174,3 +187,41 @@ def test_a_node_that_goes_silent_mid_run_ends_the_run_soon_and_not_green(tmp_pat
     assert len(not_run) > 20
     assert sum("stopped asking" in r["summary"] for r in not_run) == len(not_run) - 3
     assert took < 60, f"{took:.0f} s"
+
+
+@contextlib.contextmanager
+def in_front_of_pynetdicom(behaviour: str, serve: int = 0) -> Iterator[tuple[Node, str]]:
+    """``behaviour`` in front of the embedded reference peer: (the node, its AE title)."""
+    from dcmconform.peers.registry import make_peer
+
+    peer = make_peer("pynetdicom")
+    endpoint = peer.start()
+    try:
+        with node(behaviour, upstream=(endpoint.host, endpoint.port), serve=serve) as n:
+            yield n, endpoint.ae_title
+    finally:
+        peer.stop()
+
+
+def results_of(report: Path) -> dict[str, dict[str, str]]:
+    return {r["id"]: r for r in json.loads((report / "conformance.json").read_text())["results"]}
+
+
+@pytest.mark.slow
+def test_an_abort_for_an_unknown_calling_ae_passes_only_beside_a_control_association(tmp_path: Path) -> None:
+    """SEC-014 and SEC-015 pass on an A-ABORT to the unknown calling AE only because our known calling AE
+    associates in the same check; when it cannot either (everyone is aborted by then), nothing was compared."""
+    with in_front_of_pynetdicom("abort-stranger") as (n, aet):
+        done = dcmconform("run", "--target", f"{aet}@127.0.0.1:{n.port}", "--timeout", "3", "--check", "SEC-014",
+                          "--check", "SEC-015", "--report-dir", str(tmp_path / "a"))
+    got = results_of(tmp_path / "a")
+    for check_id in ("SEC-014", "SEC-015"):
+        assert got[check_id]["outcome"] == "pass", (done.stderr, got[check_id])
+        assert "while our known calling AE associated right after" in got[check_id]["summary"]
+    # Pre-flight (association and C-ECHO) and the session's first contact are served; then everyone is aborted.
+    with in_front_of_pynetdicom("proxy-then-abort", serve=3) as (n, aet):
+        dcmconform("run", "--target", f"{aet}@127.0.0.1:{n.port}", "--timeout", "3", "--check", "SEC-014",
+                   "--report-dir", str(tmp_path / "b"))
+    got = results_of(tmp_path / "b")
+    assert got["SEC-014"]["outcome"] == "n.a.", got["SEC-014"]
+    assert "our own calling AE could not associate either" in got["SEC-014"]["summary"]
