@@ -89,7 +89,9 @@ def _associate_lines(pdu: pd.AAssociateRQ | pd.AAssociateAC, request: pd.AAssoci
     if not is_rq:
         lines[-1] = f"Responding Application Name: {_ae(pdu.called_ae)}"
     lines += _user_info_lines(pdu.user_information, is_rq)
-    proposed = {pc.context_id: pc for pc in (request.presentation_contexts if request else [])}
+    proposed: dict[int, list[it.PresentationContextRQItem]] = {}  # an ID proposed twice keeps both
+    for item in request.presentation_contexts if request else []:
+        proposed.setdefault(item.context_id, []).append(item)
     roles = {r.sop_class_uid: (r.scu_role, r.scp_role) for r in pdu.role_selections}
     lines.append("Presentation Contexts:" if pdu.presentation_contexts else "Presentation Contexts:      (none)")
     for pc in pdu.presentation_contexts:
@@ -107,10 +109,15 @@ def _associate_lines(pdu: pd.AAssociateRQ | pd.AAssociateAC, request: pd.AAssoci
         else:
             word = AC_RESULT_WORDS.get(pc.result, f"result {pc.result} (not a defined value)")
             lines.append(f"  Context ID:        {pc.context_id} ({word})")
-            asked = proposed.get(pc.context_id)
-            if asked is not None:
-                lines.append(f"    Abstract Syntax: {show_uid(asked.abstract_syntax or '(missing)')}")
-                role = roles.get(asked.abstract_syntax or "", (0, 0))
+            asked = proposed.get(pc.context_id, [])
+            if request is not None and not asked:
+                lines.append("    Abstract Syntax: (no context with this ID was proposed)")
+            elif len(asked) > 1:  # the answer cannot say which of them it is about
+                lines.append(f"    Abstract Syntax: one of {len(asked)} proposed with this ID: "
+                             + ", ".join(show_uid(a.abstract_syntax or "(missing)") for a in asked))
+            elif asked:
+                lines.append(f"    Abstract Syntax: {show_uid(asked[0].abstract_syntax or '(missing)')}")
+                role = roles.get(asked[0].abstract_syntax or "", (0, 0))
                 lines.append(f"    Accepted SCP/SCU Role: {ROLE_WORDS.get(role, 'other')}")
             if pc.transfer_syntax is not None and pc.result == 0:
                 lines.append(f"    Accepted Transfer Syntax: {show_uid(pc.transfer_syntax)}")

@@ -80,6 +80,8 @@ ASSOCIATION = [
     Defect("accept-any-protocol-version", "accepts a protocol version without bit 0", ("ASSOC-014",)),
     Defect("strict-protocol-version", "rejects any protocol version other than 0001H", ("ASSOC-015",)),
     Defect("renumber-contexts-in-ac", "answers each presentation context with its ID + 2", ("ASSOC-016",)),
+    Defect("undefined-context-result", "rejects a context whose abstract syntax it does not support with result "
+           "255, a value PS3.8 Table 9-18 does not define", ("ASSOC-016",)),
     Defect("reverse-contexts-in-ac", "answers the presentation contexts in reverse order", ("ASSOC-017",)),
     Defect("context-id-signed-byte", "rejects (result 2) every context with an ID above 127, as a signed byte would",
            ("ASSOC-018", "ASSOC-019")),

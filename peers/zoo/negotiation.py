@@ -232,6 +232,8 @@ CONTEXT_OVERRIDES: dict[str, ContextOverride] = {
         (0, TRANSFER_SYNTAXES[0]) if pc.abstract_syntax in supported else None,
     "wrong-result-unsupported-ts": lambda pc, supported, common, first:
         (3, first) if pc.abstract_syntax in supported and not common else None,
+    "undefined-context-result": lambda pc, supported, common, first:
+        (255, first) if pc.abstract_syntax not in supported else None,
 }
 
 

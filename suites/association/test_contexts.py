@@ -50,6 +50,9 @@ Alive = Callable[[], Liveness]
 CT_IMAGE = CTImageStorage
 
 
+DEFINED_RESULTS = frozenset(range(5))  # PS3.8 Table 9-18: 0 acceptance ... 4 transfer syntaxes not supported
+
+
 def results(observed: Observation) -> dict[int, list[it.PresentationContextACItem]]:
     """The A-ASSOCIATE-AC's context items by ID (a list: an ID may come back twice)."""
     found: dict[int, list[it.PresentationContextACItem]] = {}
@@ -115,11 +118,13 @@ MIXED = [
 ]
 
 
-@check("ASSOC-016", "Every proposed context is answered exactly once, with the same ID",
-       "PS3.8 9.3.3.2, 7.1.1.13", "MUST",
+@check("ASSOC-016", "Every proposed context is answered exactly once, with the same ID and a defined result",
+       "PS3.8 9.3.3.2 (Table 9-18), 7.1.1.13", "MUST",
        fix="The A-ASSOCIATE-AC must carry one presentation context item for each proposed context, with the "
-           "proposed ID, whether accepted or rejected. A missing, extra or renumbered answer leaves the sender "
-           "unable to tell what it may send.")
+           "proposed ID, whether accepted or rejected, and a result Table 9-18 defines (0 acceptance, 1 user "
+           "rejection, 2 no reason, 3 abstract syntax not supported, 4 transfer syntaxes not supported). A "
+           "missing, extra or renumbered answer, or a result no sender knows, leaves the sender unable to tell "
+           "what it may send.")
 def test_each_context_answered_once(probe: Probe, verdict: Verdict) -> None:
     observed = probe.associate(probe.request(MIXED))
     if observed.kind != ACCEPTED:
@@ -130,9 +135,14 @@ def test_each_context_answered_once(probe: Probe, verdict: Verdict) -> None:
     missing = [c for c in proposed if answered[c] == 0]
     twice = [c for c in proposed if answered[c] > 1]
     extra = sorted(set(answered) - set(proposed))
+    undefined = sorted({(pc.context_id, pc.result) for pc in observed.expect_accept().presentation_contexts
+                        if pc.result not in DEFINED_RESULTS})
+    attach_bytes(verdict, answer_bytes(observed, 512))
     problems = ([f"not answered: {missing}"] if missing else []) + ([f"answered more than once: {twice}"] if twice
                                                                       else []) + ([f"never proposed: {extra}"] if extra else [])
-    verdict.judge(not problems, f"contexts {proposed} each answered once",
+    problems += [f"context {cid}: result {result}, a value Table 9-18 does not define" for cid, result in undefined]
+    results_seen = sorted({pc.result for pc in observed.expect_accept().presentation_contexts})
+    verdict.judge(not problems, f"contexts {proposed} each answered once, results {results_seen} (all defined)",
                   f"contexts proposed {proposed}, answered {sorted(answered.elements())}: {'; '.join(problems)}")
 
 
@@ -228,9 +238,15 @@ def test_duplicate_context_id(probe: Probe, verdict: Verdict, alive: Alive) -> N
     require_alive(verdict, alive, "two contexts with ID 1")
     if observed.kind == ACCEPTED:
         attach_bytes(verdict, answer_bytes(observed))
-        n = len(results(observed).get(1, []))
-        verdict.warn(f"a request with two contexts numbered 1 was accepted, context 1 answered {n} time(s): the "
-                     "requestor cannot tell which context an answer is for")
+        got = results(observed)
+        answers = "; ".join(f"ID {cid}: " + ", ".join(f"result {pc.result}" + ("" if pc.result in DEFINED_RESULTS
+                                                                               else " (undefined)") for pc in items)
+                            for cid, items in sorted(got.items()))
+        extra = sorted(set(got) - {1})
+        verdict.warn(f"a request with two contexts numbered 1 was accepted, context 1 answered {len(got.get(1, []))} "
+                     f"time(s) ({answers or 'no context answered'})"
+                     + (f"; IDs never proposed were answered: {extra}" if extra else "")
+                     + ": the requestor cannot tell which context an answer is for")
         return
     judge(verdict, observed, Rule("an A-ABORT or an A-ASSOCIATE-RJ", rj=None, aborted=PASS, closed=WARN),
           "a request with two contexts numbered 1")
