@@ -143,6 +143,7 @@ ASSOCIATION = [
     Defect("ignore-unknown-pdu-type", "ignores PDUs of unknown type instead of aborting", ("ASSOC-056", "ASSOC-057")),
     Defect("ignore-pdu-length", "reads an A-ASSOCIATE-RQ by what arrives, not by its PDU length",
            ("ASSOC-059", "ASSOC-060")),
+    Defect("keep-open-after-abort", "keeps the connection open after the requestor's A-ABORT", ("ASSOC-065",)),
     Defect("die-on-abort", "dies when the requestor aborts an association", ("ASSOC-061",)),
     Defect("die-on-abort-mid-data-set", "dies when the requestor aborts in the middle of a data set", ("ASSOC-062",)),
     Defect("no-secondary-capture", "does not support Secondary Capture storage (result 3)", ("ASSOC-063",)),

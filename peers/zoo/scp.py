@@ -245,6 +245,8 @@ class ZooConnection:
             os._exit(74)  # the defect: freeing the association twice
         if "die-on-abort-mid-data-set" in self.d and self.assembler.partial:
             os._exit(75)  # the defect: freeing a half-received data set twice
+        if "keep-open-after-abort" in self.d:
+            self.stall()  # the defect: the connection stays open until the requestor closes it
         raise Closed
 
     def data(self, pdu: pd.PDataTF) -> None:

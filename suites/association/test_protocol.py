@@ -233,6 +233,25 @@ def test_abort_leaves_node_serving(probe: Probe, verdict: Verdict, alive: Alive)
     verdict.passed(f"after our A-ABORT the node {closed} and serves a new association")
 
 
+@check("ASSOC-065", "After an A-ABORT from the requestor the node closes the connection",
+       "PS3.8 9.2 (Table 9-10: Sta6 + Evt16: AA-3 closes the transport connection)", "MUST",
+       fix="On an A-ABORT the association is over: close its TCP connection at once (AA-3). A node that keeps "
+           "aborted connections open holds a socket, and often an association slot, for every sender that "
+           "aborts, until some idle timer of its own ends them.")
+def test_abort_closes_connection(probe: Probe, verdict: Verdict) -> None:
+    with raw_association(probe, probe.request(ECHO)) as (conn, first):
+        if first.kind != ACCEPTED:
+            not_accepted(verdict, first)
+        conn.send(pd.AAbort(0, 0))
+        kind, seconds = conn.wait_closed(probe.timeout)
+        probe.transcript.note(f"after our A-ABORT: {kind} after {seconds:.2f}s")
+        conn.close()
+    verdict.judge(kind in (CLOSED, RESET), f"after our A-ABORT the node closed the connection in {seconds:.2f}s "
+                                           f"({'a reset' if kind == RESET else 'a close'})",
+                  f"after our A-ABORT the node left the connection open for {seconds:.1f}s (our wait, --timeout), "
+                  "without closing it; we closed it ourselves")
+
+
 @check("ASSOC-062", "An A-ABORT in the middle of a C-STORE leaves the node serving", "PS3.8 9.1.4, 9.2; PS3.7 E",
        "MUST",
        fix="A sender may abort halfway through a data set (a user cancels, a modality reboots). Drop the partial "
