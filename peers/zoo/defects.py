@@ -236,6 +236,8 @@ ROBUSTNESS = [
            "(as CVE-2024-34508/34509)", ("ROBUST-004",)),
     Defect("crash-on-element-past-end", "dies on a command element whose length runs past the end of its PDV "
            "(as CVE-2026-5437)", ("ROBUST-005",)),
+    Defect("deaf-after-malformed-command", "stops answering on an association after a command set that does not "
+           "parse (its thread is gone), while new associations are served", ("ROBUST-004", "ROBUST-005")),
     Defect("allocate-by-pdu-length", "dies (out of memory) on a PDU announcing more than 256 MB, allocating it "
            "before reading (as CVE-2026-3650)", ("ROBUST-006",)),
 ]

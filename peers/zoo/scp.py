@@ -260,6 +260,8 @@ class ZooConnection:
                 self.abort(2, 6)
             if pdv.is_command:
                 vulnerable.check_command(self.d, pdv.data)
+                if vulnerable.DEAF in self.d and vulnerable.malformed(pdv.data):
+                    self.stall()  # the defect: this association's thread is gone, nothing answers on it
             message = self.assembler.feed_pdv(pdv)
             if message is None or (pdv.is_command and not message.complete):
                 continue

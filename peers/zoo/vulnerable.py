@@ -9,6 +9,7 @@ import struct
 SHORT_ELEMENT = "crash-on-short-command-element"  # CVE-2024-34508/34509
 PAST_END = "crash-on-element-past-end"  # CVE-2026-5437
 ALLOCATE = "allocate-by-pdu-length"  # CVE-2026-50254/35505, CVE-2026-3650
+DEAF = "deaf-after-malformed-command"  # the association's thread dies, the listener goes on
 US_TAGS = {0x0100, 0x0110, 0x0120, 0x0700, 0x0800, 0x0900}  # US command elements (PS3.7 E.1-1)
 ALLOCATE_LIMIT = 256 * 1024 * 1024  # a PDU announcing more: the allocation fails and takes the process down
 
@@ -22,6 +23,11 @@ def _elements(data: bytes) -> list[tuple[int, int, int]]:
         out.append((elem, length, pos + 8 + length))
         pos += 8 + length
     return out
+
+
+def malformed(data: bytes) -> bool:
+    """A command PDV with a US element that is not 2 bytes long, or an element running past its end."""
+    return any((e in US_TAGS and n != 2) or end > len(data) for e, n, end in _elements(data))
 
 
 def check_command(defects: frozenset[str], data: bytes) -> None:

@@ -14,9 +14,9 @@ from dcmconform.assoc import Liveness
 from dcmconform.dimse.association import RawAssociation
 from dcmconform.dimse.commands import C_ECHO_RQ, NO_DATA_SET
 from dcmconform.fuzzing.inputs import element, value_bytes
-from dcmconform.probe import ACCEPTED, Probe
+from dcmconform.probe import ACCEPTED, SILENT, Probe
 from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.verdict import ANSWER_EVERY_PDU, Verdict, check
 from dcmconform.wire import pdus as pd
 
 ANSWER_WAIT = 0.5  # seconds to read what the node answers one input (the verdict is the liveness after it)
@@ -48,9 +48,11 @@ def _serves(alive: Callable[[], Liveness]) -> tuple[bool, str, Liveness]:
     return False, live.detail, live
 
 
-def _after(probe: Probe, what: str, payload: bytes) -> str | None:
-    """``payload`` on a fresh Verification association (after the A-ASSOCIATE-AC), and what came back;
-    ``None`` when no association came up to send it on."""
+def _after(probe: Probe, what: str, payload: bytes) -> tuple[str, bool] | None:
+    """``payload`` on a fresh Verification association (after the A-ASSOCIATE-AC): (what came back, whether
+    that association still answers); ``None`` when no association came up to send it on. When nothing came
+    back to the input, the same association is asked once more with a well-formed C-ECHO-RQ: a node whose
+    association thread died on the input (the listener going on) answers nothing to anything there."""
     raw = RawAssociation(probe, [(1, VERIFICATION, [IMPLICIT_LE])])
     try:
         if raw.open().kind != ACCEPTED:
@@ -58,27 +60,43 @@ def _after(probe: Probe, what: str, payload: bytes) -> str | None:
         probe.transcript.note(what)
         failed = raw.conn.send(payload)
         answer = failed or raw.conn.receive(timeout=ANSWER_WAIT)
+        said = answer.describe()
+        if answer.kind != SILENT:
+            return said, True
+        probe.transcript.note("nothing came back yet: a well-formed C-ECHO-RQ on the same association")
+        again = raw.conn.send(_command(echo_rq({0x0110: struct.pack("<H", 2)}))) or raw.conn.receive(
+            timeout=probe.timeout)
+        said += f"; a well-formed C-ECHO-RQ sent after it on the same association: {again.describe()}"
+        return said, again.kind != SILENT
     finally:
         raw.conn.close()
-    return answer.describe()
 
 
 def _judge(probe: Probe, verdict: Verdict, alive: Callable[[], Liveness], inputs: list[tuple[str, bytes]]) -> None:
-    verdict.passed("the node served a new association after each input; "
-                   + "; ".join(_each(probe, verdict, alive, inputs)))
+    verdict.passed("the node served a new association after each input, and answered on the association it "
+                   "came on; " + "; ".join(_each(probe, verdict, alive, inputs)))
 
 
 def _each(probe: Probe, verdict: Verdict, alive: Callable[[], Liveness], inputs: list[tuple[str, bytes]]) -> list[str]:
     """Each input on its own association, then the liveness oracle; fails the check at the first input
-    after which the node no longer serves; what the node answered each."""
+    after which the node no longer serves, or no longer answers on that association; what it answered each."""
     said = []
     for what, payload in inputs:
-        answer = _after(probe, what, payload)
-        if answer is None:
+        after = _after(probe, what, payload)
+        if after is None:
             verdict.not_applicable("no Verification association to send the input on")
+        answer, answering = after
         serves, shown, live = _serves(alive)
         if not serves:
             verdict.fail(f"after {what} (answered: {answer}), the node no longer serves: {shown}", live.transcript)
+        if not answering:
+            verdict.fail(f"after {what}, that association answered nothing any more ({answer}), while new "
+                         "associations are served: the part of the node that served it is gone (a crashed thread "
+                         "or a wedged worker)", broken=ANSWER_EVERY_PDU,
+                         explanation="A node must answer every PDU on an association: a response, a failure "
+                                     "status or an A-ABORT. A sender on this association waits until its own "
+                                     "timer ends, and the node holds the connection (and usually a worker) "
+                                     "for nothing.")
         said.append(f"{what}: {answer}{shown}")
     return said
 
