@@ -144,13 +144,18 @@ def test_called_ae_leading_spaces(probe: Probe, verdict: Verdict, target: Endpoi
     own = target.ae_title.strip()
     if len(own) > 14:
         verdict.not_applicable(f"the node's AE title {own!r} leaves no room for leading spaces")
+    wrong = probe.associate(probe.request(ECHO, called=other_than(own, "WRONG_AE_TITLE")))
+    if wrong.kind == ACCEPTED:  # nothing to compare: the padded title would be accepted whatever it meant
+        verdict.not_applicable("the node accepts any called AE title (see ASSOC-003), so leading spaces cannot "
+                               "be told from any other title", wrong.transcript)
     padded = "  " + own
     request = probe.request(ECHO, called=padded)
     observed = probe.associate(request)
     attach_bytes(verdict, answer_bytes(observed),
                  field_bytes("the called AE title field we sent", request.called_ae.encode("latin-1")))
     if observed.kind == ACCEPTED:
-        verdict.passed(f"a request for {padded!r} was accepted as {own!r}")
+        verdict.passed(f"a request for {padded!r} was accepted as {own!r} (a request for another title was "
+                       f"rejected: {wrong.describe()})")
     elif observed.kind == REJECTED and isinstance(observed.pdu, pd.AAssociateRJ):
         verdict.fail(f"a request for {padded!r} was rejected with {rj_text(observed.pdu)}: the node treats the "
                      "leading spaces as part of the title")

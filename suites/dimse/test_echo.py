@@ -107,9 +107,15 @@ def test_prompt_responses(probe: Probe, verdict: Verdict) -> None:
             got = raw.receive()
             if not isinstance(got, Message):
                 verdict.fail(f"C-ECHO {rq.MessageID} got no response: {got.describe()}")
-            times.append((time.monotonic() - started) * 1000)
+            took = (time.monotonic() - started) * 1000
+            wrong = response_problems(got, rq, C_ECHO_RSP)
+            if wrong:  # a round trip is timed only to its own response (DIMSE-002 judges the response itself)
+                verdict.not_applicable(f"the answer to C-ECHO-RQ {rq.MessageID} is not its C-ECHO-RSP "
+                                       f"({'; '.join(wrong)}): no round trip to time")
+            times.append(took)
     median = statistics.median(times)
     figures = "round trips (ms): " + ", ".join(f"{t:.1f}" for t in times)
-    verdict.judge(median < NAGLE_MS, f"median C-ECHO round trip {median:.1f} ms over {len(times)} echoes",
+    verdict.judge(median < NAGLE_MS, f"median C-ECHO round trip {median:.1f} ms over {len(times)} echoes, each "
+                  "answered by its own C-ECHO-RSP",
                   f"median C-ECHO round trip {median:.1f} ms over {len(times)} echoes (>= {NAGLE_MS:.0f} ms): "
                   "responses wait for a delayed ACK", evidence=figures)
