@@ -238,6 +238,7 @@ def associate(
             busy.answered()
         raise AssociationRefused(f"association {reason}", transcript)
     busy.answered()
+    keep_responses_for_the_caller(assoc)
     try:
         yield assoc
     finally:
@@ -246,6 +247,28 @@ def associate(
         if assoc.is_alive():
             abort(assoc, timeout)
         ae.shutdown()
+
+
+def keep_responses_for_the_caller(assoc: Association) -> None:
+    """Stop pynetdicom's association thread (its reactor) from taking DIMSE messages off the queue.
+
+    pynetdicom 3.0 pauses the reactor around each request: ``send_c_echo`` clears a checkpoint, waits
+    while ``_is_paused`` is false, sends, and takes the response with ``get_msg(block=True)``. Between two
+    requests the reactor wakes up; until it runs, ``_is_paused`` is still true from before, so the next
+    request does not wait for the reactor to pause again, and the reactor, once it runs, takes the next
+    response with ``get_msg(block=False)`` and hands it to its request handlers (a response is no
+    request: it is dropped). The caller then waits out the DIMSE timeout and aborts. Whether that happens
+    depends only on when our two threads are scheduled: it failed DIMSE-003 ("only 4 of 5 C-ECHO-RQs
+    could be sent") against a correct node on a loaded machine. Our associations are requestors: every
+    message the node sends on them (responses, and the C-STORE sub-operations of a C-GET) is read by the
+    send_* call waiting for it, never by the reactor, so the reactor's non-blocking reads get nothing."""
+    dimse = assoc.dimse
+    waiting_read = dimse.get_msg
+
+    def get_msg(block: bool = False) -> tuple[int | None, Any]:
+        return waiting_read(block=True) if block else (None, None)
+
+    dimse.get_msg = get_msg  # type: ignore[method-assign]
 
 
 def abort(assoc: Association, timeout: float) -> None:
