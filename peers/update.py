@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.peers import expected
-from dcmconform.peers.expected import IMPLICIT, PASS, TODO, Expectation
+from dcmconform.peers.expected import IMPLICIT, TODO, Expectation
 
 ROW = re.compile(r"^([A-Z]+-\d{3}):")
 ERROR = "error"  # the suite broke on the check: no verdict on the peer, never a row
@@ -182,8 +182,8 @@ def _insert(lines: list[str], check: str, line: str) -> list[str]:
             at -= 1  # above the section comment of the first row
     else:  # no row yet: before the fuzz: section (and its comment), or at the end
         at = next((n for n, text in enumerate(lines) if text.startswith(f"{expected.FUZZ}:")), len(lines))
-        while at > 0 and lines[at - 1].startswith("#"):
-            at -= 1
+        while at < len(lines) and at > 0 and lines[at - 1].startswith("#"):
+            at -= 1  # the fuzz: section's comment goes with it
         return [*lines[:at], "", line, "", *lines[at:]]
     return [*lines[:at], line, *lines[at:]]
 
