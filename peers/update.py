@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from dcmconform.peers import expected
 from dcmconform.peers.expected import IMPLICIT, TODO, Expectation
 
@@ -261,3 +263,52 @@ def from_matrix(matrix: Mapping[str, Any], ask: Ask, folder: Path | None = None,
                                   if update.changes else "unchanged"))
         updates.append(update)
     return updates, skipped
+
+
+def rewritten(name: str, results: list[dict[str, Any]], role: str, folder: Path,
+              known: set[str] | None = None) -> tuple[dict[str, Expectation], Update]:
+    """The expectations ``update`` writes for ``name`` from nothing but the peer's ``lacks:`` (a fact about the
+    peer, not measured) and the :data:`dcmconform.peers.expected.SHARED` rows, into ``folder`` (a scratch
+    copy): how the tests show that the update reproduces a committed file from a run."""
+    path = expected.path_for(name, role)
+    lacks = (yaml.safe_load(path.read_text()) or {}).get(expected.LACKS) if path.exists() else None
+    target = expected.folder_for(role, folder)
+    target.mkdir(parents=True, exist_ok=True)
+    common = expected.folder_for(role) / f"{expected.SHARED}.yaml"
+    if common.exists():
+        (target / common.name).write_text(common.read_text())
+    start = new_file(name.split(":")[0], role) + (f"\n{expected.LACKS}: [{', '.join(lacks)}]\n" if lacks else "")
+    expected.path_for(name, role, folder).write_text(start)
+    update = update_file(name, results, lambda _: None, role, folder, known)
+    rows = expected.load(name, role, folder)
+    return rows or {}, update
+
+
+def reproduces(name: str, role: str, results: list[dict[str, Any]], scratch: Path) -> list[str]:
+    """How the update fails to reproduce the committed file of ``name`` from ``results`` (a run of its whole
+    catalogue), one line each; empty when it does. From nothing but ``lacks:`` (:func:`rewritten`) it must
+    write the same verdict for every check that ran (a race row: the one outcome the run earned), and from
+    the committed file it must change nothing."""
+    from dcmconform.catalogue import checks
+
+    known = {i for i, c in checks().items() if c.role == role}
+    committed = expected.load(name, role)
+    if committed is None:
+        return [f"no {expected.path_for(name, role)}"]
+    fresh, done = rewritten(name, results, role, scratch / "fresh", known)
+    wrong = list(done.problems)
+    ran = {r["id"] for r in results}
+    for check in sorted(ran):
+        want, got = expected.expect(committed, check), expected.expect(fresh, check)
+        same = (not got.also and want.accepts(got.outcome)) if want.also else got.shown() == want.shown()
+        if not same:
+            wrong.append(f"{name} {check}: the file says {want.shown()}, the update wrote {got.shown()}")
+    wrong += [f"{name} {check}: a row for a check that did not run" for check in sorted(set(fresh) - ran)]
+    again = scratch / "again"
+    for path in (expected.path_for(name, role), expected.folder_for(role) / f"{expected.SHARED}.yaml"):
+        if path.exists():
+            copy = expected.folder_for(role, again) / path.name
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(path.read_text())
+    kept = update_file(name, results, lambda _: None, role, again, known)
+    return wrong + [f"from the committed file: {line}" for line in kept.changes + kept.todo]

@@ -25,6 +25,7 @@ EXIT_CODES = ("exit codes: 0 the files record what the run measured, every row w
 def cmd_update(args: argparse.Namespace) -> int:
     from dcmconform.catalogue import checks
     from dcmconform.peers import update
+    from dcmconform.peers.expected import ExpectationsError
     from dcmconform.reports.matrix import MATRIX_SCHEMA
 
     if args.matrix is not None:
@@ -39,7 +40,10 @@ def cmd_update(args: argparse.Namespace) -> int:
         return {i for i, c in catalogue.items() if c.role == role}
 
     ask = _from_summary if args.reason_from_summary else _prompt if sys.stdin.isatty() else _no_reason
-    updates, skipped = update.from_matrix(matrix, ask, args.dir, known, {i: c.needs for i, c in catalogue.items()})
+    try:
+        updates, skipped = update.from_matrix(matrix, ask, args.dir, known, {i: c.needs for i, c in catalogue.items()})
+    except ExpectationsError as exc:  # a file that does not follow the format: it names the file and the row
+        raise SetupError(str(exc)) from None
     for line in skipped:
         print(line)
     if not updates:

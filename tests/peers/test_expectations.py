@@ -46,6 +46,22 @@ def test_peer_earns_its_expected_verdicts(name: str, suite_runs: SuiteRuns,
             assert broken.get("level") == "MUST" and broken.get("clause"), (name, r["id"], r["level"], broken)
 
 
+@pytest.mark.slow  # reads the whole-suite run the test above makes (suite_runs): seconds, no run of its own
+@pytest.mark.parametrize("name", list(PEERS))
+def test_expectations_update_rewrites_the_peer_file_from_its_run(name: str, suite_runs: SuiteRuns,
+                                                                  usable: Callable[[str], ProcessPeer],
+                                                                  tmp_path: Path) -> None:
+    usable(name)
+    document, error = suite_runs.result(name)
+    assert document is not None, f"{name}: the run broke: {error}"
+    from dcmconform.peers.update import reproduces
+    from dcmconform.reports.matrix import build_matrix, peer_entry
+
+    # the run as `dcmconform matrix` records it (what `expectations update --from matrix.json` reads)
+    [column] = build_matrix([peer_entry(name, available=True, document=document)], 0.0, 1.0, "DCMCONFORM")["peers"]
+    assert reproduces(name, "scp", column["results"], tmp_path) == []
+
+
 @pytest.mark.parametrize("role", ["scp", "scu"])
 def test_every_expectations_file_names_a_peer_parses_and_rows_only_exceptions(role: str) -> None:
     from dcmconform.peers.scus import SCUS
