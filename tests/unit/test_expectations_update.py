@@ -187,21 +187,33 @@ def test_edit_inserts_in_id_order_and_into_an_empty_file() -> None:
     assert edit("# head\n# more head\n", set(), {"A-001": "A-001: new"}) == "# head\n# more head\n\nA-001: new\n"
 
 
-def test_reproduces_names_the_verdicts_the_update_would_not_write_back(tmp_path: Path) -> None:
-    """The check behind the slow tests (they feed it the shared whole-suite runs): here fed the verdicts the
-    committed pynetdicom file records, then one that differs."""
+@pytest.mark.parametrize(("name", "role", "check", "was"), [("pynetdicom", "scp", "ASSOC-004", "warn"),
+                                                           ("storescu", "scu", "SCU-007", "warn")])
+def test_reproduces_names_the_verdicts_the_update_would_not_write_back(name: str, role: str, check: str, was: str,
+                                                                        tmp_path: Path) -> None:
+    """The check behind the slow tests (they feed it the shared whole-suite runs and the SCU matrix): here fed
+    the verdicts the committed file records (a race row: its last outcome), then one that differs."""
     from dcmconform.catalogue import checks
     from dcmconform.fuzzing import OPT_IN
     from dcmconform.peers.update import reproduces
 
-    committed = expected.load("pynetdicom")
+    committed = expected.load(name, role)
     assert committed is not None
-    results = [{"id": i, "outcome": expected.expect(committed, i).outcome, "summary": "as recorded"}
-               for i, c in sorted(checks().items()) if c.role == "scp" and i not in OPT_IN]
-    assert reproduces("pynetdicom", "scp", results, tmp_path / "same") == []
-    changed = [r | {"outcome": "fail"} if r["id"] == "ASSOC-004" else r for r in results]
-    assert reproduces("pynetdicom", "scp", changed, tmp_path / "other") == [
-        "pynetdicom ASSOC-004: the file says warn, the update wrote fail",
-        "from the committed file: pynetdicom ASSOC-004: warn -> fail: row changed: TODO: why pynetdicom earns fail "
+    results = [{"id": i, "outcome": ((row := expected.expect(committed, i)).also or (row.outcome,))[-1],
+                "summary": "as recorded"} for i, c in sorted(checks().items()) if c.role == role and i not in OPT_IN]
+    assert reproduces(name, role, results, tmp_path / "same") == []
+    changed = [r | {"outcome": "fail"} if r["id"] == check else r for r in results]
+    assert reproduces(name, role, changed, tmp_path / "other") == [
+        f"{name} {check}: the file says {was}, the update wrote fail",
+        f"from the committed file: {name} {check}: {was} -> fail: row changed: TODO: why {name} earns fail "
         "(the check said: as recorded)",
-        "from the committed file: pynetdicom ASSOC-004: TODO: why pynetdicom earns fail (the check said: as recorded)"]
+        f"from the committed file: {name} {check}: TODO: why {name} earns fail (the check said: as recorded)"]
+
+
+def test_the_matrix_html_reads_a_check_without_a_row_as_expected_to_pass() -> None:
+    from dcmconform.reports.matrix import render_matrix_html
+
+    column = peer_entry("pynetdicom", available=True, document=_document({"ASSOC-001": "pass", "ASSOC-027": "warn"}),
+                        report="pynetdicom/conformance.html", expectations={})
+    html = render_matrix_html(json.loads(json.dumps(build_matrix([column], 0.0, 1.0, "DCMCONFORM"))))
+    assert html.count('<td class="cell" data-unexpected="yes"') == 1 and "expected pass" in html
