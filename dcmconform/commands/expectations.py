@@ -12,9 +12,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dcmconform.errors import SetupError
+
+if TYPE_CHECKING:
+    from dcmconform.peers.update import Pending
 
 EXIT_CODES = ("exit codes: 0 the files record what the run measured, every row with a reason; 1 a row still needs "
               "a reason (a TODO placeholder was written: the rows are named), a result no row can hold (error: the "
@@ -98,14 +101,15 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     return matrix
 
 
-def _describe(pending: Any) -> str:
-    before = "no row (pass)" if pending.before.reason.startswith("no row") else \
-        f"{pending.before.shown()} ({pending.before.reason})"
+def _describe(pending: Pending) -> str:
+    from dcmconform.peers.expected import IMPLICIT
+
+    before = "no row (pass)" if pending.before is IMPLICIT else f"{pending.before.shown()} ({pending.before.reason})"
     return (f"{pending.peer} {pending.check}: earned {'|'.join(pending.outcomes)}, expected {before}\n"
             f"  the check said: {pending.summary}")
 
 
-def _prompt(pending: Any) -> str | None:
+def _prompt(pending: Pending) -> str | None:
     """Ask on the terminal: a line of text is the reason; '=' takes the check's summary; Enter leaves a TODO."""
     print(_describe(pending))
     try:
@@ -115,11 +119,11 @@ def _prompt(pending: Any) -> str | None:
     return pending.summary if answer == "=" else answer or None
 
 
-def _from_summary(pending: Any) -> str | None:
-    return str(pending.summary) or None
+def _from_summary(pending: Pending) -> str | None:
+    return pending.summary or None
 
 
-def _no_reason(pending: Any) -> str | None:
+def _no_reason(pending: Pending) -> str | None:
     return None
 
 
