@@ -241,19 +241,18 @@ def role_of(column: Mapping[str, Any]) -> str:
 def from_matrix(matrix: Mapping[str, Any], ask: Ask, folder: Path | None = None,
                 known: Callable[[str], set[str]] | None = None, needs: Mapping[str, str] | None = None,
                 say: Callable[[str], None] = print) -> tuple[list[Update], list[str]]:
-    """Update the file of every reference peer that ran in ``matrix``; the updates and the columns that
-    could not be used (not run, run broke), each as a line."""
+    """Update the file of every reference peer that ran in ``matrix``, saying each change as a line; the updates
+    and the columns that could not be used (not run, run broke), each as a line."""
     updates, skipped = [], []
     for column in matrix.get("peers", []):
         if column.get("own"):
             continue  # matrix --target: the user's node has no expectations file
         name = column["name"]
-        if not column.get("available") or column.get("target") is None:
-            reason = column.get("reason") or column.get("run_error") or "no result"
-            skipped.append(f"{name}: not run: {reason}")
-            continue
-        if column.get("run_error"):
-            skipped.append(f"{name}: its run broke ({column['run_error'].splitlines()[0]}): file left as it was")
+        if not column.get("available") or column.get("target") is None or column.get("run_error"):
+            why = column.get("run_error") or column.get("reason") or "no result"
+            skipped.append(f"{name}: not run: {why}" if not column.get("available") else
+                           f"{name}: its run broke ({why.splitlines()[0]}): file left as it was")
+            say(skipped[-1])
             continue
         role = role_of(column)
         update = update_file(name, column["results"], ask, role, folder, known(role) if known else None, needs)

@@ -47,10 +47,9 @@ def cmd_update(args: argparse.Namespace) -> int:
         updates, skipped = update.from_matrix(matrix, ask, args.dir, known, {i: c.needs for i, c in catalogue.items()})
     except ExpectationsError as exc:  # a file that does not follow the format: it names the file and the row
         raise SetupError(str(exc)) from None
-    for line in skipped:
-        print(line)
     if not updates:
-        raise SetupError(f"no peer of {args.matrix or 'the run'} ran, so there is nothing to update from")
+        raise SetupError(f"no reference peer ran in {args.matrix}, so there is nothing to update from" if args.matrix
+                         else "no peer could run, so there is nothing to update from (see above)")
     todo = [line for u in updates for line in u.todo]
     problems = [line for u in updates for line in u.problems]
     for line in problems:
@@ -60,7 +59,8 @@ def cmd_update(args: argparse.Namespace) -> int:
               "(replace the TODO text in the file, one line: why the peer earns it):")
         for line in todo:
             print(f"  {line}")
-    return 1 if todo or problems or any("run broke" in line for line in skipped) else 0
+    broke = [line for line in skipped if "run broke" in line]
+    return 1 if todo or problems or broke else 0
 
 
 def _read_matrix(path: Path, schema: str) -> dict[str, Any]:

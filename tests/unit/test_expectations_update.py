@@ -167,7 +167,7 @@ def test_a_bad_matrix_or_a_matrix_where_no_peer_ran_is_one_line_and_exit_2(
     assert main(["expectations", "update", "--from", str(none_ran / "matrix.json"), "--dir", str(folder)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("dcmconform: error: ") for line in err)
-    assert "not a readable matrix JSON" in err[0] and "not a matrix document" in err[1] and "no peer" in err[2]
+    assert "not a readable matrix JSON" in err[0] and "not a matrix document" in err[1] and "no reference peer ran in" in err[2]
     assert (folder / "pynetdicom.yaml").read_text() == BEFORE
 
 
