@@ -1,23 +1,32 @@
-"""The verdicts each reference peer is known to earn: ``peers/expectations/<peer>.yaml``.
+"""The verdicts each reference peer is known to earn, where they are not ``pass``: ``peers/expectations/<peer>.yaml``.
 
-One file per peer, whatever its backend (``orthanc:container`` is held to ``orthanc.yaml``).
-Format (one line per check, sorted by ID; the header comment of each file repeats it)::
+One file per peer, whatever its backend (``orthanc:container`` is held to ``orthanc.yaml``). A file
+lists only the exceptions: a check without a row is expected to pass. Format (one line per row,
+sorted by ID; the header comment of each file repeats it)::
 
-    ASSOC-001: {outcome: pass, reason: "one line: why this peer earns this verdict"}
+    ASSOC-013: {outcome: fail, reason: "one line: why this peer earns this verdict"}
 
-``outcome`` is one of pass, warn, fail, info, n.a. (``error`` is never expected: it means the
-suite broke). A peer whose own threads race (the same input, two behaviours, both measured) gets a list
-of the outcomes seen, and its reason says what decides between them::
+``outcome`` is one of warn, fail, info, n.a. (``error`` is never expected: it means the suite broke;
+``pass`` needs no row). A peer whose own threads race (the same input, two behaviours, both
+measured) gets a list of the outcomes seen, and its reason says what decides between them::
 
     SCU-034: {outcome: [pass, warn], reason: "which of its threads runs first: ..."}
- Every check the suite has must have a row in every file: a check in the results
-without a row is a difference, and so is a row for a check that no longer exists.
+
+A row for a check that no longer exists is a difference (a stale row).
+
+What every peer earns in the default run, because of the run and not of the peer (n.a. without
+``--statement`` or ``--username``), is written once, in ``peers/expectations/default-run.yaml``
+(:data:`SHARED`); a peer's file may repeat such a check to say more (its outcome with ``--tls``), or
+to record that it earns something else (even ``pass``).
 
 A peer that lacks services says so once, and the checks that need one of them (``needs=`` in
 their :func:`dcmconform.verdict.check`) get a derived n.a. row; writing a row for one of them too
 is an error::
 
     lacks: [c-move, worklist, storage-commitment]
+
+``dcmconform expectations update`` writes and refreshes the files from a measured run
+(:mod:`dcmconform.peers.update`; docs/expectations.md).
 """
 
 from __future__ import annotations
@@ -40,6 +49,9 @@ NOT_RUN = "(not run)"
 LACKS = "lacks"
 FUZZ = "fuzz"  # what `dcmconform fuzz --peer NAME --budget 60 --seed 0` finds: phase -> {symptom, reason, replay}
 FUZZ_DIR = EXPECTATIONS_DIR / "fuzz"  # the reproducers those rows name (PEER-PHASE.json + .hex)
+PASS = "pass"  # what a check without a row is expected to earn
+SHARED = "default-run"  # the file (no peer's name) of the rows every peer earns in the default run
+TODO = "TODO:"  # how `expectations update` starts a reason nobody gave yet
 
 
 class ExpectationsError(ValueError):
@@ -60,6 +72,9 @@ class Expectation:
         return "|".join((self.outcome, *self.also))
 
 
+IMPLICIT = Expectation(PASS, "no row: a check without a row is expected to pass")
+
+
 @dataclass(frozen=True)
 class Difference:
     check: str
@@ -72,19 +87,64 @@ class Difference:
         return f"{self.check:<14} expected {self.expected:<9} got {self.got:<9} {self.summary}"
 
 
-def path_for(peer: str, role: str = "scp") -> Path:
+def folder_for(role: str = "scp", folder: Path | None = None) -> Path:
+    """The folder of the SCP peers' files (``folder``, by default :data:`EXPECTATIONS_DIR`), or with
+    ``role="scu"`` of the reference SCUs' (:mod:`dcmconform.peers.scus`), ``scu/`` in it."""
+    base = folder or EXPECTATIONS_DIR
+    return base / "scu" if role == "scu" else base
+
+
+def path_for(peer: str, role: str = "scp", folder: Path | None = None) -> Path:
     """The file for ``peer``; a backend variant (``orthanc:container``) shares its native peer's file.
     A reference SCU's (``role="scu"``, :mod:`dcmconform.peers.scus`) is ``scu/NAME.yaml``."""
-    folder = EXPECTATIONS_DIR / "scu" if role == "scu" else EXPECTATIONS_DIR
-    return folder / f"{peer.split(':')[0]}.yaml"
+    return folder_for(role, folder) / f"{peer.split(':')[0]}.yaml"
 
 
-def load(peer: str, role: str = "scp") -> dict[str, Expectation] | None:
-    """The peer's (or, ``role="scu"``, the reference SCU's) expectations, or ``None`` when it has no file."""
-    path = path_for(peer, role)
+def peer_files(role: str = "scp", folder: Path | None = None) -> list[Path]:
+    """Every peer's file of ``role`` (not the :data:`SHARED` one), sorted."""
+    return sorted(p for p in folder_for(role, folder).glob("*.yaml") if p.stem != SHARED)
+
+
+def shared(role: str = "scp", folder: Path | None = None) -> dict[str, Expectation]:
+    """The rows every peer of ``role`` earns in the default run (:data:`SHARED`); empty without the file."""
+    path = folder_for(role, folder) / f"{SHARED}.yaml"
+    if not path.exists():
+        return {}
+    rows = parse(path.read_text(), str(path))
+    for check, row in rows.items():
+        if row.outcome == PASS and not row.also:
+            raise ExpectationsError(f"{path}: {check}: a check without a row is expected to pass: remove the row")
+    return rows
+
+
+def written(peer: str, role: str = "scp", folder: Path | None = None) -> dict[str, Expectation] | None:
+    """The rows of the peer's own file (and those its ``lacks:`` derives), or ``None`` when it has none.
+
+    A row that says only ``pass`` is refused, unless it overrides a :data:`SHARED` row: a check without a
+    row is expected to pass."""
+    path = path_for(peer, role, folder)
     if not path.exists():
         return None
-    return parse(path.read_text(), str(path))
+    rows = parse(path.read_text(), str(path))
+    common = shared(role, folder)
+    for check, row in rows.items():
+        if row.outcome == PASS and not row.also and check not in common:
+            raise ExpectationsError(f"{path}: {check}: a check without a row is expected to pass: remove the row")
+    return rows
+
+
+def load(peer: str, role: str = "scp", folder: Path | None = None) -> dict[str, Expectation] | None:
+    """The peer's (or, ``role="scu"``, the reference SCU's) expectations: its own rows over the
+    :data:`SHARED` ones; a check in neither is expected to pass (:func:`expect`). ``None`` when it has no file."""
+    own = written(peer, role, folder)
+    if own is None:
+        return None
+    return dict(sorted({**shared(role, folder), **own}.items()))
+
+
+def expect(expected: Mapping[str, Expectation], check: str) -> Expectation:
+    """The row for ``check``, or :data:`IMPLICIT` (pass) when there is none."""
+    return expected.get(check, IMPLICIT)
 
 
 def parse(text: str, source: str = "<expectations>", needs: Mapping[str, str] | None = None) -> dict[str, Expectation]:
@@ -192,17 +252,20 @@ def tls_outcome(row: Expectation) -> str | None:
     return found.group(1) if found else None
 
 
-def compare(results: list[dict[str, Any]], expected: dict[str, Expectation], complete: bool = True) -> list[Difference]:
+def compare(results: list[dict[str, Any]], expected: Mapping[str, Expectation], complete: bool = True,
+            absent: Expectation | None = IMPLICIT) -> list[Difference]:
     """Every way ``results`` differ from ``expected``.
 
     ``complete``: the run covered the whole suite, so a row whose check did not run is stale.
+    ``absent``: what a check without a row is expected to earn (a peer's file: pass); ``None`` makes a
+    check without a row a difference of its own (a vendor's baseline, which rows every check).
     """
     differences = []
     seen = set()
     for result in sorted(results, key=lambda r: (r["id"], r.get("nodeid", ""))):
         check, got = result["id"], result["outcome"]
         seen.add(check)
-        want = expected.get(check)
+        want = expected.get(check, absent)
         if want is None:
             differences.append(Difference(check, MISSING, got, f"add a row: {result.get('summary', '')}"))
         elif not want.accepts(got):

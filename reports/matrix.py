@@ -8,7 +8,7 @@
      "peers": [{"name", "role": "target", "backend", "version", "available", "reason",
                 "target": {... the run's target object ...}, "counts", "report": "<peer>/conformance.html",
                 "run_error", "results": [{"id", "outcome", "summary", "nodeid", "duration_s"}],
-                "expectations": {ID: {"outcome", "reason"}} | null,
+                "expectations": {ID: {"outcome", "reason"}} | null,  # the rows of its file (no row: pass)
                 "differences": [{"check", "expected", "got", "summary", "reason"}]}],
      "grid": {ID: {peer: outcome}}}
 

@@ -1,14 +1,17 @@
 """Every reference peer available here earns exactly the verdicts its expectations file records.
 
-``peers/expectations/<peer>.yaml`` holds one row per check. The whole suite runs against each
-peer in its own ``dcmconform run --peer`` process (``suite_runs`` in tests/conftest.py); any difference fails, printing the rows
-(check, expected, got, what the check said). A check without a row is a difference too, so a
-new check must get a row in every file.
+``peers/expectations/<peer>.yaml`` holds a row for each check the peer does not pass (over the rows of
+``default-run.yaml``); a check without a row is expected to pass. The whole suite runs against each
+peer in its own ``dcmconform run --peer`` process (``suite_runs`` in tests/conftest.py); any difference
+fails, printing the rows (check, expected, got, what the check said). The same runs, turned into a
+matrix document, make ``dcmconform expectations update`` write the files again from nothing: it must
+find the same non-pass rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -28,7 +31,7 @@ def test_peer_earns_its_expected_verdicts(name: str, suite_runs: SuiteRuns,
                                          usable: Callable[[str], ProcessPeer]) -> None:
     usable(name)  # skips when the peer cannot run here, fails when DCMCONFORM_REQUIRE_CONTAINERS names it
     expectations = expected.load(name)
-    assert expectations is not None, f"no {expected.path_for(name)}: write one row per check"
+    assert expectations is not None, f"no {expected.path_for(name)}: `dcmconform expectations update --peer {name}`"
     document, error = suite_runs.result(name)
     assert document is not None, f"{name}: the run broke: {error}"
     assert document["target"]["peer"] == name
@@ -43,15 +46,51 @@ def test_peer_earns_its_expected_verdicts(name: str, suite_runs: SuiteRuns,
             assert broken.get("level") == "MUST" and broken.get("clause"), (name, r["id"], r["level"], broken)
 
 
-def test_every_expectations_file_names_a_peer_and_parses() -> None:
-    files = sorted(expected.EXPECTATIONS_DIR.glob("*.yaml"))
+@pytest.mark.slow  # reads the whole-suite run the test above makes (suite_runs): seconds, no run of its own
+@pytest.mark.parametrize("name", list(PEERS))
+def test_expectations_update_rewrites_the_peer_file_from_its_run(name: str, suite_runs: SuiteRuns,
+                                                                  usable: Callable[[str], ProcessPeer],
+                                                                  tmp_path: Path) -> None:
+    usable(name)
+    document, error = suite_runs.result(name)
+    assert document is not None, f"{name}: the run broke: {error}"
+    from dcmconform.peers.update import reproduces
+    from dcmconform.reports.matrix import build_matrix, peer_entry
+
+    # the run as `dcmconform matrix` records it (what `expectations update --from matrix.json` reads)
+    [column] = build_matrix([peer_entry(name, available=True, document=document)], 0.0, 1.0, "DCMCONFORM")["peers"]
+    assert reproduces(name, "scp", column["results"], tmp_path) == []
+
+
+@pytest.mark.parametrize("role", ["scp", "scu"])
+def test_every_expectations_file_names_a_peer_parses_and_rows_only_exceptions(role: str) -> None:
+    from dcmconform.peers.scus import SCUS
+
+    files = expected.peer_files(role)
     assert files
     for path in files:
-        assert path.stem in PEERS, f"{path} is for no registered peer"
-        rows = expected.parse(path.read_text(), str(path))
+        assert path.stem in (SCUS if role == "scu" else PEERS), f"{path} is for no registered peer"
+        rows = expected.written(path.stem, role)  # refuses a row that says only pass
         assert rows, f"{path} has no rows"
-        written = [key for key in yaml.safe_load(path.read_text()) if key != expected.LACKS]
+        written = [key for key in yaml.safe_load(path.read_text()) if key not in (expected.LACKS, expected.FUZZ)]
         assert written == sorted(written), f"{path}: keep the rows sorted by check ID"
+        assert [c for c, row in rows.items() if row.reason.startswith(expected.TODO)] == [], \
+            f"{path}: write the reasons `dcmconform expectations update` left as TODO"
+    assert expected.shared(role) or role == "scu"
+
+
+def test_a_row_that_says_only_pass_is_refused_unless_it_overrides_a_shared_row(tmp_path: Path) -> None:
+    (tmp_path / f"{expected.SHARED}.yaml").write_text('STMT-001: {outcome: n.a., reason: "no --statement"}\n')
+    (tmp_path / "p.yaml").write_text('STMT-001: {outcome: pass, reason: "holds itself to one"}\n')
+    rows = expected.load("p", folder=tmp_path)
+    assert rows is not None and rows["STMT-001"].outcome == "pass"
+    assert expected.expect(rows, "ASSOC-001") is expected.IMPLICIT
+    (tmp_path / "q.yaml").write_text('ASSOC-001: {outcome: pass, reason: "fine"}\n')
+    with pytest.raises(expected.ExpectationsError, match="ASSOC-001: a check without a row is expected to pass"):
+        expected.load("q", folder=tmp_path)
+    (tmp_path / "r.yaml").write_text('ASSOC-001: {outcome: [pass, warn], reason: "a race"}\n')
+    assert expected.load("r", folder=tmp_path) == {"ASSOC-001": expected.Expectation("pass", "a race", ("warn",)),
+                                                   "STMT-001": expected.Expectation("n.a.", "no --statement")}
 
 
 def test_a_bad_row_is_refused_with_its_place() -> None:
@@ -63,15 +102,17 @@ def test_a_bad_row_is_refused_with_its_place() -> None:
         expected.parse("ASSOC-001: pass")
 
 
-def test_compare_reports_other_outcomes_missing_rows_and_stale_rows() -> None:
-    rows = expected.parse('A-1: {outcome: pass, reason: "r1"}\nA-2: {outcome: warn, reason: "r2"}\n'
-                          'A-9: {outcome: pass, reason: "gone"}')
+def test_compare_reports_other_outcomes_non_pass_without_a_row_and_stale_rows() -> None:
+    rows = expected.parse('A-2: {outcome: warn, reason: "r2"}\nA-9: {outcome: fail, reason: "gone"}')
     results = [{"id": "A-1", "outcome": "pass", "summary": "ok"}, {"id": "A-2", "outcome": "fail", "summary": "bad"},
                {"id": "A-3", "outcome": "info", "summary": "new"}]
     got = {(d.check, d.expected, d.got) for d in expected.compare(results, rows)}
-    assert got == {("A-2", "warn", "fail"), ("A-3", expected.MISSING, "info"), ("A-9", "pass", expected.NOT_RUN)}
+    assert got == {("A-2", "warn", "fail"), ("A-3", "pass", "info"), ("A-9", "fail", expected.NOT_RUN)}
     partial = {(d.check, d.expected, d.got) for d in expected.compare(results, rows, complete=False)}
-    assert ("A-9", "pass", expected.NOT_RUN) not in partial
+    assert ("A-9", "fail", expected.NOT_RUN) not in partial
+    # a vendor's baseline rows every check: there, a check without a row is a difference of its own
+    strict = {(d.check, d.expected, d.got) for d in expected.compare(results, rows, absent=None)}
+    assert ("A-1", expected.MISSING, "pass") in strict and ("A-3", expected.MISSING, "info") in strict
 
 
 def test_a_racing_peer_may_earn_either_outcome_written_and_no_other() -> None:

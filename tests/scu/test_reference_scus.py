@@ -49,6 +49,19 @@ def test_a_reference_scu_earns_its_expectations(scu_matrix: dict[str, Any], name
             for d in column["differences"]] == []
 
 
+@pytest.mark.slow  # reads the shared scu_matrix: seconds, no run of its own
+@pytest.mark.parametrize("name", list(SCUS))
+def test_expectations_update_rewrites_the_scu_file_from_the_matrix(scu_matrix: dict[str, Any], name: str,
+                                                                   tmp_path: Path) -> None:
+    from dcmconform.peers.update import reproduces, role_of
+
+    column = next(p for p in scu_matrix["peers"] if p["name"] == name)
+    if not column["available"]:
+        pytest.skip(f"{name} cannot run here: {column['reason']}")
+    assert role_of(column) == "scu"
+    assert reproduces(name, "scu", column["results"], tmp_path) == []
+
+
 @pytest.mark.slow
 def test_the_scu_matrix_is_the_grid_of_every_scu_check_and_exits_0(scu_matrix: dict[str, Any]) -> None:
     scu_checks = {i for i, c in checks().items() if c.role == "scu"}
