@@ -121,10 +121,26 @@ def test_slow_reader(probe: Probe, verdict: Verdict, alive: Callable[[], Livenes
         live = alive()
         said = (f"one association sent {sent} C-ECHO-RQs and read none of the answers (the flood stopped: {why})")
         if not live.alive:
-            verdict.fail(f"{said}; meanwhile a new association got no service: {live.detail}", live.transcript)
+            verdict.fail(f"{said}; meanwhile a new association got no service: {live.detail}", live.transcript,
+                         explanation=_slow_reader_causes(why, sent))
         verdict.passed(f"{said}; meanwhile a new association and C-ECHO were served")
     finally:
         raw.conn.close()
+
+
+def _slow_reader_causes(why: str, sent: int) -> str:
+    """What fits the evidence: whether the node went on reading the flood decides which causes are left."""
+    if why.startswith("the node stopped reading"):
+        return ("The node stopped reading our connection once its answers to us could not be sent (we read none), "
+                "and while that send waited it served nobody: a write that blocks while holding what every "
+                "association needs (a global lock, the only dispatcher thread, a shared event loop).")
+    if why.startswith("the node ended"):
+        return ("The node ended the flooding connection, and still did not serve a new association right after: "
+                "look at its log for what ending it cost (a crash, a worker left wedged, a restart in progress).")
+    return (f"The node read all {sent} requests of the flooding connection (it never stopped reading it), yet did "
+            "not serve a new association meanwhile: not a blocked write, but something else the flood used up "
+            "(a worker pool or queue filled with one association's requests, a per-host or total connection "
+            "limit, CPU). Its log and its limits settings say which.")
 
 
 # ROBUST-003: many associations at once --------------------------------------------------------------
