@@ -36,7 +36,7 @@ exit codes:
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from dcmconform import identity
     from dcmconform.diagnosis.advice import report_lines
-    from dcmconform.diagnosis.findings import Level, exit_code, worst
+    from dcmconform.diagnosis.findings import Severity, exit_code, worst
     from dcmconform.diagnosis.steps import diagnose, load_item
     from dcmconform.errors import SetupError
     from dcmconform.options import passcode
@@ -79,8 +79,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     say("Diagnosis:")
     say("\n".join(report_lines(findings)))
     code = exit_code(findings)
-    verdict = {Level.OK: "everything worked", Level.INFO: "everything worked", Level.WARN: "worked, with warnings",
-               Level.FAIL: "failed"}[worst(findings)]
+    verdict = {Severity.OK: "everything worked", Severity.INFO: "everything worked", Severity.WARN: "worked, with warnings",
+               Severity.FAIL: "failed"}[worst(findings)]
     say("")
     say(f"Result: {verdict} (exit {code})")
     return code

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class Level(StrEnum):
-    """How bad a finding is, mildest first. Its value is the word the reports print (upper-cased)."""
+class Severity(StrEnum):
+    """The diagnosis scale: how bad a finding is, mildest first. Its value is the word ``diagnose`` and
+    ``explain`` print (upper-cased). Not a check's outcome (:mod:`dcmconform.verdict`): a diagnosis
+    judges one association attempt, not a requirement of the standard."""
 
     OK = "ok"
     INFO = "info"  # worth knowing, costs nothing: counts as ok
@@ -15,22 +17,22 @@ class Level(StrEnum):
     FAIL = "fail"
 
     @property
-    def severity(self) -> int:
-        return _SEVERITY[self]
+    def rank(self) -> int:
+        return _RANK[self]
 
     @property
     def exit_code(self) -> int:
         """``diagnose`` and ``explain``: 0 ok or info, 1 a warning at worst, 2 a failure."""
-        return self.severity
+        return self.rank
 
 
-_SEVERITY = {Level.OK: 0, Level.INFO: 0, Level.WARN: 1, Level.FAIL: 2}
-EXIT_OK, EXIT_WARN, EXIT_FAIL = Level.OK.exit_code, Level.WARN.exit_code, Level.FAIL.exit_code
+_RANK = {Severity.OK: 0, Severity.INFO: 0, Severity.WARN: 1, Severity.FAIL: 2}
+EXIT_OK, EXIT_WARN, EXIT_FAIL = Severity.OK.exit_code, Severity.WARN.exit_code, Severity.FAIL.exit_code
 
 
 @dataclass
 class Finding:
-    level: Level
+    level: Severity
     summary: str  # one line
     advice: str = ""  # what it means and what to change; empty when another finding says it
 
@@ -38,9 +40,9 @@ class Finding:
         return f"{self.level.upper():<4}  {self.summary}"
 
 
-def worst(findings: list[Finding]) -> Level:
-    levels = [f.level for f in findings] or [Level.OK]
-    return max(levels, key=lambda level: level.severity)
+def worst(findings: list[Finding]) -> Severity:
+    levels = [f.level for f in findings] or [Severity.OK]
+    return max(levels, key=lambda level: level.rank)
 
 
 def exit_code(findings: list[Finding]) -> int:

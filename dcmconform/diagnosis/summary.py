@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dcmconform.diagnosis import attempt as at
 from dcmconform.diagnosis.advice import assess, headline
-from dcmconform.diagnosis.findings import Finding, Level, worst
+from dcmconform.diagnosis.findings import Finding, Severity, worst
 
 MAX_RUNS = 200
 MAX_EXAMPLES = 20  # distinct failures and warnings diagnosed in full
@@ -19,7 +19,7 @@ class Run:
     """Attempts that ended the same way: consecutive ones (a run), or all of them (a group)."""
 
     headline: str
-    level: Level
+    level: Severity
     count: int
     first_line: int
     last_line: int
@@ -70,11 +70,11 @@ class LogSummary:
         line = headline(attempt, findings)
         level = worst(findings)
         self.attempts += 1
-        if level == Level.FAIL and self.first_failure is None:
+        if level == Severity.FAIL and self.first_failure is None:
             self.first_failure = Example(attempt, findings)
-        if level == Level.WARN and self.first_warning is None:
+        if level == Severity.WARN and self.first_warning is None:
             self.first_warning = Example(attempt, findings)
-        if level in (Level.FAIL, Level.WARN) and line not in self.examples and len(self.examples) < MAX_EXAMPLES:
+        if level in (Severity.FAIL, Severity.WARN) and line not in self.examples and len(self.examples) < MAX_EXAMPLES:
             self.examples[line] = Example(attempt, findings)
         self.sides.add(attempt.side)
         group = self.groups.get(line)
