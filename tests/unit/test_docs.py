@@ -1,6 +1,6 @@
 """What README.md and docs/ tell a user stays true: the test command CI runs is the README's, every
-``dcmconform`` command line shown parses, and every count of checks is the catalogue's (in seconds:
-collection only, no run).
+``dcmconform`` command line shown parses, every path named exists, and every count of checks is the
+catalogue's (in seconds: collection only, no run).
 
 A count of checks typed into the docs goes stale with the next check. Each one must be in a form this
 test knows, so that it is held to the catalogue; a new form is added to FORMS below, with what it counts.
@@ -85,6 +85,27 @@ def test_every_command_line_in_the_docs_parses() -> None:
             if exit.code:
                 wrong.append(f"{where}: {command}\n    {err.getvalue().strip().splitlines()[-1]}")
     assert not wrong, "command lines in the docs that dcmconform refuses:\n" + "\n".join(wrong)
+
+
+# -- paths ----------------------------------------------------------------------------------------
+
+PATH = re.compile(r"`((?:dcmconform|suites|peers|reports|tests|fixtures|scripts|benchmarks|docs|\.ci)/[^`\s]*)`")
+
+
+def test_every_path_the_docs_name_exists() -> None:
+    """A file or folder of the checkout named in the docs (`dcmconform/session.py`) is there: a module
+    moved or renamed takes its docs with it. A placeholder in capitals (`peers/expectations/NAME.yaml`)
+    is a pattern, not a path."""
+    named, missing = 0, []
+    for page in PAGES:
+        text = _text(page)
+        for match in PATH.finditer(text):
+            path = match[1].rstrip(".,:;")
+            named += 1
+            if not (ROOT / path).exists() and not re.search(r"[A-Z]{3,}|[<*]", path):
+                missing.append(f"{_where(page, text, match.start())}: {path}")
+    assert named > 50, named  # the docs name dozens: the search found them
+    assert not missing, "paths the docs name that are not in the checkout:\n" + "\n".join(missing)
 
 
 # -- counts of checks ---------------------------------------------------------------------------
