@@ -35,7 +35,8 @@ exit codes:
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from dcmconform import identity
-    from dcmconform.diagnosis.advice import exit_code, report_lines, worst
+    from dcmconform.diagnosis.advice import report_lines
+    from dcmconform.diagnosis.findings import Severity, exit_code, worst
     from dcmconform.diagnosis.steps import diagnose, load_item
     from dcmconform.errors import SetupError
     from dcmconform.options import passcode
@@ -78,8 +79,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     say("Diagnosis:")
     say("\n".join(report_lines(findings)))
     code = exit_code(findings)
-    verdict = {"ok": "everything worked", "info": "everything worked", "warn": "worked, with warnings",
-               "fail": "failed"}[worst(findings)]
+    verdict = {Severity.OK: "everything worked", Severity.INFO: "everything worked", Severity.WARN: "worked, with warnings",
+               Severity.FAIL: "failed"}[worst(findings)]
     say("")
     say(f"Result: {verdict} (exit {code})")
     return code

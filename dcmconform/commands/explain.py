@@ -28,8 +28,9 @@ exit codes:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from dcmconform.diagnosis.advice import EXIT_FAIL, EXIT_OK, EXIT_WARN, FAIL, report_lines, worst
+    from dcmconform.diagnosis.advice import report_lines
     from dcmconform.diagnosis.attempt import SCP
+    from dcmconform.diagnosis.findings import EXIT_FAIL, EXIT_OK, EXIT_WARN, Severity, worst
     from dcmconform.diagnosis.logparse import MAX_EXAMPLES, read_log
     from dcmconform.errors import SetupError
     from dcmconform.text import say
@@ -84,7 +85,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             what = "first failure" if example is summary.first_failure else "first warning"
             title = f"Diagnosis of the {what} (lines {example.first_line}-{example.last_line}):"
         else:
-            kind = "failure" if level == FAIL else "warning"
+            kind = "failure" if level == Severity.FAIL else "warning"
             title = f"Diagnosis {number} of {len(chosen_list)}, {kind} at lines {example.first_line}-{example.last_line}"
             group = summary.groups.get(line)
             if group is not None and group.count > 1:
@@ -104,9 +105,11 @@ MAX_LISTED = 40
 
 def _run_line(run: Any, consecutive: bool = True) -> str:
     where = f"line {run.first_line}" if run.first_line == run.last_line else f"lines {run.first_line}-{run.last_line}"
+    from dcmconform.diagnosis.findings import Severity
+
     repeat = ""
     if run.count > 1:
-        same = {"fail": "failure", "warn": "warning"}.get(run.level, "outcome")
+        same = {Severity.FAIL: "failure", Severity.WARN: "warning"}.get(run.level, "outcome")
         repeat = f"  -- the same {same} {run.count:,} times" + ("" if consecutive else ", not in a row")
     return f"  {where:<18} {run.headline}{repeat}"
 

@@ -7,13 +7,10 @@ failure found live and the same failure found in a log read the same.
 
 from __future__ import annotations
 
-import re
 import statistics
 import textwrap
-from dataclasses import dataclass
 
 from pydicom.uid import (
-    UID,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
@@ -25,7 +22,6 @@ from pydicom.uid import (
     JPEGLSNearLossless,
     RLELossless,
 )
-from pynetdicom import status as dimse_status
 from pynetdicom.sop_class import Verification
 
 from dcmconform.diagnosis.attempt import (
@@ -48,62 +44,17 @@ from dcmconform.diagnosis.attempt import (
     Context,
     Operation,
 )
+from dcmconform.diagnosis.findings import Finding, Severity, worst
+from dcmconform.diagnosis.names import name, names
+from dcmconform.diagnosis.nodelog import node_findings
+from dcmconform.diagnosis.status import status_words, store_failure_advice
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.items import APPLICATION_CONTEXT
-
-OK, INFO, WARN, FAIL = "ok", "info", "warn", "fail"
-SEVERITY = {OK: 0, INFO: 0, WARN: 1, FAIL: 2}
-EXIT_OK, EXIT_WARN, EXIT_FAIL = 0, 1, 2
 
 # A request that waits for the peer's delayed ACK costs about 40 ms on Linux (200 ms on
 # Windows); pynetdicom's own floor is about 2-3 ms on loopback.
 NAGLE_MEDIAN = 0.035
 NAGLE_EXCESS = 0.030
-
-_UID_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)*$")
-
-
-@dataclass
-class Finding:
-    level: str  # ok / info / warn / fail
-    summary: str  # one line
-    advice: str = ""  # what it means and what to change; empty when another finding says it
-
-    def line(self) -> str:
-        return f"{self.level.upper():<4}  {self.summary}"
-
-
-def worst(findings: list[Finding]) -> str:
-    levels = [f.level for f in findings] or [OK]
-    return max(levels, key=lambda level: SEVERITY[level])
-
-
-def exit_code(findings: list[Finding]) -> int:
-    return {OK: EXIT_OK, INFO: EXIT_OK, WARN: EXIT_WARN, FAIL: EXIT_FAIL}[worst(findings)]
-
-
-# Names ------------------------------------------------------------------------------------
-
-def name(uid_or_name: str) -> str:
-    """``Secondary Capture Image Storage`` for a known UID; anything else as given."""
-    text = uid_or_name.strip().lstrip("=")
-    if not text:
-        return "(unnamed)"
-    if not _UID_TEXT.match(text):
-        return text
-    return UID(text).name.removesuffix(" SOP Class")
-
-
-def names(items: list[str], limit: int = 6) -> str:
-    """``A, B and C``; long lists end with ``and 12 more``."""
-    shown = [name(i) for i in items]
-    if not shown:
-        return "nothing"
-    if len(shown) > limit:
-        return ", ".join(shown[:limit]) + f" and {len(shown) - limit} more"
-    if len(shown) == 1:
-        return shown[0]
-    return ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 def _is_verification(uid_or_name: str) -> bool:
@@ -139,21 +90,21 @@ def _calling(attempt: Attempt) -> str:
 def connection_findings(attempt: Attempt) -> list[Finding]:
     where = _where(attempt)
     if attempt.connect == REFUSED:
-        return [Finding(FAIL, f"TCP connect to {where} refused: nothing listens there", (
+        return [Finding(Severity.FAIL, f"TCP connect to {where} refused: nothing listens there", (
             f"The connection to {where} was refused: the machine answered, but nothing listens on that port. "
             "Check the host and the port: is the DICOM service running, and is this its port? "
             "Sites often run several DICOM services on different ports (an archive on 104, a worklist "
             "manager on another), so take AE title, host and port from the node's admin as one set."))]
     if attempt.connect == TIMEOUT:
         waited = f" within {attempt.timeout:g} s" if attempt.timeout else ""
-        return [Finding(FAIL, f"TCP connect to {where} timed out: a firewall, or the wrong host", (
+        return [Finding(Severity.FAIL, f"TCP connect to {where} timed out: a firewall, or the wrong host", (
             f"No answer at all to the TCP connection to {where}{waited}. A firewall drops the connection, "
             "or the host is wrong or switched off. Check the IP address, that the host is up, and that every "
             f"firewall on the way (including the one on the host itself) lets TCP port {attempt.port or 'N'} through "
             "from this machine."))]
     if attempt.connect == UNREACHABLE:
         detail = f" ({attempt.connect_detail})" if attempt.connect_detail else ""
-        return [Finding(FAIL, f"cannot reach {where}{detail}", (
+        return [Finding(Severity.FAIL, f"cannot reach {where}{detail}", (
             f"The network could not deliver the connection to {where}{detail}. Check the host address "
             "and the network route from this machine (VPN, VLAN, routing)."))]
     if attempt.connect == HANDSHAKE:
@@ -183,7 +134,7 @@ def tls_finding(where: str, detail: str, client_certificate: bool | None) -> Fin
     else:
         advice = ("TCP connected, but no TLS connection came of it. Check that this is the node's TLS port and "
                   "what the node's log says about this connection.")
-    return Finding(FAIL, f"TLS handshake with {where} failed ({detail})", advice)
+    return Finding(Severity.FAIL, f"TLS handshake with {where} failed ({detail})", advice)
 
 
 # Association ------------------------------------------------------------------------------
@@ -198,7 +149,7 @@ def _rejection(attempt: Attempt) -> Finding:
     head = f"association rejected: {words} (result {result}, source {source}, reason {reason})"
     if source == 1 and reason == 7:
         title = f"called AE title '{attempt.called}'" if attempt.called else "the called AE title"
-        return Finding(FAIL, f"association rejected: {title} not recognized", (
+        return Finding(Severity.FAIL, f"association rejected: {title} not recognized", (
             f"The node does not answer to {_the_called(attempt)}. On our side (the sender), "
             "set the called AE title to the title the node expects: its own AE title as configured on it "
             "(Orthanc: DicomAet; DCMTK tools: -aet; most PACS: the AE title in the DICOM settings). AE titles "
@@ -206,29 +157,29 @@ def _rejection(attempt: Attempt) -> Finding:
             f"together. {lasting}"))
     if source == 1 and reason == 3:
         title = f"calling AE title '{attempt.calling}'" if attempt.calling else "our calling AE title"
-        return Finding(FAIL, f"association rejected: {title} not recognized", (
+        return Finding(Severity.FAIL, f"association rejected: {title} not recognized", (
             f"The node does not know {_our_calling(attempt)}. Ask the node's admin to add "
             f"{_calling(attempt)} (with this machine's IP address, and our port if the node must connect back) to "
             "its list of known DICOM nodes (Orthanc: DicomModalities; most PACS: the remote AE / device list), "
             f"or send with a calling AE title it already knows (--calling-aet). {lasting}"))
     if source == 1 and reason == 2:
-        return Finding(FAIL, head, (
+        return Finding(Severity.FAIL, head, (
             f"The node refused the DICOM application context name ({APPLICATION_CONTEXT}), which every DICOM "
             "association uses. It is either not a DICOM node or badly broken; check the port."))
     if source == 2 and reason == 2:
-        return Finding(FAIL, head, (
+        return Finding(Severity.FAIL, head, (
             "The node refused protocol version 1, the only version DICOM defines. It is not a conformant "
             "DICOM implementation; report it to its vendor with the association dump."))
     if source == 3 and reason == 1:
-        return Finding(FAIL if permanent else WARN, head, (
+        return Finding(Severity.FAIL if permanent else Severity.WARN, head, (
             "The node is too busy to take another association (temporary congestion). Try again later; "
             f"if it keeps happening, ask its admin to allow more simultaneous associations. {lasting}"))
     if source == 3 and reason == 2:
-        return Finding(FAIL if permanent else WARN, head, (
+        return Finding(Severity.FAIL if permanent else Severity.WARN, head, (
             "The node has reached its limit of simultaneous associations (local limit exceeded). Check that "
             "senders, ours included, release their associations instead of leaving them open, and ask the admin "
             f"to raise the limit if the load is real. {lasting}"))
-    return Finding(FAIL, head, (
+    return Finding(Severity.FAIL, head, (
         f"The node rejected the association without saying why. The usual causes are that our calling AE "
         f"title {_calling(attempt)} or this machine's IP address is not in its list of allowed nodes, or that "
         f"{_the_called(attempt)} is not its own. Check both titles with the node's admin and "
@@ -240,7 +191,7 @@ def association_findings(attempt: Attempt) -> list[Finding]:
     if attempt.outcome == REJECTED and attempt.reject is not None:
         return [_rejection(attempt)]
     if attempt.outcome == REJECTED:
-        return [Finding(FAIL, "association rejected" + (f": {attempt.outcome_detail}" if attempt.outcome_detail else ""), (
+        return [Finding(Severity.FAIL, "association rejected" + (f": {attempt.outcome_detail}" if attempt.outcome_detail else ""), (
             "The node rejected the association. Check the called AE title (the node's own), and ask the "
             "node's admin whether our calling AE title and IP address are allowed."))]
     if attempt.outcome == ABORTED:
@@ -249,23 +200,23 @@ def association_findings(attempt: Attempt) -> list[Finding]:
             source, reason = attempt.abort
             what = (f" (source {source}: {pd.ABORT_SOURCES.get(source, '?')}, "
                     f"reason {reason}: {pd.ABORT_REASONS.get(reason, '?')})")
-        return [Finding(FAIL, f"the node aborted instead of answering the association request{what}", (
+        return [Finding(Severity.FAIL, f"the node aborted instead of answering the association request{what}", (
             "An A-ABORT in answer to an association request means the node could not parse our request, or "
             "refuses us without a reason. Check the node's log for this attempt; compare with a known-good "
             "sender (DCMTK echoscu) to see whether the problem is in the request or in the node."))]
     if attempt.outcome == SILENT:
-        return [Finding(FAIL, f"no answer to the association request{waited}", (
+        return [Finding(Severity.FAIL, f"no answer to the association request{waited}", (
             f"TCP connected, but the node did not answer our association request{waited}. The port may speak "
             "another protocol (HTTP, or DICOM over TLS only), or the node is hung. Check that this is the node's "
             "DICOM port and whether it expects TLS; look at the node's log."))]
     if attempt.outcome == CLOSED:
-        return [Finding(FAIL, "the node closed the connection without answering the association request", (
+        return [Finding(Severity.FAIL, "the node closed the connection without answering the association request", (
             "The node hung up without a rejection. Some nodes do this instead of rejecting when they do not "
             f"know {_our_calling(attempt).replace('our ', 'the ', 1)} or this machine's IP address; a TLS-only port does it "
             "too. Ask the node's admin to look for this attempt in its log and to check its list of allowed nodes."))]
     if attempt.outcome == GARBAGE:
         detail = attempt.outcome_detail or "bytes that are not a DICOM PDU"
-        return [Finding(FAIL, f"the answer to the association request is not an A-ASSOCIATE-AC or -RJ: {detail}", (
+        return [Finding(Severity.FAIL, f"the answer to the association request is not an A-ASSOCIATE-AC or -RJ: {detail}", (
             "Something listens on this port, but it did not answer as a DICOM node must (PS3.8 9.3.3, 9.3.4). If "
             "the answer is not DICOM at all, the port belongs to another protocol (a web server, a TLS endpoint): "
             "check the port. If it is a DICOM PDU of the wrong kind, the node is broken: report it to its vendor "
@@ -354,9 +305,9 @@ def _not_accepted(attempt: Attempt, refused: list[Context], accepted: list[str])
         "manager next to the archive, each on its own port). If it is the right node, ask its admin to accept "
         f"{sop} from {_our_calling(attempt)}.")
     if len(sops) > 3:
-        return Finding(FAIL, f"{len(sops)} proposed SOP classes not accepted on this port, e.g. {names(sops[:3])} "
+        return Finding(Severity.FAIL, f"{len(sops)} proposed SOP classes not accepted on this port, e.g. {names(sops[:3])} "
                              f"({accepted_words})", advice)
-    return Finding(FAIL, f"{sop} not accepted on this port ({accepted_words})", advice)
+    return Finding(Severity.FAIL, f"{sop} not accepted on this port ({accepted_words})", advice)
 
 
 def _no_common_syntax(attempt: Attempt, ctx: Context) -> Finding:
@@ -372,7 +323,7 @@ def _no_common_syntax(attempt: Attempt, ctx: Context) -> Finding:
     advice = (f"This node knows {sop} but accepts none of the transfer syntaxes we proposed ({proposed}).{known} "
               f"Either {conversion_hint(ctx.proposed, offered or [])}, or ask the node's admin to accept {proposed} "
               f"for {sop}.")
-    return Finding(FAIL, f"{sop}: no common transfer syntax (we proposed {proposed})", advice)
+    return Finding(Severity.FAIL, f"{sop}: no common transfer syntax (we proposed {proposed})", advice)
 
 
 def context_findings(attempt: Attempt) -> list[Finding]:
@@ -396,7 +347,7 @@ def context_findings(attempt: Attempt) -> list[Finding]:
     found: list[Finding] = []
     for ctx in relevant:
         if _is_verification(ctx.abstract_syntax):
-            found.append(Finding(WARN, "Verification (C-ECHO) not accepted", (
+            found.append(Finding(Severity.WARN, "Verification (C-ECHO) not accepted", (
                 "The node refuses Verification. Connection tests with C-ECHO (echoscu, the 'test' button of "
                 "most PACS) will fail against it although it may store; nearly every node accepts it. Ask the "
                 "admin to enable Verification.")))
@@ -407,10 +358,10 @@ def context_findings(attempt: Attempt) -> list[Finding]:
         found.insert(0, _not_accepted(attempt, others, accepted))
     unused = len(refused) - len(relevant)
     if unused:
-        found.append(Finding(INFO, f"{unused} other proposed SOP class{'es' if unused > 1 else ''} not accepted "
+        found.append(Finding(Severity.INFO, f"{unused} other proposed SOP class{'es' if unused > 1 else ''} not accepted "
                                    "(not used in this attempt)"))
     if not accepted and not found:
-        found.append(Finding(FAIL, "the node accepted the association but none of our presentation contexts", ""))
+        found.append(Finding(Severity.FAIL, "the node accepted the association but none of our presentation contexts", ""))
     return found
 
 
@@ -418,7 +369,7 @@ def _none_acceptable(attempt: Attempt) -> list[Finding]:
     """DCMTK at -v: "No Acceptable Presentation Contexts", with no contexts in the log."""
     if attempt.contexts or not any("no acceptable presentation context" in e.lower() for e in attempt.errors):
         return []
-    return [Finding(FAIL, "the node accepted the association but none of our presentation contexts", (
+    return [Finding(Severity.FAIL, "the node accepted the association but none of our presentation contexts", (
         "The node accepted none of the SOP class and transfer syntax pairs the sender proposed, so nothing can be "
         "sent. The usual causes: a compressed file proposed only in its own transfer syntax (convert it first, or "
         "let the sender also propose an uncompressed one), or a SOP class the node does not take (check you are "
@@ -426,37 +377,6 @@ def _none_acceptable(attempt: Attempt) -> list[Finding]:
 
 
 # DIMSE ------------------------------------------------------------------------------------
-
-def status_words(status: int | None, command: str = "C-STORE") -> str:
-    if status is None:
-        return "no status"
-    table = dimse_status.STORAGE_SERVICE_CLASS_STATUS if command == "C-STORE" else dimse_status.VERIFICATION_SERVICE_CLASS_STATUS
-    entry = table.get(status) or dimse_status.GENERAL_STATUS.get(status)
-    meaning = (entry[1] or entry[0]) if entry else dimse_status.code_to_category(status)
-    return f"0x{status:04X} {meaning}"
-
-
-def status_category(status: int) -> str:
-    category = dimse_status.code_to_category(status)
-    return {"Success": SUCCESS, "Warning": WARNING, "Failure": FAILURE, "Cancel": FAILURE}.get(category, FAILURE)
-
-
-def _store_failure_advice(status: int | None) -> str:
-    if status is None:
-        return "The node sent no status. Look at its log for this instance."
-    if 0xA700 <= status <= 0xA7FF:
-        return "The node is out of resources (usually disk space or a licence limit); ask its admin to free space."
-    if 0xA900 <= status <= 0xA9FF:
-        return "The node says the object does not match its SOP class: validate it (dciodvfy) and fix the sender."
-    if 0xC000 <= status <= 0xCFFF:
-        return ("The node cannot understand the object: check its encoding and transfer syntax, and send the same "
-                "file with another tool (DCMTK storescu) to see whether the file or the sender is at fault.")
-    if status == 0x0122:
-        return "The node says it does not support this SOP class, although it accepted the presentation context."
-    if status == 0x0124:
-        return "The node refuses this for our calling AE title (not authorized); ask its admin for the permission."
-    return "Look at the node's log for this instance; the status and Error Comment say what it disliked."
-
 
 def operation_finding(op: Operation, attempt: Attempt) -> Finding:
     times = f" x{op.count}" if op.count > 1 else ""
@@ -466,54 +386,54 @@ def operation_finding(op: Operation, attempt: Attempt) -> Finding:
     if op.category == NOT_SENT:
         reason = op.error or "no accepted presentation context for its SOP class"
         if op.by_sender:
-            return Finding(FAIL, f"{what}{sop} not sent: {reason}", _sender_fault_advice(op, attempt))
-        return Finding(FAIL, f"{what}{sop} not sent: {reason}", "" if attempt.contexts else (
+            return Finding(Severity.FAIL, f"{what}{sop} not sent: {reason}", _sender_fault_advice(op, attempt))
+        return Finding(Severity.FAIL, f"{what}{sop} not sent: {reason}", "" if attempt.contexts else (
             f"The node accepted the association but not{sop or ' this SOP class'}: no presentation context for it was "
             f"accepted. Check you are talking to the right node; if it is, ask its admin to accept{sop or ' it'} "
             f"from our calling AE title. Run the sender with debug logging (-d) to see what the node accepted."))
     if op.by_sender and op.category == "":
-        return Finding(FAIL, f"{what}{sop} failed: {op.error}", _sender_fault_advice(op, attempt))
+        return Finding(Severity.FAIL, f"{what}{sop} failed: {op.error}", _sender_fault_advice(op, attempt))
     if op.category == "" and attempt.aborted_by == "node":
-        return Finding(FAIL, f"{what}{sop} failed: the node aborted the association before answering", (
+        return Finding(Severity.FAIL, f"{what}{sop} failed: the node aborted the association before answering", (
             "The node ended the association with an A-ABORT while this request was on its way or waiting for its "
             "answer. The sender did nothing wrong that its log shows: the reason is in the node's log at this "
             "moment (a full disk, an object it could not decode, a configured limit, a crash)."))
     if op.status is None and op.category in (SUCCESS, WARNING, FAILURE):
         said = f" ({op.error}; the log gives no status code)" if op.error else " (the log gives no status code)"
         if op.category == WARNING and op.command == "C-STORE":
-            return Finding(WARN, f"{what}{sop} stored, with a warning{said}", (
+            return Finding(Severity.WARN, f"{what}{sop} stored, with a warning{said}", (
                 "The node stored the object but answered with a warning: it changed or dropped something on the "
                 "way in. Run the sender with debug logging (-d) to see the status code and Error Comment."))
         if op.category == FAILURE and op.command == "C-STORE":
             status = _status_from_words(op.error)
-            return Finding(FAIL, f"{what}{sop} not stored{said}", _store_failure_advice(status) if status else (
+            return Finding(Severity.FAIL, f"{what}{sop} not stored{said}", store_failure_advice(status) if status else (
                 "The node refused the object. Run the sender with debug logging (-d) to see the status code and "
                 "Error Comment, and look at the node's log for this instance."))
-        level = {SUCCESS: OK, WARNING: WARN, FAILURE: FAIL}[op.category]
+        level = {SUCCESS: Severity.OK, WARNING: Severity.WARN, FAILURE: Severity.FAIL}[op.category]
         return Finding(level, f"{what}{sop} answered {op.category}{said}" + (f": {comment}" if comment else ""), "")
     if op.category == "" or op.status is None:
         reason = op.error or "no answer"
-        return Finding(FAIL, f"{what}{sop} failed: {reason}", (
+        return Finding(Severity.FAIL, f"{what}{sop} failed: {reason}", (
             "The request got no answer: the node aborted, closed the connection or did not answer in time. "
             "Look at the node's log for the moment of this request."))
     if op.category == SUCCESS:
         verb = "stored" if op.command == "C-STORE" else "answered Success"
-        return Finding(OK, f"{what}{sop} {verb} ({status_words(op.status, op.command)})")
+        return Finding(Severity.OK, f"{what}{sop} {verb} ({status_words(op.status, op.command)})")
     if op.command == "C-STORE" and op.category == WARNING:
         said = f": {comment}" if comment else f" ({status_words(op.status)}; no Error Comment given)"
         meaning = status_words(op.status)
-        return Finding(WARN, f"{what}{sop} stored, with a warning{said}", (
+        return Finding(Severity.WARN, f"{what}{sop} stored, with a warning{said}", (
             f"The node stored the object but answered {meaning}"
             + (f" with the Error Comment \"{comment}\"" if comment else "")
             + ". It changed or dropped something on the way in: check that what it keeps matches what was sent "
             "(coerced attributes, discarded elements), and fix the sender if the change matters."))
     if op.category == WARNING:
-        return Finding(WARN, f"{what} answered with a warning ({status_words(op.status, op.command)})"
+        return Finding(Severity.WARN, f"{what} answered with a warning ({status_words(op.status, op.command)})"
                        + (f": {comment}" if comment else ""), "")
     said = f": {comment}" if comment else ""
     if op.command == "C-STORE":
-        return Finding(FAIL, f"{what}{sop} not stored ({status_words(op.status)}){said}", _store_failure_advice(op.status))
-    return Finding(FAIL, f"{what} failed ({status_words(op.status, op.command)}){said}", (
+        return Finding(Severity.FAIL, f"{what}{sop} not stored ({status_words(op.status)}){said}", store_failure_advice(op.status))
+    return Finding(Severity.FAIL, f"{what} failed ({status_words(op.status, op.command)}){said}", (
         "Verification must answer Success (0x0000); the node's Verification service is broken."))
 
 
@@ -545,7 +465,7 @@ def _sender_fault_advice(op: Operation, attempt: Attempt) -> str:
 def operation_findings(attempt: Attempt) -> list[Finding]:
     found = [operation_finding(op, attempt) for op in attempt.operations]
     if attempt.operations_dropped:
-        found.append(Finding(INFO, f"{attempt.operations_dropped} more operations with other outcomes not listed"))
+        found.append(Finding(Severity.INFO, f"{attempt.operations_dropped} more operations with other outcomes not listed"))
     return found
 
 
@@ -554,7 +474,7 @@ def operation_findings(attempt: Attempt) -> list[Finding]:
 def release_findings(attempt: Attempt) -> list[Finding]:
     if attempt.released is False and attempt.outcome == ACCEPTED:
         detail = f" ({attempt.release_detail})" if attempt.release_detail else ""
-        return [Finding(WARN, f"the association was not released cleanly{detail}", (
+        return [Finding(Severity.WARN, f"the association was not released cleanly{detail}", (
             "The node did not confirm our release request with an A-RELEASE-RP. Senders may log this as a "
             "failure although the data arrived; report it to the node's vendor."))]
     return []
@@ -567,7 +487,7 @@ def timing_findings(attempt: Attempt) -> list[Finding]:
     connect = attempt.connect_seconds
     if median < NAGLE_MEDIAN or connect is None or median - connect < NAGLE_EXCESS:
         return []
-    return [Finding(WARN, f"each request waits about {median * 1000:.0f} ms for its answer: Nagle and delayed ACK", (
+    return [Finding(Severity.WARN, f"each request waits about {median * 1000:.0f} ms for its answer: Nagle and delayed ACK", (
         f"Round trips on this association take a median of {median * 1000:.1f} ms while the TCP connect took "
         f"{connect * 1000:.1f} ms, so the network is not the reason. It is the signature of Nagle's algorithm "
         "meeting delayed ACK: the node writes each answer in more than one piece without TCP_NODELAY, and the "
@@ -581,8 +501,6 @@ def assess(attempt: Attempt) -> list[Finding]:
     """Every finding for one attempt, in the order a sender meets them; read from a receiving node's
     log, in the order the node met them (:mod:`dcmconform.diagnosis.nodelog`)."""
     if attempt.side == SCP:
-        from dcmconform.diagnosis.nodelog import node_findings
-
         return node_findings(attempt)
     found = connection_findings(attempt)
     if found:
@@ -592,12 +510,12 @@ def assess(attempt: Attempt) -> list[Finding]:
     found += _none_acceptable(attempt)
     found += operation_findings(attempt)
     if attempt.sender_fault and not any(op.by_sender for op in attempt.operations):
-        found.append(Finding(FAIL, f"the sender failed by itself: {attempt.sender_fault}", (
+        found.append(Finding(Severity.FAIL, f"the sender failed by itself: {attempt.sender_fault}", (
             "The failure is on the sender's side, not the node's: fix the file or the sender's settings.")))
     found += release_findings(attempt)
     found += timing_findings(attempt)
     if attempt.any_called_ae:
-        found.append(Finding(INFO, f"the node accepts any called AE title (it also accepted one that is not its own), "
+        found.append(Finding(Severity.INFO, f"the node accepts any called AE title (it also accepted one that is not its own), "
                                    f"so your AE setting is unverified: {_the_called(attempt)} worked here, but a "
                                    "typo in it would work too, and fail at a node that checks"))
     return found
@@ -608,8 +526,8 @@ def headline(attempt: Attempt, findings: list[Finding]) -> str:
     level = worst(findings)
     who = f"{attempt.calling or '?'} -> {attempt.called or '?'}" if attempt.calling or attempt.called \
         else "(AE titles not logged)"
-    if level in (OK, INFO):
-        good = [f.summary for f in findings if f.level == OK]
+    if level in (Severity.OK, Severity.INFO):
+        good = [f.summary for f in findings if f.level == Severity.OK]
         if good:
             text = "; ".join(good[:3]) + ("; ..." if len(good) > 3 else "")
         elif attempt.outcome == ACCEPTED:
@@ -627,7 +545,7 @@ def report_lines(findings: list[Finding], quotes: list[str] | None = None, width
     lines = [f"  {finding.line()}" for finding in findings]
     lines += [f"  (the log says: {quote})" for quote in quotes or []]
     for finding in findings:
-        if finding.advice and finding.level in (WARN, FAIL):
+        if finding.advice and finding.level in (Severity.WARN, Severity.FAIL):
             lines += ["", f"  {finding.level.upper()}: {finding.summary}"]
             lines.append(textwrap.fill(finding.advice, width=width, initial_indent="    ", subsequent_indent="    ",
                                        break_long_words=False, break_on_hyphens=False))

@@ -60,7 +60,10 @@ from pynetdicom.sop_class import (
 from dcmconform import tls
 from dcmconform.assoc import AssociationRefused, associate, echo
 from dcmconform.diagnosis import attempt as at
-from dcmconform.diagnosis.advice import Finding, assess, name, names, status_category, status_words
+from dcmconform.diagnosis.advice import assess
+from dcmconform.diagnosis.findings import Finding
+from dcmconform.diagnosis.names import name, names
+from dcmconform.diagnosis.status import status_category, status_words
 from dcmconform.errors import SetupError
 from dcmconform.probe import (
     ABORTED,

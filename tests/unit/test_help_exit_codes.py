@@ -1,4 +1,4 @@
-"""Every command says its exit codes in its ``--help``, and README's table lists every command."""
+"""Every command says its exit codes in its ``--help``, and the exit-code table of docs/cli.md lists every command."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dcmconform.cli import build_parser
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+CLI_DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 
 
 def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
@@ -28,10 +28,10 @@ def test_every_command_help_states_its_exit_codes() -> None:
     assert not missing, f"--help without 'exit codes': {missing}"
 
 
-def test_readme_exit_code_table_lists_every_command() -> None:
-    text = README.read_text(encoding="utf-8")
+def test_the_exit_code_table_lists_every_command() -> None:
+    text = CLI_DOC.read_text(encoding="utf-8")
     table = text[text.index("### Exit codes"):]
     table = table[:table.index("\n#")]
     listed = set(re.findall(r"^\| `(\w+)", table, flags=re.M))
     top = {name for name in _commands(build_parser()) if " " not in name}
-    assert top <= listed, f"not in README's exit-code table: {sorted(top - listed)}"
+    assert top <= listed, f"not in the exit-code table of docs/cli.md: {sorted(top - listed)}"
