@@ -107,7 +107,9 @@ def test_association_limit(probe: Probe, verdict: Verdict) -> None:
             raw.conn.close()
             rj = answer.pdu
             if answer.kind == REJECTED and busy.transient(getattr(rj, "result", 0), getattr(rj, "source", 0)):
-                outcome = f"served {n - 1} associations at once; association {n}: {answer.describe()}"
+                outcome = (f"served {n - 1} associations at once; association {n}: {answer.describe()} (what was "
+                           "free then: slots the node still held for earlier connections count against its limit, "
+                           "so its limit on an idle node may be higher)")
                 break
             verdict.fail(f"with {n - 1} associations up, association {n} got {answer.describe()} instead of "
                          "A-ASSOCIATE-RJ (transient)")
