@@ -20,14 +20,14 @@ from typing import Any, TypeVar
 
 from pynetdicom import AE, evt
 from pynetdicom.association import Association
-from pynetdicom.transport import AddressInformation, AssociationSocket
+from pynetdicom.transport import T_CONNECT, AddressInformation, AssociationSocket
 
 from dcmconform import busy, identity, tls
 from dcmconform.dimse.commands import C_ECHO_RSP, command_name
 from dcmconform.dimse.messages import messages
 from dcmconform.limits import MAX_MESSAGE, ResponseCap, TargetMisbehaved, pdu_cap
 from dcmconform.target import Endpoint
-from dcmconform.transcript import RECEIVED, Transcript
+from dcmconform.transcript import FIN, RECEIVED, RST, SENT, Transcript
 from dcmconform.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
@@ -92,7 +92,30 @@ class BoundedSocket(AssociationSocket):
         if self.transcript is not None:
             self.transcript.note(text)
 
+    def connect(self, primitive: T_CONNECT) -> None:
+        super().connect(primitive)
+        sock = self.socket
+        if self.transcript is not None and sock is not None and self._is_connected:
+            with contextlib.suppress(OSError):
+                self.transcript.opened(sock.getsockname()[:2], sock.getpeername()[:2])
+
+    def close(self) -> None:
+        if self.transcript is not None and self.socket is not None and self._is_connected:
+            self.transcript.ended(FIN, SENT)
+        super().close()
+
     def recv(self, nr_bytes: int) -> bytearray:
+        try:
+            got = self._recv(nr_bytes)
+        except ConnectionResetError:
+            if self.transcript is not None:
+                self.transcript.ended(RST, RECEIVED)
+            raise
+        if len(got) < nr_bytes and self.transcript is not None and self.socket is not None:  # the node closed
+            self.transcript.ended(FIN, RECEIVED)
+        return got
+
+    def _recv(self, nr_bytes: int) -> bytearray:
         sock = self.socket
         if sock is None:
             return bytearray()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from dcmconform import busy, identity, tls, waits
 from dcmconform.limits import MAX_READ  # one PDU we read at most (this module's name for it is kept)
 from dcmconform.target import Endpoint
-from dcmconform.transcript import Transcript
+from dcmconform.transcript import FIN, RECEIVED, RST, SENT, Transcript
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
@@ -130,6 +130,7 @@ class Connection:
         try:
             self.sock = socket.create_connection((self.endpoint.host, self.endpoint.port), timeout=self.timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.transcript.opened(self.sock.getsockname()[:2], self.sock.getpeername()[:2])
             self.transcript.note(f"TCP connected to {self.endpoint.host}:{self.endpoint.port}")
             _OPEN.add(self)
             if self.endpoint.tls is not None:
@@ -167,6 +168,7 @@ class Connection:
             with contextlib.suppress(OSError):
                 self.sock.close()
             self.sock = None
+            self.transcript.ended(FIN, SENT)
         self.established = False
         _OPEN.discard(self)
 
@@ -184,6 +186,7 @@ class Connection:
         except (BrokenPipeError, ConnectionResetError) as exc:
             kind = RESET if isinstance(exc, ConnectionResetError) else CLOSED
             self.transcript.note(f"send failed: {exc}")
+            self._ended(RESET)  # a failed send: the node's stack answered with a reset
             return Observation(kind, detail=f"while we were sending: {exc}", transcript=self.transcript)
         except ssl.SSLError as exc:  # TLS 1.3: a refused client certificate shows on the first write
             self.transcript.note(f"send failed: {exc}")
@@ -206,6 +209,7 @@ class Connection:
         except (BrokenPipeError, ConnectionResetError) as exc:
             self.transcript.note(f"send failed: {exc}")
             kind = RESET if isinstance(exc, ConnectionResetError) else CLOSED
+            self._ended(RESET)  # a failed send: the node's stack answered with a reset
             return Observation(kind, detail=f"while we were sending: {exc}", transcript=self.transcript)
         return None
 
@@ -226,13 +230,18 @@ class Connection:
             except TimeoutError:
                 return SILENT
             except ConnectionResetError:
-                return RESET
+                return self._ended(RESET)
             except OSError as exc:
-                return RESET if exc.errno in (errno.ECONNRESET, errno.EPIPE) else CLOSED
+                return self._ended(RESET if exc.errno in (errno.ECONNRESET, errno.EPIPE) else CLOSED)
             if not chunk:
-                return CLOSED
+                return self._ended(CLOSED)
             got += chunk
         return None
+
+    def _ended(self, kind: str) -> str:
+        """The node closed (``CLOSED``) or reset (``RESET``) the connection: so the capture file says."""
+        self.transcript.ended(RST if kind == RESET else FIN, RECEIVED)
+        return kind
 
     def receive(self, timeout: float | None = None) -> Observation:
         """Read one PDU and classify it. Never waits past the deadline, never trusts the length."""
@@ -307,9 +316,9 @@ class Connection:
                 except TimeoutError:
                     return SILENT, time.monotonic() - started
                 except OSError:
-                    return RESET, time.monotonic() - started
+                    return self._ended(RESET), time.monotonic() - started
                 if not chunk:
-                    return CLOSED, time.monotonic() - started
+                    return self._ended(CLOSED), time.monotonic() - started
                 if not received:
                     self.transcript.received(chunk)
                 received += len(chunk)

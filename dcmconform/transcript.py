@@ -20,6 +20,8 @@ from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
 
 SENT, RECEIVED, NOTE = "->", "<-", "--"
+# What a TCP connection did, for the capture file (dcmconform.reports.pcap); not shown in the dump.
+OPEN, FIN, RST = "open", "fin", "rst"
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Event:
     direction: str
     data: bytes = b""
     text: str = ""
+    # A TCP event: (OPEN, (our host, port), (their host, port), whether we connected) or (FIN | RST, who: SENT | RECEIVED)
+    tcp: tuple[object, ...] = ()
 
 
 def _cost(event: Event) -> int:
@@ -115,6 +119,21 @@ class Transcript:
     def note(self, text: str) -> None:
         self._add(Event(time.monotonic(), NOTE, text=text))
 
+    def opened(self, ours: tuple[str, int], theirs: tuple[str, int], we_connected: bool = True) -> None:
+        """A TCP connection began (its addresses and ports go into the check's capture file)."""
+        self._add(Event(time.monotonic(), NOTE, tcp=(OPEN, ours, theirs, we_connected)))
+
+    def ended(self, how: str, by: str) -> None:
+        """A TCP connection ended: ``how`` FIN (an orderly close) or RST (a reset), ``by`` SENT (us) or
+        RECEIVED (the node). Only the first end of each side counts."""
+        with self._lock:
+            for event in reversed(self.events):
+                if event.tcp and event.tcp[0] == OPEN:
+                    break
+                if event.tcp and (event.tcp[1] == by or event.tcp[0] == RST):
+                    return  # that side has ended already, or the connection was reset
+        self._add(Event(time.monotonic(), NOTE, tcp=(how, by)))
+
     def last_request(self) -> pd.AAssociateRQ | None:
         for event in reversed(self.events):
             if event.direction == SENT and event.data[:1] == b"\x01":
@@ -131,6 +150,8 @@ class Transcript:
         request: pd.AAssociateRQ | None = None
         assemblers = {SENT: Assembler(by_context=True), RECEIVED: Assembler(by_context=True)}
         for event in list(self.events):
+            if event.tcp:
+                continue  # in the capture file, not the dump (the notes say what the connection did)
             stamp = f"+{event.at - self.started:8.3f}s {event.direction}"
             if event.direction == NOTE:
                 out.append(f"{stamp} {printable(event.text)}")  # notes may quote the target
@@ -159,7 +180,7 @@ class Transcript:
 
     def evidence(self) -> list[dict[str, str]]:
         """Evidence entries for the JSON document (kind ``dump`` and ``hex``)."""
-        if not self.events:
+        if not any(not e.tcp for e in self.events):
             return []
         items = [{"kind": "dump", "text": self.dump()}]
         if any(e.data for e in self.events):
