@@ -53,6 +53,36 @@ def dump_markup(text: str) -> Markup:
     return Markup("\n").join(lines)
 
 
+_DUMP_EVENT = re.compile(r"^\+\s*([\d.]+)s (->|<-|--) (.*)$")
+# What a note in the dump says the connection did, as the ladder marks it (first match wins).
+_MARKS = (("reset", "reset"), ("abort", "abort"), ("closed", "close"), ("close", "close"), ("TCP connect", "connect"))
+
+
+def ladder(evidence: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The steps of a ladder diagram of the check's exchange, read from its dump (the JSON's ``dump``
+    evidence; several dumps follow one another): each PDU an arrow (``kind`` sent or received, with
+    ``abort`` for an A-ABORT), each note a mark across both sides (``kind`` note, ``mark`` abort, reset,
+    close, connect or plain). Text as the dump has it; the template escapes it."""
+    steps: list[dict[str, str]] = []
+    for e in evidence or []:
+        if e.get("kind") != "dump":
+            continue
+        for line in str(e.get("text", "")).split("\n"):
+            match = _DUMP_EVENT.match(line)
+            if not match:
+                continue
+            at, direction, text = match.groups()
+            if direction == "--":
+                lowered = text.lower()
+                mark = next((m for word, m in _MARKS if word.lower() in lowered), "plain")
+                steps.append({"at": at, "kind": "note", "mark": mark, "text": text})
+            else:
+                name = text.split(" (", 1)[0]
+                steps.append({"at": at, "kind": "sent" if direction == "->" else "received", "name": name,
+                              "text": text, "mark": "abort" if name == "A-ABORT" else ""})
+    return steps
+
+
 def distinct_evidence(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The evidence without repeats: a block with the same kind and text as an earlier one is shown once."""
     seen: set[tuple[str, str]] = set()
@@ -102,6 +132,7 @@ def render_html(document: dict[str, Any]) -> str:
     env.filters["dump"] = dump_markup
     env.filters["distinct"] = distinct_evidence
     env.filters["scenario_facts"] = scenario_facts
+    env.filters["ladder"] = ladder
     order = {o: i for i, o in enumerate(OUTCOMES)}
     results = sorted(document["results"], key=lambda r: (order.get(r["outcome"], 99), r["id"]))
     rows = list(zip(results, anchors(results), strict=True))
