@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from dcmconform import benchplot
+from dcmconform.dimse.commands import command_name
 from dcmconform.reports.baseline import baseline_lines
 from dcmconform.reports.console import banners, headline, peers_used, run_time
 from dcmconform.reports.document import OUTCOMES
@@ -54,6 +55,7 @@ def dump_markup(text: str) -> Markup:
 
 
 _DUMP_EVENT = re.compile(r"^\+\s*([\d.]+)s (->|<-|--) (.*)$")
+_COMMAND_FIELD = re.compile(r"^\s+\(0000,0100\) US (\d+)\s+# CommandField")
 # What a note in the dump says the connection did, as the ladder marks it (first match wins).
 _MARKS = (("reset", "reset"), ("abort", "abort"), ("closed", "close"), ("close", "close"), ("TCP connect", "connect"))
 
@@ -70,6 +72,9 @@ def ladder(evidence: list[dict[str, Any]]) -> list[dict[str, str]]:
         for line in str(e.get("text", "")).split("\n"):
             match = _DUMP_EVENT.match(line)
             if not match:
+                field = _COMMAND_FIELD.match(line)
+                if field and steps and steps[-1]["kind"] != "note" and not steps[-1]["command"]:
+                    steps[-1]["command"] = command_name(int(field.group(1)))  # the DIMSE message a P-DATA-TF opens
                 continue
             at, direction, text = match.groups()
             if direction == "--":
@@ -79,7 +84,7 @@ def ladder(evidence: list[dict[str, Any]]) -> list[dict[str, str]]:
             else:
                 name = text.split(" (", 1)[0]
                 steps.append({"at": at, "kind": "sent" if direction == "->" else "received", "name": name,
-                              "text": text, "mark": "abort" if name == "A-ABORT" else ""})
+                              "text": text, "mark": "abort" if name == "A-ABORT" else "", "command": ""})
     return steps
 
 
