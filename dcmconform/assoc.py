@@ -87,6 +87,7 @@ class BoundedSocket(AssociationSocket):
         self.transcript = transcript
         self.pdu_type = 0
         self.message_bytes = 0
+        self.conn = 0  # its number in the transcript (Transcript.opened)
 
     def _note(self, text: str) -> None:
         if self.transcript is not None:
@@ -97,11 +98,11 @@ class BoundedSocket(AssociationSocket):
         sock = self.socket
         if self.transcript is not None and sock is not None and self._is_connected:
             with contextlib.suppress(OSError):
-                self.transcript.opened(sock.getsockname()[:2], sock.getpeername()[:2])
+                self.conn = self.transcript.opened(sock.getsockname()[:2], sock.getpeername()[:2])
 
     def close(self) -> None:
         if self.transcript is not None and self.socket is not None and self._is_connected:
-            self.transcript.ended(FIN, SENT)
+            self.transcript.ended(FIN, SENT, self.conn)
         super().close()
 
     def recv(self, nr_bytes: int) -> bytearray:
@@ -109,10 +110,10 @@ class BoundedSocket(AssociationSocket):
             got = self._recv(nr_bytes)
         except ConnectionResetError:
             if self.transcript is not None:
-                self.transcript.ended(RST, RECEIVED)
+                self.transcript.ended(RST, RECEIVED, self.conn)
             raise
         if len(got) < nr_bytes and self.transcript is not None and self.socket is not None:  # the node closed
-            self.transcript.ended(FIN, RECEIVED)
+            self.transcript.ended(FIN, RECEIVED, self.conn)
         return got
 
     def _recv(self, nr_bytes: int) -> bytearray:
@@ -184,11 +185,30 @@ class BoundedAE(AE):
         return sock
 
 
+def _conn(event: evt.Event) -> int:
+    """The transcript's number of the connection an event of pynetdicom's crossed (0: unknown)."""
+    return int(getattr(event.assoc.dul.socket, "conn", 0) or 0)
+
+
 def _recorder(transcript: Transcript) -> list[tuple[evt.InterventionEvent | evt.NotificationEvent, object]]:
     return [
-        (evt.EVT_DATA_SENT, lambda event: transcript.sent(event.data)),
-        (evt.EVT_DATA_RECV, lambda event: transcript.received(event.data)),
+        (evt.EVT_DATA_SENT, lambda event: transcript.sent(event.data, _conn(event))),
+        (evt.EVT_DATA_RECV, lambda event: transcript.received(event.data, _conn(event))),
     ]
+
+
+def acceptor_recorder(transcript: Transcript) -> list[tuple[evt.InterventionEvent | evt.NotificationEvent, object]]:
+    """Handlers of a pynetdicom SCP of ours that record what crosses each connection a node opens to it
+    in ``transcript``, connection by connection (the capture file frames each one)."""
+
+    def opened(event: evt.Event) -> None:
+        transport = event.assoc.dul.socket
+        sock = getattr(transport, "socket", None)
+        with contextlib.suppress(OSError, AttributeError):
+            transport.conn = transcript.opened(sock.getsockname()[:2], sock.getpeername()[:2], we_connected=False)
+
+    return [*_recorder(transcript), (evt.EVT_CONN_OPEN, opened),
+            (evt.EVT_CONN_CLOSE, lambda event: transcript.ended(FIN, RECEIVED, _conn(event)))]
 
 
 def make_ae(calling_aet: str, timeout: float, max_pdu: int = 16384, transcript: Transcript | None = None) -> AE:

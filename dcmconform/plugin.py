@@ -250,7 +250,9 @@ def _capture(item: pytest.Item, found: Verdict | None, result: dict[str, Any]) -
     endpoint = getattr(item, "funcargs", {}).get("target")
     theirs = (endpoint.host, endpoint.port) if isinstance(endpoint, Endpoint) else ("127.0.0.1", 104)
     try:
-        written = pcap.write(transcript, str(result["id"]), cfg.report_dir, theirs)
+        attached = found.attached if found is not None else []
+        transcripts = [transcript, *(t for t in attached if t is not transcript)]
+        written = pcap.write(transcripts, str(result["id"]), cfg.report_dir, theirs)
     except OSError as exc:  # the report folder was checked writable at start; a full disk says so here
         result.setdefault("evidence", []).append({"kind": "text", "text": f"capture file not written: {exc}"})
         return

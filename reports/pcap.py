@@ -15,15 +15,16 @@ Wireshark decodes DICOM on port 104 by itself; on another port: Decode As... TCP
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
 import re
 import struct
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from dcmconform.transcript import FIN, NOTE, OPEN, RECEIVED, RST, SENT, Event, Transcript
+from dcmconform.transcript import FIN, NOTE, OPEN, RECEIVED, RST, SENT, Transcript
 
 MSS = 16384  # payload bytes per segment
 LINKTYPE_ETHERNET = 1
@@ -56,7 +57,7 @@ class _Side:
 class _Connection:
     ours: _Side
     theirs: _Side
-    packets: list[tuple[float, bytes]] = field(default_factory=list)
+    packets: list[tuple[float, bytes]]  # every connection's frames, in order (shared by the connections of a file)
     requests: int = 0  # A-ASSOCIATE-RQs that crossed it
     framed: bool = False  # not seen open: framed from its first PDU (a second A-ASSOCIATE-RQ is a new connection)
 
@@ -102,10 +103,12 @@ def _isn(ours: tuple[str, int], theirs: tuple[str, int]) -> tuple[int, int]:
     return zlib.crc32(key), zlib.crc32(key[::-1])
 
 
-def _open(at: float, ours: tuple[str, int], theirs: tuple[str, int], we_connected: bool) -> _Connection:
+def _open(out: list[tuple[float, bytes]], at: float, ours: tuple[str, int], theirs: tuple[str, int],
+          we_connected: bool) -> _Connection:
+    """A connection whose frames go to ``out``, after its handshake."""
     our_isn, their_isn = _isn(ours, theirs)
     conn = _Connection(_Side(_address(ours[0]), int(ours[1]), OUR_MAC, our_isn),
-                       _Side(_address(theirs[0]), int(theirs[1]), THEIR_MAC, their_isn))
+                       _Side(_address(theirs[0]), int(theirs[1]), THEIR_MAC, their_isn), out)
     client, server = (conn.ours, conn.theirs) if we_connected else (conn.theirs, conn.ours)
     conn.segment(at, client, server, SYN)
     conn.segment(at, server, client, SYN | ACK)
@@ -126,46 +129,46 @@ def _end(conn: _Connection, at: float, how: str, by: str) -> None:
     conn.segment(at, receiver, sender, ACK)
 
 
-def packets(transcript: Transcript, theirs: tuple[str, int]) -> list[tuple[float, bytes]]:
-    """The transcript's connections as (monotonic time, Ethernet frame), in order. ``theirs``: the
-    node's address for a connection the transcript did not see open."""
-    conns: list[_Connection] = []
-    conn: _Connection | None = None
+def packets(transcripts: list[Transcript], theirs: tuple[str, int]) -> list[tuple[float, bytes]]:
+    """The connections of ``transcripts`` (a check's own and those of the SCPs it ran, each numbering its
+    connections) as (monotonic time, Ethernet frame), in time order. ``theirs``: the node's address for a
+    connection a transcript did not see open."""
+    out: list[tuple[float, bytes]] = []
+    numbered: dict[tuple[int, int], _Connection] = {}
+    current: dict[int, _Connection] = {}  # per transcript, for an event that names no connection: the last opened
     fallback = 0
-    events: list[Event] = list(transcript.events)
-    for event in events:
+    tagged = [[(event.at, k, n, event) for n, event in enumerate(list(t.events))] for k, t in enumerate(transcripts)]
+    for _, k, _, event in heapq.merge(*tagged, key=lambda e: (e[0], e[1], e[2])):
         tcp = event.tcp
+        conn = numbered.get((k, event.conn), current.get(k)) if event.conn else current.get(k)
         if tcp and tcp[0] == OPEN:
             ours, peer, we_connected = tcp[1], tcp[2], tcp[3]
-            conn = _open(event.at, ours, peer, bool(we_connected))  # type: ignore[arg-type]
-            conns.append(conn)
+            current[k] = numbered[(k, event.conn)] = _open(out, event.at, ours, peer, bool(we_connected))  # type: ignore[arg-type]
         elif tcp and conn is not None:
             _end(conn, event.at, str(tcp[0]), str(tcp[1]))
         elif event.data and event.direction in (SENT, RECEIVED):
             request = event.data[:1] == b"\x01"
             if conn is None or not (conn.ours.open or conn.theirs.open) or (request and conn.requests and conn.framed):
                 # No connection seen open: one begins with this PDU (an A-ASSOCIATE-RQ opens it from its sender).
-                if conn is not None:
+                if conn is not None and conn.framed:
                     _end(conn, event.at, FIN, SENT)
                     _end(conn, event.at, FIN, RECEIVED)
                 fallback += 1
-                conn = _open(event.at, ("127.0.0.1", FALLBACK_PORT + fallback - 1), theirs,
-                             event.direction == SENT)
+                conn = current[k] = _open(out, event.at, ("127.0.0.1", FALLBACK_PORT + fallback - 1), theirs,
+                                          event.direction == SENT)
                 conn.framed = True
-                conns.append(conn)
             conn.requests += request
             sender, receiver = conn.side(event.direction)
             for at in range(0, len(event.data), MSS):
                 conn.segment(event.at, sender, receiver, PSH | ACK, event.data[at:at + MSS])
-    out = [p for c in conns for p in c.packets]
-    return sorted(out, key=lambda p: p[0])  # stable: a connection's own packets keep their order
+    return out
 
 
-def capture(transcript: Transcript, theirs: tuple[str, int], clock: tuple[float, float] | None = None) -> bytes:
-    """The libpcap file of ``transcript``. ``clock``: (wall, monotonic) at one moment (default: now)."""
+def capture(transcripts: list[Transcript], theirs: tuple[str, int], clock: tuple[float, float] | None = None) -> bytes:
+    """The libpcap file of ``transcripts``. ``clock``: (wall, monotonic) at one moment (default: now)."""
     wall, mono = clock or (time.time(), time.monotonic())
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, SNAPLEN, LINKTYPE_ETHERNET)]
-    for at, frame in packets(transcript, theirs):
+    for at, frame in packets(transcripts, theirs):
         stamp = wall - (mono - at)
         seconds = int(stamp)
         out.append(struct.pack("<IIII", seconds, int((stamp - seconds) * 1e6), len(frame), len(frame)))
@@ -183,13 +186,13 @@ def file_name(check_id: str, folder: Path) -> Path:
     return path
 
 
-def write(transcript: Transcript, check_id: str, report_dir: Path, theirs: tuple[str, int]) -> str | None:
-    """Write the check's capture into ``report_dir/pcap/``; its path relative to ``report_dir``, or
-    ``None`` when no byte crossed."""
-    if not any(e.data for e in transcript.events if e.direction != NOTE):
+def write(transcripts: list[Transcript], check_id: str, report_dir: Path, theirs: tuple[str, int]) -> str | None:
+    """Write the check's capture (its transcripts' bytes) into ``report_dir/pcap/``; its path relative to
+    ``report_dir``, or ``None`` when no byte crossed."""
+    if not any(e.data for t in transcripts for e in t.events if e.direction != NOTE):
         return None
     folder = report_dir / "pcap"
     folder.mkdir(parents=True, exist_ok=True)
     path = file_name(check_id, folder)
-    path.write_bytes(capture(transcript, theirs))
+    path.write_bytes(capture(transcripts, theirs))
     return path.relative_to(report_dir).as_posix()

@@ -86,7 +86,7 @@ def test_an_abort_a_reset_and_a_connection_seen_only_by_its_pdus(tmp_path: Path)
     t.received(rq)  # a second connection, the SCU's, to our SCP: framed from its request
     t.sent(abort)
     t.ended(FIN, SENT)
-    written = pcap.write(t, "ASSOC-X", tmp_path, ("127.0.0.1", 11112))
+    written = pcap.write([t], "ASSOC-X", tmp_path, ("127.0.0.1", 11112))
     assert written == "pcap/ASSOC-X.pcap"
     rows = tshark(tmp_path / written, 11112, "frame.number", "ipv6.src", "ip.src", "tcp.srcport", "tcp.flags.reset",
                   "tcp.flags.syn", "tcp.flags.ack", "dicom.pdu.type")
@@ -96,4 +96,37 @@ def test_an_abort_a_reset_and_a_connection_seen_only_by_its_pdus(tmp_path: Path)
     assert len(resets) == 1 and resets[0][3] == "11112", rows  # the node's reset, and no FIN of ours after it
     after = rows[rows.index(resets[0]) + 1]
     assert (after[3], after[5], after[6]) == ("11112", "1", "0"), "the SCU (port 11112) opened the second connection"
-    assert pcap.write(Transcript(), "EMPTY", tmp_path, ("127.0.0.1", 104)) is None, "no bytes, no file"
+    assert pcap.write([Transcript()], "EMPTY", tmp_path, ("127.0.0.1", 104)) is None, "no bytes, no file"
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["one transcript", "the SCP's own transcript"])
+def test_connections_open_at_once_are_framed_apart(tmp_path: Path, shared: bool) -> None:
+    """An association of ours and one the node opens to our SCP meanwhile (a C-MOVE's sub-operations), in
+    one transcript or in the check's and its SCP's: each PDU goes on its own connection, each connection
+    with its own handshake and ports."""
+    rq = pd.associate_rq("NODE", "US", [(1, "1.2.840.10008.1.1", ["1.2.840.10008.1.2"])]).encode()
+    abort = pd.AAbort(0, 0).encode()
+    t = Transcript()
+    scp = t if shared else Transcript()
+    ours = t.opened(("127.0.0.1", 40001), ("127.0.0.1", 11112))
+    t.sent(rq, ours)
+    theirs = scp.opened(("127.0.0.1", 11113), ("127.0.0.1", 50002), we_connected=False)
+    scp.received(rq, theirs)
+    t.received(abort, ours)
+    scp.sent(abort, theirs)
+    scp.ended(FIN, SENT, theirs)
+    t.ended(FIN, SENT, ours)
+    path = tmp_path / str(pcap.write([t] if shared else [t, scp], "DIMSE-X", tmp_path, ("127.0.0.1", 11112)))
+    done = subprocess.run(["tshark", "-r", str(path), "-d", "tcp.port==11112,dicom", "-d", "tcp.port==11113,dicom",
+                           "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport", "-e", "tcp.flags.syn",
+                           "-e", "dicom.pdu.type"], capture_output=True, text=True, timeout=TSHARK_TIMEOUT,
+                          check=False, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    streams: dict[str, list[tuple[str, str]]] = {}
+    for stream, src, syn, pdu in rows:
+        if pdu:
+            streams.setdefault(stream, []).append((src, pdu))
+        elif syn == "1" and stream not in streams:
+            streams[stream] = []
+    assert streams == {"0": [("40001", "0x01"), ("11112", "0x07")], "1": [("50002", "0x01"), ("11113", "0x07")]}
