@@ -185,9 +185,12 @@ class BoundedAE(AE):
         return sock
 
 
+_ACCEPTED: weakref.WeakKeyDictionary[Association, int] = weakref.WeakKeyDictionary()  # acceptor_recorder's
+
+
 def _conn(event: evt.Event) -> int:
     """The transcript's number of the connection an event of pynetdicom's crossed (0: unknown)."""
-    return int(getattr(event.assoc.dul.socket, "conn", 0) or 0)
+    return int(getattr(event.assoc.dul.socket, "conn", 0) or 0) or _ACCEPTED.get(event.assoc, 0)
 
 
 def _recorder(transcript: Transcript) -> list[tuple[evt.InterventionEvent | evt.NotificationEvent, object]]:
@@ -203,9 +206,11 @@ def acceptor_recorder(transcript: Transcript) -> list[tuple[evt.InterventionEven
 
     def opened(event: evt.Event) -> None:
         transport = event.assoc.dul.socket
-        sock = getattr(transport, "socket", None)
-        with contextlib.suppress(OSError, AttributeError):
-            transport.conn = transcript.opened(sock.getsockname()[:2], sock.getpeername()[:2], we_connected=False)
+        sock = transport.socket if transport is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                _ACCEPTED[event.assoc] = transcript.opened(sock.getsockname()[:2], sock.getpeername()[:2],
+                                                           we_connected=False)
 
     return [*_recorder(transcript), (evt.EVT_CONN_OPEN, opened),
             (evt.EVT_CONN_CLOSE, lambda event: transcript.ended(FIN, RECEIVED, _conn(event)))]
