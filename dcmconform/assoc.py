@@ -20,14 +20,14 @@ from typing import Any, TypeVar
 
 from pynetdicom import AE, evt
 from pynetdicom.association import Association
-from pynetdicom.transport import AddressInformation, AssociationSocket
+from pynetdicom.transport import T_CONNECT, AddressInformation, AssociationSocket
 
 from dcmconform import busy, identity, tls
 from dcmconform.dimse.commands import C_ECHO_RSP, command_name
 from dcmconform.dimse.messages import messages
 from dcmconform.limits import MAX_MESSAGE, ResponseCap, TargetMisbehaved, pdu_cap
 from dcmconform.target import Endpoint
-from dcmconform.transcript import RECEIVED, Transcript
+from dcmconform.transcript import FIN, RECEIVED, RST, SENT, Transcript
 from dcmconform.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
@@ -87,12 +87,36 @@ class BoundedSocket(AssociationSocket):
         self.transcript = transcript
         self.pdu_type = 0
         self.message_bytes = 0
+        self.conn = 0  # its number in the transcript (Transcript.opened)
 
     def _note(self, text: str) -> None:
         if self.transcript is not None:
             self.transcript.note(text)
 
+    def connect(self, primitive: T_CONNECT) -> None:
+        super().connect(primitive)
+        sock = self.socket
+        if self.transcript is not None and sock is not None and self._is_connected:
+            with contextlib.suppress(OSError):
+                self.conn = self.transcript.opened(sock.getsockname()[:2], sock.getpeername()[:2])
+
+    def close(self) -> None:
+        if self.transcript is not None and self.socket is not None and self._is_connected:
+            self.transcript.ended(FIN, SENT, self.conn)
+        super().close()
+
     def recv(self, nr_bytes: int) -> bytearray:
+        try:
+            got = self._recv(nr_bytes)
+        except ConnectionResetError:
+            if self.transcript is not None:
+                self.transcript.ended(RST, RECEIVED, self.conn)
+            raise
+        if len(got) < nr_bytes and self.transcript is not None and self.socket is not None:  # the node closed
+            self.transcript.ended(FIN, RECEIVED, self.conn)
+        return got
+
+    def _recv(self, nr_bytes: int) -> bytearray:
         sock = self.socket
         if sock is None:
             return bytearray()
@@ -161,11 +185,35 @@ class BoundedAE(AE):
         return sock
 
 
+_ACCEPTED: weakref.WeakKeyDictionary[Association, int] = weakref.WeakKeyDictionary()  # acceptor_recorder's
+
+
+def _conn(event: evt.Event) -> int:
+    """The transcript's number of the connection an event of pynetdicom's crossed (0: unknown)."""
+    return int(getattr(event.assoc.dul.socket, "conn", 0) or 0) or _ACCEPTED.get(event.assoc, 0)
+
+
 def _recorder(transcript: Transcript) -> list[tuple[evt.InterventionEvent | evt.NotificationEvent, object]]:
     return [
-        (evt.EVT_DATA_SENT, lambda event: transcript.sent(event.data)),
-        (evt.EVT_DATA_RECV, lambda event: transcript.received(event.data)),
+        (evt.EVT_DATA_SENT, lambda event: transcript.sent(event.data, _conn(event))),
+        (evt.EVT_DATA_RECV, lambda event: transcript.received(event.data, _conn(event))),
     ]
+
+
+def acceptor_recorder(transcript: Transcript) -> list[tuple[evt.InterventionEvent | evt.NotificationEvent, object]]:
+    """Handlers of a pynetdicom SCP of ours that record what crosses each connection a node opens to it
+    in ``transcript``, connection by connection (the capture file frames each one)."""
+
+    def opened(event: evt.Event) -> None:
+        transport = event.assoc.dul.socket
+        sock = transport.socket if transport is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                _ACCEPTED[event.assoc] = transcript.opened(sock.getsockname()[:2], sock.getpeername()[:2],
+                                                           we_connected=False)
+
+    return [*_recorder(transcript), (evt.EVT_CONN_OPEN, opened),
+            (evt.EVT_CONN_CLOSE, lambda event: transcript.ended(FIN, RECEIVED, _conn(event)))]
 
 
 def make_ae(calling_aet: str, timeout: float, max_pdu: int = 16384, transcript: Transcript | None = None) -> AE:

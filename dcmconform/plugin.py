@@ -222,6 +222,7 @@ def pytest_runtest_makereport(
         elif report.failed and report.longrepr is not None:
             report.longrepr = printable(str(report.longrepr), keep="\n")
         result["duration_s"] = round(report.duration, 3)
+        _capture(item, found, result)  # the check's bytes as a capture file (reports/pcap.py)
         result["nodeid"] = item.nodeid
         report.user_properties.append((RESULT_PROPERTY, json.dumps(result)))
         properties = [("id", result["id"]), ("clause", result["clause"]), ("level", result["level"]),
@@ -233,6 +234,30 @@ def pytest_runtest_makereport(
             report.user_properties.append((key, value))
             item.user_properties.append((key, value))
     return report
+
+
+def _capture(item: pytest.Item, found: Verdict | None, result: dict[str, Any]) -> None:
+    """With ``--report-dir``: write the check's exchange as ``DIR/pcap/CHECK-ID.pcap`` (Wireshark opens
+    it) and name it in the result (``pcap``), once per check (its call, or its set-up when that ended it)."""
+    cfg = item.config.stash.get(CONFIG, None)
+    transcript = found.transcript if found is not None else None
+    if transcript is None:
+        transcript = getattr(item, "funcargs", {}).get("transcript")
+    if cfg is None or cfg.report_dir is None or not isinstance(transcript, Transcript) or result.get("pcap"):
+        return
+    from dcmconform.reports import pcap
+
+    endpoint = getattr(item, "funcargs", {}).get("target")
+    theirs = (endpoint.host, endpoint.port) if isinstance(endpoint, Endpoint) else ("127.0.0.1", 104)
+    try:
+        attached = found.attached if found is not None else []
+        transcripts = [transcript, *(t for t in attached if t is not transcript)]
+        written = pcap.write(transcripts, str(result["id"]), cfg.report_dir, theirs)
+    except OSError as exc:  # the report folder was checked writable at start; a full disk says so here
+        result.setdefault("evidence", []).append({"kind": "text", "text": f"capture file not written: {exc}"})
+        return
+    if written is not None:
+        result["pcap"] = written
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from dcmconform import busy, identity, tls, waits
 from dcmconform.limits import MAX_READ  # one PDU we read at most (this module's name for it is kept)
 from dcmconform.target import Endpoint
-from dcmconform.transcript import Transcript
+from dcmconform.transcript import FIN, RECEIVED, RST, SENT, Transcript
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
@@ -124,12 +124,14 @@ class Connection:
         self.sock: socket.socket | None = None
         self.connect_error: Observation | None = None
         self.established = False  # an A-ASSOCIATE-AC came back and no release or abort since
+        self.conn = 0  # its number in the transcript (Transcript.opened): the capture file frames it apart
 
     def open(self) -> Connection:
         started = time.monotonic()
         try:
             self.sock = socket.create_connection((self.endpoint.host, self.endpoint.port), timeout=self.timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.conn = self.transcript.opened(self.sock.getsockname()[:2], self.sock.getpeername()[:2])
             self.transcript.note(f"TCP connected to {self.endpoint.host}:{self.endpoint.port}")
             _OPEN.add(self)
             if self.endpoint.tls is not None:
@@ -170,6 +172,7 @@ class Connection:
             with contextlib.suppress(OSError):
                 self.sock.close()
             self.sock = None
+            self.transcript.ended(FIN, SENT, self.conn)
         self.established = False
         _OPEN.discard(self)
 
@@ -178,7 +181,7 @@ class Connection:
         data = what.encode() if isinstance(what, pd.PDU) else bytes(what)
         if self.sock is None:
             return self.connect_error or Observation(CLOSED, detail="not connected", transcript=self.transcript)
-        self.transcript.sent(data)
+        self.transcript.sent(data, self.conn)
         self.sock.settimeout(self.timeout)
         try:
             self.sock.sendall(data)
@@ -187,6 +190,7 @@ class Connection:
         except (BrokenPipeError, ConnectionResetError) as exc:
             kind = RESET if isinstance(exc, ConnectionResetError) else CLOSED
             self.transcript.note(f"send failed: {exc}")
+            self._ended(RESET)  # a failed send: the node's stack answered with a reset
             return Observation(kind, detail=f"while we were sending: {exc}", transcript=self.transcript)
         except ssl.SSLError as exc:  # TLS 1.3: a refused client certificate shows on the first write
             self.transcript.note(f"send failed: {exc}")
@@ -200,7 +204,7 @@ class Connection:
             return self.connect_error or Observation(CLOSED, detail="not connected", transcript=self.transcript)
         data = [pdu.encode() for pdu in pdus]
         for one in data:
-            self.transcript.sent(one)
+            self.transcript.sent(one, self.conn)
         self.sock.settimeout(self.timeout)
         try:
             self.sock.sendall(b"".join(data))
@@ -209,6 +213,7 @@ class Connection:
         except (BrokenPipeError, ConnectionResetError) as exc:
             self.transcript.note(f"send failed: {exc}")
             kind = RESET if isinstance(exc, ConnectionResetError) else CLOSED
+            self._ended(RESET)  # a failed send: the node's stack answered with a reset
             return Observation(kind, detail=f"while we were sending: {exc}", transcript=self.transcript)
         return None
 
@@ -229,13 +234,18 @@ class Connection:
             except TimeoutError:
                 return SILENT
             except ConnectionResetError:
-                return RESET
+                return self._ended(RESET)
             except OSError as exc:
-                return RESET if exc.errno in (errno.ECONNRESET, errno.EPIPE) else CLOSED
+                return self._ended(RESET if exc.errno in (errno.ECONNRESET, errno.EPIPE) else CLOSED)
             if not chunk:
-                return CLOSED
+                return self._ended(CLOSED)
             got += chunk
         return None
+
+    def _ended(self, kind: str) -> str:
+        """The node closed (``CLOSED``) or reset (``RESET``) the connection: so the capture file says."""
+        self.transcript.ended(RST if kind == RESET else FIN, RECEIVED, self.conn)
+        return kind
 
     def receive(self, timeout: float | None = None) -> Observation:
         """Read one PDU and classify it. Never waits past the deadline, never trusts the length."""
@@ -248,20 +258,20 @@ class Connection:
         if failed is None:
             code, length = pd.header(bytes(got))
             if code not in pd.PDU_NAMES:
-                self.transcript.received(bytes(got))
+                self.transcript.received(bytes(got), self.conn)
                 return self._finish(GARBAGE, None, got, started, f"unknown PDU type {code:02X}H")
             if length > MAX_READ:
-                self.transcript.received(bytes(got))
+                self.transcript.received(bytes(got), self.conn)
                 return self._finish(GARBAGE, None, got, started, f"PDU length {length} is absurd; not read")
             failed = self._read(pd.PDU_HEADER + length, deadline, got)
         if failed is not None:
             if got:
-                self.transcript.received(bytes(got))
+                self.transcript.received(bytes(got), self.conn)
                 detail = f"stopped after {len(got)} bytes of a PDU"
                 return self._finish(GARBAGE if failed == CLOSED else failed, None, got, started, detail)
             return self._finish(failed, None, got, started, "")
         data = bytes(got)
-        self.transcript.received(data)
+        self.transcript.received(data, self.conn)
         try:
             pdu = pd.decode_pdu(data)
         except WireError as exc:
@@ -310,11 +320,11 @@ class Connection:
                 except TimeoutError:
                     return SILENT, time.monotonic() - started
                 except OSError:
-                    return RESET, time.monotonic() - started
+                    return self._ended(RESET), time.monotonic() - started
                 if not chunk:
-                    return CLOSED, time.monotonic() - started
+                    return self._ended(CLOSED), time.monotonic() - started
                 if not received:
-                    self.transcript.received(chunk)
+                    self.transcript.received(chunk, self.conn)
                 received += len(chunk)
         finally:
             if received > 0:

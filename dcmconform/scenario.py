@@ -27,7 +27,7 @@ from pydicom.dataset import Dataset
 from dcmconform.dimse.commands import C_ECHO_RQ, C_STORE_RQ, encode_command, response, response_field
 from dcmconform.dimse.pdv import Assembler, Message, fragments
 from dcmconform.limits import MAX_READ
-from dcmconform.transcript import RECEIVED, Transcript
+from dcmconform.transcript import FIN, RECEIVED, RST, SENT, Transcript
 from dcmconform.uids import IMPLICIT_LE
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
@@ -138,12 +138,15 @@ class _Link:
         self.attempt = attempt
         self.peer_max = 0
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.conn = 0  # its number in the transcript: the capture file frames each connection apart
+        with contextlib.suppress(OSError):
+            self.conn = server.transcript.opened(sock.getsockname()[:2], sock.getpeername()[:2], we_connected=False)
 
     def send(self, *pdus: pd.PDU) -> None:
         """Send ``pdus`` in one write (so that no scheduling of ours comes between them)."""
         encoded = [pdu.encode() for pdu in pdus]
         for data in encoded:
-            self.server.transcript.sent(data)
+            self.server.transcript.sent(data, self.conn)
         self.sock.sendall(b"".join(encoded))
 
     def _read(self, n: int, deadline: float | None) -> bytes:
@@ -159,6 +162,7 @@ class _Link:
             except TimeoutError:
                 continue
             if not chunk:
+                self.server.transcript.ended(FIN, RECEIVED, self.conn)
                 raise _Stop("closed")
             got += chunk
         return bytes(got)
@@ -169,7 +173,7 @@ class _Link:
         if length > MAX_READ:
             raise _Stop(f"a PDU of {length} bytes announced (over our read bound)")
         data = head + self._read(length, deadline)
-        self.server.transcript.received(data)
+        self.server.transcript.received(data, self.conn)
         return data
 
     def end(self, how: str) -> None:
@@ -187,10 +191,13 @@ class _Link:
             with contextlib.suppress(OSError):
                 self.send(pd.AAbort(2, 0))
         except OSError as exc:
+            if isinstance(exc, ConnectionResetError):
+                self.server.transcript.ended(RST, RECEIVED, self.conn)
             self.end(f"connection error: {exc}")
         finally:
             with contextlib.suppress(OSError):
                 self.sock.close()
+            self.server.transcript.ended(FIN, SENT, self.conn)
 
     def establish(self) -> None:
         data = self.read_pdu(time.monotonic() + self.server.timeout)

@@ -20,6 +20,8 @@ from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
 
 SENT, RECEIVED, NOTE = "->", "<-", "--"
+# What a TCP connection did, for the capture file (dcmconform.reports.pcap); not shown in the dump.
+OPEN, FIN, RST = "open", "fin", "rst"
 
 
 @dataclass
@@ -28,6 +30,9 @@ class Event:
     direction: str
     data: bytes = b""
     text: str = ""
+    # A TCP event: (OPEN, (our host, port), (their host, port), whether we connected) or (FIN | RST, who: SENT | RECEIVED)
+    tcp: tuple[object, ...] = ()
+    conn: int = 0  # the connection (Transcript.opened's number); 0: the one opened last
 
 
 def _cost(event: Event) -> int:
@@ -55,6 +60,7 @@ class Transcript:
     _tail_start: int = field(default=-1, repr=False)  # index in events where the tail region begins
     dropped: int = 0  # target bytes counted, not kept
     dropped_events: int = 0
+    _connections: int = field(default=0, repr=False)  # TCP connections opened (numbered from 1)
     _stored: object = field(default=None, repr=False, compare=False)  # what dcmconform.stored follows of it
 
     def _add(self, event: Event) -> None:
@@ -91,12 +97,13 @@ class Transcript:
                        f"transcript budget: the target sent over {self.head} bytes; what follows is kept "
                        f"up to the last {self.tail} bytes")
 
-    def sent(self, data: bytes) -> None:
-        self._add(Event(time.monotonic(), SENT, redact(bytes(data))))  # no credential in evidence
+    def sent(self, data: bytes, conn: int = 0) -> None:
+        """What we sent (``conn``: on which connection, where several are open at once)."""
+        self._add(Event(time.monotonic(), SENT, redact(bytes(data)), conn=conn))  # no credential in evidence
         self._watch(True, data)
 
-    def received(self, data: bytes) -> None:
-        self._add(Event(time.monotonic(), RECEIVED, bytes(data)))
+    def received(self, data: bytes, conn: int = 0) -> None:
+        self._add(Event(time.monotonic(), RECEIVED, bytes(data), conn=conn))
         self._watch(False, data)
 
     def _watch(self, sent: bool, data: bytes) -> None:
@@ -115,6 +122,28 @@ class Transcript:
     def note(self, text: str) -> None:
         self._add(Event(time.monotonic(), NOTE, text=text))
 
+    def opened(self, ours: tuple[str, int], theirs: tuple[str, int], we_connected: bool = True) -> int:
+        """A TCP connection began (its addresses and ports go into the check's capture file); returns its
+        number, for ``sent``, ``received`` and ``ended`` where several connections are open at once."""
+        with self._lock:
+            self._connections += 1
+            conn = self._connections
+        self._add(Event(time.monotonic(), NOTE, tcp=(OPEN, ours, theirs, we_connected), conn=conn))
+        return conn
+
+    def ended(self, how: str, by: str, conn: int = 0) -> None:
+        """A TCP connection ended: ``how`` FIN (an orderly close) or RST (a reset), ``by`` SENT (us) or
+        RECEIVED (the node). Only the first end of each side counts."""
+        with self._lock:
+            for event in reversed(self.events):
+                if not event.tcp or (conn and event.conn != conn):
+                    continue
+                if event.tcp[0] == OPEN:
+                    break
+                if event.tcp[1] == by or event.tcp[0] == RST:
+                    return  # that side has ended already, or the connection was reset
+        self._add(Event(time.monotonic(), NOTE, tcp=(how, by), conn=conn))
+
     def last_request(self) -> pd.AAssociateRQ | None:
         for event in reversed(self.events):
             if event.direction == SENT and event.data[:1] == b"\x01":
@@ -131,6 +160,8 @@ class Transcript:
         request: pd.AAssociateRQ | None = None
         assemblers = {SENT: Assembler(by_context=True), RECEIVED: Assembler(by_context=True)}
         for event in list(self.events):
+            if event.tcp:
+                continue  # in the capture file, not the dump (the notes say what the connection did)
             stamp = f"+{event.at - self.started:8.3f}s {event.direction}"
             if event.direction == NOTE:
                 out.append(f"{stamp} {printable(event.text)}")  # notes may quote the target
@@ -159,7 +190,7 @@ class Transcript:
 
     def evidence(self) -> list[dict[str, str]]:
         """Evidence entries for the JSON document (kind ``dump`` and ``hex``)."""
-        if not self.events:
+        if not any(not e.tcp for e in self.events):
             return []
         items = [{"kind": "dump", "text": self.dump()}]
         if any(e.data for e in self.events):

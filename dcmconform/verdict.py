@@ -165,11 +165,13 @@ class Verdict:
     evidence: list[dict[str, str]] = field(default_factory=list)
     transcript: Transcript | None = None
     broken: Requirement | None = None  # the requirement found broken (fail/warn/info); the check's own by default
+    attached: list[Transcript] = field(default_factory=list)  # other transcripts in the evidence (their bytes: the capture file)
 
     def reset(self) -> None:
         """Forget an attempt (the session runs the check again from the start after the node was busy)."""
         self.outcome, self.summary, self.explanation, self.broken = None, "", "", None
         self.evidence = []
+        self.attached = []
 
     # Evidence -----------------------------------------------------------------------------
     def attach(self, what: Transcript | str | tuple[str, str], kind: str = "text") -> Verdict:
@@ -178,6 +180,7 @@ class Verdict:
             kind, what = what
         if isinstance(what, Transcript):
             self.evidence.extend(what.evidence())
+            self.attached.append(what)
         elif what:
             self.evidence.append({"kind": kind, "text": what})
         return self

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from dcmconform import benchplot
+from dcmconform.dimse.commands import command_name
 from dcmconform.reports.baseline import baseline_lines
 from dcmconform.reports.console import banners, headline, peers_used, run_time
 from dcmconform.reports.document import OUTCOMES
@@ -51,6 +52,40 @@ def dump_markup(text: str) -> Markup:
         else:
             lines.append(escape(line))
     return Markup("\n").join(lines)
+
+
+_DUMP_EVENT = re.compile(r"^\+\s*([\d.]+)s (->|<-|--) (.*)$")
+_COMMAND_FIELD = re.compile(r"^\s+\(0000,0100\) US (\d+)\s+# CommandField")
+# What a note in the dump says the connection did, as the ladder marks it (first match wins).
+_MARKS = (("reset", "reset"), ("abort", "abort"), ("closed", "close"), ("close", "close"), ("TCP connect", "connect"))
+
+
+def ladder(evidence: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The steps of a ladder diagram of the check's exchange, read from its dump (the JSON's ``dump``
+    evidence; several dumps follow one another): each PDU an arrow (``kind`` sent or received, with
+    ``abort`` for an A-ABORT), each note a mark across both sides (``kind`` note, ``mark`` abort, reset,
+    close, connect or plain). Text as the dump has it; the template escapes it."""
+    steps: list[dict[str, str]] = []
+    for e in evidence or []:
+        if e.get("kind") != "dump":
+            continue
+        for line in str(e.get("text", "")).split("\n"):
+            match = _DUMP_EVENT.match(line)
+            if not match:
+                field = _COMMAND_FIELD.match(line)
+                if field and steps and steps[-1]["kind"] != "note" and not steps[-1]["command"]:
+                    steps[-1]["command"] = command_name(int(field.group(1)))  # the DIMSE message a P-DATA-TF opens
+                continue
+            at, direction, text = match.groups()
+            if direction == "--":
+                lowered = text.lower()
+                mark = next((m for word, m in _MARKS if word.lower() in lowered), "plain")
+                steps.append({"at": at, "kind": "note", "mark": mark, "text": text})
+            else:
+                name = text.split(" (", 1)[0]
+                steps.append({"at": at, "kind": "sent" if direction == "->" else "received", "name": name,
+                              "text": text, "mark": "abort" if name == "A-ABORT" else "", "command": ""})
+    return steps
 
 
 def distinct_evidence(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -102,6 +137,7 @@ def render_html(document: dict[str, Any]) -> str:
     env.filters["dump"] = dump_markup
     env.filters["distinct"] = distinct_evidence
     env.filters["scenario_facts"] = scenario_facts
+    env.filters["ladder"] = ladder
     order = {o: i for i, o in enumerate(OUTCOMES)}
     results = sorted(document["results"], key=lambda r: (order.get(r["outcome"], 99), r["id"]))
     rows = list(zip(results, anchors(results), strict=True))

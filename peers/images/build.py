@@ -11,6 +11,10 @@
    build context also gets the distribution the native peer runs, as ``dist/``
    (:mod:`dcm4che_dist`: ``DCM4CHE_HOME`` or the build of ``scripts/build-dcm4che.sh``).
 
+3. ``dcmconform/dcmconform:local``: dcmconform itself (``peers/images/dcmconform/``), for a CI step
+   (docs/ci/): wheels of dcmconform and its dependencies made here by ``pip wheel`` go into its context,
+   so the build needs no package index inside.
+
 Cache: every image carries the label ``dcmconform.inputs``, a hash of what it is made from (the
 base: suite, apt sources, recipe; a peer: its folder's files, the base image's ID, and for dcm4che the
 distribution's files). An image
@@ -57,6 +61,9 @@ KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 # The Debian package each local image installs, and the program whose version it reports.
 PACKAGES = {"orthanc": "orthanc", "dcmtk": "dcmtk", "ctn": "ctn"}
 DISTRIBUTION = "dcm4che"  # the image that copies a distribution found on this machine (dcm4che_dist) as dist/
+SELF = "dcmconform"  # dcmconform itself, for a CI step (docs/ci/): its folder's Dockerfile and wheels made here
+REPO = HERE.parents[1]  # the checkout: what dcmconform's image is built from
+SELF_SOURCES = ("pyproject.toml", "setup.py", "dcmconform", "suites", "peers", "fixtures", "reports")  # setup.py's folders
 
 
 class BuildError(RuntimeError):
@@ -68,8 +75,13 @@ def local_ref(peer: str) -> str:
 
 
 def buildable() -> list[str]:
-    """Peers with a Dockerfile here, in name order."""
-    return sorted(p.parent.name for p in HERE.glob("*/Dockerfile"))
+    """Peers with a Dockerfile here, in name order (not dcmconform's own image)."""
+    return sorted(p.parent.name for p in HERE.glob("*/Dockerfile") if p.parent.name != SELF)
+
+
+def images() -> list[str]:
+    """Every image this script makes: the peers, then dcmconform itself."""
+    return [*buildable(), SELF]
 
 
 # apt sources ------------------------------------------------------------------------------------
@@ -202,6 +214,19 @@ def peer_inputs(peer: str, base_id: str) -> str:
             files += [(f"dist/{path.relative_to(home)}", path) for part in dcm4che_dist.LAYOUT
                       for path in (home / part).rglob("*")]
     for name, path in sorted(f for f in files if f[1].is_file()):
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def self_inputs(base_id: str) -> str:
+    """The hash of dcmconform's image: the base, its recipe and every file its wheel is made from."""
+    digest = hashlib.sha256(base_id.encode())
+    files = [(f"recipe/{p.relative_to(HERE / SELF)}", p) for p in (HERE / SELF).rglob("*")]
+    for part in SELF_SOURCES:
+        top = REPO / part
+        found = [top] if top.is_file() else [p for p in top.rglob("*") if "__pycache__" not in p.parts]
+        files += [(str(p.relative_to(REPO)), p) for p in found]
+    for name, path in sorted(f for f in files if f[1].is_file() and f[1].suffix != ".pyc"):
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
@@ -346,6 +371,50 @@ def build_peer(peer: str, base_id: str, force: bool = False) -> bool:
     return True
 
 
+def _wheels(context: Path) -> str:
+    """dcmconform's wheel into ``context/suite/`` and its dependencies' into ``context/wheels/``, made by
+    this machine's pip (its index and caches: nothing is fetched from inside the build); returns the version."""
+    everything = context / "all"
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--wheel-dir", str(everything), str(REPO)],
+                          capture_output=True, text=True, timeout=1800, check=False, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise BuildError(f"pip wheel of {REPO} failed (the image is built from wheels made here):\n"
+                         f"{(done.stdout + done.stderr)[-3000:]}")
+    (context / "suite").mkdir()
+    (context / "wheels").mkdir()
+    version = ""
+    for wheel in sorted(everything.glob("*.whl")):
+        ours = wheel.name.startswith(f"{SELF}-")
+        if ours:
+            version = wheel.name.split("-")[1]
+        wheel.rename(context / ("suite" if ours else "wheels") / wheel.name)
+    if not version:
+        raise BuildError(f"pip wheel of {REPO} made no {SELF} wheel")
+    return version
+
+
+def build_self(base_id: str, force: bool = False) -> bool:
+    """Build ``dcmconform/dcmconform:local`` (dcmconform itself) unless current; returns whether it was built."""
+    ref = local_ref(SELF)
+    inputs = self_inputs(base_id)
+    if labels_of(inspect(ref)).get(INPUTS_LABEL) == inputs and not force:
+        log(f"{ref} is current ({inputs}): kept")
+        return False
+    started = time.monotonic()
+    log(f"building {ref}")
+    with tempfile.TemporaryDirectory(prefix="dcmconform-context-") as tmp:
+        context = Path(tmp) / SELF
+        shutil.copytree(HERE / SELF, context)
+        version = _wheels(context)
+        done = docker("build", "--network", "host", "--pull=false", "--build-arg", f"BASE={BASE_REF}",
+                      "--label", f"{IMAGE_LABEL}=1", "--label", f"{INPUTS_LABEL}={inputs}",
+                      "--label", f"{VERSION_LABEL}={version}", "-t", ref, str(context), timeout=1800, check=False)
+    if done.returncode != 0:
+        raise BuildError(f"docker build of {ref} failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    log(f"{ref} built in {time.monotonic() - started:.0f}s (dcmconform {version})")
+    return True
+
+
 def prune() -> None:
     """Remove untagged images made here (earlier builds replaced by newer ones)."""
     docker("image", "prune", "-f", "--filter", f"label={IMAGE_LABEL}=1", check=False, timeout=300)
@@ -353,18 +422,21 @@ def prune() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("peers", nargs="*", help=f"which images (default all: {' '.join(buildable())})")
+    parser.add_argument("peers", nargs="*", help=f"which images (default all: {' '.join(images())})")
     parser.add_argument("--force", action="store_true", help="rebuild even when the inputs did not change")
     args = parser.parse_args(argv)
-    unknown = sorted(set(args.peers) - set(buildable()))
+    unknown = sorted(set(args.peers) - set(images()))
     if unknown:
-        parser.error(f"no Dockerfile for {', '.join(unknown)} in {HERE}; known: {', '.join(buildable())}")
+        parser.error(f"no Dockerfile for {', '.join(unknown)} in {HERE}; known: {', '.join(images())}")
     started = time.monotonic()
     os.environ.setdefault("DOCKER_BUILDKIT", "0")  # the classic builder: no buildx plugin needed
     try:
         base_id = build_base(args.force)
-        for peer in args.peers or buildable():
-            build_peer(peer, base_id, args.force)
+        for peer in args.peers or images():
+            if peer == SELF:
+                build_self(base_id, args.force)
+            else:
+                build_peer(peer, base_id, args.force)
         prune()
     except BuildError as exc:
         log(f"error: {exc}")

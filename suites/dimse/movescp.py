@@ -20,7 +20,7 @@ from typing import Any
 
 from pynetdicom import ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
 
-from dcmconform.assoc import make_ae
+from dcmconform.assoc import acceptor_recorder, make_ae
 from dcmconform.limits import MOVE_SCP_KEEP
 from dcmconform.target import MoveDestination
 from dcmconform.transcript import Transcript
@@ -95,8 +95,7 @@ class MoveSCP:
             ae.add_supported_context(context.abstract_syntax, ALL_TRANSFER_SYNTAXES)
         ae.maximum_associations = 4
         handlers = [
-            (evt.EVT_DATA_SENT, lambda event: self.transcript.sent(event.data)),
-            (evt.EVT_DATA_RECV, lambda event: self.transcript.received(event.data)),
+            *acceptor_recorder(self.transcript),  # what crosses, connection by connection
             (evt.EVT_C_STORE, self._on_store),
             (evt.EVT_CONN_OPEN, self._on_open),
             (evt.EVT_CONN_CLOSE, self._on_close),

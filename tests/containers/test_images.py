@@ -92,6 +92,27 @@ def test_the_inputs_hash_follows_the_files_and_the_base(tmp_path: Path, monkeypa
     assert build.buildable() == ["orthanc"]
 
 
+def test_dcmconform_image_inputs_follow_the_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dcmconform's own image is rebuilt when a file its wheel is made from changes, not for a byte-code cache."""
+    here = tmp_path / "peers" / "images"
+    (here / "dcmconform").mkdir(parents=True)
+    (here / "dcmconform" / "Dockerfile").write_text("FROM base\n")
+    (tmp_path / "reports" / "templates").mkdir(parents=True)
+    template = tmp_path / "reports" / "templates" / "report.html.j2"
+    template.write_text("<html>")
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    monkeypatch.setattr(build, "HERE", here)
+    monkeypatch.setattr(build, "REPO", tmp_path)
+    first = build.self_inputs("sha256:aaa")
+    assert build.self_inputs("sha256:bbb") != first  # a new base
+    (tmp_path / "reports" / "__pycache__").mkdir()
+    (tmp_path / "reports" / "__pycache__" / "html.cpython-311.pyc").write_bytes(b"\0")
+    assert build.self_inputs("sha256:aaa") == first
+    template.write_text("<html lang=en>")
+    assert build.self_inputs("sha256:aaa") != first
+    assert build.buildable() == [] and build.images() == ["dcmconform"], "its own image is no peer"
+
+
 def test_dcm4che_inputs_follow_the_distribution_it_copies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "dcm4che-5.0"
     for tool in ("storescp", "dcmqrscp"):

@@ -5,7 +5,7 @@ against the zoo SCP (a real DICOM peer on a loopback port), never from hand-writ
 
 - ``zoo_run``: ``dcmconform run`` of the real suites against the zoo with two defects on, so
   some checks pass and some fail; writes JSON, HTML, Markdown (``--summary-md``) and JUnit.
-- ``embedded_run``: ``dcmconform run`` against the embedded default peer (the main job).
+- ``embedded_run``: ``dcmconform run`` against the embedded default peer (the main job), two checks.
 - ``outcomes_run``: ``tests/reports/data/outcome_checks.py`` (one check per outcome, real
   evidence) against the clean zoo; every outcome and three areas appear.
 
@@ -92,11 +92,12 @@ def zoo_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 @pytest.fixture(scope="session")
 def embedded_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """``dcmconform run`` with no target: the embedded reference peer, started by the session. Its tests read
-    the header (target, peers), so one check will do; the whole catalogue against the embedded default is
-    tests/peers/test_expectations.py's run (``suite_runs``)."""
+    the header (target, peers) and the capture files of an association and a C-ECHO (test_pcap.py), so two
+    checks will do; the whole catalogue against the embedded default is tests/peers/test_expectations.py's
+    run (``suite_runs``)."""
     folder = tmp_path_factory.mktemp("embedded-run")
-    return _run([sys.executable, "-m", "dcmconform", "run", "--report-dir", str(folder), "--check", "ASSOC-001"],
-                folder)
+    return _run([sys.executable, "-m", "dcmconform", "run", "--report-dir", str(folder), "--check", "ASSOC-001",
+                 "--check", "DIMSE-001"], folder)
 
 
 @pytest.fixture(scope="session")

@@ -200,3 +200,35 @@ def test_a_check_link_lands_below_the_sticky_filter_bar(chromium: Any, zoo_run: 
     top = chromium.js(f"document.getElementById('{check}').getBoundingClientRect().top")
     assert chromium.js("scrollY") > 0
     assert top >= bar, f"{check}'s header at {top}px is under the filter bar (bottom {bar}px)"
+
+
+def test_each_exchange_shows_as_a_ladder(chromium: Any, zoo_run: Any, artifacts: Path) -> None:
+    """Every check with a dump has a ladder with one arrow per PDU of its dumps, in the dump's order and
+    directions; the zoo's A-ABORT answering a release (ASSOC-002) is marked as an abort, and shows as
+    soon as the failed check is opened."""
+    import re
+
+    document = zoo_run.document()
+    chromium.open(zoo_run.html_path.as_uri())
+    shown = chromium.js("""Object.fromEntries([...document.querySelectorAll('details.check')].map(c => [c.dataset.check,
+        [...c.querySelectorAll('ol.ladder li.step.pdu')].map(s =>
+            (s.classList.contains('sent') ? '->' : '<-') + ' ' + s.querySelector('.label').textContent)]))""")
+    pdu_line = re.compile(r"^\+\s*[\d.]+s (->|<-) (.*?)(?: \(|$)")  # the PDU's name: its title up to the size
+    with_dump = 0
+    for r in document["results"]:
+        lines = [line for e in r["evidence"] if e["kind"] == "dump" for line in e["text"].split("\n")]
+        expected = [f"{m.group(1)} {m.group(2)}" for m in map(pdu_line.match, lines) if m]
+        assert shown[r["id"]] == expected, r["id"]
+        with_dump += bool(expected)
+    assert with_dump >= len(document["results"]) // 2, "most checks exchanged PDUs"
+    aborted = next(r for r in document["results"] if r["id"] == "ASSOC-002")
+    assert aborted["outcome"] == "fail"
+    chromium.click('details.check[data-check="ASSOC-002"] > summary')  # the ladder of a failed check opens with it
+    marks = chromium.js("""[...document.querySelectorAll('details.check[data-check="ASSOC-002"] ol.ladder li.m-abort')]
+        .map(s => [s.classList.contains('received'), s.querySelector('.label').textContent, s.checkVisibility(),
+                   getComputedStyle(s.querySelector('.arrow')).borderBottomColor])""")
+    assert marks and marks[0][:3] == [True, "A-ABORT", True], marks
+    normal = chromium.js("""getComputedStyle(document.querySelector(
+        'details.check[data-check="ASSOC-002"] ol.ladder li.received:not(.m-abort) .arrow')).borderBottomColor""")
+    assert marks[0][3] != normal, "the abort's arrow is drawn in another colour than a normal answer"
+    chromium.screenshot(artifacts / "report-ladder.png")

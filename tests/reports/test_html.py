@@ -42,12 +42,16 @@ def _parse(html: str) -> Elements:
 
 @pytest.mark.parametrize("run", ["zoo_run", "outcomes_run"])
 def test_the_report_is_one_self_contained_file(run: str, request: pytest.FixtureRequest) -> None:
-    html = request.getfixturevalue(run).html_path.read_text()
+    done = request.getfixturevalue(run)
+    html = done.html_path.read_text()
     page = _parse(html)
+    captures = {r["pcap"] for r in done.document()["results"] if r.get("pcap")}  # links to files beside it
+    assert all((done.folder / c).is_file() for c in captures)
     for tag, attrs in page.tags:
         for name in ("src", "href", "action", "srcset", "poster", "data"):
             value = attrs.get(name) or ""
-            assert not value or value.startswith("#"), f"<{tag} {name}={value!r}> would load something"
+            link = tag == "a" and name == "href" and value in captures
+            assert not value or value.startswith("#") or link, f"<{tag} {name}={value!r}> would load something"
         assert tag not in ("link", "iframe", "img", "object", "embed", "base"), f"<{tag}> in the report"
     code = "\n".join(page.inline)
     assert not re.search(r"url\(|@import|@font-face|https?://|fetch\(|XMLHttpRequest|import\(", code)
@@ -70,10 +74,13 @@ def test_text_from_the_target_is_escaped(outcomes_run: Any) -> None:
     html = outcomes_run.html_path.read_text()
     assert "<b>not bold</b>" not in html and "&lt;b&gt;not bold&lt;/b&gt;" in html
     document = copy.deepcopy(outcomes_run.document())
-    document["results"][0]["evidence"][0]["text"] = "+   0.001s <- </pre><script>alert(1)</script>"
+    document["results"][0]["evidence"][0]["text"] = ("+   0.001s <- </pre><script>alert(1)</script>\n"
+                                                     "+   0.002s -- </li><img src=x onerror=alert(2)>")  # ladder too
     document["target"]["implementation_version_name"] = "<img src=x>"
+    document["target"]["ae_title"] = "</span><img src=x>"
     rendered = render_html(document)
-    assert "<script>alert(1)" not in rendered and "<img src=x>" not in rendered
+    assert "<script>alert(1)" not in rendered and "<img src=x" not in rendered
+    assert rendered.count('<ol class="ladder"') >= 1 and "&lt;/li&gt;&lt;img src=x onerror=alert(2)&gt;" in rendered
 
 
 def test_dump_lines_are_marked_by_direction() -> None:
