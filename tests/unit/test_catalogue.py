@@ -81,6 +81,16 @@ def test_the_defects_file_is_checked_as_it_is_read(text: str, error: str | None)
     assert str(caught.value).startswith("d.yaml: ") and "\n" not in str(caught.value)
 
 
+def test_the_defects_file_ships_with_the_package() -> None:
+    """The zoo reads defects.yaml beside defects.py: an installed (not editable) package must carry it."""
+    import fnmatch
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert any(fnmatch.fnmatch(defects.FILE.name, pattern) for pattern in data.get("*", [])), data
+
+
+
 @pytest.mark.parametrize("path", sorted(expected.EXPECTATIONS_DIR.glob("*.yaml")), ids=lambda p: p.stem)
 def test_an_expectations_file_has_a_row_for_every_check_and_no_other(path: Path) -> None:
     """A file of peers/expectations/ describes an SCP peer: a row for every check of role scp, and no other
