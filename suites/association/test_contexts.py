@@ -398,6 +398,8 @@ AC_OR_RJ = Requirement(
     "PS3.8 9.2 (AE-6)", Level.PRACTICE,
     "a request with nothing acceptable is answered with an A-ASSOCIATE-RJ or an A-ASSOCIATE-AC with every "
     "context rejected; an A-ABORT ends it too, but does not tell the sender that nothing is supported")
+
+
 @check("ASSOC-030", "A request with only an unsupported storage class (no Verification) is answered",
        "PS3.8 9.2 (AE-6: A-ASSOCIATE-AC or -RJ), 7.1.1.13", "MUST",
        fix="When nothing in a request is acceptable, say so: reject the association, or accept it with every "
