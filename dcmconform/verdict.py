@@ -149,6 +149,10 @@ def check(id: str, title: str, clause: str, level: Level | str, role: str = "scp
     return getattr(pytest.mark, MARK)(Check(id, title, clause, Level(level), role, fix, needs, stores))
 
 
+class MustWarn(RuntimeError):
+    """A check tried to warn with a MUST broken: the suite's own bug (the check ends as error)."""
+
+
 class VerdictReached(Exception):
     """Internal: raised by :meth:`Verdict.fail` when the requirement it found broken is no MUST (the
     check ends there with a warn or info); the plugin reports it as the verdict, not as a crash."""
@@ -202,8 +206,16 @@ class Verdict:
     def passed(self, summary: str, evidence: Any = None, explanation: str = "") -> None:
         self._record(Outcome.PASS, summary, explanation, evidence)
 
-    def warn(self, summary: str, evidence: Any = None, explanation: str = "") -> None:
-        self.broken = self.broken or self.own_requirement()
+    def warn(self, summary: str, evidence: Any = None, explanation: str = "",
+             broken: Requirement | None = None) -> None:
+        """A SHOULD or PRACTICE broken: ``broken`` (default: the check's own requirement). A MUST broken is
+        a fail, never a warn: a MUST check that warns names the weaker requirement it found broken, often
+        another sentence of the standard than its own (the HTML says "Why warn: <that requirement>")."""
+        broken = broken or self.broken or self.own_requirement()
+        if broken.level is Level.MUST:
+            raise MustWarn(f"{self.check.id}: a warn with a MUST broken ({broken.clause}): a broken MUST is a fail; "
+                           "a warn names the SHOULD or PRACTICE it found broken (warn(..., broken=Requirement(...)))")
+        self.broken = broken
         self._record(Outcome.WARN, summary, explanation, evidence)
 
     def info(self, summary: str, evidence: Any = None, explanation: str = "") -> None:

@@ -1,4 +1,5 @@
-"""``dcmconform selftest``: every check against the clean zoo and against each defect."""
+"""``dcmconform selftest``: every check against the clean zoo and against each defect
+(``--check ID``: that check alone, against the clean zoo and the defects that name it)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ from typing import Any
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
+    from dcmconform.catalogue import checks
+    from dcmconform.errors import SetupError
+    from dcmconform.options import unknown_checks
     from dcmconform.peers.zoo.selftest import selftest, table, timing
 
+    problem = args.check and unknown_checks(args.check, checks())
+    if problem:
+        raise SetupError(problem)
     result = selftest(progress=(lambda m: print(m, file=sys.stderr, flush=True)) if args.verbose else None,
-                      workers=args.workers)
+                      workers=args.workers, only=args.check)
     print(timing(result), file=sys.stderr, flush=True)
     for line in table(result):
         print(line)
@@ -20,7 +27,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     from dcmconform.childrun import MAX_WORKERS
-    from dcmconform.options import count
+    from dcmconform.options import add_options, count
 
     p = sub.add_parser("selftest", help="prove every check can fail, against the defect zoo",
                        epilog="exit codes: 0 the clean zoo passes and every check fails or warns against a "
@@ -29,4 +36,5 @@ def register(sub: Any) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="say how long each defect's run took")
     p.add_argument("--workers", type=count, default=None, metavar="N",
                    help=f"runs at once, each with its own zoo (default: one per core, at most {MAX_WORKERS})")
+    add_options(p.add_argument, ("--check",))
     p.set_defaults(func=cmd_selftest)

@@ -18,7 +18,7 @@ from typing import Any
 from dcmconform import childrun
 from dcmconform.peers.base import free_port
 from dcmconform.peers.zoo import scu as zoo_scu
-from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS
+from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS, require_known_checks
 from dcmconform.peers.zoo.peer import ZooPeer
 from dcmconform.target import DEFAULT_MOVE_AET
 from dcmconform.verdict import FINDINGS
@@ -37,6 +37,7 @@ class SelftestResult:
     durations: dict[str, float] = field(default_factory=dict)  # run ("clean", "scu-clean", a defect) -> seconds
     wall_s: float = 0.0
     workers: int = 1
+    only: bool = False  # some checks alone (selftest --check), not the whole catalogue
 
     @property
     def judging(self) -> list[str]:
@@ -117,8 +118,9 @@ def run_zoo_scu(defects: list[str], checks: list[str], workdir: Path,
 Results = dict[str, dict[str, Any]]
 
 
-def _clean_scp(work: Path, cancel: threading.Event) -> Results:
-    results = run_zoo([], [], work, cancel=cancel)
+def _clean_scp(work: Path, checks: list[str], cancel: threading.Event) -> Results:
+    """The clean zoo SCP's verdicts on ``checks`` (all when empty)."""
+    results = run_zoo([], checks, work, cancel=cancel)
     # The checks n.a. without TLS (suites/security) get their verdict from the zoo serving TLS.
     waiting = [i for i, r in results.items() if i.startswith("SEC-") and r["outcome"] == "n.a."]
     if waiting:
@@ -133,33 +135,48 @@ def _clean_scp(work: Path, cancel: threading.Event) -> Results:
     return results
 
 
-def _defect_run(name: str, work: Path) -> Callable[[threading.Event], Results]:
-    """The run that tries defect ``name``: only the checks it names (the others cannot be affected)."""
+def _defect_run(name: str, work: Path, chosen: set[str]) -> Callable[[threading.Event], Results]:
+    """The run that tries defect ``name``: only the checks it names (the others cannot be affected), of
+    those ``chosen``."""
     defect = DEFECTS[name]
+    catches = [c for c in defect.catches if c in chosen]
     if defect.role == "scu":
-        return lambda cancel: run_zoo_scu([name], list(defect.catches), work, cancel=cancel)
-    return lambda cancel: run_zoo([name], list(defect.catches), work, tls=name.startswith(TLS_DEFECT),
+        return lambda cancel: run_zoo_scu([name], catches, work, cancel=cancel)
+    return lambda cancel: run_zoo([name], catches, work, tls=name.startswith(TLS_DEFECT),
                                   identity=name.startswith(IDENTITY_DEFECT),
-                                  statement=any(c.startswith(STATEMENT_CHECK) for c in defect.catches),
+                                  statement=any(c.startswith(STATEMENT_CHECK) for c in catches),
                                   cancel=cancel)
 
 
-def selftest(progress: Any = None, workers: int | None = None) -> SelftestResult:
+def selftest(progress: Any = None, workers: int | None = None, only: list[str] | None = None) -> SelftestResult:
     """The clean runs and one run per defect, ``workers`` at a time (each a zoo process and a child run on
     free ports of their own; :func:`dcmconform.childrun.parallel`). The result does not depend on the
-    order the runs end in."""
-    result = SelftestResult(workers=workers or childrun.default_workers())
+    order the runs end in. ``only``: these check IDs alone (``selftest --check``): the clean runs of them,
+    and the runs of the defects that name them, each with only those of its checks."""
+    from dcmconform.catalogue import checks
+
+    catalogue = checks()
+    require_known_checks(catalogue)
+    chosen = set(only or catalogue)
+    result = SelftestResult(workers=workers or childrun.default_workers(), only=bool(only))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dcmconform-selftest-") as tmp:
         work = Path(tmp)
-        # The whole-catalogue runs are the longest: first, so that the defect runs fill the other worker.
-        runs: dict[str, Callable[[threading.Event], Results]] = {
-            "clean": lambda cancel: _clean_scp(work, cancel),
-            "scu-clean": lambda cancel: run_zoo_scu([], [], work, cancel=cancel),  # the SCU checks
-        }
+        runs: dict[str, Callable[[threading.Event], Results]] = {}
+        if not only:
+            # The whole-catalogue runs are the longest: first, so that the defect runs fill the other worker.
+            runs["clean"] = lambda cancel: _clean_scp(work, [], cancel)
+            runs["scu-clean"] = lambda cancel: run_zoo_scu([], [], work, cancel=cancel)  # the SCU checks
+        else:
+            scp = sorted(i for i in chosen if catalogue[i].role == "scp")
+            scu = sorted(chosen - set(scp))
+            if scp:
+                runs["clean"] = lambda cancel: _clean_scp(work, scp, cancel)
+            if scu:
+                runs["scu-clean"] = lambda cancel: run_zoo_scu([], scu, work, cancel=cancel)
         for name, defect in sorted(DEFECTS.items()):
-            if defect.catches and not defect.finding:  # a finding's defect: tests/engine/test_fragile.py
-                runs[name] = _defect_run(name, work)
+            if chosen & set(defect.catches) and not defect.finding:  # a finding's: tests/engine/test_fragile.py
+                runs[name] = _defect_run(name, work, chosen)
 
         def timed(name: str, cancel: threading.Event) -> Results:
             began = time.monotonic()
@@ -171,16 +188,16 @@ def selftest(progress: Any = None, workers: int | None = None) -> SelftestResult
 
         got = childrun.parallel(list(runs), timed, result.workers)
     result.wall_s = time.monotonic() - started
-    result.clean = {**got["clean"], **got["scu-clean"]}
+    result.clean = {**got.get("clean", {}), **got.get("scu-clean", {})}
     for check_id, r in sorted(result.clean.items()):
         expected = CLEAN_OUTCOMES.get(check_id, ("pass", ""))[0]
         if r["outcome"] != expected:
             result.clean_problems.append(f"{check_id}: clean zoo got {r['outcome']} (expected {expected}): {r['summary']}")
     for name, defect in sorted(DEFECTS.items()):
-        if defect.finding:
+        if defect.finding or name not in runs:
             continue  # caught by a run finding of a whole run, not a check (tests/engine/test_fragile.py)
         caught = False
-        for check_id in defect.catches:
+        for check_id in [c for c in defect.catches if c in chosen]:
             r = got.get(name, {}).get(check_id, {})
             outcome = r.get("outcome", "missing")
             if outcome in CAUGHT:
@@ -210,6 +227,8 @@ def table(result: SelftestResult) -> list[str]:
     lines.append("")
     lines.append(f"{'defect':<34} caught by")
     for name in sorted(DEFECTS):
+        if result.only and not set(DEFECTS[name].catches) & set(result.clean):
+            continue  # selftest --check: the defects of the chosen checks alone
         catching = sorted(c for c, ds in result.caught_by.items() if name in ds)
         if DEFECTS[name].finding:
             catching = [f"run finding {DEFECTS[name].finding} (not a check)"]

@@ -9,8 +9,10 @@ A target that stays silent (no PDU before the deadline, socket still open) fails
 check's level: it breaks the MUST to answer every A-ASSOCIATE-RQ (PS3.8 9.2, state Sta2/Sta3),
 and the result records that requirement (:data:`~dcmconform.verdict.ANSWER_EVERY_PDU`). Any other
 answer a ``Rule`` calls ``FAIL`` breaks the check's own requirement, so it is fail for a MUST
-check and warn for a SHOULD or PRACTICE one. A target that stops serving afterwards fails loudly
-(:func:`require_alive`, :data:`~dcmconform.verdict.KEEP_SERVING`).
+check and warn for a SHOULD or PRACTICE one. An answer a ``Rule`` calls ``WARN`` breaks a SHOULD or
+PRACTICE: the check's own, or for a MUST check the weaker one the rule names (``warns``; a MUST broken
+is never a warn). A target that stops serving afterwards fails loudly (:func:`require_alive`,
+:data:`~dcmconform.verdict.KEEP_SERVING`).
 """
 
 from __future__ import annotations
@@ -36,20 +38,40 @@ from dcmconform.probe import (
     Observation,
 )
 from dcmconform.transcript import RECEIVED
-from dcmconform.verdict import ANSWER_EVERY_PDU, KEEP_SERVING, Outcome, Requirement, Verdict
+from dcmconform.verdict import ANSWER_EVERY_PDU, KEEP_SERVING, Level, Outcome, Requirement, Verdict
 from dcmconform.wire import pdus as pd
 
 PASS, WARN, FAIL = Outcome.PASS, Outcome.WARN, Outcome.FAIL
+
+# What a MUST check's warn found broken: the MUST (answer, never accept what is wrong, keep serving) holds;
+# how the node said it does not.
+REFUSES_LEGAL_SENDER = Requirement(
+    "PS3.8 7.1.1.7, 9.3.4", Level.PRACTICE,
+    "an acceptor may reject any association (A-ASSOCIATE-RJ), but one that rejects a legal request it could "
+    "serve locks out a legal sender")
+EXACT_REASON = Requirement(
+    "PS3.8 9.3.4 (Table 9-21)", Level.PRACTICE,
+    "a refusal gives the reason that applies (the A-ASSOCIATE-RJ result, source and reason of Table 9-21), so "
+    "that the sender's admin knows what to change; another reason, or an A-ABORT, refuses too but misleads")
+ABORT_BEFORE_CLOSE = Requirement(
+    "PS3.8 9.2 (AA-1)", Level.PRACTICE,
+    "a request that does not decode is answered with an A-ABORT before the connection closes, so that the "
+    "sender learns its request was refused, not that the network failed")
+ABORT_NOT_REJECT = Requirement(
+    "PS3.8 9.2 (Table 9-10)", Level.PRACTICE,
+    "a PDU the protocol machine does not expect is answered with the A-ABORT its state table names; an "
+    "A-ASSOCIATE-RJ refuses too, but answers a request that was never made")
 
 
 def emit(verdict: Verdict, outcome: Outcome, summary: str, evidence: Any = None, explanation: str = "",
          broken: Requirement | None = None) -> None:
     """Record ``outcome`` (pass, warn or fail) with its summary and evidence. ``FAIL`` means a requirement
-    is broken: ``broken`` (default the check's own), whose level decides between fail and warn."""
+    is broken: ``broken`` (default the check's own), whose level decides between fail and warn. ``WARN``:
+    ``broken`` is the SHOULD or PRACTICE broken (default the check's own, which must then be no MUST)."""
     if outcome == PASS:
         verdict.passed(summary, evidence, explanation)
     elif outcome == WARN:
-        verdict.warn(summary, evidence, explanation)
+        verdict.warn(summary, evidence, explanation, broken=broken)
     else:
         verdict.fail(summary, evidence, explanation, broken=broken)
 
@@ -83,7 +105,8 @@ class Rule:
 
     ``rj`` is the (result, source, reason) of the exactly right rejection (result ``None``: either
     result), and ``other_rj`` what any other rejection earns; with ``rj=None`` every rejection
-    earns ``rejected``. ``expected`` says in words what a conformant node does.
+    earns ``rejected``. ``expected`` says in words what a conformant node does. ``warns``: the SHOULD
+    or PRACTICE an answer this rule calls ``WARN`` breaks (a MUST check must name one: its own is a MUST).
     """
 
     expected: str
@@ -94,6 +117,7 @@ class Rule:
     aborted: Outcome = WARN
     closed: Outcome = FAIL
     silent: Outcome = FAIL
+    warns: Requirement | None = None
 
 
 def broken_by(observed: Observation) -> Requirement | None:
@@ -136,7 +160,7 @@ def judge(verdict: Verdict, observed: Observation, rule: Rule, sent: str, explan
     attach_bytes(verdict, answer_bytes(observed))
     expected = "" if outcome == PASS else f"; expected {rule.expected}"
     emit(verdict, outcome, f"{sent}: the target {happened}{expected}", explanation=explanation,
-         broken=broken_by(observed))
+         broken=rule.warns if outcome == WARN else broken_by(observed))
 
 
 def serves(live: Liveness) -> bool:

@@ -17,8 +17,10 @@ from pynetdicom.sop_class import CTImageStorage
 from dcmconform.assoc import Liveness
 from dcmconform.probe import ACCEPTED, REJECTED, Observation, Probe
 from dcmconform.suites.association.answers import (
+    EXACT_REASON,
     FAIL,
     PASS,
+    REFUSES_LEGAL_SENDER,
     WARN,
     Rule,
     answer_bytes,
@@ -42,7 +44,7 @@ from dcmconform.suites.association.requests import (
 )
 from dcmconform.suites.association.traffic import echo, raw_association
 from dcmconform.uids import APPLICATION_CONTEXT, EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.verdict import Level, Requirement, Verdict, check
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 
@@ -78,7 +80,7 @@ def test_other_application_context(probe: Probe, verdict: Verdict) -> None:
     name = f"{OUR_ROOT}.9.4"
     observed = probe.associate(probe.request(ECHO, application_context=name))
     judge(verdict, observed, Rule("A-ASSOCIATE-RJ source 1 reason 2 (application-context-name-not-supported)",
-                                  rj=(None, 1, 2), accepted=FAIL, other_rj=WARN, aborted=WARN),
+                                  rj=(None, 1, 2), accepted=FAIL, other_rj=WARN, aborted=WARN, warns=EXACT_REASON),
           f"a request for application context {name}")
 
 
@@ -92,7 +94,7 @@ def test_protocol_version_without_bit_0(probe: Probe, verdict: Verdict) -> None:
     observed = probe.associate(request)
     attach_bytes(verdict, field_bytes("the protocol version field we sent", request.encode()[6:8]))
     judge(verdict, observed, Rule("A-ASSOCIATE-RJ 1/2/2 (protocol-version-not-supported)", rj=(1, 2, 2),
-                                  accepted=FAIL, other_rj=WARN, aborted=WARN),
+                                  accepted=FAIL, other_rj=WARN, aborted=WARN, warns=EXACT_REASON),
           "a request with protocol version 0002H")
 
 
@@ -265,7 +267,8 @@ def test_descending_context_ids(probe: Probe, verdict: Verdict) -> None:
         verdict.judge(not missing, "contexts 5, 3 and 1 accepted and each answered once",
                       f"accepted, but contexts {missing} were not answered exactly once")
         return
-    judge(verdict, observed, Rule("an A-ASSOCIATE-AC answering contexts 5, 3 and 1", rejected=WARN, aborted=FAIL),
+    judge(verdict, observed, Rule("an A-ASSOCIATE-AC answering contexts 5, 3 and 1", rejected=WARN, aborted=FAIL,
+                                  warns=REFUSES_LEGAL_SENDER),
           "a request with contexts 5, 3, 1 (in that order)")
 
 
@@ -410,6 +413,18 @@ def test_item_reserved_bytes_ignored(probe: Probe, verdict: Verdict, alive: Aliv
 
 
 # What the node supports --------------------------------------------------------------------------
+# What ASSOC-030 (a MUST: answer) warns about: an answer that is legal but misleads.
+SUPPORTED_ONLY = Requirement(
+    "PS3.8 9.3.3.2 (Table 9-18)", Level.PRACTICE,
+    "an acceptor accepts only the abstract syntaxes it supports and rejects the others (result 3, "
+    "abstract-syntax-not-supported); accepting a SOP class no standard defines tells the sender it can store "
+    "anything here")
+AC_OR_RJ = Requirement(
+    "PS3.8 9.2 (AE-6)", Level.PRACTICE,
+    "a request with nothing acceptable is answered with an A-ASSOCIATE-RJ or an A-ASSOCIATE-AC with every "
+    "context rejected; an A-ABORT ends it too, but does not tell the sender that nothing is supported")
+
+
 @check("ASSOC-030", "A request with only an unsupported storage class (no Verification) is answered",
        "PS3.8 9.2 (AE-6: A-ASSOCIATE-AC or -RJ), 7.1.1.13", "MUST",
        fix="When nothing in a request is acceptable, say so: reject the association, or accept it with every "
@@ -423,12 +438,12 @@ def test_only_unsupported_class(probe: Probe, verdict: Verdict, alive: Alive) ->
         accepted = [pc.context_id for pc in observed.expect_accept().presentation_contexts if pc.result == 0]
         if accepted:
             verdict.warn(f"accepted context 1 for SOP class {UNKNOWN_SOP_CLASS}, which no standard defines: the "
-                         "node claims to support anything it is offered")
+                         "node claims to support anything it is offered", broken=SUPPORTED_ONLY)
         else:
             verdict.passed("accepted with every context rejected: the sender learns that nothing is supported")
         return
     judge(verdict, observed, Rule("an A-ASSOCIATE-RJ, or an A-ASSOCIATE-AC with the context rejected", rj=None,
-                                  aborted=WARN, closed=FAIL, silent=FAIL),
+                                  aborted=WARN, closed=FAIL, silent=FAIL, warns=AC_OR_RJ),
           f"a request whose only context is SOP class {UNKNOWN_SOP_CLASS}")
 
 

@@ -16,7 +16,15 @@ import pytest
 
 from dcmconform.assoc import Liveness
 from dcmconform.probe import ACCEPTED, Probe
-from dcmconform.suites.association.answers import FAIL, PASS, WARN, Rule, judge, require_alive
+from dcmconform.suites.association.answers import (
+    FAIL,
+    PASS,
+    REFUSES_LEGAL_SENDER,
+    WARN,
+    Rule,
+    judge,
+    require_alive,
+)
 from dcmconform.suites.association.requests import large_contexts
 from dcmconform.verdict import Verdict, check
 
@@ -27,7 +35,7 @@ FIX = ("Read the whole A-ASSOCIATE-RQ whatever its size (only the 128-context li
        "with 2/3/2 (local-limit-exceeded) if you truly cannot. Crashing or hanging on a large request takes the "
        "node down for every sender; check for fixed-size buffers in the request parser.")
 LARGE = Rule("an A-ASSOCIATE-AC (an A-ASSOCIATE-RJ is legal but refuses a legal sender)", rejected=WARN,
-             accepted=PASS, aborted=FAIL, closed=FAIL, silent=FAIL)
+             accepted=PASS, aborted=FAIL, closed=FAIL, silent=FAIL, warns=REFUSES_LEGAL_SENDER)
 
 
 @pytest.mark.parametrize("size", [

@@ -21,6 +21,8 @@ from dcmconform.fixtures.screen_capture import screen_capture_image
 from dcmconform.options import RunConfig
 from dcmconform.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
 from dcmconform.suites.association.answers import (
+    ABORT_BEFORE_CLOSE,
+    ABORT_NOT_REJECT,
     FAIL,
     PASS,
     WARN,
@@ -41,14 +43,20 @@ from dcmconform.suites.association.traffic import (
     store_rq,
 )
 from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.verdict import Level, Requirement, Verdict, check
 from dcmconform.wire import pdus as pd
 
 Alive = Callable[[], Liveness]
 UNKNOWN_PDU = pd.RawPDU(0x08, b"\x00\x00\x00\x00")
 # Expected of an unexpected or unrecognized PDU: an A-ABORT, or at least the connection closed.
 ABORT_EXPECTED = Rule("an A-ABORT (then the connection closed), or the connection closed", rejected=WARN,
-                      accepted=FAIL, aborted=PASS, closed=PASS, silent=FAIL)
+                      accepted=FAIL, aborted=PASS, closed=PASS, silent=FAIL, warns=ABORT_NOT_REJECT)
+# ASSOC-059 (a MUST: never act on a partial PDU) warns on a refusal of the partial request: harmless, but an
+# answer to bytes the node has not read.
+READ_WHOLE_PDU = Requirement(
+    "PS3.8 9.3.1", Level.PRACTICE,
+    "a node reads a PDU to the end its length names before it answers it; refusing a request whose last 64 "
+    "bytes have not arrived does no harm, but answers bytes the node has not read")
 # A short wait where silence is the right answer (the node is waiting for bytes that never come).
 SHORT_WAIT = 2.0
 
@@ -196,7 +204,8 @@ def test_length_claims_more(probe: Probe, verdict: Verdict, alive: Alive) -> Non
     require_alive(verdict, alive, "a request whose length field claims 64 more bytes than sent")
     attach_bytes(verdict, field_bytes("the PDU header we sent", request.encode()[:6]))
     judge(verdict, observed, Rule("silence (the node waits for the missing 64 bytes), an A-ABORT, or a close",
-                                  rejected=WARN, accepted=FAIL, aborted=PASS, closed=PASS, silent=PASS),
+                                  rejected=WARN, accepted=FAIL, aborted=PASS, closed=PASS, silent=PASS,
+                                  warns=READ_WHOLE_PDU),
           f"an A-ASSOCIATE-RQ whose length field says {true_length + 64} with {true_length} bytes sent")
 
 
@@ -214,7 +223,8 @@ def test_length_claims_fewer(probe: Probe, verdict: Verdict, alive: Alive) -> No
     require_alive(verdict, alive, "a request whose length field is 10 bytes short")
     attach_bytes(verdict, field_bytes("the PDU header we sent", request.encode()[:6]))
     judge(verdict, observed, Rule("an A-ABORT (invalid-PDU-parameter-value) or an A-ASSOCIATE-RJ", rejected=PASS,
-                                  accepted=FAIL, aborted=PASS, closed=WARN, silent=FAIL),
+                                  accepted=FAIL, aborted=PASS, closed=WARN, silent=FAIL,
+                                  warns=ABORT_BEFORE_CLOSE),
           f"an A-ASSOCIATE-RQ whose length field says {true_length - 10}, 10 bytes short of its items")
 
 

@@ -19,6 +19,7 @@ from dcmconform.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, RESET, SILENT,
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,
+    REFUSES_LEGAL_SENDER,
     WARN,
     Rule,
     answer_bytes,
@@ -106,7 +107,7 @@ def judge_echo_under(verdict: Verdict, max_length: int, observed: Observation, r
     if reply is None:
         outcome = rejected if observed.kind == REJECTED else FAIL
         emit(verdict, outcome, f"a request announcing {what} got {observed.describe()}; expected it accepted",
-             broken=broken_by(observed))
+             broken=REFUSES_LEGAL_SENDER if outcome == WARN else broken_by(observed))
         return
     over = [n for n in reply.lengths if max_length and n > max_length]
     if over:
@@ -228,7 +229,7 @@ def async_window(probe: Probe, verdict: Verdict, alive: Alive, invoked: int, per
     what = f"a request offering an asynchronous operations window of {invoked}/{performed}"
     if observed.kind != ACCEPTED:
         judge(verdict, observed, Rule("an A-ASSOCIATE-AC (with or without a window item)", rejected=WARN,
-                                      aborted=FAIL), what)
+                                      aborted=FAIL, warns=REFUSES_LEGAL_SENDER), what)
         return
     answer = observed.expect_accept()
     items = answer.user_information.find(it.AsyncOperationsWindowSubItem) if answer.user_information else []

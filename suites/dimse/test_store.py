@@ -17,7 +17,14 @@ from dcmconform.probe import ABORTED, CLOSED, RESET, Observation, Probe
 from dcmconform.suites.dimse.storing import Stored, data_set_bytes, evidence_for
 from dcmconform.transcript import Transcript
 from dcmconform.uids import EXPLICIT_LE
-from dcmconform.verdict import Verdict, check
+from dcmconform.verdict import Level, Requirement, Verdict, check
+
+# What DIMSE-006 (a MUST: store what was accepted) warns about: an object stored, but changed.
+STORED_AS_SENT = Requirement(
+    "PS3.4 B.2.3 (Table B.2-1)", Level.PRACTICE,
+    "a C-STORE answered with a warning status (B000 coercion, B006 elements discarded, B007 data set does not "
+    "match) was stored, but not as sent: legal, but the archive no longer holds the sender's object, and its "
+    "Error Comment should say what changed")
 
 
 @check("DIMSE-005", "Every C-STORE-RSP command set is well formed and answers its request",
@@ -64,7 +71,7 @@ def test_store_status(store_objects: Callable[..., list[Stored]], verdict: Verdi
         detail = "; ".join(r.line(0) for r in warned[:3])
         why = (f" {len(uncommented)} warning(s) without an Error Comment: the target does not say what it changed."
                if uncommented else "")
-        verdict.warn(f"{tally}: {detail}.{why}", evidence)
+        verdict.warn(f"{tally}: {detail}.{why}", evidence, broken=STORED_AS_SENT)
         return
     verdict.passed(tally, evidence)
 

@@ -23,7 +23,7 @@ from dcmconform.target import Endpoint
 from dcmconform.tls import TlsSettings, offer_problem
 from dcmconform.transcript import Transcript
 from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.verdict import Level, Requirement, Verdict, check
 
 ECHO: list[tuple[int, str, list[str]]] = [(1, VERIFICATION, [IMPLICIT_LE])]
 CLAUSE = "PS3.15 B.13; BCP 195 (RFC 9325)"
@@ -37,6 +37,17 @@ WEAK_SUITES = [
     ("3DES (112-bit)", "3DES", False),
     ("RSA key transport (no forward secrecy)", "kRSA", False),
 ]
+# What SEC-003 (a MUST: no suite BCP 195 forbids) warns about: a suite it advises against.
+ADVISED_AGAINST = Requirement(
+    "BCP 195 (RFC 9325) 4.1", Level.SHOULD,
+    "implementations should not negotiate suites with RSA key transport (no forward secrecy) or under 128 bits "
+    "of security (3DES)")
+# What SEC-007 (a MUST: refused cleanly, the node keeps serving) warns about: no answer until the client gives up.
+ANSWER_AT_ONCE = Requirement(
+    "PS3.8 9.3.1, 9.2 (Evt19: AA-1)", Level.PRACTICE,
+    "a PDU of unknown type (a TLS ClientHello reads as PDU type 16H) is refused at once with an A-ABORT or a "
+    "close; waiting for the megabytes its length field claims is legal, but leaves a TLS client hanging until "
+    "its own timeout")
 MIN_KEY_BITS = {"RSA": 2048, "DSA": 2048, "EC": 256}  # about 112 bits of security (NIST SP 800-57)
 TLS12 = ssl.TLSVersion.TLSv1_2
 
@@ -134,7 +145,8 @@ def test_weak_suites_refused(target: Endpoint, verdict: Verdict, transcript: Tra
     if must:
         verdict.fail("the node negotiated a suite BCP 195 forbids: " + ", ".join(must + should))
     if should:
-        verdict.warn("the node negotiated a suite BCP 195 advises against: " + ", ".join(should))
+        verdict.warn("the node negotiated a suite BCP 195 advises against: " + ", ".join(should),
+                     broken=ADVISED_AGAINST)
         return  # a warn does not end the check (only fail and n.a. do)
     verdict.passed(f"refused {', '.join(refused)}{not_offered}")
 
@@ -235,8 +247,8 @@ def test_plaintext_on_tls_port(target: Endpoint, verdict: Verdict, transcript: T
     still_serves(verdict, alive, "a plaintext A-ASSOCIATE-RQ on its TLS port")
     if observed.kind == ACCEPTED:
         verdict.fail("the node accepted a plaintext association on its TLS port")
-    if observed.kind == SILENT:
-        verdict.warn(f"the node held the connection without an answer: {observed.describe()}")
+    if observed.kind == SILENT:  # the check's own MUST: a TLS port never holds a plaintext request open
+        verdict.fail(f"the node held the connection without an answer: {observed.describe()}")
     verdict.passed(f"refused: {observed.describe()}")
 
 
@@ -255,6 +267,6 @@ def test_tls_on_plaintext_port(target: Endpoint, verdict: Verdict, transcript: T
         verdict.info(f"the plaintext port also speaks TLS: {shake.describe()}")
     assert shake.failed is not None
     if shake.failed.kind == HANDSHAKE and "timed out" in shake.failed.detail:
-        verdict.warn(f"the node held the connection without an answer: {shake.describe()}")
+        verdict.warn(f"the node held the connection without an answer: {shake.describe()}", broken=ANSWER_AT_ONCE)
         return  # a warn does not end the check
     verdict.passed(f"refused: {shake.describe()}")

@@ -1,5 +1,5 @@
 """The security checks against the defect zoo: the clean zoo serving TLS passes each, and each SEC
-defect (peers/zoo/defects.py SECURITY) is caught by the check it names, with the run given the zoo's
+defect (peers/zoo/defects.yaml, section security) is caught by the check it names, with the run given the zoo's
 certificates through --tls-ca/--tls-cert/--tls-key."""
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ import pytest
 
 from dcmconform.catalogue import checks, collected
 from dcmconform.peers import expected
-from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS, FUZZ_FINDING, Switches, validate
-from dcmconform.reports.document import BUSY_FINDING
+from dcmconform.peers.zoo import defects
+from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS, DefectsFileError, Switches, validate
 from dcmconform.verdict import AREAS, SERVICES, Level
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,16 +47,48 @@ def test_a_check_is_declared_in_full(check_id: str) -> None:
 def test_every_check_that_can_judge_has_a_defect_that_proves_it_can_fail() -> None:
     named = {check_id for d in DEFECTS.values() for check_id in d.catches}
     judging = {i for i in checks() if CLEAN_OUTCOMES.get(i, ("pass", ""))[0] != "info"}
-    assert sorted(judging - named) == [], "checks no defect in peers/zoo/defects.py catches (selftest needs one)"
+    assert sorted(judging - named) == [], "checks no defect in peers/zoo/defects.yaml catches (selftest needs one)"
 
 
-def test_the_defects_table_names_real_checks_and_real_switches() -> None:
-    known = set(checks())
-    for name, defect in DEFECTS.items():
-        assert defect.name == name
-        assert defect.catches or defect.finding in (BUSY_FINDING, FUZZ_FINDING), f"defect {name} catches nothing"
-        assert set(defect.catches) <= known, f"defect {name} names unknown checks {set(defect.catches) - known}"
-    assert set(CLEAN_OUTCOMES) <= known, f"CLEAN_OUTCOMES names unknown checks {set(CLEAN_OUTCOMES) - known}"
+def test_the_defects_file_names_real_checks() -> None:
+    assert defects.unknown_checks(checks()) == []
+    assert defects.unknown_checks(set(checks()) - {"ASSOC-003"}) == [
+        "defects.yaml: defect accept-wrong-called-ae catches ASSOC-003, which is no check"]
+
+
+ENTRY = "  general:\n    - name: x-y\n      description: does x\n      catches: [ASSOC-001]\n"
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("clean_outcomes: {}\ndefects:\n" + ENTRY, None),
+    ("clean_outcomes: {}\ndefects:\n" + ENTRY + "      catch: [ASSOC-002]\n", "unknown key(s) catch"),
+    ("clean_outcomes: {}\ndefects:\n" + ENTRY + ENTRY.replace("  general:\n", ""), "x-y is used twice"),
+    ("clean_outcomes: {}\ndefects:\n" + ENTRY.replace("[ASSOC-001]", "ASSOC-001"), "catches is a list of check IDs"),
+    ("clean_outcomes: {}\ndefects:\n" + ENTRY.replace("[ASSOC-001]", "[assoc-1]"), "catches is a list of check IDs"),
+    ("clean_outcomes: {}\ndefects:\n" + ENTRY.replace("[ASSOC-001]", "[]"), "catches nothing"),
+    ("clean_outcomes: {}\ndefects:\n" + ENTRY + "      role: pacs\n", "role 'pacs'"),
+    ("clean_outcomes: {}\ndefects:\n" + ENTRY.replace("      description: does x\n", ""), "missing description"),
+    ("defects:\n" + ENTRY, "holds clean_outcomes: and defects:"),
+    ("clean_outcomes: {}\ndefects: [", "not YAML"),
+])
+def test_the_defects_file_is_checked_as_it_is_read(text: str, error: str | None) -> None:
+    if error is None:
+        found, clean = defects.parse(text, "d.yaml")
+        assert found["x-y"] == defects.Defect("x-y", "does x", ("ASSOC-001",), section="general") and clean == {}
+        return
+    with pytest.raises(DefectsFileError, match=re.escape(error)) as caught:
+        defects.parse(text, "d.yaml")
+    assert str(caught.value).startswith("d.yaml: ") and "\n" not in str(caught.value)
+
+
+def test_the_defects_file_ships_with_the_package() -> None:
+    """The zoo reads defects.yaml beside defects.py: an installed (not editable) package must carry it."""
+    import fnmatch
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert any(fnmatch.fnmatch(defects.FILE.name, pattern) for pattern in data.get("*", [])), data
+
 
 
 @pytest.mark.parametrize("path", sorted(expected.EXPECTATIONS_DIR.glob("*.yaml")), ids=lambda p: p.stem)
@@ -91,7 +123,7 @@ def _strings(source: Path) -> set[str]:
 def test_the_zoo_reads_only_real_switches_and_every_switch_is_read() -> None:
     zoo = [p for p in (ROOT / "peers" / "zoo").glob("*.py") if p.name not in ("defects.py", "selftest.py")]
     read = set().union(*(_switches_read(p) for p in zoo))
-    assert sorted(read - set(DEFECTS)) == [], "the zoo reads switches that peers/zoo/defects.py does not define"
+    assert sorted(read - set(DEFECTS)) == [], "the zoo reads switches that peers/zoo/defects.yaml does not define"
     named = set().union(*(_strings(p) for p in zoo))
     assert sorted(set(DEFECTS) - named) == [], "defects the zoo never names (the switch does nothing)"
 

@@ -9,7 +9,9 @@ from dcmconform.verdict import (
     OUTCOMES,
     Check,
     Level,
+    MustWarn,
     Outcome,
+    Requirement,
     Verdict,
     VerdictReached,
     outcome_for,
@@ -45,3 +47,36 @@ def test_a_pass_records_nothing_broken() -> None:
     v = verdict(Level.MUST)
     v.passed("fine", "evidence")
     assert "broken" not in v.as_result()
+
+
+def test_a_warn_never_carries_a_broken_must() -> None:
+    """A MUST broken is a fail: a MUST check that warns names the SHOULD or PRACTICE it found broken (the
+    HTML's "Why warn" names it), and the model refuses a warn with a MUST broken, the check's own or another."""
+    with pytest.raises(MustWarn, match="ASSOC-999: a warn with a MUST broken"):
+        verdict(Level.MUST).warn("accepted a request it should have refused", "evidence")
+    with pytest.raises(MustWarn):
+        verdict(Level.SHOULD).warn("said nothing", "evidence", broken=ANSWER_EVERY_PDU)
+    practice = Requirement("PS3.8 9.3.4 (Table 9-21)", Level.PRACTICE, "a refusal gives the reason that applies")
+    v = verdict(Level.MUST)
+    v.warn("rejected with reason 1, not 2", "evidence", broken=practice)
+    assert v.as_result()["outcome"] == "warn" and v.as_result()["broken"]["level"] == "PRACTICE"
+    v = verdict(Level.SHOULD)
+    v.warn("a SHOULD check warns about its own requirement", "evidence")
+    assert v.as_result()["broken"] == {"clause": "PS3.8 9.3.2", "level": "SHOULD", "text": "a check"}
+
+
+def test_a_rule_that_warns_for_a_must_check_names_what_it_breaks() -> None:
+    """An answer a ``Rule`` of the association suite calls ``WARN`` records the rule's ``warns`` (a SHOULD or
+    PRACTICE); a MUST check whose rule names none is refused (the check would end as error, not as a warn)."""
+    from dcmconform.probe import CLOSED, Observation
+    from dcmconform.suites.association import answers
+
+    closed = Observation(CLOSED, detail="closed without a PDU")
+    named = answers.Rule("an A-ABORT", rj=None, closed=answers.WARN, warns=answers.ABORT_BEFORE_CLOSE)
+    v = verdict(Level.MUST).attach("the node closed the connection without a PDU")
+    answers.judge(v, closed, named, "a request that does not decode")
+    assert v.as_result()["outcome"] == "warn"
+    assert v.as_result()["broken"] == answers.ABORT_BEFORE_CLOSE.as_dict()
+    with pytest.raises(MustWarn):
+        answers.judge(verdict(Level.MUST).attach("the dump"), closed,
+                      answers.Rule("an A-ABORT", rj=None, closed=answers.WARN), "a request that does not decode")
