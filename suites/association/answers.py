@@ -144,7 +144,7 @@ def outcome_of(observed: Observation, rule: Rule) -> tuple[Outcome, str]:
     if observed.kind == ABORTED:
         return rule.aborted, f"answered with {observed.describe()}"
     if observed.kind in (CLOSED, RESET):
-        return rule.closed, f"dropped the connection without a PDU: {observed.describe()}"
+        return rule.closed, closed_without_abort(observed)
     if observed.kind == SILENT:
         return rule.silent, f"said nothing: {observed.describe()} after {observed.elapsed:.1f}s"
     if observed.kind in (REFUSED, UNREACHABLE):
@@ -159,8 +159,17 @@ def judge(verdict: Verdict, observed: Observation, rule: Rule, sent: str, explan
     outcome, happened = outcome_of(observed, rule)
     attach_bytes(verdict, answer_bytes(observed))
     expected = "" if outcome == PASS else f"; expected {rule.expected}"
+    warns = ABORT_BEFORE_CLOSE if observed.kind in (CLOSED, RESET) else rule.warns  # the one rule for a close
     emit(verdict, outcome, f"{sent}: the target {happened}{expected}", explanation=explanation,
-         broken=rule.warns if outcome == WARN else broken_by(observed))
+         broken=warns if outcome == WARN else broken_by(observed))
+
+
+def closed_without_abort(observed: Observation) -> str:
+    """A connection the node ended with no PDU, in the same words for every check that expects one: where
+    a refusal is the right answer it breaks :data:`ABORT_BEFORE_CLOSE` (a warn); where an answer PDU is
+    required of a MUST (an acceptance, a response) it is that MUST's fail."""
+    how = "reset it (TCP RST)" if observed.kind == RESET else "closed it"
+    return f"closed the connection without A-ABORT: it {how} and sent no PDU"
 
 
 def serves(live: Liveness) -> bool:

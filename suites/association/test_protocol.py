@@ -49,8 +49,8 @@ from dcmconform.wire import pdus as pd
 Alive = Callable[[], Liveness]
 UNKNOWN_PDU = pd.RawPDU(0x08, b"\x00\x00\x00\x00")
 # Expected of an unexpected or unrecognized PDU: an A-ABORT, or at least the connection closed.
-ABORT_EXPECTED = Rule("an A-ABORT (then the connection closed), or the connection closed", rejected=WARN,
-                      accepted=FAIL, aborted=PASS, closed=PASS, silent=FAIL, warns=ABORT_NOT_REJECT)
+ABORT_EXPECTED = Rule("an A-ABORT (then the connection closed)", rejected=WARN,
+                      accepted=FAIL, aborted=PASS, closed=WARN, silent=FAIL, warns=ABORT_NOT_REJECT)
 # ASSOC-059 (a MUST: never act on a partial PDU) warns on a refusal of the partial request: harmless, but an
 # answer to bytes the node has not read.
 READ_WHOLE_PDU = Requirement(
