@@ -25,8 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from dcmconform import childrun
 from dcmconform.peers.registry import UnknownPeer, make_peer
+from dcmconform.run import childrun
 
 
 def main(argv: list[str] | None = None) -> int:

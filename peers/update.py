@@ -288,7 +288,7 @@ def reproduces(name: str, role: str, results: list[dict[str, Any]], scratch: Pat
     catalogue), one line each; empty when it does. From nothing but ``lacks:`` (:func:`rewritten`) it must
     write the same verdict for every check that ran (a race row: the one outcome the run earned), and from
     the committed file it must change nothing."""
-    from dcmconform.catalogue import checks
+    from dcmconform.run.catalogue import checks
 
     known = {i for i, c in checks().items() if c.role == role}
     committed = expected.load(name, role)

@@ -1,6 +1,6 @@
 """A check's bytes as a capture file (libpcap, Ethernet) that Wireshark and tshark open.
 
-Every PDU of the check's transcript (:mod:`dcmconform.transcript`) goes out as TCP segments on the
+Every PDU of the check's transcript (:mod:`dcmconform.evidence.transcript`) goes out as TCP segments on the
 connection it crossed: the handshake (SYN, SYN-ACK, ACK), sequence numbers that advance with the
 payload, a FIN where a side closed, a RST where one reset; the real addresses and ports where the
 transcript recorded them (``Transcript.opened``). A connection the transcript did not see open (our
@@ -24,7 +24,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from dcmconform.transcript import FIN, NOTE, OPEN, RECEIVED, RST, SENT, Transcript
+from dcmconform.evidence.transcript import FIN, NOTE, OPEN, RECEIVED, RST, SENT, Transcript
 
 MSS = 16384  # payload bytes per segment
 LINKTYPE_ETHERNET = 1

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dcmconform.errors import SetupError
+from dcmconform.base.errors import SetupError
 
 if TYPE_CHECKING:
     from dcmconform.peers.update import Pending
@@ -26,10 +26,10 @@ EXIT_CODES = ("exit codes: 0 the files record what the run measured, every row w
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    from dcmconform.catalogue import checks
     from dcmconform.peers import update
     from dcmconform.peers.expected import ExpectationsError
     from dcmconform.reports.matrix import MATRIX_SCHEMA
+    from dcmconform.run.catalogue import checks
 
     if args.matrix is not None:
         if args.only or args.check or args.role != "scp":
@@ -75,10 +75,10 @@ def _read_matrix(path: Path, schema: str) -> dict[str, Any]:
 
 def _measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run the catalogue against every ``--peer`` as ``dcmconform matrix --peers`` does; the matrix document."""
-    from dcmconform.childrun import default_workers
     from dcmconform.commands.matrix import SCU_WORKERS, parse_peers, run_matrix, run_scu_matrix
     from dcmconform.commands.run import check_areas
     from dcmconform.reports.matrix import write_matrix
+    from dcmconform.run.childrun import default_workers
 
     check_areas(args.only)
     names = parse_peers(",".join(args.peer), args.role)
@@ -128,9 +128,9 @@ def _no_reason(pending: Pending) -> str | None:
 
 
 def register(sub: Any) -> None:
-    from dcmconform.childrun import MAX_WORKERS
     from dcmconform.commands.matrix import RUN_TIMEOUT
-    from dcmconform.options import add_options, count, seconds
+    from dcmconform.run.childrun import MAX_WORKERS
+    from dcmconform.run.options import add_options, count, seconds
 
     parser = sub.add_parser("expectations", help="write or refresh the reference peers' expectations files",
                             description="The reference peers' expectations files (peers/expectations/, "

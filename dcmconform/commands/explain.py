@@ -28,12 +28,12 @@ exit codes:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from dcmconform.base.errors import SetupError
+    from dcmconform.base.text import say
     from dcmconform.diagnosis.advice import report_lines
     from dcmconform.diagnosis.attempt import SCP
     from dcmconform.diagnosis.findings import EXIT_FAIL, EXIT_OK, EXIT_WARN, Severity, worst
     from dcmconform.diagnosis.logparse import MAX_EXAMPLES, read_log
-    from dcmconform.errors import SetupError
-    from dcmconform.text import say
 
     path = Path(args.logfile)
     if path.is_dir():

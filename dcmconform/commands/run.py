@@ -10,10 +10,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from dcmconform import identity
-from dcmconform.childrun import KNOWN_CHECKS
-from dcmconform.errors import SetupError
-from dcmconform.options import (
+from dcmconform.base.errors import SetupError
+from dcmconform.evidence import identity
+from dcmconform.net.target import Endpoint
+from dcmconform.net.tls import settings as tls_settings
+from dcmconform.peers.images import add_image_option
+from dcmconform.run.childrun import KNOWN_CHECKS
+from dcmconform.run.options import (
     SCU_FLAGS,
     SESSION_FLAGS,
     add_options,
@@ -24,9 +27,6 @@ from dcmconform.options import (
     scu_arguments,
     unknown_checks,
 )
-from dcmconform.peers.images import add_image_option
-from dcmconform.target import Endpoint
-from dcmconform.tls import settings as tls_settings
 
 
 def suites_dir() -> Path:
@@ -53,10 +53,10 @@ def preflight(endpoint: Endpoint, calling_aet: str, timeout: float, wait: float 
     nothing listens, the node never answers an A-ASSOCIATE-RQ as DICOM says (silence, a close, a reset,
     an A-ABORT, bytes that are not a PDU, a failed TLS handshake), it stays busy for ``wait`` seconds,
     or it rejects our calling AE title (1/1/3). A run against such a node could judge nothing."""
-    from dcmconform.assoc import liveness
-    from dcmconform.probe import ACCEPTED, REJECTED, Probe
-    from dcmconform.session import first_answer, never_served
-    from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+    from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
+    from dcmconform.harness.session import first_answer, never_served
+    from dcmconform.net.assoc import liveness
+    from dcmconform.net.probe import ACCEPTED, REJECTED, Probe
     from dcmconform.wire import pdus as pd
 
     try:
@@ -84,7 +84,7 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
     """Run the suites against ``endpoint`` in this process; returns the JSON document.
 
     With no ``endpoint`` the pytest session starts the reference peer ``peer`` itself, so that
-    it can restart it when it dies during a check (dcmconform.session)."""
+    it can restart it when it dies during a check (dcmconform.harness.session)."""
     import pytest
 
     check_areas(only)
@@ -144,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # now, before a peer starts: an unknown ID would run nothing (with extra pytest paths after --, the
     # plugin checks the IDs against what it collected instead)
     if cfg.checks and not args.pytest_args and not os.environ.get(KNOWN_CHECKS):  # childrun looked them up
-        from dcmconform.catalogue import checks
+        from dcmconform.run.catalogue import checks
 
         problem = unknown_checks(cfg.checks, checks())
         if problem:
@@ -211,7 +211,7 @@ def register(sub: Any) -> None:
     run.add_argument("--junitxml", type=Path, default=None, metavar="FILE",
                      help="also write JUnit XML for CI: a test case 'ASSOC-005 <title>' per check in the class "
                           "dcmconform.<area>, with id, clause, level and outcome properties; a warn is no failure")
-    add_options(run.add_argument, SCU_FLAGS)  # --role scu --trigger CMD ... (dcmconform/trigger.py)
+    add_options(run.add_argument, SCU_FLAGS)  # --role scu --trigger CMD ... (dcmconform/scu/trigger.py)
     add_target_options(run)
     add_profile_option(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")

@@ -9,10 +9,10 @@ from typing import Any
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
-    from dcmconform.catalogue import checks
-    from dcmconform.errors import SetupError
-    from dcmconform.options import unknown_checks
+    from dcmconform.base.errors import SetupError
     from dcmconform.peers.zoo.selftest import selftest, table, timing
+    from dcmconform.run.catalogue import checks
+    from dcmconform.run.options import unknown_checks
 
     problem = args.check and unknown_checks(args.check, checks())
     if problem:
@@ -26,8 +26,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    from dcmconform.childrun import MAX_WORKERS
-    from dcmconform.options import add_options, count
+    from dcmconform.run.childrun import MAX_WORKERS
+    from dcmconform.run.options import add_options, count
 
     p = sub.add_parser("selftest", help="prove every check can fail, against the defect zoo",
                        epilog="exit codes: 0 the clean zoo passes and every check fails or warns against a "

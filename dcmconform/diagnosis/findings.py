@@ -8,7 +8,7 @@ from enum import StrEnum
 
 class Severity(StrEnum):
     """The diagnosis scale: how bad a finding is, mildest first. Its value is the word ``diagnose`` and
-    ``explain`` print (upper-cased). Not a check's outcome (:mod:`dcmconform.verdict`): a diagnosis
+    ``explain`` print (upper-cased). Not a check's outcome (:mod:`dcmconform.evidence.verdict`): a diagnosis
     judges one association attempt, not a requirement of the standard."""
 
     OK = "ok"

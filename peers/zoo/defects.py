@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
-from dcmconform.errors import SetupError
-from dcmconform.reports.document import BUSY_FINDING
+from dcmconform.base.busy import BUSY_FINDING
+from dcmconform.base.errors import SetupError
 
 FILE = Path(__file__).with_name("defects.yaml")
 FUZZ_FINDING = "fuzz"  # a planted bug (planted.py), found by `dcmconform fuzz`, not by a fixed list

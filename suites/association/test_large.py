@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 import pytest
 
-from dcmconform.assoc import Liveness
-from dcmconform.probe import ACCEPTED, Probe
+from dcmconform.evidence.verdict import Verdict, check
+from dcmconform.net.assoc import Liveness
+from dcmconform.net.probe import ACCEPTED, Probe
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,
@@ -26,7 +27,6 @@ from dcmconform.suites.association.answers import (
     require_alive,
 )
 from dcmconform.suites.association.requests import large_contexts
-from dcmconform.verdict import Verdict, check
 
 Alive = Callable[[], Liveness]
 

@@ -15,11 +15,13 @@ from collections.abc import Callable
 
 import pytest
 
-from dcmconform.assoc import Liveness
-from dcmconform.dimse.pdv import fragments, send_all
+from dcmconform.base.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.dimse.pdv import fragments
+from dcmconform.evidence.verdict import Level, Requirement, Verdict, check
 from dcmconform.fixtures.screen_capture import screen_capture_image
-from dcmconform.options import RunConfig
-from dcmconform.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
+from dcmconform.net.assoc import Liveness
+from dcmconform.net.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe, send_all
+from dcmconform.run.options import RunConfig
 from dcmconform.suites.association.answers import (
     ABORT_BEFORE_CLOSE,
     ABORT_NOT_REJECT,
@@ -42,8 +44,6 @@ from dcmconform.suites.association.traffic import (
     raw_association,
     store_rq,
 )
-from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.verdict import Level, Requirement, Verdict, check
 from dcmconform.wire import pdus as pd
 
 Alive = Callable[[], Liveness]

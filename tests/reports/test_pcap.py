@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from dcmconform.evidence.transcript import FIN, RECEIVED, RST, SENT, Transcript
 from dcmconform.reports import pcap
-from dcmconform.transcript import FIN, RECEIVED, RST, SENT, Transcript
 from dcmconform.wire import pdus as pd
 
 pytestmark = pytest.mark.skipif(shutil.which("tshark") is None,

@@ -85,7 +85,7 @@ PATH = re.compile(r"`((?:dcmconform|suites|peers|reports|tests|fixtures|scripts|
 
 
 def test_every_path_the_docs_name_exists() -> None:
-    """A file or folder of the checkout named in the docs (`dcmconform/session.py`) is there: a module
+    """A file or folder of the checkout named in the docs (`dcmconform/harness/session.py`) is there: a module
     moved or renamed takes its docs with it. A placeholder in capitals (`peers/expectations/NAME.yaml`)
     is a pattern, not a path."""
     named, missing = 0, []

@@ -193,9 +193,9 @@ def test_reproduces_names_the_verdicts_the_update_would_not_write_back(name: str
                                                                         tmp_path: Path) -> None:
     """The check behind the slow tests (they feed it the shared whole-suite runs and the SCU matrix): here fed
     the verdicts the committed file records (a race row: its last outcome), then one that differs."""
-    from dcmconform.catalogue import checks
     from dcmconform.fuzzing import OPT_IN
     from dcmconform.peers.update import reproduces
+    from dcmconform.run.catalogue import checks
 
     committed = expected.load(name, role)
     assert committed is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dcmconform.verdict import (
+from dcmconform.evidence.verdict import (
     ANSWER_EVERY_PDU,
     OUTCOMES,
     Check,
@@ -68,7 +68,7 @@ def test_a_warn_never_carries_a_broken_must() -> None:
 def test_a_rule_that_warns_for_a_must_check_names_what_it_breaks() -> None:
     """An answer a ``Rule`` of the association suite calls ``WARN`` records the rule's ``warns`` (a SHOULD or
     PRACTICE); a MUST check whose rule names none is refused (the check would end as error, not as a warn)."""
-    from dcmconform.probe import CLOSED, Observation
+    from dcmconform.net.probe import CLOSED, Observation
     from dcmconform.suites.association import answers
 
     closed = Observation(CLOSED, detail="closed without a PDU")
