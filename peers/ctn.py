@@ -21,8 +21,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from dcmconform.net.target import Endpoint
 from dcmconform.peers.base import Launch, ProcessPeer, missing
-from dcmconform.target import Endpoint
 
 SIMPLE_STORAGE = "/usr/bin/simple_storage"
 SEND_IMAGE = "/usr/bin/send_image"

@@ -16,9 +16,9 @@ import os
 import shutil
 from pathlib import Path
 
+from dcmconform.net.target import Endpoint
 from dcmconform.peers.base import Launch, ProcessPeer
 from dcmconform.peers.images import dcm4che_dist
-from dcmconform.target import Endpoint
 
 
 class Dcm4chePeer(ProcessPeer):

@@ -20,8 +20,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from dcmconform.net.target import Endpoint
 from dcmconform.peers.base import Launch, ProcessPeer, missing
-from dcmconform.target import Endpoint
 
 STORESCP = "/usr/bin/storescp"
 STORESCU = "/usr/bin/storescu"

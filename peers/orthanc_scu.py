@@ -24,9 +24,9 @@ import sys
 import urllib.error
 from pathlib import Path
 
+from dcmconform.net.target import Endpoint
 from dcmconform.peers.base import PeerFailed, PeerUnavailable
 from dcmconform.peers.orthanc import OrthancPeer
-from dcmconform.target import Endpoint
 
 STORE_TIMEOUT = 120.0  # the synchronous store job's REST call
 

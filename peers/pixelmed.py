@@ -14,8 +14,8 @@ import os
 import shutil
 from pathlib import Path
 
+from dcmconform.net.target import Endpoint
 from dcmconform.peers.base import Launch, ProcessPeer
-from dcmconform.target import Endpoint
 
 PIXELMED_JAR = "/usr/share/java/pixelmed.jar"
 SCP_CLASS = "com.pixelmed.network.StorageSOPClassSCPDispatcher"

@@ -16,9 +16,9 @@ import socket
 import sys
 from pathlib import Path
 
+from dcmconform.net.target import Endpoint
 from dcmconform.peers.base import Launch, ProcessPeer
 from dcmconform.peers.certificates import PeerCertificates, from_arguments
-from dcmconform.target import Endpoint
 
 
 class PynetdicomPeer(ProcessPeer):

@@ -1,5 +1,5 @@
 """What a fuzz run leaves: one replay file per finding (hex bytes + a JSON note), ``fuzz.json``, and
-the console summary. Target text reaches them only through :func:`dcmconform.text.printable`."""
+the console summary. Target text reaches them only through :func:`dcmconform.base.text.printable`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from dcmconform.base.text import printable
 from dcmconform.fuzzing.engine import REPORT_SCHEMA, Finding, PhaseResult
 from dcmconform.fuzzing.inputs import Case
-from dcmconform.target import Endpoint
-from dcmconform.text import printable
+from dcmconform.net.target import Endpoint
 
 HEX_LINE = 32  # bytes per line of a .hex file
 

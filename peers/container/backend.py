@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import dcmconform.peers.base as base
+from dcmconform.net.target import Endpoint
 from dcmconform.peers.base import Launch, PeerUnavailable, free_port
 from dcmconform.peers.container import dockerapi
 from dcmconform.peers.container.cleanup import (
@@ -34,7 +35,6 @@ from dcmconform.peers.container.cleanup import (
 )
 from dcmconform.peers.container.imagechoice import Choice, choose_image
 from dcmconform.peers.images import build as images
-from dcmconform.target import Endpoint
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # before testcontainers is imported
 

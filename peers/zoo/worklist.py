@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from dcmconform.base.uids import OUR_ROOT
 from dcmconform.dimse.commands import C_FIND_RSP
 from dcmconform.peers.zoo.query import matches, pending_responses
-from dcmconform.uids import OUR_ROOT
 
 if TYPE_CHECKING:
     from dcmconform.peers.zoo.scp import ZooConnection

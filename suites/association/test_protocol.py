@@ -15,11 +15,13 @@ from collections.abc import Callable
 
 import pytest
 
-from dcmconform.assoc import Liveness
+from dcmconform.base.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.dimse.pdv import fragments, send_all
+from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.fixtures.screen_capture import screen_capture_image
-from dcmconform.options import RunConfig
-from dcmconform.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
+from dcmconform.net.assoc import Liveness
+from dcmconform.net.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
+from dcmconform.run.options import RunConfig
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,
@@ -40,8 +42,6 @@ from dcmconform.suites.association.traffic import (
     raw_association,
     store_rq,
 )
-from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.verdict import Verdict, check
 from dcmconform.wire import pdus as pd
 
 Alive = Callable[[], Liveness]

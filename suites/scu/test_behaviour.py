@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from dcmconform.dimse.commands import C_STORE_RQ, NO_DATA_SET
+from dcmconform.evidence.verdict import Verdict, check
+from dcmconform.scu.trigger import Played
 from dcmconform.suites.scu.observed import (
     FILE_META,
     attempts_line,
@@ -17,8 +19,6 @@ from dcmconform.suites.scu.observed import (
     need_stores,
     sop_mismatch,
 )
-from dcmconform.trigger import Played
-from dcmconform.verdict import Verdict, check
 
 Scenario = Callable[[str], Played]
 PERMANENT_TRIES = 3  # attempts after a permanent rejection before it is a retry storm

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from dcmconform.net.target import Endpoint
 from dcmconform.peers.certificates import PeerCertificates, make_certificates
-from dcmconform.target import Endpoint
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import pytest
 from pydicom import dcmread
 
 from dcmconform.fixtures.catalogue import Catalogue
+from dcmconform.net.target import Endpoint
 from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.storing import store
-from dcmconform.target import Endpoint
 
 pytestmark = pytest.mark.slow  # starts Orthanc, stores every fixture
 

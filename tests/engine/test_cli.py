@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dcmconform.commands.report import schema_problem
-from dcmconform.verdict import DICOM_EDITION
+from dcmconform.evidence.verdict import DICOM_EDITION
 
 CLI = [sys.executable, "-m", "dcmconform"]
 

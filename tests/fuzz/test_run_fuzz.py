@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform import childrun
 from dcmconform.cli import main
 from dcmconform.fuzzing import OPT_IN, PHASE_CHECKS, opted_in
 from dcmconform.fuzzing.inputs import PHASES
 from dcmconform.peers.zoo.peer import ZooPeer
+from dcmconform.run import childrun
 
 
 def test_the_fuzz_checks_are_opt_in() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dcmconform.plugin import RESULT_PROPERTY
+from dcmconform.harness.plugin import RESULT_PROPERTY
 
 PROBLEM_TAGS = ("failure", "error")
 

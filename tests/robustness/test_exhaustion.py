@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform import childrun
 from dcmconform.peers.zoo.peer import ZooPeer
+from dcmconform.run import childrun
 
 
 @pytest.mark.parametrize(("defects", "outcome", "words"), [

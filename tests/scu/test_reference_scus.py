@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from dcmconform.catalogue import checks
 from dcmconform.commands.matrix import run_scu_matrix
 from dcmconform.peers import expected
 from dcmconform.peers.scus import SCUS, available_scus
 from dcmconform.reports.matrix import exit_code, write_matrix
+from dcmconform.run.catalogue import checks
 
 RUN_TIMEOUT = 300.0  # one SCU's whole run (about 40 s each)
 

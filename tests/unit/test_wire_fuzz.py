@@ -16,8 +16,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from dcmconform.fuzzing import strategies as ws
 from dcmconform.wire import WireError, decode_pdu
-from dcmconform.wire import strategies as ws
 from dcmconform.wire.items import RoleSelectionSubItem, UserInformationItem
 from dcmconform.wire.pdus import PDU, PDV, AAssociateAC, PDataTF, associate_rq
 

@@ -34,8 +34,8 @@ from pynetdicom import pdu_items as pi
 from pynetdicom import pdu_primitives as pp
 from pynetdicom.presentation import PresentationContext
 
+from dcmconform.fuzzing import strategies as ws
 from dcmconform.wire import decode_pdu
-from dcmconform.wire import strategies as ws
 from dcmconform.wire.items import (
     AbstractSyntaxSubItem,
     ApplicationContextItem,
