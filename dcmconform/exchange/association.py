@@ -13,11 +13,11 @@ from collections.abc import Iterator
 
 from pydicom.dataset import Dataset
 
-from dcmconform.base.limits import ResponseCap, TargetMisbehaved
+from dcmconform.base.limits import ResponseCap
 from dcmconform.dimse.commands import encode_command
-from dcmconform.dimse.pdv import Assembler, Message, Split, message_pdus, send_all
-from dcmconform.evidence.transcript import RECEIVED
-from dcmconform.net.probe import ACCEPTED, DATA, Connection, Observation, Probe
+from dcmconform.dimse.pdv import Assembler, Message, Split, message_pdus
+from dcmconform.evidence.transcript import RECEIVED, TargetMisbehaved
+from dcmconform.net.probe import ACCEPTED, DATA, Connection, Observation, Probe, send_all
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.items import Item
 

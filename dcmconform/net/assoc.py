@@ -23,12 +23,12 @@ from pynetdicom.association import Association
 from pynetdicom.transport import AddressInformation, AssociationSocket
 
 from dcmconform.base import busy
-from dcmconform.base.limits import MAX_MESSAGE, ResponseCap, TargetMisbehaved, pdu_cap
+from dcmconform.base.limits import MAX_MESSAGE, ResponseCap, pdu_cap
 from dcmconform.base.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
 from dcmconform.dimse.commands import C_ECHO_RSP, command_name
 from dcmconform.evidence import identity
-from dcmconform.evidence.transcript import RECEIVED, Transcript
-from dcmconform.exchange.messages import messages
+from dcmconform.evidence.messages import messages
+from dcmconform.evidence.transcript import RECEIVED, TargetMisbehaved, Transcript
 from dcmconform.net import tls
 from dcmconform.net.target import Endpoint
 from dcmconform.wire import pdus as pd

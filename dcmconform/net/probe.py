@@ -321,6 +321,15 @@ class Connection:
                                      "(the first chunk is above; the rest counted, not kept)")
 
 
+def send_all(conn: Connection, pdus: list[pd.PDataTF]) -> Observation | None:
+    """Send ``pdus`` in order; the observation of a send that failed, else None."""
+    for pdu in pdus:
+        failed = conn.send(pdu)
+        if failed is not None:
+            return failed
+    return None
+
+
 class Probe:
     """Raw association exchanges with one target."""
 

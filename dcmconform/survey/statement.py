@@ -31,7 +31,8 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from dcmconform.base.errors import SetupError
+from dcmconform.base.busy import armed
+from dcmconform.base.errors import SetupError, read_yaml
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.net.probe import ACCEPTED, Connection, Probe
 from dcmconform.net.target import Endpoint
@@ -103,8 +104,6 @@ def simultaneous(endpoint: Endpoint, calling_aet: str, timeout: float, sop_class
                  limit: int = ASSOCIATIONS_PROBED) -> int:
     """How many associations the node holds open at once, up to ``limit``: open them one after another,
     keeping each, until one is not accepted; then release them all."""
-    from dcmconform.base.busy import armed
-
     probe = Probe(endpoint, calling_aet, timeout)
     held: list[Connection] = []
     with contextlib.ExitStack() as stack, armed(False):  # a rejection is the answer here, not a busy node
@@ -159,7 +158,7 @@ def observe(endpoint: Endpoint, calling_aet: str, timeout: float) -> Observed:
 # A published statement's claims (``--statement FILE``; the statement checks, suites/statement) -------------
 class StatementError(SetupError):
     """A statement file that is not a statement: one line naming the file (one that cannot be read or is no
-    YAML is :func:`dcmconform.run.options.read_yaml`'s :class:`SetupError`)."""
+    YAML is :func:`dcmconform.base.errors.read_yaml`'s :class:`SetupError`)."""
 
 
 DRAFT_KEYS = {"target", "calling_ae_title", "proposed", "implementation_class_uid", "implementation_version_name",
@@ -190,7 +189,6 @@ def load_claims(path: Path) -> dict[str, list[str]]:
     (UIDs), in the file's order. YAML or JSON (JSON is YAML): ``scp: {CTImageStorage: [ImplicitVRLittleEndian,
     1.2.840.10008.1.2.1], ...}``, or the ``accepted`` mapping of ``dcmconform statement --json``.
     :class:`~dcmconform.base.errors.SetupError` in one line for a file that cannot be read or says something else."""
-    from dcmconform.run.options import read_yaml
 
     data = read_yaml(path, "statement")
     if not isinstance(data, dict) or not any(k in data for k in CLAIM_KEYS):

@@ -48,7 +48,7 @@ class ZooPeer(ProcessPeer):
         # (association-limit-holds-after-silence would hold its slot otherwise).
         from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
         from dcmconform.net.probe import REFUSED, UNREACHABLE, Probe
-        from dcmconform.run.options import DEFAULT_CALLING_AET
+        from dcmconform.net.target import DEFAULT_CALLING_AET
 
         assert self.endpoint is not None and self.proc is not None
         probe = Probe(self.endpoint, DEFAULT_CALLING_AET, 1.0)

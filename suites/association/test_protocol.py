@@ -16,11 +16,11 @@ from collections.abc import Callable
 import pytest
 
 from dcmconform.base.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.dimse.pdv import fragments, send_all
+from dcmconform.dimse.pdv import fragments
 from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.fixtures.screen_capture import screen_capture_image
 from dcmconform.net.assoc import Liveness
-from dcmconform.net.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
+from dcmconform.net.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe, send_all
 from dcmconform.run.options import RunConfig
 from dcmconform.suites.association.answers import (
     FAIL,

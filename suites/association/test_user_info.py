@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pynetdicom.sop_class import CTImageStorage
 
 from dcmconform.base.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.dimse.pdv import PDV_HEADER, fragments, send_all
+from dcmconform.dimse.pdv import PDV_HEADER, fragments
 from dcmconform.evidence.verdict import Outcome, Verdict, check
 from dcmconform.fixtures.screen_capture import screen_capture_image
 from dcmconform.net.assoc import Liveness
-from dcmconform.net.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, RESET, SILENT, Observation, Probe
+from dcmconform.net.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, RESET, SILENT, Observation, Probe, send_all
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,

@@ -27,8 +27,8 @@ from dcmconform.dimse.commands import C_FIND_RQ, C_FIND_RSP
 from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import CANCEL, PENDING, SUCCESS, classify
+from dcmconform.evidence.messages import messages, response_problems
 from dcmconform.evidence.transcript import RECEIVED, SENT, Transcript
-from dcmconform.exchange.messages import messages, response_problems
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.net.assoc import AssociationRefused, bounded
 from dcmconform.suites.dimse.storing import Stored

@@ -16,8 +16,8 @@ from pydicom.dataset import Dataset
 from dcmconform.dimse.commands import C_STORE_RQ, C_STORE_RSP
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import Status, classify
+from dcmconform.evidence.messages import response_problems, responses_to
 from dcmconform.evidence.transcript import Transcript
-from dcmconform.exchange.messages import response_problems, responses_to
 from dcmconform.fixtures.catalogue import Catalogue, Variant
 from dcmconform.net.assoc import AssociationRefused, associate
 from dcmconform.net.target import Endpoint

@@ -20,9 +20,9 @@ from dcmconform.dimse.commands import (
 from dcmconform.dimse.datasets import decode_data_set, encode_data_set
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import classify
+from dcmconform.evidence.messages import response_problems
 from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.exchange.association import RawAssociation
-from dcmconform.exchange.messages import response_problems
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.fixtures.objects import UID_PREFIX
 from dcmconform.net.probe import Probe

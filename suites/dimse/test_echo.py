@@ -10,10 +10,10 @@ from typing import Any
 from dcmconform.base.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
 from dcmconform.dimse.commands import C_ECHO_RQ, C_ECHO_RSP, echo_command
 from dcmconform.dimse.pdv import Message
+from dcmconform.evidence.messages import response_problems, responses_to
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.exchange.association import RawAssociation
-from dcmconform.exchange.messages import response_problems, responses_to
 from dcmconform.load.perf import NAGLE_FIX, NAGLE_MS
 from dcmconform.net.assoc import AssociationRefused, echo
 from dcmconform.net.probe import ACCEPTED, Probe

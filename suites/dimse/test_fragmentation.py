@@ -9,10 +9,10 @@ from __future__ import annotations
 from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
 from dcmconform.dimse.commands import echo_command, store_command
 from dcmconform.dimse.pdv import Message, Split
+from dcmconform.evidence.messages import received_pdata_lengths
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.exchange.association import RawAssociation
-from dcmconform.exchange.messages import received_pdata_lengths
 from dcmconform.fixtures.catalogue import Catalogue, Variant
 from dcmconform.net.probe import Observation, Probe
 from dcmconform.net.target import Endpoint

@@ -13,9 +13,9 @@ from dcmconform.dimse.commands import C_GET_RQ, C_GET_RSP, C_MOVE_RQ, C_MOVE_RSP
 from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import PENDING, classify
+from dcmconform.evidence.messages import messages, response_problems
 from dcmconform.evidence.transcript import RECEIVED, SENT, Transcript
 from dcmconform.evidence.verdict import Verdict, check
-from dcmconform.exchange.messages import messages, response_problems
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.net.assoc import AssociationRefused, bounded
 from dcmconform.net.target import MoveDestination

@@ -9,10 +9,10 @@ from dcmconform.base.uids import EXPLICIT_LE
 from dcmconform.dimse.commands import C_STORE_RQ, store_command
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import FAILURE, SUCCESS, UNKNOWN, WARNING, classify
+from dcmconform.evidence.messages import responses_to
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.exchange.association import RawAssociation
-from dcmconform.exchange.messages import responses_to
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.fixtures.objects import CT_IMAGE, MR_IMAGE
 from dcmconform.net.assoc import AssociationRefused

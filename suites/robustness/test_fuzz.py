@@ -18,7 +18,7 @@ from dcmconform.fuzzing import DEFAULT_RUN_BUDGET, PHASE_CHECKS
 from dcmconform.fuzzing import report as fuzz_report
 from dcmconform.fuzzing.engine import Fuzzer, Limits, ManagedTarget, Target
 from dcmconform.fuzzing.inputs import PHASE_WORDS, PHASES
-from dcmconform.harness.session import TargetState
+from dcmconform.harness.state import TargetState
 from dcmconform.run.options import RunConfig
 
 SEED = 0

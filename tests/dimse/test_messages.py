@@ -6,8 +6,8 @@ from pydicom.dataset import Dataset
 
 from dcmconform.dimse.commands import encode_command
 from dcmconform.dimse.pdv import Assembler, Split, message_pdus
+from dcmconform.evidence.messages import group_length_problem, messages, response_problems
 from dcmconform.evidence.transcript import Transcript
-from dcmconform.exchange.messages import group_length_problem, messages, response_problems
 from dcmconform.wire import pdus as pd
 
 

@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
+from dcmconform.base.busy import BUSY_FINDING
 from dcmconform.fuzzing import OPT_IN
 from dcmconform.peers.base import free_port
 from dcmconform.peers.zoo.peer import ZooPeer
-from dcmconform.reports.document import BUSY_FINDING
 from dcmconform.run.catalogue import checks
 from dcmconform.run.childrun import SuiteRun, parallel, run_suite
 

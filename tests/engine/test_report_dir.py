@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import dcmconform
-from dcmconform.commands.run import suites_dir
+from dcmconform.run.suitedir import suites_dir
 
 
 def _unwritable(tmp_path: Path) -> Path:

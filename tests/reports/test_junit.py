@@ -113,8 +113,8 @@ def test_both_entry_points_name_the_cases_alike(tmp_path: Any) -> None:
     import subprocess
     import sys
 
-    from dcmconform.commands.run import suites_dir
     from dcmconform.peers.zoo.peer import ZooPeer
+    from dcmconform.run.suitedir import suites_dir
 
     checks = ["--check", "ASSOC-001", "--check", "DIMSE-001"]
     with ZooPeer(["echo-status-failure"]) as endpoint:

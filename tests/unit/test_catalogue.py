@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from dcmconform.base.busy import BUSY_FINDING
 from dcmconform.evidence.verdict import AREAS, SERVICES, Level
 from dcmconform.peers import expected
 from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS, FUZZ_FINDING, Switches, validate
-from dcmconform.reports.document import BUSY_FINDING
 from dcmconform.run.catalogue import checks, collected
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform.commands.run import suites_dir
 from dcmconform.evidence.verdict import MARK
 from dcmconform.run import catalogue
+from dcmconform.run.suitedir import suites_dir
 
 STORING_FIXTURES = {"store_objects", "dicom_catalogue"}
 
