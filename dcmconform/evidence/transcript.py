@@ -117,7 +117,7 @@ class Transcript:
 
     def last_request(self) -> pd.AAssociateRQ | None:
         for event in reversed(self.events):
-            if event.direction == SENT and event.data[:1] == b"\x01":
+            if event.direction == SENT and pd.type_of(event.data) == pd.PduType.A_ASSOCIATE_RQ:
                 try:
                     pdu = pd.decode_pdu(event.data, tolerant=True)
                 except WireError:
@@ -135,13 +135,13 @@ class Transcript:
             if event.direction == NOTE:
                 out.append(f"{stamp} {printable(event.text)}")  # notes may quote the target
                 continue
-            if event.direction == SENT and event.data[:1] == b"\x01":
+            if event.direction == SENT and pd.type_of(event.data) == pd.PduType.A_ASSOCIATE_RQ:
                 try:
                     decoded = pd.decode_pdu(event.data, tolerant=True)
                     request = decoded if isinstance(decoded, pd.AAssociateRQ) else request
                 except WireError:
                     pass
-            if event.data[:1] == b"\x01":
+            if pd.type_of(event.data) == pd.PduType.A_ASSOCIATE_RQ:
                 assemblers = {SENT: Assembler(by_context=True), RECEIVED: Assembler(by_context=True)}  # a new association
             title, lines = describe_bytes(event.data, request if event.direction == RECEIVED else None,
                                           assemblers[event.direction])

@@ -56,7 +56,7 @@ from dcmconform.net.target import Endpoint, MoveDestination, is_loopback
 from dcmconform.net.tls import TlsSettings, check_usable
 from dcmconform.net.tls import settings as tls_settings
 from dcmconform.run.options import RunConfig
-from dcmconform.wire.pdus import AAssociateRJ, AAssociateRQ
+from dcmconform.wire.pdus import AAssociateRJ, AAssociateRQ, PduType, type_of
 
 if TYPE_CHECKING:
     pass
@@ -393,7 +393,7 @@ class Session:
         found = getattr(item, "funcargs", {}).get("transcript")
         if not isinstance(found, Transcript):
             return None
-        sent = [e.data for e in found.events if e.direction == SENT and e.data[:1] == b"\x01"]
+        sent = [e.data for e in found.events if e.direction == SENT and type_of(e.data) == PduType.A_ASSOCIATE_RQ]
         return sent[-1] if sent else None
 
     def _rejects(self, state: TargetState, request: bytes) -> bool:

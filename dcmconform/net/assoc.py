@@ -120,7 +120,7 @@ class BoundedSocket(AssociationSocket):
                 sock.settimeout(self.timeout)  # the sends that follow get the whole timeout, not what was left
         if nr_bytes == PDU_HEADER and len(got) == PDU_HEADER:
             self.pdu_type = got[0]
-        elif self.pdu_type == 0x04:
+        elif self.pdu_type == pd.PduType.P_DATA_TF:
             self._count_message(got)
         return got
 
