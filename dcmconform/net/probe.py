@@ -8,7 +8,6 @@ comes back. Every byte goes into a :class:`Transcript`.
 from __future__ import annotations
 
 import contextlib
-import errno
 import socket
 import ssl
 import time
@@ -20,6 +19,7 @@ from dcmconform.base.limits import MAX_READ  # one PDU we read at most (this mod
 from dcmconform.evidence import identity
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.net import tls
+from dcmconform.net.reader import CLOSED, RESET, SILENT, ReadFailed, read_into
 from dcmconform.net.target import Endpoint
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
@@ -28,7 +28,7 @@ from dcmconform.wire.errors import WireError
 # What came back, PS3.8 9.2 terms where they exist.
 ACCEPTED, REJECTED, ABORTED = "accepted", "rejected", "aborted"
 RELEASED, DATA, OTHER_PDU = "released", "data", "other-pdu"
-CLOSED, RESET, SILENT, GARBAGE = "closed", "reset", "silent", "garbage"
+GARBAGE = "garbage"  # and CLOSED, RESET, SILENT: how a read ends (dcmconform.net.reader)
 REFUSED, UNREACHABLE = "refused", "unreachable"
 HANDSHAKE = "tls-handshake-failed"  # TCP connected, the TLS handshake did not complete
 
@@ -218,22 +218,10 @@ class Connection:
 
     def _read_until(self, n: int, deadline: float, got: bytearray) -> str | None:
         assert self.sock is not None
-        while len(got) < n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return SILENT
-            self.sock.settimeout(remaining)
-            try:
-                chunk = self.sock.recv(min(n - len(got), 1 << 20))
-            except TimeoutError:
-                return SILENT
-            except ConnectionResetError:
-                return RESET
-            except OSError as exc:
-                return RESET if exc.errno in (errno.ECONNRESET, errno.EPIPE) else CLOSED
-            if not chunk:
-                return CLOSED
-            got += chunk
+        try:
+            read_into(self.sock, n, deadline, got)
+        except ReadFailed as failed:
+            return failed.kind
         return None
 
     def receive(self, timeout: float | None = None) -> Observation:
