@@ -1,7 +1,8 @@
 """Reading PDUs from a socket, in one place: every wait with a deadline, no PDU longer than the bound
 read (its length field is the target's, untrusted), and the ways a read ends named alike for the raw
-probe (:class:`dcmconform.net.probe.Connection`), the fast send path (:mod:`dcmconform.exchange.sender`)
-and the scenario SCP of the SCU side (:mod:`dcmconform.scu.scenario`)."""
+probe (:class:`dcmconform.net.probe.Connection`), pynetdicom's socket (:class:`dcmconform.net.assoc.BoundedSocket`),
+the fast send path (:mod:`dcmconform.exchange.sender`) and the scenario SCP of the SCU side
+(:mod:`dcmconform.scu.scenario`)."""
 
 from __future__ import annotations
 
