@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dcmconform.net.assoc import liveness
-from dcmconform.net.target import Endpoint
+from dcmconform.net.target import DEFAULT_CALLING_AET, Endpoint
 from dcmconform.peers.certificates import PeerCertificates, make_certificates
 
 READY_TIMEOUT = 30.0
@@ -150,7 +150,7 @@ class ProcessPeer:
     program: str | None = None
     roles: tuple[str, ...] = ("scp",)
     notes = ""
-    calling_aet = "DCMCONFORM"
+    calling_aet = DEFAULT_CALLING_AET
     tls_capable = False  # launch() can start it with TLS (self.certificates) when ``tls`` is set
 
     def __init__(self, ae_title: str = "", workdir: Path | None = None, keep: bool = False,

@@ -37,6 +37,20 @@ def load_baseline(path: Path) -> dict[str, Any]:
     return parse(path.read_text(encoding="utf-8"), str(path))
 
 
+def baseline_problem(path: Path) -> str | None:
+    """Why the baseline file at ``path`` cannot be used, in one line; ``None`` when it reads and parses.
+    Asked when a run starts (``dcmconform run``, the plugin), not after it."""
+    from dcmconform.peers.expected import ExpectationsError
+
+    try:
+        load_baseline(path)
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    except ExpectationsError as exc:
+        return " ".join(str(exc).split())
+    return None
+
+
 def compare_baseline(results: list[dict[str, Any]], path: Path, fail_on: str, complete: bool) -> dict[str, Any]:
     """The document's ``baseline`` field: how ``results`` differ from the baseline at ``path``."""
     from dcmconform.peers.expected import MISSING, NOT_RUN, compare

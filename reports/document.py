@@ -20,6 +20,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from dcmconform.base.busy import BUSY_FINDING
 from dcmconform.evidence.verdict import OUTCOMES as VERDICT_OUTCOMES
 
 SCHEMA = "dcmconform/2"  # 2: the "not run" outcome and each result's "broken" requirement
@@ -44,8 +45,7 @@ def counts(results: list[dict[str, Any]]) -> dict[str, int]:
 
 
 # The node's behaviour the session met between and around the checks, judged as a finding of its own
-# (PS3.8 9.2: once the transport connection is closed, Evt17, the association is gone: Sta1).
-BUSY_FINDING = "RUN-BUSY"
+# (BUSY_FINDING; PS3.8 9.2: once the transport connection is closed, Evt17, the association is gone: Sta1).
 BUSY_CLAUSE = "PS3.8 9.2 (Evt17: the association ends with its transport connection), 9.3.4 (Table 9-21)"
 
 

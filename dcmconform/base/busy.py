@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+BUSY_FINDING = "RUN-BUSY"  # the report's finding: the node answered "busy" during the run (reports/document.py)
 _armed = False
 _answered = 0  # A-ASSOCIATE-RQs of the running check answered (accepted or rejected) since it was armed
 

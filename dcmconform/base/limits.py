@@ -7,10 +7,6 @@ never sizes our memory or our wall time beyond these. They are generous for real
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from dcmconform.evidence.transcript import Transcript
 
 # One PDU. No A-ASSOCIATE answer is anywhere near this (DCMTK caps incoming ones at 1 MB); a
 # P-DATA-TF may be as long as the maximum length we announced, plus this much slack.
@@ -62,13 +58,3 @@ class ResponseCap:
             return None
         return (f"the target kept sending {self.what}responses: {self.count} in {elapsed:.0f} s "
                 f"(caps: {MAX_RESPONSES} responses, {self.budget:g} s); association aborted")
-
-
-class TargetMisbehaved(Exception):
-    """The target made us hit one of these bounds; ``str()`` names what it did, in a PACS admin's
-    words ("kept sending pending responses: 10000 in 30 s"). A check that meets it fails with the
-    transcript as evidence (``dcmconform.harness.plugin.pytest_pyfunc_call``)."""
-
-    def __init__(self, message: str, transcript: Transcript | None = None) -> None:
-        super().__init__(message)
-        self.transcript = transcript

@@ -108,25 +108,6 @@ def ratios(doc: dict[str, Any]) -> list[dict[str, Any]]:
             for r in doc["results"]]
 
 
-def table(doc: dict[str, Any]) -> list[str]:
-    from dcmconform.load.perf import show_size
-
-    e = doc["echo"]
-    lines = [f"C-ECHO x{e['objects']}: p50 {e['p50_ms']:.2f} ms, p95 {e['p95_ms']:.2f} ms, p99 {e['p99_ms']:.2f} ms",
-             "", f"{'size':>7} {'assoc':>5} {'objects':>7} {'obj/s':>9} {'MB/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-                 f"{'p99 ms':>8} {'fail':>4}" + ("  vs storescu" if doc["compare"] else "")]
-    ratio = {(r["size"], r["associations"]): r["ratio"] for r in doc["compare"].get("ratios", [])}
-    for r in doc["results"]:
-        x = ratio.get((r["size"], r["associations"]))
-        lines.append(f"{show_size(r['size']):>7} {r['associations']:>5} {r['objects']:>7} {r['objects_per_s']:>9.1f} "
-                     f"{r['mb_per_s']:>8.1f} {r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-                     f"{r['failures']:>4}" + (f"  {x:.2f}x" if x is not None else ""))
-    for r in doc["compare"].get("storescu", []):
-        lines.append(f"{show_size(r['size']):>7} {'dcmtk':>5} {r['objects']:>7} {r['objects_per_s']:>9.1f} "
-                     f"{r['mb_per_s']:>8.1f}  (storescu, one association, TCP_NODELAY=1)")
-    return lines
-
-
 def add_to_report(folder: Path, doc: dict[str, Any]) -> Path | None:
     """A conformance report in ``folder`` (a run's ``--report-dir``) gets the benchmark as a section: its
     JSON a ``bench`` field, its HTML rendered again. ``None`` when there is no report there."""
@@ -141,6 +122,8 @@ def add_to_report(folder: Path, doc: dict[str, Any]) -> Path | None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    from dcmconform.load.benchplot import html, table
+
     with endpoint_for(args) as endpoint:
         doc = bench(args, endpoint)
     for line in table(doc):

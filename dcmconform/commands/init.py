@@ -19,10 +19,10 @@ DEFAULT_PROFILE = "dcmconform-profile.yaml"
 
 def run_parser() -> argparse.ArgumentParser:
     """The parser of ``dcmconform run``: the profile's keys are its options."""
-    from dcmconform.cli import build_parser
+    from dcmconform.commands import run
 
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sub = argparse.ArgumentParser(prog="dcmconform").add_subparsers()
+    run.register(sub)
     return sub.choices["run"]
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.base.errors import SetupError
-from dcmconform.net.target import Endpoint
+from dcmconform.net.target import DEFAULT_CALLING_AET, Endpoint
 
 RUN_TIMEOUT = 1800.0  # one peer's whole run
 SCU_WORKERS = 2  # reference SCUs run at once (the machine's two cores)
@@ -64,7 +64,7 @@ def run_matrix(names: list[str], report_dir: Path, options: list[str], complete:
     own = [OWN_COLUMN] if target is not None else []
     runs = parallel([*own, *(n for n in names if not reasons[n])], one, workers)
     entries = []
-    calling_aet = "DCMCONFORM"
+    calling_aet = DEFAULT_CALLING_AET
     if target is not None:
         run = runs[OWN_COLUMN]
         entries.append(_column(OWN_COLUMN, run, None, complete, "external", None, progress) | {"own": True})
@@ -124,7 +124,7 @@ def run_scu_matrix(names: list[str], report_dir: Path, options: list[str], compl
 
     columns = parallel([n for n in names if not reasons[n]], one, workers)  # in the order asked
     entries = [peer_entry(n, available=False, reason=reasons[n]) if reasons[n] else columns[n] for n in names]
-    return build_matrix(entries, started, time.time(), "DCMCONFORM")
+    return build_matrix(entries, started, time.time(), DEFAULT_CALLING_AET)
 
 
 def parse_peers(spec: str | None, role: str = "scp") -> list[str]:

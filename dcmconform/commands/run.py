@@ -27,12 +27,7 @@ from dcmconform.run.options import (
     scu_arguments,
     unknown_checks,
 )
-
-
-def suites_dir() -> Path:
-    import dcmconform.suites
-
-    return Path(dcmconform.suites.__file__).resolve().parent
+from dcmconform.run.suitedir import SUITE_INI, suites_dir
 
 
 def areas() -> list[str]:
@@ -89,7 +84,7 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
 
     check_areas(only)
     args = [str(suites_dir()), *[f"--only={a}" for a in only],  # the plugin selects the areas (subset: N of M)
-            "-c", str(Path(__file__).parent.parent / "suite.ini"), "--rootdir", str(suites_dir()),
+            "-c", str(SUITE_INI), "--rootdir", str(suites_dir()),
             *(["--target", str(endpoint)] if endpoint else []),
             "--report-dir", str(report_dir), "-qq", "-rN", "--tb=short", *extra]
     if peer:
@@ -132,6 +127,7 @@ def start_peer(name: str) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from dcmconform.reports.baseline import baseline_problem
     from dcmconform.reports.document import exit_code
 
     try:
@@ -140,11 +136,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SetupError(str(exc)) from None
     assert cfg.report_dir is not None  # it has a default
     ensure_report_dir(cfg.report_dir)  # now, not after the run: an unwritable folder loses every result
+    if cfg.baseline is not None and (problem := baseline_problem(cfg.baseline)):  # now, before a peer starts
+        raise SetupError(f"argument --baseline: {problem}")
     check_areas(args.only)
     # now, before a peer starts: an unknown ID would run nothing (with extra pytest paths after --, the
     # plugin checks the IDs against what it collected instead)
     if cfg.checks and not args.pytest_args and not os.environ.get(KNOWN_CHECKS):  # childrun looked them up
-        from dcmconform.run.catalogue import checks
+        from dcmconform.run.catalogue import checks  # collects the suites: pytest, not at start
 
         problem = unknown_checks(cfg.checks, checks())
         if problem:

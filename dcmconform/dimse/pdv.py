@@ -4,7 +4,6 @@ PDV fragments back into messages."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -12,9 +11,6 @@ from dcmconform.base.limits import MAX_MESSAGE
 from dcmconform.dimse.commands import NO_DATA_SET, command_name, decode_command
 from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.wire import pdus as pd
-
-if TYPE_CHECKING:
-    from dcmconform.net.probe import Connection, Observation
 
 PDV_HEADER = 6  # PDV item length (4), context ID, message control header
 
@@ -85,15 +81,6 @@ def message_pdus(context_id: int, command: bytes, dataset: bytes | None, split: 
     if split.together:
         return pack(first + second, split)
     return pack(first, split) + pack(second, split)
-
-
-def send_all(conn: Connection, pdus: list[pd.PDataTF]) -> Observation | None:
-    """Send ``pdus`` in order; the observation of a send that failed, else None."""
-    for pdu in pdus:
-        failed = conn.send(pdu)
-        if failed is not None:
-            return failed
-    return None
 
 
 # Joining ------------------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 USERNAME, USERNAME_PASSCODE, KERBEROS, SAML, JWT = 1, 2, 3, 4, 5
 MASK = ord("*")
-_A_ASSOCIATE_RQ = 0x01
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,7 @@ def redact(data: bytes) -> bytes:
     An A-ASSOCIATE-RQ has the secret fields of its 58H sub-items masked, whoever made them; and the run's
     own secret (``--passcode``) is masked wherever it occurs, even in a request a check broke on purpose
     or sent in pieces (only a secret of 4 bytes or more: a shorter one would mask unrelated bytes)."""
-    if data[:1] == bytes([_A_ASSOCIATE_RQ]) and b"\x58" in data:
+    if pd.type_of(data) == pd.PduType.A_ASSOCIATE_RQ and b"\x58" in data:
         data = _masked_sub_items(data)
     who = _current
     for name in _is_secret(who.sub_item()) if who is not None else ():

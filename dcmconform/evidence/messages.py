@@ -26,9 +26,9 @@ def messages(transcript: Transcript, direction: str | None = None) -> list[Messa
     for event in list(transcript.events):
         if not event.data or event.direction not in assemblers:
             continue
-        if event.direction == SENT and event.data[:1] == b"\x01":
+        if event.direction == SENT and pd.type_of(event.data) == pd.PduType.A_ASSOCIATE_RQ:
             assemblers = {SENT: Assembler(SENT), RECEIVED: Assembler(RECEIVED)}
-        if event.data[:1] != b"\x04":
+        if pd.type_of(event.data) != pd.PduType.P_DATA_TF:
             continue
         try:
             pdu = pd.decode_pdu(event.data)
@@ -42,7 +42,7 @@ def messages(transcript: Transcript, direction: str | None = None) -> list[Messa
 def received_pdata_lengths(transcript: Transcript) -> list[int]:
     """The PDU-length field of every P-DATA-TF the target sent."""
     return [pd.header(e.data)[1] for e in transcript.events
-            if e.direction == RECEIVED and e.data[:1] == b"\x04" and len(e.data) >= pd.PDU_HEADER]
+            if e.direction == RECEIVED and pd.type_of(e.data) == pd.PduType.P_DATA_TF and len(e.data) >= pd.PDU_HEADER]
 
 
 def group_length_problem(command_bytes: bytes) -> str | None:

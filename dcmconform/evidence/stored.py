@@ -83,10 +83,10 @@ class Recorder:
 
     def observe(self, follow: _Follow | None, sent: bool, data: bytes) -> _Follow | None:
         """One PDU of a transcript (``sent`` by us or received); returns the transcript's new state."""
-        kind = data[:1]
-        if sent and kind == b"\x01":
+        kind = pd.type_of(data)
+        if sent and kind == pd.PduType.A_ASSOCIATE_RQ:
             return _Follow()  # a new association
-        if follow is None or kind not in (b"\x02", b"\x04"):
+        if follow is None or kind not in (pd.PduType.A_ASSOCIATE_AC, pd.PduType.P_DATA_TF):
             return follow
         try:
             pdu = pd.decode_pdu(data, tolerant=True)

@@ -146,7 +146,7 @@ class Transcript:
 
     def last_request(self) -> pd.AAssociateRQ | None:
         for event in reversed(self.events):
-            if event.direction == SENT and event.data[:1] == b"\x01":
+            if event.direction == SENT and pd.type_of(event.data) == pd.PduType.A_ASSOCIATE_RQ:
                 try:
                     pdu = pd.decode_pdu(event.data, tolerant=True)
                 except WireError:
@@ -166,13 +166,13 @@ class Transcript:
             if event.direction == NOTE:
                 out.append(f"{stamp} {printable(event.text)}")  # notes may quote the target
                 continue
-            if event.direction == SENT and event.data[:1] == b"\x01":
+            if event.direction == SENT and pd.type_of(event.data) == pd.PduType.A_ASSOCIATE_RQ:
                 try:
                     decoded = pd.decode_pdu(event.data, tolerant=True)
                     request = decoded if isinstance(decoded, pd.AAssociateRQ) else request
                 except WireError:
                     pass
-            if event.data[:1] == b"\x01":
+            if pd.type_of(event.data) == pd.PduType.A_ASSOCIATE_RQ:
                 assemblers = {SENT: Assembler(by_context=True), RECEIVED: Assembler(by_context=True)}  # a new association
             title, lines = describe_bytes(event.data, request if event.direction == RECEIVED else None,
                                           assemblers[event.direction])
@@ -196,3 +196,13 @@ class Transcript:
         if any(e.data for e in self.events):
             items.append({"kind": "hex", "text": self.hex()})
         return items
+
+
+class TargetMisbehaved(Exception):
+    """The target made us hit one of the bounds of :mod:`dcmconform.base.limits`; ``str()`` names what it did, in a PACS admin's
+    words ("kept sending pending responses: 10000 in 30 s"). A check that meets it fails with the
+    transcript as evidence (``dcmconform.harness.plugin.pytest_pyfunc_call``)."""
+
+    def __init__(self, message: str, transcript: Transcript | None = None) -> None:
+        super().__init__(message)
+        self.transcript = transcript

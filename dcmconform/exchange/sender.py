@@ -28,6 +28,7 @@ from dcmconform.dimse.pdv import Split, message_pdus
 from dcmconform.evidence import stored
 from dcmconform.exchange.association import RawAssociation
 from dcmconform.net.probe import ACCEPTED, Probe
+from dcmconform.net.reader import SILENT, Oversized, ReadFailed, read_pdu
 from dcmconform.net.target import Endpoint
 from dcmconform.wire import pdus as pd
 
@@ -193,25 +194,16 @@ class FastAssociation:
     def _read_pdu(self, deadline: float) -> pd.PDU:
         sock = self.raw.conn.sock
         assert sock is not None
-        got = bytearray()
-        need = pd.PDU_HEADER
-        while len(got) < need:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise SendError(f"no response within {self.timeout:g} s")
-            sock.settimeout(remaining)
-            try:
-                chunk = sock.recv(need - len(got))
-            except TimeoutError:
+        try:
+            return pd.decode_pdu(read_pdu(sock, deadline))
+        except ReadFailed as failed:
+            if failed.kind == SILENT:
                 raise SendError(f"no response within {self.timeout:g} s") from None
-            except OSError as exc:
-                raise SendError(f"while reading: {exc}") from None
-            if not chunk:
-                raise SendError("the target closed the connection")
-            got += chunk
-            if len(got) == pd.PDU_HEADER and need == pd.PDU_HEADER:
-                need += pd.header(bytes(got))[1]
-        return pd.decode_pdu(bytes(got))
+            if failed.cause is not None:
+                raise SendError(f"while reading: {failed.cause}") from None
+            raise SendError("the target closed the connection") from None
+        except Oversized as exc:
+            raise SendError(str(exc)) from None
 
     def close(self) -> None:
         if self.raw.established:

@@ -81,6 +81,7 @@ from dcmconform.wire.pdus import (
     AReleaseRP,
     AReleaseRQ,
     PDataTF,
+    PduType,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -594,9 +595,9 @@ def length_field_offsets(data: bytes) -> list[tuple[int, int]]:
                 found.append((body + 4 + u16_at(body + 2), 2))
             pos = body + length
 
-    if code in (0x01, 0x02):
+    if code in (PduType.A_ASSOCIATE_RQ, PduType.A_ASSOCIATE_AC):
         walk_items(PDU_HEADER + 68, len(data), {0x20: 4, 0x21: 4, 0x50: 0})
-    elif code == 0x04:
+    elif code == PduType.P_DATA_TF:
         pos = PDU_HEADER
         while pos + 4 <= len(data):
             found.append((pos, 4))

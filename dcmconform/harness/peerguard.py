@@ -18,17 +18,14 @@ stopped serving.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from dcmconform.dimse.commands import command_name
 from dcmconform.evidence.transcript import NOTE, SENT, Transcript
 from dcmconform.evidence.verdict import KEEP_SERVING, Outcome
-
-if TYPE_CHECKING:
-    from dcmconform.harness.state import TargetState
+from dcmconform.harness.state import Death, TargetState
 
 LOG_TAIL = 3000
 # A crashing peer closes its sockets a moment before it can be reaped (about 1 ms here, more under
@@ -37,14 +34,6 @@ DYING_GRACE = 0.3
 # "TCP connect to" is the probe's note of a failed connect; its note of a successful one ("TCP connected
 # to") must not match, or every raw-probe check waits DYING_GRACE for nothing.
 DROPPED = ("closed", "reset", "send failed", "association aborted", "association not answered", "TCP connect to")
-
-@dataclass
-class Death:
-    check: str  # check ID (or node ID) charged with it
-    nodeid: str
-    status: str  # "killed by signal 11 (SIGSEGV)"
-    request: str  # one line: the last request we sent
-
 
 def last_request(transcript: Transcript | None) -> tuple[str, str]:
     """``(one line, dump)`` of the last PDU we sent in ``transcript``."""

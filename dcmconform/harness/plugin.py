@@ -33,6 +33,7 @@ from dcmconform.harness.session import CONFIG, NOT_RUN, SESSION, Session
 from dcmconform.net.assoc import Contexts, associate
 from dcmconform.net.probe import Probe
 from dcmconform.net.target import Endpoint
+from dcmconform.reports.baseline import baseline_problem
 from dcmconform.run.childrun import honour_interrupts
 from dcmconform.run.options import NO_STORE, RunConfig, add_options, run_config, unknown_checks
 
@@ -56,6 +57,8 @@ def pytest_configure(config: pytest.Config) -> None:
         cfg = run_config(config.getoption)
     except argparse.ArgumentTypeError as exc:
         pytest.exit(f"dcmconform: error: {exc}", returncode=2)
+    if cfg.baseline is not None and (problem := baseline_problem(cfg.baseline)):
+        pytest.exit(f"dcmconform: error: argument --baseline: {problem}", returncode=2)
     config.stash[CONFIG] = cfg
     config.stash[SESSION] = Session(cfg)
     if not hasattr(config, "workerinput"):

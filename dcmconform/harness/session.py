@@ -22,13 +22,11 @@ its cause, never ``fail``; the check during which the node went down is charged 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -40,7 +38,7 @@ from dcmconform.evidence import identity
 from dcmconform.evidence.transcript import SENT, Transcript
 from dcmconform.evidence.verdict import WITHIN_TIMERS, Outcome, Verdict
 from dcmconform.harness.peerguard import PeerGuard, charged, last_request
-from dcmconform.harness.state import Death
+from dcmconform.harness.state import TargetState
 from dcmconform.net.assoc import liveness
 from dcmconform.net.probe import (
     ABORTED,
@@ -60,10 +58,10 @@ from dcmconform.net.target import Endpoint, MoveDestination, is_loopback
 from dcmconform.net.tls import TlsSettings, check_usable
 from dcmconform.net.tls import settings as tls_settings
 from dcmconform.run.options import RunConfig
-from dcmconform.wire.pdus import AAssociateRJ, AAssociateRQ
+from dcmconform.wire.pdus import AAssociateRJ, AAssociateRQ, PduType, type_of
 
 if TYPE_CHECKING:
-    from dcmconform.peers.base import ProcessPeer
+    pass
 
 STATE_FIXTURE = "target_state"
 NOT_RUN = pytest.StashKey[str]()
@@ -142,41 +140,6 @@ class Served:
     @property
     def down(self) -> bool:
         return down(self.observed)
-
-
-@dataclass
-class TargetState:
-    """The AE under test for this session; ``endpoint`` changes when a crashed peer is restarted."""
-
-    endpoint: Endpoint
-    peer: ProcessPeer | None = None
-    deaths: list[Death] = field(default_factory=list)
-    info: dict[str, Any] = field(default_factory=dict)  # the document's "target"
-    charged: bool = True  # whether the current death (if any) was already charged to a check
-    unresponsive: str = ""  # a check's liveness probe failed: restart the (running) peer before the next check
-    broken: str = ""  # why the peer could not be restarted (then no later check can run)
-    move: MoveDestination | None = None  # our storage SCP as the target knows it (C-MOVE checks)
-
-    def dead(self) -> str | None:
-        """How the session's peer died, or ``None`` while it runs (always ``None`` for ``--target``)."""
-        return self.peer.exit_status() if self.peer is not None and self.peer.proc is not None else None
-
-    def settle(self, seconds: float) -> None:
-        """Wait up to ``seconds`` for the peer's process to end (returns at once when it does)."""
-        if self.peer is not None and self.peer.proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.peer.proc.wait(timeout=seconds)
-
-    def revive(self) -> Endpoint:
-        assert self.peer is not None
-        self.endpoint = self.peer.restart()
-        self.charged = True
-        self.info["restarts"] = self.info.get("restarts", 0) + 1
-        return self.endpoint
-
-    def close(self) -> None:
-        if self.peer is not None:
-            self.peer.stop()
 
 
 def choose_move_destination(target: Endpoint | None, ae_title: str, port: int | None) -> MoveDestination:
@@ -479,7 +442,7 @@ class Session:
         found = getattr(item, "funcargs", {}).get("transcript")
         if not isinstance(found, Transcript):
             return None
-        sent = [e.data for e in found.events if e.direction == SENT and e.data[:1] == b"\x01"]
+        sent = [e.data for e in found.events if e.direction == SENT and type_of(e.data) == PduType.A_ASSOCIATE_RQ]
         return sent[-1] if sent else None
 
     def _rejects(self, state: TargetState, request: bytes) -> bool:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from dcmconform.load.perf import show_size
+
 W, H, PAD = 520, 220, 40
 
 
@@ -55,6 +57,24 @@ def throughput(results: list[dict[str, Any]]) -> str:
         body += f'<text x="{W - 90}" y="{20 + 14 * n}" font-size="11" fill="{colour}">{show_size(size)}</text>'
     body += f'<text x="{PAD + 2}" y="20" font-size="11">{top:.0f} MB/s</text>'
     return _frame("C-STORE throughput against parallel associations", body, f"associations (1..{most})", "MB/s")
+
+
+def table(doc: dict[str, Any]) -> list[str]:
+    """The figures of a ``bench`` document as a plain-text table (the console's, and the HTML's above its plots)."""
+    e = doc["echo"]
+    lines = [f"C-ECHO x{e['objects']}: p50 {e['p50_ms']:.2f} ms, p95 {e['p95_ms']:.2f} ms, p99 {e['p99_ms']:.2f} ms",
+             "", f"{'size':>7} {'assoc':>5} {'objects':>7} {'obj/s':>9} {'MB/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+                 f"{'p99 ms':>8} {'fail':>4}" + ("  vs storescu" if doc["compare"] else "")]
+    ratio = {(r["size"], r["associations"]): r["ratio"] for r in doc["compare"].get("ratios", [])}
+    for r in doc["results"]:
+        x = ratio.get((r["size"], r["associations"]))
+        lines.append(f"{show_size(r['size']):>7} {r['associations']:>5} {r['objects']:>7} {r['objects_per_s']:>9.1f} "
+                     f"{r['mb_per_s']:>8.1f} {r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+                     f"{r['failures']:>4}" + (f"  {x:.2f}x" if x is not None else ""))
+    for r in doc["compare"].get("storescu", []):
+        lines.append(f"{show_size(r['size']):>7} {'dcmtk':>5} {r['objects']:>7} {r['objects_per_s']:>9.1f} "
+                     f"{r['mb_per_s']:>8.1f}  (storescu, one association, TCP_NODELAY=1)")
+    return lines
 
 
 def plots(doc: dict[str, Any]) -> str:

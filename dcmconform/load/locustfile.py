@@ -29,7 +29,7 @@ from dcmconform.exchange.association import RawAssociation
 from dcmconform.exchange.sender import FastAssociation, Payload, SendError, uid_prefix
 from dcmconform.load.perf import parse_size
 from dcmconform.net.probe import ACCEPTED, Probe
-from dcmconform.net.target import Endpoint
+from dcmconform.net.target import DEFAULT_CALLING_AET, Endpoint
 
 REQUEST_TYPE = "DICOM"
 _users = itertools.count(1)
@@ -42,7 +42,7 @@ class DicomUser(User):
 
     def on_start(self) -> None:
         self.endpoint = Endpoint.parse(self.host or os.environ.get("DCMCONFORM_TARGET", ""))
-        self.calling = os.environ.get("DCMCONFORM_CALLING_AET", "DCMCONFORM")
+        self.calling = os.environ.get("DCMCONFORM_CALLING_AET", DEFAULT_CALLING_AET)
         self.timeout = float(os.environ.get("DCMCONFORM_TIMEOUT", "10"))
         self.worker = getattr(self.environment.runner, "worker_index", 0)
         nonce = f"{int(time.time() * 1000)}{os.getpid() % 1000:03d}{next(_users)}"

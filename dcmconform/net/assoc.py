@@ -30,6 +30,7 @@ from dcmconform.evidence import identity
 from dcmconform.evidence.messages import messages
 from dcmconform.evidence.transcript import FIN, RECEIVED, RST, SENT, TargetMisbehaved, Transcript
 from dcmconform.net import tls
+from dcmconform.net.reader import CLOSED, ReadFailed, read_into
 from dcmconform.net.target import Endpoint
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
@@ -126,25 +127,22 @@ class BoundedSocket(AssociationSocket):
             self._note(f"the target announced a PDU of {nr_bytes} bytes (over our cap of {self.cap}); not read, connection closed")
             raise OSError(f"PDU length {nr_bytes} over the cap of {self.cap} bytes")
         got = bytearray()
-        deadline = time.monotonic() + self.timeout
         try:
-            while len(got) < nr_bytes:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self._note(f"the target sent {len(got)} of {nr_bytes} bytes in {self.timeout:g}s "
-                               "(dripping or stalled); connection closed")
-                    raise TimeoutError(f"{len(got)} of {nr_bytes} bytes in {self.timeout:g}s")
-                sock.settimeout(remaining)
-                chunk = sock.recv(min(nr_bytes - len(got), 1 << 16))
-                if not chunk:
-                    return got
-                got += chunk
+            read_into(sock, nr_bytes, time.monotonic() + self.timeout, got)
+        except ReadFailed as failed:
+            if failed.cause is not None:
+                raise failed.cause from None
+            if failed.kind == CLOSED:
+                return got  # pynetdicom sees the short read and ends the association
+            self._note(f"the target sent {len(got)} of {nr_bytes} bytes in {self.timeout:g}s "
+                       "(dripping or stalled); connection closed")
+            raise TimeoutError(f"{len(got)} of {nr_bytes} bytes in {self.timeout:g}s") from None
         finally:
             with contextlib.suppress(OSError):
                 sock.settimeout(self.timeout)  # the sends that follow get the whole timeout, not what was left
         if nr_bytes == PDU_HEADER and len(got) == PDU_HEADER:
             self.pdu_type = got[0]
-        elif self.pdu_type == 0x04:
+        elif self.pdu_type == pd.PduType.P_DATA_TF:
             self._count_message(got)
         return got
 

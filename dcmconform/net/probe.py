@@ -8,7 +8,6 @@ comes back. Every byte goes into a :class:`Transcript`.
 from __future__ import annotations
 
 import contextlib
-import errno
 import socket
 import ssl
 import time
@@ -20,6 +19,7 @@ from dcmconform.base.limits import MAX_READ  # one PDU we read at most (this mod
 from dcmconform.evidence import identity
 from dcmconform.evidence.transcript import FIN, RECEIVED, RST, SENT, Transcript
 from dcmconform.net import tls
+from dcmconform.net.reader import CLOSED, RESET, SILENT, ReadFailed, read_into
 from dcmconform.net.target import Endpoint
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
@@ -28,7 +28,7 @@ from dcmconform.wire.errors import WireError
 # What came back, PS3.8 9.2 terms where they exist.
 ACCEPTED, REJECTED, ABORTED = "accepted", "rejected", "aborted"
 RELEASED, DATA, OTHER_PDU = "released", "data", "other-pdu"
-CLOSED, RESET, SILENT, GARBAGE = "closed", "reset", "silent", "garbage"
+GARBAGE = "garbage"  # and CLOSED, RESET, SILENT: how a read ends (dcmconform.net.reader)
 REFUSED, UNREACHABLE = "refused", "unreachable"
 HANDSHAKE = "tls-handshake-failed"  # TCP connected, the TLS handshake did not complete
 
@@ -226,22 +226,10 @@ class Connection:
 
     def _read_until(self, n: int, deadline: float, got: bytearray) -> str | None:
         assert self.sock is not None
-        while len(got) < n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return SILENT
-            self.sock.settimeout(remaining)
-            try:
-                chunk = self.sock.recv(min(n - len(got), 1 << 20))
-            except TimeoutError:
-                return SILENT
-            except ConnectionResetError:
-                return self._ended(RESET)
-            except OSError as exc:
-                return self._ended(RESET if exc.errno in (errno.ECONNRESET, errno.EPIPE) else CLOSED)
-            if not chunk:
-                return self._ended(CLOSED)
-            got += chunk
+        try:
+            read_into(self.sock, n, deadline, got)
+        except ReadFailed as failed:
+            return failed.kind if failed.kind == SILENT else self._ended(failed.kind)
         return None
 
     def _ended(self, kind: str) -> str:
@@ -332,6 +320,15 @@ class Connection:
             if received > 0:
                 self.transcript.note(f"while we waited for the close the target sent {received} bytes "
                                      "(the first chunk is above; the rest counted, not kept)")
+
+
+def send_all(conn: Connection, pdus: list[pd.PDataTF]) -> Observation | None:
+    """Send ``pdus`` in order; the observation of a send that failed, else None."""
+    for pdu in pdus:
+        failed = conn.send(pdu)
+        if failed is not None:
+            return failed
+    return None
 
 
 class Probe:

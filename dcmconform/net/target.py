@@ -58,7 +58,8 @@ class Endpoint:
         return cls(aet, host, port)
 
 
-DEFAULT_MOVE_AET = "DCMCONFORM_MV"  # our storage SCP's AE title, the C-MOVE destination
+DEFAULT_CALLING_AET = "DCMCONFORM"  # our calling AE title (and our SCP's, on the SCU side)
+DEFAULT_MOVE_AET = f"{DEFAULT_CALLING_AET}_MV"  # our storage SCP's AE title, the C-MOVE destination
 LOOPBACK_HOSTS = ("localhost", "::1")
 
 

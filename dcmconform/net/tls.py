@@ -15,10 +15,7 @@ import socket
 import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from dcmconform.run.options import RunConfig
+from typing import Protocol
 
 DICOM_TLS_PORT = 2762  # PS3.15 B.1: the registered port for DICOM over TLS (a hint only)
 
@@ -59,7 +56,20 @@ def readable_file(value: str | Path) -> Path:
     return path
 
 
-def settings(cfg: RunConfig | argparse.Namespace) -> TlsSettings | None:
+class TlsOptions(Protocol):
+    """The TLS options of a run's configuration or of a command's arguments (``--tls``, ``--tls-ca``, ...)."""
+
+    @property
+    def tls(self) -> bool: ...
+    @property
+    def tls_ca(self) -> Path | None: ...
+    @property
+    def tls_cert(self) -> Path | None: ...
+    @property
+    def tls_key(self) -> Path | None: ...
+
+
+def settings(cfg: TlsOptions) -> TlsSettings | None:
     """The run's TLS settings: ``--tls`` or any of ``--tls-ca``/``--tls-cert``/``--tls-key`` (of a
     run's configuration, or of a command's arguments such as ``diagnose``'s)."""
     if not (cfg.tls or cfg.tls_ca or cfg.tls_cert or cfg.tls_key):
@@ -86,7 +96,7 @@ def context(tls: TlsSettings) -> ssl.SSLContext:
     return ctx
 
 
-def client_context(cfg: RunConfig) -> ssl.SSLContext | None:
+def client_context(cfg: TlsOptions) -> ssl.SSLContext | None:
     """The run's client context, or ``None`` for plain TCP."""
     tls = settings(cfg)
     return None if tls is None else context(tls)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
-from pathlib import Path
 
 import pytest
 
 from dcmconform.base.errors import SetupError
 from dcmconform.evidence.verdict import MARK, Check
+from dcmconform.run.suitedir import SUITE_INI, suites_dir
 
 
 class _Gather:
@@ -32,13 +32,9 @@ class _Gather:
 def collected() -> tuple[tuple[str, Check | None], ...]:
     """``(node ID, check)`` of every test in the suites, in collection order; ``None`` for a test that
     declares no check."""
-    import pytest
-
-    from dcmconform.run.suitedir import suites_dir
-
     gather = _Gather()
     with contextlib.redirect_stdout(io.StringIO()) as out:
-        code = pytest.main([str(suites_dir()), "-c", str(Path(__file__).parent.parent / "suite.ini"), "--rootdir",
+        code = pytest.main([str(suites_dir()), "-c", str(SUITE_INI), "--rootdir",
                             str(suites_dir()), "--collect-only", "-q"], plugins=[gather])
     if code != pytest.ExitCode.OK:
         raise SetupError(f"the suites do not collect (pytest exit {int(code)}):\n{out.getvalue()[-3000:]}")

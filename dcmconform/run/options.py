@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dcmconform.base.errors import SetupError
-from dcmconform.net.target import DEFAULT_MOVE_AET, Endpoint, TargetError, ae_title_problem
+from dcmconform.base.errors import SetupError, read_yaml
+from dcmconform.net.target import DEFAULT_CALLING_AET, DEFAULT_MOVE_AET, Endpoint, TargetError, ae_title_problem
 from dcmconform.net.tls import readable_file
 
-DEFAULT_CALLING_AET = "DCMCONFORM"
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_ARTIM_WAIT = 35.0
 FAIL_ON = ("fail", "warn")  # --fail-on: what makes a run exit 1 (reports/baseline.py)
@@ -141,21 +140,6 @@ def area(value: str) -> str:
     if name not in AREAS.values():
         raise argparse.ArgumentTypeError(f"unknown area {value!r}; areas: {', '.join(sorted(AREAS.values()))}")
     return name
-
-
-def baseline(value: str | Path) -> Path:
-    """A baseline file (the expectations format) that reads and parses now, not after the run."""
-    from dcmconform.peers.expected import ExpectationsError
-    from dcmconform.reports.baseline import load_baseline
-
-    path = Path(value)
-    try:
-        load_baseline(path)
-    except OSError as exc:
-        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ExpectationsError as exc:
-        raise argparse.ArgumentTypeError(" ".join(str(exc).split())) from None
-    return path
 
 
 def fail_on(value: str) -> str:
@@ -281,7 +265,7 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
     # issue 18: the area filter, baselines, the failing threshold
     Option("--only", {"action": "append", "type": area, "default": [], "metavar": "AREA",
                       "help": "run only this area (repeatable), e.g. --only association"}),
-    Option("--baseline", {"type": baseline, "default": None, "metavar": "FILE",
+    Option("--baseline", {"type": readable_file, "default": None, "metavar": "FILE",
                           "help": "the outcomes this node is known to earn (the expectations format; `dcmconform "
                                   "baseline conformance.json` starts one): exit 0 when every outcome matches, 1 on a "
                                   "regression or an unexpected improvement"}),
@@ -389,19 +373,6 @@ def _profile_value(action: argparse.Action, value: Any) -> Any:
             raise argparse.ArgumentTypeError(f"{item!r}: choose from {', '.join(map(str, action.choices))}")
         out.append(converted)
     return out if many else out[0]
-
-
-def read_yaml(path: Path, what: str) -> Any:
-    """The YAML (or JSON: it is YAML) document at ``path``; :class:`SetupError` in one line naming ``what``
-    (``profile``, ``statement``) and the file when it cannot be read or parsed."""
-    import yaml
-
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SetupError(f"cannot read {what} {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    except yaml.YAMLError as exc:
-        raise SetupError(f"{what} {path} is not valid YAML: {' '.join(str(exc).split())}") from None
 
 
 def load_profile(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:

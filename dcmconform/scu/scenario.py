@@ -24,20 +24,21 @@ from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
 
-from dcmconform.base.limits import MAX_READ
 from dcmconform.base.uids import IMPLICIT_LE
 from dcmconform.dimse.commands import C_ECHO_RQ, C_STORE_RQ, encode_command, response, response_field
 from dcmconform.dimse.pdv import Assembler, Message, fragments
 from dcmconform.evidence.transcript import FIN, RECEIVED, RST, SENT, Transcript
+from dcmconform.net.reader import SILENT, Oversized, ReadFailed, Stopped, read_pdu
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
 from dcmconform.wire.pdus import OUR_IMPLEMENTATION_UID, OUR_IMPLEMENTATION_VERSION
 
+SLICE = 0.2  # seconds: how often a blocked read or accept looks at the stop flag
+
 __all__ = ["SCENARIOS", "Attempt", "Scenario", "ScenarioSCP"]
 
 OUR_MAX_LENGTH = 16384
-SLICE = 0.2  # seconds: how often a blocked read looks at the stop flag
 
 
 @dataclass(frozen=True)
@@ -149,30 +150,20 @@ class _Link:
             self.server.transcript.sent(data, self.conn)
         self.sock.sendall(b"".join(encoded))
 
-    def _read(self, n: int, deadline: float | None) -> bytes:
-        got = bytearray()
-        while len(got) < n:
-            if self.server.stopping.is_set():
-                raise _Stop("the scenario ended")
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError
-            self.sock.settimeout(SLICE)
-            try:
-                chunk = self.sock.recv(min(n - len(got), 1 << 20))
-            except TimeoutError:
-                continue
-            if not chunk:
-                self.server.transcript.ended(FIN, RECEIVED, self.conn)
-                raise _Stop("closed")
-            got += chunk
-        return bytes(got)
-
     def read_pdu(self, deadline: float | None) -> bytes:
-        head = self._read(pd.PDU_HEADER, deadline)
-        length = pd.header(head)[1]
-        if length > MAX_READ:
-            raise _Stop(f"a PDU of {length} bytes announced (over our read bound)")
-        data = head + self._read(length, deadline)
+        try:
+            data = read_pdu(self.sock, deadline, stop=self.server.stopping.is_set, poll=SLICE)
+        except Stopped:
+            raise _Stop("the scenario ended") from None
+        except Oversized as exc:
+            raise _Stop(str(exc)) from None
+        except ReadFailed as failed:
+            if failed.kind == SILENT:
+                raise TimeoutError from None
+            if failed.cause is not None:
+                raise failed.cause from None  # "connection error: ..."
+            self.server.transcript.ended(FIN, RECEIVED, self.conn)
+            raise _Stop("closed") from None
         self.server.transcript.received(data, self.conn)
         return data
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from dcmconform.base.text import printable
 from dcmconform.evidence.transcript import Transcript
+from dcmconform.net.target import DEFAULT_CALLING_AET
 from dcmconform.scu.scenario import SCENARIOS, Attempt, Scenario, ScenarioSCP
 
 OUTPUT_KEPT = 16 * 1024  # characters of the trigger's output kept as evidence (head and tail)
@@ -44,7 +45,7 @@ class ScuSettings:
 
     trigger: str | None  # the command template; None: an operator makes the device send
     files: tuple[Path, ...]
-    ae_title: str = "DCMCONFORM"  # ours, as the SCP
+    ae_title: str = DEFAULT_CALLING_AET  # ours, as the SCP
     host: str = "127.0.0.1"
     port: int = 0  # 0: a free port per scenario (trigger mode)
     timeout: float = 5.0  # each network wait of the scenario SCP

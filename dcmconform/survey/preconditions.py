@@ -89,10 +89,10 @@ from dcmconform.evidence.verdict import SERVICES
 from dcmconform.fixtures.objects import UID_PREFIX
 from dcmconform.net.assoc import AssociationRefused, associate
 from dcmconform.net.target import Endpoint
+from dcmconform.wire.pdus import PduType, type_of
 
 # The general statuses that refuse the request itself rather than fail on its content (PS3.7 C.5).
 REFUSALS = frozenset({0x0122, 0x0124})
-_A_ABORT = 0x07  # PDU type (PS3.8 9.3.8)
 
 Send = Callable[[Association, str], "int | None"]  # the final status code, None when no response came
 
@@ -185,7 +185,7 @@ def _reason(service: _Service, calling_aet: str, how: str) -> str:
 
 def _seen(transcript: Transcript, since: int, direction: str, pdu_type: int | None = None) -> bool:
     """Whether a PDU (of ``pdu_type``) went ``direction`` after the transcript's event ``since``."""
-    return any(event.direction == direction and event.data and (pdu_type is None or event.data[0] == pdu_type)
+    return any(event.direction == direction and event.data and (pdu_type is None or type_of(event.data) == pdu_type)
                for event in transcript.events[since:])
 
 
@@ -209,7 +209,7 @@ def refused_service(endpoint: Endpoint, calling_aet: str, timeout: float, servic
                     status = classify(code, probe.dimse)
                     return _reason(probe, calling_aet, f"it answered a plain {probe.dimse} request with {status}")
                 return None
-            if _seen(transcript, sent_at, RECEIVED, _A_ABORT):
+            if _seen(transcript, sent_at, RECEIVED, PduType.A_ABORT):
                 how = f"it aborted the association right after a plain {probe.dimse} request"
                 return _reason(probe, calling_aet, how)
             return None  # a close without a PDU, or silence until our deadline: the checks judge it

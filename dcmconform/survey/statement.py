@@ -159,7 +159,7 @@ def observe(endpoint: Endpoint, calling_aet: str, timeout: float) -> Observed:
 # A published statement's claims (``--statement FILE``; the statement checks, suites/statement) -------------
 class StatementError(SetupError):
     """A statement file that is not a statement: one line naming the file (one that cannot be read or is no
-    YAML is :func:`dcmconform.run.options.read_yaml`'s :class:`SetupError`)."""
+    YAML is :func:`dcmconform.base.errors.read_yaml`'s :class:`SetupError`)."""
 
 
 DRAFT_KEYS = {"target", "calling_ae_title", "proposed", "implementation_class_uid", "implementation_version_name",

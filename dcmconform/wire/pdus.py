@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import ClassVar
 
 from dcmconform.base.uids import OUR_ROOT
@@ -37,15 +38,32 @@ from dcmconform.wire.reader import Reader
 PDU_HEADER = 6
 ASSOCIATE_FIXED = 68  # protocol version .. reserved 32 bytes
 
-PDU_NAMES = {
-    0x01: "A-ASSOCIATE-RQ",
-    0x02: "A-ASSOCIATE-AC",
-    0x03: "A-ASSOCIATE-RJ",
-    0x04: "P-DATA-TF",
-    0x05: "A-RELEASE-RQ",
-    0x06: "A-RELEASE-RP",
-    0x07: "A-ABORT",
-}
+
+
+class PduType(IntEnum):
+    """The PDU types of PS3.8 9.3 (Table 9-11 ...): the first byte of every PDU. Test a PDU's type by
+    these names (:func:`type_of` for raw bytes), never by a literal byte."""
+
+    A_ASSOCIATE_RQ = 0x01
+    A_ASSOCIATE_AC = 0x02
+    A_ASSOCIATE_RJ = 0x03
+    P_DATA_TF = 0x04
+    A_RELEASE_RQ = 0x05
+    A_RELEASE_RP = 0x06
+    A_ABORT = 0x07
+
+    @property
+    def label(self) -> str:
+        """The standard's name: ``A-ASSOCIATE-RQ``."""
+        return self.name.replace("_", "-")
+
+
+PDU_NAMES = {t.value: t.label for t in PduType}
+
+
+def type_of(data: bytes) -> int | None:
+    """The PDU type of raw PDU bytes (compare it with :class:`PduType`); ``None`` for no bytes."""
+    return data[0] if data else None
 
 OUR_IMPLEMENTATION_UID = f"{OUR_ROOT}.1"
 OUR_IMPLEMENTATION_VERSION = "DCMCONFORM_0"
@@ -135,7 +153,7 @@ class _Associate(PDU):
 class AAssociateRQ(_Associate):
     """01H, PS3.8 9.3.2."""
 
-    pdu_type: ClassVar[int] = 0x01
+    pdu_type: ClassVar[int] = PduType.A_ASSOCIATE_RQ
 
     @property
     def presentation_contexts(self) -> list[PresentationContextRQItem]:
@@ -146,7 +164,7 @@ class AAssociateRQ(_Associate):
 class AAssociateAC(_Associate):
     """02H, PS3.8 9.3.3; the AE title fields are reserved but should echo the request."""
 
-    pdu_type: ClassVar[int] = 0x02
+    pdu_type: ClassVar[int] = PduType.A_ASSOCIATE_AC
 
     @property
     def presentation_contexts(self) -> list[PresentationContextACItem]:
@@ -157,7 +175,7 @@ class AAssociateAC(_Associate):
 class AAssociateRJ(PDU):
     """03H, PS3.8 9.3.4: result (1 permanent, 2 transient), source, reason/diagnostic."""
 
-    pdu_type: ClassVar[int] = 0x03
+    pdu_type: ClassVar[int] = PduType.A_ASSOCIATE_RJ
     result: int = field(kw_only=False)
     source: int = field(kw_only=False)
     reason: int = field(kw_only=False)
@@ -201,7 +219,7 @@ class PDV:
 class PDataTF(PDU):
     """04H, PS3.8 9.3.5."""
 
-    pdu_type: ClassVar[int] = 0x04
+    pdu_type: ClassVar[int] = PduType.P_DATA_TF
     pdvs: list[PDV] = field(kw_only=False, default_factory=list)
 
     def body(self) -> bytes:
@@ -220,14 +238,14 @@ class _Release(PDU):
 class AReleaseRQ(_Release):
     """05H, PS3.8 9.3.6."""
 
-    pdu_type: ClassVar[int] = 0x05
+    pdu_type: ClassVar[int] = PduType.A_RELEASE_RQ
 
 
 @dataclass(kw_only=True)
 class AReleaseRP(_Release):
     """06H, PS3.8 9.3.7."""
 
-    pdu_type: ClassVar[int] = 0x06
+    pdu_type: ClassVar[int] = PduType.A_RELEASE_RP
 
 
 # A-ABORT source and reason values, PS3.8 Table 9-26.
@@ -247,7 +265,7 @@ ABORT_REASONS = {
 class AAbort(PDU):
     """07H, PS3.8 9.3.8."""
 
-    pdu_type: ClassVar[int] = 0x07
+    pdu_type: ClassVar[int] = PduType.A_ABORT
     source: int = field(kw_only=False, default=0)
     reason: int = field(kw_only=False, default=0)
     reserved: tuple[int, int] = (0, 0)
@@ -307,14 +325,14 @@ def _decode_associate(cls: type[_Associate], r: Reader, known: dict[int, type[It
 
 
 def _decode_body(code: int, r: Reader) -> PDU:
-    if code == 0x01:
+    if code == PduType.A_ASSOCIATE_RQ:
         return _decode_associate(AAssociateRQ, r, RQ_ITEMS)
-    if code == 0x02:
+    if code == PduType.A_ASSOCIATE_AC:
         return _decode_associate(AAssociateAC, r, AC_ITEMS)
-    if code == 0x03:
+    if code == PduType.A_ASSOCIATE_RJ:
         reserved, result, source, reason = (r.u8() for _ in range(4))
         return AAssociateRJ(result, source, reason, reserved=reserved)
-    if code == 0x04:
+    if code == PduType.P_DATA_TF:
         pdvs = []
         while r.remaining:
             n = r.u32("PDV length")
@@ -324,15 +342,15 @@ def _decode_body(code: int, r: Reader) -> PDU:
             cid, control = pdv.u8(), pdv.u8()
             pdvs.append(PDV(context_id=cid, control=control, data=pdv.rest()))
         return PDataTF(pdvs)
-    if code in (0x05, 0x06):
-        return (AReleaseRQ if code == 0x05 else AReleaseRP)(reserved=r.take(4, "reserved"))
-    if code == 0x07:
+    if code in (PduType.A_RELEASE_RQ, PduType.A_RELEASE_RP):
+        return (AReleaseRQ if code == PduType.A_RELEASE_RQ else AReleaseRP)(reserved=r.take(4, "reserved"))
+    if code == PduType.A_ABORT:
         res1, res2, source, reason = (r.u8() for _ in range(4))
         return AAbort(source, reason, reserved=(res1, res2))
     raise WireError(f"unknown PDU type {code:02X}H", 0)
 
 
-_FIXED_LENGTH = {0x03: 4, 0x05: 4, 0x06: 4, 0x07: 4}
+_FIXED_LENGTH: dict[int, int] = {PduType.A_ASSOCIATE_RJ: 4, PduType.A_RELEASE_RQ: 4, PduType.A_RELEASE_RP: 4, PduType.A_ABORT: 4}
 
 
 def decode_pdu(data: bytes, tolerant: bool = False) -> PDU:
@@ -355,7 +373,7 @@ def decode_pdu(data: bytes, tolerant: bool = False) -> PDU:
     try:
         pdu = _decode_body(code, reader)
     except WireError:
-        if not tolerant or code not in (0x01, 0x02):
+        if not tolerant or code not in (PduType.A_ASSOCIATE_RQ, PduType.A_ASSOCIATE_AC):
             raise
         pdu = _tolerant_associate(code, data)
     if reader.remaining and not tolerant:
@@ -368,7 +386,7 @@ def decode_pdu(data: bytes, tolerant: bool = False) -> PDU:
 
 def _tolerant_associate(code: int, data: bytes) -> PDU:
     """Keep the fixed fields and every item that decodes before the first broken one."""
-    cls, known = (AAssociateRQ, RQ_ITEMS) if code == 0x01 else (AAssociateAC, AC_ITEMS)
+    cls, known = (AAssociateRQ, RQ_ITEMS) if code == PduType.A_ASSOCIATE_RQ else (AAssociateAC, AC_ITEMS)
     fixed_end = min(len(data), PDU_HEADER + ASSOCIATE_FIXED)
     pdu = _decode_associate(cls, Reader(data, PDU_HEADER, fixed_end), {})
     pos = fixed_end

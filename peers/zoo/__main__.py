@@ -7,6 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
+from dcmconform.net.target import DEFAULT_CALLING_AET
 from dcmconform.peers.certificates import from_arguments
 from dcmconform.peers.zoo import planted
 from dcmconform.peers.zoo.defects import DEFECTS, validate
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
         if not aet or not host or not port.isdigit():
             parser.error(f"--move-destination {spec!r} is not AET=HOST:PORT")
         destinations[aet] = (host, int(port))
-    config = ZooConfig(ae_title=args.aet, allowed_calling=frozenset(args.allow or ["DCMCONFORM"]),
+    config = ZooConfig(ae_title=args.aet, allowed_calling=frozenset(args.allow or [DEFAULT_CALLING_AET]),
                        defects=validate(args.defect), storage=args.dir, artim=args.artim,
                        move_destinations=destinations, tls=from_arguments(args.tls_files),
                        identity=(args.require_user, args.require_passcode) if args.require_user else None)

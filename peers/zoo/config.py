@@ -21,6 +21,7 @@ from pydicom.uid import (
 from pynetdicom import sop_class as sc
 
 from dcmconform.base.uids import OUR_ROOT, VERIFICATION
+from dcmconform.net.target import DEFAULT_CALLING_AET
 from dcmconform.peers.certificates import PeerCertificates
 
 ZOO_IMPLEMENTATION_UID = f"{OUR_ROOT}.99"
@@ -62,7 +63,7 @@ def storage_sop_classes() -> list[str]:
 @dataclass
 class ZooConfig:
     ae_title: str = "ZOO"
-    allowed_calling: frozenset[str] = frozenset({"DCMCONFORM"})
+    allowed_calling: frozenset[str] = frozenset({DEFAULT_CALLING_AET})
     defects: frozenset[str] = frozenset()
     storage: Path = Path("received")
     max_length: int = 16384

@@ -39,7 +39,7 @@ def admit(sock: socket.socket) -> bool:
             if not chunk:
                 return False
             got += chunk
-            if got[:1] != b"\x01":  # not an A-ASSOCIATE-RQ (a TLS ClientHello, garbage): dropped at once
+            if pd.type_of(got) != pd.PduType.A_ASSOCIATE_RQ:  # not an A-ASSOCIATE-RQ (a TLS ClientHello, garbage): dropped at once
                 return False
         sock.sendall(pd.AAssociateRJ(2, 3, 2).encode())
         # Then wait for the requestor to close (AE-4 and Sta13), reading what else it sent: a close with

@@ -12,6 +12,7 @@ from pydicom.sequence import Sequence
 
 from dcmconform.base.uids import OUR_ROOT
 from dcmconform.dimse.commands import C_FIND_RSP
+from dcmconform.net.target import DEFAULT_CALLING_AET
 from dcmconform.peers.zoo.query import matches, pending_responses
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def worklist_items() -> list[Dataset]:
     for n, (modality, date) in enumerate([("CT", "20240315"), ("MR", "20240316")], start=1):
         sps = Dataset()
         sps.Modality = modality
-        sps.ScheduledStationAETitle = "DCMCONFORM"
+        sps.ScheduledStationAETitle = DEFAULT_CALLING_AET
         sps.ScheduledProcedureStepStartDate = date
         sps.ScheduledProcedureStepStartTime = "090000"
         sps.ScheduledPerformingPhysicianName = ""

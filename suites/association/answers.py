@@ -175,7 +175,7 @@ def closed_without_abort(observed: Observation) -> str:
 def serves(live: Liveness) -> bool:
     """The node served the liveness association. A C-ECHO answered with a failure status counts:
     Verification itself is judged by ASSOC-031 and DIMSE-001, not by the liveness probe."""
-    return live.alive or any(e.direction == RECEIVED and e.data[:1] == b"\x04" for e in live.transcript.events)
+    return live.alive or any(e.direction == RECEIVED and pd.type_of(e.data) == pd.PduType.P_DATA_TF for e in live.transcript.events)
 
 
 def require_alive(verdict: Verdict, alive: Callable[[], Liveness], after: str) -> Liveness:

@@ -20,6 +20,7 @@ from dcmconform.run.options import RunConfig
 from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.readback import Wanted, retrieve
 from dcmconform.suites.dimse.storing import data_set_bytes, store
+from dcmconform.wire.pdus import PduType, type_of
 
 TINY = 64
 SMALL = 4096
@@ -117,7 +118,7 @@ def test_send_at_target_maximum(probe: Probe, dicom_catalogue: Catalogue, transc
             verdict.not_applicable("the target did not accept Ultrasound Multi-frame Image Storage in Explicit VR LE")
         limit = raw.peer_max or 1 << 20
         got = _store(raw, 1, dicom_catalogue, us, Split(pdu_max=limit))
-    sent = [len(e.data) - 6 for e in transcript.events if e.direction == "->" and e.data[:1] == b"\x04"]
+    sent = [len(e.data) - 6 for e in transcript.events if e.direction == "->" and type_of(e.data) == PduType.P_DATA_TF]
     at_max = sum(1 for n in sent if n == limit)
     verdict.judge(_ok(got), f"{len(sent)} P-DATA-TF, {at_max} of exactly {limit} bytes: {_outcome(got)}",
                   f"P-DATA-TFs of exactly the target's maximum ({limit}, {at_max} of them) got: {_outcome(got)}")

@@ -49,7 +49,7 @@ def _final(transcript: Transcript, request_field: int, response_field: int) -> t
 
 
 def _aborted(transcript: Transcript) -> bool:
-    return any(e.direction == RECEIVED and e.data[:1] == b"\x07" for e in transcript.events)
+    return any(e.direction == RECEIVED and pd.type_of(e.data) == pd.PduType.A_ABORT for e in transcript.events)
 
 
 @check("DIMSE-020", "C-MOVE to a destination AE the target does not know is refused with 0xA801",
@@ -112,7 +112,7 @@ def test_get_with_roles(store_objects: Callable[..., list[Stored]], dicom_catalo
     except AssociationRefused as exc:
         verdict.not_applicable(f"no association: {exc}")
     ac = next((pd.decode_pdu(e.data, tolerant=True) for e in transcript.events
-               if e.direction == RECEIVED and e.data[:1] == b"\x02"), None)
+               if e.direction == RECEIVED and pd.type_of(e.data) == pd.PduType.A_ASSOCIATE_AC), None)
     granted = {r.sop_class_uid: r.scp_role for r in ac.role_selections} if isinstance(ac, pd.AAssociateAC) else {}
     final, problems = _final(transcript, C_GET_RQ, C_GET_RSP)
     wanted = {str(dicom_catalogue.dataset(v).SOPInstanceUID) for v in variants}
