@@ -316,7 +316,7 @@ def keep_responses_for_the_caller(assoc: Association) -> None:
     def get_msg(block: bool = False) -> tuple[int | None, Any]:
         return waiting_read(block=True) if block else (None, None)
 
-    dimse.get_msg = get_msg  # type: ignore[method-assign]
+    dimse.get_msg = get_msg  # type: ignore[method-assign,assignment]
 
 
 def abort(assoc: Association, timeout: float) -> None:

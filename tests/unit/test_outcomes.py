@@ -68,7 +68,7 @@ def test_a_warn_never_carries_a_broken_must() -> None:
 def test_a_rule_that_warns_for_a_must_check_names_what_it_breaks() -> None:
     """An answer a ``Rule`` of the association suite calls ``WARN`` records the rule's ``warns`` (a SHOULD or
     PRACTICE); a MUST check whose rule names none is refused (the check would end as error, not as a warn)."""
-    from dcmconform.net.probe import CLOSED, Observation
+    from dcmconform.net.probe import ABORTED, CLOSED, Observation
     from dcmconform.suites.association import answers
 
     closed = Observation(CLOSED, detail="closed without a PDU")
@@ -77,6 +77,12 @@ def test_a_rule_that_warns_for_a_must_check_names_what_it_breaks() -> None:
     answers.judge(v, closed, named, "a request that does not decode")
     assert v.as_result()["outcome"] == "warn"
     assert v.as_result()["broken"] == answers.ABORT_BEFORE_CLOSE.as_dict()
+    # A close is judged by the one rule for a silent close, whatever the check's rule says: AA-1's A-ABORT.
+    answers.judge(v := verdict(Level.MUST).attach("the dump"), closed,
+                  answers.Rule("an A-ABORT", rj=None, closed=answers.WARN), "a request that does not decode")
+    assert v.as_result()["broken"] == answers.ABORT_BEFORE_CLOSE.as_dict()
+    assert "closed the connection without A-ABORT" in v.as_result()["summary"]
+    aborted = Observation(ABORTED, detail="an A-ABORT")
     with pytest.raises(MustWarn):
-        answers.judge(verdict(Level.MUST).attach("the dump"), closed,
-                      answers.Rule("an A-ABORT", rj=None, closed=answers.WARN), "a request that does not decode")
+        answers.judge(verdict(Level.MUST).attach("the dump"), aborted,
+                      answers.Rule("an A-ASSOCIATE-RJ", aborted=answers.WARN), "a request that does not decode")
