@@ -529,7 +529,7 @@ class Collector:
             self._interrupted()
         if not self.results:
             return
-        from dcmconform.reports.decision import decide, rewrite_junit
+        from dcmconform.reports.decision import rewrite_junit
         from dcmconform.reports.document import write_reports
         from dcmconform.reports.markdown import write_markdown
 
