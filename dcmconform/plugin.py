@@ -57,6 +57,16 @@ def pytest_configure(config: pytest.Config) -> None:
         cfg = run_config(config.getoption)
     except argparse.ArgumentTypeError as exc:
         pytest.exit(f"dcmconform: error: {exc}", returncode=2)
+    if not hasattr(config, "workerinput") and not config.getoption("collectonly", False):
+        from dcmconform.errors import SetupError
+        from dcmconform.options import ensure_writable
+
+        try:  # now, not at the end: an output that cannot be written would lose the run
+            for flag, path in (("--junitxml", getattr(config.option, "xmlpath", None)), ("--summary-md", cfg.summary_md)):
+                if path:
+                    ensure_writable(Path(path), flag)
+        except SetupError as exc:
+            pytest.exit(f"dcmconform: error: {exc}", returncode=2)
     config.stash[CONFIG] = cfg
     config.stash[SESSION] = Session(cfg)
     if not hasattr(config, "workerinput"):

@@ -122,10 +122,14 @@ def _write(text: str, out: str) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from dcmconform.options import ensure_writable
     from dcmconform.reports.console import headline, summary_lines
     from dcmconform.reports.html import render_html
     from dcmconform.reports.markdown import render_markdown
 
+    for flag, out in (("--html", args.html), ("--markdown", args.markdown)):
+        if out not in (None, "-"):
+            ensure_writable(Path(out), flag)  # before the rendering: one line, exit 2, not a traceback
     document = load_document(Path(args.json))
     to_stdout = "-" in (args.html, args.markdown)
     if args.html == "-" and args.markdown == "-":

@@ -19,6 +19,7 @@ from dcmconform.options import (
     add_profile_option,
     as_arguments,
     ensure_report_dir,
+    ensure_writable,
     run_config,
     scu_arguments,
     unknown_checks,
@@ -103,6 +104,20 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
     return dict(json.loads(written.read_text()))
 
 
+def pytest_junitxml(pytest_args: list[str]) -> list[str]:
+    """The JUnit paths given to pytest itself, after ``--`` (``--junitxml FILE``, ``--junitxml=FILE``,
+    ``--junit-xml ...``)."""
+    found = []
+    for i, arg in enumerate(pytest_args):
+        name, eq, value = arg.partition("=")
+        if name in ("--junitxml", "--junit-xml"):
+            if eq:
+                found.append(value)
+            elif i + 1 < len(pytest_args):
+                found.append(pytest_args[i + 1])
+    return found
+
+
 def check_peer(name: str) -> None:
     """A known peer that can run here, or :class:`SetupError` saying why not."""
     from dcmconform.peers.registry import UnknownPeer, make_peer
@@ -137,6 +152,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SetupError(str(exc)) from None
     assert cfg.report_dir is not None  # it has a default
     ensure_report_dir(cfg.report_dir)  # now, not after the run: an unwritable folder loses every result
+    for flag, path in (("--junitxml", args.junitxml), ("--summary-md", cfg.summary_md),
+                       *(("--junitxml", Path(p)) for p in pytest_junitxml(args.pytest_args))):
+        if path is not None:
+            ensure_writable(path, flag)  # the same: a JUnit file that cannot be written ends the run with nothing
     check_areas(args.only)
     # now, before a peer starts: an unknown ID would run nothing (with extra pytest paths after --, the
     # plugin checks the IDs against what it collected instead)
