@@ -77,6 +77,18 @@ def preflight(endpoint: Endpoint, calling_aet: str, timeout: float) -> None:
         liveness(endpoint, calling_aet, timeout)  # the C-ECHO; its verdict is ASSOC-031's and DIMSE-001's
 
 
+class _Stopped:
+    """What stopped the session early (``pytest.exit`` from a fixture: a trigger that cannot start), to be
+    said in one line by the CLI."""
+
+    def __init__(self) -> None:
+        self.message = ""
+
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        if excinfo.typename == "Exit":
+            self.message = str(excinfo.value.msg)
+
+
 def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], peer: str | None,
                extra: list[str]) -> dict[str, Any]:
     """Run the suites against ``endpoint`` in this process; returns the JSON document.
@@ -94,7 +106,10 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
         args += ["--peer", peer]
     written = report_dir / "conformance.json"
     written.unlink(missing_ok=True)
-    code = pytest.main(args)
+    stopped = _Stopped()
+    code = pytest.main(args, plugins=[stopped])
+    if stopped.message and code == pytest.ExitCode.USAGE_ERROR:
+        raise SetupError(stopped.message.removeprefix("dcmconform: error: "))  # e.g. a trigger that cannot start
     if code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt  # Ctrl-C or SIGTERM during the run: the CLI says "interrupted", exit 130
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):

@@ -8,7 +8,7 @@ import pytest
 
 from dcmconform.options import RunConfig
 from dcmconform.session import SESSION
-from dcmconform.trigger import Played, Player, ScuSettings, sample_files
+from dcmconform.trigger import Played, Player, ScuSettings, sample_files, trigger_problem
 
 SCENARIO_MARK = "scenario"
 
@@ -25,6 +25,11 @@ def scu_player(dcm_config: RunConfig, tmp_path_factory: pytest.TempPathFactory,
     files = cfg.scu_files or sample_files(tmp_path_factory.mktemp("scu-files"))
     player = Player(ScuSettings(cfg.trigger, files, cfg.listen_aet, cfg.listen_host, cfg.listen_port or 0,
                                 cfg.timeout, cfg.trigger_timeout))
+    if cfg.trigger:  # the normal scenario first: a trigger that cannot start ends the run as a set-up error
+        problem = trigger_problem(player("normal"))
+        if problem is not None:
+            player.close()
+            pytest.exit(f"dcmconform: error: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
     # The scenarios that wait for the SCU's own timer start now, for the selected checks that play them.
     player.prefetch(m.args[0] for item in request.session.items for m in item.iter_markers(SCENARIO_MARK))
     try:
