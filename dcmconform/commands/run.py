@@ -106,8 +106,13 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
         args += ["--peer", peer]
     written = report_dir / "conformance.json"
     written.unlink(missing_ok=True)
+    from dcmconform.debuglog import PYTEST_ARGS, Quiet
+
     stopped = _Stopped()
-    code = pytest.main(args, plugins=[stopped])
+    # "--tb" after ours: a user's "-- --tb=long" wins
+    args[args.index("--tb=short"):args.index("--tb=short") + 1] = PYTEST_ARGS
+    with Quiet(report_dir) as quiet:  # pytest's and Python's own output goes to debug.log, not the console
+        code = pytest.main(args, plugins=[stopped, quiet])
     if stopped.message and code == pytest.ExitCode.USAGE_ERROR:
         raise SetupError(stopped.message.removeprefix("dcmconform: error: "))  # e.g. a trigger that cannot start
     if code == pytest.ExitCode.INTERRUPTED:
