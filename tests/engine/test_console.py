@@ -1,0 +1,61 @@
+"""The console of ``dcmconform run`` speaks only the product's words, and a set-up error is a set-up error:
+pytest's warnings summary, banners and our threads' tracebacks go to debug.log; an output path that cannot be
+written, or a trigger that cannot start, is one line and exit 2 before anything is judged."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "dcmconform"]
+INTERNALS = re.compile(r"Traceback|Warning|!!!")
+
+
+def _cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, check=False,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_a_run_that_provokes_warnings_shows_none_of_them(tmp_path: Path) -> None:
+    """SEC-008 and SEC-013 build hostile values (pydicom warns about each), PERF-004 runs threads; the console
+    holds the product's lines only, and the warnings are in debug.log."""
+    done = _cli("run", "--check", "SEC-008", "--check", "SEC-013", "--check", "PERF-004", "--report-dir", str(tmp_path))
+    assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
+    console = done.stdout + done.stderr
+    assert not [line for line in console.splitlines() if INTERNALS.search(line)], console[-3000:]
+    sections = [line for line in console.splitlines() if line.startswith("=====")]
+    assert [s.strip("= ") for s in sections] == ["dcmconform"], sections  # no other pytest section
+    log = (tmp_path / "debug.log").read_text()
+    assert "UserWarning" in log and "Invalid value for VR UI" in log, log[:2000]
+    assert f"debug log: {tmp_path / 'debug.log'}" in done.stdout
+
+
+def test_a_trigger_that_cannot_start_is_a_set_up_error(tmp_path: Path) -> None:
+    done = _cli("run", "--role", "scu", "--trigger", "no-such-scu-here -aet {aet} {host} {port} {files}",
+                "--report-dir", str(tmp_path), "--trigger-timeout", "20")
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    lines = [x for x in done.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, done.stderr
+    assert "exited with status 127" in lines[0] and "no-such-scu-here: not found" in lines[0], lines[0]
+    assert not INTERNALS.search(done.stdout + done.stderr), done.stdout[-2000:]
+    assert not (tmp_path / "conformance.json").exists()  # no verdict on an SCU that never spoke
+
+
+def test_outputs_that_cannot_be_written_stop_the_run_before_it_starts(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for flag in ("--junitxml", "--summary-md"):
+        done = _cli("run", "--check", "ASSOC-001", "--report-dir", str(tmp_path / "r"), flag, str(blocker / "x"),
+                    timeout=60)
+        assert done.returncode == 2 and done.stdout == "", done.stdout[-2000:] + done.stderr
+        assert done.stderr.strip() == f"dcmconform: error: {flag} {blocker / 'x'}: cannot write there: " \
+                                      f"{blocker} is a file, not a folder", done.stderr
+    after = _cli("run", "--check", "ASSOC-001", "--report-dir", str(tmp_path / "r"), "--", "--junitxml",
+                 str(tmp_path), timeout=60)
+    assert after.returncode == 2 and "--junitxml" in after.stderr and "is a folder" in after.stderr, after.stderr
+    for flag in ("--html", "--markdown"):
+        done = _cli("report", str(tmp_path / "none.json"), flag, str(blocker / "y"), timeout=60)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert f"{flag} {blocker / 'y'}: cannot write there" in done.stderr
