@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -21,11 +22,12 @@ class _Gather:
     def __init__(self) -> None:
         self.items: list[tuple[str, Check | None]] = []
 
-    @pytest.hookimpl(tryfirst=True)  # before the plugin deselects the other role's checks
-    def pytest_collection_modifyitems(self, items: list[object]) -> None:
+    @pytest.hookimpl(wrapper=True)  # around every other: before the plugin deselects the other role's checks
+    def pytest_collection_modifyitems(self, items: list[object]) -> Generator[None, None, None]:
         for item in items:
             marker = item.get_closest_marker(MARK)  # type: ignore[attr-defined]
             self.items.append((item.nodeid, marker.args[0] if marker else None))  # type: ignore[attr-defined]
+        yield
 
 
 @functools.cache
