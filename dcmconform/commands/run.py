@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -90,11 +91,12 @@ class _Stopped:
 
 
 def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], peer: str | None,
-               extra: list[str]) -> dict[str, Any]:
+               extra: list[str], verbose: bool = False) -> dict[str, Any]:
     """Run the suites against ``endpoint`` in this process; returns the JSON document.
 
     With no ``endpoint`` the pytest session starts the reference peer ``peer`` itself, so that
-    it can restart it when it dies during a check (dcmconform.session)."""
+    it can restart it when it dies during a check (dcmconform.session). ``verbose`` (``-v``): every PDU printed
+    live as it crosses (dcmconform.livedump)."""
     import pytest
 
     check_areas(only)
@@ -111,8 +113,11 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
     stopped = _Stopped()
     # "--tb" after ours: a user's "-- --tb=long" wins
     args[args.index("--tb=short"):args.index("--tb=short") + 1] = PYTEST_ARGS
-    with Quiet(report_dir) as quiet:  # pytest's and Python's own output goes to debug.log, not the console
-        code = pytest.main(args, plugins=[stopped, quiet])
+    from dcmconform.livedump import LiveDump
+
+    live = LiveDump() if verbose else contextlib.nullcontext()
+    with Quiet(report_dir) as quiet, live:  # pytest's and Python's own output goes to debug.log, not the console
+        code = pytest.main(args, plugins=[stopped, quiet, *([live] if verbose else [])])
     if stopped.message and code == pytest.ExitCode.USAGE_ERROR:
         raise SetupError(stopped.message.removeprefix("dcmconform: error: "))  # e.g. a trigger that cannot start
     if code == pytest.ExitCode.INTERRUPTED:
@@ -202,12 +207,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if cfg.target:
         identity.use(identity.from_options(cfg.username, cfg.passcode))  # the pre-flight presents it too
         preflight(cfg.target, cfg.calling_aet, cfg.timeout)
-        doc = run_checks(cfg.target, cfg.report_dir, args.only, None, args.pytest_args)
+        doc = run_checks(cfg.target, cfg.report_dir, args.only, None, args.pytest_args, args.verbose)
         return exit_code(doc)
     name = cfg.peer or "pynetdicom"
     check_peer(name)
     print(f"testing reference peer {name} (the session starts it on a free loopback port)", flush=True)
-    doc = run_checks(None, cfg.report_dir, args.only, name, args.pytest_args)
+    doc = run_checks(None, cfg.report_dir, args.only, name, args.pytest_args, args.verbose)
     return exit_code(doc)
 
 
@@ -226,7 +231,7 @@ def run_scu(cfg: Any, args: argparse.Namespace) -> int:
     if not cfg.trigger:
         print("manual mode: for each scenario, make the device send when told (no --trigger given)", flush=True)
         args.pytest_args += ["-s"]  # the operator's prompts reach the terminal
-    doc = run_checks(None, cfg.report_dir, args.only, None, args.pytest_args)  # --role picks the SCU checks
+    doc = run_checks(None, cfg.report_dir, args.only, None, args.pytest_args, args.verbose)  # --role picks the SCU checks
     return exit_code(doc)
 
 
@@ -247,6 +252,9 @@ def register(sub: Any) -> None:
     run.add_argument("--junitxml", type=Path, default=None, metavar="FILE",
                      help="also write JUnit XML for CI: a test case 'ASSOC-005 <title>' per check in the class "
                           "dcmconform.<area>, with id, clause, level and outcome properties; a warn is no failure")
+    run.add_argument("-v", "--verbose", action="store_true",
+                     help="print every PDU of every association live as it crosses, in the dump format, each line "
+                          "headed by its check (as DCMTK's -d does)")
     add_options(run.add_argument, SCU_FLAGS)  # --role scu --trigger CMD ... (dcmconform/trigger.py)
     add_target_options(run)
     add_profile_option(run)

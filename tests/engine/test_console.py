@@ -59,3 +59,17 @@ def test_outputs_that_cannot_be_written_stop_the_run_before_it_starts(tmp_path: 
         done = _cli("report", str(tmp_path / "none.json"), flag, str(blocker / "y"), timeout=60)
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert f"{flag} {blocker / 'y'}: cannot write there" in done.stderr
+
+
+def test_verbose_prints_each_pdu_live_in_the_dump_format(tmp_path: Path) -> None:
+    import json
+
+    done = _cli("run", "-v", "--check", "ASSOC-001", "--report-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    live = [line.removeprefix("ASSOC-001 ") for line in done.stdout.splitlines() if line.startswith("ASSOC-001 ")]
+    (result,) = json.loads((tmp_path / "conformance.json").read_text())["results"]
+    dump = next(e["text"] for e in result["evidence"] if e["kind"] == "dump")
+    pdus = [line[line.index("s ") + 2:] for line in dump.splitlines() if re.match(r"\+ *[0-9.]+s (->|<-) ", line)]
+    shown = [line[line.index("s ") + 2:] for line in live if re.match(r"\+ *[0-9.]+s (->|<-) ", line)]
+    assert pdus and shown[-len(pdus):] == pdus, (shown, pdus)  # every PDU of the check's dump, in order
+    assert "    Called Application Name:    DCMCONFORM_REF  " in live
