@@ -453,6 +453,7 @@ class Collector:
         self.planned: list[pytest.Item] = []  # the checks collected to run, in order
         self.interrupted = False
         self.unfinished = 0  # checks an interruption left not run
+        self.other_failed = False  # a test of the session that is no check failed
         self.session_config = config
         from dcmconform import stored
 
@@ -471,6 +472,9 @@ class Collector:
 
     @pytest.hookimpl(trylast=True)  # after the JUnit writer has seen the report (junit_case)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and all(key != RESULT_PROPERTY for key, _ in report.user_properties) and \
+                report.nodeid not in self.results:
+            self.other_failed = True  # a test that is no check failed: the decision does not speak for it
         for key, value in report.user_properties:
             if key == RESULT_PROPERTY:
                 result = json.loads(str(value))
@@ -544,7 +548,7 @@ class Collector:
         from dcmconform.reports.markdown import write_markdown
 
         document = self.document()
-        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not self.other_failed:
             session.exitstatus = document["decision"]["exit_code"]  # pytest's status is the decision's too
         junit = getattr(self.session_config.option, "xmlpath", None)
         if junit and Path(junit).is_file():

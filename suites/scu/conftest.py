@@ -25,11 +25,6 @@ def scu_player(dcm_config: RunConfig, tmp_path_factory: pytest.TempPathFactory,
     files = cfg.scu_files or sample_files(tmp_path_factory.mktemp("scu-files"))
     player = Player(ScuSettings(cfg.trigger, files, cfg.listen_aet, cfg.listen_host, cfg.listen_port or 0,
                                 cfg.timeout, cfg.trigger_timeout))
-    if cfg.trigger:  # the normal scenario first: a trigger that cannot start ends the run as a set-up error
-        problem = trigger_problem(player("normal"))
-        if problem is not None:
-            player.close()
-            pytest.exit(f"dcmconform: error: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
     # The scenarios that wait for the SCU's own timer start now, for the selected checks that play them.
     player.prefetch(m.args[0] for item in request.session.items for m in item.iter_markers(SCENARIO_MARK))
     try:
@@ -46,7 +41,11 @@ def scenario(scu_player: Player, pytestconfig: pytest.Config) -> Callable[[str],
     info = pytestconfig.stash[SESSION].scu_info if SESSION in pytestconfig.stash else {}
 
     def play(name: str) -> Played:
+        first = not scu_player.played
         played = scu_player(name)
+        problem = trigger_problem(played) if first else None
+        if problem is not None:  # the trigger never reached our SCP: a set-up error, not a verdict on the SCU
+            pytest.exit(f"dcmconform: error: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
         rq = next((a.request for a in played.attempts if a.request is not None), None)
         if rq is not None and not info:
             info.update(ae_title=rq.calling_ae.rstrip(" "), implementation_class_uid=rq.implementation_class_uid,
