@@ -41,7 +41,9 @@ def collected() -> tuple[tuple[str, Check | None], ...]:
     gather = _Gather()
     with contextlib.redirect_stdout(io.StringIO()) as out:
         code = pytest.main([str(suites_dir()), "-c", str(Path(__file__).parent / "suite.ini"), "--rootdir",
-                            str(suites_dir()), "--collect-only", "-q"], plugins=[gather])
+                            str(suites_dir()), "--collect-only", "-q", "-p", "no:warnings"], plugins=[gather])
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt  # Ctrl-C while the checks are read: "interrupted", exit 130, not a dump of pytest's
     if code != pytest.ExitCode.OK:
         raise SetupError(f"the suites do not collect (pytest exit {int(code)}):\n{out.getvalue()[-3000:]}")
     return tuple(gather.items)
