@@ -73,3 +73,27 @@ def test_verbose_prints_each_pdu_live_in_the_dump_format(tmp_path: Path) -> None
     shown = [line[line.index("s ") + 2:] for line in live if re.match(r"\+ *[0-9.]+s (->|<-) ", line)]
     assert pdus and shown[-len(pdus):] == pdus, (shown, pdus)  # every PDU of the check's dump, in order
     assert "    Called Application Name:    DCMCONFORM_REF  " in live
+
+
+def test_a_thread_of_ours_that_raises_goes_to_the_debug_log(tmp_path: Path, capfd: object) -> None:
+    """PERF-004's threads raised NodeBusy on a busy node: five tracebacks on the console. In a run they go
+    to debug.log (dcmconform.debuglog.Quiet), as do warnings."""
+    import threading
+    import warnings
+
+    from dcmconform.busy import NodeBusy
+    from dcmconform.debuglog import Quiet
+
+    def busy() -> None:
+        raise NodeBusy("A-ASSOCIATE-RJ 2/3/2", False)
+
+    with Quiet(tmp_path) as quiet:
+        thread = threading.Thread(target=busy, name="perf-echo-1")
+        thread.start()
+        thread.join(10)
+        warnings.warn("a pydicom-like warning", UserWarning, stacklevel=1)
+    out, err = capfd.readouterr()  # type: ignore[attr-defined]
+    assert out == "" and err == "", (out, err)
+    log = (tmp_path / "debug.log").read_text()
+    assert quiet.entries == 2 and "exception in thread perf-echo-1" in log and "NodeBusy" in log
+    assert "warning UserWarning" in log and "a pydicom-like warning" in log
