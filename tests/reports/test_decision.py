@@ -30,7 +30,7 @@ from dcmconform.target import Endpoint
 
 DATA = Path(__file__).resolve().parent / "data"
 CHECKS = DATA / "decision_checks.py"
-PASS, WARN, FAIL, INFO = "ASSOC-911", "ASSOC-912", "DIMSE-913", "DIMSE-914"
+PASS, WARN, FAIL, INFO = "ASSOC-901", "ASSOC-902", "DIMSE-903", "DIMSE-904"
 SUBSET = ["-k", "not info"]  # leaves DIMSE-914 out: 3 of 4 checks
 
 ROWS = {PASS: "pass", WARN: "warn", FAIL: "fail", INFO: "info"}
