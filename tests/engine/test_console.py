@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CLI = [sys.executable, "-m", "dcmconform"]
 INTERNALS = re.compile(r"Traceback|Warning|!!!")
 
@@ -34,7 +36,7 @@ def test_a_run_that_provokes_warnings_shows_none_of_them(tmp_path: Path) -> None
 
 def test_a_trigger_that_cannot_start_is_a_set_up_error(tmp_path: Path) -> None:
     done = _cli("run", "--role", "scu", "--trigger", "no-such-scu-here -aet {aet} {host} {port} {files}",
-                "--report-dir", str(tmp_path), "--trigger-timeout", "20")
+                "--check", "SCU-010", "--report-dir", str(tmp_path), "--trigger-timeout", "20")
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     lines = [x for x in done.stderr.splitlines() if x.strip()]
     assert len(lines) == 1, done.stderr
@@ -43,22 +45,25 @@ def test_a_trigger_that_cannot_start_is_a_set_up_error(tmp_path: Path) -> None:
     assert not (tmp_path / "conformance.json").exists()  # no verdict on an SCU that never spoke
 
 
-def test_outputs_that_cannot_be_written_stop_the_run_before_it_starts(tmp_path: Path) -> None:
+def test_outputs_that_cannot_be_written_stop_the_run_before_it_starts(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """In this process (cmd_run refuses before any pytest session or peer starts): one line, exit 2."""
+    from dcmconform.cli import main
+
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     for flag in ("--junitxml", "--summary-md"):
-        done = _cli("run", "--check", "ASSOC-001", "--report-dir", str(tmp_path / "r"), flag, str(blocker / "x"),
-                    timeout=60)
-        assert done.returncode == 2 and done.stdout == "", done.stdout[-2000:] + done.stderr
-        assert done.stderr.strip() == f"dcmconform: error: {flag} {blocker / 'x'}: cannot write there: " \
-                                      f"{blocker} is a file, not a folder", done.stderr
-    after = _cli("run", "--check", "ASSOC-001", "--report-dir", str(tmp_path / "r"), "--", "--junitxml",
-                 str(tmp_path), timeout=60)
-    assert after.returncode == 2 and "--junitxml" in after.stderr and "is a folder" in after.stderr, after.stderr
+        assert main(["run", "--check", "ASSOC-001", "--report-dir", str(tmp_path / "r"), flag, str(blocker / "x")]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.strip() == f"dcmconform: error: {flag} {blocker / 'x'}: cannot write there: " \
+                                            f"{blocker} is a file, not a folder", err
+    assert main(["run", "--check", "ASSOC-001", "--report-dir", str(tmp_path / "r"), "--", "--junitxml", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--junitxml" in err and "is a folder" in err and len(err.strip().splitlines()) == 1, err
     for flag in ("--html", "--markdown"):
-        done = _cli("report", str(tmp_path / "none.json"), flag, str(blocker / "y"), timeout=60)
-        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
-        assert f"{flag} {blocker / 'y'}: cannot write there" in done.stderr
+        assert main(["report", str(tmp_path / "none.json"), flag, str(blocker / "y")]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and f"{flag} {blocker / 'y'}: cannot write there" in err, err
 
 
 def test_verbose_prints_each_pdu_live_in_the_dump_format(tmp_path: Path) -> None:

@@ -169,12 +169,14 @@ def _assert_one_story(cell: dict[str, Any], name: str, fail_on: str, subset: boo
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, zoo_endpoint: Endpoint) -> dict[Any, dict[str, Any]]:
+    from concurrent.futures import ThreadPoolExecutor
+
     folder = tmp_path_factory.mktemp("decision")
-    done = {}
-    for name, fail_on, subset in CORNERS:
-        done[(name, fail_on, subset)] = _real_run(folder / f"{name}-{fail_on}-{subset}", zoo_endpoint,
-                                                  _baseline(folder, name), fail_on, subset)
-    return done
+    with ThreadPoolExecutor(max_workers=len(CORNERS)) as pool:  # four small runs at once: they wait on startup
+        futures = {(name, fail_on, subset): pool.submit(_real_run, folder / f"{name}-{fail_on}-{subset}", zoo_endpoint,
+                                                        _baseline(folder, name), fail_on, subset)
+                   for name, fail_on, subset in CORNERS}
+        return {cell: future.result() for cell, future in futures.items()}
 
 
 @pytest.mark.parametrize("subset", [False, True], ids=["whole", "subset"])
