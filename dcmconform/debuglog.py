@@ -92,6 +92,13 @@ class Quiet:
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config = config
 
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """pytest's failure text (--tb=no keeps it off the console) where it is more than a verdict: the traceback
+        of a check the suite broke on (outcome error), or of a test that is no check."""
+        outcome = dict(report.user_properties).get("outcome")
+        if report.failed and report.longrepr is not None and outcome in (None, "error"):
+            self.write(f"{report.when} of {report.nodeid} failed", str(report.longrepr))
+
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.entries:
