@@ -99,10 +99,11 @@ def test_a_thread_of_ours_that_raises_goes_to_the_debug_log(tmp_path: Path, capf
         warnings.warn("a pydicom-like warning", UserWarning, stacklevel=1)
         for outcome, text in (("error", "Traceback: RuntimeError: broken"), ("fail", "ASSOC-013: a verdict")):
             quiet.pytest_runtest_logreport(pytest.TestReport(f"x.py::{outcome}", ("x.py", 1, outcome), {}, "failed",
-                                                             text, "call", [("outcome", outcome)]))
+                                                             text, "call", user_properties=[("outcome", outcome)]))
     out, err = capfd.readouterr()  # type: ignore[attr-defined]
     assert out == "" and err == "", (out, err)
     log = (tmp_path / "debug.log").read_text()
-    assert quiet.entries == 3 and "exception in thread perf-echo-1" in log and "NodeBusy" in log
+    assert quiet.entries == 3, log
+    assert "exception in thread perf-echo-1" in log and "NodeBusy" in log
     assert "call of x.py::error failed\nTraceback: RuntimeError: broken" in log and "a verdict" not in log
     assert "warning UserWarning" in log and "a pydicom-like warning" in log
