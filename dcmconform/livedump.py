@@ -2,7 +2,7 @@
 of DCMTK's ``-d``), each line headed by the check it belongs to.
 
 A pytest plugin of the run (:class:`LiveDump`) that listens to every transcript
-(:data:`dcmconform.transcript.LISTENERS`) and writes to the terminal's own descriptor, taken before pytest
+(:data:`dcmconform.evidence.transcript.LISTENERS`) and writes to the terminal's own descriptor, taken before pytest
 captures a check's output.
 """
 
@@ -14,8 +14,8 @@ import sys
 import threading
 from types import TracebackType
 
-from dcmconform.text import printable
-from dcmconform.transcript import LISTENERS, Event, Transcript
+from dcmconform.base.text import printable
+from dcmconform.evidence.transcript import LISTENERS, Event, Transcript
 
 
 class LiveDump:
@@ -54,7 +54,7 @@ class LiveDump:
         self.check = nodeid.rsplit("::", 1)[-1]
 
     def pytest_runtest_setup(self, item: object) -> None:
-        from dcmconform.verdict import MARK
+        from dcmconform.evidence.verdict import MARK
 
         marker = item.get_closest_marker(MARK)  # type: ignore[attr-defined]
         if marker is not None:

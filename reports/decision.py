@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.reports.baseline import failing
-from dcmconform.text import printable
+from dcmconform.base.text import printable
 
 
 def _plural(n: int, word: str) -> str:

@@ -1,6 +1,6 @@
 """``dcmconform list``: every check of the suites (ID, title, area, level, clause, role), filtered like ``run``.
 
-Read from the suites themselves (:mod:`dcmconform.catalogue`: collected, nothing run, no target). Text is one
+Read from the suites themselves (:mod:`dcmconform.run.catalogue`: collected, nothing run, no target). Text is one
 check per line; ``--json`` an array of objects with the same fields. Exit codes: 0 listed; 2 usage error (an
 unknown area or check ID), one line.
 """
@@ -11,14 +11,14 @@ import argparse
 import json
 from typing import Any
 
-from dcmconform.errors import SetupError
+from dcmconform.base.errors import SetupError
 
 
 def rows(only: list[str], checks: list[str], role: str | None) -> list[dict[str, str]]:
     """The checks chosen by ``--only``, ``--check`` and ``--role`` (each as ``run`` reads it), by ID."""
-    from dcmconform.catalogue import checks as catalogue
+    from dcmconform.run.catalogue import checks as catalogue
     from dcmconform.commands.run import check_areas
-    from dcmconform.options import unknown_checks
+    from dcmconform.run.options import unknown_checks
 
     check_areas(only)
     every = catalogue()
@@ -32,7 +32,7 @@ def rows(only: list[str], checks: list[str], role: str | None) -> list[dict[str,
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from dcmconform.text import printable
+    from dcmconform.base.text import printable
 
     found = rows(args.only, args.check, args.role)
     if args.json:
@@ -48,7 +48,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    from dcmconform.options import add_options
+    from dcmconform.run.options import add_options
 
     p = sub.add_parser("list", help="list the checks: ID, title, area, level, clause and role",
                        description="List every check of the suites (nothing is run). Filter as with run: "

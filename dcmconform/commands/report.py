@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dcmconform.errors import SetupError
-from dcmconform.text import printable
+from dcmconform.base.errors import SetupError
+from dcmconform.base.text import printable
 
 MAX_DEPTH = 64  # nesting a conformance document never needs (the schema's own is under 10)
 
@@ -122,7 +122,7 @@ def _write(text: str, out: str) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dcmconform.options import ensure_writable
+    from dcmconform.run.options import ensure_writable
     from dcmconform.reports.console import headline, summary_lines
     from dcmconform.reports.html import render_html
     from dcmconform.reports.markdown import render_markdown

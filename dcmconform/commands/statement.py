@@ -1,7 +1,7 @@
 """``dcmconform statement --target AET@HOST:PORT``: a draft conformance statement from observation.
 
 Probes which SOP classes the node accepts as SCP, with which transfer syntaxes, how many
-associations it serves at once, and what it says of itself (:mod:`dcmconform.statement`), and writes
+associations it serves at once, and what it says of itself (:mod:`dcmconform.survey.statement`), and writes
 the PS3.2 networking tables: with ``--report-dir DIR`` as statement.md, statement.html and statement.json in
 DIR, like every other command's reports; else as Markdown on standard output, or in the files ``--markdown``,
 ``--html``, ``--json`` name. It ends by saying what it wrote where. Without ``--target`` it starts ``--peer`` (default pynetdicom) and stops it.
@@ -16,13 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dcmconform.errors import SetupError
+from dcmconform.base.errors import SetupError
 
 
 def outputs(args: argparse.Namespace) -> dict[str, Path | None]:
     """Where each form goes (``None``: the Markdown to standard output; absent: not written), each tried for
     writing now, before the probing: a path that cannot be written is one line and exit 2."""
-    from dcmconform.options import ensure_report_dir, ensure_writable
+    from dcmconform.run.options import ensure_report_dir, ensure_writable
 
     if args.report_dir is not None:
         if args.markdown or args.html or args.json:
@@ -42,7 +42,7 @@ def outputs(args: argparse.Namespace) -> dict[str, Path | None]:
 def cmd_statement(args: argparse.Namespace) -> int:
     from dcmconform.commands.run import check_peer, preflight, start_peer
     from dcmconform.reports.statement import render_html, render_markdown
-    from dcmconform.statement import observe
+    from dcmconform.survey.statement import observe
 
     where = outputs(args)
     peer = None
@@ -74,7 +74,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    from dcmconform.options import add_options
+    from dcmconform.run.options import add_options
 
     p = sub.add_parser("statement", help="probe a node and write a draft of its conformance statement's "
                                          "networking tables (PS3.2)",

@@ -86,7 +86,7 @@ def test_a_thread_of_ours_that_raises_goes_to_the_debug_log(tmp_path: Path, capf
     import threading
     import warnings
 
-    from dcmconform.busy import NodeBusy
+    from dcmconform.base.busy import NodeBusy
     from dcmconform.debuglog import Quiet
 
     def busy() -> None:

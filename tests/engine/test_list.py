@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dcmconform.catalogue import checks
+from dcmconform.run.catalogue import checks
 from dcmconform.cli import main
 
 

@@ -26,7 +26,7 @@ from dcmconform.reports.decision import decision_field, rewrite_junit
 from dcmconform.reports.document import counts, exit_code
 from dcmconform.reports.html import render_html
 from dcmconform.reports.markdown import render_markdown
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 DATA = Path(__file__).resolve().parent / "data"
 CHECKS = DATA / "decision_checks.py"
