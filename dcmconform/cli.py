@@ -5,7 +5,8 @@ with ``register(subparsers)``; this file only dispatches.
 
 Exit codes: 0 no check failed (warnings allowed), 1 a check failed or broke, 2 usage or set-up
 error (bad target string, unreachable host, missing peer binary). Errors are one clear line,
-never a traceback.
+never a traceback. Bare ``dcmconform`` prints the list of commands (on stderr) and exits 2: no command
+was given, a usage error a script should notice.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # bare `dcmconform`: the commands, as a usage error (exit 2)
+        parser.print_help(sys.stderr)
+        return EXIT_SETUP
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     honour_interrupts()  # even started in the background by a script (SIGINT inherited ignored)

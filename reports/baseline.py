@@ -68,8 +68,11 @@ def compare_baseline(results: list[dict[str, Any]], path: Path, fail_on: str, co
             improvements.append(entry)
         else:
             regressions.append(entry)
+    differing = {e["id"] for e in regressions + improvements + unlisted}
+    met = [{"id": r["id"], "outcome": r["outcome"], "reason": rows[r["id"]].reason}
+           for r in sorted(results, key=lambda r: r["id"]) if r["id"] in rows and r["id"] not in differing]
     return {"file": str(path), "rows": len(rows), "regressions": regressions, "improvements": improvements,
-            "unlisted": [e["id"] for e in unlisted], "stale": stale}
+            "unlisted": [e["id"] for e in unlisted], "stale": stale, "met": met}
 
 
 def baseline_lines(document: dict[str, Any]) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from dcmconform.base.text import printable
 from dcmconform.reports.baseline import baseline_lines
+from dcmconform.reports.decision import subset_text
 from dcmconform.reports.document import OUTCOMES
 
 
@@ -44,6 +45,9 @@ def headline(document: dict[str, Any]) -> tuple[str, str]:
                 f"{not_run} later check{'s' if not_run != 1 else ''} not run."), "fail"
     total = sum(counts.values())
     checks = f"{total} check{'s' if total != 1 else ''}"
+    subset = document.get("subset")
+    if subset:  # a narrowed run never reads like a whole one
+        checks = f"{total} of {subset['of']} checks: a subset"
     parts = []
     if fail:
         parts.append(f"{fail} check{'s' if fail != 1 else ''} failed")
@@ -57,6 +61,8 @@ def headline(document: dict[str, Any]) -> tuple[str, str]:
         return f"Not conformant: {', '.join(parts)} ({checks}).", "fail"
     if error:
         return f"Incomplete: {', '.join(parts)} ({checks}).", "error"
+    if warn and document.get("fail_on") == "warn":
+        return f"Fails on warnings (--fail-on warn): {', '.join(parts)} ({checks}).", "fail"
     if not_run:
         return f"Incomplete: no check failed, but {', '.join(parts)} ({checks}): not judged.", "warn"
     if warn:
@@ -73,10 +79,8 @@ def banners(document: dict[str, Any]) -> list[str]:
         after = document.get("interrupted_after")
         out.append(f"interrupted after {after} of {planned} checks" if planned is not None and after is not None
                    else "interrupted: the checks it did not finish are not run")
-    subset = document.get("subset")
-    if subset:
-        by = f" ({', '.join(subset.get('by') or [])})" if subset.get("by") else ""
-        out.append(f"subset: {subset['checks']} of {subset['of']} check{'s' if subset['of'] != 1 else ''}{by}")
+    if document.get("subset"):
+        out.append(subset_text(document))
     out += stored_lines(document)
     return [printable(line) for line in out]
 

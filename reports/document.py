@@ -116,16 +116,9 @@ def write_reports(document: dict[str, Any], folder: Path) -> list[Path]:
 
 
 def exit_code(document: dict[str, Any]) -> int:
-    """0 when no check failed and every check ran (warnings are not failures, unless ``fail_on`` is
-    warn), 1 otherwise: a check ``not run`` (the node was down or busy, or refuses a service to our
-    calling AE) was not judged, and a run with an unjudged check is not green.
-    With a baseline (reports/baseline.py): 1 on a regression or an unexpected improvement, or when the
-    suite broke on a check; a known fail is then no failure."""
-    c = document["counts"]
-    if c.get("error", 0):
-        return 1
-    baseline = document.get("baseline")
-    if baseline is not None:
-        return 1 if baseline["regressions"] or baseline["improvements"] else 0
-    # a check not run was not judged: a run that left checks unjudged is never green
-    return 1 if c.get("fail", 0) or c.get("not run", 0) or (document.get("fail_on") == "warn" and c.get("warn", 0)) else 0
+    """0 or 1 as the run's decision says (:func:`dcmconform.reports.decision.decide`): 1 when the suite broke
+    on a check, or a check failed (with ``fail_on`` warn: or warned), or with a baseline (reports/baseline.py)
+    on a regression or an unexpected improvement; a failing outcome the baseline expects is no failure."""
+    from dcmconform.reports.decision import decide
+
+    return int(decide(document)["exit_code"])

@@ -41,9 +41,15 @@ def html(text: Any) -> str:
     return _flat(text).translate(str.maketrans(HTML))
 
 
+SPACE = "\u2423"  # ␣: a space that must stay visible (Markdown and HTML collapse runs of spaces)
+
+
 def code(text: Any) -> str:
-    """Text as an inline code span inside a table cell (entities would show literally there)."""
-    flat = _flat(text).replace("`", "'").replace("|", "\\|")
+    """Text as an inline code span inside a table cell (entities would show literally there). Spaces that a
+    renderer would lose (leading, trailing, or two and more in a row: an AE title of 16 spaces) show as ␣."""
+    flat = printable(" ".join(str(text if text is not None else "").splitlines()))
+    flat = re.sub(r"^ +| +$| {2,}", lambda m: SPACE * len(m.group()), flat)
+    flat = flat.replace("`", "'").replace("|", "\\|")
     return f"`{flat}`"
 
 

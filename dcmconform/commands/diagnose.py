@@ -44,7 +44,11 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     from dcmconform.net.tls import settings as tls_settings
     from dcmconform.run.options import passcode
 
-    endpoint = args.target
+    if args.target is not None and args.target_option is not None and args.target != args.target_option:
+        raise SetupError("give the node once: --target AET@HOST:PORT (or the positional AET@HOST:PORT), not both")
+    endpoint = args.target_option or args.target
+    if endpoint is None:
+        raise SetupError("which node? give --target AET@HOST:PORT")
     tls = tls_settings(args)
     if tls is not None:
         if (problem := check_usable(tls)) is not None:
@@ -94,8 +98,10 @@ def register(sub: Any) -> None:
         description="Do what a DICOM sender does against AET@HOST:PORT, one visible step at a time, "
                     "and say what went wrong and what to change.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("target", type=target, metavar="AET@HOST:PORT",
-                        help="the node to send to: its AE title, host and port")
+    parser.add_argument("--target", type=target, dest="target_option", default=None, metavar="AET@HOST:PORT",
+                        help="the node to send to: its AE title, host and port (as with every other command)")
+    parser.add_argument("target", type=target, nargs="?", default=None, metavar="AET@HOST:PORT",
+                        help="the same, as a positional argument (kept working)")
     add_options(parser.add_argument, ("--calling-aet",))
     parser.add_argument("--file", action="append", default=[], metavar="OBJ.dcm",
                         help="a DICOM file to send (repeatable; default: a generated Secondary Capture image)")

@@ -125,7 +125,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from dcmconform.reports.console import headline, summary_lines
     from dcmconform.reports.html import render_html
     from dcmconform.reports.markdown import render_markdown
+    from dcmconform.run.options import ensure_writable
 
+    for flag, out in (("--html", args.html), ("--markdown", args.markdown)):
+        if out not in (None, "-"):
+            ensure_writable(Path(out), flag)  # before the rendering: one line, exit 2, not a traceback
     document = load_document(Path(args.json))
     to_stdout = "-" in (args.html, args.markdown)
     if args.html == "-" and args.markdown == "-":

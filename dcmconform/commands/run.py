@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -23,6 +24,7 @@ from dcmconform.run.options import (
     add_profile_option,
     as_arguments,
     ensure_report_dir,
+    ensure_writable,
     run_config,
     scu_arguments,
     unknown_checks,
@@ -74,12 +76,25 @@ def preflight(endpoint: Endpoint, calling_aet: str, timeout: float, wait: float 
         liveness(endpoint, calling_aet, timeout)  # the C-ECHO; its verdict is ASSOC-031's and DIMSE-001's
 
 
+class _Stopped:
+    """What stopped the session early (``pytest.exit`` from a fixture: a trigger that cannot start), to be
+    said in one line by the CLI."""
+
+    def __init__(self) -> None:
+        self.message = ""
+
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        if excinfo.typename == "Exit":
+            self.message = str(excinfo.value.msg)
+
+
 def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], peer: str | None,
-               extra: list[str]) -> dict[str, Any]:
+               extra: list[str], verbose: bool = False) -> dict[str, Any]:
     """Run the suites against ``endpoint`` in this process; returns the JSON document.
 
     With no ``endpoint`` the pytest session starts the reference peer ``peer`` itself, so that
-    it can restart it when it dies during a check (dcmconform.harness.session)."""
+    it can restart it when it dies during a check (dcmconform.harness.session). ``verbose`` (``-v``): every PDU printed
+    live as it crosses (dcmconform.livedump)."""
     import pytest
 
     check_areas(only)
@@ -91,7 +106,18 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
         args += ["--peer", peer]
     written = report_dir / "conformance.json"
     written.unlink(missing_ok=True)
-    code = pytest.main(args)
+    from dcmconform.debuglog import PYTEST_ARGS, Quiet
+
+    stopped = _Stopped()
+    # "--tb" after ours: a user's "-- --tb=long" wins
+    args[args.index("--tb=short"):args.index("--tb=short") + 1] = PYTEST_ARGS
+    from dcmconform.livedump import LiveDump
+
+    live = LiveDump() if verbose else contextlib.nullcontext()
+    with Quiet(report_dir) as quiet, live:  # pytest's and Python's own output goes to debug.log, not the console
+        code = pytest.main(args, plugins=[stopped, quiet, *([live] if verbose else [])])
+    if stopped.message and code == pytest.ExitCode.USAGE_ERROR:
+        raise SetupError(stopped.message.removeprefix("dcmconform: error: "))  # e.g. a trigger that cannot start
     if code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt  # Ctrl-C or SIGTERM during the run: the CLI says "interrupted", exit 130
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.INTERRUPTED):
@@ -99,6 +125,20 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
     if not written.exists():
         raise SetupError("no check ran, so no report was written")
     return dict(json.loads(written.read_text()))
+
+
+def pytest_junitxml(pytest_args: list[str]) -> list[str]:
+    """The JUnit paths given to pytest itself, after ``--`` (``--junitxml FILE``, ``--junitxml=FILE``,
+    ``--junit-xml ...``)."""
+    found = []
+    for i, arg in enumerate(pytest_args):
+        name, eq, value = arg.partition("=")
+        if name in ("--junitxml", "--junit-xml"):
+            if eq:
+                found.append(value)
+            elif i + 1 < len(pytest_args):
+                found.append(pytest_args[i + 1])
+    return found
 
 
 def check_peer(name: str) -> None:
@@ -138,6 +178,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     ensure_report_dir(cfg.report_dir)  # now, not after the run: an unwritable folder loses every result
     if cfg.baseline is not None and (problem := baseline_problem(cfg.baseline)):  # now, before a peer starts
         raise SetupError(f"argument --baseline: {problem}")
+    for flag, path in (("--junitxml", args.junitxml), ("--summary-md", cfg.summary_md),
+                       *(("--junitxml", Path(p)) for p in pytest_junitxml(args.pytest_args))):
+        if path is not None:
+            ensure_writable(path, flag)  # the same: a JUnit file that cannot be written ends the run with nothing
     check_areas(args.only)
     # now, before a peer starts: an unknown ID would run nothing (with extra pytest paths after --, the
     # plugin checks the IDs against what it collected instead)
@@ -164,12 +208,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if cfg.target:
         identity.use(identity.from_options(cfg.username, cfg.passcode))  # the pre-flight presents it too
         preflight(replace(cfg.target, tls=tls_settings(cfg)), cfg.calling_aet, cfg.timeout, cfg.artim_wait)
-        doc = run_checks(cfg.target, cfg.report_dir, args.only, None, args.pytest_args)
+        doc = run_checks(cfg.target, cfg.report_dir, args.only, None, args.pytest_args, args.verbose)
         return exit_code(doc)
     name = cfg.peer or "pynetdicom"
     check_peer(name)
     print(f"testing reference peer {name} (the session starts it on a free loopback port)", flush=True)
-    doc = run_checks(None, cfg.report_dir, args.only, name, args.pytest_args)
+    doc = run_checks(None, cfg.report_dir, args.only, name, args.pytest_args, args.verbose)
     return exit_code(doc)
 
 
@@ -188,7 +232,7 @@ def run_scu(cfg: Any, args: argparse.Namespace) -> int:
     if not cfg.trigger:
         print("manual mode: for each scenario, make the device send when told (no --trigger given)", flush=True)
         args.pytest_args += ["-s"]  # the operator's prompts reach the terminal
-    doc = run_checks(None, cfg.report_dir, args.only, None, args.pytest_args)  # --role picks the SCU checks
+    doc = run_checks(None, cfg.report_dir, args.only, None, args.pytest_args, args.verbose)  # --role picks the SCU checks
     return exit_code(doc)
 
 
@@ -209,6 +253,9 @@ def register(sub: Any) -> None:
     run.add_argument("--junitxml", type=Path, default=None, metavar="FILE",
                      help="also write JUnit XML for CI: a test case 'ASSOC-005 <title>' per check in the class "
                           "dcmconform.<area>, with id, clause, level and outcome properties; a warn is no failure")
+    run.add_argument("-v", "--verbose", action="store_true",
+                     help="print every PDU of every association live as it crosses, in the dump format, each line "
+                          "headed by its check (as DCMTK's -d does)")
     add_options(run.add_argument, SCU_FLAGS)  # --role scu --trigger CMD ... (dcmconform/scu/trigger.py)
     add_target_options(run)
     add_profile_option(run)

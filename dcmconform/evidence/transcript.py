@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dcmconform.base.limits import TRANSCRIPT_EVENT_WEIGHT, TRANSCRIPT_HEAD, TRANSCRIPT_TAIL
@@ -41,6 +42,10 @@ def _cost(event: Event) -> int:
     return len(event.data) + TRANSCRIPT_EVENT_WEIGHT
 
 
+# Called with (transcript, event) for every event as it is recorded, from the thread that records it.
+LISTENERS: list[Callable[[Transcript, Event], None]] = []
+
+
 @dataclass
 class Transcript:
     """An append-only, thread-safe record of one or more connections.
@@ -64,6 +69,8 @@ class Transcript:
     _stored: object = field(default=None, repr=False, compare=False)  # what dcmconform.evidence.stored follows of it
 
     def _add(self, event: Event) -> None:
+        for listener in LISTENERS:  # `dcmconform run -v` (dcmconform/livedump.py): each PDU as it crosses
+            listener(self, event)
         with self._lock:
             if event.direction != RECEIVED:
                 self.events.append(event)
@@ -179,6 +186,16 @@ class Transcript:
             out.append(f"{stamp} {title}")
             out.extend("    " + line for line in lines)
         return "\n".join(out)
+
+    def event_lines(self, event: Event) -> list[str]:
+        """One event as :meth:`dump` shows it (its time, direction, title and decoded lines), on its own: a
+        response is read against the last A-ASSOCIATE-RQ recorded; a DIMSE command cut over several PDVs is
+        not joined here (the dump joins it)."""
+        stamp = f"+{event.at - self.started:8.3f}s {event.direction}"
+        if event.direction == NOTE:
+            return [f"{stamp} {printable(event.text)}"]
+        title, lines = describe_bytes(event.data, self.last_request() if event.direction == RECEIVED else None)
+        return [f"{stamp} {title}", *("    " + line for line in lines)]
 
     def hex(self, limit_per_pdu: int = 512) -> str:
         out = []

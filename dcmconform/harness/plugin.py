@@ -59,6 +59,16 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(f"dcmconform: error: {exc}", returncode=2)
     if cfg.baseline is not None and (problem := baseline_problem(cfg.baseline)):
         pytest.exit(f"dcmconform: error: argument --baseline: {problem}", returncode=2)
+    if not hasattr(config, "workerinput") and not config.getoption("collectonly", False):
+        from dcmconform.base.errors import SetupError
+        from dcmconform.run.options import ensure_writable
+
+        try:  # now, not at the end: an output that cannot be written would lose the run
+            for flag, path in (("--junitxml", getattr(config.option, "xmlpath", None)), ("--summary-md", cfg.summary_md)):
+                if path:
+                    ensure_writable(Path(path), flag)
+        except SetupError as exc:
+            pytest.exit(f"dcmconform: error: {exc}", returncode=2)
     config.stash[CONFIG] = cfg
     config.stash[SESSION] = Session(cfg)
     if not hasattr(config, "workerinput"):
@@ -71,6 +81,7 @@ _VERDICT = pytest.StashKey[Verdict]()
 _COLLECTED = pytest.StashKey[int]()
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest's -k and -m deselect: the count of a whole run (subset: N of M)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     cfg = config.stash[CONFIG]
     if cfg.shuffle is not None:
@@ -469,6 +480,7 @@ class Collector:
         self.planned: list[pytest.Item] = []  # the checks collected to run, in order
         self.interrupted = False
         self.unfinished = 0  # checks an interruption left not run
+        self.other_failed = False  # a test of the session that is no check failed
         self.session_config = config
         from dcmconform.evidence import stored
 
@@ -487,6 +499,9 @@ class Collector:
 
     @pytest.hookimpl(trylast=True)  # after the JUnit writer has seen the report (junit_case)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and all(key != RESULT_PROPERTY for key, _ in report.user_properties) and \
+                report.nodeid not in self.results:
+            self.other_failed = True  # a test that is no check failed: the decision does not speak for it
         for key, value in report.user_properties:
             if key == RESULT_PROPERTY:
                 result = json.loads(str(value))
@@ -499,19 +514,30 @@ class Collector:
         cfg = self.session.config
         document = build_document(self.session.target_info(), list(self.results.values()), self.started,
                                   time.time(), cfg.calling_aet, shuffle=cfg.shuffle)
-        return document | self.run_shape()
+        from dcmconform.reports.decision import decision_field
+
+        document |= self.run_shape()
+        return document | {"decision": decision_field(document)}
+
+    def narrowed_by(self) -> list[str]:
+        """How this run was narrowed to a subset of its checks: ``--check ID``, ``--only AREA``, ``-k EXPR``,
+        ``-m EXPR`` (or ``pytest arguments`` for another narrowing, e.g. a test file named after --)."""
+        cfg, config = self.session.config, self.session_config
+        by = [f"--check {c}" for c in cfg.checks] + [f"--only {a}" for a in cfg.only]
+        by += [f"{flag} {value}" for flag, name in (("-k", "keyword"), ("-m", "markexpr"))
+               if (value := config.getoption(name, None))]
+        return by or ["pytest arguments"]
 
     def run_shape(self) -> dict[str, Any]:
-        """What the document says about the run itself: a subset (--check, --only), an interruption,
+        """What the document says about the run itself: a subset (--check, --only, -k, -m), an interruption,
         the baseline comparison and the --fail-on threshold (reports/baseline.py)."""
         from dcmconform.reports.baseline import compare_baseline
 
         cfg = self.session.config
         shape: dict[str, Any] = {"fail_on": cfg.fail_on}
         planned, collected = len(self.planned), self.session_config.stash.get(_COLLECTED, len(self.planned))
-        if cfg.subset and planned < collected:
-            shape["subset"] = {"checks": planned, "of": collected,
-                               "by": [f"--check {c}" for c in cfg.checks] + [f"--only {a}" for a in cfg.only]}
+        if planned < collected:
+            shape["subset"] = {"checks": planned, "of": collected, "by": self.narrowed_by()}
         if self.interrupted:
             shape |= {"interrupted": True, "interrupted_after": planned - self.unfinished, "planned": planned}
         if cfg.no_store:
@@ -519,7 +545,7 @@ class Collector:
         shape["stored_objects"] = self.stored.summary()
         if cfg.baseline is not None:
             shape["baseline"] = compare_baseline(list(self.results.values()), cfg.baseline, cfg.fail_on,
-                                                 complete=not cfg.subset and not self.interrupted)
+                                                 complete="subset" not in shape and not self.interrupted)
         return shape
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -537,21 +563,25 @@ class Collector:
                     "outcome": str(Outcome.NOT_RUN), "nodeid": item.nodeid,
                     "summary": "the run was interrupted (Ctrl-C or SIGTERM) before this check finished"}
 
+    @pytest.hookimpl(trylast=True)  # after pytest's JUnit writer wrote its file: rewrite_junit reads it
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         cfg = self.session.config
         if exitstatus == pytest.ExitCode.INTERRUPTED and self.results:
             self._interrupted()
-        if (cfg.report_dir is None and cfg.summary_md is None and cfg.baseline is None and cfg.fail_on == "fail") \
-                or not self.results:
+        if not self.results:
             return
+        from dcmconform.reports.decision import rewrite_junit
         from dcmconform.reports.document import write_reports
         from dcmconform.reports.markdown import write_markdown
 
         document = self.document()
-        if cfg.baseline is not None or cfg.fail_on != "fail":  # pytest's status follows them too
-            from dcmconform.reports.document import exit_code
-
-            session.exitstatus = exit_code(document)
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not self.other_failed:
+            session.exitstatus = document["decision"]["exit_code"]  # pytest's status is the decision's too
+        junit = getattr(self.session_config.option, "xmlpath", None)
+        if junit and Path(junit).is_file():
+            rewrite_junit(Path(junit), document)
+        if cfg.report_dir is None and cfg.summary_md is None:
+            return
         self.written = write_reports(document, cfg.report_dir) if cfg.report_dir is not None else []
         if cfg.report_dir is not None:
             self.written.append(self.stored.write(cfg.report_dir))

@@ -9,33 +9,41 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+from collections.abc import Generator
 
 import pytest
 
 from dcmconform.base.errors import SetupError
 from dcmconform.evidence.verdict import MARK, Check
-from dcmconform.run.suitedir import SUITE_INI, suites_dir
+from dcmconform.run.suitedir import SUITE_INI
 
 
 class _Gather:
     def __init__(self) -> None:
         self.items: list[tuple[str, Check | None]] = []
 
-    @pytest.hookimpl(tryfirst=True)  # before the plugin deselects the other role's checks
-    def pytest_collection_modifyitems(self, items: list[object]) -> None:
+    @pytest.hookimpl(wrapper=True)  # around every other: before the plugin deselects the other role's checks
+    def pytest_collection_modifyitems(self, items: list[object]) -> Generator[None, None, None]:
         for item in items:
             marker = item.get_closest_marker(MARK)  # type: ignore[attr-defined]
             self.items.append((item.nodeid, marker.args[0] if marker else None))  # type: ignore[attr-defined]
+        yield
 
 
 @functools.cache
 def collected() -> tuple[tuple[str, Check | None], ...]:
     """``(node ID, check)`` of every test in the suites, in collection order; ``None`` for a test that
     declares no check."""
+    import pytest
+
+    from dcmconform.run.suitedir import suites_dir
+
     gather = _Gather()
     with contextlib.redirect_stdout(io.StringIO()) as out:
         code = pytest.main([str(suites_dir()), "-c", str(SUITE_INI), "--rootdir",
-                            str(suites_dir()), "--collect-only", "-q"], plugins=[gather])
+                            str(suites_dir()), "--collect-only", "-q", "-p", "no:warnings"], plugins=[gather])
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt  # Ctrl-C while the checks are read: "interrupted", exit 130, not a dump of pytest's
     if code != pytest.ExitCode.OK:
         raise SetupError(f"the suites do not collect (pytest exit {int(code)}):\n{out.getvalue()[-3000:]}")
     return tuple(gather.items)

@@ -113,6 +113,26 @@ def ensure_report_dir(path: Path) -> None:
         raise SetupError(f"cannot write the reports to {path}: {exc.strerror or exc}") from None
 
 
+def ensure_writable(path: Path, flag: str) -> None:
+    """Make sure the file ``path`` (given as ``flag``, e.g. ``--junitxml``) can be written, now, before any check
+    runs: its folder is created, the file opened for appending (what is in it stays) and, if this made it,
+    removed again. :class:`SetupError`, one line, naming the flag: a run must not be lost at its end."""
+    existed = path.exists()
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a folder, not a file")
+        blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            raise NotADirectoryError(20, f"{blocking} is a file, not a folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        raise SetupError(f"{flag} {path}: cannot write there: {exc.strerror or exc}") from None
+
+
 def report_dir(value: str | Path) -> Path:
     path = Path(value)
     try:
@@ -390,6 +410,8 @@ def load_profile(path: Path, parser: argparse.ArgumentParser) -> dict[str, Any]:
         action = keys.get(str(key).replace("_", "-"))
         if action is None:
             raise SetupError(f"profile {path}: unknown key {str(key)!r}; the keys are {', '.join(keys)}")
+        if action.dest in values:  # report-dir and report_dir
+            raise SetupError(f"profile {path}: {key}: the option is given twice; keep one")
         try:
             values[action.dest] = _profile_value(action, value)
         except argparse.ArgumentTypeError as exc:

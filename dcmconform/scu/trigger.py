@@ -166,6 +166,21 @@ class Played:
         return [self.transcript, (SCENARIO_EVIDENCE, self.describe())]
 
 
+def trigger_problem(played: Played) -> str | None:
+    """Why the trigger command is a set-up error rather than an SCU to judge, or ``None``: it ended before
+    making any connection to our SCP (it could not be started: exit 127 for a mistyped path, 126 not
+    executable; or it failed or quit at once). One line, with its exit status and the last line it printed."""
+    run = played.run
+    if run is None or run.killed or played.attempts:
+        return None
+    last = next((line.strip() for line in reversed(run.output.splitlines()) if line.strip()), "")
+    why = {127: "it could not be started (command not found)", 126: "it could not be started (not executable)"}.get(
+        run.exit_code or 0, "it ended before connecting to our SCP")
+    said = f"; its last line: {printable(last, limit=300)}" if last else "; it printed nothing"
+    return (f"the trigger command exited with status {run.exit_code} after {run.seconds:.1f} s without connecting: "
+            f"{why}{said} (command: {printable(run.command, limit=300)})")
+
+
 def sample_files(folder: Path) -> tuple[Path, ...]:
     """Two generated Secondary Capture images (no patient data) for ``{files}``."""
     from dcmconform.fixtures.screen_capture import write_screen_capture

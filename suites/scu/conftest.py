@@ -8,7 +8,7 @@ import pytest
 
 from dcmconform.harness.session import SESSION
 from dcmconform.run.options import RunConfig
-from dcmconform.scu.trigger import Played, Player, ScuSettings, sample_files
+from dcmconform.scu.trigger import Played, Player, ScuSettings, sample_files, trigger_problem
 
 SCENARIO_MARK = "scenario"
 
@@ -41,7 +41,11 @@ def scenario(scu_player: Player, pytestconfig: pytest.Config) -> Callable[[str],
     info = pytestconfig.stash[SESSION].scu_info if SESSION in pytestconfig.stash else {}
 
     def play(name: str) -> Played:
+        first = not scu_player.played
         played = scu_player(name)
+        problem = trigger_problem(played) if first else None
+        if problem is not None:  # the trigger never reached our SCP: a set-up error, not a verdict on the SCU
+            pytest.exit(f"dcmconform: error: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
         rq = next((a.request for a in played.attempts if a.request is not None), None)
         if rq is not None and not info:
             info.update(ae_title=rq.calling_ae.rstrip(" "), implementation_class_uid=rq.implementation_class_uid,

@@ -91,9 +91,10 @@ def test_rows_missing_from_the_baseline_follow_fail_on(tmp_path: Path) -> None:
     strict = compare_baseline(results, baseline, "warn", complete=True)
     assert [e["id"] for e in strict["regressions"]] == ["ASSOC-004"]
     counts = {"fail": 1, "warn": 1, "pass": 1}
-    assert exit_code({"counts": counts, "baseline": lenient}) == 0  # the known fail is no failure
-    assert exit_code({"counts": counts, "baseline": strict}) == 1
-    assert exit_code({"counts": counts | {"error": 1}, "baseline": lenient}) == 1  # the suite broke
+    assert exit_code({"counts": counts, "results": results, "baseline": lenient}) == 0  # the known fail is no failure
+    assert exit_code({"counts": counts, "results": results, "baseline": strict}) == 1
+    broke = [*results, _result("ASSOC-002", "error")]
+    assert exit_code({"counts": counts | {"error": 1}, "results": broke, "baseline": lenient}) == 1  # the suite broke
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -214,6 +214,8 @@ def test_an_interrupted_run_writes_a_report_that_says_so(tmp_path: Path, signum:
             if child.poll() is None:
                 child.kill()
     assert child.returncode == 130, out[-1500:] + err[-1500:]
+    assert not re.search(r"Traceback|!!!|KeyboardInterrupt", out + err), out[-1500:] + err[-1500:]  # pytest's banner
+    assert [x for x in err.splitlines() if x.strip()] == ["dcmconform: interrupted"], err
     doc = json.loads((tmp_path / "conformance.json").read_text())
     assert doc["interrupted"] is True
     outcomes = {r["id"]: r["outcome"] for r in doc["results"]}
