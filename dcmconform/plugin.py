@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from dcmconform import identity
 from dcmconform.assoc import Contexts, associate
 from dcmconform.childrun import honour_interrupts
 from dcmconform.fuzzing import opted_in
@@ -211,7 +212,9 @@ def pytest_runtest_makereport(
             report.outcome = "failed"
             report.longrepr = f"{check.id}: the check reached no verdict (a check must say pass/warn/fail/info/n.a.)"
     result = item.config.stash[SESSION].after_check(item, report.when, result)
+    _redact(report)
     if result is not None:
+        result = identity.redact_value(result)  # type: ignore[assignment] # a node may quote our passcode
         if result.get("peer_died"):
             report.outcome = "failed"
             report.longrepr = f"{result['id']}: {result['summary']}"
@@ -233,6 +236,21 @@ def pytest_runtest_makereport(
             report.user_properties.append((key, value))
             item.user_properties.append((key, value))
     return report
+
+
+def _redact(report: pytest.TestReport) -> None:
+    """The run's secret out of what pytest itself writes of a check (the JUnit XML, the console): its
+    failure text and its captured output, whatever a node quoted back to us."""
+    if identity.current() is None:
+        return
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:  # a skip: (path, line, reason)
+        path, line, reason = report.longrepr
+        report.longrepr = (path, line, identity.redact_text(str(reason)))
+    elif report.longrepr is not None and not isinstance(report.longrepr, str):
+        report.longrepr = str(report.longrepr)  # pytest's rendering, as text that can be redacted
+    if isinstance(report.longrepr, str):
+        report.longrepr = identity.redact_text(report.longrepr)
+    report.sections = [(title, identity.redact_text(text)) for title, text in report.sections]
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -472,7 +490,7 @@ class Collector:
         cfg = self.session.config
         document = build_document(self.session.target_info(), list(self.results.values()), self.started,
                                   time.time(), cfg.calling_aet, shuffle=cfg.shuffle)
-        return document | self.run_shape()
+        return identity.redact_value(document | self.run_shape())  # type: ignore[return-value] # every writer's
 
     def run_shape(self) -> dict[str, Any]:
         """What the document says about the run itself: a subset (--check, --only), an interruption,

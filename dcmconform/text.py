@@ -34,7 +34,11 @@ def printable(text: str, limit: int | None = None, keep: str = "", ascii_only: b
     ``keep``: characters left as they are (``"\\n"`` for a multi-line block whose lines are the
     caller's own, ``"\\t"``). ``ascii_only``: escape everything outside printable ASCII too (wire
     fields, whose exact bytes matter). ``limit``: at most this many characters of the result,
-    the last one ``…`` when cut (an escape is never cut in half)."""
+    the last one ``…`` when cut (an escape is never cut in half). The run's secret never shows
+    (:func:`dcmconform.identity.redact_text`: a node may quote the passcode it was sent)."""
+    from dcmconform.identity import redact_text  # (identity's dump quotes through here)
+
+    text = redact_text(text)
     out: list[str] = []
     size = 0
     for char in text:

@@ -96,7 +96,7 @@ class Transcript:
         self._watch(True, data)
 
     def received(self, data: bytes) -> None:
-        self._add(Event(time.monotonic(), RECEIVED, bytes(data)))
+        self._add(Event(time.monotonic(), RECEIVED, redact(bytes(data))))  # a node may quote our credentials
         self._watch(False, data)
 
     def _watch(self, sent: bool, data: bytes) -> None:

@@ -28,6 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dcmconform import lifeline
 from dcmconform.scenario import SCENARIOS, Attempt, Scenario, ScenarioSCP
 from dcmconform.text import printable
 from dcmconform.transcript import Transcript
@@ -105,8 +106,8 @@ def run_command(command: str, deadline: float) -> TriggerRun:
     The output goes to a file, not a pipe: a process the command leaves behind cannot hold us past its end."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(command, shell=True, start_new_session=True, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT)
+        # its own process group, ended with us; no DCMCONFORM_PASSCODE in its environment (dcmconform.lifeline)
+        proc = lifeline.popen(command, shell=True, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         code: int | None
         try:
             code = proc.wait(timeout=deadline)
