@@ -1,0 +1,73 @@
+"""A node that quotes the credentials it was sent (issue 28): in its A-ASSOCIATE-AC (a 59H server
+response holding the passcode) and in the Error Comment of every response (a C-ECHO-RSP of success, a failure to anything else: the passcode as text, in
+hex and in base64), as a node that logs or echoes what it received would."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+from pydicom.dataset import Dataset
+
+from dcmconform.dimse.commands import encode_command, response
+from dcmconform.wire import items as it
+from dcmconform.wire import pdus as pd
+from dcmconform.wire.errors import WireError
+from tests.hostile.server import LIFETIME, Handler, HostileServer, _command_pdu, _read_pdu, _send
+
+
+def quoted(secret: bytes) -> str:
+    return f"user rejected: {secret.decode()} {secret.hex()} {base64.b64encode(secret).decode()}"
+
+
+class EchoingHandler(Handler):
+    secret = b""  # what the last request carried as its passcode
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        deadline = time.monotonic() + LIFETIME
+        first = _read_pdu(sock, deadline)
+        if first is None or first[:1] != b"\x01":
+            return
+        try:
+            rq = pd.decode_pdu(first)
+        except WireError:
+            return
+        assert isinstance(rq, pd.AAssociateRQ)
+        given = rq.user_information.find(it.UserIdentityRQSubItem) if rq.user_information else []
+        self.secret = given[0].secondary if given else b""  # type: ignore[attr-defined]
+        contexts: list[it.Item] = [it.PresentationContextACItem(pc.context_id, 0, [it.TransferSyntaxSubItem(
+            pc.transfer_syntaxes[0])]) for pc in rq.presentation_contexts]
+        user = it.UserInformationItem([it.MaximumLengthSubItem(16384),
+                                       it.ImplementationClassUIDSubItem("1.2.826.0.1.3680043.9.9999"),
+                                       it.UserIdentityACSubItem(self.secret),
+                                       it.ImplementationVersionNameSubItem(self.secret.decode() if 4 <= len(self.secret) <= 16 else "ECHO")])
+        ac = pd.AAssociateAC(rq.called_ae, rq.calling_ae, [it.ApplicationContextItem(it.APPLICATION_CONTEXT),
+                                                           *contexts, user])
+        if _send(sock, ac.encode()):
+            self._serve(sock, deadline)
+
+    def _answer(self, sock: socket.socket, context_id: int, rq: object, deadline: float) -> bool:
+        assert isinstance(rq, Dataset)
+        field = rq.get("CommandField") | 0x8000
+        rsp = response(rq, field, 0x0000 if field == 0x8030 else 0xC000, ErrorComment=quoted(self.secret))
+        return _send(sock, _command_pdu(context_id, encode_command(rsp)))
+
+
+@contextlib.contextmanager
+def echoing() -> Iterator[HostileServer]:
+    server = HostileServer("drip-ac")  # (a behaviour the base class knows; this handler has its own)
+    server.RequestHandlerClass = EchoingHandler
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
