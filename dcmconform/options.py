@@ -23,7 +23,7 @@ from typing import Any
 
 from dcmconform.errors import SetupError
 from dcmconform.target import DEFAULT_MOVE_AET, Endpoint, TargetError, ae_title_problem
-from dcmconform.tls import readable_file
+from dcmconform.tls import key_file, readable_file
 
 DEFAULT_CALLING_AET = "DCMCONFORM"
 DEFAULT_TIMEOUT = 5.0
@@ -244,10 +244,10 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
     Option("--tls-ca", {"type": readable_file, "default": None, "metavar": "PEM",
                         "help": "CA certificate(s) the target's certificate must chain to (implies --tls; "
                                 "without it the target's certificate is not verified)"}),
-    Option("--tls-cert", {"type": readable_file, "default": None, "metavar": "PEM",
+    Option("--tls-cert", {"type": key_file, "default": None, "metavar": "PEM",
                           "help": "our client certificate, for a target that requires mutual authentication "
                                   "(implies --tls)"}),
-    Option("--tls-key", {"type": readable_file, "default": None, "metavar": "PEM",
+    Option("--tls-key", {"type": key_file, "default": None, "metavar": "PEM",
                          "help": "the private key of --tls-cert (when not in the same file)"}),
     # The SCU side (--role scu, dcmconform/trigger.py) -----------------------------------------
     # User identity negotiation (dcmconform/identity.py; suites/security/test_identity.py): every association.
