@@ -1,0 +1,64 @@
+"""SEC-014 against a node that aborts the unknown AE's association at its C-ECHO (issue 28): the C-STORE
+is never sent, and the check says so as its verdict; it used to end as an *error* (pynetdicom refuses to
+send on an association that is gone)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from pydicom.dataset import Dataset
+
+from dcmconform.dimse.commands import encode_command, response
+from dcmconform.suites.security.test_access import STRANGER_AE
+from dcmconform.wire import pdus as pd
+from tests.hostile.server import LIFETIME, Handler, HostileServer, _accept, _command_pdu, _read_pdu, _send
+
+
+class AbortAfterEcho(Handler):
+    """Serves our own AE; the unknown one (SEC-014's) gets an A-ABORT for its C-ECHO."""
+
+    stranger = False
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        deadline = time.monotonic() + LIFETIME
+        first = _read_pdu(sock, deadline)
+        if first is None or first[:1] != b"\x01":
+            return
+        rq = pd.decode_pdu(first)
+        assert isinstance(rq, pd.AAssociateRQ)
+        self.stranger = rq.calling_ae.strip() == STRANGER_AE
+        if _send(sock, _accept(rq)):
+            self._serve(sock, deadline)
+
+    def _answer(self, sock: socket.socket, context_id: int, rq: object, deadline: float) -> bool:
+        assert isinstance(rq, Dataset)
+        if self.stranger:  # its C-ECHO ends the association: gone before the C-STORE, whatever the timing
+            _send(sock, pd.AAbort(source=2, reason=0).encode())
+            return False
+        return _send(sock, _command_pdu(context_id, encode_command(response(rq, rq.CommandField | 0x8000, 0))))
+
+
+def test_sec_014_judges_a_node_that_aborts_before_the_c_store(tmp_path: Path) -> None:
+    server = HostileServer("drip-ac")  # (a behaviour the base class knows; this handler has its own)
+    server.RequestHandlerClass = AbortAfterEcho
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        done = subprocess.run([sys.executable, "-m", "dcmconform", "run", "--target",
+                               f"NODE@127.0.0.1:{server.server_address[1]}", "--check", "SEC-014", "--timeout", "2",
+                               "--report-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    [result] = json.loads((tmp_path / "conformance.json").read_text())["results"]
+    assert result["outcome"] == "pass", (result["summary"], done.stdout[-2000:])
+    assert "C-STORE: not sent, the node aborted the association" in result["summary"], result["summary"]
