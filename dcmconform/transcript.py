@@ -55,11 +55,19 @@ class Transcript:
     _tail_start: int = field(default=-1, repr=False)  # index in events where the tail region begins
     dropped: int = 0  # target bytes counted, not kept
     dropped_events: int = 0
+    # At most this many events in all (0: no such cap; notes given ``always`` pass): a scenario an SCU
+    # connects to 9,000 times keeps its first connections, and counts the rest (dcmconform.trigger).
+    max_events: int = 0
+    cut_events: int = field(default=0, repr=False)
+    cut_bytes: int = field(default=0, repr=False)
+    _cut_marker: Event | None = field(default=None, repr=False)
     _stored: object = field(default=None, repr=False, compare=False)  # what dcmconform.stored follows of it
 
-    def _add(self, event: Event) -> None:
+    def _add(self, event: Event, always: bool = False) -> None:
         with self._lock:
-            if event.direction != RECEIVED:
+            if self.max_events and not always and len(self.events) >= self.max_events:
+                self._cut(event)
+            elif event.direction != RECEIVED:
                 self.events.append(event)
             elif self._received + _cost(event) <= self.head and self._tail_start < 0:
                 self._received += _cost(event)
@@ -91,6 +99,16 @@ class Transcript:
                        f"transcript budget: the target sent over {self.head} bytes; what follows is kept "
                        f"up to the last {self.tail} bytes")
 
+    def _cut(self, event: Event) -> None:
+        """Past ``max_events``: the event is counted, and one note at the end says how many."""
+        self.cut_events += 1
+        self.cut_bytes += len(event.data)
+        if self._cut_marker is None:
+            self._cut_marker = Event(event.at, NOTE)
+            self.events.append(self._cut_marker)
+        self._cut_marker.text = (f"evidence budget: past the first {self.max_events} events, {self.cut_events} more "
+                                 f"PDUs and notes ({self.cut_bytes} bytes) were counted, not kept")
+
     def sent(self, data: bytes) -> None:
         self._add(Event(time.monotonic(), SENT, redact(bytes(data))))  # no credential in evidence
         self._watch(True, data)
@@ -112,8 +130,9 @@ class Transcript:
             self.events.clear()
             self.started = time.monotonic()
 
-    def note(self, text: str) -> None:
-        self._add(Event(time.monotonic(), NOTE, text=text))
+    def note(self, text: str, always: bool = False) -> None:
+        """A line of ours in the dump; ``always``: kept even past ``max_events``."""
+        self._add(Event(time.monotonic(), NOTE, text=text), always)
 
     def last_request(self) -> pd.AAssociateRQ | None:
         for event in reversed(self.events):
