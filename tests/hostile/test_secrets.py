@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dcmconform.options import PASSCODE_ENV
-from tests.hostile.echoing import echoing
+from tests.hostile.nodes import EchoingHandler, serving
 
 PASSCODE = "Pw-4711-secret"  # 14 characters: short enough for the node to echo as its version name too
 
@@ -27,7 +27,7 @@ def forms(secret: str) -> list[bytes]:
 @pytest.mark.slow  # one run of five checks against a local node (about 5 s)
 def test_a_node_echoing_the_credentials_puts_the_passcode_in_no_file_and_no_output(tmp_path: Path) -> None:
     out = tmp_path / "report"
-    with echoing() as server:
+    with serving(EchoingHandler) as server:
         argv = [sys.executable, "-m", "dcmconform", "run", "--target", f"ECHO@127.0.0.1:{server.server_address[1]}",
                 "--username", "alice", "--report-dir", str(out), "--timeout", "2", "--junitxml", str(out / "junit.xml"),
                 "--summary-md", str(out / "summary.md")]

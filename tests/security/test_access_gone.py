@@ -8,7 +8,6 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from pydicom.dataset import Dataset
 from dcmconform.dimse.commands import encode_command, response
 from dcmconform.suites.security.test_access import STRANGER_AE
 from dcmconform.wire import pdus as pd
-from tests.hostile.server import LIFETIME, Handler, HostileServer, _accept, _command_pdu, _read_pdu, _send
+from tests.hostile.nodes import read_request, serving
+from tests.hostile.server import LIFETIME, Handler, _accept, _command_pdu, _send
 
 
 class AbortAfterEcho(Handler):
@@ -28,11 +28,9 @@ class AbortAfterEcho(Handler):
     def handle(self) -> None:
         sock: socket.socket = self.request
         deadline = time.monotonic() + LIFETIME
-        first = _read_pdu(sock, deadline)
-        if first is None or first[:1] != b"\x01":
+        rq = read_request(sock, deadline)
+        if rq is None:
             return
-        rq = pd.decode_pdu(first)
-        assert isinstance(rq, pd.AAssociateRQ)
         self.stranger = rq.calling_ae.strip() == STRANGER_AE
         if _send(sock, _accept(rq)):
             self._serve(sock, deadline)
@@ -46,19 +44,10 @@ class AbortAfterEcho(Handler):
 
 
 def test_sec_014_judges_a_node_that_aborts_before_the_c_store(tmp_path: Path) -> None:
-    server = HostileServer("drip-ac")  # (a behaviour the base class knows; this handler has its own)
-    server.RequestHandlerClass = AbortAfterEcho
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
+    with serving(AbortAfterEcho) as server:
         done = subprocess.run([sys.executable, "-m", "dcmconform", "run", "--target",
                                f"NODE@127.0.0.1:{server.server_address[1]}", "--check", "SEC-014", "--timeout", "2",
                                "--report-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
-    finally:
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
     [result] = json.loads((tmp_path / "conformance.json").read_text())["results"]
     assert result["outcome"] == "pass", (result["summary"], done.stdout[-2000:])
     assert "C-STORE: not sent, the node aborted the association" in result["summary"], result["summary"]

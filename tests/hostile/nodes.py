@@ -1,13 +1,15 @@
-"""A node that quotes the credentials it was sent (issue 28): in its A-ASSOCIATE-AC (a 59H server
-response holding the passcode) and in the Error Comment of every response (a C-ECHO-RSP of success, a failure to anything else: the passcode as text, in
-hex and in base64), as a node that logs or echoes what it received would."""
+"""Hostile nodes with a handler of their own (issue 28), on the hostile server of :mod:`tests.hostile.server`.
+
+:class:`EchoingHandler` quotes the credentials it was sent: in its A-ASSOCIATE-AC (a 59H server response
+holding the passcode, and the passcode as its version name when short enough) and in the Error Comment of
+every response (a C-ECHO-RSP of success, a failure to anything else: the passcode as text, in hex and in
+base64), as a node that logs or echoes what it received would."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -17,11 +19,31 @@ from dcmconform.dimse.commands import encode_command, response
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
-from tests.hostile.server import LIFETIME, Handler, HostileServer, _command_pdu, _read_pdu, _send
+from tests.hostile.server import LIFETIME, Handler, HostileServer, _command_pdu, _read_pdu, _send, hostile
 
 
 def quoted(secret: bytes) -> str:
     return f"user rejected: {secret.decode()} {secret.hex()} {base64.b64encode(secret).decode()}"
+
+
+def read_request(sock: socket.socket, deadline: float) -> pd.AAssociateRQ | None:
+    """The A-ASSOCIATE-RQ a connection opens with (None: anything else, or nothing by ``deadline``)."""
+    first = _read_pdu(sock, deadline)
+    if first is None or first[:1] != b"\x01":
+        return None
+    try:
+        rq = pd.decode_pdu(first)
+    except WireError:
+        return None
+    return rq if isinstance(rq, pd.AAssociateRQ) else None
+
+
+@contextlib.contextmanager
+def serving(handler: type[Handler]) -> Iterator[HostileServer]:
+    """A hostile server whose connections ``handler`` serves."""
+    with hostile("drip-ac") as server:  # (a behaviour the base class knows; the handler has its own)
+        server.RequestHandlerClass = handler
+        yield server
 
 
 class EchoingHandler(Handler):
@@ -30,14 +52,9 @@ class EchoingHandler(Handler):
     def handle(self) -> None:
         sock: socket.socket = self.request
         deadline = time.monotonic() + LIFETIME
-        first = _read_pdu(sock, deadline)
-        if first is None or first[:1] != b"\x01":
+        rq = read_request(sock, deadline)
+        if rq is None:
             return
-        try:
-            rq = pd.decode_pdu(first)
-        except WireError:
-            return
-        assert isinstance(rq, pd.AAssociateRQ)
         given = rq.user_information.find(it.UserIdentityRQSubItem) if rq.user_information else []
         self.secret = given[0].secondary if given else b""  # type: ignore[attr-defined]
         contexts: list[it.Item] = [it.PresentationContextACItem(pc.context_id, 0, [it.TransferSyntaxSubItem(
@@ -56,18 +73,3 @@ class EchoingHandler(Handler):
         field = rq.get("CommandField") | 0x8000
         rsp = response(rq, field, 0x0000 if field == 0x8030 else 0xC000, ErrorComment=quoted(self.secret))
         return _send(sock, _command_pdu(context_id, encode_command(rsp)))
-
-
-@contextlib.contextmanager
-def echoing() -> Iterator[HostileServer]:
-    server = HostileServer("drip-ac")  # (a behaviour the base class knows; this handler has its own)
-    server.RequestHandlerClass = EchoingHandler
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
