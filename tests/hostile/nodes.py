@@ -19,23 +19,11 @@ from dcmconform.dimse.commands import encode_command, response
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
-from tests.hostile.server import LIFETIME, Handler, HostileServer, _command_pdu, _read_pdu, _send, hostile
+from tests.hostile.server import LIFETIME, Handler, HostileServer, _accept, _command_pdu, _read_pdu, _send, hostile
 
 
 def quoted(secret: bytes) -> str:
     return f"user rejected: {secret.decode()} {secret.hex()} {base64.b64encode(secret).decode()}"
-
-
-def read_request(sock: socket.socket, deadline: float) -> pd.AAssociateRQ | None:
-    """The A-ASSOCIATE-RQ a connection opens with (None: anything else, or nothing by ``deadline``)."""
-    first = _read_pdu(sock, deadline)
-    if first is None or first[:1] != b"\x01":
-        return None
-    try:
-        rq = pd.decode_pdu(first)
-    except WireError:
-        return None
-    return rq if isinstance(rq, pd.AAssociateRQ) else None
 
 
 @contextlib.contextmanager
@@ -46,27 +34,41 @@ def serving(handler: type[Handler]) -> Iterator[HostileServer]:
         yield server
 
 
-class EchoingHandler(Handler):
-    secret = b""  # what the last request carried as its passcode
+class RequestHandler(Handler):
+    """A node that reads the A-ASSOCIATE-RQ, then :meth:`associate` answers it (and serves, or not)."""
 
     def handle(self) -> None:
         sock: socket.socket = self.request
         deadline = time.monotonic() + LIFETIME
-        rq = read_request(sock, deadline)
-        if rq is None:
+        first = _read_pdu(sock, deadline)
+        if first is None or first[:1] != b"\x01":
             return
+        try:
+            rq = pd.decode_pdu(first)
+        except WireError:
+            return
+        if isinstance(rq, pd.AAssociateRQ) and _send(sock, self.associate(rq)):
+            self._serve(sock, deadline)
+
+    def associate(self, rq: pd.AAssociateRQ) -> bytes:
+        """The answer to ``rq``: every context accepted in its first transfer syntax."""
+        return _accept(rq)
+
+
+class EchoingHandler(RequestHandler):
+    secret = b""  # what the last request carried as its passcode
+
+    def associate(self, rq: pd.AAssociateRQ) -> bytes:
         given = rq.user_information.find(it.UserIdentityRQSubItem) if rq.user_information else []
         self.secret = given[0].secondary if given else b""  # type: ignore[attr-defined]
         contexts: list[it.Item] = [it.PresentationContextACItem(pc.context_id, 0, [it.TransferSyntaxSubItem(
             pc.transfer_syntaxes[0])]) for pc in rq.presentation_contexts]
+        version = self.secret.decode() if 4 <= len(self.secret) <= 16 else "ECHO"
         user = it.UserInformationItem([it.MaximumLengthSubItem(16384),
                                        it.ImplementationClassUIDSubItem("1.2.826.0.1.3680043.9.9999"),
-                                       it.UserIdentityACSubItem(self.secret),
-                                       it.ImplementationVersionNameSubItem(self.secret.decode() if 4 <= len(self.secret) <= 16 else "ECHO")])
-        ac = pd.AAssociateAC(rq.called_ae, rq.calling_ae, [it.ApplicationContextItem(it.APPLICATION_CONTEXT),
-                                                           *contexts, user])
-        if _send(sock, ac.encode()):
-            self._serve(sock, deadline)
+                                       it.UserIdentityACSubItem(self.secret), it.ImplementationVersionNameSubItem(version)])
+        return pd.AAssociateAC(rq.called_ae, rq.calling_ae, [it.ApplicationContextItem(it.APPLICATION_CONTEXT),
+                                                             *contexts, user]).encode()
 
     def _answer(self, sock: socket.socket, context_id: int, rq: object, deadline: float) -> bool:
         assert isinstance(rq, Dataset)

@@ -1,6 +1,7 @@
 """SEC-014 against a node that aborts the unknown AE's association at its C-ECHO (issue 28): the C-STORE
 is never sent, and the check says so as its verdict; it used to end as an *error* (pynetdicom refuses to
-send on an association that is gone)."""
+send on an association that is gone) whenever pynetdicom had seen the A-ABORT before our C-STORE (most runs:
+which comes first is the client's timing, not the node's)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from pydicom.dataset import Dataset
@@ -16,24 +16,18 @@ from pydicom.dataset import Dataset
 from dcmconform.dimse.commands import encode_command, response
 from dcmconform.suites.security.test_access import STRANGER_AE
 from dcmconform.wire import pdus as pd
-from tests.hostile.nodes import read_request, serving
-from tests.hostile.server import LIFETIME, Handler, _accept, _command_pdu, _send
+from tests.hostile.nodes import RequestHandler, serving
+from tests.hostile.server import _command_pdu, _send
 
 
-class AbortAfterEcho(Handler):
+class AbortAfterEcho(RequestHandler):
     """Serves our own AE; the unknown one (SEC-014's) gets an A-ABORT for its C-ECHO."""
 
     stranger = False
 
-    def handle(self) -> None:
-        sock: socket.socket = self.request
-        deadline = time.monotonic() + LIFETIME
-        rq = read_request(sock, deadline)
-        if rq is None:
-            return
+    def associate(self, rq: pd.AAssociateRQ) -> bytes:
         self.stranger = rq.calling_ae.strip() == STRANGER_AE
-        if _send(sock, _accept(rq)):
-            self._serve(sock, deadline)
+        return super().associate(rq)
 
     def _answer(self, sock: socket.socket, context_id: int, rq: object, deadline: float) -> bool:
         assert isinstance(rq, Dataset)
@@ -50,4 +44,6 @@ def test_sec_014_judges_a_node_that_aborts_before_the_c_store(tmp_path: Path) ->
                                "--report-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
     [result] = json.loads((tmp_path / "conformance.json").read_text())["results"]
     assert result["outcome"] == "pass", (result["summary"], done.stdout[-2000:])
-    assert "C-STORE: not sent, the node aborted the association" in result["summary"], result["summary"]
+    # pynetdicom has seen the A-ABORT before the C-STORE (it refused to send: the error this was), or not yet
+    assert ("C-STORE: not sent, the node aborted the association" in result["summary"]
+            or "C-STORE: no response (aborted" in result["summary"]), result["summary"]
