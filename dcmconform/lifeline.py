@@ -50,12 +50,7 @@ def popen(command: Sequence[str] | str, *, shell: bool = False, passcode: bool =
     started. Its environment (``env``, default ours) never holds the run's passcode (``DCMCONFORM_PASSCODE``):
     a trigger command, a peer or Locust has no use for it, and what they print is kept as evidence. Only our
     own child runs are given it (``passcode=True``, :func:`dcmconform.childrun.run_suite`)."""
-    from dcmconform.options import PASSCODE_ENV
-
-    env = dict(kwargs.get("env") or os.environ)
-    if not passcode:
-        env.pop(PASSCODE_ENV, None)
-    kwargs["env"] = env
+    kwargs["env"] = environment(kwargs.get("env"), passcode)
     if shell:
         command = ["/bin/sh", "-c", str(command)]
     elif isinstance(command, str):
@@ -72,6 +67,16 @@ def die_with(parent: int, signum: int = signal.SIGTERM) -> None:
     libc.prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
+
+
+def environment(base: dict[str, str] | None = None, passcode: bool = False) -> dict[str, str]:
+    """A child's environment: ``base`` (default ours) without the run's passcode unless ``passcode``."""
+    from dcmconform.options import PASSCODE_ENV
+
+    env = dict(base if base is not None else os.environ)
+    if not passcode:
+        env.pop(PASSCODE_ENV, None)
+    return env
 
 
 def _die_with_parent() -> None:
