@@ -57,6 +57,9 @@ def test_a_trigger_command_peers_and_locust_do_not_inherit_the_passcode(monkeypa
     ran = run_command("env", 30)
     assert ran.exit_code == 0 and "PATH=" in ran.output
     assert PASSCODE_ENV not in ran.output and PASSCODE not in ran.output
+    from dcmconform.peers.dcmtk import dcmtk_env
+
+    assert PASSCODE_ENV not in dcmtk_env()  # DCMTK's tools (bench's storescu, the DCMTK peers)
     # every process we start goes through lifeline.popen: only a child run of ours asks for the passcode
     for given, expected in ((False, ""), (True, PASSCODE)):
         proc = lifeline.popen([sys.executable, "-c", f"import os; print(os.environ.get({PASSCODE_ENV!r}, ''))"],
