@@ -123,7 +123,11 @@ def main(args: list[str]) -> None:
         watch = os.pidfd_open(owner)
     except ProcessLookupError:
         os._exit(1)  # the owner ended before we started: start nothing
-    child = subprocess.Popen(args[2:], preexec_fn=_die_with_parent)  # noqa: PLW1509 - we are single-threaded
+    try:
+        child = subprocess.Popen(args[2:], preexec_fn=_die_with_parent)  # noqa: PLW1509 - we are single-threaded
+    except OSError as exc:  # one line in the command's log, and the shell's code for "cannot run"
+        print(f"cannot start {args[2]}: {exc.strerror or exc}", file=sys.stderr, flush=True)
+        os._exit(127)
     for signum in _FORWARDED:
         signal.signal(signum, lambda signum, _frame: _forward(child, signum))
     for signum in (signal.SIGTERM, signal.SIGHUP):
