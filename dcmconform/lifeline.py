@@ -49,7 +49,7 @@ def popen(command: Sequence[str] | str, *, shell: bool = False, passcode: bool =
     Its own session (``start_new_session``): ``os.killpg(proc.pid, sig)`` reaches the command and whatever it
     started. Its environment (``env``, default ours) never holds the run's passcode (``DCMCONFORM_PASSCODE``):
     a trigger command, a peer or Locust has no use for it, and what they print is kept as evidence. Only our
-    own child runs are given it (``passcode=True``, :func:`dcmconform.childrun.run_suite`)."""
+    own child runs are given it (``passcode=True``, :func:`dcmconform.run.childrun.run_suite`)."""
     kwargs["env"] = environment(kwargs.get("env"), passcode)
     if shell:
         command = ["/bin/sh", "-c", str(command)]
@@ -71,7 +71,7 @@ def die_with(parent: int, signum: int = signal.SIGTERM) -> None:
 
 def environment(base: dict[str, str] | None = None, passcode: bool = False) -> dict[str, str]:
     """A child's environment: ``base`` (default ours) without the run's passcode unless ``passcode``."""
-    from dcmconform.options import PASSCODE_ENV
+    from dcmconform.run.options import PASSCODE_ENV
 
     env = dict(base if base is not None else os.environ)
     if not passcode:

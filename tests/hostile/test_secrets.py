@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform.options import PASSCODE_ENV
+from dcmconform.run.options import PASSCODE_ENV
 from tests.hostile.nodes import EchoingHandler, serving
 
 PASSCODE = "Pw-4711-secret"  # 14 characters: short enough for the node to echo as its version name too
@@ -51,7 +51,7 @@ def test_a_node_echoing_the_credentials_puts_the_passcode_in_no_file_and_no_outp
 
 def test_a_trigger_command_peers_and_locust_do_not_inherit_the_passcode(monkeypatch: pytest.MonkeyPatch) -> None:
     from dcmconform import lifeline
-    from dcmconform.trigger import run_command
+    from dcmconform.scu.trigger import run_command
 
     monkeypatch.setenv(PASSCODE_ENV, PASSCODE)
     ran = run_command("env", 30)

@@ -10,14 +10,14 @@ import sys
 import textwrap
 from pathlib import Path
 
-from dcmconform.scenario import SCENARIOS
-from dcmconform.trigger import CONNECTIONS_SHOWN, SCENARIO_EVENTS_KEPT, ScuSettings, play
+from dcmconform.scu.scenario import SCENARIOS
+from dcmconform.scu.trigger import CONNECTIONS_SHOWN, SCENARIO_EVENTS_KEPT, ScuSettings, play
 
 CONNECTIONS = 300
 
 STORM = textwrap.dedent("""
     import socket, sys
-    from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+    from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
     from dcmconform.wire import pdus as pd
     request = pd.associate_rq(sys.argv[1], "STORM", [(1, VERIFICATION, [IMPLICIT_LE])]).encode()
     for _ in range(int(sys.argv[4])):

@@ -14,12 +14,12 @@ import pytest
 from dcmconform.dimse.commands import encode_command, store_command
 from dcmconform.dimse.datasets import encode_data_set
 from dcmconform.dimse.pdv import Message
-from dcmconform.scenario import SCENARIOS, Attempt
+from dcmconform.scu.scenario import SCENARIOS, Attempt
 from dcmconform.suites.scu import test_behaviour as behaviour
-from dcmconform.transcript import Transcript
-from dcmconform.trigger import Played, TriggerRun
-from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE
-from dcmconform.verdict import Outcome, Verdict, VerdictReached
+from dcmconform.evidence.transcript import Transcript
+from dcmconform.scu.trigger import Played, TriggerRun
+from dcmconform.base.uids import IMPLICIT_LE, SECONDARY_CAPTURE
+from dcmconform.evidence.verdict import Outcome, Verdict, VerdictReached
 
 
 def played_with(instance_uid: str, syntax: str = IMPLICIT_LE) -> Played:

@@ -81,7 +81,7 @@ def test_an_encrypted_key_is_one_line_and_exit_2_before_any_check(keys: dict[str
 
 def test_a_context_never_asks_for_a_pass_phrase(keys: dict[str, Path]) -> None:
     """Past the options too (a key file changed after them): the context's error, never OpenSSL's prompt."""
-    script = ("from pathlib import Path; from dcmconform.tls import TlsSettings, check_usable; "
+    script = ("from pathlib import Path; from dcmconform.net.tls import TlsSettings, check_usable; "
               f"print(check_usable(TlsSettings(None, Path({str(keys['cert'])!r}), Path({str(keys['pkcs8'])!r}))))")
     code, said = on_a_terminal([sys.executable, "-c", script])
     assert code == 0, said
@@ -92,7 +92,7 @@ def test_a_context_never_asks_for_a_pass_phrase(keys: dict[str, Path]) -> None:
 def test_a_plain_key_is_taken_and_a_legacy_encrypted_one_refused(keys: dict[str, Path]) -> None:
     import argparse
 
-    from dcmconform.tls import key_file
+    from dcmconform.net.tls import key_file
 
     assert key_file(str(keys["plain"])) == keys["plain"] and key_file(str(keys["cert"])) == keys["cert"]
     with pytest.raises(argparse.ArgumentTypeError, match="is encrypted"):
