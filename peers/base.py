@@ -3,7 +3,7 @@
 A peer starts on a free loopback port with its own temporary folder, is ready when a C-ECHO
 succeeds (never a sleep), keeps its logs, reports how it died, and is always stopped: by its
 owner, and otherwise by the sweep in :func:`stop_all` (atexit, SIGTERM/SIGHUP), with the kernel's
-parent-death signal as the last line (a peer whose owner is SIGKILLed gets SIGTERM).
+watcher of :mod:`dcmconform.base.lifeline` as the last line (a peer whose owner is SIGKILLed is ended).
 
 After a crash, :meth:`ProcessPeer.restart` brings the same peer back on a new port, keeping its
 folder and log, so that the next check gets a fresh peer (see :mod:`dcmconform.harness.peerguard`).
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from dcmconform.base import lifeline
 from dcmconform.net.assoc import liveness
 from dcmconform.net.target import DEFAULT_CALLING_AET, Endpoint
 from dcmconform.peers.certificates import PeerCertificates, make_certificates
@@ -32,7 +33,6 @@ from dcmconform.peers.certificates import PeerCertificates, make_certificates
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 LOG_READ_LIMIT = 4 * 1024 * 1024  # CTN in an error loop logs ~150 MB/s; reading it all once killed a run (OOM)
-SETPRIV = "/usr/bin/setpriv"  # util-linux: sets the parent-death signal, then execs the peer
 
 
 class PeerUnavailable(Exception):
@@ -233,19 +233,13 @@ class ProcessPeer:
         port = free_port()
         launch = self.launch(port)
         self.storage_dir().mkdir(parents=True, exist_ok=True)
-        argv = launch.argv
-        if os.access(SETPRIV, os.X_OK) and threading.current_thread() is threading.main_thread():
-            # The parent-death signal belongs to the thread that forks: only the main thread lives as
-            # long as the process. It stops the peer even when we are SIGKILLed and no sweep runs.
-            argv = [SETPRIV, "--pdeathsig", "TERM", "--", *argv]
         _install_sweep()
         with open(self.log_path, "ab") as log:
             log.write(f"--- start {self.starts + 1}: {' '.join(launch.argv)}\n".encode())
             log.flush()
-            self.proc = subprocess.Popen(
-                argv, cwd=launch.cwd, env=launch.env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )
+            # behind a watcher that ends the peer's group when we are gone, even SIGKILLed (no sweep runs then)
+            self.proc = lifeline.popen(launch.argv, cwd=launch.cwd, env=launch.env, stdout=log,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         _LIVE.add(self)
         self.starts += 1
         client = self.certificates.client() if self.tls and self.certificates is not None else None

@@ -17,9 +17,9 @@ delayed ACK, about 40 ms each on Linux.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from dcmconform.base import lifeline
 from dcmconform.net.target import Endpoint
 from dcmconform.peers.base import Launch, ProcessPeer, missing
 
@@ -30,7 +30,7 @@ DCMQRSCP = "/usr/bin/dcmqrscp"
 
 
 def dcmtk_env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = lifeline.environment()  # ours, without the run's passcode
     # Nagle + delayed ACK would add ~40 ms to every response PDU; DCMTK reads this at runtime.
     env.setdefault("TCP_NODELAY", "1")
     return env

@@ -30,10 +30,22 @@ def _flat(text: Any) -> str:
     return printable(" ".join(str(text if text is not None else "").split()))
 
 
+# GFM makes links of bare text too (its autolink extension): a URL (http://, https://, ftp://, mailto:, xmpp:),
+# www.host and user@host. A backslash escape breaks the first two; an address needs an empty HTML element
+# before its @ (GitHub keeps <wbr>; cmark-gfm joins escaped text back into an address).
+_SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|xmpp):")
+_WWW = re.compile(r"(?i)\b(www)\.")
+
+
+def _no_autolink(text: str) -> str:
+    return _WWW.sub(r"\1\\.", _SCHEME.sub(r"\1\\:", text)).replace("@", "<wbr>@")
+
+
 def cell(text: Any) -> str:
     """Text safe in a Markdown table cell or a line of prose: one line, printable, no pipe, and no
-    markup (HTML, links, images, emphasis, code) since every character that could start one is escaped."""
-    return _flat(text).translate(MARKUP)
+    markup (HTML, links, images, emphasis, code) since every character that could start one is escaped;
+    nor a link GitHub would make of a bare URL, host or address in the target's text (:func:`_no_autolink`)."""
+    return _no_autolink(_flat(text).translate(MARKUP))
 
 
 def html(text: Any) -> str:

@@ -14,6 +14,7 @@ heading in Markdown), so newline and tab are escaped too unless the caller keeps
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 ELLIPSIS = "…"
@@ -28,13 +29,19 @@ def _escape(char: str) -> str:
     return f"\\U{code:08x}"
 
 
+REDACTORS: list[Callable[[str], str]] = []  # what no text may show: each maps a text to its redacted form
+
+
 def printable(text: str, limit: int | None = None, keep: str = "", ascii_only: bool = False) -> str:
     """``text`` with every non-printable character shown as ``\\x1b``, ``\\u202e``, ``\\U000e0001``.
 
     ``keep``: characters left as they are (``"\\n"`` for a multi-line block whose lines are the
     caller's own, ``"\\t"``). ``ascii_only``: escape everything outside printable ASCII too (wire
     fields, whose exact bytes matter). ``limit``: at most this many characters of the result,
-    the last one ``…`` when cut (an escape is never cut in half)."""
+    the last one ``…`` when cut (an escape is never cut in half). The run's secret never shows
+    (:data:`REDACTORS`: a node may quote the passcode it was sent)."""
+    for redact in REDACTORS:  # the run's secret (dcmconform.evidence.identity registers itself)
+        text = redact(text)
     out: list[str] = []
     size = 0
     for char in text:

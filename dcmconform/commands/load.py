@@ -7,15 +7,18 @@ it starts one master and W workers (Locust's distributed mode, here on loopback;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from dcmconform.base import lifeline
 from dcmconform.base.errors import SetupError
 from dcmconform.commands.bench import add_target_arguments, endpoint_for, size_arg
 from dcmconform.run.options import count, report_dir, seconds
@@ -50,17 +53,18 @@ def run_locust(endpoint: str, users: int, duration: float, workers: int, folder:
         head += ["--master", "--expect-workers", str(workers), "--expect-workers-max-wait", "60",
                  "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
     logs = [(folder / "locust-master.log").open("w")]
-    master = subprocess.Popen(locust_argv(*common, *head), env=env, stdout=logs[0], stderr=subprocess.STDOUT)
+    # each ended with us, without the run's passcode in its environment (dcmconform.base.lifeline)
+    master = lifeline.popen(locust_argv(*common, *head), env=env, stdout=logs[0], stderr=subprocess.STDOUT)
     helpers = []
     for n in range(workers):
         logs.append((folder / f"locust-worker-{n + 1}.log").open("w"))
-        helpers.append(subprocess.Popen(locust_argv(*common, "--worker", "--master-host", "127.0.0.1",
-                                                    "--master-port", str(port)),
-                                        env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
+        helpers.append(lifeline.popen(locust_argv(*common, "--worker", "--master-host", "127.0.0.1",
+                                                  "--master-port", str(port)),
+                                      env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
     try:
         code = master.wait(timeout=duration + 90)
     except subprocess.TimeoutExpired:
-        master.terminate()
+        _terminate(master)
         code = master.wait(timeout=10)
     finally:
         deadline = time.monotonic() + 15
@@ -68,11 +72,17 @@ def run_locust(endpoint: str, users: int, duration: float, workers: int, folder:
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                proc.terminate()
+                _terminate(proc)
                 proc.wait(timeout=10)
         for log in logs:
             log.close()
     return code
+
+
+def _terminate(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM to the process group lifeline made (its watcher passes on only SIGINT)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
 
 
 def cmd_load(args: argparse.Namespace) -> int:

@@ -94,7 +94,7 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
 
     With no ``endpoint`` the pytest session starts the reference peer ``peer`` itself, so that
     it can restart it when it dies during a check (dcmconform.harness.session). ``verbose`` (``-v``): every PDU printed
-    live as it crosses (dcmconform.livedump)."""
+    live as it crosses (dcmconform.harness.livedump)."""
     import pytest
 
     check_areas(only)
@@ -106,12 +106,12 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
         args += ["--peer", peer]
     written = report_dir / "conformance.json"
     written.unlink(missing_ok=True)
-    from dcmconform.debuglog import PYTEST_ARGS, Quiet
+    from dcmconform.harness.debuglog import PYTEST_ARGS, Quiet
 
     stopped = _Stopped()
     # "--tb" after ours: a user's "-- --tb=long" wins
     args[args.index("--tb=short"):args.index("--tb=short") + 1] = PYTEST_ARGS
-    from dcmconform.livedump import LiveDump
+    from dcmconform.harness.livedump import LiveDump
 
     live = LiveDump() if verbose else contextlib.nullcontext()
     with Quiet(report_dir) as quiet, live:  # pytest's and Python's own output goes to debug.log, not the console

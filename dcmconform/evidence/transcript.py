@@ -66,13 +66,21 @@ class Transcript:
     dropped: int = 0  # target bytes counted, not kept
     dropped_events: int = 0
     _connections: int = field(default=0, repr=False)  # TCP connections opened (numbered from 1)
+    # At most this many events in all (0: no such cap; notes given ``always`` pass): a scenario an SCU
+    # connects to 9,000 times keeps its first connections, and counts the rest (dcmconform.scu.trigger).
+    max_events: int = 0
+    cut_events: int = field(default=0, repr=False)
+    cut_bytes: int = field(default=0, repr=False)
+    _cut_marker: Event | None = field(default=None, repr=False)
     _stored: object = field(default=None, repr=False, compare=False)  # what dcmconform.evidence.stored follows of it
 
-    def _add(self, event: Event) -> None:
-        for listener in LISTENERS:  # `dcmconform run -v` (dcmconform/livedump.py): each PDU as it crosses
+    def _add(self, event: Event, always: bool = False) -> None:
+        for listener in LISTENERS:  # `dcmconform run -v` (dcmconform/harness/livedump.py): each PDU as it crosses
             listener(self, event)
         with self._lock:
-            if event.direction != RECEIVED:
+            if self.max_events and not always and len(self.events) >= self.max_events:
+                self._cut(event)
+            elif event.direction != RECEIVED:
                 self.events.append(event)
             elif self._received + _cost(event) <= self.head and self._tail_start < 0:
                 self._received += _cost(event)
@@ -104,13 +112,23 @@ class Transcript:
                        f"transcript budget: the target sent over {self.head} bytes; what follows is kept "
                        f"up to the last {self.tail} bytes")
 
+    def _cut(self, event: Event) -> None:
+        """Past ``max_events``: the event is counted, and one note at the end says how many."""
+        self.cut_events += 1
+        self.cut_bytes += len(event.data)
+        if self._cut_marker is None:
+            self._cut_marker = Event(event.at, NOTE)
+            self.events.append(self._cut_marker)
+        self._cut_marker.text = (f"evidence budget: past the first {self.max_events} events, {self.cut_events} more "
+                                 f"PDUs and notes ({self.cut_bytes} bytes) were counted, not kept")
+
     def sent(self, data: bytes, conn: int = 0) -> None:
         """What we sent (``conn``: on which connection, where several are open at once)."""
         self._add(Event(time.monotonic(), SENT, redact(bytes(data)), conn=conn))  # no credential in evidence
         self._watch(True, data)
 
     def received(self, data: bytes, conn: int = 0) -> None:
-        self._add(Event(time.monotonic(), RECEIVED, bytes(data), conn=conn))
+        self._add(Event(time.monotonic(), RECEIVED, redact(bytes(data)), conn=conn))  # a node may quote our credentials
         self._watch(False, data)
 
     def _watch(self, sent: bool, data: bytes) -> None:
@@ -126,8 +144,9 @@ class Transcript:
             self.events.clear()
             self.started = time.monotonic()
 
-    def note(self, text: str) -> None:
-        self._add(Event(time.monotonic(), NOTE, text=text))
+    def note(self, text: str, always: bool = False) -> None:
+        """A line of ours in the dump; ``always``: kept even past ``max_events``."""
+        self._add(Event(time.monotonic(), NOTE, text=text), always)
 
     def opened(self, ours: tuple[str, int], theirs: tuple[str, int], we_connected: bool = True) -> int:
         """A TCP connection began (its addresses and ports go into the check's capture file); returns its

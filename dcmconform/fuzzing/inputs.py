@@ -54,7 +54,9 @@ class Case:
         prelude = str(note.get("prelude", RAW))
         if prelude not in (RAW, ASSOCIATED):
             raise ValueError(f"prelude {prelude!r} is neither {RAW!r} nor {ASSOCIATED!r}")
-        connections = int(note.get("connections", 1))
+        connections = note.get("connections", 1)
+        if not isinstance(connections, int) or isinstance(connections, bool):
+            raise ValueError(f"connections is {type(connections).__name__}, not a number of connections")
         if not 1 <= connections <= MAX_CONNECTIONS:
             raise ValueError(f"connections {connections} is not 1..{MAX_CONNECTIONS}")
         return cls(str(note.get("phase", "replay")), payload, prelude, connections)

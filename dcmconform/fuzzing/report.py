@@ -9,7 +9,7 @@ from typing import Any
 
 from dcmconform.base.text import printable
 from dcmconform.fuzzing.engine import REPORT_SCHEMA, Finding, PhaseResult
-from dcmconform.fuzzing.inputs import Case
+from dcmconform.fuzzing.inputs import MAX_PAYLOAD, Case
 from dcmconform.net.target import Endpoint
 
 HEX_LINE = 32  # bytes per line of a .hex file
@@ -33,20 +33,67 @@ def write_replay(directory: Path, name: str, finding: Finding, target: str) -> d
     return doc
 
 
+NOTE_LIMIT = 1024 * 1024  # bytes of a replay note (ours are a few kB)
+HEX_LIMIT = 3 * MAX_PAYLOAD + 4096  # characters of a .hex file: the largest input, 2 digits a byte, line ends
+
+
+def _read_capped(path: Path, limit: int, what: str) -> str:
+    """A regular file's text, refused past ``limit`` bytes (never a device, a FIFO or /dev/zero read to the end)."""
+    if not path.is_file():
+        raise ValueError(f"{what} {path.name} is not a regular file")
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{what} {path.name} is over {limit} bytes; no replay file of ours is that large")
+    return data.decode("utf-8", "replace")
+
+
+def _bytes_file(note_path: Path, name: object) -> Path:
+    """The note's ``bytes_file``: a plain file name in the note's own folder. Never an absolute path, ``..``
+    or a symbolic link out of it: a note read from elsewhere must not send this machine's files to a node."""
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"bytes_file {printable(str(name), limit=80)!r} is not a plain file name in the note's folder")
+    path = note_path.parent / name
+    if path.is_symlink():
+        raise ValueError(f"bytes_file {printable(name, limit=80)!r} is a symbolic link; give the file itself")
+    return path
+
+
 def read_replay(path: Path) -> tuple[Case, dict[str, Any]]:
     """The case a replay file holds: ``NAME.json`` (with ``NAME.hex`` beside it) or ``NAME.hex`` alone
-    (then sent on a fresh connection unless a ``NAME.json`` says otherwise). ValueError/OSError on a bad file."""
+    (then sent on a fresh connection unless a ``NAME.json`` says otherwise). ValueError/OSError on a bad
+    file, each a one-line message: a note is read as untrusted (its size capped, its fields' types checked,
+    its ``bytes_file`` only a file beside it)."""
     note_path = path.with_suffix(".json")
-    note: dict[str, Any] = json.loads(note_path.read_text()) if note_path.exists() else {}
+    note: dict[str, Any] = {}
+    if note_path.exists():
+        try:
+            note = json.loads(_read_capped(note_path, NOTE_LIMIT, "the note"))
+        except RecursionError:
+            raise ValueError(f"{note_path.name} is nested too deeply to be a replay note") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{note_path.name} is not JSON ({exc})") from None
     if not isinstance(note, dict):
-        raise ValueError(f"{note_path} is not a JSON object")
-    hex_path = path.parent / str(note.get("bytes_file", path.with_suffix(".hex").name))
+        raise ValueError(f"{note_path.name} is not a JSON object")
+    for key in ("phase", "prelude", "headline", "hex"):
+        if key in note and not isinstance(note[key], str):
+            raise ValueError(f"{note_path.name}: {key} is {type(note[key]).__name__}, not a string")
     if path.suffix == ".hex":
-        hex_path = path
-    text = hex_path.read_text() if hex_path.exists() else str(note.get("hex", ""))
-    payload = bytes.fromhex("".join(text.split()))
+        hex_path: Path | None = path
+    else:
+        hex_path = _bytes_file(note_path, note.get("bytes_file", path.with_suffix(".hex").name))
+        hex_path = hex_path if hex_path.exists() else None
+    text = _read_capped(hex_path, HEX_LIMIT, "the input") if hex_path is not None else str(note.get("hex", ""))
+    if len(text) > HEX_LIMIT:
+        raise ValueError(f"{note_path.name}: hex is over {HEX_LIMIT} characters")
+    try:
+        payload = bytes.fromhex("".join(text.split()))
+    except ValueError:
+        raise ValueError(f"{hex_path.name if hex_path else note_path.name}: the input is not hex digits") from None
     if not payload:
         raise ValueError(f"{path}: no bytes to send")
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(f"{path}: {len(payload)} bytes; no input of the fuzzer is over {MAX_PAYLOAD}")
     return Case.from_json(note, payload), note
 
 

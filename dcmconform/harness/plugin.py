@@ -21,11 +21,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from dcmconform.base.text import printable
+from dcmconform.evidence import identity
 from dcmconform.evidence.transcript import TargetMisbehaved, Transcript
 from dcmconform.evidence.verdict import MARK, Check, Outcome, Verdict, VerdictReached
 from dcmconform.fuzzing import opted_in
@@ -224,7 +225,9 @@ def pytest_runtest_makereport(
             report.outcome = "failed"
             report.longrepr = f"{check.id}: the check reached no verdict (a check must say pass/warn/fail/info/n.a.)"
     result = item.config.stash[SESSION].after_check(item, report.when, result)
+    _redact(report)
     if result is not None:
+        result = identity.redact_value(result)  # type: ignore[assignment] # a node may quote our passcode
         if result.get("peer_died"):
             report.outcome = "failed"
             report.longrepr = f"{result['id']}: {result['summary']}"
@@ -271,6 +274,21 @@ def _capture(item: pytest.Item, found: Verdict | None, result: dict[str, Any]) -
         return
     if written is not None:
         result["pcap"] = written
+
+
+def _redact(report: pytest.TestReport) -> None:
+    """The run's secret out of what pytest itself writes of a check (the JUnit XML, the console): its
+    failure text and its captured output, whatever a node quoted back to us."""
+    if identity.current() is None:
+        return
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:  # a skip: (path, line, reason)
+        path, line, reason = report.longrepr
+        report.longrepr = (path, line, identity.redact_text(str(reason)))
+    elif report.longrepr is not None and not isinstance(report.longrepr, str):
+        report.longrepr = str(report.longrepr)  # pytest's rendering, as text that can be redacted
+    if isinstance(report.longrepr, str):
+        report.longrepr = identity.redact_text(report.longrepr)
+    report.sections = [(title, identity.redact_text(text)) for title, text in report.sections]
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -517,7 +535,8 @@ class Collector:
         from dcmconform.reports.decision import decision_field
 
         document |= self.run_shape()
-        return document | {"decision": decision_field(document)}
+        redacted = cast(dict[str, Any], identity.redact_value(document))  # every writer's: the secret out
+        return redacted | {"decision": decision_field(redacted)}
 
     def narrowed_by(self) -> list[str]:
         """How this run was narrowed to a subset of its checks: ``--check ID``, ``--only AREA``, ``-k EXPR``,

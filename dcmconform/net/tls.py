@@ -56,6 +56,29 @@ def readable_file(value: str | Path) -> Path:
     return path
 
 
+KEY_READ_LIMIT = 1024 * 1024  # bytes of a PEM file looked at for an encrypted key (certificates and a key: a few kB)
+_ENCRYPTED = (b"-----BEGIN ENCRYPTED PRIVATE KEY-----", b"Proc-Type: 4,ENCRYPTED")  # PKCS #8; legacy OpenSSL PEM
+
+
+def key_file(value: str | Path) -> Path:
+    """``--tls-key`` and ``--tls-cert`` (which may hold the key): readable, and no key in it encrypted. OpenSSL
+    would ask for an encrypted key's pass phrase on the terminal the first time a check makes a context,
+    in the middle of the progress line, and wait there for ever: found now, before any check, one line."""
+    path = readable_file(value)
+    with open(path, "rb") as f:
+        head = f.read(KEY_READ_LIMIT)
+    if any(marker in head for marker in _ENCRYPTED):
+        raise argparse.ArgumentTypeError(
+            f"the private key in {path} is encrypted (it needs a pass phrase, which a run cannot type); give "
+            f"the key without one, e.g. made by: openssl pkey -in {path} -out key.pem")
+    return path
+
+
+def _no_pass_phrase() -> bytes:
+    """OpenSSL's question for a pass phrase, answered with an error instead of a prompt on the terminal."""
+    raise ValueError("the private key is encrypted (it needs a pass phrase); give the key without one")
+
+
 class TlsOptions(Protocol):
     """The TLS options of a run's configuration or of a command's arguments (``--tls``, ``--tls-ca``, ...)."""
 
@@ -92,7 +115,7 @@ def context(tls: TlsSettings) -> ssl.SSLContext:
     else:
         ctx.verify_mode = ssl.CERT_NONE
     if tls.cert is not None:
-        ctx.load_cert_chain(str(tls.cert), str(tls.key) if tls.key else None)
+        ctx.load_cert_chain(str(tls.cert), str(tls.key) if tls.key else None, password=_no_pass_phrase)
     return ctx
 
 
@@ -131,7 +154,7 @@ def check_usable(tls: TlsSettings) -> str | None:
     match), or ``None``."""
     try:
         context(tls)
-    except (ssl.SSLError, OSError) as exc:
+    except (ssl.SSLError, OSError, ValueError) as exc:
         return f"TLS settings unusable: {exc}"
     return None
 

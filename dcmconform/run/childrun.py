@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from dcmconform.base import lifeline
+
 T = TypeVar("T")
 # Set for a child whose --check IDs this process found in the catalogue: the child skips collecting the
 # suites once more to look them up before it runs (dcmconform.commands.run); its session still checks them.
@@ -117,7 +119,8 @@ def run_suite(folder: Path, *, target: str | None = None, peer: str | None = Non
     if secret is not None:  # in the child's environment, not on its command line (ps shows that to everyone)
         env[PASSCODE_ENV] = secret
     with open(log_path, "w") as log:
-        child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        child = lifeline.popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                               passcode=True)  # ended with us (dcmconform.base.lifeline); our own run: the passcode too
         try:
             code = _wait(child, timeout, cancel)
         except subprocess.TimeoutExpired:

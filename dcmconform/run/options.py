@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.base.errors import SetupError, read_yaml
+from dcmconform.base.lifeline import PASSCODE_ENV  # one home: the watcher keeps it from every child but ours
 from dcmconform.net.target import DEFAULT_CALLING_AET, DEFAULT_MOVE_AET, Endpoint, TargetError, ae_title_problem
-from dcmconform.net.tls import readable_file
+from dcmconform.net.tls import key_file, readable_file
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_ARTIM_WAIT = 35.0
@@ -248,10 +249,10 @@ OPTIONS: dict[str, Option] = {o.flag: o for o in [
     Option("--tls-ca", {"type": readable_file, "default": None, "metavar": "PEM",
                         "help": "CA certificate(s) the target's certificate must chain to (implies --tls; "
                                 "without it the target's certificate is not verified)"}),
-    Option("--tls-cert", {"type": readable_file, "default": None, "metavar": "PEM",
+    Option("--tls-cert", {"type": key_file, "default": None, "metavar": "PEM",
                           "help": "our client certificate, for a target that requires mutual authentication "
                                   "(implies --tls)"}),
-    Option("--tls-key", {"type": readable_file, "default": None, "metavar": "PEM",
+    Option("--tls-key", {"type": key_file, "default": None, "metavar": "PEM",
                          "help": "the private key of --tls-cert (when not in the same file)"}),
     # The SCU side (--role scu, dcmconform/scu/trigger.py) -----------------------------------------
     # User identity negotiation (dcmconform/evidence/identity.py; suites/security/test_identity.py): every association.
@@ -540,7 +541,6 @@ def run_config(get: Callable[[str], Any]) -> RunConfig:
 
 # --passcode out of sight: read from the environment when not given, so that no process listing shows it
 # (``matrix`` and ``selftest`` hand it to their child runs so, :func:`dcmconform.run.childrun.run_suite`).
-PASSCODE_ENV = "DCMCONFORM_PASSCODE"
 
 
 def passcode(given: str | None, username: str | None) -> str | None:

@@ -23,11 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dcmconform.base import lifeline
 from dcmconform.base.text import printable
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.net.target import DEFAULT_CALLING_AET
@@ -37,6 +39,9 @@ OUTPUT_KEPT = 16 * 1024  # characters of the trigger's output kept as evidence (
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 SETTLE = 2.0  # seconds of quiet after the last connection before a manual scenario is over
 SCENARIO_EVIDENCE = "scenario"  # the evidence kind of Played.describe()
+# A scenario's evidence, whatever the SCU does (9,000 connections once made a 32 MB HTML report):
+CONNECTIONS_SHOWN = 20  # connections described one line each; the rest counted
+SCENARIO_EVENTS_KEPT = 400  # PDUs and notes of its transcript kept (about 100 connections); the rest counted
 
 
 @dataclass(frozen=True)
@@ -106,8 +111,8 @@ def run_command(command: str, deadline: float) -> TriggerRun:
     The output goes to a file, not a pipe: a process the command leaves behind cannot hold us past its end."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(command, shell=True, start_new_session=True, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT)
+        # its own process group, ended with us; no DCMCONFORM_PASSCODE in its environment (dcmconform.base.lifeline)
+        proc = lifeline.popen(command, shell=True, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         code: int | None
         try:
             code = proc.wait(timeout=deadline)
@@ -151,9 +156,15 @@ class Played:
             lines.append(f"the command ended: {ending}")
         else:
             lines.append("manual mode: the operator made the device send")
-        for n, a in enumerate(self.attempts, 1):
+        for n, a in enumerate(self.attempts[:CONNECTIONS_SHOWN], 1):
             lines.append(f"connection {n}: {a.answer or 'no association'}; {len(a.messages)} DIMSE messages; "
                          f"ended: {a.ended}")
+        rest = self.attempts[CONNECTIONS_SHOWN:]
+        if rest:  # an SCU that connected thousands of times: counted, not a line each
+            answers = Counter(a.answer or "no association" for a in rest)
+            lines.append(f"{len(rest)} more connections: "
+                         + ", ".join(f"{count} {answer}" for answer, count in answers.most_common(5))
+                         + f"; {sum(len(a.messages) for a in rest)} DIMSE messages in all")
         lines.extend(self.notes)
         if self.run is not None:
             lines.append("output of the command:")
@@ -201,14 +212,15 @@ def _wait_manual(scp: ScenarioSCP, deadline: float) -> None:
 def play(scenario: Scenario, settings: ScuSettings, prompt: Callable[[str], None] | None = None) -> Played:
     """Play ``scenario`` once against the SCU under test."""
     started = time.monotonic()
-    transcript = Transcript(f"scenario {scenario.name}")
+    transcript = Transcript(f"scenario {scenario.name}", max_events=SCENARIO_EVENTS_KEPT)
     with ScenarioSCP(scenario, settings.ae_title, settings.host, settings.port, settings.timeout, transcript) as scp:
         run: TriggerRun | None = None
         if settings.trigger:
             command = substitute(settings.trigger, settings.ae_title, scp.host, scp.port, settings.files)
-            transcript.note(f"trigger: {command}")
+            transcript.note(f"trigger: {command}", always=True)
             run = run_command(command, settings.deadline)
-            transcript.note(f"the trigger ended: {'killed at the deadline' if run.killed else f'exit {run.exit_code}'}")
+            transcript.note(f"the trigger ended: {'killed at the deadline' if run.killed else f'exit {run.exit_code}'}",
+                            always=True)
         else:
             say = prompt or _tell_operator
             say(f"scenario {scenario.name}: our SCP {scenario.says}.\n  Now make the device send "

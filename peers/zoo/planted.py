@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import struct
 import threading
 import time
 from collections.abc import Callable
 
+from dcmconform.base import lifeline
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 
@@ -47,15 +49,31 @@ _wedged = False  # how: it answers nothing at all (else it closes every connecti
 
 
 def supervise(serve: Callable[[], None]) -> None:
-    """Run ``serve`` in a child process, again and again: a service manager restarting the node."""
+    """Run ``serve`` in a child process, again and again: a service manager restarting the node.
+
+    The node never outlives its supervisor: SIGTERM to the supervisor kills the node first (SIGKILL: a node
+    a defect wedged may not heed SIGTERM), and a supervisor that dies any other way takes the node with it
+    (its parent-death signal, set in the node itself: the supervisor has a single thread)."""
+    supervisor = os.getpid()
+    node = 0
+
+    def stop(*_: object) -> None:
+        if node:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(node, signal.SIGKILL)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     while True:
-        pid = os.fork()
-        if pid == 0:
+        node = os.fork()
+        if node == 0:
             try:
+                signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+                lifeline.die_with(supervisor, signal.SIGKILL)
                 serve()
             finally:
                 os._exit(0)
-        os.waitpid(pid, 0)
+        os.waitpid(node, 0)
         time.sleep(RESTART_AFTER)
 
 

@@ -16,8 +16,8 @@ from pydicom.dataset import Dataset
 from dcmconform.dimse.commands import C_STORE_RQ, C_STORE_RSP
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import Status, classify
-from dcmconform.evidence.messages import response_problems, responses_to
-from dcmconform.evidence.transcript import Transcript
+from dcmconform.evidence.messages import messages, response_problems, responses_to
+from dcmconform.evidence.transcript import SENT, Transcript
 from dcmconform.fixtures.catalogue import Catalogue, Variant
 from dcmconform.net.assoc import AssociationRefused, associate
 from dcmconform.net.target import Endpoint
@@ -35,6 +35,7 @@ class Stored:
     request: Dataset | None = None
     response: Message | None = None
     problems: list[str] = field(default_factory=list)  # command set problems
+    blocked: bool = False  # no response, and our C-STORE-RQ never went out whole: the target stopped reading
 
     @property
     def status(self) -> Status | None:
@@ -51,6 +52,8 @@ class Stored:
         name = self.variant.name.ljust(width)
         if not self.sent:
             return f"{name} not sent: {self.not_sent}"
+        if self.response is None and self.blocked:
+            return f"{name} no C-STORE-RSP: the target stopped reading before our data set was sent whole"
         if self.response is None:
             return f"{name} no C-STORE-RSP"
         comment = f', Error Comment "{self.comment}"' if self.comment else ", no Error Comment"
@@ -84,12 +87,30 @@ def store(target: Endpoint, calling_aet: str, timeout: float, path: Path, varian
         result.response = response
         if response is not None and request.command is not None:
             result.problems = response_problems(response, request.command, C_STORE_RSP)
+    result.blocked = result.sent and result.response is None and not any(
+        m.field == C_STORE_RQ and m.complete for m in messages(result.transcript, SENT))
     return result
+
+
+STOPPED_READING = "not tried: the target stopped answering (or reading) our C-STOREs"
+SILENT_IN_A_ROW = 2  # C-STOREs in a row with no response within --timeout, after which the rest are not tried
 
 
 def store_catalogue(target: Endpoint, calling_aet: str, timeout: float, catalogue: Catalogue,
                     variants: list[Variant] | None = None) -> list[Stored]:
-    return [store(target, calling_aet, timeout, catalogue.path(v), v) for v in (variants or catalogue.variants())]
+    """Each variant stored on its own association. Once the target stops reading what we send (a C-STORE that
+    never went out whole) or answers :data:`SILENT_IN_A_ROW` C-STOREs in a row with nothing within the timeout,
+    the rest are not tried: each would wait the same timeouts again (a node that accepted and never read cost
+    48 stores x timeouts, 236 s per check), and the verdict is already known."""
+    results: list[Stored] = []
+    for variant in variants or catalogue.variants():
+        last = results[-SILENT_IN_A_ROW:]
+        silent = len(last) == SILENT_IN_A_ROW and all(r.sent and r.response is None for r in last)
+        if results and (results[-1].blocked or results[-1].not_sent == STOPPED_READING or silent):
+            results.append(Stored(variant, catalogue.path(variant), Transcript(variant.name), not_sent=STOPPED_READING))
+            continue
+        results.append(store(target, calling_aet, timeout, catalogue.path(variant), variant))
+    return results
 
 
 def evidence_for(results: list[Stored], bad: list[Stored], limit: int = 4) -> list[object]:

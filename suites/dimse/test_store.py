@@ -17,7 +17,7 @@ from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.fixtures.objects import CT_IMAGE, MR_IMAGE
 from dcmconform.net.assoc import AssociationRefused
 from dcmconform.net.probe import ABORTED, CLOSED, RESET, Observation, Probe
-from dcmconform.suites.dimse.storing import Stored, data_set_bytes, evidence_for
+from dcmconform.suites.dimse.storing import STOPPED_READING, Stored, data_set_bytes, evidence_for
 
 # What DIMSE-006 (a MUST: store what was accepted) warns about: an object stored, but changed.
 STORED_AS_SENT = Requirement(
@@ -60,9 +60,11 @@ def test_store_status(store_objects: Callable[..., list[Stored]], verdict: Verdi
     failed = [r for r in sent if r.status is None or r.status.category in (FAILURE, UNKNOWN)]
     warned = [r for r in sent if r.status is not None and r.status.category == WARNING]
     fine = [r for r in sent if r.status is not None and r.status.category == SUCCESS]
-    skipped = len(results) - len(sent)
+    stopped = sum(r.not_sent == STOPPED_READING for r in results)
+    skipped = len(results) - len(sent) - stopped
     tally = f"{len(fine)} success, {len(warned)} warning, {len(failed)} failed of {len(sent)} stored" + (
-        f" ({skipped} not accepted by the target)" if skipped else "")
+        f" ({skipped} not accepted by the target)" if skipped else "") + (
+        f"; {stopped} more not tried: the target stopped answering" if stopped else "")
     evidence = evidence_for(results, failed + warned)
     if failed:
         verdict.fail(f"{tally}: " + "; ".join(r.line(0) for r in failed[:3]), evidence)

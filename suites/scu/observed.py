@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-from dcmconform.dimse.datasets import decode_data_set, vr_form_matches
+from dcmconform.dimse.datasets import decode_data_set, encoding, vr_form_matches
 from dcmconform.dimse.pdv import Message
 from dcmconform.evidence.verdict import Level, Requirement, Verdict
 from dcmconform.scu.scenario import Attempt
@@ -50,8 +50,10 @@ def data_set(attempt: Attempt, message: Message) -> tuple[Dataset | None, str]:
     syntax = attempt.accepted.get(message.context_id)
     if syntax is None:
         return None, f"context {message.context_id} was not accepted"
+    if not UID(syntax).is_valid:  # what the SCU proposed (an SCP of ours accepts no such syntax)
+        return None, f"context {message.context_id}'s transfer syntax {syntax!r} is not a UID (PS3.5 9.1)"
     if not vr_form_matches(message.dataset or b"", syntax):
-        form = "implicit" if UID(syntax).is_implicit_VR else "explicit"
+        form = "implicit" if encoding(syntax)[0] else "explicit"
         return None, f"the data set is not in {form} VR form, as {UID(syntax).name} wants"
     try:
         ds = decode_data_set(message.dataset or b"", syntax)

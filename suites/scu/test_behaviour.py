@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
+from pydicom.uid import UID
 
 from dcmconform.dimse.commands import C_STORE_RQ, NO_DATA_SET
 from dcmconform.evidence.verdict import Verdict, check
@@ -74,7 +76,8 @@ def test_accepted_transfer_syntax(scenario: Scenario, verdict: Verdict) -> None:
 
 @check("SCU-032", "The C-STORE-RQ command set is complete and valid", "PS3.7 9.3.1.1", "MUST", role="scu",
        fix="Send Affected SOP Class UID, Command Field 0001H, Message ID, Priority (0, 1 or 2), Command Data Set "
-           "Type (not 0101H) and Affected SOP Instance UID in every C-STORE-RQ.")
+           "Type (not 0101H) and Affected SOP Instance UID in every C-STORE-RQ, each UID a valid one (digits and "
+           "dots, at most 64 characters: PS3.5 9.1).")
 def test_store_command_set(scenario: Scenario, verdict: Verdict) -> None:
     played = scenario("normal")
     problems = []
@@ -89,7 +92,20 @@ def test_store_command_set(scenario: Scenario, verdict: Verdict) -> None:
             problems.append(f"Priority {c.get('Priority')}")
         if c.get("CommandDataSetType") == NO_DATA_SET or c.get("CommandField") != C_STORE_RQ:
             problems.append("no data set announced")
+        for keyword in ("AffectedSOPClassUID", "AffectedSOPInstanceUID"):
+            if keyword in c and not valid_uid(c[keyword].value):
+                problems.append(f"{c[keyword].name} {str(c[keyword].value)[:80]!r} is not a valid UID (PS3.5 9.1: "
+                                "digits and dots, no leading zero in a component, at most 64 characters)")
     verdict.judge(not problems, "every C-STORE-RQ command set complete", "; ".join(problems[:3]), played.evidence())
+
+
+def valid_uid(value: object) -> bool:
+    """PS3.5 9.1: a UID of digits and dots, no component with a leading zero, at most 64 bytes (pydicom's test)."""
+    if not isinstance(value, str):
+        return False
+    with warnings.catch_warnings():  # pydicom warns of the invalid value it is asked to test
+        warnings.simplefilter("ignore")
+        return UID(value).is_valid
 
 
 # Ending the association ------------------------------------------------------------------------

@@ -64,6 +64,11 @@ def _offered(assoc: Any, abstract: str) -> bool:
     return any(str(c.abstract_syntax) == abstract for c in assoc.accepted_contexts)
 
 
+def _ended(assoc: Any) -> str:
+    """How the node ended an association that is no longer established."""
+    return "aborted" if assoc.is_aborted else "released" if assoc.is_released else "closed"
+
+
 def _study(uid: str) -> Dataset:
     query = Dataset()
     query.QueryRetrieveLevel = "STUDY"
@@ -80,7 +85,7 @@ def _retrieve(assoc: Any, study: str, received: list[str]) -> tuple[list[str], l
             report.append(f"{name}: not offered")
             continue
         if not assoc.is_established:
-            report.append(f"{name}: not tried, the node ended the association")
+            report.append(f"{name}: not tried, the node {_ended(assoc)} the association")
             continue
         responses = (assoc.send_c_get(_study(study), model) if name == "C-GET"
                      else assoc.send_c_move(_study(study), STRANGER_AE, model))
@@ -119,11 +124,16 @@ def test_unknown_calling_ae(association: Callable[..., Any], verdict: Verdict) -
         with association(contexts, calling_aet=STRANGER_AE, ext_neg=[build_role(SECONDARY_CAPTURE, scu_role=True, scp_role=True)],
                          evt_handlers=[(evt.EVT_C_STORE, on_store)]) as assoc:
             report.append(f"C-ECHO: {status_words(assoc.send_c_echo())[1]}")
-            if not _offered(assoc, SECONDARY_CAPTURE):
+            if not assoc.is_established:  # pynetdicom refuses to send on an association that is gone
+                report.append(f"C-STORE: not sent, the node {_ended(assoc)} the association")
+            elif not _offered(assoc, SECONDARY_CAPTURE):
                 report.append("C-STORE: Secondary Capture not offered (nothing to retrieve)")
             else:
                 image = screen_capture_image(rows=8, columns=8)
-                category, words = status_words(assoc.send_c_store(image))
+                try:
+                    category, words = status_words(assoc.send_c_store(image))
+                except RuntimeError:  # pynetdicom's "must be established": the node ended it just now
+                    category, words = "", f"not sent, the node {_ended(assoc)} the association"
                 report.append(f"C-STORE: {words}")
                 if category in SERVED:
                     served.append("C-STORE (the object was accepted)")

@@ -82,12 +82,12 @@ def test_verbose_prints_each_pdu_live_in_the_dump_format(tmp_path: Path) -> None
 
 def test_a_thread_of_ours_that_raises_goes_to_the_debug_log(tmp_path: Path, capfd: object) -> None:
     """PERF-004's threads raised NodeBusy on a busy node: five tracebacks on the console. In a run they go
-    to debug.log (dcmconform.debuglog.Quiet), as do warnings."""
+    to debug.log (dcmconform.harness.debuglog.Quiet), as do warnings."""
     import threading
     import warnings
 
     from dcmconform.base.busy import NodeBusy
-    from dcmconform.debuglog import Quiet
+    from dcmconform.harness.debuglog import Quiet
 
     def busy() -> None:
         raise NodeBusy("A-ASSOCIATE-RJ 2/3/2", False)

@@ -97,3 +97,51 @@ def test_no_peer_survives_the_run(tmp_path: Path, signum: signal.Signals,
     for pid, _ in survivors:  # the test itself leaves nothing behind either
         os.kill(pid, signal.SIGKILL)
     assert survivors == []
+
+
+# A run started from a worker thread, as selftest starts them: its zoo (with a planted crash, so supervised:
+# a node forked by the zoo's own supervisor) and its child run.
+THREADED_RUN = textwrap.dedent('''
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+    from dcmconform.peers.zoo.selftest import run_zoo
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(run_zoo, ["crash-on-empty-extended-negotiation"], ["ROBUST-007"], Path(sys.argv[1])).result()
+''')
+
+
+def test_no_zoo_node_child_run_or_watcher_survives_a_sigkilled_selftest(
+        tmp_path: Path, processes: Callable[[str], list[tuple[int, str]]]) -> None:
+    """The zoo with crash-on-empty-extended-negotiation survived a selftest by an hour (PPid 1): its supervisor
+    died of the parent-death signal, the node it had forked lived on. Now every process of ours ends within
+    seconds of its owner's SIGKILL, whichever thread started it."""
+    marker = tmp_path / "owner-tmp"  # every folder of the run is made here, so each command line names it
+    marker.mkdir()
+    script = tmp_path / "threaded_run.py"
+    script.write_text(THREADED_RUN)
+    owner = subprocess.Popen([sys.executable, str(script), str(marker / "work")], env=os.environ | {"TMPDIR": str(marker)},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + DEADLINE
+        ours: list[tuple[int, str]] = []
+        while time.monotonic() < deadline and owner.poll() is None:
+            ours = processes(str(marker))
+            nodes = [c for _, c in ours if "dcmconform.peers.zoo" in c and "dcmconform.base.lifeline" not in c]
+            if len(nodes) >= 2 and any(" run " in c for _, c in ours):  # supervisor and node; the child run
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"the zoo's node and the child run did not both start: {ours}")
+        owner.kill()
+        owner.wait(timeout=10)
+        wait_gone([pid for pid, _ in ours], timeout=15)
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+            owner.wait()
+    survivors = processes(str(marker))
+    for pid, _ in survivors:  # the test itself leaves nothing behind either
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []
