@@ -6,6 +6,7 @@ never sizes our memory or our wall time beyond these. They are generous for real
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -36,8 +37,66 @@ OPERATION_TIMEOUTS = 6
 
 
 def pdu_cap(max_pdu: int) -> int:
-    """The longest PDU we read when we announced ``max_pdu`` (0: no limit announced)."""
+    """The longest PDU we read when we announced ``max_pdu`` (0: no limit announced): the ceiling for
+    association PDUs, whose length our maximum does not bound (an A-ASSOCIATE-AC with many contexts)."""
     return max(MAX_READ, max_pdu + PDU_MARGIN)
+
+
+def pdata_cap(max_pdu: int) -> int:
+    """The longest P-DATA-TF we read when we announced a maximum length of ``max_pdu`` (PS3.8 D.1.1;
+    0: no limit announced, then :data:`MAX_READ`). A longer one ends the connection and is a finding:
+    the sender ignored the maximum we announced."""
+    return max_pdu + PDU_MARGIN if max_pdu else MAX_READ
+
+
+# Bytes of data sets an SCP of ours keeps, per association and per scenario (or C-MOVE destination)
+# in all: past them what arrives is counted, not kept (a hostile SCU cannot size our memory).
+ASSOCIATION_KEEP = 64 * 1024 * 1024
+SCENARIO_KEEP = 256 * 1024 * 1024
+
+
+class Budget:
+    """Keep the first ``keep`` bytes, count the rest; ``parent`` (a scenario's budget for one of its
+    associations) must have room too. Thread-safe: the connections of one SCP share their parent."""
+
+    def __init__(self, keep: int, parent: Budget | None = None) -> None:
+        self.keep = keep
+        self.parent = parent
+        self.kept = 0
+        self.dropped = 0
+        self._lock = threading.Lock()
+
+    def room(self) -> int:
+        mine = max(self.keep - self.kept, 0)
+        return mine if self.parent is None else min(mine, self.parent.room())
+
+    def take(self, size: int) -> int:
+        """Of ``size`` bytes arriving, how many may be kept (the rest is counted as dropped)."""
+        with self._lock:
+            kept = min(size, self.room())
+            if self.parent is not None:
+                self.parent.charge(kept, size - kept)
+            self.kept += kept
+            self.dropped += size - kept
+            return kept
+
+    def charge(self, kept: int, dropped: int) -> None:
+        with self._lock:
+            self.kept += kept
+            self.dropped += dropped
+
+    def fits(self, size: int) -> bool:
+        """Take ``size`` bytes whole or not at all (a data set is kept whole or only counted)."""
+        with self._lock:
+            if size <= self.room():
+                if self.parent is not None:
+                    self.parent.charge(size, 0)
+                self.kept += size
+                return True
+            if self.parent is not None:
+                self.parent.charge(0, size)
+            self.dropped += size
+            return False
 
 
 def operation_budget(timeout: float) -> float:
@@ -49,9 +108,9 @@ class ResponseCap:
     """Counts one operation's responses: ``overrun()`` says what the target did once it passed
     :data:`MAX_RESPONSES` or :func:`operation_budget`, else ``None``."""
 
-    def __init__(self, timeout: float, what: str = "") -> None:
+    def __init__(self, timeout: float, what: str = "", budget: float | None = None) -> None:
         self.started = time.monotonic()
-        self.budget = operation_budget(timeout)
+        self.budget = operation_budget(timeout) if budget is None else budget
         self.what = f"{what} " if what else ""
         self.count = 0
 

@@ -16,6 +16,8 @@ from pydicom.uid import UID
 from pydicom.valuerep import VR
 from pynetdicom.dsutils import encode
 
+from dcmconform.limits import MAX_MESSAGE, TargetMisbehaved
+
 HEAD = 65536  # bytes read for the leading elements of a data set
 
 
@@ -29,8 +31,22 @@ def encoding(transfer_syntax: str) -> tuple[bool, bool, bool]:
         return False, True, False
 
 
-def _inflate(data: bytes, limit: int = 0) -> bytes:
-    return zlib.decompressobj(-15).decompress(data, limit) if limit else zlib.decompress(data, -15)
+class InflationBomb(TargetMisbehaved):
+    """A Deflated data set that inflates past :data:`~dcmconform.limits.MAX_MESSAGE`: not inflated further."""
+
+
+def inflate(data: bytes, head: int = 0, limit: int = MAX_MESSAGE) -> bytes:
+    """``data`` (raw deflate, PS3.5 A.5) inflated: its first ``head`` bytes only when ``head`` is given,
+    else the whole of it, at most ``limit`` bytes: past that :class:`InflationBomb` (a finding; a
+    1.5 MB data set that inflates to 1.5 GB never reaches our memory)."""
+    inflater = zlib.decompressobj(-15)
+    if head:
+        return inflater.decompress(data, head)
+    out = inflater.decompress(data, limit + 1)
+    if len(out) > limit:
+        raise InflationBomb(f"a Deflated data set of {len(data)} bytes inflates past {limit} bytes "
+                            "(a decompression bomb); not inflated further")
+    return out
 
 
 def decode_data_set(data: bytes, transfer_syntax: str,
@@ -41,7 +57,7 @@ def decode_data_set(data: bytes, transfer_syntax: str,
     early stop, for reading leading elements without the pixel data."""
     implicit, little, deflated = encoding(transfer_syntax)
     if deflated:
-        data = _inflate(data, head)
+        data = inflate(data, head)
     elif head:
         data = data[:head]
     return read_dataset(BytesIO(data), is_implicit_VR=implicit, is_little_endian=little, stop_when=stop_when)
@@ -52,7 +68,7 @@ def vr_form_matches(data: bytes, transfer_syntax: str) -> bool:
     (explicit) or not (implicit). Decoding alone does not tell: pydicom reads a data set in the other form
     when it finds one."""
     implicit, _, deflated = encoding(transfer_syntax)
-    head = _inflate(data, 16) if deflated else data[:16]
+    head = inflate(data, 16) if deflated else data[:16]
     if len(head) < 8:
         return True
     explicit = head[4:6].decode("latin-1") in _VRS
