@@ -23,10 +23,11 @@ import time
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
 
 from dcmconform.dimse.commands import C_ECHO_RQ, C_STORE_RQ, encode_command, response, response_field
 from dcmconform.dimse.pdv import Assembler, Message, fragments
-from dcmconform.limits import MAX_READ
+from dcmconform.limits import ASSOCIATION_KEEP, MAX_READ, SCENARIO_KEEP, Budget, pdata_cap
 from dcmconform.transcript import RECEIVED, Transcript
 from dcmconform.uids import IMPLICIT_LE
 from dcmconform.wire import items as it
@@ -56,6 +57,17 @@ class Scenario:
     no_response: bool = False  # never answer the C-STORE-RQ
     ignore_release: bool = False  # never answer the A-RELEASE-RQ
     release_after_first: bool = False  # we send A-RELEASE-RQ right after the first C-STORE-RSP
+    deflated: bool = False  # Deflated Explicit VR Little Endian may be accepted (else refused: result 4)
+
+    def knows(self, transfer_syntax: str) -> bool:
+        """A transfer syntax our SCP accepts: one of the DICOM standard's (PS3.6 A), Deflated only when the
+        scenario means to take it (its data sets are inflated through the capped helper, but only a
+        scenario about Deflated needs them)."""
+        uid = UID(transfer_syntax)
+        try:
+            return uid.is_transfer_syntax and (self.deflated or not uid.is_deflated)
+        except ValueError:
+            return False
 
     @property
     def waits(self) -> bool:
@@ -137,6 +149,7 @@ class _Link:
         self.scenario = server.scenario
         self.attempt = attempt
         self.peer_max = 0
+        self.keep = Budget(ASSOCIATION_KEEP, server.keep)  # message bytes kept of this association
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def send(self, *pdus: pd.PDU) -> None:
@@ -165,7 +178,15 @@ class _Link:
 
     def read_pdu(self, deadline: float | None) -> bytes:
         head = self._read(pd.PDU_HEADER, deadline)
-        length = pd.header(head)[1]
+        kind, length = pd.header(head)
+        if kind == 0x04 and length > (cap := pdata_cap(self.scenario.max_length)):
+            self.server.transcript.received(head)
+            self.attempt.pdata_lengths.append(length)  # what the maximum length checks judge
+            with contextlib.suppress(OSError):
+                self.send(pd.AAbort(2, 0))
+            raise _Stop(f"a P-DATA-TF of {length} bytes, over the maximum length we announced "
+                        f"({self.scenario.max_length}) by more than {cap - self.scenario.max_length} bytes: "
+                        "not read, we aborted")
         if length > MAX_READ:
             raise _Stop(f"a PDU of {length} bytes announced (over our read bound)")
         data = head + self._read(length, deadline)
@@ -175,6 +196,9 @@ class _Link:
     def end(self, how: str) -> None:
         if not self.attempt.ended:
             self.attempt.ended, self.attempt.ended_at = how, time.monotonic()
+            if self.keep.dropped:
+                self.end_note(f"{self.keep.dropped} bytes of DIMSE messages on this association counted, not "
+                              f"kept (over our budget of {self.keep.keep} per association, {SCENARIO_KEEP} per scenario)")
 
     def run(self) -> None:
         try:
@@ -223,10 +247,11 @@ class _Link:
             if self.scenario.refuse_abstract:
                 result, ts = 3, proposed[0] if proposed else IMPLICIT_LE
             elif self.scenario.only_ts is not None:
-                ok = self.scenario.only_ts in proposed
+                ok = self.scenario.only_ts in proposed and self.scenario.knows(self.scenario.only_ts)
                 result, ts = (0 if ok else 4), self.scenario.only_ts
             else:
-                result, ts = (0, proposed[0]) if proposed else (4, IMPLICIT_LE)
+                known = [ts for ts in proposed if self.scenario.knows(ts)]
+                result, ts = (0, known[0]) if known else (4, IMPLICIT_LE)
             if result == 0:
                 self.attempt.accepted[pc.context_id] = ts
             else:
@@ -239,7 +264,7 @@ class _Link:
         return pd.AAssociateAC(rq.called_ae, rq.calling_ae, items)
 
     def serve(self) -> None:
-        assembler = Assembler(RECEIVED)
+        assembler = Assembler(RECEIVED, keep=self.keep)
         released_asked = False
         we_released = False
         while True:
@@ -326,6 +351,7 @@ class ScenarioSCP:
         self.timeout = timeout
         self.transcript = transcript if transcript is not None else Transcript(f"scenario {scenario.name}")
         self.attempts: list[Attempt] = []
+        self.keep = Budget(SCENARIO_KEEP)  # message bytes kept of all its associations; the rest counted
         self.stopping = threading.Event()
         self.listener = socket.create_server((host, port), reuse_port=False)
         self.listener.settimeout(SLICE)
