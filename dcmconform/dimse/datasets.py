@@ -19,6 +19,7 @@ from pynetdicom.dsutils import encode
 from dcmconform.limits import MAX_MESSAGE, TargetMisbehaved
 
 HEAD = 65536  # bytes read for the leading elements of a data set
+_STEP = 4 * 1024 * 1024  # bytes inflated at a time
 
 
 def encoding(transfer_syntax: str) -> tuple[bool, bool, bool]:
@@ -42,10 +43,17 @@ def inflate(data: bytes, head: int = 0, limit: int = MAX_MESSAGE) -> bytes:
     inflater = zlib.decompressobj(-15)
     if head:
         return inflater.decompress(data, head)
-    out = inflater.decompress(data, limit + 1)
-    if len(out) > limit:
-        raise InflationBomb(f"a Deflated data set of {len(data)} bytes inflates past {limit} bytes "
-                            "(a decompression bomb); not inflated further")
+    # In steps into one buffer: zlib's own max_length output is built in blocks and then joined (twice
+    # the limit at its peak), and a bomb is best found before the limit is ever allocated whole.
+    out = bytearray()
+    pending: bytes = data
+    while pending and not inflater.eof:
+        out += inflater.decompress(pending, _STEP)
+        pending = inflater.unconsumed_tail
+        if len(out) > limit:
+            raise InflationBomb(f"a Deflated data set of {len(data)} bytes inflates past {limit} bytes "
+                                "(a decompression bomb); not inflated further")
+    out += inflater.flush()  # what zlib still held when the input ran out (at most its 32 KiB window)
     return out
 
 
