@@ -74,6 +74,12 @@ class AssociationRefused(Exception):
         self.transcript = transcript
 
 
+class UnproposedSyntax(AssociationRefused, TargetMisbehaved):
+    """The A-ASSOCIATE-AC accepted a context in a transfer syntax we did not propose for it: we aborted.
+    No association for whoever wanted one (an ``AssociationRefused``); a finding where nobody catches
+    that (a ``TargetMisbehaved``); ASSOC-023 judges it on its own."""
+
+
 def _on_connect(event: evt.Event) -> None:
     # Bound on our associations only (EVT_CONN_OPEN: right after connect(), before the A-ASSOCIATE-RQ).
     # pynetdicom sets only SO_REUSEADDR. Without TCP_NODELAY a request sent in two writes (a C-STORE's
@@ -281,7 +287,7 @@ def associate(
         transcript.note(foreign)
         abort(assoc, timeout)
         ae.shutdown()
-        raise TargetMisbehaved(foreign, transcript)
+        raise UnproposedSyntax(foreign, transcript)
     try:
         yield assoc
     finally:
@@ -352,6 +358,11 @@ def bounded(responses: Iterable[T], assoc: Association, what: str, budget: float
     def misbehaved(message: str) -> TargetMisbehaved:
         if transcript is not None:
             transcript.note(message)
+        # pynetdicom yields a response it could not decode from inside ``with assoc.lock``: end the generator
+        # first (releasing the lock), else the abort waits for ever on a reader that waits for that lock.
+        close = getattr(responses, "close", None)
+        if close is not None:
+            close()
         abort(assoc, timeout)
         return TargetMisbehaved(message, transcript)
 

@@ -7,11 +7,13 @@ deadline, so nothing outlives the test that started it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import socketserver
 import struct
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 
 from dcmconform.dimse.commands import C_FIND_RSP, C_STORE_RSP, encode_command, response
@@ -24,7 +26,41 @@ from dcmconform.wire.errors import WireError
 LIFETIME = 60.0  # no connection is served longer than this
 PENDING = 0xFF00
 BEHAVIOURS = ("drip-ac", "drip-after-first", "huge-length", "endless-pending", "flood-on-silence", "stop-reading", "store-rsp-for-echo",
-              "odd-length-echo-rsp")
+              "odd-length-echo-rsp", "deflate-bomb", "trickle-get", "pdata-flood", "pdata-flood-small")
+DEFLATED = "1.2.840.10008.1.2.1.99"
+BOMB_BYTES = 1536 * 1024 * 1024  # what the bomb inflates to (1.5 GiB)
+TRICKLE_EVERY = 1.0  # seconds between two C-STORE sub-operations of "trickle-get"
+
+
+@functools.cache
+def bomb() -> bytes:
+    """A data set in Deflated Explicit VR Little Endian of ~1.5 MB that inflates to 1.5 GiB: one private
+    OB element (0009,1010) of zeros, after a Query/Retrieve Level."""
+    head = b"\x08\x00\x52\x00CS\x06\x00STUDY " + b"\x09\x00\x10\x10OB\x00\x00" + struct.pack("<L", BOMB_BYTES)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    out = [packer.compress(head)]
+    zeros = bytes(1 << 24)
+    out += [packer.compress(zeros) for _ in range(BOMB_BYTES // len(zeros))]
+    out.append(packer.flush())
+    return b"".join(out)
+
+
+def sub_operation(context_id: int, message_id: int) -> bytes:
+    """A small C-STORE-RQ (Secondary Capture, Explicit VR LE) as a C-GET sub-operation: command, data set."""
+    from pydicom.dataset import Dataset
+
+    rq = Dataset()
+    rq.CommandGroupLength = 0
+    rq.AffectedSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    rq.CommandField = 0x0001
+    rq.MessageID = message_id
+    rq.Priority = 0
+    rq.CommandDataSetType = 0x0000
+    rq.AffectedSOPInstanceUID = f"1.2.826.0.1.3680043.10.1482.99.{message_id}"
+    data = b"\x08\x00\x16\x00UI\x1a\x00" + b"1.2.840.10008.5.1.4.1.1.7\x00" + b"\x00" * 0
+    data += b"\x09\x00\x10\x10OB\x00\x00" + struct.pack("<L", 1024) + bytes(1024)
+    command = b"".join(p.encode() for p in fragments(encode_command(rq), context_id, True, 16384))
+    return command + b"".join(p.encode() for p in fragments(data, context_id, False, 16384))
 
 
 def _read_pdu(sock: socket.socket, deadline: float) -> bytes | None:
@@ -53,9 +89,10 @@ def _read_pdu(sock: socket.socket, deadline: float) -> bytes | None:
     return bytes(got)
 
 
-def _accept(rq: pd.AAssociateRQ) -> bytes:
-    contexts: list[it.Item] = [it.PresentationContextACItem(pc.context_id, 0, [it.TransferSyntaxSubItem(pc.transfer_syntaxes[0])])
-                               for pc in rq.presentation_contexts]
+def _accept(rq: pd.AAssociateRQ, syntax: str = "") -> bytes:
+    """Every context accepted, in its first proposed transfer syntax, or in ``syntax`` whatever was proposed."""
+    contexts: list[it.Item] = [it.PresentationContextACItem(pc.context_id, 0, [it.TransferSyntaxSubItem(
+                                   syntax or pc.transfer_syntaxes[0])]) for pc in rq.presentation_contexts]
     user = it.UserInformationItem([it.MaximumLengthSubItem(16384), it.ImplementationClassUIDSubItem("1.2.826.0.1.3680043.9.9999")])
     items: list[it.Item] = [it.ApplicationContextItem(it.APPLICATION_CONTEXT), *contexts, user]
     return pd.AAssociateAC(rq.called_ae, rq.calling_ae, items).encode()
@@ -76,6 +113,7 @@ def _command_pdu(context_id: int, command: bytes) -> bytes:
 
 class Handler(socketserver.BaseRequestHandler):
     server: HostileServer
+    contexts: dict[int, str | None]  # context ID -> abstract syntax, of the A-ASSOCIATE-RQ
 
     def handle(self) -> None:
         sock: socket.socket = self.request
@@ -96,7 +134,8 @@ class Handler(socketserver.BaseRequestHandler):
         except WireError:
             return
         assert isinstance(rq, pd.AAssociateRQ)
-        ac = _accept(rq)
+        ac = _accept(rq, DEFLATED if behaviour == "deflate-bomb" else "")
+        self.contexts = {pc.context_id: pc.abstract_syntax for pc in rq.presentation_contexts}
         if behaviour == "drip-ac" or (behaviour == "drip-after-first" and self.server.connections > 1):
             for byte in ac:
                 if time.monotonic() > deadline or not _send(sock, bytes([byte])):
@@ -141,6 +180,16 @@ class Handler(socketserver.BaseRequestHandler):
         assert isinstance(rq, Dataset)
         field = rq.get("CommandField")
         behaviour = self.server.behaviour
+        if behaviour in ("pdata-flood", "pdata-flood-small") and field == 0x0030:
+            # Never-last P-DATA-TFs in answer to C-ECHO: 8 MiB ones (over our maximum) or 16 KiB ones
+            size = 8 << 20 if behaviour == "pdata-flood" else 16378
+            pdu = pd.PDataTF([pd.PDV(context_id, 0x01, b"\x00" * size)]).encode()
+            sent = 0
+            while time.monotonic() < deadline and sent < self.server.flood_bytes and not self.server.stopping.is_set():
+                if not _send(sock, pdu):
+                    return False
+                sent += len(pdu)
+            return False
         if field == 0x0030:  # C-ECHO-RQ
             if behaviour == "store-rsp-for-echo":
                 rsp = response(rq, C_STORE_RSP, 0x0000)
@@ -153,6 +202,23 @@ class Handler(socketserver.BaseRequestHandler):
                 bad = struct.pack("<HHII", 0, 0, 4, len(bad) - 12) + bad[12:]
                 return _send(sock, _command_pdu(context_id, bad))
             return _send(sock, _command_pdu(context_id, encode_command(response(rq, 0x8030, 0x0000))))
+        if behaviour == "deflate-bomb" and field == 0x0020:  # one pending C-FIND-RSP whose identifier is the bomb
+            rsp = response(rq, C_FIND_RSP, PENDING)
+            rsp.CommandDataSetType = 0x0000
+            command = _command_pdu(context_id, encode_command(rsp))
+            data = b"".join(p.encode() for p in fragments(bomb(), context_id, False, 16384))
+            return _send(sock, command + data) and _send(
+                sock, _command_pdu(context_id, encode_command(response(rq, C_FIND_RSP, 0x0000))))
+        if behaviour == "trickle-get" and field == 0x0010:  # C-STORE sub-operations for ever, no C-GET-RSP
+            store = next((i for i, a in self.contexts.items() if a == "1.2.840.10008.5.1.4.1.1.7"), context_id)
+            message_id = 100
+            while time.monotonic() < deadline and message_id < 100_000 and not self.server.stopping.is_set():
+                if not _send(sock, sub_operation(store, message_id)):
+                    return False
+                message_id += 1
+                if self.server.stopping.wait(TRICKLE_EVERY):
+                    break
+            return False
         if field in (0x0020, 0x0010, 0x0021):  # C-FIND, C-GET, C-MOVE: pending for ever (bounded here)
             if behaviour != "endless-pending":
                 return _send(sock, _command_pdu(context_id, encode_command(response(rq, field | 0x8000, 0xA900))))

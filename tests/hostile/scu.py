@@ -1,0 +1,87 @@
+"""A hostile SCU for the scenario SCP (issue 28), run as a ``--trigger``: ``python scu.py MODE HOST PORT AET``.
+
+big-pdus: a C-STORE-RQ whose data set comes in 8 MiB P-DATA-TFs (whatever maximum the SCP announced),
+never the last fragment, up to 3 GB. deflate-bomb: proposes Secondary Capture in Deflated Explicit VR
+Little Endian only and, when accepted, sends a data set that inflates to 1.5 GiB; when refused, sends it
+on the first accepted context anyway. Bounded: at most ``LIFETIME`` seconds, every wait with a deadline.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from dcmconform.dimse.commands import encode_command  # noqa: E402
+from dcmconform.dimse.pdv import fragments  # noqa: E402
+from dcmconform.wire import items as it  # noqa: E402
+from dcmconform.wire import pdus as pd  # noqa: E402
+from tests.hostile.server import DEFLATED, _read_pdu, bomb  # noqa: E402
+
+LIFETIME = 60.0
+TOTAL = 3 * 1024 ** 3
+SC = "1.2.840.10008.5.1.4.1.1.7"
+EXPLICIT = "1.2.840.10008.1.2.1"
+
+
+def _store_rq(message_id: int = 1) -> bytes:
+    from pydicom.dataset import Dataset
+
+    rq = Dataset()
+    rq.CommandGroupLength = 0
+    rq.AffectedSOPClassUID = SC
+    rq.CommandField = 0x0001
+    rq.MessageID = message_id
+    rq.Priority = 0
+    rq.CommandDataSetType = 0x0000
+    rq.AffectedSOPInstanceUID = "1.2.826.0.1.3680043.10.1482.98.1"
+    return encode_command(rq)
+
+
+def _context(context_id: int, syntaxes: list[str]) -> it.PresentationContextRQItem:
+    return it.PresentationContextRQItem(context_id, [it.AbstractSyntaxSubItem(SC),
+                                                     *(it.TransferSyntaxSubItem(ts) for ts in syntaxes)])
+
+
+def main(mode: str, host: str, port: int, aet: str) -> int:
+    deadline = time.monotonic() + LIFETIME
+    syntaxes = [DEFLATED] if mode == "deflate-bomb" else [EXPLICIT]
+    rq = pd.AAssociateRQ(aet, "HOSTILESCU", [
+        it.ApplicationContextItem(it.APPLICATION_CONTEXT),
+        _context(1, syntaxes),
+        _context(3, [EXPLICIT]),
+        it.UserInformationItem([it.MaximumLengthSubItem(16384), it.ImplementationClassUIDSubItem("1.2.826.0.1.3680043.9.9998")]),
+    ])
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(rq.encode())
+        answer = _read_pdu(sock, deadline)
+        if answer is None or answer[:1] != b"\x02":
+            return 1
+        ac = pd.decode_pdu(answer)
+        accepted = [c.context_id for c in ac.presentation_contexts if c.result == 0]  # type: ignore[attr-defined]
+        context = 1 if 1 in accepted else (accepted or [1])[0]
+        sock.sendall(b"".join(p.encode() for p in fragments(_store_rq(), context, True, 16384)))
+        if mode == "deflate-bomb":
+            data = b"".join(p.encode() for p in fragments(bomb(), context, False, 16384))
+            sock.sendall(data)
+            _read_pdu(sock, deadline)  # the C-STORE-RSP, or the end
+            sock.sendall(pd.AReleaseRQ().encode())
+            _read_pdu(sock, deadline)
+            return 0
+        pdu = pd.PDataTF([pd.PDV(context, 0x00, b"\x00" * (8 << 20))]).encode()
+        sent = 0
+        try:
+            while sent < TOTAL and time.monotonic() < deadline:
+                sock.sendall(pdu)
+                sent += len(pdu)
+        except OSError:
+            pass
+        print(f"hostile SCU: {sent} bytes sent", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))

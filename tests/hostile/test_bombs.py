@@ -1,0 +1,136 @@
+"""Hostile round two (issue 28): inflation bombs, loops with no end of their own, memory a sender sizes.
+
+Each behaviour against the piece that meets it, in a child process (a real ``dcmconform`` where one
+applies) with a hard timeout: wall time bounded, peak RSS under ``RSS_LIMIT_MB``, and a verdict or
+one clear line, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.hostile.conftest import BIN, ChildRun, run_child
+from tests.hostile.server import BOMB_BYTES, DEFLATED, HostileServer, bomb
+from tests.hostile.test_bounds import assert_bounded, assert_every_check_judged
+
+SCU = Path(__file__).with_name("scu.py")
+
+# Our own association proposing Deflated (as statement and diagnose do): pynetdicom decodes the bomb
+# identifier through our capped helper, and bounded() judges it.
+FIND_DEFLATED = """
+import sys
+from pydicom.dataset import Dataset
+from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as FIND
+from dcmconform.assoc import associate, bounded
+from dcmconform.limits import TargetMisbehaved
+from dcmconform.target import Endpoint
+query = Dataset(); query.QueryRetrieveLevel = "STUDY"; query.StudyInstanceUID = ""
+with associate(Endpoint("HOSTILE", "127.0.0.1", int(sys.argv[1])), "DCMCONFORM", 5, [(FIND, [sys.argv[2]])]) as assoc:
+    try:
+        print(len(list(bounded(assoc.send_c_find(query, FIND), assoc, "C-FIND"))), "responses")
+    except TargetMisbehaved as exc:
+        print("judged:", exc)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hostile_server", ["deflate-bomb"], indirect=True)
+def test_a_deflated_identifier_the_ac_never_offered_is_judged(hostile_server: HostileServer,
+                                                              run_checks: Callable[..., ChildRun]) -> None:
+    """We propose Explicit/Implicit VR LE; the node accepts in Deflated and answers C-FIND with a bomb."""
+    bomb()  # built before the clock starts (the server's, not the run's, work)
+    run = run_checks(hostile_server, ["DIMSE-016", "ASSOC-023"], timeout=3)
+    assert_every_check_judged(run, ["DIMSE-016", "ASSOC-023"])
+    assert run.outcomes()["ASSOC-023"] == "fail", run.result("ASSOC-023")["summary"]
+    assert "did not propose" in json.dumps(run.result("DIMSE-016")), run.result("DIMSE-016")
+    assert_bounded(run, 40)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hostile_server", ["deflate-bomb"], indirect=True)
+def test_a_deflated_identifier_we_proposed_inflates_only_to_the_cap(hostile_server: HostileServer) -> None:
+    bomb()
+    run = run_child([sys.executable, "-c", FIND_DEFLATED, str(hostile_server.server_address[1]), DEFLATED], 60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "judged:" in run.stdout and "decompression bomb" in run.stdout, run.stdout
+    assert_bounded(run, 30)
+
+
+@pytest.mark.slow
+def test_diagnose_file_refuses_a_bomb_in_one_line(tmp_path: Path) -> None:
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_file_meta_info
+
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = DEFLATED
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.10.1482.98.2"
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, False
+    write_file_meta_info(buffer, meta)
+    path = tmp_path / "bomb.dcm"
+    path.write_bytes(bytes(128) + b"DICM" + buffer.getvalue() + bomb())
+    assert path.stat().st_size < BOMB_BYTES // 500
+    run = run_child([str(BIN / "dcmconform"), "diagnose", "X@127.0.0.1:9", "--file", str(path), "--timeout", "2"], 60)
+    assert run.returncode == 2, (run.stdout[-2000:], run.stderr[-2000:])
+    assert "decompression bomb" in run.stderr and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert_bounded(run, 30)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hostile_server", ["trickle-get"], indirect=True)
+def test_a_c_get_whose_sub_operations_trickle_for_ever_ends_within_its_budget(
+        hostile_server: HostileServer, run_checks: Callable[..., ChildRun]) -> None:
+    """One C-STORE sub-operation a second and never a C-GET-RSP: each restarts pynetdicom's DIMSE timeout;
+    the timer of bounded() ends the C-GET at 6 x --timeout."""
+    run = run_checks(hostile_server, ["DIMSE-021"], timeout=2)
+    assert_every_check_judged(run, ["DIMSE-021"])
+    summary = run.result("DIMSE-021")["summary"]
+    assert run.outcomes()["DIMSE-021"] in ("fail", "warn"), summary
+    assert "did not end within" in summary, summary
+    assert_bounded(run, 50)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hostile_server", ["pdata-flood", "pdata-flood-small"], indirect=True)
+def test_a_p_data_flood_in_answer_to_c_echo_stays_small(hostile_server: HostileServer,
+                                                        run_checks: Callable[..., ChildRun]) -> None:
+    """Never-last P-DATA-TFs, 3 GB in all: of 8 MiB (over our maximum: the first ends the connection) or
+    of 16 KiB (the message cap ends it)."""
+    hostile_server.flood_bytes = 3 * 1024 ** 3
+    run = run_checks(hostile_server, ["DIMSE-001"], timeout=3)
+    assert_every_check_judged(run, ["DIMSE-001"])
+    assert run.outcomes()["DIMSE-001"] == "fail", run.result("DIMSE-001")["summary"]
+    assert_bounded(run, 60)
+
+
+def _scu_run(tmp_path: Path, mode: str, check_id: str) -> ChildRun:
+    out = tmp_path / "report"
+    trigger = f"{shlex.quote(sys.executable)} {shlex.quote(str(SCU))} {mode} {{host}} {{port}} {{aet}}"
+    return run_child([str(BIN / "dcmconform"), "run", "--role", "scu", "--trigger", trigger, "--check", check_id,
+                      "--timeout", "3", "--trigger-timeout", "20", "--report-dir", str(out)], 120, out)
+
+
+@pytest.mark.slow
+def test_a_hostile_scu_sending_3_gb_in_oversized_pdus_is_cut_off_and_judged(tmp_path: Path) -> None:
+    run = _scu_run(tmp_path, "big-pdus", "SCU-022")
+    assert_every_check_judged(run, ["SCU-022"])
+    summary = run.result("SCU-022")["summary"]
+    assert run.outcomes()["SCU-022"] == "fail" and "over 512" in summary, summary
+    assert_bounded(run, 60)
+
+
+@pytest.mark.slow
+def test_a_hostile_scu_sending_a_deflated_bomb_is_not_inflated(tmp_path: Path) -> None:
+    bomb()
+    run = _scu_run(tmp_path, "deflate-bomb", "SCU-010")
+    assert_every_check_judged(run, ["SCU-010"])
+    assert_bounded(run, 60)
