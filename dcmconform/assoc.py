@@ -137,12 +137,12 @@ class BoundedSocket(AssociationSocket):
         sock = self.socket
         if sock is None:
             return bytearray()
+        if self.pdu_type == 0x04 and nr_bytes != PDU_HEADER and self.pdata < nr_bytes and self.pdata < self.cap:
+            raise self._refuse(f"the target sent a P-DATA-TF of {nr_bytes} bytes, over the maximum length we "
+                               f"announced ({self.pdata - PDU_MARGIN} bytes, PS3.8 D.1.1); not read, connection closed")
         if nr_bytes > self.cap:
             raise self._refuse(f"the target announced a PDU of {nr_bytes} bytes (over our cap of {self.cap}); "
                                "not read, connection closed")
-        if self.pdu_type == 0x04 and nr_bytes != PDU_HEADER and nr_bytes > self.pdata:
-            raise self._refuse(f"the target sent a P-DATA-TF of {nr_bytes} bytes, over the maximum length we "
-                               f"announced ({self.pdata - PDU_MARGIN} bytes, PS3.8 D.1.1); not read, connection closed")
         got = bytearray()
         deadline = time.monotonic() + self.timeout
         try:
@@ -434,6 +434,9 @@ def echo(assoc: Association, transcript: Transcript, msg_id: int = 1) -> Echo:
     if last is not None and last.command is None:  # pynetdicom drops a response it cannot decode
         return Echo(None, f"the C-ECHO response does not decode: {last.decode_error}")
     if code is None or last is None:
+        transport = assoc.dul.socket
+        if isinstance(transport, BoundedSocket) and transport.violation:
+            return Echo(None, f"no C-ECHO response: {transport.violation}")  # a PDU over our maximum, say
         return Echo(None)
     if last.field != C_ECHO_RSP:
         return Echo(int(code), f"the target answered C-ECHO-RQ with {command_name(last.field)}, not C-ECHO-RSP")

@@ -47,9 +47,10 @@ def _context(context_id: int, syntaxes: list[str]) -> it.PresentationContextRQIt
 
 
 def main(mode: str, host: str, port: int, aet: str) -> int:
+    payload = bomb() if mode == "deflate-bomb" else b""  # built before connecting: it takes seconds
     deadline = time.monotonic() + LIFETIME
     syntaxes = [DEFLATED] if mode == "deflate-bomb" else [EXPLICIT]
-    rq = pd.AAssociateRQ(aet, "HOSTILESCU", [
+    rq = pd.AAssociateRQ(aet.ljust(16), "HOSTILESCU".ljust(16), [
         it.ApplicationContextItem(it.APPLICATION_CONTEXT),
         _context(1, syntaxes),
         _context(3, [EXPLICIT]),
@@ -65,13 +66,13 @@ def main(mode: str, host: str, port: int, aet: str) -> int:
         context = 1 if 1 in accepted else (accepted or [1])[0]
         sock.sendall(b"".join(p.encode() for p in fragments(_store_rq(), context, True, 16384)))
         if mode == "deflate-bomb":
-            data = b"".join(p.encode() for p in fragments(bomb(), context, False, 16384))
+            data = b"".join(p.encode() for p in fragments(payload, context, False, 16384))
             sock.sendall(data)
             _read_pdu(sock, deadline)  # the C-STORE-RSP, or the end
             sock.sendall(pd.AReleaseRQ().encode())
             _read_pdu(sock, deadline)
             return 0
-        pdu = pd.PDataTF([pd.PDV(context, 0x00, b"\x00" * (8 << 20))]).encode()
+        pdu = pd.PDataTF([pd.PDV(context_id=context, control=0x00, data=b"\x00" * (8 << 20))]).encode()
         sent = 0
         try:
             while sent < TOTAL and time.monotonic() < deadline:

@@ -183,7 +183,7 @@ class Handler(socketserver.BaseRequestHandler):
         if behaviour in ("pdata-flood", "pdata-flood-small") and field == 0x0030:
             # Never-last P-DATA-TFs in answer to C-ECHO: 8 MiB ones (over our maximum) or 16 KiB ones
             size = 8 << 20 if behaviour == "pdata-flood" else 16378
-            pdu = pd.PDataTF([pd.PDV(context_id, 0x01, b"\x00" * size)]).encode()
+            pdu = pd.PDataTF([pd.PDV(context_id=context_id, control=0x01, data=b"\x00" * size)]).encode()
             sent = 0
             while time.monotonic() < deadline and sent < self.server.flood_bytes and not self.server.stopping.is_set():
                 if not _send(sock, pdu):
