@@ -74,7 +74,7 @@ class AssociationRefused(Exception):
         self.transcript = transcript
 
 
-class UnproposedSyntax(AssociationRefused, TargetMisbehaved):
+class UnproposedSyntax(AssociationRefused, TargetMisbehaved):  # type: ignore[misc]  # both carry the transcript
     """The A-ASSOCIATE-AC accepted a context in a transfer syntax we did not propose for it: we aborted.
     No association for whoever wanted one (an ``AssociationRefused``); a finding where nobody catches
     that (a ``TargetMisbehaved``); ASSOC-023 judges it on its own."""

@@ -36,7 +36,7 @@ class InflationBomb(TargetMisbehaved):
     """A Deflated data set that inflates past :data:`~dcmconform.limits.MAX_MESSAGE`: not inflated further."""
 
 
-def inflate(data: bytes, head: int = 0, limit: int = MAX_MESSAGE) -> bytes:
+def inflate(data: bytes, head: int = 0, limit: int = MAX_MESSAGE) -> bytes | bytearray:
     """``data`` (raw deflate, PS3.5 A.5) inflated: its first ``head`` bytes only when ``head`` is given,
     else the whole of it, at most ``limit`` bytes: past that :class:`InflationBomb` (a finding; a
     1.5 MB data set that inflates to 1.5 GB never reaches our memory)."""
@@ -64,11 +64,8 @@ def decode_data_set(data: bytes, transfer_syntax: str,
     ``head``: read only the first ``head`` bytes (after inflating); ``stop_when``: pydicom's
     early stop, for reading leading elements without the pixel data."""
     implicit, little, deflated = encoding(transfer_syntax)
-    if deflated:
-        data = inflate(data, head)
-    elif head:
-        data = data[:head]
-    return read_dataset(BytesIO(data), is_implicit_VR=implicit, is_little_endian=little, stop_when=stop_when)
+    plain = inflate(data, head) if deflated else data[:head] if head else data
+    return read_dataset(BytesIO(plain), is_implicit_VR=implicit, is_little_endian=little, stop_when=stop_when)
 
 
 def vr_form_matches(data: bytes, transfer_syntax: str) -> bool:
