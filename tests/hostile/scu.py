@@ -1,6 +1,6 @@
 """A hostile SCU for the scenario SCP (issue 28), run as a ``--trigger``: ``python scu.py MODE HOST PORT AET``.
 
-big-pdus: a C-STORE-RQ whose data set comes in 8 MiB P-DATA-TFs (whatever maximum the SCP announced),
+big-pdus: a C-STORE-RQ whose data set comes in 8 MB P-DATA-TFs (whatever maximum the SCP announced),
 never the last fragment, up to 3 GB. deflate-bomb: proposes Secondary Capture in Deflated Explicit VR
 Little Endian only and, when accepted, sends a data set that inflates to 1.5 GiB; when refused, sends it
 on the first accepted context anyway. Bounded: at most ``LIFETIME`` seconds, every wait with a deadline.
@@ -72,7 +72,7 @@ def main(mode: str, host: str, port: int, aet: str) -> int:
             sock.sendall(pd.AReleaseRQ().encode())
             _read_pdu(sock, deadline)
             return 0
-        pdu = pd.PDataTF([pd.PDV(context_id=context, control=0x00, data=b"\x00" * (8 << 20))]).encode()
+        pdu = pd.PDataTF([pd.PDV(context_id=context, control=0x00, data=b"\x00" * 8_000_000)]).encode()
         sent = 0
         try:
             while sent < TOTAL and time.monotonic() < deadline:

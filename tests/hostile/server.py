@@ -181,8 +181,8 @@ class Handler(socketserver.BaseRequestHandler):
         field = rq.get("CommandField")
         behaviour = self.server.behaviour
         if behaviour in ("pdata-flood", "pdata-flood-small") and field == 0x0030:
-            # Never-last P-DATA-TFs in answer to C-ECHO: 8 MiB ones (over our maximum) or 16 KiB ones
-            size = 8 << 20 if behaviour == "pdata-flood" else 16378
+            # Never-last P-DATA-TFs in answer to C-ECHO: 8 MB ones (over our maximum) or 16 KiB ones
+            size = 8_000_000 if behaviour == "pdata-flood" else 16378
             pdu = pd.PDataTF([pd.PDV(context_id=context_id, control=0x01, data=b"\x00" * size)]).encode()
             sent = 0
             while time.monotonic() < deadline and sent < self.server.flood_bytes and not self.server.stopping.is_set():

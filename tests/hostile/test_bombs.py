@@ -103,7 +103,7 @@ def test_a_c_get_whose_sub_operations_trickle_for_ever_ends_within_its_budget(
 @pytest.mark.parametrize("hostile_server", ["pdata-flood", "pdata-flood-small"], indirect=True)
 def test_a_p_data_flood_in_answer_to_c_echo_stays_small(hostile_server: HostileServer,
                                                         run_checks: Callable[..., ChildRun]) -> None:
-    """Never-last P-DATA-TFs, 3 GB in all: of 8 MiB (over our maximum: the first ends the connection) or
+    """Never-last P-DATA-TFs, 3 GB in all: of 8 MB (over our maximum: the first ends the connection) or
     of 16 KiB (the message cap ends it)."""
     hostile_server.flood_bytes = 3 * 1024 ** 3
     run = run_checks(hostile_server, ["DIMSE-001"], timeout=3)
