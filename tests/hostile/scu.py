@@ -15,30 +15,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from dcmconform.dimse.commands import encode_command  # noqa: E402
 from dcmconform.dimse.pdv import fragments  # noqa: E402
 from dcmconform.wire import items as it  # noqa: E402
 from dcmconform.wire import pdus as pd  # noqa: E402
-from tests.hostile.server import DEFLATED, _read_pdu, bomb  # noqa: E402
+from tests.hostile.server import DEFLATED, _read_pdu, bomb, store_request  # noqa: E402
 
 LIFETIME = 60.0
 TOTAL = 3 * 1024 ** 3
 SC = "1.2.840.10008.5.1.4.1.1.7"
 EXPLICIT = "1.2.840.10008.1.2.1"
-
-
-def _store_rq(message_id: int = 1) -> bytes:
-    from pydicom.dataset import Dataset
-
-    rq = Dataset()
-    rq.CommandGroupLength = 0
-    rq.AffectedSOPClassUID = SC
-    rq.CommandField = 0x0001
-    rq.MessageID = message_id
-    rq.Priority = 0
-    rq.CommandDataSetType = 0x0000
-    rq.AffectedSOPInstanceUID = "1.2.826.0.1.3680043.10.1482.98.1"
-    return encode_command(rq)
 
 
 def _context(context_id: int, syntaxes: list[str]) -> it.PresentationContextRQItem:
@@ -64,7 +49,7 @@ def main(mode: str, host: str, port: int, aet: str) -> int:
         ac = pd.decode_pdu(answer)
         accepted = [c.context_id for c in ac.presentation_contexts if c.result == 0]  # type: ignore[attr-defined]
         context = 1 if 1 in accepted else (accepted or [1])[0]
-        sock.sendall(b"".join(p.encode() for p in fragments(_store_rq(), context, True, 16384)))
+        sock.sendall(b"".join(p.encode() for p in fragments(store_request(SC, "1.2.826.0.1.3680043.10.1482.98.1"), context, True, 16384)))
         if mode == "deflate-bomb":
             data = b"".join(p.encode() for p in fragments(payload, context, False, 16384))
             sock.sendall(data)

@@ -26,7 +26,7 @@ from dcmconform.wire.errors import WireError
 LIFETIME = 60.0  # no connection is served longer than this
 PENDING = 0xFF00
 BEHAVIOURS = ("drip-ac", "drip-after-first", "huge-length", "endless-pending", "flood-on-silence", "stop-reading", "store-rsp-for-echo",
-              "odd-length-echo-rsp", "deflate-bomb", "trickle-get", "pdata-flood", "pdata-flood-small")
+              "odd-length-echo-rsp", "deflate-bomb", "trickle-get", "pdata-flood", "pdata-flood-small", "move-bomb")
 DEFLATED = "1.2.840.10008.1.2.1.99"
 BOMB_BYTES = 1536 * 1024 * 1024  # what the bomb inflates to (1.5 GiB)
 TRICKLE_EVERY = 1.0  # seconds between two C-STORE sub-operations of "trickle-get"
@@ -45,21 +45,59 @@ def bomb() -> bytes:
     return b"".join(out)
 
 
-def sub_operation(context_id: int, message_id: int) -> bytes:
-    """A small C-STORE-RQ (Secondary Capture, Explicit VR LE) as a C-GET sub-operation: command, data set."""
+def store_request(sop_class: str, sop_instance: str, message_id: int = 1, **extra: object) -> bytes:
+    """The command set of a C-STORE-RQ (with a data set)."""
     from pydicom.dataset import Dataset
 
     rq = Dataset()
     rq.CommandGroupLength = 0
-    rq.AffectedSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    rq.AffectedSOPClassUID = sop_class
     rq.CommandField = 0x0001
     rq.MessageID = message_id
     rq.Priority = 0
     rq.CommandDataSetType = 0x0000
-    rq.AffectedSOPInstanceUID = f"1.2.826.0.1.3680043.10.1482.99.{message_id}"
-    data = b"\x08\x00\x16\x00UI\x1a\x00" + b"1.2.840.10008.5.1.4.1.1.7\x00" + b"\x00" * 0
+    rq.AffectedSOPInstanceUID = sop_instance
+    for keyword, value in extra.items():
+        setattr(rq, keyword, value)
+    return encode_command(rq)
+
+
+def store_bomb(port: int, called: str, stored: list[tuple[str, str]], deadline: float) -> int:
+    """As a C-MOVE SCP would: one association to 127.0.0.1:``port``, each object of ``stored`` sent as a
+    Deflated data set that inflates to 1.5 GiB. How many C-STORE-RSPs came back."""
+    classes = sorted({c for c, _ in stored})
+    contexts: list[it.Item] = [it.PresentationContextRQItem(2 * i + 1, [it.AbstractSyntaxSubItem(c), it.TransferSyntaxSubItem(DEFLATED)])
+                               for i, c in enumerate(classes)]
+    rq = pd.AAssociateRQ(called.ljust(16), "HOSTILE".ljust(16), [
+        it.ApplicationContextItem(it.APPLICATION_CONTEXT), *contexts,
+        it.UserInformationItem([it.MaximumLengthSubItem(16384), it.ImplementationClassUIDSubItem("1.2.826.0.1.3680043.9.9999")])])
+    answered = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        if not _send(sock, rq.encode()):
+            return 0
+        ac = _read_pdu(sock, deadline)
+        if ac is None or ac[:1] != b"\x02":
+            return 0
+        for n, (sop_class, uid) in enumerate(stored):
+            context = 2 * classes.index(sop_class) + 1
+            command = _command_pdu(context, store_request(sop_class, uid, n + 1, MoveOriginatorMessageID=1,
+                                                          MoveOriginatorApplicationEntityTitle="DCMCONFORM"))
+            data = b"".join(p.encode() for p in fragments(bomb(), context, False, 16384))
+            if not _send(sock, command + data):
+                break
+            if _read_pdu(sock, deadline) is not None:
+                answered += 1
+        _send(sock, pd.AReleaseRQ().encode())
+        _read_pdu(sock, deadline)
+    return answered
+
+
+def sub_operation(context_id: int, message_id: int) -> bytes:
+    """A small C-STORE-RQ (Secondary Capture, Explicit VR LE) as a C-GET sub-operation: command, data set."""
+    rq = store_request("1.2.840.10008.5.1.4.1.1.7", f"1.2.826.0.1.3680043.10.1482.99.{message_id}", message_id)
+    data = b"\x08\x00\x16\x00UI\x1a\x00" + b"1.2.840.10008.5.1.4.1.1.7\x00"
     data += b"\x09\x00\x10\x10OB\x00\x00" + struct.pack("<L", 1024) + bytes(1024)
-    command = b"".join(p.encode() for p in fragments(encode_command(rq), context_id, True, 16384))
+    command = b"".join(p.encode() for p in fragments(rq, context_id, True, 16384))
     return command + b"".join(p.encode() for p in fragments(data, context_id, False, 16384))
 
 
@@ -209,6 +247,14 @@ class Handler(socketserver.BaseRequestHandler):
             data = b"".join(p.encode() for p in fragments(bomb(), context_id, False, 16384))
             return _send(sock, command + data) and _send(
                 sock, _command_pdu(context_id, encode_command(response(rq, C_FIND_RSP, 0x0000))))
+        if field == 0x0001:  # C-STORE-RQ: kept in mind (move-bomb sends these objects back)
+            self.server.stored.append((str(rq.get("AffectedSOPClassUID", "")), str(rq.get("AffectedSOPInstanceUID", ""))))
+        if behaviour == "move-bomb" and field == 0x0021 and self.server.move_port:
+            stored = list(self.server.stored) or [("1.2.840.10008.5.1.4.1.1.7", "1.2.826.0.1.3680043.10.1482.98.3")]
+            done = store_bomb(self.server.move_port, str(rq.get("MoveDestination", "")), stored, deadline)
+            final = response(rq, 0x8021, 0x0000, NumberOfRemainingSuboperations=0, NumberOfCompletedSuboperations=done,
+                             NumberOfFailedSuboperations=len(stored) - done, NumberOfWarningSuboperations=0)
+            return _send(sock, _command_pdu(context_id, encode_command(final)))
         if behaviour == "trickle-get" and field == 0x0010:  # C-STORE sub-operations for ever, no C-GET-RSP
             store = next((i for i, a in self.contexts.items() if a == "1.2.840.10008.5.1.4.1.1.7"), context_id)
             message_id = 100
@@ -244,6 +290,8 @@ class HostileServer(socketserver.ThreadingTCPServer):
         self.flood_bytes = flood_bytes
         self.connections = 0
         self.stopping = threading.Event()
+        self.stored: list[tuple[str, str]] = []  # (SOP class, SOP instance) of the C-STORE-RQs it answered
+        self.move_port = 0  # move-bomb: where our Move Destination listens
 
     @property
     def endpoint(self) -> Endpoint:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -136,4 +137,21 @@ def test_a_hostile_scu_sending_a_deflated_bomb_is_not_inflated(tmp_path: Path) -
     bomb()
     run = _scu_run(tmp_path, "deflate-bomb", "SCU-010")
     assert_every_check_judged(run, ["SCU-010"])
+    assert_bounded(run, 60)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hostile_server", ["move-bomb"], indirect=True)
+def test_c_move_arrivals_that_inflate_to_gigabytes_are_judged(hostile_server: HostileServer,
+                                                             run_checks: Callable[..., ChildRun]) -> None:
+    """The node moves our study back to our storage SCP as Deflated data sets of 1.5 MB that inflate to 1.5 GiB."""
+    bomb()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        hostile_server.move_port = probe.getsockname()[1]
+    run = run_checks(hostile_server, ["DIMSE-024"], timeout=3, extra=("--move-port", str(hostile_server.move_port)))
+    assert_every_check_judged(run, ["DIMSE-024"])
+    result = run.result("DIMSE-024")
+    assert result["outcome"] == "fail", result["summary"]
+    assert "decompression bomb" in json.dumps(result["evidence"]), result["summary"]
     assert_bounded(run, 60)
