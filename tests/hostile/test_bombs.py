@@ -155,3 +155,18 @@ def test_c_move_arrivals_that_inflate_to_gigabytes_are_judged(hostile_server: Ho
     assert result["outcome"] == "fail", result["summary"]
     assert "decompression bomb" in json.dumps(result["evidence"]), result["summary"]
     assert_bounded(run, 60)
+
+
+@pytest.mark.parametrize("hostile_server", ["deflate-bomb"], indirect=True)
+def test_an_ac_with_a_syntax_we_did_not_propose_is_aborted(hostile_server: HostileServer) -> None:
+    from dcmconform.assoc import AssociationRefused, UnproposedSyntax, associate
+    from dcmconform.limits import TargetMisbehaved
+    from dcmconform.transcript import Transcript
+    from dcmconform.uids import NATIVE_SYNTAXES, VERIFICATION
+
+    transcript = Transcript()
+    with pytest.raises(UnproposedSyntax) as caught, associate(hostile_server.endpoint, "DCMCONFORM", 3,
+                                                              [(VERIFICATION, NATIVE_SYNTAXES)], transcript):
+        pass
+    assert isinstance(caught.value, AssociationRefused) and isinstance(caught.value, TargetMisbehaved)
+    assert "PS3.8 9.3.3.2" in str(caught.value) and any("did not propose" in e.text for e in transcript.events if e.text)

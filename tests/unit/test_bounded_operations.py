@@ -44,3 +44,40 @@ def test_every_response_loop_is_bounded() -> None:
     for path in files:
         found += [f"{path.relative_to(ROOT)}:{line}" for line in _unbounded(ast.parse(path.read_text(), str(path)))]
     assert not found, f"pynetdicom response generators iterated outside assoc.bounded(): {found}"
+
+
+def test_inflate_stops_at_its_cap_and_keeps_what_fits() -> None:
+    import zlib
+
+    import pytest
+
+    from dcmconform.dimse.datasets import InflationBomb, inflate
+
+    def deflate(raw: bytes) -> bytes:
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return packer.compress(raw) + packer.flush()
+
+    raw = bytes(range(256)) * 40_000  # 10 MB, inflated in several steps
+    assert inflate(deflate(raw), limit=len(raw)) == raw
+    assert inflate(deflate(raw), head=16) == raw[:16]
+    with pytest.raises(InflationBomb, match="decompression bomb"):
+        inflate(deflate(raw), limit=len(raw) - 1)
+
+
+def test_a_budget_keeps_the_first_bytes_and_counts_the_rest_for_its_parent_too() -> None:
+    from dcmconform.limits import Budget
+
+    scenario = Budget(100)
+    first, second = Budget(80, scenario), Budget(80, scenario)
+    assert first.take(60) == 60 and first.take(60) == 20  # its own cap
+    assert second.take(60) == 20  # what the scenario has left
+    assert not second.fits(1)
+    assert (scenario.kept, scenario.dropped) == (100, 81)
+    assert (first.kept, first.dropped, second.kept, second.dropped) == (80, 40, 20, 41)
+
+
+def test_a_p_data_tf_may_exceed_our_announced_maximum_by_the_margin_only() -> None:
+    from dcmconform.limits import MAX_READ, PDU_MARGIN, pdata_cap
+
+    assert pdata_cap(16384) == 16384 + PDU_MARGIN
+    assert pdata_cap(0) == MAX_READ  # no limit announced (PS3.8 D.1.1): the read bound alone
