@@ -170,3 +170,18 @@ def test_an_ac_with_a_syntax_we_did_not_propose_is_aborted(hostile_server: Hosti
         pass
     assert isinstance(caught.value, AssociationRefused) and isinstance(caught.value, TargetMisbehaved)
     assert "PS3.8 9.3.3.2" in str(caught.value) and any("did not propose" in e.text for e in transcript.events if e.text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hostile_server", ["trickle-get"], indirect=True)
+def test_statement_and_diagnose_end_with_a_report_against_a_node_that_never_ends_an_operation(
+        hostile_server: HostileServer, tmp_path: Path) -> None:
+    target = f"HOSTILE@127.0.0.1:{hostile_server.server_address[1]}"
+    statement = run_child([str(BIN / "dcmconform"), "statement", "--target", target, "--timeout", "2",
+                           "--markdown", str(tmp_path / "statement.md")], 60)
+    assert statement.returncode == 0 and (tmp_path / "statement.md").stat().st_size > 0, statement.stderr[-2000:]
+    assert_bounded(statement, 30)
+    diagnose = run_child([str(BIN / "dcmconform"), "diagnose", target, "--timeout", "2", "--echoes", "2"], 60)
+    assert diagnose.returncode in (0, 2) and diagnose.stdout.strip(), diagnose.stderr[-2000:]
+    assert "Traceback" not in diagnose.stderr
+    assert_bounded(diagnose, 30)
