@@ -72,7 +72,11 @@ def store_bomb(port: int, called: str, stored: list[tuple[str, str]], deadline: 
         it.ApplicationContextItem(it.APPLICATION_CONTEXT), *contexts,
         it.UserInformationItem([it.MaximumLengthSubItem(16384), it.ImplementationClassUIDSubItem("1.2.826.0.1.3680043.9.9999")])])
     answered = 0
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    except OSError:
+        return 0  # nobody listens (the pre-condition probe's C-MOVE): the C-MOVE fails its sub-operations
+    with sock:
         if not _send(sock, rq.encode()):
             return 0
         ac = _read_pdu(sock, deadline)
