@@ -53,6 +53,9 @@ def pdata_cap(max_pdu: int) -> int:
 # in all: past them what arrives is counted, not kept (a hostile SCU cannot size our memory).
 ASSOCIATION_KEEP = 64 * 1024 * 1024
 SCENARIO_KEEP = 256 * 1024 * 1024
+# P-DATA-TFs one association may send an SCP of ours (each is recorded: its length, its contexts); 500,000 of
+# 16 KB are 8 GB. Past it the SCP aborts: a flood of tiny PDUs would otherwise grow those records.
+ASSOCIATION_PDUS = 500_000
 
 
 class Budget:

@@ -27,7 +27,7 @@ from pydicom.uid import UID
 
 from dcmconform.dimse.commands import C_ECHO_RQ, C_STORE_RQ, encode_command, response, response_field
 from dcmconform.dimse.pdv import Assembler, Message, fragments
-from dcmconform.limits import ASSOCIATION_KEEP, MAX_READ, SCENARIO_KEEP, Budget, pdata_cap
+from dcmconform.limits import ASSOCIATION_KEEP, ASSOCIATION_PDUS, MAX_READ, SCENARIO_KEEP, Budget, pdata_cap
 from dcmconform.transcript import RECEIVED, Transcript
 from dcmconform.uids import IMPLICIT_LE
 from dcmconform.wire import items as it
@@ -277,6 +277,9 @@ class _Link:
                 self.send(pd.AAbort(2, 6))
                 raise _Stop("a PDU that does not decode: we aborted") from None
             if isinstance(pdu, pd.PDataTF):
+                if len(self.attempt.pdata_lengths) >= ASSOCIATION_PDUS:
+                    self.send(pd.AAbort(2, 0))
+                    raise _Stop(f"over {ASSOCIATION_PDUS} P-DATA-TFs on one association: we aborted")
                 self.attempt.pdata_lengths.append(len(data) - pd.PDU_HEADER)
                 self.attempt.pdata_contexts.extend(p.context_id for p in pdu.pdvs)
                 if self.scenario.abort_mid_data_set and any(not p.is_command for p in pdu.pdvs):

@@ -1,7 +1,8 @@
 """A hostile SCU for the scenario SCP (issue 28), run as a ``--trigger``: ``python scu.py MODE HOST PORT AET``.
 
-big-pdus: a C-STORE-RQ whose data set comes in 8 MB P-DATA-TFs (whatever maximum the SCP announced),
-never the last fragment, up to 3 GB. deflate-bomb: proposes Secondary Capture in Deflated Explicit VR
+big-pdus: on each of 12 associations, a C-STORE-RQ whose data set comes in 8 MB P-DATA-TFs (whatever
+maximum the SCP announced), never the last fragment, up to 250 MB each (3 GB in all). flood: the same in
+16 KB P-DATA-TFs on one association, up to 3 GB. deflate-bomb: proposes Secondary Capture in Deflated Explicit VR
 Little Endian only and, when accepted, sends a data set that inflates to 1.5 GiB; when refused, sends it
 on the first accepted context anyway. Bounded: at most ``LIFETIME`` seconds, every wait with a deadline.
 """
@@ -34,6 +35,22 @@ def _context(context_id: int, syntaxes: list[str]) -> it.PresentationContextRQIt
 def main(mode: str, host: str, port: int, aet: str) -> int:
     payload = bomb() if mode == "deflate-bomb" else b""  # built before connecting: it takes seconds
     deadline = time.monotonic() + LIFETIME
+    sent = 0
+    connections = 12 if mode == "big-pdus" else 1  # 12 x 250 MB, as measured in issue 28
+    for _ in range(connections):
+        if time.monotonic() > deadline or sent >= TOTAL:
+            break
+        try:
+            sent += _one(mode, host, port, aet, payload, deadline, TOTAL // connections)
+        except OSError:
+            pass  # the SCP ended the connection
+    print(f"hostile SCU: {sent} bytes sent in {connections} connection(s)", flush=True)
+    return 0
+
+
+def _one(mode: str, host: str, port: int, aet: str, payload: bytes, deadline: float, total: int) -> int:
+    """One association: the bomb, or ``total`` bytes of never-last data set fragments (8 MB P-DATA-TFs
+    for big-pdus, 16 KB ones for flood). The bytes sent."""
     syntaxes = [DEFLATED] if mode == "deflate-bomb" else [EXPLICIT]
     rq = pd.AAssociateRQ(aet.ljust(16), "HOSTILESCU".ljust(16), [
         it.ApplicationContextItem(it.APPLICATION_CONTEXT),
@@ -41,11 +58,12 @@ def main(mode: str, host: str, port: int, aet: str) -> int:
         _context(3, [EXPLICIT]),
         it.UserInformationItem([it.MaximumLengthSubItem(16384), it.ImplementationClassUIDSubItem("1.2.826.0.1.3680043.9.9998")]),
     ])
+    sent = 0
     with socket.create_connection((host, port), timeout=5) as sock:
         sock.sendall(rq.encode())
         answer = _read_pdu(sock, deadline)
         if answer is None or answer[:1] != b"\x02":
-            return 1
+            return 0
         ac = pd.decode_pdu(answer)
         accepted = [c.context_id for c in ac.presentation_contexts if c.result == 0]  # type: ignore[attr-defined]
         context = 1 if 1 in accepted else (accepted or [1])[0]
@@ -56,17 +74,16 @@ def main(mode: str, host: str, port: int, aet: str) -> int:
             _read_pdu(sock, deadline)  # the C-STORE-RSP, or the end
             sock.sendall(pd.AReleaseRQ().encode())
             _read_pdu(sock, deadline)
-            return 0
-        pdu = pd.PDataTF([pd.PDV(context_id=context, control=0x00, data=b"\x00" * 8_000_000)]).encode()
-        sent = 0
+            return len(data)
+        size = 8_000_000 if mode == "big-pdus" else 16378
+        pdu = pd.PDataTF([pd.PDV(context_id=context, control=0x00, data=b"\x00" * size)]).encode()
         try:
-            while sent < TOTAL and time.monotonic() < deadline:
+            while sent < total and time.monotonic() < deadline:
                 sock.sendall(pdu)
                 sent += len(pdu)
         except OSError:
             pass
-        print(f"hostile SCU: {sent} bytes sent", flush=True)
-    return 0
+    return sent
 
 
 if __name__ == "__main__":

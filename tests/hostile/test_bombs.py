@@ -185,3 +185,13 @@ def test_statement_and_diagnose_end_with_a_report_against_a_node_that_never_ends
     assert diagnose.returncode in (0, 2) and diagnose.stdout.strip(), diagnose.stderr[-2000:]
     assert "Traceback" not in diagnose.stderr
     assert_bounded(diagnose, 30)
+
+
+@pytest.mark.slow
+def test_a_hostile_scu_flooding_3_gb_in_small_pdus_is_counted_not_kept(tmp_path: Path) -> None:
+    """16 KB P-DATA-TFs (under our maximum plus the margin), never the last fragment: the scenario SCP keeps
+    its per-association budget and counts the rest."""
+    run = _scu_run(tmp_path, "flood", "SCU-022")
+    assert_every_check_judged(run, ["SCU-022"])
+    assert run.outcomes()["SCU-022"] == "fail", run.result("SCU-022")["summary"]
+    assert_bounded(run, 90)
