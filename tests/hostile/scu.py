@@ -9,6 +9,7 @@ on the first accepted context anyway. Bounded: at most ``LIFETIME`` seconds, eve
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import time
@@ -40,10 +41,8 @@ def main(mode: str, host: str, port: int, aet: str) -> int:
     for _ in range(connections):
         if time.monotonic() > deadline or sent >= TOTAL:
             break
-        try:
+        with contextlib.suppress(OSError):  # the SCP ended the connection
             sent += _one(mode, host, port, aet, payload, deadline, TOTAL // connections)
-        except OSError:
-            pass  # the SCP ended the connection
     print(f"hostile SCU: {sent} bytes sent in {connections} connection(s)", flush=True)
     return 0
 
