@@ -29,7 +29,7 @@ BEHAVIOURS = ("drip-ac", "drip-after-first", "huge-length", "endless-pending", "
               "odd-length-echo-rsp", "deflate-bomb", "trickle-get", "pdata-flood", "pdata-flood-small", "move-bomb")
 DEFLATED = "1.2.840.10008.1.2.1.99"
 BOMB_BYTES = 1536 * 1024 * 1024  # what the bomb inflates to (1.5 GiB)
-TRICKLE_EVERY = 1.0  # seconds between two C-STORE sub-operations of "trickle-get"
+TRICKLE_EVERY = 0.5  # seconds between two C-STORE sub-operations of "trickle-get" (under --timeout)
 
 
 @functools.cache

@@ -90,9 +90,9 @@ def test_diagnose_file_refuses_a_bomb_in_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize("hostile_server", ["trickle-get"], indirect=True)
 def test_a_c_get_whose_sub_operations_trickle_for_ever_ends_within_its_budget(
         hostile_server: HostileServer, run_checks: Callable[..., ChildRun]) -> None:
-    """One C-STORE sub-operation a second and never a C-GET-RSP: each restarts pynetdicom's DIMSE timeout;
-    the timer of bounded() ends the C-GET at 6 x --timeout."""
-    run = run_checks(hostile_server, ["DIMSE-021"], timeout=2)
+    """Two C-STORE sub-operations a second and never a C-GET-RSP: each restarts pynetdicom's DIMSE timeout;
+    the timer of bounded() ends the C-GET (and the pre-condition probe's) at 6 x --timeout."""
+    run = run_checks(hostile_server, ["DIMSE-021"], timeout=1)
     assert_every_check_judged(run, ["DIMSE-021"])
     summary = run.result("DIMSE-021")["summary"]
     assert run.outcomes()["DIMSE-021"] in ("fail", "warn"), summary
@@ -116,11 +116,11 @@ def test_a_p_data_flood_in_answer_to_c_echo_stays_small(hostile_server: HostileS
     assert_bounded(run, 60)
 
 
-def _scu_run(tmp_path: Path, mode: str, check_id: str) -> ChildRun:
+def _scu_run(tmp_path: Path, mode: str, check_id: str, trigger_timeout: int = 20) -> ChildRun:
     out = tmp_path / "report"
     trigger = f"{shlex.quote(sys.executable)} {shlex.quote(str(SCU))} {mode} {{host}} {{port}} {{aet}}"
     return run_child([str(BIN / "dcmconform"), "run", "--role", "scu", "--trigger", trigger, "--check", check_id,
-                      "--timeout", "3", "--trigger-timeout", "20", "--report-dir", str(out)], 120, out)
+                      "--timeout", "3", "--trigger-timeout", str(trigger_timeout), "--report-dir", str(out)], 120, out)
 
 
 @pytest.mark.slow
@@ -191,7 +191,7 @@ def test_statement_and_diagnose_end_with_a_report_against_a_node_that_never_ends
 def test_a_hostile_scu_flooding_3_gb_in_small_pdus_is_counted_not_kept(tmp_path: Path) -> None:
     """16 KB P-DATA-TFs (under our maximum plus the margin), never the last fragment: the scenario SCP keeps
     its per-association budget and counts the rest."""
-    run = _scu_run(tmp_path, "flood", "SCU-022")
+    run = _scu_run(tmp_path, "flood", "SCU-022", trigger_timeout=8)
     assert_every_check_judged(run, ["SCU-022"])
     assert run.outcomes()["SCU-022"] == "fail", run.result("SCU-022")["summary"]
     assert_bounded(run, 90)
