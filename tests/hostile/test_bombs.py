@@ -135,8 +135,13 @@ def test_a_hostile_scu_sending_3_gb_in_oversized_pdus_is_cut_off_and_judged(tmp_
 @pytest.mark.slow
 def test_a_hostile_scu_sending_a_deflated_bomb_is_not_inflated(tmp_path: Path) -> None:
     bomb()
+    """It proposes Deflated only (refused: our SCP takes Deflated only in a scenario that means to), then
+    sends the bomb on the context accepted in Explicit VR Little Endian: read as that, never inflated."""
     run = _scu_run(tmp_path, "deflate-bomb", "SCU-010")
     assert_every_check_judged(run, ["SCU-010"])
+    result = run.result("SCU-010")
+    assert result["outcome"] == "fail", result["summary"]
+    assert "Transfer Syntax Not Supported" in json.dumps(result["evidence"])
     assert_bounded(run, 60)
 
 
