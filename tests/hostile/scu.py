@@ -1,8 +1,8 @@
 """A hostile SCU for the scenario SCP (issue 28), run as a ``--trigger``: ``python scu.py MODE HOST PORT AET``.
 
 big-pdus: on each of 12 associations, a C-STORE-RQ whose data set comes in 8 MB P-DATA-TFs (whatever
-maximum the SCP announced), never the last fragment, up to 250 MB each (3 GB in all). flood: the same in
-16 KB P-DATA-TFs on one association, up to 3 GB. deflate-bomb: proposes Secondary Capture in Deflated Explicit VR
+maximum the SCP announced), a data set of 250 MB (3 GB in all). flood: 12 C-STORE-RQs of 250 MB each in 16 KB
+P-DATA-TFs on one association (3 GB). deflate-bomb: proposes Secondary Capture in Deflated Explicit VR
 Little Endian only and, when accepted, sends a data set that inflates to 1.5 GiB; when refused, sends it
 on the first accepted context anyway. Bounded: at most ``LIFETIME`` seconds, every wait with a deadline.
 """
@@ -24,6 +24,7 @@ from tests.hostile.server import DEFLATED, _read_pdu, bomb, store_request  # noq
 
 LIFETIME = 60.0
 TOTAL = 3 * 1024 ** 3
+MESSAGE = 250 * 1000 * 1000  # one C-STORE-RQ's data set
 SC = "1.2.840.10008.5.1.4.1.1.7"
 EXPLICIT = "1.2.840.10008.1.2.1"
 
@@ -42,14 +43,14 @@ def main(mode: str, host: str, port: int, aet: str) -> int:
         if time.monotonic() > deadline or sent >= TOTAL:
             break
         with contextlib.suppress(OSError):  # the SCP ended the connection
-            sent += _one(mode, host, port, aet, payload, deadline, TOTAL // connections)
+            sent += _one(mode, host, port, aet, payload, deadline)
     print(f"hostile SCU: {sent} bytes sent in {connections} connection(s)", flush=True)
     return 0
 
 
-def _one(mode: str, host: str, port: int, aet: str, payload: bytes, deadline: float, total: int) -> int:
-    """One association: the bomb, or ``total`` bytes of never-last data set fragments (8 MB P-DATA-TFs
-    for big-pdus, 16 KB ones for flood). The bytes sent."""
+def _one(mode: str, host: str, port: int, aet: str, payload: bytes, deadline: float) -> int:
+    """One association: the bomb, or data sets of 250 MB (in 8 MB P-DATA-TFs for big-pdus, one; in 16 KB
+    ones for flood, twelve). The bytes sent."""
     syntaxes = [DEFLATED] if mode == "deflate-bomb" else [EXPLICIT]
     rq = pd.AAssociateRQ(aet.ljust(16), "HOSTILESCU".ljust(16), [
         it.ApplicationContextItem(it.APPLICATION_CONTEXT),
@@ -76,10 +77,19 @@ def _one(mode: str, host: str, port: int, aet: str, payload: bytes, deadline: fl
             return len(data)
         size = 8_000_000 if mode == "big-pdus" else 16378
         pdu = pd.PDataTF([pd.PDV(context_id=context, control=0x00, data=b"\x00" * size)]).encode()
+        last = pd.PDataTF([pd.PDV(context_id=context, control=0x02, data=b"\x00" * size)]).encode()
+        messages = 1 if mode == "big-pdus" else 12  # each a whole C-STORE-RQ of 250 MB: the SCP may keep it
         try:
-            while sent < total and time.monotonic() < deadline:
-                sock.sendall(pdu)
-                sent += len(pdu)
+            for n in range(messages):
+                if n:
+                    sock.sendall(b"".join(p.encode() for p in fragments(
+                        store_request(SC, f"1.2.826.0.1.3680043.10.1482.98.{n + 1}", n + 1), context, True, 16384)))
+                this = 0
+                while this + len(pdu) < MESSAGE and time.monotonic() < deadline:
+                    sock.sendall(pdu)
+                    this += len(pdu)
+                sock.sendall(last)
+                sent += this + len(last)
         except OSError:
             pass
     return sent
