@@ -57,13 +57,13 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from dcmconform import tls
-from dcmconform.assoc import AssociationRefused, associate, echo
+from dcmconform.net import tls
+from dcmconform.net.assoc import AssociationRefused, associate, echo
 from dcmconform.diagnosis import attempt as at
 from dcmconform.diagnosis.advice import Finding, assess, name, names, status_category, status_words
-from dcmconform.errors import SetupError
-from dcmconform.limits import MAX_MESSAGE
-from dcmconform.probe import (
+from dcmconform.base.errors import SetupError
+from dcmconform.base.limits import MAX_MESSAGE
+from dcmconform.net.probe import (
     ABORTED,
     ACCEPTED,
     CLOSED,
@@ -76,9 +76,9 @@ from dcmconform.probe import (
     Observation,
     Probe,
 )
-from dcmconform.target import Endpoint
-from dcmconform.text import printable
-from dcmconform.transcript import Transcript
+from dcmconform.net.target import Endpoint
+from dcmconform.base.text import printable
+from dcmconform.evidence.transcript import Transcript
 from dcmconform.wire import pdus as pd
 
 # Verification as senders usually propose it: any of the three uncompressed syntaxes.

@@ -16,7 +16,8 @@ from pydicom.uid import UID
 from pydicom.valuerep import VR
 from pynetdicom.dsutils import encode
 
-from dcmconform.limits import MAX_MESSAGE, TargetMisbehaved
+from dcmconform.base.limits import MAX_MESSAGE
+from dcmconform.evidence.transcript import TargetMisbehaved
 
 HEAD = 65536  # bytes read for the leading elements of a data set
 _STEP = 4 * 1024 * 1024  # bytes inflated at a time
@@ -33,7 +34,7 @@ def encoding(transfer_syntax: str) -> tuple[bool, bool, bool]:
 
 
 class InflationBomb(TargetMisbehaved):
-    """A Deflated data set that inflates past :data:`~dcmconform.limits.MAX_MESSAGE`: not inflated further."""
+    """A Deflated data set that inflates past :data:`~dcmconform.base.limits.MAX_MESSAGE`: not inflated further."""
 
 
 def inflate(data: bytes, head: int = 0, limit: int = MAX_MESSAGE) -> bytes | bytearray:

@@ -34,11 +34,11 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
 from hypothesis.strategies import SearchStrategy
 
-from dcmconform import busy
-from dcmconform.assoc import liveness
-from dcmconform.dump import describe_bytes, hexdump
+from dcmconform.base import busy
+from dcmconform.net.assoc import liveness
+from dcmconform.evidence.dump import describe_bytes, hexdump
 from dcmconform.fuzzing.inputs import ASSOCIATED, PHASES, Case, cases, good_request
-from dcmconform.probe import (
+from dcmconform.net.probe import (
     ACCEPTED,
     CLOSED,
     DATA,
@@ -50,13 +50,13 @@ from dcmconform.probe import (
     Connection,
     Probe,
 )
-from dcmconform.target import Endpoint
-from dcmconform.text import printable
-from dcmconform.transcript import Transcript
+from dcmconform.net.target import Endpoint
+from dcmconform.base.text import printable
+from dcmconform.evidence.transcript import Transcript
 from dcmconform.wire import pdus as pd
 
 CRASH, HANG, STOPPED = "crash", "hang", "stopped"
-BUSY = "busy"  # a transient A-ASSOCIATE-RJ (dcmconform.busy): waited out, not a finding
+BUSY = "busy"  # a transient A-ASSOCIATE-RJ (dcmconform.base.busy): waited out, not a finding
 MAX_ANSWERS = 4  # PDUs read back after one input
 REPEAT_WAIT = 0.05  # seconds to read answers on the second and later connections of one input
 SETTLE = 0.2  # seconds before a second look at a node that closed or reset a new connection

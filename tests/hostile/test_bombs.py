@@ -28,9 +28,9 @@ FIND_DEFLATED = """
 import sys
 from pydicom.dataset import Dataset
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as FIND
-from dcmconform.assoc import associate, bounded
-from dcmconform.limits import TargetMisbehaved
-from dcmconform.target import Endpoint
+from dcmconform.net.assoc import associate, bounded
+from dcmconform.base.limits import TargetMisbehaved
+from dcmconform.net.target import Endpoint
 query = Dataset(); query.QueryRetrieveLevel = "STUDY"; query.StudyInstanceUID = ""
 with associate(Endpoint("HOSTILE", "127.0.0.1", int(sys.argv[1])), "DCMCONFORM", 5, [(FIND, [sys.argv[2]])]) as assoc:
     try:
@@ -164,10 +164,10 @@ def test_c_move_arrivals_that_inflate_to_gigabytes_are_judged(hostile_server: Ho
 
 @pytest.mark.parametrize("hostile_server", ["deflate-bomb"], indirect=True)
 def test_an_ac_with_a_syntax_we_did_not_propose_is_aborted(hostile_server: HostileServer) -> None:
-    from dcmconform.assoc import AssociationRefused, UnproposedSyntax, associate
-    from dcmconform.limits import TargetMisbehaved
-    from dcmconform.transcript import Transcript
-    from dcmconform.uids import NATIVE_SYNTAXES, VERIFICATION
+    from dcmconform.net.assoc import AssociationRefused, UnproposedSyntax, associate
+    from dcmconform.evidence.transcript import TargetMisbehaved
+    from dcmconform.evidence.transcript import Transcript
+    from dcmconform.base.uids import NATIVE_SYNTAXES, VERIFICATION
 
     transcript = Transcript()
     with pytest.raises(UnproposedSyntax) as caught, associate(hostile_server.endpoint, "DCMCONFORM", 3,

@@ -65,7 +65,7 @@ def test_inflate_stops_at_its_cap_and_keeps_what_fits() -> None:
 
 
 def test_a_budget_keeps_the_first_bytes_and_counts_the_rest_for_its_parent_too() -> None:
-    from dcmconform.limits import Budget
+    from dcmconform.base.limits import Budget
 
     scenario = Budget(100)
     first, second = Budget(80, scenario), Budget(80, scenario)
@@ -77,7 +77,7 @@ def test_a_budget_keeps_the_first_bytes_and_counts_the_rest_for_its_parent_too()
 
 
 def test_a_p_data_tf_may_exceed_our_announced_maximum_by_the_margin_only() -> None:
-    from dcmconform.limits import MAX_READ, PDU_MARGIN, pdata_cap
+    from dcmconform.base.limits import MAX_READ, PDU_MARGIN, pdata_cap
 
     assert pdata_cap(16384) == 16384 + PDU_MARGIN
     assert pdata_cap(0) == MAX_READ  # no limit announced (PS3.8 D.1.1): the read bound alone
