@@ -6,15 +6,20 @@ never sizes our memory or our wall time beyond these. They are generous for real
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
 # One PDU. No A-ASSOCIATE answer is anywhere near this (DCMTK caps incoming ones at 1 MB); a
 # P-DATA-TF may be as long as the maximum length we announced, plus this much slack.
 MAX_READ = 8 * 1024 * 1024
 PDU_MARGIN = 64 * 1024
 
-# One reassembled DIMSE message (command set + data set): bytes kept before the rest is counted.
-MAX_MESSAGE = 256 * 1024 * 1024
+# One reassembled DIMSE message (command set + data set), and one inflated Deflated data set: bytes kept
+# before the rest is counted. A message is held in about two copies while it is joined (and the transcript
+# keeps its own head and tail): 128 MiB keeps a flood that never sends the last fragment under 600 MB,
+# and is 32 times our largest test object (4 MiB).
+MAX_MESSAGE = 128 * 1024 * 1024
 # The data sets our C-MOVE destination SCP keeps in memory, in all; past it an arrival is counted, not kept.
 MOVE_SCP_KEEP = 256 * 1024 * 1024
 
@@ -32,8 +37,69 @@ OPERATION_TIMEOUTS = 6
 
 
 def pdu_cap(max_pdu: int) -> int:
-    """The longest PDU we read when we announced ``max_pdu`` (0: no limit announced)."""
+    """The longest PDU we read when we announced ``max_pdu`` (0: no limit announced): the ceiling for
+    association PDUs, whose length our maximum does not bound (an A-ASSOCIATE-AC with many contexts)."""
     return max(MAX_READ, max_pdu + PDU_MARGIN)
+
+
+def pdata_cap(max_pdu: int) -> int:
+    """The longest P-DATA-TF we read when we announced a maximum length of ``max_pdu`` (PS3.8 D.1.1;
+    0: no limit announced, then :data:`MAX_READ`). A longer one ends the connection and is a finding:
+    the sender ignored the maximum we announced."""
+    return max_pdu + PDU_MARGIN if max_pdu else MAX_READ
+
+
+# Bytes of data sets an SCP of ours keeps, per association and per scenario (or C-MOVE destination)
+# in all: past them what arrives is counted, not kept (a hostile SCU cannot size our memory).
+ASSOCIATION_KEEP = 64 * 1024 * 1024
+SCENARIO_KEEP = 256 * 1024 * 1024
+# P-DATA-TFs one association may send an SCP of ours (each is recorded: its length, its contexts); 500,000 of
+# 16 KB are 8 GB. Past it the SCP aborts: a flood of tiny PDUs would otherwise grow those records.
+ASSOCIATION_PDUS = 500_000
+
+
+class Budget:
+    """Keep the first ``keep`` bytes, count the rest; ``parent`` (a scenario's budget for one of its
+    associations) must have room too. Thread-safe: the connections of one SCP share their parent."""
+
+    def __init__(self, keep: int, parent: Budget | None = None) -> None:
+        self.keep = keep
+        self.parent = parent
+        self.kept = 0
+        self.dropped = 0
+        self._lock = threading.Lock()
+
+    def room(self) -> int:
+        mine = max(self.keep - self.kept, 0)
+        return mine if self.parent is None else min(mine, self.parent.room())
+
+    def take(self, size: int) -> int:
+        """Of ``size`` bytes arriving, how many may be kept (the rest is counted as dropped)."""
+        with self._lock:
+            kept = min(size, self.room())
+            if self.parent is not None:
+                self.parent.charge(kept, size - kept)
+            self.kept += kept
+            self.dropped += size - kept
+            return kept
+
+    def charge(self, kept: int, dropped: int) -> None:
+        with self._lock:
+            self.kept += kept
+            self.dropped += dropped
+
+    def fits(self, size: int) -> bool:
+        """Take ``size`` bytes whole or not at all (a data set is kept whole or only counted)."""
+        with self._lock:
+            if size <= self.room():
+                if self.parent is not None:
+                    self.parent.charge(size, 0)
+                self.kept += size
+                return True
+            if self.parent is not None:
+                self.parent.charge(0, size)
+            self.dropped += size
+            return False
 
 
 def operation_budget(timeout: float) -> float:
@@ -45,9 +111,9 @@ class ResponseCap:
     """Counts one operation's responses: ``overrun()`` says what the target did once it passed
     :data:`MAX_RESPONSES` or :func:`operation_budget`, else ``None``."""
 
-    def __init__(self, timeout: float, what: str = "") -> None:
+    def __init__(self, timeout: float, what: str = "", budget: float | None = None) -> None:
         self.started = time.monotonic()
-        self.budget = operation_budget(timeout)
+        self.budget = operation_budget(timeout) if budget is None else budget
         self.what = f"{what} " if what else ""
         self.count = 0
 
@@ -58,3 +124,15 @@ class ResponseCap:
             return None
         return (f"the target kept sending {self.what}responses: {self.count} in {elapsed:.0f} s "
                 f"(caps: {MAX_RESPONSES} responses, {self.budget:g} s); association aborted")
+
+
+class TargetMisbehaved(Exception):
+    """The target made us hit one of the bounds of this module; ``str()`` names what it did, in a PACS admin's
+    words ("kept sending pending responses: 10000 in 30 s"). A check that meets it fails with the
+    transcript (a :class:`dcmconform.evidence.transcript.Transcript`) as evidence
+    (``dcmconform.harness.plugin.pytest_pyfunc_call``). Here, at the ground floor, because every floor
+    raises it: the DIMSE codec (an inflation bomb), the network, the exchanges."""
+
+    def __init__(self, message: str, transcript: Any = None) -> None:
+        super().__init__(message)
+        self.transcript = transcript

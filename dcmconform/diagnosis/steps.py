@@ -58,6 +58,7 @@ from pynetdicom.sop_class import (
 )
 
 from dcmconform.base.errors import SetupError
+from dcmconform.base.limits import MAX_MESSAGE
 from dcmconform.base.text import printable
 from dcmconform.diagnosis import attempt as at
 from dcmconform.diagnosis.advice import assess
@@ -160,6 +161,31 @@ def truncation(ds: Dataset, read_warnings: list[str]) -> str | None:
     return None
 
 
+def bounded_inflation(path: Path) -> None:
+    """A Deflated file must inflate within our cap before pydicom (or pynetdicom, sending it) inflates it
+    whole: a 2 MB file that inflates to gigabytes is refused (:func:`dcmconform.dimse.datasets.inflate`)."""
+    from pydicom.filereader import _read_file_meta_info, read_preamble
+    from pydicom.uid import UID
+
+    from dcmconform.dimse.datasets import InflationBomb, inflate
+
+    with path.open("rb") as fp:
+        try:
+            read_preamble(fp, False)
+            meta = _read_file_meta_info(fp)
+        except Exception:  # noqa: BLE001 - not a Part 10 file: dcmread says what is wrong with it
+            return
+        syntax = UID(str(meta.get("TransferSyntaxUID", "") or ""))
+        if not syntax or not syntax.is_transfer_syntax or not syntax.is_deflated:
+            return
+        try:
+            inflate(fp.read(MAX_MESSAGE + 1))
+        except InflationBomb as exc:
+            raise SetupError(f"{path}: {exc}") from None
+        except Exception:  # noqa: BLE001 - not valid deflate: dcmread says so
+            return
+
+
 def load_item(path: Path, label: str | None = None) -> Item:
     """Read what the association needs to know about a file; bad files are set-up errors, and so is
     a truncated one (:func:`truncation`): sending it would look like success and store a broken image."""
@@ -169,6 +195,7 @@ def load_item(path: Path, label: str | None = None) -> Item:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        bounded_inflation(path)
         try:
             ds = dcmread(path)
         except FileNotFoundError:

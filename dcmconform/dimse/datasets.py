@@ -16,7 +16,10 @@ from pydicom.uid import UID
 from pydicom.valuerep import VR
 from pynetdicom.dsutils import encode
 
+from dcmconform.base.limits import MAX_MESSAGE, TargetMisbehaved
+
 HEAD = 65536  # bytes read for the leading elements of a data set
+_STEP = 4 * 1024 * 1024  # bytes inflated at a time
 
 
 def encoding(transfer_syntax: str) -> tuple[bool, bool, bool]:
@@ -29,8 +32,29 @@ def encoding(transfer_syntax: str) -> tuple[bool, bool, bool]:
         return False, True, False
 
 
-def _inflate(data: bytes, limit: int = 0) -> bytes:
-    return zlib.decompressobj(-15).decompress(data, limit) if limit else zlib.decompress(data, -15)
+class InflationBomb(TargetMisbehaved):
+    """A Deflated data set that inflates past :data:`~dcmconform.base.limits.MAX_MESSAGE`: not inflated further."""
+
+
+def inflate(data: bytes, head: int = 0, limit: int = MAX_MESSAGE) -> bytes | bytearray:
+    """``data`` (raw deflate, PS3.5 A.5) inflated: its first ``head`` bytes only when ``head`` is given,
+    else the whole of it, at most ``limit`` bytes: past that :class:`InflationBomb` (a finding; a
+    1.5 MB data set that inflates to 1.5 GB never reaches our memory)."""
+    inflater = zlib.decompressobj(-15)
+    if head:
+        return inflater.decompress(data, head)
+    # In steps into one buffer: zlib's own max_length output is built in blocks and then joined (twice
+    # the limit at its peak), and a bomb is best found before the limit is ever allocated whole.
+    out = bytearray()
+    pending: bytes = data
+    while pending and not inflater.eof:
+        out += inflater.decompress(pending, _STEP)
+        pending = inflater.unconsumed_tail
+        if len(out) > limit:
+            raise InflationBomb(f"a Deflated data set of {len(data)} bytes inflates past {limit} bytes "
+                                "(a decompression bomb); not inflated further")
+    out += inflater.flush()  # what zlib still held when the input ran out (at most its 32 KiB window)
+    return out
 
 
 def decode_data_set(data: bytes, transfer_syntax: str,
@@ -40,11 +64,8 @@ def decode_data_set(data: bytes, transfer_syntax: str,
     ``head``: read only the first ``head`` bytes (after inflating); ``stop_when``: pydicom's
     early stop, for reading leading elements without the pixel data."""
     implicit, little, deflated = encoding(transfer_syntax)
-    if deflated:
-        data = _inflate(data, head)
-    elif head:
-        data = data[:head]
-    return read_dataset(BytesIO(data), is_implicit_VR=implicit, is_little_endian=little, stop_when=stop_when)
+    plain = inflate(data, head) if deflated else data[:head] if head else data
+    return read_dataset(BytesIO(plain), is_implicit_VR=implicit, is_little_endian=little, stop_when=stop_when)
 
 
 def vr_form_matches(data: bytes, transfer_syntax: str) -> bool:
@@ -52,7 +73,7 @@ def vr_form_matches(data: bytes, transfer_syntax: str) -> bool:
     (explicit) or not (implicit). Decoding alone does not tell: pydicom reads a data set in the other form
     when it finds one."""
     implicit, _, deflated = encoding(transfer_syntax)
-    head = _inflate(data, 16) if deflated else data[:16]
+    head = inflate(data, 16) if deflated else data[:16]
     if len(head) < 8:
         return True
     explicit = head[4:6].decode("latin-1") in _VRS

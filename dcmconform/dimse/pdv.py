@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
 
-from dcmconform.base.limits import MAX_MESSAGE
+from dcmconform.base.limits import MAX_MESSAGE, Budget
 from dcmconform.dimse.commands import NO_DATA_SET, command_name, decode_command
 from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.wire import pdus as pd
@@ -139,10 +139,12 @@ class Assembler:
     (the dump keeps contexts apart so that whatever the bytes are, each command still shows).
     """
 
-    def __init__(self, direction: str = "", by_context: bool = False, budget: int = MAX_MESSAGE) -> None:
+    def __init__(self, direction: str = "", by_context: bool = False, budget: int = MAX_MESSAGE,
+                 keep: Budget | None = None) -> None:
         self.direction = direction
         self.by_context = by_context
         self.budget = budget  # bytes kept of one command or data set; the rest is counted in ``dropped``
+        self.keep = keep  # bytes kept of all messages (an SCP's per-association budget), else no limit
         self.buffers: dict[tuple[int, bool], bytearray] = {}
         self.over: dict[tuple[int, bool], int] = {}
         self.pending: Message | None = None
@@ -162,7 +164,9 @@ class Assembler:
         back as an ``orphan``."""
         key = (pdv.context_id if self.by_context else 0, pdv.is_command)
         buffer = self.buffers.setdefault(key, bytearray())
-        room = max(self.budget - len(buffer), 0)
+        room = min(max(self.budget - len(buffer), 0), len(pdv.data))
+        if self.keep is not None:
+            room = self.keep.take(room)
         buffer += pdv.data[:room]
         if len(pdv.data) > room:
             self.over[key] = self.over.get(key, 0) + len(pdv.data) - room

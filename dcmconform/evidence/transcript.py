@@ -233,12 +233,3 @@ class Transcript:
             items.append({"kind": "hex", "text": self.hex()})
         return items
 
-
-class TargetMisbehaved(Exception):
-    """The target made us hit one of the bounds of :mod:`dcmconform.base.limits`; ``str()`` names what it did, in a PACS admin's
-    words ("kept sending pending responses: 10000 in 30 s"). A check that meets it fails with the
-    transcript as evidence (``dcmconform.harness.plugin.pytest_pyfunc_call``)."""
-
-    def __init__(self, message: str, transcript: Transcript | None = None) -> None:
-        super().__init__(message)
-        self.transcript = transcript

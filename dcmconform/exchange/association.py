@@ -13,10 +13,10 @@ from collections.abc import Iterator
 
 from pydicom.dataset import Dataset
 
-from dcmconform.base.limits import ResponseCap
+from dcmconform.base.limits import ResponseCap, TargetMisbehaved
 from dcmconform.dimse.commands import encode_command
 from dcmconform.dimse.pdv import Assembler, Message, Split, message_pdus
-from dcmconform.evidence.transcript import RECEIVED, TargetMisbehaved
+from dcmconform.evidence.transcript import RECEIVED
 from dcmconform.net.probe import ACCEPTED, DATA, Connection, Observation, Probe, send_all
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.items import Item

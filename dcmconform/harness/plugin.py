@@ -25,9 +25,10 @@ from typing import Any, cast
 
 import pytest
 
+from dcmconform.base.limits import TargetMisbehaved
 from dcmconform.base.text import printable
 from dcmconform.evidence import identity
-from dcmconform.evidence.transcript import TargetMisbehaved, Transcript
+from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import MARK, Check, Outcome, Verdict, VerdictReached
 from dcmconform.fuzzing import opted_in
 from dcmconform.harness.session import CONFIG, NOT_RUN, SESSION, Session

@@ -143,8 +143,9 @@ def read_back(endpoint: Endpoint, calling_aet: str, timeout: float, soak: Soak, 
     from pydicom.dataset import Dataset
     from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind as FIND
 
+    from dcmconform.base.limits import TargetMisbehaved
     from dcmconform.base.uids import NATIVE_SYNTAXES
-    from dcmconform.net.assoc import AssociationRefused, associate
+    from dcmconform.net.assoc import AssociationRefused, associate, bounded
 
     query = Dataset()
     query.QueryRetrieveLevel = "IMAGE"
@@ -160,7 +161,7 @@ def read_back(endpoint: Endpoint, calling_aet: str, timeout: float, soak: Soak, 
                 soak.problems.append("read back: the node did not accept Study Root C-FIND")
                 return
             final = None
-            for status, identifier in assoc.send_c_find(query, FIND):
+            for status, identifier in bounded(assoc.send_c_find(query, FIND), assoc, "read-back C-FIND"):
                 if status is None or "Status" not in status:
                     soak.problems.append("read back: the C-FIND ended without a final response")
                     return
@@ -171,7 +172,7 @@ def read_back(endpoint: Endpoint, calling_aet: str, timeout: float, soak: Soak, 
             if final != 0x0000:
                 soak.problems.append(f"read back: C-FIND final status 0x{final or 0:04X}")
                 return
-    except AssociationRefused as exc:
+    except (AssociationRefused, TargetMisbehaved) as exc:
         soak.problems.append(f"read back: {exc}")
         return
     soak.found = sum(1 for uid in seen if uid in wanted)

@@ -16,19 +16,25 @@ import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from io import BytesIO
 from typing import Any, TypeVar
 
-from pynetdicom import AE, evt
+import pynetdicom.association
+import pynetdicom.dimse_messages
+import pynetdicom.events
+from pydicom.filereader import read_dataset
+from pynetdicom import AE, dsutils, evt
 from pynetdicom.association import Association
 from pynetdicom.transport import T_CONNECT, AddressInformation, AssociationSocket
 
 from dcmconform.base import busy
-from dcmconform.base.limits import MAX_MESSAGE, ResponseCap, pdu_cap
+from dcmconform.base.limits import MAX_MESSAGE, PDU_MARGIN, ResponseCap, TargetMisbehaved, pdata_cap, pdu_cap
 from dcmconform.base.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
 from dcmconform.dimse.commands import C_ECHO_RSP, command_name
+from dcmconform.dimse.datasets import InflationBomb, inflate
 from dcmconform.evidence import identity
 from dcmconform.evidence.messages import messages
-from dcmconform.evidence.transcript import FIN, RECEIVED, RST, SENT, TargetMisbehaved, Transcript
+from dcmconform.evidence.transcript import FIN, RECEIVED, RST, SENT, Transcript
 from dcmconform.net import tls
 from dcmconform.net.reader import CLOSED, ReadFailed, read_into
 from dcmconform.net.target import Endpoint
@@ -40,6 +46,28 @@ logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)
 
 Contexts = Sequence[tuple[str, Sequence[str]]]
 
+_BOMB = threading.local()  # the InflationBomb pynetdicom met (and swallowed) in this thread, for bounded()
+
+
+def _capped_decode(bytestring: Any, is_implicit_vr: bool, is_little_endian: bool, deflated: bool = False) -> Any:
+    """pynetdicom's ``dsutils.decode`` with our cap on inflating (:func:`dcmconform.dimse.datasets.inflate`):
+    a Deflated identifier, C-STORE data set or N-EVENT-REPORT a target sends never inflates unbounded
+    in our memory. pynetdicom swallows decode errors: the bomb is kept for :func:`bounded` to judge."""
+    if not deflated:
+        return _PYNETDICOM_DECODE(bytestring, is_implicit_vr, is_little_endian)
+    try:
+        data = inflate(bytestring.getvalue())
+    except InflationBomb as exc:
+        _BOMB.exc = exc
+        raise
+    return read_dataset(BytesIO(data), False, True)
+
+
+# Every module of pynetdicom that inflates a received data set gets the capped decoder.
+_PYNETDICOM_DECODE = dsutils.decode
+for _module in (pynetdicom.association, pynetdicom.events, pynetdicom.dimse_messages, dsutils):
+    _module.decode = _capped_decode  # type: ignore[attr-defined]
+
 
 class AssociationRefused(Exception):
     """The association was rejected, aborted or never answered; ``transcript`` holds the bytes."""
@@ -47,6 +75,12 @@ class AssociationRefused(Exception):
     def __init__(self, message: str, transcript: Transcript) -> None:
         super().__init__(message)
         self.transcript = transcript
+
+
+class UnproposedSyntax(AssociationRefused, TargetMisbehaved):  # both carry the transcript
+    """The A-ASSOCIATE-AC accepted a context in a transfer syntax we did not propose for it: we aborted.
+    No association for whoever wanted one (an ``AssociationRefused``); a finding where nobody catches
+    that (a ``TargetMisbehaved``); ASSOC-023 judges it on its own."""
 
 
 def _on_connect(event: evt.Event) -> None:
@@ -82,15 +116,17 @@ class BoundedSocket(AssociationSocket):
     field cannot size our memory): the read fails, and pynetdicom treats it as a closed connection."""
 
     def __init__(self, assoc: Association, address: AddressInformation, timeout: float, cap: int,
-                 transcript: Transcript | None) -> None:
+                 transcript: Transcript | None, pdata: int = 0) -> None:
         super().__init__(assoc, address=address)
         _LIVE.add(self)
         self.timeout = timeout
         self.cap = cap
+        self.pdata = pdata or cap  # the longest P-DATA-TF: the maximum length we announced, plus a margin
         self.transcript = transcript
         self.pdu_type = 0
         self.message_bytes = 0
         self.conn = 0  # its number in the transcript (Transcript.opened)
+        self.violation = ""  # what the target did that made us close the connection (bounded() judges it)
 
     def _note(self, text: str) -> None:
         if self.transcript is not None:
@@ -108,6 +144,11 @@ class BoundedSocket(AssociationSocket):
             self.transcript.ended(FIN, SENT, self.conn)
         super().close()
 
+    def _refuse(self, text: str) -> OSError:
+        self.violation = text
+        self._note(text)
+        return OSError(text)
+
     def recv(self, nr_bytes: int) -> bytearray:
         try:
             got = self._recv(nr_bytes)
@@ -123,9 +164,12 @@ class BoundedSocket(AssociationSocket):
         sock = self.socket
         if sock is None:
             return bytearray()
+        if self.pdu_type == 0x04 and nr_bytes != PDU_HEADER and self.pdata < nr_bytes and self.pdata < self.cap:
+            raise self._refuse(f"the target sent a P-DATA-TF of {nr_bytes} bytes, over the maximum length we "
+                               f"announced ({self.pdata - PDU_MARGIN} bytes, PS3.8 D.1.1); not read, connection closed")
         if nr_bytes > self.cap:
-            self._note(f"the target announced a PDU of {nr_bytes} bytes (over our cap of {self.cap}); not read, connection closed")
-            raise OSError(f"PDU length {nr_bytes} over the cap of {self.cap} bytes")
+            raise self._refuse(f"the target announced a PDU of {nr_bytes} bytes (over our cap of {self.cap}); "
+                               "not read, connection closed")
         got = bytearray()
         try:
             read_into(sock, nr_bytes, time.monotonic() + self.timeout, got)
@@ -156,9 +200,8 @@ class BoundedSocket(AssociationSocket):
                 self.message_bytes = 0
             at += 4 + length
         if self.message_bytes > MAX_MESSAGE:
-            self._note(f"the target sent over {MAX_MESSAGE} bytes of one DIMSE message without its last "
-                       "fragment; connection closed")
-            raise OSError(f"one DIMSE message over {MAX_MESSAGE} bytes")
+            raise self._refuse(f"the target sent over {MAX_MESSAGE} bytes of one DIMSE message without its "
+                               "last fragment; connection closed")
 
     def shutdown(self) -> None:
         """Shut the TCP connection down both ways: every blocked read or send in the reader thread ends."""
@@ -171,16 +214,18 @@ class BoundedAE(AE):
     """An AE whose requestor associations use :class:`BoundedSocket` and a daemon reader thread
     (pynetdicom's DUL thread is non-daemon: a blocked one would keep the process alive)."""
 
-    def __init__(self, ae_title: str, timeout: float, cap: int, transcript: Transcript | None = None) -> None:
+    def __init__(self, ae_title: str, timeout: float, cap: int, transcript: Transcript | None = None,
+                 pdata: int = 0) -> None:
         super().__init__(ae_title=ae_title)
         self.read_timeout = timeout
         self.cap = cap
+        self.pdata = pdata
         self.transcript = transcript
 
     def _create_socket(self, assoc: Association, address: AddressInformation,
                        tls_args: Any) -> AssociationSocket:
         assoc.dul.daemon = True
-        sock = BoundedSocket(assoc, address, self.read_timeout, self.cap, self.transcript)
+        sock = BoundedSocket(assoc, address, self.read_timeout, self.cap, self.transcript, self.pdata)
         sock.tls_args = tls_args
         return sock
 
@@ -217,7 +262,7 @@ def acceptor_recorder(transcript: Transcript) -> list[tuple[evt.InterventionEven
 
 
 def make_ae(calling_aet: str, timeout: float, max_pdu: int = 16384, transcript: Transcript | None = None) -> AE:
-    ae = BoundedAE(calling_aet, timeout, pdu_cap(max_pdu), transcript)
+    ae = BoundedAE(calling_aet, timeout, pdu_cap(max_pdu), transcript, pdata_cap(max_pdu))
     ae.acse_timeout = timeout
     ae.dimse_timeout = timeout
     ae.network_timeout = timeout
@@ -286,6 +331,11 @@ def associate(
             busy.answered()
         raise AssociationRefused(f"association {reason}", transcript)
     busy.answered()
+    if (foreign := unproposed_syntax(assoc)) is not None:
+        transcript.note(foreign)
+        abort(assoc, timeout)
+        ae.shutdown()
+        raise UnproposedSyntax(foreign, transcript)
     keep_responses_for_the_caller(assoc)
     try:
         yield assoc
@@ -319,6 +369,21 @@ def keep_responses_for_the_caller(assoc: Association) -> None:
     dimse.get_msg = get_msg  # type: ignore[method-assign,assignment]
 
 
+def unproposed_syntax(assoc: Association) -> str | None:
+    """What is wrong when the A-ASSOCIATE-AC accepted a presentation context in a transfer syntax we did
+    not propose for it (PS3.8 9.3.3.2: the acceptor picks one of the proposed; pynetdicom takes any), else
+    ``None``. The association must not be used: a data set in that syntax (Deflated, say) would be decoded."""
+    proposed = {cx.context_id: set(cx.transfer_syntax) for cx in assoc.requestor.requested_contexts}
+    for cx in assoc.accepted_contexts:
+        syntaxes = proposed.get(cx.context_id, set())
+        accepted = cx.transfer_syntax[0] if cx.transfer_syntax else ""
+        if accepted not in syntaxes:
+            return (f"the A-ASSOCIATE-AC accepted presentation context {cx.context_id} in transfer syntax "
+                    f"{accepted}, which we did not propose for it (PS3.8 9.3.3.2: a protocol violation); "
+                    "association aborted")
+    return None
+
+
 def abort(assoc: Association, timeout: float) -> None:
     """Abort ``assoc`` within ``timeout`` seconds whatever the target does: pynetdicom's abort() waits,
     with no deadline, for its reader thread to return to idle; a watchdog shuts the socket down
@@ -338,21 +403,66 @@ def abort(assoc: Association, timeout: float) -> None:
 T = TypeVar("T")
 
 
-def bounded(responses: Iterable[T], assoc: Association, what: str) -> Iterator[T]:
+def bounded(responses: Iterable[T], assoc: Association, what: str, budget: float | None = None) -> Iterator[T]:
     """``responses`` (a pynetdicom C-FIND/C-GET/C-MOVE generator on an association of :func:`associate`)
     with a cap on their number and on the operation's total time (:mod:`dcmconform.base.limits`); past
-    either the association is aborted and :class:`TargetMisbehaved` names what the target did."""
+    either the association is aborted and :class:`TargetMisbehaved` names what the target did.
+
+    The only way we iterate those generators (tests/unit/test_bounded_operations.py holds every module
+    to it). The time cap is a timer, not a look at the clock between responses: C-GET's C-STORE
+    sub-operations are served inside pynetdicom's loop with no response yielded, and each restarts its
+    DIMSE timeout, so only a timer ends a target that trickles them. The timer shuts the connection down
+    and wakes pynetdicom's wait; a data set that inflates past our cap, or a PDU over our maximum, is
+    judged here too."""
     transport = assoc.dul.socket
     transcript = transport.transcript if isinstance(transport, BoundedSocket) else None
     timeout = float(assoc.dimse_timeout or 0) or 5.0
-    cap = ResponseCap(timeout, what)
-    for response in responses:
-        yield response
-        if (message := cap.overrun()) is not None:
-            if transcript is not None:
-                transcript.note(message)
-            abort(assoc, timeout)
-            raise TargetMisbehaved(message, transcript)
+    cap = ResponseCap(timeout, what, budget)  # budget: seconds for the whole operation (default: the limits')
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        if isinstance(transport, BoundedSocket):
+            transport.shutdown()
+        assoc.dimse.msg_queue.put((None, None))  # pynetdicom's "no response": its loop ends now
+
+    def misbehaved(message: str) -> TargetMisbehaved:
+        if transcript is not None:
+            transcript.note(message)
+        # pynetdicom yields a response it could not decode from inside ``with assoc.lock``: end the generator
+        # first (releasing the lock), else the abort waits for ever on a reader that waits for that lock.
+        close = getattr(responses, "close", None)
+        if close is not None:
+            close()
+        abort(assoc, timeout)
+        return TargetMisbehaved(message, transcript)
+
+    def judged() -> str | None:
+        if expired.is_set():
+            return (f"the {what} did not end within {cap.budget:g} s (its responses and sub-operations "
+                    f"together: {cap.count} responses); association aborted")
+        if (bomb := getattr(_BOMB, "exc", None)) is not None:
+            _BOMB.exc = None
+            return f"{what}: {bomb}"
+        if isinstance(transport, BoundedSocket) and transport.violation:
+            return transport.violation
+        return None
+
+    _BOMB.exc = None
+    timer = threading.Timer(cap.budget, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        for response in responses:
+            if (message := judged()) is not None:
+                raise misbehaved(message)
+            yield response
+            if (message := cap.overrun()) is not None:
+                raise misbehaved(message)
+        if (message := judged()) is not None:
+            raise misbehaved(message)
+    finally:
+        timer.cancel()
 
 
 @dataclass
@@ -395,6 +505,9 @@ def echo(assoc: Association, transcript: Transcript, msg_id: int = 1) -> Echo:
     if last is not None and last.command is None:  # pynetdicom drops a response it cannot decode
         return Echo(None, f"the C-ECHO response does not decode: {last.decode_error}")
     if code is None or last is None:
+        transport = assoc.dul.socket
+        if isinstance(transport, BoundedSocket) and transport.violation:
+            return Echo(None, f"no C-ECHO response: {transport.violation}")  # a PDU over our maximum, say
         return Echo(None)
     if last.field != C_ECHO_RSP:
         return Echo(int(code), f"the target answered C-ECHO-RQ with {command_name(last.field)}, not C-ECHO-RSP")

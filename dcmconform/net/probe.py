@@ -15,7 +15,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from dcmconform.base import busy, waits
-from dcmconform.base.limits import MAX_READ  # one PDU we read at most (this module's name for it is kept)
+from dcmconform.base.limits import MAX_READ, pdata_cap  # one PDU we read at most (this module's name for it is kept)
 from dcmconform.evidence import identity
 from dcmconform.evidence.transcript import FIN, RECEIVED, RST, SENT, Transcript
 from dcmconform.net import tls
@@ -127,6 +127,17 @@ class Connection:
         self.connect_error: Observation | None = None
         self.established = False  # an A-ASSOCIATE-AC came back and no release or abort since
         self.conn = 0  # its number in the transcript (Transcript.opened): the capture file frames it apart
+        self.announced = 0  # the Maximum Length our last A-ASSOCIATE-RQ announced (0: none, or no limit)
+
+    def _announcing(self, data: bytes) -> None:
+        """Note the maximum length an A-ASSOCIATE-RQ we send announces: longer P-DATA-TFs are not read."""
+        if data[:1] == b"\x01":
+            try:
+                rq = pd.decode_pdu(data, tolerant=True)
+            except WireError:
+                return
+            if isinstance(rq, pd.AAssociateRQ):
+                self.announced = rq.maximum_length or 0
 
     def open(self) -> Connection:
         started = time.monotonic()
@@ -183,6 +194,7 @@ class Connection:
         data = what.encode() if isinstance(what, pd.PDU) else bytes(what)
         if self.sock is None:
             return self.connect_error or Observation(CLOSED, detail="not connected", transcript=self.transcript)
+        self._announcing(data)
         self.transcript.sent(data, self.conn)
         self.sock.settimeout(self.timeout)
         try:
@@ -206,6 +218,7 @@ class Connection:
             return self.connect_error or Observation(CLOSED, detail="not connected", transcript=self.transcript)
         data = [pdu.encode() for pdu in pdus]
         for one in data:
+            self._announcing(one)
             self.transcript.sent(one, self.conn)
         self.sock.settimeout(self.timeout)
         try:
@@ -253,6 +266,13 @@ class Connection:
             if length > MAX_READ:
                 self.transcript.received(bytes(got), self.conn)
                 return self._finish(GARBAGE, None, got, started, f"PDU length {length} is absurd; not read")
+            if code == 0x04 and self.announced and length > pdata_cap(self.announced):
+                self.transcript.received(bytes(got))
+                detail = (f"a P-DATA-TF of {length} bytes, over the maximum length we announced ({self.announced}, "
+                          "PS3.8 D.1.1); not read, connection closed")
+                self.transcript.note(detail)
+                self.close()
+                return self._finish(GARBAGE, None, got, started, detail)
             failed = self._read(pd.PDU_HEADER + length, deadline, got)
         if failed is not None:
             if got:

@@ -23,16 +23,18 @@ import time
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
 
+from dcmconform.base.limits import ASSOCIATION_KEEP, ASSOCIATION_PDUS, MAX_READ, SCENARIO_KEEP, Budget, pdata_cap
 from dcmconform.base.uids import IMPLICIT_LE
 from dcmconform.dimse.commands import C_ECHO_RQ, C_STORE_RQ, encode_command, response, response_field
 from dcmconform.dimse.pdv import Assembler, Message, fragments
 from dcmconform.evidence.transcript import FIN, RECEIVED, RST, SENT, Transcript
-from dcmconform.net.reader import SILENT, Oversized, ReadFailed, Stopped, read_pdu
+from dcmconform.net.reader import SILENT, ReadFailed, Stopped, read_header, read_into
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
-from dcmconform.wire.pdus import OUR_IMPLEMENTATION_UID, OUR_IMPLEMENTATION_VERSION
+from dcmconform.wire.pdus import OUR_IMPLEMENTATION_UID, OUR_IMPLEMENTATION_VERSION, PduType
 
 SLICE = 0.2  # seconds: how often a blocked read or accept looks at the stop flag
 
@@ -57,6 +59,17 @@ class Scenario:
     no_response: bool = False  # never answer the C-STORE-RQ
     ignore_release: bool = False  # never answer the A-RELEASE-RQ
     release_after_first: bool = False  # we send A-RELEASE-RQ right after the first C-STORE-RSP
+    deflated: bool = False  # Deflated Explicit VR Little Endian may be accepted (else refused: result 4)
+
+    def knows(self, transfer_syntax: str) -> bool:
+        """A transfer syntax our SCP accepts: one of the DICOM standard's (PS3.6 A), Deflated only when the
+        scenario means to take it (its data sets are inflated through the capped helper, but only a
+        scenario about Deflated needs them)."""
+        uid = UID(transfer_syntax)
+        try:
+            return uid.is_transfer_syntax and (self.deflated or not uid.is_deflated)
+        except ValueError:
+            return False
 
     @property
     def waits(self) -> bool:
@@ -138,6 +151,7 @@ class _Link:
         self.scenario = server.scenario
         self.attempt = attempt
         self.peer_max = 0
+        self.keep = Budget(ASSOCIATION_KEEP, server.keep)  # message bytes kept of this association
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.conn = 0  # its number in the transcript: the capture file frames each connection apart
         with contextlib.suppress(OSError):
@@ -151,12 +165,22 @@ class _Link:
         self.sock.sendall(b"".join(encoded))
 
     def read_pdu(self, deadline: float | None) -> bytes:
+        got = bytearray()
         try:
-            data = read_pdu(self.sock, deadline, stop=self.server.stopping.is_set, poll=SLICE)
+            kind, length = read_header(self.sock, deadline, got, self.server.stopping.is_set, SLICE)
+            if kind == PduType.P_DATA_TF and length > (cap := pdata_cap(self.scenario.max_length)):
+                self.server.transcript.received(bytes(got), self.conn)
+                self.attempt.pdata_lengths.append(length)  # what the maximum length checks judge
+                with contextlib.suppress(OSError):
+                    self.send(pd.AAbort(2, 0))
+                raise _Stop(f"a P-DATA-TF of {length} bytes, over the maximum length we announced "
+                            f"({self.scenario.max_length}) by more than {cap - self.scenario.max_length} bytes: "
+                            "not read, we aborted")
+            if length > MAX_READ:
+                raise _Stop(f"a PDU of {length} bytes announced (over our read bound)")
+            read_into(self.sock, pd.PDU_HEADER + length, deadline, got, self.server.stopping.is_set, SLICE)
         except Stopped:
             raise _Stop("the scenario ended") from None
-        except Oversized as exc:
-            raise _Stop(str(exc)) from None
         except ReadFailed as failed:
             if failed.kind == SILENT:
                 raise TimeoutError from None
@@ -164,12 +188,16 @@ class _Link:
                 raise failed.cause from None  # "connection error: ..."
             self.server.transcript.ended(FIN, RECEIVED, self.conn)
             raise _Stop("closed") from None
+        data = bytes(got)
         self.server.transcript.received(data, self.conn)
         return data
 
     def end(self, how: str) -> None:
         if not self.attempt.ended:
             self.attempt.ended, self.attempt.ended_at = how, time.monotonic()
+            if self.keep.dropped:
+                self.end_note(f"{self.keep.dropped} bytes of DIMSE messages on this association counted, not "
+                              f"kept (over our budget of {self.keep.keep} per association, {SCENARIO_KEEP} per scenario)")
 
     def run(self) -> None:
         try:
@@ -221,10 +249,11 @@ class _Link:
             if self.scenario.refuse_abstract:
                 result, ts = 3, proposed[0] if proposed else IMPLICIT_LE
             elif self.scenario.only_ts is not None:
-                ok = self.scenario.only_ts in proposed
+                ok = self.scenario.only_ts in proposed and self.scenario.knows(self.scenario.only_ts)
                 result, ts = (0 if ok else 4), self.scenario.only_ts
             else:
-                result, ts = (0, proposed[0]) if proposed else (4, IMPLICIT_LE)
+                known = [ts for ts in proposed if self.scenario.knows(ts)]
+                result, ts = (0, known[0]) if known else (4, IMPLICIT_LE)
             if result == 0:
                 self.attempt.accepted[pc.context_id] = ts
             else:
@@ -237,7 +266,7 @@ class _Link:
         return pd.AAssociateAC(rq.called_ae, rq.calling_ae, items)
 
     def serve(self) -> None:
-        assembler = Assembler(RECEIVED)
+        assembler = Assembler(RECEIVED, keep=self.keep)
         released_asked = False
         we_released = False
         while True:
@@ -250,6 +279,9 @@ class _Link:
                 self.send(pd.AAbort(2, 6))
                 raise _Stop("a PDU that does not decode: we aborted") from None
             if isinstance(pdu, pd.PDataTF):
+                if len(self.attempt.pdata_lengths) >= ASSOCIATION_PDUS:
+                    self.send(pd.AAbort(2, 0))
+                    raise _Stop(f"over {ASSOCIATION_PDUS} P-DATA-TFs on one association: we aborted")
                 self.attempt.pdata_lengths.append(len(data) - pd.PDU_HEADER)
                 self.attempt.pdata_contexts.extend(p.context_id for p in pdu.pdvs)
                 if self.scenario.abort_mid_data_set and any(not p.is_command for p in pdu.pdvs):
@@ -324,6 +356,7 @@ class ScenarioSCP:
         self.timeout = timeout
         self.transcript = transcript if transcript is not None else Transcript(f"scenario {scenario.name}")
         self.attempts: list[Attempt] = []
+        self.keep = Budget(SCENARIO_KEEP)  # message bytes kept of all its associations; the rest counted
         self.stopping = threading.Event()
         self.listener = socket.create_server((host, port), reuse_port=False)
         self.listener.settimeout(SLICE)

@@ -82,12 +82,13 @@ from pynetdicom import sop_class as sc
 from pynetdicom.association import Association
 from pynetdicom.status import STATUS_PENDING, code_to_category
 
+from dcmconform.base.limits import TargetMisbehaved
 from dcmconform.base.uids import NATIVE_SYNTAXES, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.dimse.status import classify
 from dcmconform.evidence.transcript import RECEIVED, Transcript
 from dcmconform.evidence.verdict import SERVICES
 from dcmconform.fixtures.objects import UID_PREFIX
-from dcmconform.net.assoc import AssociationRefused, associate
+from dcmconform.net.assoc import AssociationRefused, associate, bounded
 from dcmconform.net.target import Endpoint
 from dcmconform.wire.pdus import PduType, type_of
 
@@ -109,7 +110,8 @@ def _study() -> Dataset:
 
 
 def _final(responses: Iterable[tuple[Dataset | None, Dataset | None]]) -> int | None:
-    """The status of the final response of a C-FIND/C-GET/C-MOVE, ``None`` when none came."""
+    """The status of the final response of a C-FIND/C-GET/C-MOVE (:func:`~dcmconform.net.assoc.bounded`: a node
+    that answers pending for ever, or trickles C-GET sub-operations, is cut off), ``None`` when none came."""
     final = None
     for status, _identifier in responses:
         code = getattr(status, "Status", None)
@@ -120,15 +122,15 @@ def _final(responses: Iterable[tuple[Dataset | None, Dataset | None]]) -> int | 
 
 
 def _find(assoc: Association, _move_aet: str) -> int | None:
-    return _final(assoc.send_c_find(_study(), sc.StudyRootQueryRetrieveInformationModelFind))
+    return _final(bounded(assoc.send_c_find(_study(), sc.StudyRootQueryRetrieveInformationModelFind), assoc, "C-FIND"))
 
 
 def _get(assoc: Association, _move_aet: str) -> int | None:
-    return _final(assoc.send_c_get(_study(), sc.StudyRootQueryRetrieveInformationModelGet))
+    return _final(bounded(assoc.send_c_get(_study(), sc.StudyRootQueryRetrieveInformationModelGet), assoc, "C-GET"))
 
 
 def _move(assoc: Association, move_aet: str) -> int | None:
-    return _final(assoc.send_c_move(_study(), move_aet, sc.StudyRootQueryRetrieveInformationModelMove))
+    return _final(bounded(assoc.send_c_move(_study(), move_aet, sc.StudyRootQueryRetrieveInformationModelMove), assoc, "C-MOVE"))
 
 
 def _worklist(assoc: Association, _move_aet: str) -> int | None:
@@ -140,7 +142,7 @@ def _worklist(assoc: Association, _move_aet: str) -> int | None:
     step.ScheduledStationAETitle = ""
     step.ScheduledProcedureStepStartDate = ""
     query.ScheduledProcedureStepSequence = [step]
-    return _final(assoc.send_c_find(query, sc.ModalityWorklistInformationFind))
+    return _final(bounded(assoc.send_c_find(query, sc.ModalityWorklistInformationFind), assoc, "worklist C-FIND"))
 
 
 def _commitment(assoc: Association, _move_aet: str) -> int | None:
@@ -215,6 +217,8 @@ def refused_service(endpoint: Endpoint, calling_aet: str, timeout: float, servic
             return None  # a close without a PDU, or silence until our deadline: the checks judge it
     except (AssociationRefused, OSError):
         return None  # no association at all: the pre-flight's and the health gate's business
+    except TargetMisbehaved:
+        return None  # it answered without end, or out of bounds: the checks meet it again and judge it
 
 
 def registrations(reasons: Mapping[str, str | None], calling_aet: str) -> list[str]:

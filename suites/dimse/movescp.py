@@ -20,7 +20,7 @@ from typing import Any
 
 from pynetdicom import ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
 
-from dcmconform.base.limits import MOVE_SCP_KEEP
+from dcmconform.base.limits import MOVE_SCP_KEEP, Budget
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.net.assoc import acceptor_recorder, make_ae
 from dcmconform.net.target import MoveDestination
@@ -48,8 +48,7 @@ class MoveSCP:
         self.timeout = timeout
         self.transcript = transcript
         self.arrivals: list[Arrival] = []
-        self.kept = 0  # bytes of data sets kept (at most limits.MOVE_SCP_KEEP)
-        self.dropped = 0  # bytes of data sets counted past that, not kept
+        self.budget = Budget(MOVE_SCP_KEEP)  # data set bytes kept; counted past it, not kept
         self.connections = 0  # open right now
         self.connected = 0  # ever
         self._changed = threading.Condition()
@@ -61,11 +60,8 @@ class MoveSCP:
         rq = event.request
         originator_id = rq.MoveOriginatorMessageID
         data = bytes(rq.DataSet.getvalue()) if rq.DataSet else b""
-        with self._changed:
-            if self.kept + len(data) > MOVE_SCP_KEEP:  # a target that sends without end: count, do not keep
-                self.dropped += len(data)
-                data = b""
-            self.kept += len(data)
+        if not self.budget.fits(len(data)):  # a target that sends without end: count, do not keep
+            data = b""
         arrival = Arrival(str(rq.AffectedSOPClassUID or ""), str(rq.AffectedSOPInstanceUID or ""),
                           str(event.context.transfer_syntax), data,
                           str(event.assoc.requestor.ae_title).strip(),

@@ -102,12 +102,16 @@ def _retrieve_once(result: Retrieved, target: Endpoint, calling_aet: str, timeou
     """One read-back association; the objects of ``wanted`` it did not get a final answer for when it
     ended early (with ``result.detail`` saying how), else ``[]``."""
 
+    asked = {w.sop_instance_uid for w in wanted}
+
     def on_store(event: Any) -> int:
         data = event.request.DataSet.getvalue()
         ts = str(event.context.transfer_syntax)
         with contextlib.suppress(Exception):
             ds = decode_data_set(data, ts)
-            result.objects[str(ds.get("SOPInstanceUID", event.request.AffectedSOPInstanceUID))] = (ds, ts)
+            uid = str(ds.get("SOPInstanceUID", event.request.AffectedSOPInstanceUID))
+            if uid in asked:  # only ours is kept: a node sending other objects without end cannot fill our memory
+                result.objects[uid] = (ds, ts)
         return 0x0000
 
     roles = [build_role(uid, scp_role=True) for uid in sorted({w.sop_class_uid for w in wanted})]

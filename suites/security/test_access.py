@@ -87,10 +87,9 @@ def _retrieve(assoc: Any, study: str, received: list[str]) -> tuple[list[str], l
         if not assoc.is_established:
             report.append(f"{name}: not tried, the node {_ended(assoc)} the association")
             continue
-        responses = (assoc.send_c_get(_study(study), model) if name == "C-GET"
-                     else assoc.send_c_move(_study(study), STRANGER_AE, model))
         category, final = "", "no response"
-        for status, _ in bounded(responses, assoc, name):
+        for status, _ in (bounded(assoc.send_c_get(_study(study), model), assoc, name) if name == "C-GET"
+                          else bounded(assoc.send_c_move(_study(study), STRANGER_AE, model), assoc, name)):
             category, final = status_words(status)
         if name == "C-GET":
             report.append(f"C-GET of that study: {final}, {len(received)} object(s) sent to us")
