@@ -29,6 +29,10 @@ TRANSCRIPT_TAIL = 32 * 1024 * 1024
 # What one PDU weighs against that budget besides its bytes: its dump and hex lines in the report
 # (so that 100 000 tiny pending responses do not make a 60 MB dump).
 TRANSCRIPT_EVENT_WEIGHT = 4096
+# A check's evidence text (its dump, its hex) in the report: the first and last half of this many characters,
+# the middle counted. A whole run of floods kept ~10 MB of text per check (2.8 GB in all); the capture file
+# (reports/pcap.py) still holds every byte the transcript kept.
+EVIDENCE_TEXT = 512 * 1024
 
 # One C-FIND/C-GET/C-MOVE (or any response loop): at most this many responses, and at most
 # OPERATION_TIMEOUTS x --timeout seconds in all (each single wait still has --timeout).

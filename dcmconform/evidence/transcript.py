@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dcmconform.base.limits import TRANSCRIPT_EVENT_WEIGHT, TRANSCRIPT_HEAD, TRANSCRIPT_TAIL
+from dcmconform.base.limits import EVIDENCE_TEXT, TRANSCRIPT_EVENT_WEIGHT, TRANSCRIPT_HEAD, TRANSCRIPT_TAIL
 from dcmconform.base.text import printable
 from dcmconform.dimse.pdv import Assembler
 from dcmconform.evidence import stored
@@ -228,8 +228,21 @@ class Transcript:
         """Evidence entries for the JSON document (kind ``dump`` and ``hex``)."""
         if not any(not e.tcp for e in self.events):
             return []
-        items = [{"kind": "dump", "text": self.dump()}]
+        items = [{"kind": "dump", "text": capped(self.dump())}]
         if any(e.data for e in self.events):
-            items.append({"kind": "hex", "text": self.hex()})
+            items.append({"kind": "hex", "text": capped(self.hex())})
         return items
+
+
+def capped(text: str, most: int = EVIDENCE_TEXT) -> str:
+    """``text`` whole when it fits in ``most`` characters, else its first and last lines up to half of that
+    each, with a line saying how much was left out between them (whole lines only)."""
+    if len(text) <= most:
+        return text
+    half = most // 2
+    head = text[:half].rsplit("\n", 1)[0]
+    tail = text[-half:].split("\n", 1)[-1]
+    cut = text[len(head):len(text) - len(tail)]
+    return (f"{head}\n... {cut.count(chr(10)) + 1} lines ({len(cut)} characters) not shown: the report keeps "
+            f"{most // 1024} KiB of text per evidence block; the capture file holds the bytes ...\n{tail}")
 
