@@ -56,7 +56,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
             results = []
         meta = {"target": str(endpoint), "seed": args.seed, "budget": args.budget, "phases_run": phases,
                 "elapsed": time.monotonic() - fuzzer.started, "connections": target.connections,
-                "bytes_sent": target.bytes_sent, "interrupted": fuzzer.interrupted, "stopped": fuzzer.gone,
+                "bytes_sent": target.bytes_sent, "liveness_checks": target.checks, "interrupted": fuzzer.interrupted, "stopped": fuzzer.gone,
                 "limits": vars(limits)}
         spec = report.target_arguments(endpoint, (args.peer or "pynetdicom") if peer is not None else None)
         doc = report.write(args.report_dir, results, spec, meta)

@@ -91,6 +91,28 @@ u8: SearchStrategy[int] = st.integers(0, 0xFF)
 u16: SearchStrategy[int] = st.integers(0, 0xFFFF)
 u32: SearchStrategy[int] = st.integers(0, 0xFFFFFFFF)
 
+
+def boundary_values(bits: int, actual: int | None = None) -> list[int]:
+    """The values of a ``bits``-wide length or count field where decoders go wrong, most telling first.
+
+    The true value (``actual``) and one or two either side of it, then 0, 1, small values, the
+    maximum and one or two below it, and every power of two with its neighbours (a buffer sized by
+    one, a signed reading of the top bit). A fuzzer draws from these before any value at random.
+    """
+    top = (1 << bits) - 1
+    near = [] if actual is None else [actual, actual + 1, actual - 1, actual + 2, actual - 2]
+    powers = [v for k in range(1, bits) for v in (1 << k, (1 << k) - 1, (1 << k) + 1)]
+    out: list[int] = []
+    for v in [*near, 0, 1, 2, 3, 4, top, top - 1, top - 2, *powers]:
+        if 0 <= v <= top and v not in out:
+            out.append(v)
+    return out
+
+
+def boundaries(bits: int, actual: int | None = None) -> SearchStrategy[int]:
+    """A ``bits``-wide field: one of :func:`boundary_values` (shrinking towards the first), or any value."""
+    return st.one_of(st.sampled_from(boundary_values(bits, actual)), st.integers(0, (1 << bits) - 1))
+
 #: Transfer syntaxes of PS3.5 Section 10 and Annex A that a real peer proposes most.
 KNOWN_TRANSFER_SYNTAXES = (
     ImplicitVRLittleEndian,
@@ -245,8 +267,7 @@ def _unknown_items(exclude: frozenset[int], wide: bool) -> SearchStrategy[Item]:
 @cache
 def maximum_length_sub_items(wide: bool = False) -> SearchStrategy[Item]:
     """51H, PS3.8 D.1: maximum length received, 32 bits (0 = unlimited)."""
-    value = st.one_of(st.sampled_from([0, 16384, 65536, 0xFFFFFFFF]), u32)
-    return st.builds(MaximumLengthSubItem, value, header_reserved=_reserved_byte(wide))
+    return st.builds(MaximumLengthSubItem, boundaries(32), header_reserved=_reserved_byte(wide))
 
 
 @cache
@@ -615,11 +636,8 @@ def _mutate(draw: st.DrawFn, data: bytes) -> bytes:
         offset, size = fields[draw(st.integers(0, len(fields) - 1))]
         top = (1 << (8 * size)) - 1
         current = int.from_bytes(buf[offset : offset + size], "big")
-        choice = draw(st.integers(0, 9))
-        if choice < 4:  # off by one or two
-            value = (current + (-2, -1, 1, 2)[choice]) & top
-        elif choice < 8:
-            value = (0, 1, top, top - 1)[choice - 4]
+        if draw(st.integers(0, 4)):  # four in five: a boundary value (around the true one first)
+            value = draw(st.sampled_from(boundary_values(8 * size, current)[1:]))
         else:
             value = draw(st.integers(0, top))
         buf[offset : offset + size] = value.to_bytes(size, "big")
@@ -644,7 +662,8 @@ def mutated_pdu_bytes(pdus: SearchStrategy[PDU] | None = None) -> SearchStrategy
     """An encoded well-formed PDU broken by one to four mutations.
 
     Each mutation is one of: set a length field (PDU, item, sub-item, PDV or inner length; see
-    :func:`length_field_offsets`) to 0, 1, off by one or two, its maximum or any value; flip a
+    :func:`length_field_offsets`) to a boundary value (:func:`boundary_values`: off by one or two,
+    0, 1, small, its maximum, a power of two and its neighbours) or any value; flip a
     bit; truncate; append bytes; overwrite a run of bytes. Length fields are picked three times
     in seven, since that is where decoders go wrong. ``pdus`` defaults to :func:`valid_pdus`
     and :func:`roundtrip_pdus`.
