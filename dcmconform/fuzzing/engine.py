@@ -23,6 +23,7 @@ connections or ``max_bytes`` bytes sent. Ctrl-C stops it with the findings so fa
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -101,6 +102,7 @@ class Target:
         self.connections = 0
         self.bytes_sent = 0
         self.checks = 0  # times the oracle asked (one association + C-ECHO each)
+        self.max_length = 0  # the maximum length received its A-ASSOCIATE-AC announced (0: unknown, unlimited)
         self.latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # seconds to the node's first answers
 
     def silence(self, wait: float) -> float:
@@ -138,6 +140,7 @@ class Target:
                 return Health(False, BUSY, f"a new association got {observed.describe()}")
             if observed.kind != ACCEPTED:
                 return Health(False, STOPPED, f"a new association got {observed.describe()}")
+            self.max_length = raw.peer_max
             answer = raw.send(CONTEXTS[0][0], echo_command(1)) or raw.receive(self.timeout)
             if isinstance(answer, Message):
                 command = answer.command
@@ -259,6 +262,7 @@ def send_case(target: Target, case: Case, wait: float, transcript: Transcript) -
                 sent.answered = False
                 continue
             pdus = 0
+            silent = False
             while True:
                 observed = conn.receive(timeout=wait)
                 sent.answers.append(observed.describe())
@@ -272,6 +276,7 @@ def send_case(target: Target, case: Case, wait: float, transcript: Transcript) -
                     break
                 if observed.kind not in (DATA, OTHER_PDU, ACCEPTED):
                     sent.answered = False  # silence, a close, a reset, garbage: ask the oracle
+                    silent = observed.kind == SILENT
                     break
                 if not pdus:
                     target.latencies.append(observed.elapsed)
@@ -281,7 +286,24 @@ def send_case(target: Target, case: Case, wait: float, transcript: Transcript) -
             if conn.established:
                 with contextlib.suppress(OSError):
                     conn.send(pd.AAbort(0, 0))
+            if silent:
+                wait_for_close(conn, wait)
     return sent
+
+
+def wait_for_close(conn: Connection, wait: float) -> None:
+    """After an input the node said nothing to: close our side and wait (``wait`` seconds at most) for
+    the node to close its own, so that the oracle asks once the node has taken in the end of the input
+    (a node that breaks on a connection closed mid-PDU does so before we ask, not after)."""
+    if conn.sock is None:
+        return
+    try:
+        conn.sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        return
+    kind, seconds = conn.wait_closed(wait)
+    conn.transcript.note(f"we closed our side; the node {'did not close its own' if kind == SILENT else kind} "
+                         f"within {seconds:.3f}s")
 
 
 @dataclass
@@ -405,7 +427,9 @@ class Fuzzer:
                            max_examples=self.limits.max_examples, deadline=None, derandomize=False,
                            phases=[Phase.reuse, Phase.generate, Phase.shrink], verbosity=Verbosity.quiet,
                            suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
-        strategy = cases(result.name, self.target.endpoint.ae_title, self.target.calling_aet)
+        if not self.target.max_length:
+            self.target.health()  # learns the node's maximum length received, a boundary the inputs try
+        strategy = cases(result.name, self.target.endpoint.ae_title, self.target.calling_aet, self.target.max_length)
         self.unchecked, self.strict = [], False
         for attempt in range(2):  # once more, strict, when an earlier input than the one judged was the culprit
             try:

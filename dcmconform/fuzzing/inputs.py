@@ -176,10 +176,13 @@ def pdv_values(draw: st.DrawFn) -> pd.PDV:
 
 
 @st.composite
-def pdata_cases(draw: st.DrawFn) -> Case:
-    """A P-DATA-TF of one to four PDVs whose PDU length may lie (a boundary value around the true one)."""
+def pdata_cases(draw: st.DrawFn, max_length: int = 0) -> Case:
+    """A P-DATA-TF of one to four PDVs whose PDU length may lie: a boundary value around the true one
+    or around the node's maximum length received (``max_length``, from its A-ASSOCIATE-AC; 0: unknown)."""
     pdu = pd.PDataTF(draw(st.lists(pdv_values(), min_size=1, max_size=4)))
-    pdu.length = draw(st.one_of(st.just(None), ws.boundaries(32, len(pdu.body()))))
+    at_max = [v for v in (max_length, max_length + 1, max_length - 1) if max_length and v > 0]
+    lengths = [st.just(None), ws.boundaries(32, len(pdu.body()))] + ([st.sampled_from(at_max)] if at_max else [])
+    pdu.length = draw(st.one_of(*lengths))
     return Case("pdata", pdu.encode()[:MAX_PAYLOAD], ASSOCIATED)
 
 
@@ -201,11 +204,13 @@ def protocol_cases(draw: st.DrawFn) -> Case:
     return Case("protocol", data, prelude, draw(st.integers(1, MAX_CONNECTIONS)))
 
 
-def cases(phase: str, called: str, calling: str) -> SearchStrategy[Case]:
+def cases(phase: str, called: str, calling: str, max_length: int = 0) -> SearchStrategy[Case]:
+    """The inputs of ``phase`` to the node ``called`` from ``calling``; ``max_length``: the maximum
+    length received the node announced (its boundary is tried), 0 if unknown."""
     if phase == "associate":
         return associate_cases(called, calling)
     if phase == "pdata":
-        return pdata_cases()
+        return pdata_cases(max_length)
     if phase == "protocol":
         return protocol_cases()
     raise ValueError(f"unknown phase {phase!r}; phases: {', '.join(PHASES)}")

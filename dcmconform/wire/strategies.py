@@ -96,12 +96,13 @@ def boundary_values(bits: int, actual: int | None = None) -> list[int]:
     """The values of a ``bits``-wide length or count field where decoders go wrong, most telling first.
 
     The true value (``actual``) and one or two either side of it, then 0, 1, small values, the
-    maximum and one or two below it, and every power of two with its neighbours (a buffer sized by
-    one, a signed reading of the top bit). A fuzzer draws from these before any value at random.
+    maximum and one or two below it, every power of two, and one below the byte and sign boundaries
+    (127, 255, 32767, 65535, 2**31 - 1: a signed or narrower reading of the field). A fuzzer draws
+    from these before any value at random.
     """
     top = (1 << bits) - 1
     near = [] if actual is None else [actual, actual + 1, actual - 1, actual + 2, actual - 2]
-    powers = [v for k in range(1, bits) for v in (1 << k, (1 << k) - 1, (1 << k) + 1)]
+    powers = [1 << k for k in range(2, bits)] + [(1 << k) - 1 for k in (7, 8, 15, 16, 31) if k < bits]
     out: list[int] = []
     for v in [*near, 0, 1, 2, 3, 4, top, top - 1, top - 2, *powers]:
         if 0 <= v <= top and v not in out:
