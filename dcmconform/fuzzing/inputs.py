@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -116,15 +117,36 @@ def element(group: int, elem: int, value: bytes, lie: int = 0) -> bytes:
     return struct.pack("<HHI", group, elem, (len(value) + lie) & 0xFFFFFFFF) + value
 
 
+# Strategies drawn inside the composites below, built once: one made anew for every draw costs
+# hypothesis milliseconds each, which is most of an input's time against a fast node.
+_COMMANDS = st.sampled_from([_ECHO, _STORE])
+_CHANGES = st.sampled_from(["value", "length", "drop", "duplicate", "mistype"])
+_CONTEXT_IDS = st.one_of(st.sampled_from([1, 3]), ws.u8)
+_CONTROL_HEADERS = st.one_of(st.sampled_from([3, 2, 1, 0]), ws.u8)
+_PDU_LIES = st.sampled_from(["none", "boundary", "max"])  # "max": at the node's maximum length received
+_PDU_LIES_NO_MAX = st.sampled_from(["none", "boundary"])
+_MAX_OFFSETS = st.sampled_from([0, 1, -1])
+
+
+@cache
+def _pdv_data() -> SearchStrategy[bytes]:
+    return st.one_of(command_sets(), data_sets(), st.binary(max_size=64))
+
+
+@cache
+def _pdv_lists() -> SearchStrategy[list[pd.PDV]]:
+    return st.lists(pdv_values(), min_size=1, max_size=4)
+
+
 @st.composite
 def command_sets(draw: st.DrawFn) -> bytes:
     """A C-ECHO-RQ or C-STORE-RQ command set with elements dropped, duplicated, mistyped, out of
     range (command field, message ID, priority, data set type) or with a length that lies (a
     boundary value: 0, 1, off by one, a power of two, the maximum), and a group length that may lie."""
-    elements: list[tuple[int, int | str | bytes]] = list(draw(st.sampled_from([_ECHO, _STORE])))
+    elements: list[tuple[int, int | str | bytes]] = list(draw(_COMMANDS))
     lies: dict[int, int] = {}  # element index -> the length its field says
     for _ in range(draw(st.integers(0, 3))):
-        kind = draw(st.sampled_from(["value", "length", "drop", "duplicate", "mistype"]))
+        kind = draw(_CHANGES)
         i = draw(st.integers(0, len(elements) - 1))
         tag, value = elements[i]
         if kind == "length":
@@ -141,7 +163,7 @@ def command_sets(draw: st.DrawFn) -> bytes:
             elements[i] = (tag, draw(st.binary(max_size=8)))
     body = b"".join(element(0, tag, value_bytes(v), lies[i] - len(value_bytes(v)) if i in lies else 0)
                     for i, (tag, v) in enumerate(elements))
-    group_length = draw(st.one_of(st.just(len(body)), ws.boundaries(32, len(body))))
+    group_length = draw(ws.boundaries(32, len(body))) if draw(st.booleans()) else len(body)
     return element(0, 0, struct.pack("<I", group_length)) + body
 
 
@@ -168,10 +190,10 @@ def data_sets(draw: st.DrawFn) -> bytes:
 def pdv_values(draw: st.DrawFn) -> pd.PDV:
     """One PDV: on an accepted context (or any byte), a control header 0-3 (or any byte), a command set,
     a data set or raw bytes, and an item length that may lie (a boundary value around the true one, or any)."""
-    context = draw(st.one_of(st.sampled_from([1, 3]), ws.u8))
-    control = draw(st.one_of(st.sampled_from([3, 2, 1, 0]), ws.u8))
-    data = draw(st.one_of(command_sets(), data_sets(), st.binary(max_size=64)))
-    length = draw(st.one_of(st.just(None), ws.boundaries(32, len(data) + 2)))
+    context = draw(_CONTEXT_IDS)
+    control = draw(_CONTROL_HEADERS)
+    data = draw(_pdv_data())
+    length = draw(ws.boundaries(32, len(data) + 2)) if draw(st.booleans()) else None
     return pd.PDV(context_id=context, control=control, data=data, length=length)
 
 
@@ -179,10 +201,12 @@ def pdv_values(draw: st.DrawFn) -> pd.PDV:
 def pdata_cases(draw: st.DrawFn, max_length: int = 0) -> Case:
     """A P-DATA-TF of one to four PDVs whose PDU length may lie: a boundary value around the true one
     or around the node's maximum length received (``max_length``, from its A-ASSOCIATE-AC; 0: unknown)."""
-    pdu = pd.PDataTF(draw(st.lists(pdv_values(), min_size=1, max_size=4)))
-    at_max = [v for v in (max_length, max_length + 1, max_length - 1) if max_length and v > 0]
-    lengths = [st.just(None), ws.boundaries(32, len(pdu.body()))] + ([st.sampled_from(at_max)] if at_max else [])
-    pdu.length = draw(st.one_of(*lengths))
+    pdu = pd.PDataTF(draw(_pdv_lists()))
+    lie = draw(_PDU_LIES if max_length else _PDU_LIES_NO_MAX)
+    if lie == "boundary":
+        pdu.length = draw(ws.boundaries(32, len(pdu.body())))
+    elif lie == "max":
+        pdu.length = max(max_length + draw(_MAX_OFFSETS), 0)
     return Case("pdata", pdu.encode()[:MAX_PAYLOAD], ASSOCIATED)
 
 

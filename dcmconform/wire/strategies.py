@@ -92,27 +92,50 @@ u16: SearchStrategy[int] = st.integers(0, 0xFFFF)
 u32: SearchStrategy[int] = st.integers(0, 0xFFFFFFFF)
 
 
+NEAR = (0, 1, -1, 2, -2)  # offsets from a field's true value that a boundary draw tries first
+
+
 def boundary_values(bits: int, actual: int | None = None) -> list[int]:
     """The values of a ``bits``-wide length or count field where decoders go wrong, most telling first.
 
     The true value (``actual``) and one or two either side of it, then 0, 1, small values, the
     maximum and one or two below it, every power of two, and one below the byte and sign boundaries
     (127, 255, 32767, 65535, 2**31 - 1: a signed or narrower reading of the field). A fuzzer draws
-    from these before any value at random.
+    from these before any value at random (:func:`boundaries`).
     """
     top = (1 << bits) - 1
-    near = [] if actual is None else [actual, actual + 1, actual - 1, actual + 2, actual - 2]
+    near = [] if actual is None else [actual + d for d in NEAR]
+    out = [v for v in near if 0 <= v <= top]
+    return out + [v for v in _edges(bits) if v not in out]
+
+
+@cache
+def _edges(bits: int) -> tuple[int, ...]:
+    top = (1 << bits) - 1
     powers = [1 << k for k in range(2, bits)] + [(1 << k) - 1 for k in (7, 8, 15, 16, 31) if k < bits]
     out: list[int] = []
-    for v in [*near, 0, 1, 2, 3, 4, top, top - 1, top - 2, *powers]:
+    for v in [0, 1, 2, 3, top, top - 1, top - 2, *powers]:
         if 0 <= v <= top and v not in out:
             out.append(v)
-    return out
+    return tuple(out)
+
+
+@cache
+def _boundary_draws(bits: int, relative: bool) -> SearchStrategy[tuple[bool, int]]:
+    """``(True, offset from the true value)`` or ``(False, value)``; built once per width (a strategy
+    made anew for every draw costs hypothesis milliseconds each)."""
+    absolute = st.one_of(st.sampled_from(_edges(bits)), st.integers(0, (1 << bits) - 1)).map(lambda v: (False, v))
+    return st.one_of(st.sampled_from(NEAR).map(lambda d: (True, d)), absolute) if relative else absolute
 
 
 def boundaries(bits: int, actual: int | None = None) -> SearchStrategy[int]:
-    """A ``bits``-wide field: one of :func:`boundary_values` (shrinking towards the first), or any value."""
-    return st.one_of(st.sampled_from(boundary_values(bits, actual)), st.integers(0, (1 << bits) - 1))
+    """A ``bits``-wide length or count field: the true value ``actual`` or one or two off it, one of the
+    edges of :func:`boundary_values`, or any value; shrinking towards the true value."""
+    top = (1 << bits) - 1
+    if actual is None:
+        return _boundary_draws(bits, False).map(lambda p: p[1])
+    return _boundary_draws(bits, True).map(lambda p: (actual + p[1]) & top if p[0] else p[1])
+
 
 #: Transfer syntaxes of PS3.5 Section 10 and Annex A that a real peer proposes most.
 KNOWN_TRANSFER_SYNTAXES = (
@@ -635,12 +658,8 @@ def _mutate(draw: st.DrawFn, data: bytes) -> bytes:
     fields = length_field_offsets(data) if kind == "length" else []
     if fields:
         offset, size = fields[draw(st.integers(0, len(fields) - 1))]
-        top = (1 << (8 * size)) - 1
         current = int.from_bytes(buf[offset : offset + size], "big")
-        if draw(st.integers(0, 4)):  # four in five: a boundary value (around the true one first)
-            value = draw(st.sampled_from(boundary_values(8 * size, current)[1:]))
-        else:
-            value = draw(st.integers(0, top))
+        value = draw(boundaries(8 * size, current).filter(lambda v: v != current))
         buf[offset : offset + size] = value.to_bytes(size, "big")
         return bytes(buf)
     if not buf:
