@@ -1,12 +1,21 @@
 """The fuzzer: send inputs of one phase (:mod:`.inputs`), ask after each whether the node still
 serves (the liveness oracle), let hypothesis shrink what hurt it, keep everything bounded.
 
-The oracle is the session's health gate: a fresh association from our calling AE and a C-ECHO,
+The oracle: a new association from our calling AE and a C-ECHO on it (raw bytes, one association),
 within ``--timeout``. It names the symptom: ``crash`` (the connection is refused afterwards; for a
 managed peer, the process is gone with its exit status), ``hang`` (no answer to a new association
 by the deadline), ``stopped`` (any other way the node no longer serves: a close, an abort, a
 rejection, a failed C-ECHO). A transient rejection (``busy``, PS3.8 9.3.4: 2/2 or 2/3) is
 waited out like the session's health gate does, and counted, not a finding.
+
+Speed without losing the oracle's truth: after an input the fuzzer reads until the node has said
+what it will say (a PDU that ends the exchange, a close, a reset, garbage) and waits for silence
+only as long as the node's own recent answer times say (``--input-wait`` at most; then it closes
+its side and waits for the node's close). An input the node answered shows it serving, so the
+oracle asks only after an unanswered input, and at least every ``check_every`` inputs. When it
+then finds the node down, each input since it last asked is tried alone on the recovered node; if
+an earlier one is the culprit, the phase starts again with the same seed asking after every input,
+so that hypothesis meets that input again and shrinks it by its own verdict.
 
 A node we cannot restart (``--target``) is waited for after each failure, up to ``recover_wait``
 seconds (a service manager restarting it); a managed peer (``--peer``) is restarted. Hypothesis
@@ -67,8 +76,9 @@ BUSY = "busy"  # a transient A-ASSOCIATE-RJ (dcmconform.busy): waited out, not a
 MAX_ANSWERS = 4  # PDUs read back after one input
 REPEAT_WAIT = 0.05  # seconds to read answers on the second and later connections of one input
 LATENCY_SAMPLES = 64  # recent answer times kept to set the silence wait (Target.silence)
-SILENCE_FACTOR = 4.0
+SILENCE_FACTOR = 2.0
 MIN_SILENCE = 0.02  # seconds
+MIN_SETTLE = 0.02  # seconds
 SETTLE = 0.2  # seconds before a second look at a node that closed or reset a new connection
 EXCHANGE_LINES = 400  # lines of the finding's exchange (its transcript's dump) kept in the report
 REPORT_SCHEMA = "dcmconform-fuzz/1"
@@ -104,6 +114,14 @@ class Target:
         self.checks = 0  # times the oracle asked (one association + C-ECHO each)
         self.max_length = 0  # the maximum length received its A-ASSOCIATE-AC announced (0: unknown, unlimited)
         self.latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # seconds to the node's first answers
+
+    def settle(self) -> None:
+        """Pause before the oracle asks about an unanswered input: what a node does after a connection
+        ends (freeing, counting, dying) runs a moment after its close. The node's 90th-percentile answer
+        time, between :data:`MIN_SETTLE` and :data:`SETTLE`."""
+        recent = sorted(self.latencies)
+        typical = recent[int(0.9 * (len(recent) - 1))] if recent else SETTLE
+        time.sleep(min(SETTLE, max(MIN_SETTLE, typical)))
 
     def silence(self, wait: float) -> float:
         """How long silence after an input lasts before it counts as no answer: ``wait`` (``--input-wait``)
@@ -477,6 +495,8 @@ class Fuzzer:
         if sent.answered and not self.strict and len(self.unchecked) < self.limits.check_every:
             self.fresh = False
             return None
+        if not sent.answered:
+            self.target.settle()
         health = self.target.health()
         earlier, self.unchecked = self.unchecked[:-1], []
         if health.ok:
@@ -509,6 +529,8 @@ class Fuzzer:
         """Send ``case`` to the node just recovered and ask the oracle: the finding when it fails."""
         transcript = Transcript(f"fuzz {case.phase}")
         sent = send_case(self.target, case, self.limits.input_wait, transcript)
+        if not sent.answered:
+            self.target.settle()
         health = self.target.health()
         if health.ok or health.symptom == BUSY:
             self.fresh = False
@@ -591,6 +613,8 @@ def replay(target: Target, case: Case, wait: float) -> tuple[Sent, Health, Trans
     """Send one recorded input again and ask the oracle."""
     transcript = Transcript("replay")
     sent = send_case(target, case, wait, transcript)
+    if not sent.answered:
+        target.settle()
     return sent, target.health(), transcript
 
 

@@ -91,7 +91,6 @@ def test_boundary_values_lead_with_the_true_length_and_hold_the_edges_and_powers
 
 def test_the_fuzzer_expects_one_answer_per_whole_pdu_it_sends() -> None:
     from dcmconform.fuzzing.engine import MAX_ANSWERS, expected_answers
-
     from dcmconform.wire.pdus import AReleaseRQ
 
     release = AReleaseRQ().encode()
