@@ -1,2 +1,2 @@
 # The dcmconform pytest plugin is loaded through its entry point (pyproject.toml); fixtures live
-# in dcmconform/plugin.py, not here.
+# in dcmconform/harness/plugin.py, not here.

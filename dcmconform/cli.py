@@ -20,10 +20,10 @@ from typing import NoReturn
 
 import dcmconform.commands
 from dcmconform import __version__
-from dcmconform.childrun import honour_interrupts
-from dcmconform.errors import SetupError
-from dcmconform.options import apply_profile
-from dcmconform.text import say
+from dcmconform.run.childrun import honour_interrupts
+from dcmconform.base.errors import SetupError
+from dcmconform.run.options import apply_profile
+from dcmconform.base.text import say
 
 EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
 

@@ -6,7 +6,7 @@ owner, and otherwise by the sweep in :func:`stop_all` (atexit, SIGTERM/SIGHUP), 
 parent-death signal as the last line (a peer whose owner is SIGKILLed gets SIGTERM).
 
 After a crash, :meth:`ProcessPeer.restart` brings the same peer back on a new port, keeping its
-folder and log, so that the next check gets a fresh peer (see :mod:`dcmconform.peerguard`).
+folder and log, so that the next check gets a fresh peer (see :mod:`dcmconform.harness.peerguard`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from dcmconform.assoc import liveness
+from dcmconform.net.assoc import liveness
 from dcmconform.peers.certificates import PeerCertificates, make_certificates
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0

@@ -12,7 +12,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-from dcmconform.tls import TlsSettings
+from dcmconform.net.tls import TlsSettings
 
 
 @dataclass(frozen=True)

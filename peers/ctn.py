@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 
 from dcmconform.peers.base import Launch, ProcessPeer, missing
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 SIMPLE_STORAGE = "/usr/bin/simple_storage"
 SEND_IMAGE = "/usr/bin/send_image"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dcmconform.peers.base import Launch, ProcessPeer
 from dcmconform.peers.images import dcm4che_dist
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 
 class Dcm4chePeer(ProcessPeer):

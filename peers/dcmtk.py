@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 
 from dcmconform.peers.base import Launch, ProcessPeer, missing
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 STORESCP = "/usr/bin/storescp"
 STORESCU = "/usr/bin/storescu"

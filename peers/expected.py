@@ -14,7 +14,7 @@ of the outcomes seen, and its reason says what decides between them::
 without a row is a difference, and so is a row for a check that no longer exists.
 
 A peer that lacks services says so once, and the checks that need one of them (``needs=`` in
-their :func:`dcmconform.verdict.check`) get a derived n.a. row; writing a row for one of them too
+their :func:`dcmconform.evidence.verdict.check`) get a derived n.a. row; writing a row for one of them too
 is an error::
 
     lacks: [c-move, worklist, storage-commitment]
@@ -30,8 +30,8 @@ from typing import Any
 
 import yaml
 
-from dcmconform.verdict import EXPECTABLE as VERDICT_EXPECTABLE
-from dcmconform.verdict import SERVICES
+from dcmconform.evidence.verdict import EXPECTABLE as VERDICT_EXPECTABLE
+from dcmconform.evidence.verdict import SERVICES
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
 EXPECTABLE = tuple(str(o) for o in VERDICT_EXPECTABLE)
@@ -167,7 +167,7 @@ def derived(lacks: list[str], written: Mapping[str, Expectation], source: str,
             needs: Mapping[str, str] | None = None) -> dict[str, Expectation]:
     """The n.a. rows of the checks that need a service the peer lacks."""
     if needs is None:
-        from dcmconform.catalogue import checks
+        from dcmconform.run.catalogue import checks
 
         needs = {check_id: c.needs for check_id, c in checks().items()}
     rows = {}

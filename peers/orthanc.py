@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.peers.base import Launch, ProcessPeer, free_port, missing
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 ORTHANC = "/usr/sbin/Orthanc"
 HTTP_TIMEOUT = 10.0
@@ -108,7 +108,7 @@ class OrthancPeer(ProcessPeer):
             # Let any calling AE do the DIMSE work the suite checks (Orthanc's defaults allow only
             # C-ECHO and C-STORE from unknown modalities; without DicomAlwaysAllowMove it aborts a
             # C-MOVE whose calling AE title is not a modality, whatever the destination; see
-            # dcmconform.preconditions for what it does to each service).
+            # dcmconform.survey.preconditions for what it does to each service).
             config.update({"DicomAlwaysAllowEcho": True, "DicomAlwaysAllowStore": True,
                            "DicomAlwaysAllowFind": True, "DicomAlwaysAllowGet": True,
                            "DicomAlwaysAllowMove": True})

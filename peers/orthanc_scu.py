@@ -26,7 +26,7 @@ from pathlib import Path
 
 from dcmconform.peers.base import PeerFailed, PeerUnavailable
 from dcmconform.peers.orthanc import OrthancPeer
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 STORE_TIMEOUT = 120.0  # the synchronous store job's REST call
 

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from dcmconform.peers.base import Launch, ProcessPeer
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 PIXELMED_JAR = "/usr/share/java/pixelmed.jar"
 SCP_CLASS = "com.pixelmed.network.StorageSOPClassSCPDispatcher"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dcmconform.peers.base import Launch, ProcessPeer
 from dcmconform.peers.certificates import PeerCertificates, from_arguments
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 
 class PynetdicomPeer(ProcessPeer):

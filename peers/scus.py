@@ -3,7 +3,7 @@
 One home for them: ``dcmconform matrix --role scu`` runs each one's :attr:`ReferenceScu.trigger` through
 ``dcmconform run --role scu --trigger ...`` and holds it to ``peers/expectations/scu/NAME.yaml``; the
 tests read the same table. A template has the placeholders of ``--trigger`` (``{aet} {host} {port}
-{files}``, :func:`dcmconform.trigger.substitute`); each names its program by absolute path (pynetdicom's
+{files}``, :func:`dcmconform.scu.trigger.substitute`); each names its program by absolute path (pynetdicom's
 console scripts shadow DCMTK's on PATH).
 
 Orthanc is no command-line sender: :mod:`dcmconform.peers.orthanc_scu` starts an Orthanc of ours per

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from dcmconform.text import printable
+from dcmconform.base.text import printable
 
 # Better is higher. An outcome that moves down the list is a regression; up, an improvement.
 RANK = {"error": 0, "fail": 1, "not run": 2, "warn": 3, "info": 4, "n.a.": 4, "pass": 5}

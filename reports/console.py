@@ -1,6 +1,6 @@
 """The console table printed at the end of a run, and the plain-text pieces every renderer shares.
 
-Every line :func:`summary_lines` gives is :func:`dcmconform.text.printable`: the target's strings
+Every line :func:`summary_lines` gives is :func:`dcmconform.base.text.printable`: the target's strings
 (its Implementation Version Name, an Error Comment quoted in a summary) cannot move the cursor,
 clear the screen or set the window title of the terminal that shows them.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 from dcmconform.reports.baseline import baseline_lines
 from dcmconform.reports.document import OUTCOMES
-from dcmconform.text import printable
+from dcmconform.base.text import printable
 
 
 def headline(document: dict[str, Any]) -> tuple[str, str]:

@@ -20,12 +20,12 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from dcmconform.verdict import OUTCOMES as VERDICT_OUTCOMES
+from dcmconform.evidence.verdict import OUTCOMES as VERDICT_OUTCOMES
 
 SCHEMA = "dcmconform/2"  # 2: the "not run" outcome and each result's "broken" requirement
 READABLE = ("dcmconform/1", SCHEMA)  # documents the renderers read (2 only added fields and an outcome)
 SCHEMA_FILE = Path(__file__).with_name("schema.json")  # the JSON Schema (draft 2020-12) of SCHEMA
-OUTCOMES = [str(o) for o in VERDICT_OUTCOMES]  # the report order, worst first (dcmconform.verdict)
+OUTCOMES = [str(o) for o in VERDICT_OUTCOMES]  # the report order, worst first (dcmconform.evidence.verdict)
 
 
 def _iso(ts: float) -> str:
@@ -77,8 +77,8 @@ def build_document(target: dict[str, Any], results: list[dict[str, Any]], starte
                    shuffle: int | None = None) -> dict[str, Any]:
     """``peers``: reference peers the run used (default: the target, when it is a reference peer);
     ``shuffle``: the seed the checks' order was shuffled with, if it was."""
-    from dcmconform.preconditions import registrations
-    from dcmconform.verdict import DICOM_EDITION
+    from dcmconform.survey.preconditions import registrations
+    from dcmconform.evidence.verdict import DICOM_EDITION
 
     ordered = sorted(results, key=lambda r: (r["id"], r.get("nodeid", "")))
     if peers is None:

@@ -13,15 +13,15 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from dcmconform import benchplot
+from dcmconform.load import benchplot
 from dcmconform.reports.baseline import baseline_lines
 from dcmconform.reports.console import banners, headline, peers_used, run_time
 from dcmconform.reports.document import OUTCOMES
-from dcmconform.verdict import OUTCOME_WORDS as VERDICT_WORDS
-from dcmconform.verdict import Level
+from dcmconform.evidence.verdict import OUTCOME_WORDS as VERDICT_WORDS
+from dcmconform.evidence.verdict import Level
 
 OUTCOME_WORDS = {str(o): words for o, words in VERDICT_WORDS.items()}  # what each outcome means
-# What each level of a check means, in the legend (the outcome each gives when broken: dcmconform.verdict)
+# What each level of a check means, in the legend (the outcome each gives when broken: dcmconform.evidence.verdict)
 LEVEL_WORDS = {
     str(Level.MUST): "the standard requires it (PS3 \"shall\"): broken, the check fails",
     str(Level.SHOULD): "the standard recommends it (\"should\"): broken, the check warns",
@@ -66,7 +66,7 @@ def distinct_evidence(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def scenario_facts(evidence: list[dict[str, Any]]) -> tuple[str, str] | None:
-    """An SCU check's scenario evidence (dcmconform.trigger.Played.describe) as (what our SCP played, what the
+    """An SCU check's scenario evidence (dcmconform.scu.trigger.Played.describe) as (what our SCP played, what the
     SCU did, up to its output), or ``None`` for a check without one."""
     text = next((str(e.get("text", "")) for e in evidence or [] if e.get("kind") == "scenario"), None)
     if not text:

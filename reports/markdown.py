@@ -14,7 +14,7 @@ from typing import Any
 from dcmconform.reports.baseline import baseline_lines
 from dcmconform.reports.console import banners, headline, peers_used, run_time
 from dcmconform.reports.document import OUTCOMES
-from dcmconform.text import printable
+from dcmconform.base.text import printable
 
 DUMP_LINES = 40  # lines of association dump shown per check needing attention
 DETAILED = 25  # checks needing attention shown with their explanation and dump
@@ -26,7 +26,7 @@ MARKUP = str.maketrans({c: "\\" + c for c in "\\`*_[]~#!|"} | HTML)  # what coul
 
 
 def _flat(text: Any) -> str:
-    """One printable line (:func:`dcmconform.text.printable`): whitespace runs become one space."""
+    """One printable line (:func:`dcmconform.base.text.printable`): whitespace runs become one space."""
     return printable(" ".join(str(text if text is not None else "").split()))
 
 

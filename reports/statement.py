@@ -1,5 +1,5 @@
 """A draft of a PS3.2 conformance statement's networking tables, from what ``dcmconform statement``
-observed (:mod:`dcmconform.statement`): Markdown, and the same as one self-contained HTML page.
+observed (:mod:`dcmconform.survey.statement`): Markdown, and the same as one self-contained HTML page.
 
 Every string the node sent (its Implementation Version Name) goes through
 :func:`dcmconform.reports.markdown.cell` (Markdown) or HTML escaping.

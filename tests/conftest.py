@@ -1,4 +1,4 @@
-"""Fixtures for the project's own tests (the product's fixtures live in dcmconform/plugin.py)."""
+"""Fixtures for the project's own tests (the product's fixtures live in dcmconform/harness/plugin.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from dcmconform.childrun import SuiteRun
+from dcmconform.run.childrun import SuiteRun
 from dcmconform.peers.base import ProcessPeer
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 # Fixtures that run the whole suite (a minute or more each): every test that uses one is slow, so
 # `pytest tests -m "not slow"` (the fast lane) leaves it out.
@@ -127,7 +127,7 @@ class SuiteRuns:
         self.futures: dict[str, Future[SuiteRun]] = {}
 
     def submit(self, name: str) -> Future[SuiteRun]:
-        from dcmconform.childrun import run_suite
+        from dcmconform.run.childrun import run_suite
 
         def timed() -> SuiteRun:
             started = time.monotonic()

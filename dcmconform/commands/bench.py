@@ -17,16 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from dcmconform.errors import SetupError
-from dcmconform.options import add_options, count, report_dir, seconds
-from dcmconform.target import Endpoint
+from dcmconform.base.errors import SetupError
+from dcmconform.run.options import add_options, count, report_dir, seconds
+from dcmconform.net.target import Endpoint
 
 DEFAULT_SIZES = ("64KB", "512KB", "32MB")
 DATA_PER_ROW = 128 * 1024 * 1024  # without --count: about this much data per row (at least 10, at most 1000 objects)
 
 
 def size_arg(value: str) -> int:
-    from dcmconform.perf import parse_size
+    from dcmconform.load.perf import parse_size
 
     try:
         return parse_size(value)
@@ -35,7 +35,7 @@ def size_arg(value: str) -> int:
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    """--target/--peer, --calling-aet, --timeout: the options of a run, declared once in dcmconform/options.py."""
+    """--target/--peer, --calling-aet, --timeout: the options of a run, declared once in dcmconform/run/options.py."""
     add_options(parser.add_argument, ("--target", "--peer", "--calling-aet", "--timeout"))
 
 
@@ -73,7 +73,7 @@ def row_count(size: int, count: int | None) -> int:
 
 
 def bench(args: argparse.Namespace, endpoint: Endpoint) -> dict[str, Any]:
-    from dcmconform.perf import measure, show_size, storescu, storescu_missing
+    from dcmconform.load.perf import measure, show_size, storescu, storescu_missing
 
     doc: dict[str, Any] = {"target": str(endpoint), "results": [], "compare": {}}
     echo = measure(endpoint, args.calling_aet, args.timeout, 0, args.echoes, duration=args.duration)
@@ -109,7 +109,7 @@ def ratios(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def table(doc: dict[str, Any]) -> list[str]:
-    from dcmconform.perf import show_size
+    from dcmconform.load.perf import show_size
 
     e = doc["echo"]
     lines = [f"C-ECHO x{e['objects']}: p50 {e['p50_ms']:.2f} ms, p95 {e['p95_ms']:.2f} ms, p99 {e['p99_ms']:.2f} ms",
@@ -149,7 +149,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(text)
     if args.report_dir:
-        from dcmconform.benchplot import html
+        from dcmconform.load.benchplot import html
 
         (args.report_dir / "bench.json").write_text(text)
         (args.report_dir / "bench.html").write_text(html(doc))

@@ -34,14 +34,14 @@ exit codes:
 
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    from dcmconform import identity
+    from dcmconform.evidence import identity
     from dcmconform.diagnosis.advice import exit_code, report_lines, worst
     from dcmconform.diagnosis.steps import diagnose, load_item
-    from dcmconform.errors import SetupError
-    from dcmconform.options import passcode
-    from dcmconform.text import say
-    from dcmconform.tls import check_usable
-    from dcmconform.tls import settings as tls_settings
+    from dcmconform.base.errors import SetupError
+    from dcmconform.run.options import passcode
+    from dcmconform.base.text import say
+    from dcmconform.net.tls import check_usable
+    from dcmconform.net.tls import settings as tls_settings
 
     endpoint = args.target
     tls = tls_settings(args)
@@ -86,7 +86,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    from dcmconform.options import add_options, target
+    from dcmconform.run.options import add_options, target
 
     parser = sub.add_parser(
         "diagnose", help="find out why sending to a DICOM node fails, step by step, in plain words",
@@ -106,5 +106,5 @@ def register(sub: Any) -> None:
     parser.add_argument("--echoes", type=int, default=5, help="how many C-ECHOs to time (default 5)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the transcripts of the follow-up "
                         "and C-ECHO/C-STORE associations")
-    add_options(parser.add_argument, ("--username", "--passcode"))  # user identity (dcmconform/identity.py)
+    add_options(parser.add_argument, ("--username", "--passcode"))  # user identity (dcmconform/evidence/identity.py)
     parser.set_defaults(func=cmd_diagnose)

@@ -31,8 +31,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from dcmconform.diagnosis.advice import EXIT_FAIL, EXIT_OK, EXIT_WARN, FAIL, report_lines, worst
     from dcmconform.diagnosis.attempt import SCP
     from dcmconform.diagnosis.logparse import MAX_EXAMPLES, read_log
-    from dcmconform.errors import SetupError
-    from dcmconform.text import say
+    from dcmconform.base.errors import SetupError
+    from dcmconform.base.text import say
 
     path = Path(args.logfile)
     if path.is_dir():

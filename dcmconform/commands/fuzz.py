@@ -39,8 +39,8 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     from dcmconform.fuzzing import report
     from dcmconform.fuzzing.engine import Fuzzer, Limits, ManagedTarget, Target
     from dcmconform.fuzzing.inputs import PHASES
-    from dcmconform.options import ensure_report_dir
-    from dcmconform.text import say
+    from dcmconform.run.options import ensure_report_dir
+    from dcmconform.base.text import say
 
     ensure_report_dir(args.report_dir)
     phases = [p for p in PHASES if p in args.only] if args.only else list(PHASES)
@@ -75,7 +75,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     from dcmconform.commands.bench import add_target_arguments
     from dcmconform.fuzzing.inputs import PHASES
-    from dcmconform.options import count, seconds, seed
+    from dcmconform.run.options import count, seconds, seed
 
     p = sub.add_parser("fuzz", help="structured fuzzing of the target with a liveness oracle, shrinking and replay files",
                        description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

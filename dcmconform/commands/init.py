@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dcmconform.errors import SetupError
+from dcmconform.base.errors import SetupError
 
 DEFAULT_PROFILE = "dcmconform-profile.yaml"
 
@@ -27,7 +27,7 @@ def run_parser() -> argparse.ArgumentParser:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from dcmconform.options import profile_template
+    from dcmconform.run.options import profile_template
 
     text = profile_template(run_parser())
     if args.file == "-":

@@ -1,5 +1,5 @@
 """``dcmconform load --target T --users U --duration S --workers W --report-dir D``: Locust, headless, driving
-the node with :class:`dcmconform.locustfile.DicomUser` (C-STORE, C-ECHO, C-FIND). With ``--workers W > 0``
+the node with :class:`dcmconform.load.locustfile.DicomUser` (C-STORE, C-ECHO, C-FIND). With ``--workers W > 0``
 it starts one master and W workers (Locust's distributed mode, here on loopback; on other machines run
 ``locust -f LOCUSTFILE --worker --master-host MASTER``). Locust's CSV statistics (``locust_stats.csv``,
 ...) and HTML report land in D. Exit code: Locust's (1 when a request failed)."""
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from dcmconform.commands.bench import add_target_arguments, endpoint_for, size_arg
-from dcmconform.errors import SetupError
-from dcmconform.options import count, report_dir, seconds
+from dcmconform.base.errors import SetupError
+from dcmconform.run.options import count, report_dir, seconds
 
-LOCUSTFILE = Path(__file__).parent.parent / "locustfile.py"  # dcmconform/locustfile.py (imports Locust: not here)
+LOCUSTFILE = Path(__file__).parent.parent / "load" / "locustfile.py"  # dcmconform/load/locustfile.py (imports Locust: not here)
 
 
 def locust_argv(*args: str) -> list[str]:

@@ -1,7 +1,7 @@
 """``dcmconform matrix``: the whole suite against each reference peer, one grid of checks x peers.
 
 Each peer runs in its own ``dcmconform run --peer NAME --report-dir DIR/NAME`` process
-(:func:`dcmconform.childrun.run_suite`), which writes that
+(:func:`dcmconform.run.childrun.run_suite`), which writes that
 peer's full report; the matrix merges them into ``DIR/matrix.json`` and ``DIR/matrix.html`` and
 compares each peer with ``peers/expectations/NAME.yaml``.
 
@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dcmconform.errors import SetupError
-from dcmconform.target import Endpoint
+from dcmconform.base.errors import SetupError
+from dcmconform.net.target import Endpoint
 
 RUN_TIMEOUT = 1800.0  # one peer's whole run
 SCU_WORKERS = 2  # reference SCUs run at once (the machine's two cores)
@@ -43,7 +43,7 @@ def run_matrix(names: list[str], report_dir: Path, options: list[str], complete:
     """Run every peer in ``names``, ``workers`` at a time (each peer in its own ``dcmconform run`` process,
     on free ports of its own), and build the matrix document (not yet written); peers in the order given.
     With ``target`` (``--target``) the user's node runs in the same pool and is the first column."""
-    from dcmconform.childrun import SuiteRun, parallel, run_suite
+    from dcmconform.run.childrun import SuiteRun, parallel, run_suite
     from dcmconform.peers import expected as expectations
     from dcmconform.peers.registry import make_peer
     from dcmconform.reports.matrix import build_matrix, peer_entry
@@ -82,7 +82,7 @@ def run_matrix(names: list[str], report_dir: Path, options: list[str], complete:
 
 def _column(name: str, run: Any, expected: Any, complete: bool, backend: str, version: str | None,
             progress: Any) -> dict[str, Any]:
-    """One peer's column: its run (a :class:`dcmconform.childrun.SuiteRun`) held to its expectations."""
+    """One peer's column: its run (a :class:`dcmconform.run.childrun.SuiteRun`) held to its expectations."""
     from dcmconform.peers import expected as expectations
     from dcmconform.reports.matrix import peer_entry
 
@@ -105,7 +105,7 @@ def run_scu_matrix(names: list[str], report_dir: Path, options: list[str], compl
                    deadline: float = SCU_DEADLINE) -> dict[str, Any]:
     """Run the SCU checks against every reference SCU in ``names`` (``workers`` at a time, each
     scenario within ``deadline`` seconds) and build the matrix document (not yet written)."""
-    from dcmconform.childrun import parallel, run_suite
+    from dcmconform.run.childrun import parallel, run_suite
     from dcmconform.peers import expected as expectations
     from dcmconform.peers.scus import get
     from dcmconform.reports.matrix import build_matrix, peer_entry
@@ -146,9 +146,9 @@ def parse_peers(spec: str | None, role: str = "scp") -> list[str]:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    from dcmconform.childrun import default_workers
+    from dcmconform.run.childrun import default_workers
     from dcmconform.commands.run import check_areas
-    from dcmconform.options import as_arguments
+    from dcmconform.run.options import as_arguments
     from dcmconform.reports.matrix import exit_code, grid_lines, write_matrix
 
     check_areas(args.only)
@@ -181,9 +181,9 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    from dcmconform.childrun import MAX_WORKERS
+    from dcmconform.run.childrun import MAX_WORKERS
     from dcmconform.commands.run import add_target_options
-    from dcmconform.options import add_options, count, seconds, target
+    from dcmconform.run.options import add_options, count, seconds, target
 
     matrix = sub.add_parser("matrix", help="run the suite against several reference peers: a checks x peers grid",
                             epilog="exit codes (agreement with peers/expectations, not conformance): 0 every peer "

@@ -19,10 +19,10 @@ or set-up error
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from dcmconform.commands.bench import target_for
-    from dcmconform.errors import SetupError
+    from dcmconform.base.errors import SetupError
     from dcmconform.fuzzing.engine import ManagedTarget, Target, replay
     from dcmconform.fuzzing.report import read_replay
-    from dcmconform.text import say
+    from dcmconform.base.text import say
 
     try:
         case, note = read_replay(args.file)
@@ -52,7 +52,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     from dcmconform.commands.bench import add_target_arguments
-    from dcmconform.options import seconds
+    from dcmconform.run.options import seconds
 
     p = sub.add_parser("replay", help="send a fuzz finding again and say whether the node still fails",
                        description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dcmconform.errors import SetupError
-from dcmconform.text import printable
+from dcmconform.base.errors import SetupError
+from dcmconform.base.text import printable
 
 MAX_DEPTH = 64  # nesting a conformance document never needs (the schema's own is under 10)
 

@@ -9,10 +9,10 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from dcmconform import identity
-from dcmconform.childrun import KNOWN_CHECKS
-from dcmconform.errors import SetupError
-from dcmconform.options import (
+from dcmconform.evidence import identity
+from dcmconform.run.childrun import KNOWN_CHECKS
+from dcmconform.base.errors import SetupError
+from dcmconform.run.options import (
     SCU_FLAGS,
     SESSION_FLAGS,
     add_options,
@@ -24,7 +24,7 @@ from dcmconform.options import (
     unknown_checks,
 )
 from dcmconform.peers.images import add_image_option
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 
 def suites_dir() -> Path:
@@ -49,9 +49,9 @@ def preflight(endpoint: Endpoint, calling_aet: str, timeout: float) -> None:
     Verification is accepted, release; never a bare TCP connect (it kills some old nodes, and is a
     check of its own, ASSOC-064). Raise :class:`SetupError`, one line, when the run cannot start:
     nothing listens, or the node rejects our calling AE title (1/1/3)."""
-    from dcmconform.assoc import liveness
-    from dcmconform.probe import ACCEPTED, REFUSED, REJECTED, UNREACHABLE, Probe
-    from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+    from dcmconform.net.assoc import liveness
+    from dcmconform.net.probe import ACCEPTED, REFUSED, REJECTED, UNREACHABLE, Probe
+    from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
     from dcmconform.wire import pdus as pd
 
     try:
@@ -81,7 +81,7 @@ def run_checks(endpoint: Endpoint | None, report_dir: Path, only: list[str], pee
     """Run the suites against ``endpoint`` in this process; returns the JSON document.
 
     With no ``endpoint`` the pytest session starts the reference peer ``peer`` itself, so that
-    it can restart it when it dies during a check (dcmconform.session)."""
+    it can restart it when it dies during a check (dcmconform.harness.session)."""
     import pytest
 
     check_areas(only)
@@ -141,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # now, before a peer starts: an unknown ID would run nothing (with extra pytest paths after --, the
     # plugin checks the IDs against what it collected instead)
     if cfg.checks and not args.pytest_args and not os.environ.get(KNOWN_CHECKS):  # childrun looked them up
-        from dcmconform.catalogue import checks
+        from dcmconform.run.catalogue import checks
 
         problem = unknown_checks(cfg.checks, checks())
         if problem:
@@ -208,7 +208,7 @@ def register(sub: Any) -> None:
     run.add_argument("--junitxml", type=Path, default=None, metavar="FILE",
                      help="also write JUnit XML for CI: a test case 'ASSOC-005 <title>' per check in the class "
                           "dcmconform.<area>, with id, clause, level and outcome properties; a warn is no failure")
-    add_options(run.add_argument, SCU_FLAGS)  # --role scu --trigger CMD ... (dcmconform/trigger.py)
+    add_options(run.add_argument, SCU_FLAGS)  # --role scu --trigger CMD ... (dcmconform/scu/trigger.py)
     add_target_options(run)
     add_profile_option(run)
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")

@@ -19,8 +19,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    from dcmconform.childrun import MAX_WORKERS
-    from dcmconform.options import count
+    from dcmconform.run.childrun import MAX_WORKERS
+    from dcmconform.run.options import count
 
     p = sub.add_parser("selftest", help="prove every check can fail, against the defect zoo",
                        epilog="exit codes: 0 the clean zoo passes and every check fails or warns against a "

@@ -10,11 +10,11 @@ import sys
 from typing import Any
 
 from dcmconform.commands.bench import add_target_arguments, endpoint_for, size_arg
-from dcmconform.options import count, report_dir, seconds
+from dcmconform.run.options import count, report_dir, seconds
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
-    from dcmconform import soak as soaking
+    from dcmconform.load import soak as soaking
 
     progress = soaking.bar if sys.stderr.isatty() or args.progress else None
     with endpoint_for(args) as endpoint:

@@ -1,7 +1,7 @@
 """``dcmconform statement --target AET@HOST:PORT``: a draft conformance statement from observation.
 
 Probes which SOP classes the node accepts as SCP, with which transfer syntaxes, how many
-associations it serves at once, and what it says of itself (:mod:`dcmconform.statement`), and writes
+associations it serves at once, and what it says of itself (:mod:`dcmconform.survey.statement`), and writes
 the PS3.2 networking tables as Markdown (standard output, or ``--markdown FILE``), HTML (``--html``)
 and JSON (``--json``). Without ``--target`` it starts ``--peer`` (default pynetdicom) and stops it.
 Exit code: 0 written, 2 usage or set-up error (nothing listens, our calling AE is rejected).
@@ -19,7 +19,7 @@ from typing import Any
 def cmd_statement(args: argparse.Namespace) -> int:
     from dcmconform.commands.run import check_peer, preflight, start_peer
     from dcmconform.reports.statement import render_html, render_markdown
-    from dcmconform.statement import observe
+    from dcmconform.survey.statement import observe
 
     peer = None
     try:
@@ -47,7 +47,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    from dcmconform.options import add_options
+    from dcmconform.run.options import add_options
 
     p = sub.add_parser("statement", help="probe a node and write a draft of its conformance statement's "
                                          "networking tables (PS3.2)",

@@ -57,12 +57,12 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from dcmconform import tls
-from dcmconform.assoc import AssociationRefused, associate, echo
+from dcmconform.net import tls
+from dcmconform.net.assoc import AssociationRefused, associate, echo
 from dcmconform.diagnosis import attempt as at
 from dcmconform.diagnosis.advice import Finding, assess, name, names, status_category, status_words
-from dcmconform.errors import SetupError
-from dcmconform.probe import (
+from dcmconform.base.errors import SetupError
+from dcmconform.net.probe import (
     ABORTED,
     ACCEPTED,
     CLOSED,
@@ -75,9 +75,9 @@ from dcmconform.probe import (
     Observation,
     Probe,
 )
-from dcmconform.target import Endpoint
-from dcmconform.text import printable
-from dcmconform.transcript import Transcript
+from dcmconform.net.target import Endpoint
+from dcmconform.base.text import printable
+from dcmconform.evidence.transcript import Transcript
 from dcmconform.wire import pdus as pd
 
 # Verification as senders usually propose it: any of the three uncompressed syntaxes.

@@ -10,11 +10,11 @@ from pydicom.dataset import Dataset
 
 from dcmconform.dimse.commands import NO_DATA_SET, command_name, decode_command
 from dcmconform.dimse.datasets import decode_data_set
-from dcmconform.limits import MAX_MESSAGE
+from dcmconform.base.limits import MAX_MESSAGE
 from dcmconform.wire import pdus as pd
 
 if TYPE_CHECKING:
-    from dcmconform.probe import Connection, Observation
+    from dcmconform.net.probe import Connection, Observation
 
 PDV_HEADER = 6  # PDV item length (4), context ID, message control header
 

@@ -45,13 +45,13 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
 from hypothesis.strategies import SearchStrategy
 
-from dcmconform import busy
-from dcmconform.dimse.association import RawAssociation
+from dcmconform.base import busy
+from dcmconform.exchange.association import RawAssociation
 from dcmconform.dimse.commands import C_ECHO_RSP, echo_command
 from dcmconform.dimse.pdv import Message
-from dcmconform.dump import describe_bytes, hexdump
+from dcmconform.evidence.dump import describe_bytes, hexdump
 from dcmconform.fuzzing.inputs import ASSOCIATED, CONTEXTS, PHASES, Case, cases, good_request
-from dcmconform.probe import (
+from dcmconform.net.probe import (
     ABORTED,
     ACCEPTED,
     CLOSED,
@@ -66,13 +66,13 @@ from dcmconform.probe import (
     Connection,
     Probe,
 )
-from dcmconform.target import Endpoint
-from dcmconform.text import printable
-from dcmconform.transcript import Transcript
+from dcmconform.net.target import Endpoint
+from dcmconform.base.text import printable
+from dcmconform.evidence.transcript import Transcript
 from dcmconform.wire import pdus as pd
 
 CRASH, HANG, STOPPED = "crash", "hang", "stopped"
-BUSY = "busy"  # a transient A-ASSOCIATE-RJ (dcmconform.busy): waited out, not a finding
+BUSY = "busy"  # a transient A-ASSOCIATE-RJ (dcmconform.base.busy): waited out, not a finding
 MAX_ANSWERS = 4  # PDUs read back after one input
 REPEAT_WAIT = 0.05  # seconds to read answers on the second and later connections of one input
 LATENCY_SAMPLES = 64  # recent answer times kept to set the silence wait (Target.silence)

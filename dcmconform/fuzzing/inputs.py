@@ -1,6 +1,6 @@
 """What the fuzzer sends: one :class:`Case` per input, drawn by a hypothesis strategy per phase.
 
-Structured, not random bytes: A-ASSOCIATE-RQs from :mod:`dcmconform.wire.strategies` (valid and
+Structured, not random bytes: A-ASSOCIATE-RQs from :mod:`dcmconform.fuzzing.strategies` (valid and
 "wide" items, then lengths that lie), P-DATA-TFs whose PDVs carry command sets with missing,
 duplicated or mistyped elements and data sets with lying or undefined lengths, and sequences of
 PDUs sent in the wrong state or cut short. Each strategy shrinks towards the plain, well-formed
@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from dcmconform.dimse.commands import C_ECHO_RQ, C_STORE_RQ, DATA_SET_PRESENT, NO_DATA_SET
-from dcmconform.uids import IMPLICIT_LE, OUR_ROOT, SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.base.uids import IMPLICIT_LE, OUR_ROOT, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.wire import pdus as pd
-from dcmconform.wire import strategies as ws
+from dcmconform.fuzzing import strategies as ws
 
 RAW, ASSOCIATED = "raw", "associated"
 PHASES = ("associate", "pdata", "protocol")

@@ -1,5 +1,5 @@
 """What a fuzz run leaves: one replay file per finding (hex bytes + a JSON note), ``fuzz.json``, and
-the console summary. Target text reaches them only through :func:`dcmconform.text.printable`."""
+the console summary. Target text reaches them only through :func:`dcmconform.base.text.printable`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 from dcmconform.fuzzing.engine import REPORT_SCHEMA, Finding, PhaseResult
 from dcmconform.fuzzing.inputs import Case
-from dcmconform.target import Endpoint
-from dcmconform.text import printable
+from dcmconform.net.target import Endpoint
+from dcmconform.base.text import printable
 
 HEX_LINE = 32  # bytes per line of a .hex file
 

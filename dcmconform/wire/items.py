@@ -17,7 +17,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from dcmconform.uids import APPLICATION_CONTEXT as APPLICATION_CONTEXT  # re-exported (it.APPLICATION_CONTEXT)
+from dcmconform.base.uids import APPLICATION_CONTEXT as APPLICATION_CONTEXT  # re-exported (it.APPLICATION_CONTEXT)
 from dcmconform.wire.errors import WireError
 from dcmconform.wire.reader import Reader
 

@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from dcmconform.uids import OUR_ROOT
+from dcmconform.base.uids import OUR_ROOT
 from dcmconform.wire.errors import Truncated, WireError
 from dcmconform.wire.items import (
     AC_ITEMS,

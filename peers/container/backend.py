@@ -34,7 +34,7 @@ from dcmconform.peers.container.cleanup import (
 )
 from dcmconform.peers.container.imagechoice import Choice, choose_image
 from dcmconform.peers.images import build as images
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # before testcontainers is imported
 

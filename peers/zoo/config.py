@@ -21,7 +21,7 @@ from pydicom.uid import (
 from pynetdicom import sop_class as sc
 
 from dcmconform.peers.certificates import PeerCertificates
-from dcmconform.uids import OUR_ROOT, VERIFICATION
+from dcmconform.base.uids import OUR_ROOT, VERIFICATION
 
 ZOO_IMPLEMENTATION_UID = f"{OUR_ROOT}.99"
 ZOO_VERSION = "DCMCONFORM_ZOO"

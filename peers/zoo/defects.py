@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dcmconform.reports.document import BUSY_FINDING
+from dcmconform.base.busy import BUSY_FINDING
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from pynetdicom.sop_class import CTImageStorage, ParametricMapStorage
 
 from dcmconform.peers.zoo.config import TRANSFER_SYNTAXES, ZOO_IMPLEMENTATION_UID, ZOO_VERSION
-from dcmconform.uids import SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.base.uids import SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 

@@ -46,9 +46,9 @@ class ZooPeer(ProcessPeer):
         # on purpose (reject-everything, echo-status-failure), and the zoo binds before it listens. Never
         # a bare connect (exit-on-bare-connect dies of it), and an accepted association is released
         # (association-limit-holds-after-silence would hold its slot otherwise).
-        from dcmconform.options import DEFAULT_CALLING_AET
-        from dcmconform.probe import REFUSED, UNREACHABLE, Probe
-        from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+        from dcmconform.net.target import DEFAULT_CALLING_AET
+        from dcmconform.net.probe import REFUSED, UNREACHABLE, Probe
+        from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
 
         assert self.endpoint is not None and self.proc is not None
         probe = Probe(self.endpoint, DEFAULT_CALLING_AET, 1.0)

@@ -9,7 +9,7 @@ length, with unique Message IDs, waits for each response at most ``--timeout`` s
 (and gives up on an unanswered release after ``--timeout``), and exits 0 only when every file was
 stored (success or warning): 1 when one was not, 2 when the association was rejected or aborted.
 It retries a transient rejection (result 2) twice, one second apart, and a permanent one never.
-Every wait has a deadline (:class:`~dcmconform.dimse.association.RawAssociation`).
+Every wait has a deadline (:class:`~dcmconform.exchange.association.RawAssociation`).
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pynetdicom.sop_class import _STORAGE_CLASSES
 
-from dcmconform.dimse.association import RawAssociation
+from dcmconform.exchange.association import RawAssociation
 from dcmconform.dimse.commands import store_command
 from dcmconform.dimse.datasets import encode_data_set
 from dcmconform.dimse.pdv import Message, Split
 from dcmconform.dimse.status import FAILURE, classify
 from dcmconform.peers.zoo.defects import SCU_DEFECTS, Switches, validate
-from dcmconform.probe import ACCEPTED, Probe
-from dcmconform.target import Endpoint
-from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE
+from dcmconform.net.probe import ACCEPTED, Probe
+from dcmconform.net.target import Endpoint
+from dcmconform.base.uids import EXPLICIT_LE, IMPLICIT_LE
 from dcmconform.wire import pdus as pd
 
 STORED, NOT_STORED, NO_ASSOCIATION = 0, 1, 2

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dcmconform import childrun
+from dcmconform.run import childrun
 from dcmconform.peers.base import free_port
 from dcmconform.peers.zoo import scu as zoo_scu
 from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS
 from dcmconform.peers.zoo.peer import ZooPeer
-from dcmconform.target import DEFAULT_MOVE_AET
-from dcmconform.verdict import FINDINGS
+from dcmconform.net.target import DEFAULT_MOVE_AET
+from dcmconform.evidence.verdict import FINDINGS
 
 CAUGHT = tuple(str(o) for o in FINDINGS)
 RUN_TIMEOUT = 900
@@ -146,7 +146,7 @@ def _defect_run(name: str, work: Path) -> Callable[[threading.Event], Results]:
 
 def selftest(progress: Any = None, workers: int | None = None) -> SelftestResult:
     """The clean runs and one run per defect, ``workers`` at a time (each a zoo process and a child run on
-    free ports of their own; :func:`dcmconform.childrun.parallel`). The result does not depend on the
+    free ports of their own; :func:`dcmconform.run.childrun.parallel`). The result does not depend on the
     order the runs end in."""
     result = SelftestResult(workers=workers or childrun.default_workers())
     started = time.monotonic()

@@ -12,7 +12,7 @@ from pydicom.sequence import Sequence
 
 from dcmconform.dimse.commands import C_FIND_RSP
 from dcmconform.peers.zoo.query import matches, pending_responses
-from dcmconform.uids import OUR_ROOT
+from dcmconform.base.uids import OUR_ROOT
 
 if TYPE_CHECKING:
     from dcmconform.peers.zoo.scp import ZooConnection

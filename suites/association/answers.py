@@ -3,14 +3,14 @@
 Most negotiation checks send one request and then ask: was it accepted, rejected (with which
 result/source/reason), aborted, was the connection dropped without a word, or did the target
 say nothing at all? :class:`Rule` says what each of those earns for one check; :func:`judge`
-turns an :class:`~dcmconform.probe.Observation` into the verdict, with the bytes that matter.
+turns an :class:`~dcmconform.net.probe.Observation` into the verdict, with the bytes that matter.
 
 A target that stays silent (no PDU before the deadline, socket still open) fails whatever the
 check's level: it breaks the MUST to answer every A-ASSOCIATE-RQ (PS3.8 9.2, state Sta2/Sta3),
-and the result records that requirement (:data:`~dcmconform.verdict.ANSWER_EVERY_PDU`). Any other
+and the result records that requirement (:data:`~dcmconform.evidence.verdict.ANSWER_EVERY_PDU`). Any other
 answer a ``Rule`` calls ``FAIL`` breaks the check's own requirement, so it is fail for a MUST
 check and warn for a SHOULD or PRACTICE one. A target that stops serving afterwards fails loudly
-(:func:`require_alive`, :data:`~dcmconform.verdict.KEEP_SERVING`).
+(:func:`require_alive`, :data:`~dcmconform.evidence.verdict.KEEP_SERVING`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from dcmconform.assoc import Liveness
-from dcmconform.dump import hexdump
-from dcmconform.probe import (
+from dcmconform.net.assoc import Liveness
+from dcmconform.evidence.dump import hexdump
+from dcmconform.net.probe import (
     ABORTED,
     ACCEPTED,
     CLOSED,
@@ -35,8 +35,8 @@ from dcmconform.probe import (
     UNREACHABLE,
     Observation,
 )
-from dcmconform.transcript import RECEIVED
-from dcmconform.verdict import ANSWER_EVERY_PDU, KEEP_SERVING, Outcome, Requirement, Verdict
+from dcmconform.evidence.transcript import RECEIVED
+from dcmconform.evidence.verdict import ANSWER_EVERY_PDU, KEEP_SERVING, Outcome, Requirement, Verdict
 from dcmconform.wire import pdus as pd
 
 PASS, WARN, FAIL = Outcome.PASS, Outcome.WARN, Outcome.FAIL

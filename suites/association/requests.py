@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, OUR_ROOT, SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.base.uids import EXPLICIT_LE, IMPLICIT_LE, OUR_ROOT, SECONDARY_CAPTURE, VERIFICATION
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 

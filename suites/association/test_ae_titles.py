@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import pytest
 
-from dcmconform.assoc import Liveness
-from dcmconform.probe import ACCEPTED, REJECTED, Probe
+from dcmconform.net.assoc import Liveness
+from dcmconform.net.probe import ACCEPTED, REJECTED, Probe
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,
@@ -30,8 +30,8 @@ from dcmconform.suites.association.answers import (
     rj_text,
 )
 from dcmconform.suites.association.requests import ECHO, SCREEN_CAPTURE
-from dcmconform.target import Endpoint
-from dcmconform.verdict import Verdict, check
+from dcmconform.net.target import Endpoint
+from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.wire import pdus as pd
 
 Alive = Callable[[], Liveness]

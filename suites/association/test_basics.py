@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dcmconform.probe import ACCEPTED, RELEASED, Probe
-from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.net.probe import ACCEPTED, RELEASED, Probe
+from dcmconform.base.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 
 SEED_CONTEXTS = [(1, VERIFICATION, [EXPLICIT_LE, IMPLICIT_LE]), (3, SECONDARY_CAPTURE, [EXPLICIT_LE, IMPLICIT_LE])]
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from pynetdicom.sop_class import CTImageStorage
 
-from dcmconform.assoc import Liveness
-from dcmconform.probe import ACCEPTED, REJECTED, Observation, Probe
+from dcmconform.net.assoc import Liveness
+from dcmconform.net.probe import ACCEPTED, REJECTED, Observation, Probe
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,
@@ -41,8 +41,8 @@ from dcmconform.suites.association.requests import (
     storage_classes,
 )
 from dcmconform.suites.association.traffic import echo, raw_association
-from dcmconform.uids import APPLICATION_CONTEXT, EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.base.uids import APPLICATION_CONTEXT, EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 

@@ -14,11 +14,11 @@ from collections.abc import Callable
 
 import pytest
 
-from dcmconform.assoc import Liveness
-from dcmconform.probe import ACCEPTED, Probe
+from dcmconform.net.assoc import Liveness
+from dcmconform.net.probe import ACCEPTED, Probe
 from dcmconform.suites.association.answers import FAIL, PASS, WARN, Rule, judge, require_alive
 from dcmconform.suites.association.requests import large_contexts
-from dcmconform.verdict import Verdict, check
+from dcmconform.evidence.verdict import Verdict, check
 
 Alive = Callable[[], Liveness]
 

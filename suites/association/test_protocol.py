@@ -15,11 +15,12 @@ from collections.abc import Callable
 
 import pytest
 
-from dcmconform.assoc import Liveness
-from dcmconform.dimse.pdv import fragments, send_all
+from dcmconform.net.assoc import Liveness
+from dcmconform.dimse.pdv import fragments
+from dcmconform.net.probe import send_all
 from dcmconform.fixtures.screen_capture import screen_capture_image
-from dcmconform.options import RunConfig
-from dcmconform.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
+from dcmconform.run.options import RunConfig
+from dcmconform.net.probe import ACCEPTED, CLOSED, RESET, SILENT, Probe
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,
@@ -40,8 +41,8 @@ from dcmconform.suites.association.traffic import (
     raw_association,
     store_rq,
 )
-from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.base.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.wire import pdus as pd
 
 Alive = Callable[[], Liveness]

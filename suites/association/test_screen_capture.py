@@ -9,11 +9,11 @@ refused, says what the PACS administrator found.
 
 from __future__ import annotations
 
-from dcmconform.probe import ACCEPTED, REJECTED, Probe
+from dcmconform.net.probe import ACCEPTED, REJECTED, Probe
 from dcmconform.suites.association.answers import answer_bytes, attach_bytes, rj_text
-from dcmconform.target import Endpoint
-from dcmconform.uids import EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.net.target import Endpoint
+from dcmconform.base.uids import EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 

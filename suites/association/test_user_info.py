@@ -12,10 +12,11 @@ from collections.abc import Callable
 
 from pynetdicom.sop_class import CTImageStorage
 
-from dcmconform.assoc import Liveness
-from dcmconform.dimse.pdv import PDV_HEADER, fragments, send_all
+from dcmconform.net.assoc import Liveness
+from dcmconform.dimse.pdv import PDV_HEADER, fragments
+from dcmconform.net.probe import send_all
 from dcmconform.fixtures.screen_capture import screen_capture_image
-from dcmconform.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, RESET, SILENT, Observation, Probe
+from dcmconform.net.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, RESET, SILENT, Observation, Probe
 from dcmconform.suites.association.answers import (
     FAIL,
     PASS,
@@ -39,8 +40,8 @@ from dcmconform.suites.association.traffic import (
     read_reply,
     store_rq,
 )
-from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.verdict import Outcome, Verdict, check
+from dcmconform.base.uids import IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.evidence.verdict import Outcome, Verdict, check
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
 
-from dcmconform.dimse.association import RawAssociation
+from dcmconform.exchange.association import RawAssociation
 from dcmconform.dimse.commands import C_ECHO_RSP, command_name, echo_command, encode_command, store_command
 from dcmconform.dimse.datasets import encode_data_set
-from dcmconform.dimse.pdv import Assembler, fragments, send_all
-from dcmconform.probe import DATA, Connection, Observation, Probe
-from dcmconform.transcript import RECEIVED
-from dcmconform.uids import IMPLICIT_LE, SECONDARY_CAPTURE
+from dcmconform.dimse.pdv import Assembler, fragments
+from dcmconform.net.probe import send_all
+from dcmconform.net.probe import DATA, Connection, Observation, Probe
+from dcmconform.evidence.transcript import RECEIVED
+from dcmconform.base.uids import IMPLICIT_LE, SECONDARY_CAPTURE
 from dcmconform.wire import pdus as pd
 
 PADDING_TAG = (0xFFFC, 0xFFFC)  # Data Set Trailing Padding, OB

@@ -8,9 +8,9 @@ import pytest
 
 from dcmconform.fixtures.catalogue import Catalogue, Variant
 from dcmconform.fixtures.plugin import dicom_catalogue, fixture_cache, fixture_nonce  # noqa: F401
-from dcmconform.options import RunConfig
+from dcmconform.run.options import RunConfig
 from dcmconform.suites.dimse.storing import Stored, store_catalogue
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ The target must know it (AE title, this machine's address, the port): ``--move-a
 ``--move-port``, or, for a reference peer, the destination the session wrote into its
 configuration. It accepts every storage SOP class in every transfer syntax pynetdicom knows,
 answers each C-STORE with 0x0000 and keeps what arrived (command and data set bytes, as sent; data
-sets up to :data:`~dcmconform.limits.MOVE_SCP_KEEP` in all, counted past it). It listens on the
-loopback interface only when the target is on this machine (:func:`dcmconform.session.choose_move_destination`).
+sets up to :data:`~dcmconform.base.limits.MOVE_SCP_KEEP` in all, counted past it). It listens on the
+loopback interface only when the target is on this machine (:func:`dcmconform.harness.session.choose_move_destination`).
 Every wait has a deadline and the server is always shut down, with any association still open
 aborted (:meth:`MoveSCP.stop`, also on the way out of ``with``).
 """
@@ -20,10 +20,10 @@ from typing import Any
 
 from pynetdicom import ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
 
-from dcmconform.assoc import make_ae
-from dcmconform.limits import MOVE_SCP_KEEP
-from dcmconform.target import MoveDestination
-from dcmconform.transcript import Transcript
+from dcmconform.net.assoc import make_ae
+from dcmconform.base.limits import MOVE_SCP_KEEP
+from dcmconform.net.target import MoveDestination
+from dcmconform.evidence.transcript import Transcript
 
 
 @dataclass

@@ -23,15 +23,15 @@ from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelMove,
 )
 
-from dcmconform.assoc import AssociationRefused, bounded
+from dcmconform.net.assoc import AssociationRefused, bounded
 from dcmconform.dimse.commands import C_FIND_RQ, C_FIND_RSP
 from dcmconform.dimse.datasets import decode_data_set
-from dcmconform.dimse.messages import messages, response_problems
+from dcmconform.evidence.messages import messages, response_problems
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import CANCEL, PENDING, SUCCESS, classify
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.suites.dimse.storing import Stored
-from dcmconform.transcript import RECEIVED, SENT, Transcript
+from dcmconform.evidence.transcript import RECEIVED, SENT, Transcript
 
 PATIENT_ROOT_FIND = PatientRootQueryRetrieveInformationModelFind
 STUDY_ROOT_FIND = StudyRootQueryRetrieveInformationModelFind

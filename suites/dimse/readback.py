@@ -17,10 +17,10 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import build_role, evt
 from pynetdicom.sop_class import PatientRootQueryRetrieveInformationModelGet, StudyRootQueryRetrieveInformationModelGet
 
-from dcmconform.assoc import AssociationRefused, associate, bounded
+from dcmconform.net.assoc import AssociationRefused, associate, bounded
 from dcmconform.dimse.datasets import decode_data_set
-from dcmconform.target import Endpoint
-from dcmconform.transcript import Transcript
+from dcmconform.net.target import Endpoint
+from dcmconform.evidence.transcript import Transcript
 
 STUDY_ROOT_GET = StudyRootQueryRetrieveInformationModelGet
 PATIENT_ROOT_GET = PatientRootQueryRetrieveInformationModelGet

@@ -13,14 +13,14 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from dcmconform.assoc import AssociationRefused, associate
+from dcmconform.net.assoc import AssociationRefused, associate
 from dcmconform.dimse.commands import C_STORE_RQ, C_STORE_RSP
-from dcmconform.dimse.messages import response_problems, responses_to
+from dcmconform.evidence.messages import response_problems, responses_to
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import Status, classify
 from dcmconform.fixtures.catalogue import Catalogue, Variant
-from dcmconform.target import Endpoint
-from dcmconform.transcript import Transcript
+from dcmconform.net.target import Endpoint
+from dcmconform.evidence.transcript import Transcript
 
 
 @dataclass

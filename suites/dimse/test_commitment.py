@@ -8,7 +8,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 
-from dcmconform.dimse.association import RawAssociation
+from dcmconform.exchange.association import RawAssociation
 from dcmconform.dimse.commands import (
     DATA_SET_PRESENT,
     N_ACTION_RQ,
@@ -18,16 +18,16 @@ from dcmconform.dimse.commands import (
     NO_DATA_SET,
 )
 from dcmconform.dimse.datasets import decode_data_set, encode_data_set
-from dcmconform.dimse.messages import response_problems
+from dcmconform.evidence.messages import response_problems
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import classify
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.fixtures.objects import UID_PREFIX
-from dcmconform.probe import Probe
+from dcmconform.net.probe import Probe
 from dcmconform.suites.dimse.qr import STORAGE_COMMITMENT, STORAGE_COMMITMENT_INSTANCE, seed
 from dcmconform.suites.dimse.storing import Stored
-from dcmconform.uids import EXPLICIT_LE
-from dcmconform.verdict import Verdict, check
+from dcmconform.base.uids import EXPLICIT_LE
+from dcmconform.evidence.verdict import Verdict, check
 
 
 def _reference(sop_class: str, sop_instance: str) -> Dataset:

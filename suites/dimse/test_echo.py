@@ -7,16 +7,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dcmconform.assoc import AssociationRefused, echo
-from dcmconform.dimse.association import RawAssociation
+from dcmconform.net.assoc import AssociationRefused, echo
+from dcmconform.exchange.association import RawAssociation
 from dcmconform.dimse.commands import C_ECHO_RQ, C_ECHO_RSP, echo_command
-from dcmconform.dimse.messages import response_problems, responses_to
+from dcmconform.evidence.messages import response_problems, responses_to
 from dcmconform.dimse.pdv import Message
-from dcmconform.perf import NAGLE_FIX, NAGLE_MS
-from dcmconform.probe import ACCEPTED, Probe
-from dcmconform.transcript import Transcript
-from dcmconform.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.load.perf import NAGLE_FIX, NAGLE_MS
+from dcmconform.net.probe import ACCEPTED, Probe
+from dcmconform.evidence.transcript import Transcript
+from dcmconform.base.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 
 
 @check("DIMSE-001", "C-ECHO returns status 0x0000 (Success)", "PS3.7 9.3.5.2, PS3.4 A.4", "MUST",

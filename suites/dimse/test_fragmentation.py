@@ -6,20 +6,20 @@ raw association through the probe, so every PDU is in the evidence.
 
 from __future__ import annotations
 
-from dcmconform.dimse.association import RawAssociation
+from dcmconform.exchange.association import RawAssociation
 from dcmconform.dimse.commands import echo_command, store_command
-from dcmconform.dimse.messages import received_pdata_lengths
+from dcmconform.evidence.messages import received_pdata_lengths
 from dcmconform.dimse.pdv import Message, Split
 from dcmconform.fixtures.catalogue import Catalogue, Variant
-from dcmconform.options import RunConfig
-from dcmconform.probe import Observation, Probe
+from dcmconform.run.options import RunConfig
+from dcmconform.net.probe import Observation, Probe
 from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.readback import Wanted, retrieve
 from dcmconform.suites.dimse.storing import data_set_bytes, store
-from dcmconform.target import Endpoint
-from dcmconform.transcript import Transcript
-from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.net.target import Endpoint
+from dcmconform.evidence.transcript import Transcript
+from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 
 TINY = 64
 SMALL = 4096

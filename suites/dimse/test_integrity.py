@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 from dcmconform.dimse.status import SUCCESS, WARNING
 from dcmconform.fixtures.catalogue import Catalogue
-from dcmconform.options import RunConfig
+from dcmconform.run.options import RunConfig
 from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.readback import Wanted, retrieve
 from dcmconform.suites.dimse.storing import Stored
-from dcmconform.target import Endpoint
-from dcmconform.verdict import Verdict, check
+from dcmconform.net.target import Endpoint
+from dcmconform.evidence.verdict import Verdict, check
 
 
 def wanted_for(catalogue: Catalogue, stored: list[Stored]) -> list[Wanted]:

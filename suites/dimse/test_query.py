@@ -7,12 +7,12 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from dcmconform.dimse.association import RawAssociation
+from dcmconform.exchange.association import RawAssociation
 from dcmconform.dimse.commands import C_CANCEL_RQ, DATA_SET_PRESENT, NO_DATA_SET
 from dcmconform.dimse.datasets import encode_data_set
 from dcmconform.dimse.pdv import Message
 from dcmconform.fixtures.catalogue import Catalogue
-from dcmconform.probe import Probe
+from dcmconform.net.probe import Probe
 from dcmconform.suites.dimse.qr import (
     C_FIND_RQ,
     PATIENT_ROOT_FIND,
@@ -25,9 +25,9 @@ from dcmconform.suites.dimse.qr import (
     seed,
 )
 from dcmconform.suites.dimse.storing import Stored
-from dcmconform.transcript import Transcript
-from dcmconform.uids import EXPLICIT_LE
-from dcmconform.verdict import Level, Requirement, Verdict, check
+from dcmconform.evidence.transcript import Transcript
+from dcmconform.base.uids import EXPLICIT_LE
+from dcmconform.evidence.verdict import Level, Requirement, Verdict, check
 
 CANCEL_ATTEMPTS = 10  # DIMSE-019: C-FIND + C-CANCEL exchanges, each on its own association
 STUDY_KEYS = ("StudyDate", "StudyTime", "AccessionNumber", "PatientName", "PatientID", "StudyID", "StudyInstanceUID")

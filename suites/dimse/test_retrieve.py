@@ -9,21 +9,21 @@ from typing import Any
 
 from pynetdicom import build_role, evt
 
-from dcmconform.assoc import AssociationRefused, bounded
+from dcmconform.net.assoc import AssociationRefused, bounded
 from dcmconform.dimse.commands import C_GET_RQ, C_GET_RSP, C_MOVE_RQ, C_MOVE_RSP
 from dcmconform.dimse.datasets import decode_data_set
-from dcmconform.dimse.messages import messages, response_problems
+from dcmconform.evidence.messages import messages, response_problems
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import PENDING, classify
 from dcmconform.fixtures.catalogue import Catalogue
-from dcmconform.options import RunConfig
+from dcmconform.run.options import RunConfig
 from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.movescp import MoveSCP
 from dcmconform.suites.dimse.qr import QR_SYNTAXES, STUDY_ROOT_GET, STUDY_ROOT_MOVE, keys, seed
 from dcmconform.suites.dimse.storing import Stored
-from dcmconform.target import MoveDestination
-from dcmconform.transcript import RECEIVED, SENT, Transcript
-from dcmconform.verdict import Verdict, check
+from dcmconform.net.target import MoveDestination
+from dcmconform.evidence.transcript import RECEIVED, SENT, Transcript
+from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.wire import pdus as pd
 
 UNKNOWN_AE = "NOSUCHAE_DCMC"

@@ -9,8 +9,8 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from dcmconform.suites.dimse.qr import WORKLIST_FIND, find
-from dcmconform.transcript import Transcript
-from dcmconform.verdict import Verdict, check
+from dcmconform.evidence.transcript import Transcript
+from dcmconform.evidence.verdict import Verdict, check
 
 SPS_KEYS = ("Modality", "ScheduledStationAETitle", "ScheduledProcedureStepStartDate",
             "ScheduledProcedureStepStartTime", "ScheduledPerformingPhysicianName",

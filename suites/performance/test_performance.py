@@ -1,7 +1,7 @@
 """Performance: response latency, sustained throughput, the association limit and latency under load.
 
 Short enough for the default run (a few seconds each). The sends use the fast path
-(:mod:`dcmconform.dimse.sender`): each association's negotiation is in the check's transcript, the
+(:mod:`dcmconform.exchange.sender`): each association's negotiation is in the check's transcript, the
 objects themselves are not (their figures are the evidence). Figures depend on the machine;
 each check judges against a bound far from what a healthy node shows.
 """
@@ -11,15 +11,15 @@ from __future__ import annotations
 import threading
 import time
 
-from dcmconform import busy
-from dcmconform.dimse.association import RawAssociation
-from dcmconform.dimse.sender import FastAssociation, Payload, SendError, uid_prefix
-from dcmconform.options import RunConfig
-from dcmconform.perf import KB, NAGLE_FIX, NAGLE_MS, percentile
-from dcmconform.probe import ACCEPTED, REJECTED, Probe
-from dcmconform.target import Endpoint
-from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.base import busy
+from dcmconform.exchange.association import RawAssociation
+from dcmconform.exchange.sender import FastAssociation, Payload, SendError, uid_prefix
+from dcmconform.run.options import RunConfig
+from dcmconform.load.perf import KB, NAGLE_FIX, NAGLE_MS, percentile
+from dcmconform.net.probe import ACCEPTED, REJECTED, Probe
+from dcmconform.net.target import Endpoint
+from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 
 SMALL = 8 * KB  # a small C-STORE: its response is the Nagle case
 STORES = 20
@@ -97,7 +97,7 @@ def test_association_limit(probe: Probe, verdict: Verdict) -> None:
         for n in range(1, MOST + 1):
             raw = RawAssociation(probe, [(1, VERIFICATION, [IMPLICIT_LE])])
             # The first association stays armed: a node busy before we hold anything is the session's to
-            # wait out (dcmconform.busy), not a limit of 0. From the second on, the rejections are what
+            # wait out (dcmconform.base.busy), not a limit of 0. From the second on, the rejections are what
             # this check looks for: it sees them itself.
             with busy.armed(n == 1):
                 answer = raw.open()

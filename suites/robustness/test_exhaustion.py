@@ -14,14 +14,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from dcmconform import busy
-from dcmconform.assoc import Liveness
-from dcmconform.dimse.association import RawAssociation
+from dcmconform.base import busy
+from dcmconform.net.assoc import Liveness
+from dcmconform.exchange.association import RawAssociation
 from dcmconform.dimse.commands import echo_command, encode_command
 from dcmconform.dimse.pdv import Split, message_pdus
-from dcmconform.probe import ACCEPTED, CLOSED, REJECTED, Connection, Observation, Probe
-from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.net.probe import ACCEPTED, CLOSED, REJECTED, Connection, Observation, Probe
+from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.wire import pdus as pd
 
 STALLED = 8  # connections held at most (under a default pynetdicom AE's limit of 10)

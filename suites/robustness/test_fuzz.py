@@ -11,15 +11,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from dcmconform import busy
+from dcmconform.base import busy
 from dcmconform.fuzzing import DEFAULT_RUN_BUDGET, PHASE_CHECKS
 from dcmconform.fuzzing import report as fuzz_report
 from dcmconform.fuzzing.engine import Fuzzer, Limits, ManagedTarget, Target
 from dcmconform.fuzzing.inputs import PHASE_WORDS, PHASES
-from dcmconform.options import RunConfig
-from dcmconform.session import TargetState
-from dcmconform.text import printable
-from dcmconform.verdict import Verdict, check
+from dcmconform.run.options import RunConfig
+from dcmconform.harness.state import TargetState
+from dcmconform.base.text import printable
+from dcmconform.evidence.verdict import Verdict, check
 
 SEED = 0
 FIX = ("Whatever bytes arrive, a DICOM node must stay up and go on serving other associations: answer what it "

@@ -9,14 +9,14 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from dcmconform import busy
-from dcmconform.assoc import Liveness
-from dcmconform.dimse.association import RawAssociation
+from dcmconform.base import busy
+from dcmconform.net.assoc import Liveness
+from dcmconform.exchange.association import RawAssociation
 from dcmconform.dimse.commands import C_ECHO_RQ, NO_DATA_SET
 from dcmconform.fuzzing.inputs import element, value_bytes
-from dcmconform.probe import ACCEPTED, Probe
-from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.net.probe import ACCEPTED, Probe
+from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.wire import pdus as pd
 
 ANSWER_WAIT = 0.5  # seconds to read what the node answers one input (the verdict is the liveness after it)

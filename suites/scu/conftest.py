@@ -6,16 +6,16 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from dcmconform.options import RunConfig
-from dcmconform.session import SESSION
-from dcmconform.trigger import Played, Player, ScuSettings, sample_files
+from dcmconform.run.options import RunConfig
+from dcmconform.harness.session import SESSION
+from dcmconform.scu.trigger import Played, Player, ScuSettings, sample_files
 
 SCENARIO_MARK = "scenario"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{SCENARIO_MARK}(name): the scenario the SCU check plays "
-                                       "(dcmconform.scenario.SCENARIOS); a waiting one is played in the background")
+                                       "(dcmconform.scu.scenario.SCENARIOS); a waiting one is played in the background")
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +35,7 @@ def scu_player(dcm_config: RunConfig, tmp_path_factory: pytest.TempPathFactory,
 
 @pytest.fixture
 def scenario(scu_player: Player, pytestconfig: pytest.Config) -> Callable[[str], Played]:
-    """``scenario(NAME)``: what the SCU did when our SCP played scenario NAME (dcmconform.scenario.SCENARIOS).
+    """``scenario(NAME)``: what the SCU did when our SCP played scenario NAME (dcmconform.scu.scenario.SCENARIOS).
 
     The first A-ASSOCIATE-RQ seen names the SCU under test in the report (its calling AE, implementation)."""
     info = pytestconfig.stash[SESSION].scu_info if SESSION in pytestconfig.stash else {}

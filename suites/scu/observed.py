@@ -9,9 +9,9 @@ from pydicom.uid import UID
 
 from dcmconform.dimse.datasets import decode_data_set, vr_form_matches
 from dcmconform.dimse.pdv import Message
-from dcmconform.scenario import Attempt
-from dcmconform.trigger import Played
-from dcmconform.verdict import Level, Requirement, Verdict
+from dcmconform.scu.scenario import Attempt
+from dcmconform.scu.trigger import Played
+from dcmconform.evidence.verdict import Level, Requirement, Verdict
 from dcmconform.wire import pdus as pd
 
 SENDS = Requirement("PS3.8 7.1", Level.MUST, "an SCU told to send opens an association and sends")

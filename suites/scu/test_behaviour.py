@@ -17,8 +17,8 @@ from dcmconform.suites.scu.observed import (
     need_stores,
     sop_mismatch,
 )
-from dcmconform.trigger import Played
-from dcmconform.verdict import Verdict, check
+from dcmconform.scu.trigger import Played
+from dcmconform.evidence.verdict import Verdict, check
 
 Scenario = Callable[[str], Played]
 PERMANENT_TRIES = 3  # attempts after a permanent rejection before it is a retry storm

@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 from pydicom.uid import UID
 
-from dcmconform.options import RunConfig
+from dcmconform.run.options import RunConfig
 from dcmconform.suites.scu.observed import first_request, stores
-from dcmconform.target import ae_title_problem
-from dcmconform.trigger import Played
-from dcmconform.uids import APPLICATION_CONTEXT, IMPLICIT_LE
-from dcmconform.verdict import Verdict, check
+from dcmconform.net.target import ae_title_problem
+from dcmconform.scu.trigger import Played
+from dcmconform.base.uids import APPLICATION_CONTEXT, IMPLICIT_LE
+from dcmconform.evidence.verdict import Verdict, check
 
 Scenario = Callable[[str], Played]
 EXTRA_CLASSES = 16  # abstract syntaxes proposed beyond those sent before SCU-007 warns

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dcmconform.assoc import Liveness
-from dcmconform.verdict import KEEP_SERVING, Verdict
+from dcmconform.net.assoc import Liveness
+from dcmconform.evidence.verdict import KEEP_SERVING, Verdict
 
 Alive = Callable[[], Liveness]
 

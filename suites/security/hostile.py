@@ -10,14 +10,14 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pynetdicom.status import code_to_category
 
-from dcmconform.assoc import bounded
-from dcmconform.dimse.association import RawAssociation
+from dcmconform.net.assoc import bounded
+from dcmconform.exchange.association import RawAssociation
 from dcmconform.dimse.commands import store_command
 from dcmconform.dimse.datasets import encode_data_set
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import FAILURE, classify
-from dcmconform.probe import Probe
-from dcmconform.uids import EXPLICIT_LE, SECONDARY_CAPTURE
+from dcmconform.net.probe import Probe
+from dcmconform.base.uids import EXPLICIT_LE, SECONDARY_CAPTURE
 
 STORED, REFUSED, UNANSWERED = "stored", "refused", "unanswered"  # unanswered: no association, response or an abort
 

@@ -19,11 +19,11 @@ from pydicom.dataset import Dataset
 from pynetdicom import build_role, evt
 from pynetdicom import sop_class as sc
 
-from dcmconform.assoc import AssociationRefused, bounded, rejection
+from dcmconform.net.assoc import AssociationRefused, bounded, rejection
 from dcmconform.fixtures.screen_capture import screen_capture_image
 from dcmconform.suites.security.hostile import c_find, status_words
-from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.base.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 
 STRANGER_AE = "DCMC_STRANGER"  # a calling AE title nobody registers
 SYNTAXES = [EXPLICIT_LE, IMPLICIT_LE]

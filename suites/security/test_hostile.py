@@ -8,10 +8,10 @@ node should refuse each (0xA900, 0xC000 or another failure) or store it harmless
 from __future__ import annotations
 
 from dcmconform.fixtures.screen_capture import screen_capture_image
-from dcmconform.probe import Probe
+from dcmconform.net.probe import Probe
 from dcmconform.suites.security.alive import Alive, still_serves
 from dcmconform.suites.security.hostile import REFUSED, STORED, UNANSWERED, store_each
-from dcmconform.verdict import Verdict, check
+from dcmconform.evidence.verdict import Verdict, check
 
 HOSTILE_UIDS = {
     "a path": "../../x",

@@ -6,17 +6,18 @@ A node that does not use it ignores the item and serves (SEC-010). A node that r
 presents ``--username``/``--passcode``) refuses a missing or wrong credential with A-ASSOCIATE-RJ,
 rejected-permanent, source DICOM UL service-provider (ACSE related function), no reason given (SEC-011),
 and answers the server response when, and only when, asked (SEC-012). Credentials never reach the
-evidence (:mod:`dcmconform.identity`).
+evidence (:mod:`dcmconform.evidence.identity`).
 """
 
 from __future__ import annotations
 
-from dcmconform import busy, identity
-from dcmconform.identity import Identity
-from dcmconform.probe import ACCEPTED, REJECTED, Observation, Probe
+from dcmconform.base import busy
+from dcmconform.evidence import identity
+from dcmconform.evidence.identity import Identity
+from dcmconform.net.probe import ACCEPTED, REJECTED, Observation, Probe
 from dcmconform.suites.security.alive import Alive, still_serves
-from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import Level, Requirement, Verdict, check
+from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.evidence.verdict import Level, Requirement, Verdict, check
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, replace
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
-from dcmconform.probe import ACCEPTED, HANDSHAKE, SILENT, Connection, Observation, Probe
+from dcmconform.net.probe import ACCEPTED, HANDSHAKE, SILENT, Connection, Observation, Probe
 from dcmconform.suites.security.alive import Alive, still_serves
-from dcmconform.target import Endpoint
-from dcmconform.tls import TlsSettings, offer_problem
-from dcmconform.transcript import Transcript
-from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.net.target import Endpoint
+from dcmconform.net.tls import TlsSettings, offer_problem
+from dcmconform.evidence.transcript import Transcript
+from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 
 ECHO: list[tuple[int, str, list[str]]] = [(1, VERIFICATION, [IMPLICIT_LE])]
 CLAUSE = "PS3.15 B.13; BCP 195 (RFC 9325)"

@@ -15,14 +15,14 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pynetdicom import sop_class as sc
 
-from dcmconform.assoc import AssociationRefused
+from dcmconform.net.assoc import AssociationRefused
 from dcmconform.fixtures.screen_capture import screen_capture_image
-from dcmconform.probe import Probe
+from dcmconform.net.probe import Probe
 from dcmconform.suites.security.alive import Alive, still_serves
 from dcmconform.suites.security.hostile import REFUSED, STORED, UNANSWERED, c_find, store_each
-from dcmconform.text import printable
-from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE
-from dcmconform.verdict import Verdict, check
+from dcmconform.base.text import printable
+from dcmconform.base.uids import EXPLICIT_LE, IMPLICIT_LE
+from dcmconform.evidence.verdict import Verdict, check
 
 LONG = 10_000
 STUDY_ROOT_FIND = str(sc.StudyRootQueryRetrieveInformationModelFind)

@@ -1,6 +1,6 @@
 """The node against the SOP classes and transfer syntaxes its conformance statement claims as SCP (PS3.2).
 
-``--statement FILE`` (:func:`dcmconform.statement.load_claims`) lists them; without it the checks are n.a.
+``--statement FILE`` (:func:`dcmconform.survey.statement.load_claims`) lists them; without it the checks are n.a.
 STMT-001 proposes each claimed SOP class x transfer syntax as a context of its own and fails on each the
 node refuses. STMT-002 proposes every SOP class we know (the first round of ``dcmconform statement``) and
 warns on each the node accepts that the statement does not claim. Nothing is stored.
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pydicom.uid import UID
 
-from dcmconform.options import RunConfig
-from dcmconform.probe import Probe
-from dcmconform.statement import Observed, accepted_classes, accepted_pairs, load_claims
-from dcmconform.target import Endpoint
-from dcmconform.uids import describe_uid
-from dcmconform.verdict import Verdict, check
+from dcmconform.run.options import RunConfig
+from dcmconform.net.probe import Probe
+from dcmconform.survey.statement import Observed, accepted_classes, accepted_pairs, load_claims
+from dcmconform.net.target import Endpoint
+from dcmconform.base.uids import describe_uid
+from dcmconform.evidence.verdict import Verdict, check
 
 NO_STATEMENT = "no --statement given: the node's conformance statement is not checked"
 SHOWN = 8  # pairs or classes named in a summary; the evidence has them all

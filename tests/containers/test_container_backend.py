@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from pydicom import dcmread
 
-from dcmconform.assoc import associate, liveness
+from dcmconform.net.assoc import associate, liveness
 from dcmconform.fixtures.screen_capture import screen_capture_image, write_screen_capture
 from dcmconform.peers import container as backend
 from dcmconform.peers.base import Launch, PeerFailed, PeerUnavailable, ProcessPeer
 from dcmconform.peers.container import dockerapi
 from dcmconform.peers.images import build as images
 from dcmconform.peers.registry import make_peer
-from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
+from dcmconform.base.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
 
 pytestmark = pytest.mark.slow  # starts peers in containers
 

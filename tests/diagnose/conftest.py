@@ -15,7 +15,7 @@ from pydicom.dataset import Dataset
 
 from dcmconform.peers.base import Launch, ProcessPeer, free_port
 from dcmconform.peers.dcmtk import StorescpPeer
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 WORKLIST_FIND = "1.2.840.10008.5.1.4.31"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dcmconform.peers.base import free_port
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 VERIFICATION = "1.2.840.10008.1.1"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dcmconform.peers.certificates import PeerCertificates, make_certificates
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydicom.dataset import Dataset
 
 from dcmconform.dimse.commands import encode_command
-from dcmconform.dimse.messages import group_length_problem, messages, response_problems
+from dcmconform.evidence.messages import group_length_problem, messages, response_problems
 from dcmconform.dimse.pdv import Assembler, Split, message_pdus
-from dcmconform.transcript import Transcript
+from dcmconform.evidence.transcript import Transcript
 from dcmconform.wire import pdus as pd
 
 

@@ -20,8 +20,8 @@ from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.peers.zoo.defects import DEFECTS
 from dcmconform.peers.zoo.peer import ZooPeer
 from dcmconform.peers.zoo.selftest import run_zoo
-from dcmconform.target import DEFAULT_MOVE_AET, Endpoint, MoveDestination
-from dcmconform.transcript import Transcript
+from dcmconform.net.target import DEFAULT_MOVE_AET, Endpoint, MoveDestination
+from dcmconform.evidence.transcript import Transcript
 
 CHECK = "DIMSE-024"
 
@@ -100,7 +100,7 @@ def test_our_scp_always_stops_and_frees_its_port() -> None:
 
 
 def test_session_gives_a_started_peer_our_destination() -> None:
-    from dcmconform.session import choose_move_destination
+    from dcmconform.harness.session import choose_move_destination
 
     chosen = choose_move_destination(None, "MV", None)
     assert chosen.port is not None and chosen.bind == "127.0.0.1"

@@ -13,7 +13,7 @@ from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.storing import store
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 pytestmark = pytest.mark.slow  # starts Orthanc, stores every fixture
 

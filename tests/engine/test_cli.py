@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dcmconform.commands.report import schema_problem
-from dcmconform.verdict import DICOM_EDITION
+from dcmconform.evidence.verdict import DICOM_EDITION
 
 CLI = [sys.executable, "-m", "dcmconform"]
 
@@ -114,7 +114,7 @@ UNKNOWN_CHECK = (["--check", "NOPE-999"], "unknown check NOPE-999")  # known to 
                          + [("run", *UNKNOWN_CHECK)])
 def test_bad_option_values_exit_2_with_one_line(command: str, args: list[str], message: str) -> None:
     """The options are declared once with their validators: the same one line from the commands and pytest."""
-    from dcmconform.commands.run import suites_dir
+    from dcmconform.run.suitedir import suites_dir
 
     before = _peer_pids()
     if command == "pytest":

@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 
-from dcmconform.catalogue import checks
-from dcmconform.childrun import SuiteRun, parallel, run_suite
+from dcmconform.run.catalogue import checks
+from dcmconform.run.childrun import SuiteRun, parallel, run_suite
 from dcmconform.fuzzing import OPT_IN
 from dcmconform.peers.base import free_port
 from dcmconform.peers.zoo.peer import ZooPeer
-from dcmconform.reports.document import BUSY_FINDING
+from dcmconform.base.busy import BUSY_FINDING
 
 pytestmark = pytest.mark.slow
 

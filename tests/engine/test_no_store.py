@@ -1,4 +1,4 @@
-"""Safe mode (``--no-store``) and the manifest of what a run stored (``stored-objects.csv``, dcmconform.stored)."""
+"""Safe mode (``--no-store``) and the manifest of what a run stored (``stored-objects.csv``, dcmconform.evidence.stored)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dcmconform import childrun
-from dcmconform.options import NO_STORE
+from dcmconform.run import childrun
+from dcmconform.run.options import NO_STORE
 from dcmconform.peers.zoo.peer import ZooPeer
 
 RUN = [sys.executable, "-m", "dcmconform", "run"]
@@ -82,6 +82,6 @@ def test_no_store_and_statement_in_a_profile_and_a_bad_statement_is_one_line_and
     draft = tmp_path / "draft.json"  # what `dcmconform statement --json` writes is a statement
     draft.write_text(json.dumps({"target": "X@h:1", "accepted": {"1.2.840.10008.1.1": ["1.2.840.10008.1.2"]},
                                  "problems": []}))
-    from dcmconform.statement import load_claims
+    from dcmconform.survey.statement import load_claims
 
     assert load_claims(draft) == {"1.2.840.10008.1.1": ["1.2.840.10008.1.2"]}

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from dcmconform.childrun import default_workers, parallel
+from dcmconform.run.childrun import default_workers, parallel
 
 
 def test_results_come_by_name_in_the_order_given_whatever_ends_first() -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 pytest_plugins = ["pytester"]
 
 CHECKS = '''
 import pytest
-from dcmconform.verdict import check
+from dcmconform.evidence.verdict import check
 
 RQ = [(1, "1.2.840.10008.1.1", ["1.2.840.10008.1.2"])]
 
@@ -97,8 +97,8 @@ def test_nodelay_only_on_our_associations(zoo_endpoint: Endpoint) -> None:
 
     from pynetdicom import AE
 
-    from dcmconform.assoc import associate
-    from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+    from dcmconform.net.assoc import associate
+    from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
 
     def nodelay(assoc: object) -> int:
         return int(assoc.dul.socket.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))  # type: ignore[attr-defined]

@@ -14,11 +14,11 @@ from pynetdicom import sop_class as sc
 
 from dcmconform.peers.zoo.config import ZooConfig
 from dcmconform.peers.zoo.scp import serve_in_thread
-from dcmconform.preconditions import PROBES, refused_service, registrations
-from dcmconform.target import Endpoint
-from dcmconform.transcript import Transcript
-from dcmconform.uids import VERIFICATION
-from dcmconform.verdict import SERVICES
+from dcmconform.survey.preconditions import PROBES, refused_service, registrations
+from dcmconform.net.target import Endpoint
+from dcmconform.evidence.transcript import Transcript
+from dcmconform.base.uids import VERIFICATION
+from dcmconform.evidence.verdict import SERVICES
 
 CALLING = "DCMCONFORM"
 TIMEOUT = 3.0

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from dcmconform import probe as pr
-from dcmconform.target import Endpoint
+from dcmconform.net import probe as pr
+from dcmconform.net.target import Endpoint
 from dcmconform.wire import pdus as pd
 
 RQ = pd.associate_rq("SCP", "DCMCONFORM", [(1, "1.2.840.10008.1.1", ["1.2.840.10008.1.2"])])

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from dcmconform.commands.init import run_parser
-from dcmconform.errors import SetupError
-from dcmconform.options import OPTIONS, load_profile, profile_keys
+from dcmconform.base.errors import SetupError
+from dcmconform.run.options import OPTIONS, load_profile, profile_keys
 
 CLI = [sys.executable, "-m", "dcmconform"]
 

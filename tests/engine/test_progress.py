@@ -67,7 +67,7 @@ def test_a_live_line_on_a_terminal(tmp_path: Path) -> None:
             assert len(shown) <= 100, line
 
 
-# The countdown during a long wait (dcmconform.waits): ASSOC-053 waits --artim-wait for a zoo that never
+# The countdown during a long wait (dcmconform.base.waits): ASSOC-053 waits --artim-wait for a zoo that never
 # closes a silent connection.
 @pytest.fixture
 def never_closes() -> Iterator[str]:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import dcmconform
-from dcmconform.commands.run import suites_dir
+from dcmconform.run.suitedir import suites_dir
 
 
 def _unwritable(tmp_path: Path) -> Path:
@@ -46,7 +46,7 @@ def test_pytest_refuses_an_unwritable_report_dir_at_once(tmp_path: Path) -> None
 
 
 def test_a_writable_report_dir_is_made_and_left_clean(tmp_path: Path) -> None:
-    from dcmconform.options import report_dir
+    from dcmconform.run.options import report_dir
 
     folder = report_dir(str(tmp_path / "new" / "reports"))
     assert folder.is_dir() and list(folder.iterdir()) == []

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pydicom.uid import UID
 
-from dcmconform import childrun
-from dcmconform.probe import Probe
-from dcmconform.statement import Observed, accepted_classes, sop_classes
-from dcmconform.target import Endpoint
+from dcmconform.run import childrun
+from dcmconform.net.probe import Probe
+from dcmconform.survey.statement import Observed, accepted_classes, sop_classes
+from dcmconform.net.target import Endpoint
 
 pytestmark = pytest.mark.slow  # a reference peer, and a run of the statement area
 

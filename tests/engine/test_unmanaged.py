@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform.childrun import SuiteRun, parallel, run_suite
+from dcmconform.run.childrun import SuiteRun, parallel, run_suite
 from dcmconform.peers.base import free_port
 from dcmconform.peers.dcmtk import STORESCP
-from dcmconform.probe import REFUSED, UNREACHABLE, Probe
-from dcmconform.target import Endpoint
-from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.net.probe import REFUSED, UNREACHABLE, Probe
+from dcmconform.net.target import Endpoint
+from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
 
 pytestmark = pytest.mark.slow
 

@@ -24,12 +24,12 @@ from dcmconform.cli import main
 from dcmconform.fuzzing.engine import CRASH, HANG, STOPPED, Target
 from dcmconform.fuzzing.inputs import MAX_CONNECTIONS, MAX_PAYLOAD, PHASES, Case, cases
 from dcmconform.fuzzing.report import read_replay
-from dcmconform.options import DEFAULT_CALLING_AET
+from dcmconform.net.target import DEFAULT_CALLING_AET
 from dcmconform.peers.zoo import planted
 from dcmconform.peers.zoo.config import ZooConfig
 from dcmconform.peers.zoo.defects import DEFECTS
 from dcmconform.peers.zoo.peer import ZooPeer
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 from dcmconform.wire import pdus as pd
 
 FAST = ["--timeout", "1", "--input-wait", "0.2", "--recover-wait", "10"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform import childrun
+from dcmconform.run import childrun
 from dcmconform.cli import main
 from dcmconform.fuzzing import OPT_IN, PHASE_CHECKS, opted_in
 from dcmconform.fuzzing.inputs import PHASES

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from dcmconform.dimse.commands import C_FIND_RSP, C_STORE_RSP, encode_command, response
 from dcmconform.dimse.pdv import Assembler, fragments
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError

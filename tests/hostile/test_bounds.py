@@ -13,8 +13,8 @@ from tests.hostile.server import HostileServer
 
 LIVENESS = """
 import sys, time
-from dcmconform.assoc import liveness
-from dcmconform.target import Endpoint
+from dcmconform.net.assoc import liveness
+from dcmconform.net.target import Endpoint
 started = time.monotonic()
 result = liveness(Endpoint("HOSTILE", "127.0.0.1", int(sys.argv[1])), "DCMCONFORM", float(sys.argv[2]))
 print(result.alive, "|", result.detail, "|", round(time.monotonic() - started, 1))

@@ -24,7 +24,7 @@ DEADLINE = 60.0
 
 HOLD = textwrap.dedent('''
     import threading
-    from dcmconform.verdict import check
+    from dcmconform.evidence.verdict import check
 
     @check("HOLD-001", "Holds the run until the test interrupts it", "none", "MUST")
     def test_hold(target, verdict):

@@ -1,5 +1,5 @@
 """A peer that crashes during a check is a finding: the check fails saying which request killed it
-and how it died, and the next check gets a fresh peer (dcmconform.peerguard)."""
+and how it died, and the next check gets a fresh peer (dcmconform.harness.peerguard)."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ CONFTEST = textwrap.dedent('''
 ''')
 
 CHECKS = textwrap.dedent('''
-    from dcmconform.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
-    from dcmconform.verdict import check
+    from dcmconform.base.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
+    from dcmconform.evidence.verdict import check
 
     @check("CRASH-001", "An association from CRASH-ME (kills the peer)", "none", "MUST")
     def test_1_crash(probe, verdict, target):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform.assoc import liveness
+from dcmconform.net.assoc import liveness
 from dcmconform.peers.registry import PEERS, make_peer
 from dcmconform.peers.scus import SCUS
-from dcmconform.target import Endpoint
+from dcmconform.net.target import Endpoint
 
 
 def test_list_names_every_peer_with_its_state_or_reason() -> None:

@@ -1,6 +1,6 @@
 """refused_service against real reference peers: Orthanc with its own authorization defaults (our
 calling AE unknown), with the reference launcher's configuration, and with our calling AE registered
-as a modality; and the embedded pynetdicom SCP. What each does is in dcmconform/preconditions.py."""
+as a modality; and the embedded pynetdicom SCP. What each does is in dcmconform/survey/preconditions.py."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from dcmconform.peers.base import ProcessPeer, free_port
 from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.peers.registry import make_peer
-from dcmconform.preconditions import refused_service, registrations
-from dcmconform.target import DEFAULT_MOVE_AET, Endpoint
-from dcmconform.verdict import SERVICES
+from dcmconform.survey.preconditions import refused_service, registrations
+from dcmconform.net.target import DEFAULT_MOVE_AET, Endpoint
+from dcmconform.evidence.verdict import SERVICES
 
 pytestmark = pytest.mark.slow  # starts Orthanc (about 1 s up, 2-3 s down) or the embedded SCP per test
 
@@ -79,7 +79,7 @@ def test_a_run_against_orthanc_with_its_defaults_says_which_registration_the_che
     """The whole DIMSE area against Orthanc as a user would run it (--target, our AE unknown to it): the
     query, retrieve and commitment checks are not run, each naming the registration, and the report's
     header lists it; nothing fails for it."""
-    from dcmconform.childrun import run_suite
+    from dcmconform.run.childrun import run_suite
 
     for endpoint in started(orthanc(allow_unknown_aets=False)):
         run = run_suite(tmp_path / "run", target=str(endpoint), options=["--only", "dimse", "--timeout", "5"],

@@ -15,12 +15,12 @@ from pydicom.dataset import Dataset
 from pydicom.uid import RLELossless
 from pynetdicom import build_role, evt
 
-from dcmconform.assoc import associate
+from dcmconform.net.assoc import associate
 from dcmconform.fixtures.screen_capture import screen_capture_image
 from dcmconform.peers.pynetdicom_archive import Archive, key_matches
 from dcmconform.peers.pynetdicom_scp import PynetdicomPeer
-from dcmconform.target import Endpoint
-from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
+from dcmconform.net.target import Endpoint
+from dcmconform.base.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
 
 PATIENT_ROOT_FIND, PATIENT_ROOT_GET = "1.2.840.10008.5.1.4.1.2.1.1", "1.2.840.10008.5.1.4.1.2.1.3"
 STUDY_ROOT_FIND, STUDY_ROOT_GET = "1.2.840.10008.5.1.4.1.2.2.1", "1.2.840.10008.5.1.4.1.2.2.3"

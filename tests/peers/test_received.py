@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from pydicom import dcmread
 
-from dcmconform.assoc import associate
+from dcmconform.net.assoc import associate
 from dcmconform.fixtures.screen_capture import screen_capture_image, write_screen_capture
 from dcmconform.peers.base import ProcessPeer
 from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.peers.registry import make_peer
-from dcmconform.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
+from dcmconform.base.uids import EXPLICIT_LE, IMPLICIT_LE, SECONDARY_CAPTURE
 
 pytestmark = pytest.mark.slow  # starts each native reference peer (Orthanc, DCMTK, CTN, PixelMed)
 

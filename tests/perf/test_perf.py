@@ -15,9 +15,9 @@ import pytest
 from pydicom import dcmread
 
 from dcmconform.cli import main
-from dcmconform.dimse.sender import Payload, uid_prefix
-from dcmconform.perf import measure, parse_size, percentile
-from dcmconform.target import Endpoint
+from dcmconform.exchange.sender import Payload, uid_prefix
+from dcmconform.load.perf import measure, parse_size, percentile
+from dcmconform.net.target import Endpoint
 
 
 @pytest.fixture

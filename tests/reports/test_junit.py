@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dcmconform.plugin import RESULT_PROPERTY
+from dcmconform.harness.plugin import RESULT_PROPERTY
 
 PROBLEM_TAGS = ("failure", "error")
 
@@ -113,7 +113,7 @@ def test_both_entry_points_name_the_cases_alike(tmp_path: Any) -> None:
     import subprocess
     import sys
 
-    from dcmconform.commands.run import suites_dir
+    from dcmconform.run.suitedir import suites_dir
     from dcmconform.peers.zoo.peer import ZooPeer
 
     checks = ["--check", "ASSOC-001", "--check", "DIMSE-001"]

@@ -24,11 +24,11 @@ from pynetdicom.sop_class import Verification
 
 from dcmconform.dimse.commands import C_STORE_RSP, encode_command
 from dcmconform.dimse.pdv import pdvs
-from dcmconform.dump import pdu_lines
+from dcmconform.evidence.dump import pdu_lines
 from dcmconform.peers.zoo.scp import ZooConnection, ZooServer
 from dcmconform.reports.markdown import cell, render_markdown
-from dcmconform.target import Endpoint
-from dcmconform.text import printable
+from dcmconform.net.target import Endpoint
+from dcmconform.base.text import printable
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 

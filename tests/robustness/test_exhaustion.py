@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform import childrun
+from dcmconform.run import childrun
 from dcmconform.peers.zoo.peer import ZooPeer
 
 

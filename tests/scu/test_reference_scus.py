@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from dcmconform.catalogue import checks
+from dcmconform.run.catalogue import checks
 from dcmconform.commands.matrix import run_scu_matrix
 from dcmconform.peers import expected
 from dcmconform.peers.scus import SCUS, available_scus

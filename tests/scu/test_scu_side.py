@@ -17,9 +17,9 @@ import pytest
 from dcmconform.peers.zoo import scu as zoo_scu
 from dcmconform.peers.zoo.defects import SCU_DEFECTS
 from dcmconform.peers.zoo.selftest import run_zoo_scu
-from dcmconform.scenario import SCENARIOS
-from dcmconform.trigger import Player, ScuSettings, run_command, sample_files
-from dcmconform.verdict import FINDINGS
+from dcmconform.scu.scenario import SCENARIOS
+from dcmconform.scu.trigger import Player, ScuSettings, run_command, sample_files
+from dcmconform.evidence.verdict import FINDINGS
 
 CAUGHT = tuple(str(o) for o in FINDINGS)
 
@@ -135,7 +135,7 @@ def test_the_pytest_form_runs_the_scu_checks_only_with_role_scu(tmp_path: Path) 
 def test_the_html_shows_the_scenario_our_scp_played_next_to_what_the_scu_did(tmp_path: Path) -> None:
     from html import unescape
 
-    from dcmconform.childrun import run_suite
+    from dcmconform.run.childrun import run_suite
 
     run = run_suite(tmp_path, trigger=zoo_scu.trigger([]), options=["--check", "SCU-024", "--timeout", "2"],
                     timeout=120)

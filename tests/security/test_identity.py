@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform import identity
+from dcmconform.evidence import identity
 from dcmconform.peers.zoo.selftest import ZOO_IDENTITY, run_zoo
-from dcmconform.transcript import Transcript
-from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.evidence.transcript import Transcript
+from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 
@@ -46,7 +46,7 @@ def test_the_zoo_requiring_identity_passes_and_no_file_or_output_holds_the_passc
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess
 
-    from dcmconform import childrun
+    from dcmconform.run import childrun
 
     started: list[list[str]] = []  # the child run's command line: what `ps` shows every user of the machine
     real_popen = subprocess.Popen
@@ -101,7 +101,7 @@ def test_diagnose_presents_the_user_identity_and_never_prints_the_passcode() -> 
     import subprocess
     import sys
 
-    from dcmconform.options import PASSCODE_ENV
+    from dcmconform.run.options import PASSCODE_ENV
     from dcmconform.peers.zoo.peer import ZooPeer
 
     peer = ZooPeer([])

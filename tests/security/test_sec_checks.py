@@ -60,7 +60,7 @@ def test_the_whole_catalogue_over_tls_earns_dcmtks_plaintext_verdicts(tmp_path: 
     """``run --peer dcmtk --tls``: every check but the security ones gets the outcome of the plaintext row."""
     import os
 
-    from dcmconform import childrun
+    from dcmconform.run import childrun
     from dcmconform.peers.dcmtk import STORESCP
 
     if not os.access(STORESCP, os.X_OK):
@@ -83,8 +83,8 @@ def test_the_catalogue_over_tls_earns_orthancs_expected_verdicts(tmp_path: Path,
     what orthanc.yaml records for a run over TLS (SEC-002 fail and SEC-003 warn: Orthanc 1.10.1 still
     speaks TLS 1.0/1.1 and RSA key transport), every other check its plaintext outcome; every SCP
     check but the :data:`WAITING_CHECKS`."""
-    from dcmconform import childrun
-    from dcmconform.catalogue import checks
+    from dcmconform.run import childrun
+    from dcmconform.run.catalogue import checks
     usable("orthanc")  # skips (fails where CI requires the peer) when Orthanc cannot run here
     chosen = sorted(i for i, c in checks().items() if c.role == "scp" and i not in WAITING_CHECKS)
     options = ["--tls", "--timeout", "5", *(a for i in chosen for a in ("--check", i))]
@@ -104,7 +104,7 @@ def test_the_clean_zoo_refuses_invalid_instance_uids(tmp_path: Path) -> None:
 def test_pynetdicom_with_an_ssl_context_earns_its_tls_rows(tmp_path: Path) -> None:
     """``run --peer pynetdicom --tls`` (its SCP given an ``ssl.SSLContext``): the TLS checks, SEC-008 and one
     association and one DIMSE check agree with pynetdicom.yaml read for a run over TLS (about 4 s)."""
-    from dcmconform import childrun
+    from dcmconform.run import childrun
 
     chosen = sorted([*TLS_CHECKS, "SEC-007", "SEC-008", "ASSOC-001", "DIMSE-001"])
     run = childrun.run_suite(tmp_path, peer="pynetdicom", options=["--tls", *(a for i in chosen for a in ("--check", i))],

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from dcmconform.assoc import associate, echo
+from dcmconform.net.assoc import associate, echo
 from dcmconform.peers.certificates import PeerCertificates, make_certificates
-from dcmconform.probe import ACCEPTED, HANDSHAKE, Probe
-from dcmconform.target import Endpoint
-from dcmconform.transcript import Transcript
-from dcmconform.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.net.probe import ACCEPTED, HANDSHAKE, Probe
+from dcmconform.net.target import Endpoint
+from dcmconform.evidence.transcript import Transcript
+from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
 
 ECHO = [(1, VERIFICATION, [IMPLICIT_LE])]
 

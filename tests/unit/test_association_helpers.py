@@ -10,7 +10,7 @@ from pynetdicom.dsutils import encode
 
 from dcmconform.dimse.pdv import PDV_HEADER, fragments
 from dcmconform.fixtures.screen_capture import screen_capture_image
-from dcmconform.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, SILENT, Observation
+from dcmconform.net.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, SILENT, Observation
 from dcmconform.suites.association.answers import FAIL, PASS, WARN, Rule, outcome_of
 from dcmconform.suites.association.requests import large_contexts, long_uid
 from dcmconform.suites.association.traffic import echo_rq, padded_dataset

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform.catalogue import checks, collected
+from dcmconform.run.catalogue import checks, collected
 from dcmconform.peers import expected
 from dcmconform.peers.zoo.defects import CLEAN_OUTCOMES, DEFECTS, FUZZ_FINDING, Switches, validate
-from dcmconform.reports.document import BUSY_FINDING
-from dcmconform.verdict import AREAS, SERVICES, Level
+from dcmconform.base.busy import BUSY_FINDING
+from dcmconform.evidence.verdict import AREAS, SERVICES, Level
 
 ROOT = Path(__file__).resolve().parents[2]
 ID = re.compile(rf"^({'|'.join(AREAS)})-\d{{3}}$")

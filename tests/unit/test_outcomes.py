@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dcmconform.verdict import (
+from dcmconform.evidence.verdict import (
     ANSWER_EVERY_PDU,
     OUTCOMES,
     Check,

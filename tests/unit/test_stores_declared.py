@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dcmconform import catalogue
-from dcmconform.commands.run import suites_dir
-from dcmconform.verdict import MARK
+from dcmconform.run import catalogue
+from dcmconform.run.suitedir import suites_dir
+from dcmconform.evidence.verdict import MARK
 
 STORING_FIXTURES = {"store_objects", "dicom_catalogue"}
 
@@ -31,7 +31,7 @@ class _Fixtures:
 def test_every_check_using_a_storing_fixture_declares_stores() -> None:
     gather = _Fixtures()
     with contextlib.redirect_stdout(io.StringIO()):
-        pytest.main([str(suites_dir()), "-c", str(Path(catalogue.__file__).parent / "suite.ini"),
+        pytest.main([str(suites_dir()), "-c", str(Path(catalogue.__file__).parent.parent / "suite.ini"),
                      "--rootdir", str(suites_dir()), "--collect-only", "-q", "-p", "no:cacheprovider"], plugins=[gather])
     assert len(gather.found) > 90
     undeclared = sorted(i for i, (stores, fixtures) in gather.found.items() if fixtures & STORING_FIXTURES and not stores)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dcmconform.target import Endpoint, TargetError
+from dcmconform.net.target import Endpoint, TargetError
 
 
 @pytest.mark.parametrize(

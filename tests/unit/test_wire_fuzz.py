@@ -17,7 +17,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dcmconform.wire import WireError, decode_pdu
-from dcmconform.wire import strategies as ws
+from dcmconform.fuzzing import strategies as ws
 from dcmconform.wire.items import RoleSelectionSubItem, UserInformationItem
 from dcmconform.wire.pdus import PDU, PDV, AAssociateAC, PDataTF, associate_rq
 

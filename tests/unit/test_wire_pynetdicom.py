@@ -35,7 +35,7 @@ from pynetdicom import pdu_primitives as pp
 from pynetdicom.presentation import PresentationContext
 
 from dcmconform.wire import decode_pdu
-from dcmconform.wire import strategies as ws
+from dcmconform.fuzzing import strategies as ws
 from dcmconform.wire.items import (
     AbstractSyntaxSubItem,
     ApplicationContextItem,

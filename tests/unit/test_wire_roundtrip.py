@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dcmconform.wire import Truncated, WireError, decode_pdu, header
-from dcmconform.wire import strategies as ws
+from dcmconform.fuzzing import strategies as ws
 from dcmconform.wire.items import (
     AC_ITEMS,
     PC_SUB_ITEMS,

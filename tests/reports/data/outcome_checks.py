@@ -8,9 +8,9 @@ reaches the outcome it is named after, on purpose: the subject under test is the
 
 from __future__ import annotations
 
-from dcmconform.probe import ACCEPTED, Probe
-from dcmconform.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.verdict import Verdict, check
+from dcmconform.net.probe import ACCEPTED, Probe
+from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.evidence.verdict import Verdict, check
 
 ECHO = [(1, VERIFICATION, [IMPLICIT_LE])]
 

@@ -1,0 +1,1 @@
+"""Reaching the node: its address, TLS, the raw probe and pynetdicom associations."""
