@@ -15,14 +15,17 @@ phases (each: "after any input of this shape, the node still serves"):
   pdata      P-DATA-TF after a good association: PDV lengths and flags, broken command sets and data sets
   protocol   PDUs in the wrong state, truncated PDUs, the same input on up to 8 connections
 
-After each input a fresh association and a C-ECHO must succeed within --timeout; a crash (connection
-refused), a hang (no answer) or a node that stops serving is a finding. Hypothesis shrinks it to the
+After an input the node did not answer (and every 10 inputs) a fresh association and a C-ECHO must
+succeed within --timeout; a crash (connection refused), a hang (no answer) or a node that stops
+serving is a finding. Length fields take boundary values first (0, 1, off by one, powers of two, the
+maximum, the node's maximum length received). Hypothesis shrinks it to the
 smallest input that does it, written to REPORT_DIR/findings/PHASE.hex + PHASE.json; replay it with
 `dcmconform replay REPORT_DIR/findings/PHASE.json --target ...`. The example database is kept in
 REPORT_DIR/hypothesis, so a rerun starts from what was found.
 
 bounds: the whole run stops after --budget seconds (plus at most the wait for a node to come back,
---recover-wait, and one --timeout); each input waits --input-wait seconds for answers; at most
+--recover-wait, and one --timeout); each input reads answers until the node answers or closes, and
+waits for silence --input-wait seconds at most (less once the node's answer times are known); at most
 --max-connections connections and --max-bytes bytes are sent. Ctrl-C stops it and still writes the
 report. Only ever point it at a node you may crash.
 
@@ -56,7 +59,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
             results = []
         meta = {"target": str(endpoint), "seed": args.seed, "budget": args.budget, "phases_run": phases,
                 "elapsed": time.monotonic() - fuzzer.started, "connections": target.connections,
-                "bytes_sent": target.bytes_sent, "interrupted": fuzzer.interrupted, "stopped": fuzzer.gone,
+                "bytes_sent": target.bytes_sent, "liveness_checks": target.checks, "interrupted": fuzzer.interrupted, "stopped": fuzzer.gone,
                 "limits": vars(limits)}
         spec = report.target_arguments(endpoint, (args.peer or "pynetdicom") if peer is not None else None)
         doc = report.write(args.report_dir, results, spec, meta)
@@ -84,7 +87,7 @@ def register(sub: Any) -> None:
     p.add_argument("--report-dir", type=Path, default=Path("dcmconform-fuzz"), metavar="DIR",
                    help="fuzz.json, findings/ and the example database go here (default dcmconform-fuzz)")
     p.add_argument("--input-wait", type=seconds, default=0.5, metavar="SECONDS",
-                   help="how long to read answers after each input (default 0.5)")
+                   help="the longest silence after an input before it counts as unanswered (default 0.5)")
     p.add_argument("--recover-wait", type=seconds, default=30.0, metavar="SECONDS",
                    help="how long to wait for the node to serve again after a finding (default 30)")
     p.add_argument("--max-connections", type=count, default=20000, metavar="N", help="connection cap (default 20000)")

@@ -1,12 +1,21 @@
 """The fuzzer: send inputs of one phase (:mod:`.inputs`), ask after each whether the node still
 serves (the liveness oracle), let hypothesis shrink what hurt it, keep everything bounded.
 
-The oracle is the session's health gate: a fresh association from our calling AE and a C-ECHO,
+The oracle: a new association from our calling AE and a C-ECHO on it (raw bytes, one association),
 within ``--timeout``. It names the symptom: ``crash`` (the connection is refused afterwards; for a
 managed peer, the process is gone with its exit status), ``hang`` (no answer to a new association
 by the deadline), ``stopped`` (any other way the node no longer serves: a close, an abort, a
 rejection, a failed C-ECHO). A transient rejection (``busy``, PS3.8 9.3.4: 2/2 or 2/3) is
 waited out like the session's health gate does, and counted, not a finding.
+
+Speed without losing the oracle's truth: after an input the fuzzer reads until the node has said
+what it will say (a PDU that ends the exchange, a close, a reset, garbage) and waits for silence
+only as long as the node's own recent answer times say (``--input-wait`` at most; then it closes
+its side and waits for the node's close). An input the node answered shows it serving, so the
+oracle asks only after an unanswered input, and at least every ``check_every`` inputs. When it
+then finds the node down, each input since it last asked is tried alone on the recovered node; if
+an earlier one is the culprit, the phase starts again with the same seed asking after every input,
+so that hypothesis meets that input again and shrinks it by its own verdict.
 
 A node we cannot restart (``--target``) is waited for after each failure, up to ``recover_wait``
 seconds (a service manager restarting it); a managed peer (``--peer``) is restarted. Hypothesis
@@ -23,7 +32,9 @@ connections or ``max_bytes`` bytes sent. Ctrl-C stops it with the findings so fa
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,16 +47,21 @@ from hypothesis.strategies import SearchStrategy
 
 from dcmconform.base import busy
 from dcmconform.base.text import printable
+from dcmconform.dimse.commands import C_ECHO_RSP, echo_command
+from dcmconform.dimse.pdv import Message
 from dcmconform.evidence.dump import describe_bytes, hexdump
 from dcmconform.evidence.transcript import Transcript
-from dcmconform.fuzzing.inputs import ASSOCIATED, PHASES, Case, cases, good_request
-from dcmconform.net.assoc import liveness
+from dcmconform.exchange.association import RawAssociation
+from dcmconform.fuzzing.inputs import ASSOCIATED, CONTEXTS, PHASES, Case, cases, good_request
 from dcmconform.net.probe import (
+    ABORTED,
     ACCEPTED,
     CLOSED,
     DATA,
     OTHER_PDU,
     REFUSED,
+    REJECTED,
+    RELEASED,
     RESET,
     SILENT,
     UNREACHABLE,
@@ -59,6 +75,10 @@ CRASH, HANG, STOPPED = "crash", "hang", "stopped"
 BUSY = "busy"  # a transient A-ASSOCIATE-RJ (dcmconform.base.busy): waited out, not a finding
 MAX_ANSWERS = 4  # PDUs read back after one input
 REPEAT_WAIT = 0.05  # seconds to read answers on the second and later connections of one input
+LATENCY_SAMPLES = 64  # recent answer times kept to set the silence wait (Target.silence)
+SILENCE_FACTOR = 2.0
+MIN_SILENCE = 0.02  # seconds
+MIN_SETTLE = 0.02  # seconds
 SETTLE = 0.2  # seconds before a second look at a node that closed or reset a new connection
 EXCHANGE_LINES = 400  # lines of the finding's exchange (its transcript's dump) kept in the report
 REPORT_SCHEMA = "dcmconform-fuzz/1"
@@ -67,7 +87,8 @@ REPORT_SCHEMA = "dcmconform-fuzz/1"
 @dataclass(frozen=True)
 class Limits:
     budget: float = 60.0  # seconds for the whole run
-    input_wait: float = 0.5  # seconds to read answers after one input
+    input_wait: float = 0.5  # seconds of silence after one input before it counts as unanswered
+    check_every: int = 10  # the oracle asks at least after this many inputs (and after any unanswered one)
     recover_wait: float = 30.0  # seconds to wait for a node to serve again after a failure
     max_connections: int = 20000
     max_bytes: int = 64 * 1024 * 1024
@@ -90,32 +111,74 @@ class Target:
         self.timeout = timeout
         self.connections = 0
         self.bytes_sent = 0
+        self.checks = 0  # times the oracle asked (one association + C-ECHO each)
+        self.max_length = 0  # the maximum length received its A-ASSOCIATE-AC announced (0: unknown, unlimited)
+        self.latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # seconds to the node's first answers
+
+    def settle(self) -> None:
+        """Pause before the oracle asks about an unanswered input: what a node does after a connection
+        ends (freeing, counting, dying) runs a moment after its close. The node's 90th-percentile answer
+        time, between :data:`MIN_SETTLE` and :data:`SETTLE`."""
+        recent = sorted(self.latencies)
+        typical = recent[int(0.9 * (len(recent) - 1))] if recent else SETTLE
+        time.sleep(min(SETTLE, max(MIN_SETTLE, typical)))
+
+    def silence(self, wait: float) -> float:
+        """How long silence after an input lasts before it counts as no answer: ``wait`` (``--input-wait``)
+        at most; once the node has answered :data:`LATENCY_SAMPLES` // 8 times (inputs, the good
+        associations before them, the oracle), :data:`SILENCE_FACTOR` times the 90th percentile of its
+        recent answer times, but at least :data:`MIN_SILENCE`. An input cut short this way is judged by
+        the oracle, like any unanswered one: it can cost an answer in the report, never a verdict."""
+        if len(self.latencies) < LATENCY_SAMPLES // 8:
+            return wait
+        recent = sorted(self.latencies)
+        return min(wait, max(MIN_SILENCE, SILENCE_FACTOR * recent[int(0.9 * (len(recent) - 1))]))
 
     def health(self) -> Health:
-        """The liveness oracle: a raw association names the symptom, then association + C-ECHO."""
-        probe = Probe(self.endpoint, self.calling_aet, self.timeout, Transcript("health"))
-        self.connections += 2
-        observed = probe.associate(good_request(self.endpoint.ae_title, self.calling_aet))
+        """The liveness oracle: a new association from our calling AE and a C-ECHO on it, in raw bytes.
+        What the association gets names the symptom when the node does not serve."""
+        self.checks += 1
+        raw = self._associate()
+        observed = raw.answer
+        assert observed is not None
+        if observed.answered:
+            self.latencies.append(observed.elapsed)
         if observed.kind in (CLOSED, RESET):  # a process dying as we connect: the listener goes a moment later
             time.sleep(SETTLE)
-            self.connections += 1
-            observed = probe.associate(good_request(self.endpoint.ae_title, self.calling_aet))
-        if observed.kind == REFUSED:
-            return Health(False, CRASH, "a new connection is refused: nothing listens any more" + self.exit_detail())
-        if observed.kind in (SILENT, UNREACHABLE):
-            return Health(False, HANG, f"no answer to a new association within {self.timeout:g}s")
-        rj = observed.pdu
-        if isinstance(rj, pd.AAssociateRJ) and busy.transient(rj.result, rj.source):
-            return Health(False, BUSY, f"a new association got {observed.describe()}")
-        if observed.kind != ACCEPTED:
-            return Health(False, STOPPED, f"a new association got {observed.describe()}")
-        alive = liveness(self.endpoint, self.calling_aet, self.timeout)
-        if alive.alive:
-            return Health(True)
-        rj = alive.at_limit()
-        if rj is not None:
-            return Health(False, BUSY, f"a new association got {rj.describe()}")
-        return Health(False, STOPPED, alive.detail)
+            raw = self._associate()
+            observed = raw.answer
+            assert observed is not None
+        try:
+            if observed.kind == REFUSED:
+                return Health(False, CRASH, "a new connection is refused: nothing listens any more" + self.exit_detail())
+            if observed.kind in (SILENT, UNREACHABLE):
+                return Health(False, HANG, f"no answer to a new association within {self.timeout:g}s")
+            rj = observed.pdu
+            if isinstance(rj, pd.AAssociateRJ) and busy.transient(rj.result, rj.source):
+                return Health(False, BUSY, f"a new association got {observed.describe()}")
+            if observed.kind != ACCEPTED:
+                return Health(False, STOPPED, f"a new association got {observed.describe()}")
+            self.max_length = raw.peer_max
+            answer = raw.send(CONTEXTS[0][0], echo_command(1)) or raw.receive(self.timeout)
+            if isinstance(answer, Message):
+                command = answer.command
+                if (command is not None and answer.field == C_ECHO_RSP and command.get("Status") == 0x0000
+                        and command.get("MessageIDBeingRespondedTo") == 1):
+                    return Health(True)
+                status = "" if command is None or command.get("Status") is None else f" status 0x{command.Status:04X}"
+                return Health(False, STOPPED, f"a C-ECHO-RQ on a new association got {answer.name}{status}")
+            return Health(False, STOPPED, f"a C-ECHO-RQ on a new association got {answer.describe()}")
+        finally:
+            if raw.established:
+                raw.release()
+            raw.conn.close()
+
+    def _associate(self) -> RawAssociation:
+        probe = Probe(self.endpoint, self.calling_aet, self.timeout, Transcript("health"))
+        raw = RawAssociation(probe, CONTEXTS, request=good_request(self.endpoint.ae_title, self.calling_aet))
+        self.connections += 1
+        raw.open()
+        return raw
 
     def exit_detail(self) -> str:
         return ""
@@ -123,12 +186,14 @@ class Target:
     def recover(self, wait: float) -> bool:
         """Wait up to ``wait`` seconds for the node to serve again."""
         deadline = time.monotonic() + wait
+        pause = 0.02
         while True:
             if self.health().ok:
                 return True
             if time.monotonic() >= deadline:
                 return False
-            time.sleep(0.2)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)  # a node at its association limit frees a slot within milliseconds
 
     def managed(self) -> bool:
         return False
@@ -157,18 +222,42 @@ class ManagedTarget(Target):
 
 @dataclass
 class Sent:
-    """What one input did on the wire: whether it went out whole, and the answers, in words."""
+    """What one input did on the wire: whether it went out whole, the answers, in words, and whether
+    every connection's exchange ended in a PDU from the node (``answered``: it was serving then)."""
 
     ok: bool
     answers: list[str] = field(default_factory=list)
+    answered: bool = False
+
+
+# What ends an exchange: the node said what it will say (a PDU that closes the dialogue), or it
+# closed, reset or sent what is no PDU. ACCEPTED and DATA end it too once every PDU of the input
+# had its answer (see :func:`expected_answers`); SILENT ends it at ``--input-wait``.
+FINAL_PDUS = (REJECTED, ABORTED, RELEASED)
+
+
+def expected_answers(payload: bytes) -> int:
+    """How many answers the input can draw at most: its whole PDUs as the node frames them (by their
+    length fields), at least one, at most :data:`MAX_ANSWERS`."""
+    pos = count = 0
+    while pos + pd.PDU_HEADER <= len(payload) and count < MAX_ANSWERS:
+        end = pos + pd.PDU_HEADER + pd.header(payload[pos:])[1]
+        if end > len(payload):
+            break
+        count, pos = count + 1, end
+    return max(count, 1)
 
 
 def send_case(target: Target, case: Case, wait: float, transcript: Transcript) -> Sent:
-    """Send ``case`` (its prelude first) on ``case.connections`` connections, one after the other;
-    read at most a few answers within ``wait`` seconds on the first, :data:`REPEAT_WAIT` on the
-    others (the same input again: what it does to the node counts, its answers were seen), then
-    close (A-ABORT first where an association is up)."""
-    sent = Sent(True)
+    """Send ``case`` (its prelude first) on ``case.connections`` connections, one after the other, and
+    read answers until the node has said what it will say: a PDU that ends the exchange (A-ASSOCIATE-RJ,
+    A-ABORT, A-RELEASE-RP, or one answer to each PDU of the input), a close, a reset, bytes that are no
+    PDU, or ``wait`` seconds of silence (:data:`REPEAT_WAIT` on the second and later connections: the
+    same input again, what it does to the node counts, its answers were seen). Then close (A-ABORT
+    first where an association is up)."""
+    sent = Sent(True, answered=True)
+    expected = expected_answers(case.payload)
+    wait = target.silence(wait)
     for n in range(case.connections):
         if n:
             wait = min(wait, REPEAT_WAIT)
@@ -180,22 +269,59 @@ def send_case(target: Target, case: Case, wait: float, transcript: Transcript) -
                 request = good_request(target.endpoint.ae_title, target.calling_aet)
                 observed = conn.send(request) or conn.receive()
                 target.bytes_sent += len(request.encode())
+                if observed.answered:
+                    target.latencies.append(observed.elapsed)
                 if observed.kind != ACCEPTED:
                     return Sent(False, [f"the good association before the input got {observed.describe()}"])
             failed = conn.send(case.payload)
             target.bytes_sent += len(case.payload)
             if failed is not None:
                 sent.answers.append(failed.describe())
+                sent.answered = False
                 continue
-            for _ in range(MAX_ANSWERS):
+            pdus = 0
+            silent = False
+            while True:
                 observed = conn.receive(timeout=wait)
                 sent.answers.append(observed.describe())
+                rj = observed.pdu
+                if isinstance(rj, pd.AAssociateRJ) and busy.transient(rj.result, rj.source):
+                    sent.answered = False  # at its association limit: the input was not judged; the oracle waits
+                    break
+                if observed.kind in FINAL_PDUS:
+                    if not pdus:
+                        target.latencies.append(observed.elapsed)
+                    break
                 if observed.kind not in (DATA, OTHER_PDU, ACCEPTED):
+                    sent.answered = False  # silence, a close, a reset, garbage: ask the oracle
+                    silent = observed.kind == SILENT
+                    break
+                if not pdus:
+                    target.latencies.append(observed.elapsed)
+                pdus += 1
+                if pdus >= expected:
                     break
             if conn.established:
                 with contextlib.suppress(OSError):
                     conn.send(pd.AAbort(0, 0))
+            if silent:
+                wait_for_close(conn, wait)
     return sent
+
+
+def wait_for_close(conn: Connection, wait: float) -> None:
+    """After an input the node said nothing to: close our side and wait (``wait`` seconds at most) for
+    the node to close its own, so that the oracle asks once the node has taken in the end of the input
+    (a node that breaks on a connection closed mid-PDU does so before we ask, not after)."""
+    if conn.sock is None:
+        return
+    try:
+        conn.sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        return
+    kind, seconds = conn.wait_closed(wait)
+    conn.transcript.note(f"we closed our side; the node {'did not close its own' if kind == SILENT else kind} "
+                         f"within {seconds:.3f}s")
 
 
 @dataclass
@@ -233,15 +359,32 @@ class PhaseResult:
     unconfirmed: list[str] = field(default_factory=list)  # cumulative failures, in words
     busy: int = 0  # times the node answered a transient rejection after an input (waited out)
     stopped: str = ""  # why it ended before its examples ran out
+    seconds: float = 0.0  # how long the phase ran
+    checks: int = 0  # times the liveness oracle asked
+
+    def rate(self) -> float:
+        return self.inputs / self.seconds if self.seconds > 0 else 0.0
 
     def as_json(self) -> dict[str, Any]:
         return {"phase": self.name, "inputs": self.inputs, "found": self.finding is not None,
-                "unconfirmed": self.unconfirmed, "busy": self.busy, "stopped": self.stopped}
+                "unconfirmed": self.unconfirmed, "busy": self.busy, "stopped": self.stopped,
+                "seconds": round(self.seconds, 3), "inputs_per_second": round(self.rate(), 1),
+                "liveness_checks": self.checks}
 
 
 class Stop(BaseException):
     """A phase must stop (budget, caps, a node that does not come back): raised through hypothesis,
     which lets a BaseException through at once instead of generating (or shrinking) on."""
+
+
+class Culprit(BaseException):
+    """An earlier input than the one being judged broke the node (found by trying each alone): the
+    phase starts again with the same seed, the oracle asking after every input, so that hypothesis
+    meets that input again and judges (and shrinks) it by its own verdict."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.headline())
+        self.finding = finding
 
 
 class Fuzzer:
@@ -257,6 +400,8 @@ class Fuzzer:
         self.fresh = False  # the node just came back and has served no input since
         self.gone = ""  # why the run stopped for good ("" while it goes on)
         self.interrupted = False
+        self.unchecked: list[Case] = []  # inputs sent since the oracle last found the node serving
+        self.strict = False  # the oracle asks after every input (a phase run again for a culprit)
 
     def run(self, phases: list[str] | tuple[str, ...] = PHASES) -> list[PhaseResult]:
         results = []
@@ -268,11 +413,15 @@ class Fuzzer:
                 continue
             share = (self.deadline - time.monotonic()) / (len(phases) - i)
             self.say(f"phase {phase}: up to {max(share, 0):.0f} s")
+            started, checks = time.monotonic(), self.target.checks
             try:
                 self._phase(result, time.monotonic() + share)
             except KeyboardInterrupt:
                 self.interrupted = True
                 result.stopped = "interrupted"
+            finally:
+                result.seconds = time.monotonic() - started
+                result.checks = self.target.checks - checks
         return results
 
     def _phase(self, result: PhaseResult, deadline: float) -> None:
@@ -296,11 +445,31 @@ class Fuzzer:
                            max_examples=self.limits.max_examples, deadline=None, derandomize=False,
                            phases=[Phase.reuse, Phase.generate, Phase.shrink], verbosity=Verbosity.quiet,
                            suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
-        strategy = cases(result.name, self.target.endpoint.ae_title, self.target.calling_aet)
-        with contextlib.suppress(Stop, Flaky):
-            smallest = shrunk(strategy, condition, options, self.seed, f"dcmconform-fuzz-{result.name}".encode())
-            if smallest in failures:
-                result.finding = failures[smallest]
+        if not self.target.max_length:
+            self.target.health()  # learns the node's maximum length received, a boundary the inputs try
+        strategy = cases(result.name, self.target.endpoint.ae_title, self.target.calling_aet, self.target.max_length)
+        self.unchecked, self.strict = [], False
+        for attempt in range(2):  # once more, strict, when an earlier input than the one judged was the culprit
+            try:
+                with contextlib.suppress(Stop, Flaky):
+                    smallest = shrunk(strategy, condition, options, self.seed,
+                                      f"dcmconform-fuzz-{result.name}".encode())
+                    if smallest in failures:
+                        result.finding = failures[smallest]
+                break
+            except Culprit as culprit:
+                if result.finding is None or culprit.finding.key() < result.finding.key():
+                    result.finding = culprit.finding  # kept as found (not shrunk) if the second pass cannot
+                if attempt or self._stop_reason(deadline):
+                    break
+                self.say(f"phase {result.name}: {culprit.finding.headline()} (an earlier input than the one "
+                         "that showed it); again from the start, asking after every input, to shrink it")
+                self.strict = True
+        self.strict = False
+        if self.unchecked and not self.gone and not self.interrupted:
+            found = self._judge_unchecked(result)  # the last inputs of the phase, since the oracle last asked
+            if found is not None and (result.finding is None or found.key() < result.finding.key()):
+                result.finding = found
 
     def _stop_reason(self, deadline: float) -> str:
         if self.gone:
@@ -314,10 +483,22 @@ class Fuzzer:
         return ""
 
     def _try(self, result: PhaseResult, case: Case) -> Finding | None:
-        """One input and the oracle; a :class:`Finding` when the node no longer serves after it."""
+        """One input and the oracle; a :class:`Finding` when the node no longer serves after it.
+
+        The oracle asks after an input the node did not answer (silence, a close, a reset, garbage),
+        after every :attr:`Limits.check_every` inputs, and after every input in a strict pass. An
+        answered input shows the node serving; what broke it quietly shows at the next ask, and each
+        input since the last is then tried alone on the recovered node to find the one that did it."""
         transcript = Transcript(f"fuzz {case.phase}")
         sent = send_case(self.target, case, self.limits.input_wait, transcript)
+        self.unchecked.append(case)
+        if sent.answered and not self.strict and len(self.unchecked) < self.limits.check_every:
+            self.fresh = False
+            return None
+        if not sent.answered:
+            self.target.settle()
         health = self.target.health()
+        earlier, self.unchecked = self.unchecked[:-1], []
         if health.ok:
             self.fresh = False
             return None
@@ -332,16 +513,62 @@ class Fuzzer:
             return finding
         if was_fresh:
             return finding
-        send_case(self.target, case, self.limits.input_wait, Transcript("confirm"))
-        if self.target.health().ok:
+        if self._fails_alone(case) is not None:
+            if not self._recover():
+                finding.confirmed = False
+            return finding
+        culprit = self._culprit(earlier)
+        if culprit is not None:
+            raise Culprit(culprit)
+        if len(result.unconfirmed) < 10:
+            result.unconfirmed.append(f"{health.symptom}: {printable(health.detail)} after a "
+                                      f"{len(case.payload)}-byte input that the node survived alone")
+        return None
+
+    def _fails_alone(self, case: Case) -> Finding | None:
+        """Send ``case`` to the node just recovered and ask the oracle: the finding when it fails."""
+        transcript = Transcript(f"fuzz {case.phase}")
+        sent = send_case(self.target, case, self.limits.input_wait, transcript)
+        if not sent.answered:
+            self.target.settle()
+        health = self.target.health()
+        if health.ok or health.symptom == BUSY:
             self.fresh = False
-            if len(result.unconfirmed) < 10:
-                result.unconfirmed.append(f"{health.symptom}: {printable(health.detail)} after a "
-                                          f"{len(case.payload)}-byte input that the node survived alone")
+            return None
+        return Finding(case.phase, case, health.symptom, health.detail, sent.answers, transcript)
+
+    def _culprit(self, inputs: list[Case]) -> Finding | None:
+        """The first of ``inputs`` that breaks the node when tried alone, on a recovered node, twice
+        (the second time on the node fresh from recovery); ``None`` when none does (cumulative)."""
+        for case in inputs:
+            if self._stop_reason(self.deadline) or self._fails_alone(case) is None:
+                continue
+            if not self._recover():
+                return None
+            found = self._fails_alone(case)
+            if found is not None:
+                found.confirmed = self._recover()
+                return found
+        return None
+
+    def _judge_unchecked(self, result: PhaseResult) -> Finding | None:
+        """At the end of a phase: ask the oracle about the inputs since it last asked; when the node no
+        longer serves, the input among them that breaks it alone (not shrunk: the phase is over)."""
+        inputs, self.unchecked = self.unchecked, []
+        health = self.target.health()
+        if health.ok or health.symptom == BUSY:
+            if not health.ok:
+                result.busy += 1
+                self._recover()
             return None
         if not self._recover():
-            finding.confirmed = False
-        return finding
+            return Finding(result.name, inputs[-1], health.symptom, health.detail, [], Transcript("fuzz"),
+                           confirmed=False)
+        found = self._culprit(inputs)
+        if found is None and len(result.unconfirmed) < 10:
+            result.unconfirmed.append(f"{health.symptom}: {printable(health.detail)} after the phase's last "
+                                      f"{len(inputs)} inputs, none of which the node failed alone")
+        return found
 
     def _recover(self) -> bool:
         if self.target.recover(self.limits.recover_wait):
@@ -386,6 +613,8 @@ def replay(target: Target, case: Case, wait: float) -> tuple[Sent, Health, Trans
     """Send one recorded input again and ask the oracle."""
     transcript = Transcript("replay")
     sent = send_case(target, case, wait, transcript)
+    if not sent.answered:
+        target.settle()
     return sent, target.health(), transcript
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -72,12 +73,18 @@ def good_request(called: str, calling: str) -> pd.AAssociateRQ:
 # ---------------------------------------------------------------------------------------------
 
 
+def ae_fields() -> SearchStrategy[str]:
+    """An AE title field of boundary width: empty, 1, 15, 16 (unpadded) or 17 characters, which
+    moves every field after it; else a 16-character field (:func:`ws.ae_titles`)."""
+    return st.one_of(ws.ae_titles(), st.sampled_from([0, 1, 15, 16, 17]).map(lambda n: "A" * n))
+
+
 def associate_requests(called: str, calling: str) -> SearchStrategy[pd.PDU]:
     """Requests to this node from our AE (mostly), with valid or wide items and protocol versions."""
-    titles = st.one_of(st.just((pd.ae(called), pd.ae(calling))), st.tuples(ws.ae_titles(), ws.ae_titles()))
+    titles = st.one_of(st.just((pd.ae(called), pd.ae(calling))), st.tuples(ae_fields(), ae_fields()))
     items = st.one_of(ws.associate_rq_pdus().map(lambda p: p.items),  # type: ignore[attr-defined]
                       ws.associate_rq_pdus(wide=True).map(lambda p: p.items))  # type: ignore[attr-defined]
-    version = st.one_of(st.just(1), ws.u16)
+    version = st.one_of(st.just(1), ws.boundaries(16))
     return st.builds(lambda t, i, v: pd.AAssociateRQ(t[0], t[1], i, protocol_version=v), titles, items, version)
 
 
@@ -112,26 +119,54 @@ def element(group: int, elem: int, value: bytes, lie: int = 0) -> bytes:
     return struct.pack("<HHI", group, elem, (len(value) + lie) & 0xFFFFFFFF) + value
 
 
+# Strategies drawn inside the composites below, built once: one made anew for every draw costs
+# hypothesis milliseconds each, which is most of an input's time against a fast node.
+_COMMANDS = st.sampled_from([_ECHO, _STORE])
+_CHANGES = st.sampled_from(["value", "length", "drop", "duplicate", "mistype"])
+_CONTEXT_IDS = st.one_of(st.sampled_from([1, 3]), ws.u8)
+_CONTROL_HEADERS = st.one_of(st.sampled_from([3, 2, 1, 0]), ws.u8)
+_PDU_LIES = st.sampled_from(["none", "boundary", "max"])  # "max": at the node's maximum length received
+_PDU_LIES_NO_MAX = st.sampled_from(["none", "boundary"])
+_MAX_OFFSETS = st.sampled_from([0, 1, -1])
+
+
+@cache
+def _pdv_data() -> SearchStrategy[bytes]:
+    return st.one_of(command_sets(), data_sets(), st.binary(max_size=64))
+
+
+@cache
+def _pdv_lists() -> SearchStrategy[list[pd.PDV]]:
+    return st.lists(pdv_values(), min_size=1, max_size=4)
+
+
 @st.composite
 def command_sets(draw: st.DrawFn) -> bytes:
-    """A C-ECHO-RQ or C-STORE-RQ command set with elements dropped, duplicated, mistyped or out of
-    range (command field, message ID, priority, data set type), and a group length that may lie."""
-    elements: list[tuple[int, int | str | bytes]] = list(draw(st.sampled_from([_ECHO, _STORE])))
+    """A C-ECHO-RQ or C-STORE-RQ command set with elements dropped, duplicated, mistyped, out of
+    range (command field, message ID, priority, data set type) or with a length that lies (a
+    boundary value: 0, 1, off by one, a power of two, the maximum), and a group length that may lie."""
+    elements: list[tuple[int, int | str | bytes]] = list(draw(_COMMANDS))
+    lies: dict[int, int] = {}  # element index -> the length its field says
     for _ in range(draw(st.integers(0, 3))):
-        kind = draw(st.sampled_from(["value", "drop", "duplicate", "mistype"]))
+        kind = draw(_CHANGES)
         i = draw(st.integers(0, len(elements) - 1))
         tag, value = elements[i]
-        if kind == "value":
-            elements[i] = (tag, draw(ws.u16) if isinstance(value, int) else draw(ws.uid_texts()))
+        if kind == "length":
+            lies[i] = draw(ws.boundaries(32, len(value_bytes(value))))
+        elif kind == "value":
+            elements[i] = (tag, draw(ws.boundaries(16)) if isinstance(value, int) else draw(ws.uid_texts()))
         elif kind == "drop" and len(elements) > 1:
             del elements[i]
+            lies.clear()  # the indices moved
         elif kind == "duplicate":
             elements.insert(i, (tag, value))
+            lies.clear()
         else:
             elements[i] = (tag, draw(st.binary(max_size=8)))
-    body = b"".join(element(0, tag, value_bytes(v)) for tag, v in elements)
-    lie = draw(st.one_of(st.just(0), st.integers(-4, 4), ws.u32))
-    return element(0, 0, struct.pack("<I", (len(body) + lie) & 0xFFFFFFFF)) + body
+    body = b"".join(element(0, tag, value_bytes(v), lies[i] - len(value_bytes(v)) if i in lies else 0)
+                    for i, (tag, v) in enumerate(elements))
+    group_length = draw(ws.boundaries(32, len(body))) if draw(st.booleans()) else len(body)
+    return element(0, 0, struct.pack("<I", group_length)) + body
 
 
 @st.composite
@@ -141,8 +176,8 @@ def data_sets(draw: st.DrawFn) -> bytes:
     elements = [(0x0008, 0x0016, value_bytes(SECONDARY_CAPTURE)), (0x0008, 0x0018, value_bytes(f"{OUR_ROOT}.9.1")),
                 (0x0010, 0x0010, value_bytes("FUZZ^ME"))]
     liar = draw(st.integers(0, len(elements)))  # len(elements): nobody lies
-    lie = draw(st.one_of(st.integers(-4, 4), ws.u32))
-    out = b"".join(element(g, e, v, lie if i == liar else 0) for i, (g, e, v) in enumerate(elements))
+    said = draw(ws.boundaries(32, len(elements[liar][2]) if liar < len(elements) else None))
+    out = b"".join(element(g, e, v, said - len(v) if i == liar else 0) for i, (g, e, v) in enumerate(elements))
     depth = draw(st.integers(0, 12))
     if depth:
         undefined = 0xFFFFFFFF
@@ -156,22 +191,25 @@ def data_sets(draw: st.DrawFn) -> bytes:
 @st.composite
 def pdv_values(draw: st.DrawFn) -> pd.PDV:
     """One PDV: on an accepted context (or any byte), a control header 0-3 (or any byte), a command set,
-    a data set or raw bytes, and an item length that may lie by a little or a lot."""
-    context = draw(st.one_of(st.sampled_from([1, 3]), ws.u8))
-    control = draw(st.one_of(st.sampled_from([3, 2, 1, 0]), ws.u8))
-    data = draw(st.one_of(command_sets(), data_sets(), st.binary(max_size=64)))
-    lie = draw(st.one_of(st.just(0), st.integers(-4, 4), ws.u32))
-    return pd.PDV(context_id=context, control=control, data=data, length=None if lie == 0 else (len(data) + 2 + lie) & 0xFFFFFFFF)
+    a data set or raw bytes, and an item length that may lie (a boundary value around the true one, or any)."""
+    context = draw(_CONTEXT_IDS)
+    control = draw(_CONTROL_HEADERS)
+    data = draw(_pdv_data())
+    length = draw(ws.boundaries(32, len(data) + 2)) if draw(st.booleans()) else None
+    return pd.PDV(context_id=context, control=control, data=data, length=length)
 
 
-def pdata_cases() -> SearchStrategy[Case]:
-    def build(pdvs: list[pd.PDV], lie: int) -> Case:
-        pdu = pd.PDataTF(pdvs)
-        if lie:
-            pdu.length = (len(pdu.body()) + lie) & 0xFFFFFFFF
-        return Case("pdata", pdu.encode()[:MAX_PAYLOAD], ASSOCIATED)
-
-    return st.builds(build, st.lists(pdv_values(), min_size=1, max_size=4), st.one_of(st.just(0), st.integers(-4, 4)))
+@st.composite
+def pdata_cases(draw: st.DrawFn, max_length: int = 0) -> Case:
+    """A P-DATA-TF of one to four PDVs whose PDU length may lie: a boundary value around the true one
+    or around the node's maximum length received (``max_length``, from its A-ASSOCIATE-AC; 0: unknown)."""
+    pdu = pd.PDataTF(draw(_pdv_lists()))
+    lie = draw(_PDU_LIES if max_length else _PDU_LIES_NO_MAX)
+    if lie == "boundary":
+        pdu.length = draw(ws.boundaries(32, len(pdu.body())))
+    elif lie == "max":
+        pdu.length = max(max_length + draw(_MAX_OFFSETS), 0)
+    return Case("pdata", pdu.encode()[:MAX_PAYLOAD], ASSOCIATED)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,19 +222,21 @@ def protocol_cases(draw: st.DrawFn) -> Case:
     """Any PDU (or a PDU of an unknown type) before or after the association, one to three of them,
     cut short at any byte or not, on one connection or the same on several."""
     prelude = draw(st.sampled_from([RAW, ASSOCIATED]))
-    pdus = draw(st.lists(st.one_of(ws.valid_pdus().map(lambda p: p.encode()), ws.framed_bytes()),
-                         min_size=1, max_size=3))
+    pdus = draw(st.lists(st.one_of(ws.valid_pdus().map(lambda p: p.encode()), ws.framed_bytes(),
+                                   ws.mutated_pdu_bytes(ws.valid_pdus())), min_size=1, max_size=3))
     data = b"".join(pdus)[:MAX_PAYLOAD]
     if draw(st.booleans()):
         data = data[: draw(st.integers(0, max(0, len(data) - 1)))]
     return Case("protocol", data, prelude, draw(st.integers(1, MAX_CONNECTIONS)))
 
 
-def cases(phase: str, called: str, calling: str) -> SearchStrategy[Case]:
+def cases(phase: str, called: str, calling: str, max_length: int = 0) -> SearchStrategy[Case]:
+    """The inputs of ``phase`` to the node ``called`` from ``calling``; ``max_length``: the maximum
+    length received the node announced (its boundary is tried), 0 if unknown."""
     if phase == "associate":
         return associate_cases(called, calling)
     if phase == "pdata":
-        return pdata_cases()
+        return pdata_cases(max_length)
     if phase == "protocol":
         return protocol_cases()
     raise ValueError(f"unknown phase {phase!r}; phases: {', '.join(PHASES)}")

@@ -101,7 +101,11 @@ def write(report_dir: Path, results: list[PhaseResult], target: str, meta: dict[
     """The replay files and ``fuzz.json`` (each finding: its note); ``target``: :func:`target_arguments`."""
     findings = [write_replay(report_dir / "findings", r.name, r.finding, target)
                 for r in results if r.finding is not None]
-    doc = {"schema": REPORT_SCHEMA, **meta, "phases": [r.as_json() for r in results], "findings": findings}
+    inputs = sum(r.inputs for r in results)
+    elapsed = float(meta.get("elapsed", 0.0))
+    doc = {"schema": REPORT_SCHEMA, **meta, "inputs": inputs,
+           "inputs_per_second": round(inputs / elapsed, 1) if elapsed > 0 else 0.0,
+           "phases": [r.as_json() for r in results], "findings": findings}
     (report_dir / "fuzz.json").write_text(json.dumps(doc, indent=1))
     return doc
 
@@ -112,7 +116,8 @@ def summary(doc: dict[str, Any]) -> list[str]:
         state = "FINDING" if phase["found"] else "ok"
         extra = f", stopped: {phase['stopped']}" if phase["stopped"] and phase["stopped"] != "budget" else ""
         extra += f", busy {phase['busy']} time(s) (waited out)" if phase["busy"] else ""
-        lines.append(f"  {phase['phase']:<10} {phase['inputs']:>6} inputs  {state}{extra}")
+        rate = f" ({phase['inputs_per_second']:g}/s)" if "inputs_per_second" in phase else ""
+        lines.append(f"  {phase['phase']:<10} {phase['inputs']:>6} inputs{rate}  {state}{extra}")
         for event in phase["unconfirmed"][:3]:
             lines.append(f"             unconfirmed: {printable(event)}")
     for f in doc["findings"]:
@@ -123,6 +128,7 @@ def summary(doc: dict[str, Any]) -> list[str]:
         lines.append(f"  replay: {printable(f['command'])}")
     lines.append("")
     n = len(doc["findings"])
-    lines.append(f"{n} finding{'s' if n != 1 else ''} in {doc['elapsed']:.0f} s, {doc['connections']} connections, "
-                 f"seed {doc['seed']}" + (" (interrupted)" if doc["interrupted"] else ""))
+    lines.append(f"{n} finding{'s' if n != 1 else ''} in {doc['elapsed']:.0f} s: {doc['inputs']} inputs "
+                 f"({doc['inputs_per_second']:g} inputs/s), {doc['connections']} connections, seed {doc['seed']}"
+                 + (" (interrupted)" if doc["interrupted"] else ""))
     return lines

@@ -92,6 +92,52 @@ u8: SearchStrategy[int] = st.integers(0, 0xFF)
 u16: SearchStrategy[int] = st.integers(0, 0xFFFF)
 u32: SearchStrategy[int] = st.integers(0, 0xFFFFFFFF)
 
+
+NEAR = (0, 1, -1, 2, -2)  # offsets from a field's true value that a boundary draw tries first
+
+
+def boundary_values(bits: int, actual: int | None = None) -> list[int]:
+    """The values of a ``bits``-wide length or count field where decoders go wrong, most telling first.
+
+    The true value (``actual``) and one or two either side of it, then 0, 1, small values, the
+    maximum and one or two below it, every power of two, and one below the byte and sign boundaries
+    (127, 255, 32767, 65535, 2**31 - 1: a signed or narrower reading of the field). A fuzzer draws
+    from these before any value at random (:func:`boundaries`).
+    """
+    top = (1 << bits) - 1
+    near = [] if actual is None else [actual + d for d in NEAR]
+    out = [v for v in near if 0 <= v <= top]
+    return out + [v for v in _edges(bits) if v not in out]
+
+
+@cache
+def _edges(bits: int) -> tuple[int, ...]:
+    top = (1 << bits) - 1
+    powers = [1 << k for k in range(2, bits)] + [(1 << k) - 1 for k in (7, 8, 15, 16, 31) if k < bits]
+    out: list[int] = []
+    for v in [0, 1, 2, 3, top, top - 1, top - 2, *powers]:
+        if 0 <= v <= top and v not in out:
+            out.append(v)
+    return tuple(out)
+
+
+@cache
+def _boundary_draws(bits: int, relative: bool) -> SearchStrategy[tuple[bool, int]]:
+    """``(True, offset from the true value)`` or ``(False, value)``; built once per width (a strategy
+    made anew for every draw costs hypothesis milliseconds each)."""
+    absolute = st.one_of(st.sampled_from(_edges(bits)), st.integers(0, (1 << bits) - 1)).map(lambda v: (False, v))
+    return st.one_of(st.sampled_from(NEAR).map(lambda d: (True, d)), absolute) if relative else absolute
+
+
+def boundaries(bits: int, actual: int | None = None) -> SearchStrategy[int]:
+    """A ``bits``-wide length or count field: the true value ``actual`` or one or two off it, one of the
+    edges of :func:`boundary_values`, or any value; shrinking towards the true value."""
+    top = (1 << bits) - 1
+    if actual is None:
+        return _boundary_draws(bits, False).map(lambda p: p[1])
+    return _boundary_draws(bits, True).map(lambda p: (actual + p[1]) & top if p[0] else p[1])
+
+
 #: Transfer syntaxes of PS3.5 Section 10 and Annex A that a real peer proposes most.
 KNOWN_TRANSFER_SYNTAXES = (
     ImplicitVRLittleEndian,
@@ -246,8 +292,7 @@ def _unknown_items(exclude: frozenset[int], wide: bool) -> SearchStrategy[Item]:
 @cache
 def maximum_length_sub_items(wide: bool = False) -> SearchStrategy[Item]:
     """51H, PS3.8 D.1: maximum length received, 32 bits (0 = unlimited)."""
-    value = st.one_of(st.sampled_from([0, 16384, 65536, 0xFFFFFFFF]), u32)
-    return st.builds(MaximumLengthSubItem, value, header_reserved=_reserved_byte(wide))
+    return st.builds(MaximumLengthSubItem, boundaries(32), header_reserved=_reserved_byte(wide))
 
 
 @cache
@@ -614,15 +659,8 @@ def _mutate(draw: st.DrawFn, data: bytes) -> bytes:
     fields = length_field_offsets(data) if kind == "length" else []
     if fields:
         offset, size = fields[draw(st.integers(0, len(fields) - 1))]
-        top = (1 << (8 * size)) - 1
         current = int.from_bytes(buf[offset : offset + size], "big")
-        choice = draw(st.integers(0, 9))
-        if choice < 4:  # off by one or two
-            value = (current + (-2, -1, 1, 2)[choice]) & top
-        elif choice < 8:
-            value = (0, 1, top, top - 1)[choice - 4]
-        else:
-            value = draw(st.integers(0, top))
+        value = draw(boundaries(8 * size, current).filter(lambda v: v != current))
         buf[offset : offset + size] = value.to_bytes(size, "big")
         return bytes(buf)
     if not buf:
@@ -645,7 +683,8 @@ def mutated_pdu_bytes(pdus: SearchStrategy[PDU] | None = None) -> SearchStrategy
     """An encoded well-formed PDU broken by one to four mutations.
 
     Each mutation is one of: set a length field (PDU, item, sub-item, PDV or inner length; see
-    :func:`length_field_offsets`) to 0, 1, off by one or two, its maximum or any value; flip a
+    :func:`length_field_offsets`) to a boundary value (:func:`boundary_values`: off by one or two,
+    0, 1, small, its maximum, a power of two and its neighbours) or any value; flip a
     bit; truncate; append bytes; overwrite a run of bytes. Length fields are picked three times
     in seven, since that is where decoders go wrong. ``pdus`` defaults to :func:`valid_pdus`
     and :func:`roundtrip_pdus`.

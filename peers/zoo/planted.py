@@ -9,6 +9,10 @@ each on one input shape, in a node that comes back after it fails.
   waits for bytes that never come while it holds the node's only dispatcher would.
 - :data:`LEAK`: every connection that ends in the middle of a PDU leaks a buffer; after
   :data:`LEAK_LIMIT` of them the node closes every new connection at once.
+- :data:`AT_MAX`: the process dies on a P-DATA-TF whose PDU length is exactly the maximum length
+  it announced (PS3.8 D.1), as a reader that takes a buffer of that size from its pool and writes a
+  terminator after the body would (an off-by-one, CWE-193). Only that boundary value does it: a
+  length one less, one more, or any other is served or refused as usual.
 
 A node the fuzzer cannot restart must come back for shrinking to go on, so with any of these on the
 zoo runs under a supervisor (:func:`supervise`): like a service manager, it starts the node again
@@ -35,8 +39,10 @@ from dcmconform.wire import pdus as pd
 CRASH = "crash-on-empty-extended-negotiation"
 HANG = "hang-on-pdv-length-overrun"
 LEAK = "leak-on-truncated-pdu"
-PLANTED = (CRASH, HANG, LEAK)
+AT_MAX = "crash-on-pdata-at-max-length"
+PLANTED = (CRASH, HANG, LEAK, AT_MAX)
 
+P_DATA_TF = 0x04
 RESTART_AFTER = 0.2
 WATCHDOG = 1.5
 LEAK_LIMIT = 5
@@ -110,6 +116,13 @@ def crashes_on(rq: pd.AAssociateRQ) -> bool:
 
 def crash() -> None:
     os._exit(77)  # the defect: index 0 of an empty field
+
+
+def check_header(defects: frozenset[str], code: int, length: int, max_length: int) -> None:
+    """Die, with :data:`AT_MAX` on, on a P-DATA-TF header announcing exactly ``max_length`` bytes.
+    (A switch can be on only once its name is in the defect list: until then this is off.)"""
+    if AT_MAX in defects and code == P_DATA_TF and length == max_length:
+        os._exit(73)  # the defect: one byte past a buffer of max_length bytes
 
 
 def overruns(data: bytes) -> bool:

@@ -120,6 +120,7 @@ class ZooConnection:
         head = self.read_exact(pd.PDU_HEADER, deadline)
         code, length = pd.header(head)
         vulnerable.check_length(self.d, length)
+        planted.check_header(self.d, code, length, self.cfg.max_length)
         if length > limit:
             return code, head  # caller decides; the body is never read (no pre-allocation)
         try:

@@ -26,6 +26,7 @@ from dcmconform.fuzzing.inputs import MAX_CONNECTIONS, MAX_PAYLOAD, PHASES, Case
 from dcmconform.fuzzing.report import read_replay
 from dcmconform.net.target import DEFAULT_CALLING_AET, Endpoint
 from dcmconform.peers.zoo import planted
+from dcmconform.peers.zoo.config import ZooConfig
 from dcmconform.peers.zoo.peer import ZooPeer
 from dcmconform.wire import pdus as pd
 
@@ -72,6 +73,9 @@ PLANTED = [
                  lambda c: planted.overruns(_pdu(c)) and len(c.payload) <= 100, id="hang"),
     pytest.param(["leak-on-truncated-pdu"], "protocol", STOPPED,
                  lambda c: c.connections == planted.LEAK_LIMIT and _truncated(c), id="leak"),
+    # Only one value of the PDU length does it (the zoo's maximum length received): a boundary value.
+    pytest.param([planted.AT_MAX], "pdata", CRASH,
+                 lambda c: pd.header(c.payload)[1] == ZooConfig().max_length and len(c.payload) <= 100, id="boundary"),
 ]
 
 

@@ -79,3 +79,22 @@ def test_mutations_find_every_length_field() -> None:
     # 54H: the item length, then the UID length inside its body (PS3.7 D.3.3.4).
     ac = AAssociateAC(" " * 16, " " * 16, [UserInformationItem([RoleSelectionSubItem("1.2", 1, 0)])])
     assert ws.length_field_offsets(ac.encode()) == [(2, 4), (76, 2), (80, 2), (82, 2)]
+
+
+def test_boundary_values_lead_with_the_true_length_and_hold_the_edges_and_powers_of_two() -> None:
+    values = ws.boundary_values(16, 300)
+    assert values[:5] == [300, 301, 299, 302, 298]
+    assert {0, 1, 2, 0xFFFF, 0xFFFE, 0x7FFF, 0xFF, 0x7F, 16384, 1 << 15} <= set(values)
+    assert len(values) == len(set(values)) and all(0 <= v <= 0xFFFF for v in values)
+    assert ws.boundary_values(8, 255)[:3] == [255, 254, 253]  # nothing past the field's maximum
+
+
+def test_the_fuzzer_expects_one_answer_per_whole_pdu_it_sends() -> None:
+    from dcmconform.fuzzing.engine import MAX_ANSWERS, expected_answers
+    from dcmconform.wire.pdus import AReleaseRQ
+
+    release = AReleaseRQ().encode()
+    assert expected_answers(release) == 1
+    assert expected_answers(release * 3) == 3
+    assert expected_answers(release * 2 + release[:5]) == 2  # a PDU cut short draws no answer of its own
+    assert expected_answers(b"") == 1 and expected_answers(release * 9) == MAX_ANSWERS
