@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.conftest import BIN, ChildRun, run_child
+from tests.hostile.conftest import BIN, RSS_LIMIT_MB, ChildRun, run_child
 from tests.hostile.server import BOMB_BYTES, DEFLATED, HostileServer, bomb
 from tests.hostile.test_bounds import assert_bounded, assert_every_check_judged
 
@@ -200,3 +200,18 @@ def test_a_hostile_scu_flooding_3_gb_in_small_pdus_is_counted_not_kept(tmp_path:
     assert_every_check_judged(run, ["SCU-022"])
     assert run.outcomes()["SCU-022"] == "fail", run.result("SCU-022")["summary"]
     assert_bounded(run, 90)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hostile_server", ["pdata-flood-small"], indirect=True)
+def test_a_p_data_flood_over_a_whole_area_stays_small(hostile_server: HostileServer,
+                                                      run_checks: Callable[..., ChildRun]) -> None:
+    """Never-last 16 KiB P-DATA-TFs to every DIMSE check, one after the other: what one check's
+    exchange held is let go before the next (each check alone stayed small; together they grew by
+    ~180 MB a check while pynetdicom's association cycles waited for the collector). The whole default
+    run against it, by hand: see docs/bounds.md."""
+    hostile_server.flood_bytes = 3 * 1024 ** 3
+    run = run_checks(hostile_server, [], timeout=3, hard=300, extra=("--only", "dimse"))
+    assert run.report is not None, run.stderr[-2000:]
+    assert run.outcomes(), "no check judged"
+    assert run.peak_mb < RSS_LIMIT_MB, f"peak RSS {run.peak_mb:.0f} MB"
