@@ -123,14 +123,15 @@ class Recorder:
     def _theirs(self, follow: _Follow, message: Message | None) -> None:
         if message is None or message.field != C_STORE_RSP or message.command is None:
             return
-        row = follow.waiting.pop(message.responds_to or -1, None)
+        responds_to = message.responds_to if isinstance(message.responds_to, int) else None  # two values: no ID
+        row = follow.waiting.pop(responds_to or -1, None)
         status = message.status
         if not isinstance(status, int):
             return
         if row is not None:
             self.answer(row, status)
-        elif isinstance(message.responds_to, int):
-            follow.early[message.responds_to] = status
+        elif responds_to is not None:
+            follow.early[responds_to] = status
 
     def add(self, sop_class: str, sop_instance: str, ids: dict[str, str]) -> StoredObject:
         """A C-STORE-RQ sent now (by the current check) of the object with these :func:`identity` UIDs."""

@@ -111,3 +111,24 @@ def test_the_three_readers_on_a_transcript_the_node_s_association_crosses() -> N
     dump = t.dump()
     assert dump.count("A-ASSOCIATE-RQ") == 2 and dump.count("A-ASSOCIATE-AC") == 2
     assert "Abstract Syntax: =CTImageStorage" in dump.split("<- A-ASSOCIATE-AC")[1]  # read against our request
+
+
+def test_an_answer_whose_message_id_has_two_values_leaves_the_request_unanswered() -> None:
+    """A node's C-STORE-RSP with Message ID Being Responded To of two values (US, 4 bytes) answers nothing:
+    the row stays without a status, and the node's bytes do not break our side of the association."""
+    recorder = stored.start()
+    try:
+        t = Transcript()
+        t.sent(_rq((1, CT)))
+        t.received(_ac((1, 0, IMPLICIT_LE)))
+        for pdu in _store(7, "OURS"):
+            t.sent(pdu)
+        rsp = encode_command(response(store_command(CT, "1.2.3.7", 7), C_STORE_RSP, 0))
+        two = rsp.replace(b"\x00\x00\x20\x01\x02\x00\x00\x00\x07\x00", b"\x00\x00\x20\x01\x04\x00\x00\x00\x07\x00\x07\x00")
+        assert two != rsp
+        two = two[:8] + (int.from_bytes(two[8:12], "little") + 2).to_bytes(4, "little") + two[12:]
+        for pdu in _pdata(1, two):
+            t.received(pdu)
+    finally:
+        stored.stop()
+    assert [(o.sop_instance, o.status, o.stored) for o in recorder.objects] == [("1.2.3.7", "", False)]
