@@ -13,7 +13,8 @@ import struct
 from pydicom.dataset import Dataset
 
 from dcmconform.dimse.commands import NO_DATA_SET, command_name, response_field
-from dcmconform.dimse.pdv import Assembler, Message
+from dcmconform.dimse.pdv import Message
+from dcmconform.evidence.follow import EITHER, Follower
 from dcmconform.evidence.transcript import RECEIVED, SENT, Transcript
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
@@ -21,13 +22,12 @@ from dcmconform.wire.errors import WireError
 
 def messages(transcript: Transcript, direction: str | None = None) -> list[Message]:
     """Every whole DIMSE message in ``transcript`` (both directions unless one is given), in order."""
-    assemblers = {SENT: Assembler(SENT), RECEIVED: Assembler(RECEIVED)}
+    follower = Follower()  # our associations: a C-MOVE destination's, begun by the node, do not cut ours
     out: list[Message] = []
     for event in list(transcript.events):
-        if not event.data or event.direction not in assemblers:
+        if not event.data or event.direction not in EITHER:
             continue
-        if event.direction == SENT and pd.type_of(event.data) == pd.PduType.A_ASSOCIATE_RQ:
-            assemblers = {SENT: Assembler(SENT), RECEIVED: Assembler(RECEIVED)}
+        follower.feed(event.direction, event.data)
         if pd.type_of(event.data) != pd.PduType.P_DATA_TF:
             continue
         try:
@@ -35,7 +35,7 @@ def messages(transcript: Transcript, direction: str | None = None) -> list[Messa
         except WireError:
             continue
         assert isinstance(pdu, pd.PDataTF)
-        out.extend(assemblers[event.direction].feed_pdu(pdu, len(event.data) - pd.PDU_HEADER))
+        out.extend(follower.assemblers[event.direction].feed_pdu(pdu, len(event.data) - pd.PDU_HEADER))
     return [m for m in out if direction is None or m.direction == direction]
 
 

@@ -4,8 +4,9 @@ instance UIDs, the check that sent it, and the node's answer (the manifest, ``st
 Every byte we send passes through a transcript (raw probes and pynetdicom associations alike,
 :mod:`dcmconform.evidence.transcript`), except the fast send path's (:mod:`dcmconform.exchange.sender`, PERF-001/002,
 ``bench``), which records its sends itself (:meth:`Recorder.add`). While a :class:`Recorder` is active,
-each transcript hands it what crosses the wire, and it follows the associations (the contexts' transfer syntaxes from the
-A-ASSOCIATE-RQ/AC), joins our P-DATA-TF into messages (a data set's first 64 KiB only) and pairs each
+each transcript hands it what crosses the wire, and it follows the associations we requested
+(:mod:`dcmconform.evidence.follow`: the contexts' transfer syntaxes from the A-ASSOCIATE-RQ/AC), joins
+our P-DATA-TF into messages (a data set's first 64 KiB only) and pairs each
 C-STORE-RQ with the C-STORE-RSP that answers its Message ID. Commands received (C-STORE-RQs to our own
 C-MOVE/C-GET SCP) are not ours and are not listed.
 """
@@ -18,10 +19,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from dcmconform.base.uids import IMPLICIT_LE
 from dcmconform.dimse.commands import C_STORE_RQ, C_STORE_RSP
 from dcmconform.dimse.datasets import HEAD, decode_data_set
 from dcmconform.dimse.pdv import Assembler, Message
 from dcmconform.dimse.status import classify
+from dcmconform.evidence.follow import RECEIVED, SENT, Follower
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
 
@@ -46,11 +49,10 @@ class StoredObject:
 
 @dataclass
 class _Follow:
-    """What a recorder knows of one transcript's current association."""
+    """What a recorder knows of one transcript: its associations (only those we requested: the C-STOREs the
+    node sends our C-MOVE destination are not ours), and the current one's requests and answers."""
 
-    syntaxes: dict[int, str] = field(default_factory=dict)  # context ID -> accepted transfer syntax
-    ours: Assembler = field(default_factory=lambda: Assembler(budget=HEAD))
-    theirs: Assembler = field(default_factory=lambda: Assembler(budget=HEAD))
+    follower: Follower = field(default_factory=lambda: Follower(assembler=lambda direction: Assembler(budget=HEAD)))
     waiting: dict[int, StoredObject] = field(default_factory=dict)  # Message ID -> request not yet answered
     early: dict[int, int] = field(default_factory=dict)  # Message ID -> status of an answer seen before its request
 
@@ -73,6 +75,12 @@ def identity(data: bytes, transfer_syntax: str) -> dict[str, str]:
             "study_instance": _text(ds, "StudyInstanceUID"), "series_instance": _text(ds, "SeriesInstanceUID")}
 
 
+def _transfer_syntax(follower: Follower, context_id: int) -> str:
+    """The transfer syntax the node accepted on ``context_id`` (Implicit VR Little Endian when none was)."""
+    context = follower.contexts.get(context_id)
+    return context.transfer_syntax if context is not None else IMPLICIT_LE
+
+
 class Recorder:
     """Collects :class:`StoredObject` rows from every transcript while :func:`recording` is on."""
 
@@ -81,26 +89,23 @@ class Recorder:
         self.objects: list[StoredObject] = []
         self._lock = threading.Lock()
 
-    def observe(self, follow: _Follow | None, sent: bool, data: bytes) -> _Follow | None:
+    def observe(self, follow: _Follow | None, sent: bool, data: bytes) -> _Follow:
         """One PDU of a transcript (``sent`` by us or received); returns the transcript's new state."""
-        kind = pd.type_of(data)
-        if sent and kind == pd.PduType.A_ASSOCIATE_RQ:
-            return _Follow()  # a new association
-        if follow is None or kind not in (pd.PduType.A_ASSOCIATE_AC, pd.PduType.P_DATA_TF):
-            return follow
+        follow = follow or _Follow()
+        if follow.follower.feed(SENT if sent else RECEIVED, data):  # a new association
+            follow.waiting, follow.early = {}, {}
+        if not follow.follower.requester or pd.type_of(data) != pd.PduType.P_DATA_TF:
+            return follow  # before our first request, nothing is ours
         try:
             pdu = pd.decode_pdu(data, tolerant=True)
         except WireError:
             return follow
-        if isinstance(pdu, pd.AAssociateAC) and not sent:
-            follow.syntaxes = {pc.context_id: pc.transfer_syntax for pc in pdu.presentation_contexts
-                               if pc.result == 0 and pc.transfer_syntax}
-        elif isinstance(pdu, pd.PDataTF):
+        if isinstance(pdu, pd.PDataTF):
             for pdv in pdu.pdvs:
                 if sent:
-                    self._ours(follow, follow.ours.feed_pdv(pdv))
+                    self._ours(follow, follow.follower.assemblers[SENT].feed_pdv(pdv))
                 elif pdv.is_command:
-                    self._theirs(follow, follow.theirs.feed_pdv(pdv))
+                    self._theirs(follow, follow.follower.assemblers[RECEIVED].feed_pdv(pdv))
         return follow
 
     def _ours(self, follow: _Follow, message: Message | None) -> None:
@@ -108,7 +113,7 @@ class Recorder:
             return
         command = message.command
         row = self.add(_text(command, "AffectedSOPClassUID"), _text(command, "AffectedSOPInstanceUID"),
-                       identity(message.dataset or b"", follow.syntaxes.get(message.context_id, "1.2.840.10008.1.2")))
+                       identity(message.dataset or b"", _transfer_syntax(follow.follower, message.context_id)))
         message_id = command.get("MessageID")
         if isinstance(message_id, int) and message_id in follow.early:  # the reader thread was faster
             self.answer(row, follow.early.pop(message_id))
@@ -118,14 +123,15 @@ class Recorder:
     def _theirs(self, follow: _Follow, message: Message | None) -> None:
         if message is None or message.field != C_STORE_RSP or message.command is None:
             return
-        row = follow.waiting.pop(message.responds_to or -1, None)
+        responds_to = message.responds_to if isinstance(message.responds_to, int) else None  # two values: no ID
+        row = follow.waiting.pop(responds_to or -1, None)
         status = message.status
         if not isinstance(status, int):
             return
         if row is not None:
             self.answer(row, status)
-        elif isinstance(message.responds_to, int):
-            follow.early[message.responds_to] = status
+        elif responds_to is not None:
+            follow.early[responds_to] = status
 
     def add(self, sop_class: str, sop_instance: str, ids: dict[str, str]) -> StoredObject:
         """A C-STORE-RQ sent now (by the current check) of the object with these :func:`identity` UIDs."""

@@ -16,11 +16,12 @@ from dcmconform.base.text import printable
 from dcmconform.dimse.pdv import Assembler
 from dcmconform.evidence import stored
 from dcmconform.evidence.dump import describe_bytes, hexdump
+from dcmconform.evidence.follow import EITHER, RECEIVED, SENT, Follower
 from dcmconform.evidence.identity import redact
 from dcmconform.wire import pdus as pd
 from dcmconform.wire.errors import WireError
 
-SENT, RECEIVED, NOTE = "->", "<-", "--"
+NOTE = "--"  # a line of ours (SENT and RECEIVED: dcmconform.evidence.follow)
 # What a TCP connection did, for the capture file (dcmconform.reports.pcap); not shown in the dump.
 OPEN, FIN, RST = "open", "fin", "rst"
 
@@ -183,8 +184,8 @@ class Transcript:
     def dump(self) -> str:
         """The readable dump: one block per PDU, in order, with times relative to the start."""
         out: list[str] = []
-        request: pd.AAssociateRQ | None = None
-        assemblers = {SENT: Assembler(by_context=True), RECEIVED: Assembler(by_context=True)}
+        # A new association on a request from either side; the target's A-ASSOCIATE-AC is read against our last request.
+        follower = Follower(starts=EITHER, assembler=lambda direction: Assembler(by_context=True))
         for event in list(self.events):
             if event.tcp:
                 continue  # in the capture file, not the dump (the notes say what the connection did)
@@ -192,16 +193,9 @@ class Transcript:
             if event.direction == NOTE:
                 out.append(f"{stamp} {printable(event.text)}")  # notes may quote the target
                 continue
-            if event.direction == SENT and pd.type_of(event.data) == pd.PduType.A_ASSOCIATE_RQ:
-                try:
-                    decoded = pd.decode_pdu(event.data, tolerant=True)
-                    request = decoded if isinstance(decoded, pd.AAssociateRQ) else request
-                except WireError:
-                    pass
-            if pd.type_of(event.data) == pd.PduType.A_ASSOCIATE_RQ:
-                assemblers = {SENT: Assembler(by_context=True), RECEIVED: Assembler(by_context=True)}  # a new association
-            title, lines = describe_bytes(event.data, request if event.direction == RECEIVED else None,
-                                          assemblers[event.direction])
+            follower.feed(event.direction, event.data)
+            title, lines = describe_bytes(event.data, follower.requests.get(SENT) if event.direction == RECEIVED else None,
+                                          follower.assemblers[event.direction])
             out.append(f"{stamp} {title}")
             out.extend("    " + line for line in lines)
         return "\n".join(out)
