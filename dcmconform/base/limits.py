@@ -17,22 +17,22 @@ PDU_MARGIN = 64 * 1024
 
 # One reassembled DIMSE message (command set + data set), and one inflated Deflated data set: bytes kept
 # before the rest is counted. A message is held in about two copies while it is joined (and the transcript
-# keeps its own head and tail): 128 MiB keeps a flood that never sends the last fragment under 600 MB,
-# and is 32 times our largest test object (4 MiB).
-MAX_MESSAGE = 128 * 1024 * 1024
+# keeps its own head and tail): 64 MiB keeps a whole run against a flood that never sends the last fragment
+# under 600 MB (measured: 590 MB at 128 MiB, too close), and is 16 times our largest test object (4 MiB).
+MAX_MESSAGE = 64 * 1024 * 1024
 # The data sets our C-MOVE destination SCP keeps in memory, in all; past it an arrival is counted, not kept.
 MOVE_SCP_KEEP = 256 * 1024 * 1024
 
 # One transcript: the first and last this many bytes the target sent are kept, the rest counted.
-TRANSCRIPT_HEAD = 32 * 1024 * 1024
-TRANSCRIPT_TAIL = 32 * 1024 * 1024
+TRANSCRIPT_HEAD = 16 * 1024 * 1024
+TRANSCRIPT_TAIL = 16 * 1024 * 1024
 # What one PDU weighs against that budget besides its bytes: its dump and hex lines in the report
 # (so that 100 000 tiny pending responses do not make a 60 MB dump).
 TRANSCRIPT_EVENT_WEIGHT = 4096
 # A check's evidence text (its dump, its hex) in the report: the first and last half of this many characters,
 # the middle counted. A whole run of floods kept ~10 MB of text per check (2.8 GB in all); the capture file
 # (reports/pcap.py) still holds every byte the transcript kept.
-EVIDENCE_TEXT = 512 * 1024
+EVIDENCE_TEXT = 256 * 1024
 
 # One C-FIND/C-GET/C-MOVE (or any response loop): at most this many responses, and at most
 # OPERATION_TIMEOUTS x --timeout seconds in all (each single wait still has --timeout).

@@ -48,7 +48,7 @@ def preflight(endpoint: Endpoint, calling_aet: str, timeout: float, wait: float 
     Verification is accepted, release; never a bare TCP connect (it kills some old nodes, and is a
     check of its own, ASSOC-064). Raise :class:`SetupError`, one line, when the run cannot start:
     nothing listens, the node never answers an A-ASSOCIATE-RQ as DICOM says (silence, a close, a reset,
-    an A-ABORT, bytes that are not a PDU, a failed TLS handshake), it stays busy for ``wait`` seconds,
+    an A-ABORT, bytes that are not a PDU), it stays busy for ``wait`` seconds,
     or it rejects our calling AE title (1/1/3). A run against such a node could judge nothing."""
     from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
     from dcmconform.harness.session import first_answer, never_served

@@ -100,8 +100,8 @@ def first_answer(probe: Probe, request: AAssociateRQ, wait: float) -> Observatio
 def never_served(endpoint: Endpoint, observed: Observation, timeout: float, wait: float) -> str | None:
     """Why a run against ``endpoint`` can judge nothing, from its answer to our first A-ASSOCIATE-RQ
     (Verification), or ``None`` when the node answered as DICOM says (an A-ASSOCIATE-AC, or an
-    A-ASSOCIATE-RJ other than a transient one, which the checks can judge). One line, for a set-up
-    error: a hung listener, a node that resets or aborts every association, a TLS handshake that fails."""
+    A-ASSOCIATE-RJ other than a transient one, or a failed TLS handshake: the checks judge those). One
+    line, for a set-up error: a hung listener, a node that resets or aborts every association."""
     where = f"{endpoint.ae_title}@{endpoint.host}:{endpoint.port}"
     if observed.kind == REFUSED:
         return (f"connection refused by {endpoint.host}:{endpoint.port}: nothing listens there; "
@@ -112,16 +112,14 @@ def never_served(endpoint: Endpoint, observed: Observation, timeout: float, wait
     if busy(observed):
         return (f"{where} answered every A-ASSOCIATE-RQ for {wait:g} s (--artim-wait) with {observed.describe()}: "
                 "it is at its association limit; free its slots (or raise its limit) and run again")
-    if observed.kind in (ACCEPTED, REJECTED):
-        return None
+    if observed.kind in (ACCEPTED, REJECTED, HANDSHAKE):
+        return None  # a failed TLS handshake is the node's answer too: the TLS checks judge it (SEC-001..006)
     if observed.kind == ABORTED:
         answer = f"answered our first A-ASSOCIATE-RQ (Verification) with {observed.describe()}"
-    elif observed.kind == HANDSHAKE:
-        answer = f"could not be reached over TLS: {observed.describe()}"
     else:
         answer = f"accepted the TCP connection but never served an association: {observed.describe()}"
-    return (f"{where} {answer}; no check can be judged. Check that a DICOM AE (with TLS when you give --tls) "
-            "listens on that port and that the node serves associations")
+    return (f"{where} {answer}; no check can be judged. Check that a DICOM AE listens on that port (with TLS "
+            "when you give --tls) and that it serves associations")
 
 
 @dataclass
