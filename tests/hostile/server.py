@@ -29,6 +29,7 @@ BEHAVIOURS = ("drip-ac", "drip-after-first", "huge-length", "endless-pending", "
               "odd-length-echo-rsp", "deflate-bomb", "trickle-get", "pdata-flood", "pdata-flood-small", "move-bomb")
 DEFLATED = "1.2.840.10008.1.2.1.99"
 BOMB_BYTES = 1536 * 1024 * 1024  # what the bomb inflates to (1.5 GiB)
+SILENCE = 1.0  # "flood-on-silence": a connection that sends nothing this long is flooded; a request is served
 TRICKLE_EVERY = 0.5  # seconds between two C-STORE sub-operations of "trickle-get" (under --timeout)
 
 
@@ -162,13 +163,14 @@ class Handler(socketserver.BaseRequestHandler):
         deadline = time.monotonic() + LIFETIME
         behaviour = self.server.behaviour
         self.server.connections += 1
-        if behaviour == "flood-on-silence":
+        first = _read_pdu(sock, time.monotonic() + SILENCE) if behaviour == "flood-on-silence" else None
+        if behaviour == "flood-on-silence" and first is None:  # a connection that says nothing is flooded
             chunk = b"\x07" * 65536
             sent = 0
             while time.monotonic() < deadline and sent < self.server.flood_bytes and _send(sock, chunk):
                 sent += len(chunk)
             return
-        first = _read_pdu(sock, deadline)
+        first = first or _read_pdu(sock, deadline)
         if first is None or first[:1] != b"\x01":
             return
         try:

@@ -66,13 +66,28 @@ def test_wrong_response_type_fails_the_echo_checks(hostile_server: HostileServer
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("hostile_server", ["drip-ac", "huge-length", "stop-reading"], indirect=True)
+@pytest.mark.parametrize("hostile_server", ["stop-reading"], indirect=True)
 def test_a_run_against_a_stalling_target_ends_with_a_report(hostile_server: HostileServer,
                                                             run_checks: Callable[..., ChildRun]) -> None:
     checks = ["DIMSE-001", "DIMSE-012"]
     run = run_checks(hostile_server, checks, hard=120)
     assert_every_check_judged(run, checks)
     assert_bounded(run, 90)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hostile_server", ["drip-ac", "huge-length"], indirect=True)
+def test_a_target_that_never_serves_an_association_is_a_set_up_error(hostile_server: HostileServer,
+                                                                     run_checks: Callable[..., ChildRun]) -> None:
+    """It drips its A-ASSOCIATE-AC or announces a 4 GB one: the
+    pre-flight's first association gets no answer it can read, so nothing could be judged (issue 27): one line,
+    exit 2, no report that could pass for a run, and still bounded in time and memory."""
+    run = run_checks(hostile_server, ["DIMSE-001", "DIMSE-012"], hard=120)
+    assert run.returncode == 2, run.stdout[-2000:] + run.stderr[-2000:]
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "never served an association" in lines[0], run.stderr[-2000:]
+    assert run.report is None
+    assert_bounded(run, 60)
 
 
 @pytest.mark.slow
@@ -92,6 +107,7 @@ def test_endless_pending_responses_fail_the_query_checks(hostile_server: Hostile
 @pytest.mark.parametrize("hostile_server", ["flood-on-silence"], indirect=True)
 def test_a_flood_on_a_silent_connection_is_counted_not_kept(hostile_server: HostileServer,
                                                             run_checks: Callable[..., ChildRun]) -> None:
+    """It serves associations, and floods a connection that sends nothing (ASSOC-053's)."""
     run = run_checks(hostile_server, ["ASSOC-053"], extra=("--artim-wait", "4"))
     assert_every_check_judged(run, ["ASSOC-053"])
     assert_bounded(run, 40)
