@@ -120,15 +120,15 @@ def shared(role: str = "scp", folder: Path | None = None) -> dict[str, Expectati
 def written(peer: str, role: str = "scp", folder: Path | None = None) -> dict[str, Expectation] | None:
     """The rows of the peer's own file (and those its ``lacks:`` derives), or ``None`` when it has none.
 
-    A row that says only ``pass`` is refused, unless it overrides a :data:`SHARED` row: a check without a
-    row is expected to pass."""
+    A row that says only ``pass`` is refused, unless it overrides a :data:`SHARED` row or records the
+    peer's outcome with ``--tls`` (``with --tls, ...: OUTCOME``): a check without a row is expected to pass."""
     path = path_for(peer, role, folder)
     if not path.exists():
         return None
     rows = parse(path.read_text(), str(path))
     common = shared(role, folder)
     for check, row in rows.items():
-        if row.outcome == PASS and not row.also and check not in common:
+        if row.outcome == PASS and not row.also and check not in common and tls_outcome(row) is None:
             raise ExpectationsError(f"{path}: {check}: a check without a row is expected to pass: remove the row")
     return rows
 
