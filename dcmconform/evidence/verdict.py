@@ -102,6 +102,8 @@ AREAS = {
     "PERF": "performance",
     "SCU": "scu",
     "STMT": "statement",
+    "QUERY": "query",  # what a query answers: matching, returned keys, character sets, worklist (PS3.4 C, K)
+    "CONTENT": "content",  # what comes back is what went in: attributes, pixels, IOD validity
 }
 
 # Services a check can need the target to offer (``check(..., needs=...)``); a peer's expectations
@@ -113,6 +115,28 @@ SERVICES = {
     "worklist": "Modality Worklist",
     "storage-commitment": "Storage Commitment",
 }
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A pass's witness: one thing the check compared, what it expected (the value sent, the value the
+    standard asks for) and what it saw in the node's answer. A check that compared nothing cannot pass:
+    it is n.a., with the reason."""
+
+    what: str
+    expected: str
+    seen: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"what": self.what, "expected": self.expected, "seen": self.seen}
+
+
+def compared_list(compared: Compared | tuple[str, str, str] | list[Any] | None) -> list[Compared]:
+    """``compared=`` as given to :meth:`Verdict.passed` (one, a (what, expected, seen) triple, or a list) as a list."""
+    if compared is None:
+        return []
+    items = compared if isinstance(compared, list) else [compared]
+    return [c if isinstance(c, Compared) else Compared(*(str(v) for v in c)) for c in items]
 
 
 @dataclass(frozen=True)
@@ -170,12 +194,14 @@ class Verdict:
     transcript: Transcript | None = None
     broken: Requirement | None = None  # the requirement found broken (fail/warn/info); the check's own by default
     attached: list[Transcript] = field(default_factory=list)  # other transcripts in the evidence (their bytes: the capture file)
+    compared: list[Compared] = field(default_factory=list)  # a pass's witness: what it compared
 
     def reset(self) -> None:
         """Forget an attempt (the session runs the check again from the start after the node was busy)."""
         self.outcome, self.summary, self.explanation, self.broken = None, "", "", None
         self.evidence = []
         self.attached = []
+        self.compared = []
 
     # Evidence -----------------------------------------------------------------------------
     def attach(self, what: Transcript | str | tuple[str, str], kind: str = "text") -> Verdict:
@@ -203,7 +229,10 @@ class Verdict:
         self.outcome, self.summary = outcome, summary
         self.explanation = explanation or (self.check.fix if outcome in (Outcome.FAIL, Outcome.WARN) else "")
 
-    def passed(self, summary: str, evidence: Any = None, explanation: str = "") -> None:
+    def passed(self, summary: str, evidence: Any = None, explanation: str = "",
+               compared: Compared | tuple[str, str, str] | list[Any] | None = None) -> None:
+        """Pass, with ``compared``: what the check compared (the value sent or required, the answer seen)."""
+        self.compared = compared_list(compared)
         self._record(Outcome.PASS, summary, explanation, evidence)
 
     def warn(self, summary: str, evidence: Any = None, explanation: str = "",
@@ -239,10 +268,12 @@ class Verdict:
         self._record(Outcome.NA, reason, "", evidence)
         pytest.skip(f"{self.check.id}: not applicable: {reason}")
 
-    def judge(self, ok: bool, good: str, bad: str, evidence: Any = None, explanation: str = "") -> None:
-        """Pass when ``ok``; otherwise the check's own requirement is broken (:func:`outcome_for`)."""
+    def judge(self, ok: bool, good: str, bad: str, evidence: Any = None, explanation: str = "",
+              compared: Compared | tuple[str, str, str] | list[Any] | None = None) -> None:
+        """Pass when ``ok`` (``compared``: the pass's witness); otherwise the check's own requirement is broken
+        (:func:`outcome_for`)."""
         if ok:
-            self.passed(good, evidence)
+            self.passed(good, evidence, compared=compared)
             return
         self.broken = self.own_requirement()
         self._record(outcome_for(self.check.level), bad, explanation, evidence)
@@ -265,4 +296,6 @@ class Verdict:
         }
         if self.broken is not None and self.outcome in FINDINGS:
             result["broken"] = self.broken.as_dict()
+        if self.compared and self.outcome is Outcome.PASS:
+            result["compared"] = [c.as_dict() for c in self.compared]
         return result
