@@ -340,10 +340,12 @@ def _without(stored: StoredCorpus, a: Answer, keyword: str) -> set[str]:
 def test_sequence(query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
                   verdict: Verdict) -> None:
     usable(query_corpus, verdict)
-    cases = [Case(f"ProcedureCodeSequence [CodeValue 'CT-HEAD', CodingSchemeDesignator {CODING_SCHEME!r}]", m,
-                  _study(query_corpus, m, ProcedureCodeSequence=item_key(CodeValue="CT-HEAD",
-                                                                         CodingSchemeDesignator=CODING_SCHEME)))
-             for m in BOTH]
+    # s1 holds (CT-HEAD, 99DCMQM), s2 (MR-KNEE, 99DCMQM), s3 (CT-HEAD, 99DCMQX): the second key matches one
+    # item key in s2 and the other in s3, both keys in no item.
+    cases = [Case(f"ProcedureCodeSequence [CodeValue {code!r}, CodingSchemeDesignator {scheme!r}]", m,
+                  _study(query_corpus, m, ProcedureCodeSequence=item_key(CodeValue=code, CodingSchemeDesignator=scheme)))
+             for m, code, scheme in ((P, "CT-HEAD", CODING_SCHEME), (S, "CT-HEAD", CODING_SCHEME),
+                                     (S, "MR-KNEE", "99DCMQX"))]
     answers = ask(association, transcript, query_corpus, cases)
     _optional(verdict, query_corpus, answers, "ProcedureCodeSequence", "sequence matching", "PS3.4 C.2.2.2.6")
 
