@@ -24,6 +24,7 @@ from dcmconform.evidence.transcript import SENT, Transcript
 from dcmconform.evidence.verdict import Compared, Verdict
 from dcmconform.net.assoc import AssociationRefused, bounded
 from dcmconform.suites.dimse.qr import PATIENT_ROOT_FIND, QR_SYNTAXES, STUDY_ROOT_FIND, FindResult, judge_find_responses
+from dcmconform.suites.dimse.test_query import FINAL_RESPONSE
 from dcmconform.suites.query.conftest import StoredCorpus
 
 SOP_CLASS = {oracle.PATIENT_ROOT: PATIENT_ROOT_FIND, oracle.STUDY_ROOT: STUDY_ROOT_FIND}
@@ -85,7 +86,7 @@ class Answer:
 
     @property
     def right(self) -> bool:
-        return self.result is not None and not self.refused and (
+        return self.result is not None and self.result.final is not None and not self.refused and (
             self.seen == self.expected or self.seen in self.case.also_right)
 
     def returned(self, keyword: str) -> bool:
@@ -176,6 +177,15 @@ def usable(stored: StoredCorpus, verdict: Verdict) -> None:
         verdict.not_applicable(f"could not store the query corpus: {stored.problem() or 'nothing stored'}")
 
 
+def unfinished(verdict: Verdict, stored: StoredCorpus, answers: list[Answer], evidence: str) -> None:
+    """Fail (whatever the check's level) when a query the node took never got its final response."""
+    open_ = [a for a in answers if not a.not_accepted and (a.result is None or a.result.final is None)]
+    if open_:
+        a = open_[0]
+        verdict.fail(f"{MODEL_NAME[a.case.model]} {a.case.label}: no final C-FIND response "
+                     f"({a.result.describe() if a.result else 'nothing came back'})", evidence, broken=FINAL_RESPONSE)
+
+
 def judge(verdict: Verdict, stored: StoredCorpus, answers: list[Answer], what: str, clause: str) -> None:
     """Pass when every case the node took got the oracle's answer (or one the standard also allows);
     n.a. when the node took none of them."""
@@ -183,6 +193,7 @@ def judge(verdict: Verdict, stored: StoredCorpus, answers: list[Answer], what: s
     if not sent:
         verdict.not_applicable("; ".join(sorted({a.not_accepted for a in answers})))
     evidence = "\n".join(line(stored, a) for a in answers) + "\n\n" + legend(stored)
+    unfinished(verdict, stored, answers, evidence)
     wrong = [a for a in sent if not a.right]
     if not wrong:
         verdict.passed(f"{what}: {len(sent)} quer{'y' if len(sent) == 1 else 'ies'} answered as {clause} says",

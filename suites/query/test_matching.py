@@ -29,6 +29,7 @@ from dcmconform.suites.query.matching import (
     line,
     query,
     roles,
+    unfinished,
     usable,
 )
 
@@ -313,6 +314,7 @@ def _optional(verdict: Verdict, stored: StoredCorpus, answers: list[Answer], key
     """An Optional key: unsupported (left out, or ignored for matching) is info; matched wrongly is a fail."""
     sent = [a for a in answers if not a.not_accepted and a.result is not None and not a.refused]
     evidence = "\n".join(line(stored, a) for a in answers) + "\n\n" + legend(stored)
+    unfinished(verdict, stored, answers, evidence)
     if sent and all(a.seen and not a.returned(keyword) for a in sent):
         verdict.info(f"{keyword} is an Optional key this node does not support: it leaves it out of its answers "
                      "(PS3.4 C.2.2.1.3)", evidence)
@@ -406,6 +408,7 @@ def test_other_level_keys(query_corpus: StoredCorpus, association: Callable[...,
     sent = [a for a in answers if not a.not_accepted]
     if not sent:
         verdict.not_applicable("; ".join(sorted({a.not_accepted for a in answers})))
+    unfinished(verdict, query_corpus, answers, evidence)
     wrong = [a for a in sent if not (a.right or a.refused)]
     if wrong:
         a = wrong[0]
