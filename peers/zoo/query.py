@@ -31,7 +31,29 @@ if TYPE_CHECKING:
 LEVELS = oracle.LEVELS
 KEYS = oracle.LEVEL_KEYS
 UNIQUE = oracle.UNIQUE
-MATCH_DEFECT = "match-"  # match-<rule>: the zoo breaks that rule of the oracle (oracle.DEVIATIONS)
+# Each defect switch that breaks one rule of the oracle (oracle.DEVIATIONS): switch name -> rule.
+MATCH_DEFECTS = {
+    "match-no-universal": "no-universal",
+    "match-star-not-universal": "star-not-universal",
+    "match-wildcard-literal": "wildcard-literal",
+    "match-wildcard-trailing-only": "wildcard-trailing-only",
+    "match-question-any-length": "question-any-length",
+    "match-case-insensitive": "case-insensitive",
+    "match-single-value-prefix": "single-value-prefix",
+    "match-pn-family-name-only": "pn-family-name-only",
+    "match-numbers-not-matched": "numbers-not-matched",
+    "match-range-literal": "range-literal",
+    "match-range-exclusive": "range-exclusive",
+    "match-range-open-end-ignored": "range-open-end-ignored",
+    "match-dash-range-everywhere": "dash-range-everywhere",
+    "match-no-uid-list": "no-uid-list",
+    "match-uid-wildcard": "uid-wildcard",
+    "match-sequence-any-item-key": "sequence-any-item-key",
+    "match-ignore-parent-key": "ignore-parent-key",
+    "match-relational-without-negotiation": "relational-without-negotiation",
+    "match-study-root-ignores-patient-keys": "study-root-ignores-patient-keys",
+    "match-empty-value-no-match": "empty-value-no-match",
+}
 EXACT_ONLY = ("wildcard-literal", "star-not-universal", "range-literal", "no-uid-list")  # find-exact-match-only
 
 
@@ -66,7 +88,7 @@ def matches(value: str, wanted: str, keyword: str, exact_only: bool) -> bool:
 
 def broken_rules(conn: ZooConnection) -> frozenset[str]:
     """The oracle rules this zoo breaks: its ``match-<rule>`` switches (and find-exact-match-only)."""
-    rules = {name[len(MATCH_DEFECT):] for name in conn.d if name.startswith(MATCH_DEFECT)}
+    rules = {rule for name, rule in MATCH_DEFECTS.items() if name in conn.d}
     return frozenset(rules | (set(EXACT_ONLY) if "find-exact-match-only" in conn.d else set()))
 
 

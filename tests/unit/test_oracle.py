@@ -5,8 +5,8 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from pydicom.dataelem import DataElement
 from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
@@ -171,3 +171,11 @@ def test_every_deviation_changes_an_answer_on_the_corpus(corpus) -> None:
                    if oracle.matches(corpus.datasets, x, str(x.QueryRetrieveLevel), model)
                    != oracle.matches(corpus.datasets, x, str(x.QueryRetrieveLevel), model, broken={rule})]
         assert changed, f"breaking {rule} changes no answer on the corpus"
+
+
+def test_the_zoo_can_break_every_rule_of_the_oracle() -> None:
+    from dcmconform.peers.zoo.defects import DEFECTS
+    from dcmconform.peers.zoo.query import MATCH_DEFECTS
+
+    assert sorted(MATCH_DEFECTS.values()) == sorted(oracle.DEVIATIONS)
+    assert all(name in DEFECTS for name in MATCH_DEFECTS)
