@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from pydicom.dataset import Dataset
 
 from dcmconform.content import oracle
@@ -152,17 +153,6 @@ def test_wildcard_question(query_corpus: StoredCorpus, association: Callable[...
     _run(association, transcript, query_corpus, verdict, cases, "'?' wild card", "PS3.4 C.2.2.2.4")
 
 
-@check("QUERY-006", "Wild cards in Accession Number (SH) are case-sensitive and honoured at either end",
-       "PS3.4 C.2.2.2.4", "MUST", needs="c-find", stores=True,
-       fix=FIX.format(rule="wild card matching of every VR but PN is case-sensitive, and '*' stands anywhere."))
-def test_wildcard_sh(query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
-                     verdict: Verdict) -> None:
-    t = query_corpus.corpus.tag
-    cases = [Case(f"AccessionNumber {k!r}", m, _study(query_corpus, m, AccessionNumber=k))
-             for k, m in ((f"A{t}-1*", S), (f"*{t}-1", P), (f"a{t}*", S))]
-    _run(association, transcript, query_corpus, verdict, cases, "wild cards in Accession Number", "PS3.4 C.2.2.2.4")
-
-
 @check("QUERY-007", "Modality (CS) at SERIES level: wild cards honoured, case-sensitive, under both models",
        "PS3.4 C.2.2.2.4, C.2.2.2.1, C.6.1.1.4 (Table C.6-3)", "MUST", needs="c-find", stores=True,
        fix=FIX.format(rule="Modality is a Required SERIES key: 'C?' and '*T' are wild cards, 'ct' is not 'CT'."))
@@ -210,56 +200,53 @@ def test_pn_case(query_corpus: StoredCorpus, association: Callable[..., Any], tr
 
 
 # Ranges ---------------------------------------------------------------------------------------------
-@check("QUERY-010", "Date range 'd1-d2' includes both bounds (Study Date, both models)",
-       "PS3.4 C.2.2.2.5.1", "MUST", needs="c-find", stores=True,
-       fix=FIX.format(rule="'20240301-20240302' matches every date from the first to the second, both included."))
-def test_date_range(query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
-                    verdict: Verdict) -> None:
-    cases = [Case("StudyDate '20240301-20240302'", m, _study(query_corpus, m, StudyDate="20240301-20240302"))
-             for m in BOTH]
-    _run(association, transcript, query_corpus, verdict, cases, "closed date range", "PS3.4 C.2.2.2.5.1")
+# One key of the STUDY level, under anna, several values: a family of checks ---------------------------------
+STUDY_KEY = [
+    pytest.param("AccessionNumber", [("A{t}-1*", S), ("*{t}-1", P), ("a{t}*", S)], "wild cards in Accession Number",
+                 id="accession-wild-cards", marks=check(
+                     "QUERY-006", "Wild cards in Accession Number (SH) are case-sensitive and honoured at either end",
+                     "PS3.4 C.2.2.2.4", "MUST", needs="c-find", stores=True,
+                     fix=FIX.format(rule="wild card matching of every VR but PN is case-sensitive, and '*' stands "
+                                         "anywhere."))),
+    pytest.param("StudyDate", [("20240301-20240302", P), ("20240301-20240302", S)], "closed date range",
+                 id="date-range", marks=check(
+                     "QUERY-010", "Date range 'd1-d2' includes both bounds (Study Date, both models)",
+                     "PS3.4 C.2.2.2.5.1", "MUST", needs="c-find", stores=True,
+                     fix=FIX.format(rule="'20240301-20240302' matches every date from the first to the second, both "
+                                "included."))),
+    pytest.param("StudyDate", [("-20240302", S), ("20240302-", P), ("20240303-", S)], "open date range",
+                 id="date-open-range", marks=check(
+                     "QUERY-011", "Date ranges open at one end ('-d2', 'd1-') include their bound",
+                     "PS3.4 C.2.2.2.5.1", "MUST", needs="c-find", stores=True,
+                     fix=FIX.format(rule="'-20240302' matches that date and every earlier one, '20240302-' that date and "
+                                "later."))),
+    pytest.param("StudyDate", [("20240302-20240302", S), ("20240302", P)], "single-day date",
+                 id="single-day", marks=check(
+                     "QUERY-012", "A single-day range 'd-d' and a single date find exactly that day's study",
+                     "PS3.4 C.2.2.2.5.1, C.2.2.2.1", "MUST", needs="c-find", stores=True,
+                     fix=FIX.format(rule="'20240302-20240302' and '20240302' match the studies of that day and no other."))),
+    pytest.param("StudyTime", [("083000-120000", S), ("120000-", P), ("-083000", S)], "time range",
+                 id="time-range", marks=check(
+                     "QUERY-013", "Time ranges (closed and open) include their bounds (Study Time)",
+                     "PS3.4 C.2.2.2.5.2", "MUST", needs="c-find", stores=True,
+                     fix=FIX.format(rule="'083000-120000' matches 08:30:00 to 12:00:00 inclusive; '120000-' to the end of "
+                                "the day, '-083000' from midnight."))),
+    pytest.param("AccessionNumber", [("A{t}-12", S), ("A{t}-1", P)], "'-' in a text key",
+                 id="dash-literal", marks=check(
+                     "QUERY-014", "A '-' in a key that is no date or time is a character, not a range "
+                     "(Accession Number)", "PS3.4 C.2.2.2.1, C.2.2.2.5", "MUST", needs="c-find", stores=True,
+                     fix=FIX.format(rule="range matching applies to DA, TM and DT only; in other keys '-' is "
+                                         "matched as itself."))),
+]
 
 
-@check("QUERY-011", "Date ranges open at one end ('-d2', 'd1-') include their bound",
-       "PS3.4 C.2.2.2.5.1", "MUST", needs="c-find", stores=True,
-       fix=FIX.format(rule="'-20240302' matches that date and every earlier one, '20240302-' that date and later."))
-def test_date_open_range(query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
-                         verdict: Verdict) -> None:
-    cases = [Case(f"StudyDate {k!r}", m, _study(query_corpus, m, StudyDate=k))
-             for k, m in (("-20240302", S), ("20240302-", P), ("20240303-", S))]
-    _run(association, transcript, query_corpus, verdict, cases, "open date range", "PS3.4 C.2.2.2.5.1")
-
-
-@check("QUERY-012", "A single-day range 'd-d' and a single date find exactly that day's study",
-       "PS3.4 C.2.2.2.5.1, C.2.2.2.1", "MUST", needs="c-find", stores=True,
-       fix=FIX.format(rule="'20240302-20240302' and '20240302' match the studies of that day and no other."))
-def test_single_day(query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
-                    verdict: Verdict) -> None:
-    cases = [Case(f"StudyDate {k!r}", m, _study(query_corpus, m, StudyDate=k))
-             for k, m in (("20240302-20240302", S), ("20240302", P))]
-    _run(association, transcript, query_corpus, verdict, cases, "single-day date", "PS3.4 C.2.2.2.5.1")
-
-
-@check("QUERY-013", "Time ranges (closed and open) include their bounds (Study Time)",
-       "PS3.4 C.2.2.2.5.2", "MUST", needs="c-find", stores=True,
-       fix=FIX.format(rule="'083000-120000' matches 08:30:00 to 12:00:00 inclusive; '120000-' to the end of the "
-                           "day, '-083000' from midnight."))
-def test_time_range(query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
-                    verdict: Verdict) -> None:
-    cases = [Case(f"StudyTime {k!r}", m, _study(query_corpus, m, StudyTime=k))
-             for k, m in (("083000-120000", S), ("120000-", P), ("-083000", S))]
-    _run(association, transcript, query_corpus, verdict, cases, "time range", "PS3.4 C.2.2.2.5.2")
-
-
-@check("QUERY-014", "A '-' in a key that is no date or time is a character, not a range (Accession Number)",
-       "PS3.4 C.2.2.2.1, C.2.2.2.5", "MUST", needs="c-find", stores=True,
-       fix=FIX.format(rule="range matching applies to DA, TM and DT only; in other keys '-' is matched as itself."))
-def test_dash_literal(query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
-                      verdict: Verdict) -> None:
+@pytest.mark.parametrize(("keyword", "values", "what"), STUDY_KEY)
+def test_study_key(keyword: str, values: list[tuple[str, str]], what: str, query_corpus: StoredCorpus,
+                   association: Callable[..., Any], transcript: Transcript, verdict: Verdict) -> None:
     t = query_corpus.corpus.tag
-    cases = [Case(f"AccessionNumber {k!r}", m, _study(query_corpus, m, AccessionNumber=k))
-             for k, m in ((f"A{t}-12", S), (f"A{t}-1", P))]
-    _run(association, transcript, query_corpus, verdict, cases, "'-' in a text key", "PS3.4 C.2.2.2.1")
+    cases = [Case(f"{keyword} {v.format(t=t)!r}", m, _study(query_corpus, m, **{keyword: v.format(t=t)}))
+             for v, m in values]
+    _run(association, transcript, query_corpus, verdict, cases, what, verdict.check.clause)
 
 
 # UIDs -----------------------------------------------------------------------------------------------
