@@ -20,6 +20,9 @@ class StoredCorpus:
 
     corpus: Corpus
     stored: list[Stored] = field(default_factory=list)
+    # Per model: the first query of the run the node never finished (no final C-FIND response), in words.
+    # Later checks do not wait for it again (each wait costs --timeout); they fail naming it.
+    unanswered: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -78,6 +78,7 @@ class Answer:
     others: int = 0  # matches outside the corpus (other data of the archive)
     result: FindResult | None = None
     not_accepted: str = ""
+    skipped: str = ""  # not sent: an earlier query of the run under this model got no final response
 
     @property
     def refused(self) -> bool:
@@ -103,6 +104,10 @@ def ask(association: Callable[..., Any], transcript: Transcript, stored: StoredC
         mine = [a for a in answers if a.case.model == model]
         if not mine:
             continue
+        if model in stored.unanswered:
+            for a in mine:
+                a.skipped = stored.unanswered[model]
+            continue
         sop_class = SOP_CLASS[model]
         start = sum(1 for m in messages(transcript) if m.direction == SENT and m.field == C_FIND_RQ)
         try:
@@ -122,6 +127,8 @@ def ask(association: Callable[..., Any], transcript: Transcript, stored: StoredC
                         pass
                     a.result = judge_find_responses(transcript, syntaxes, start + sent)
                     sent += 1
+                    if a.result.final is None:
+                        stored.unanswered.setdefault(model, f"{MODEL_NAME[model]} {a.case.label}: {a.result.describe()}")
         except AssociationRefused as exc:
             for a in mine:
                 a.not_accepted = f"the node accepted no context for {MODEL_NAME[model]} C-FIND ({exc})"
@@ -147,8 +154,8 @@ def line(stored: StoredCorpus, a: Answer) -> str:
     """One case for the evidence: model, query, clause, expected and received."""
     case = a.case
     head = f"{MODEL_NAME[case.model]} {case.label}\n  query: {oracle.describe(case.identifier)}"
-    if a.not_accepted:
-        return f"{head}\n  not sent: {a.not_accepted}"
+    if a.not_accepted or a.skipped:
+        return f"{head}\n  not sent: {a.not_accepted or 'an earlier query got no final response: ' + a.skipped}"
     result = a.result
     assert result is not None
     allowed = "".join(f" or {roles(stored, case.level, s)}" for s in case.also_right)
@@ -182,6 +189,9 @@ def unfinished(verdict: Verdict, stored: StoredCorpus, answers: list[Answer], ev
     open_ = [a for a in answers if not a.not_accepted and (a.result is None or a.result.final is None)]
     if open_:
         a = open_[0]
+        if a.skipped:
+            verdict.fail(f"not asked: an earlier query of this run got no final C-FIND response ({a.skipped}), "
+                         "so this check did not wait for one again", evidence, broken=FINAL_RESPONSE)
         verdict.fail(f"{MODEL_NAME[a.case.model]} {a.case.label}: no final C-FIND response "
                      f"({a.result.describe() if a.result else 'nothing came back'})", evidence, broken=FINAL_RESPONSE)
 
