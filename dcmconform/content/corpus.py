@@ -11,7 +11,7 @@ differ only in case (PN: an SCP may fold case); names where ``?`` must match exa
 ``*`` nothing or more; three studies of one patient on consecutive days and at 08:30, 12:00 and 23:59:59
 (range bounds and open ends); Accession Numbers with a ``-`` (a character, not a range) that differ
 only in case or by a trailing digit; a study with no date (a zero-length Required key matches any key,
-C.2.2.1.2); Procedure Code Sequence items that match on one item key but not on both (sequence matching).
+C.2.2.1.2); Acquisition DateTimes whose UTC offsets decide a DT range; Procedure Code Sequence items that match on one item key but not on both (sequence matching).
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ class Series:
     number: str
     description: str
     instances: int = 1
+    # Acquisition DateTime of each instance (DT with UTC offsets: 08:30 UTC and 09:30 UTC written at +01:00)
+    acquired: tuple[str, ...] = ()
 
 
 PATIENTS = (
@@ -80,7 +82,8 @@ STUDIES = (
     Study("s6", "bob-lower", "20240301", "083000", "b{T}-5", "HEAD CT", None),
 )
 SERIES = (
-    Series("s1-ct", "s1", "ct", "CT", "1", "AXIAL", instances=2),
+    Series("s1-ct", "s1", "ct", "CT", "1", "AXIAL", instances=2,
+           acquired=("20240301083000+0000", "20240301103000+0100")),
     Series("s1-ot", "s1", "sc", "OT", "2", "SCREEN"),
     Series("s2-mr", "s2", "mr", "MR", "1", "SAGITTAL"),
     Series("s3-ct", "s3", "ct", "CT", "1", "AXIAL"),
@@ -190,6 +193,8 @@ def build(salt: str) -> Corpus:
             ds.FrameOfReferenceUID = uid(salt, "query-corpus", "frame", series.role)
             ds.SOPInstanceUID = uid(salt, "query-corpus", "instance", name)
             ds.InstanceNumber = str(n)
+            if series.acquired:
+                ds.AcquisitionDateTime = series.acquired[n - 1]
             corpus.instance[name] = str(ds.SOPInstanceUID)
             corpus.objects.append(CorpusObject(name, Variant(KINDS[series.kind], SYNTAX), ds))
     return corpus

@@ -74,6 +74,7 @@ DEVIATIONS = {
     "range-literal": "a date or time range is compared as one value (no ranges)",
     "range-exclusive": "a range leaves out its own bounds",
     "range-open-end-ignored": "a range with one end open (-d2 or d1-) matches nothing",
+    "dt-offset-ignored": "the UTC offset of a DT value or key is ignored (local times compared as they are)",
     "dash-range-everywhere": "a - in any key is read as a range (string comparison), not only in dates and times",
     "no-uid-list": "a list of UIDs is compared as one value",
     "uid-wildcard": "* and ? in a UID key are wild cards",
@@ -182,7 +183,7 @@ def _da(value: str) -> str | None:
     return value if re.fullmatch(r"\d{8}", value) else None
 
 
-def _dt(value: str, upper: bool) -> datetime.datetime | None:
+def _dt(value: str, upper: bool, ignore_offset: bool = False) -> datetime.datetime | None:
     m = _DT.match(value)
     if not m:
         return None
@@ -206,18 +207,18 @@ def _dt(value: str, upper: bool) -> datetime.datetime | None:
             start = start.replace(second=59, microsecond=999999)
         elif not frac:
             start = start.replace(microsecond=999999)
-    if offset:
+    if offset and not ignore_offset:
         sign = 1 if offset[0] == "+" else -1
         start -= sign * datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
     return start
 
 
-def _point(value: str, vr: str, upper: bool) -> object:
+def _point(value: str, vr: str, upper: bool, broken: frozenset[str] = frozenset()) -> object:
     if vr == "DA":
         return _da(value)
     if vr == "TM":
         return _tm(value, upper)
-    return _dt(value, upper)
+    return _dt(value, upper, "dt-offset-ignored" in broken)
 
 
 def in_range(key: str, value: str, vr: str, broken: frozenset[str] = frozenset()) -> bool:
@@ -225,15 +226,15 @@ def in_range(key: str, value: str, vr: str, broken: frozenset[str] = frozenset()
     low, _, high = key.partition("-")
     if (not low or not high) and "range-open-end-ignored" in broken:
         return False
-    lo_v, hi_v = _point(value, vr, False), _point(value, vr, True)
+    lo_v, hi_v = _point(value, vr, False, broken), _point(value, vr, True, broken)
     if lo_v is None or hi_v is None:
         return False
     if low:
-        bound = _point(low, vr, False)
+        bound = _point(low, vr, False, broken)
         if bound is None or lo_v < bound or ("range-exclusive" in broken and lo_v == bound):  # type: ignore[operator]
             return False
     if high:
-        bound = _point(high, vr, True)
+        bound = _point(high, vr, True, broken)
         if bound is None or hi_v > bound or ("range-exclusive" in broken and hi_v == bound):  # type: ignore[operator]
             return False
     return True

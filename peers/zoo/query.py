@@ -45,6 +45,7 @@ MATCH_DEFECTS = {
     "match-range-literal": "range-literal",
     "match-range-exclusive": "range-exclusive",
     "match-range-open-end-ignored": "range-open-end-ignored",
+    "match-dt-offset-ignored": "dt-offset-ignored",
     "match-dash-range-everywhere": "dash-range-everywhere",
     "match-no-uid-list": "no-uid-list",
     "match-uid-wildcard": "uid-wildcard",

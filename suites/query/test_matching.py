@@ -260,6 +260,19 @@ def test_optional_lo(query_corpus: StoredCorpus, association: Callable[..., Any]
     _optional(verdict, query_corpus, answers, "StudyDescription", "Study Description matching", "PS3.4 C.2.2.2.4")
 
 
+@check("QUERY-025", "DT range matching takes the UTC offset into account (Acquisition DateTime, IMAGE level)",
+       "PS3.4 C.2.2.2.5.3, C.2.2.1.3", "MUST", needs="c-find", stores=True,
+       fix=FIX.format(rule="a DT range is compared as instants: '20240301103000+0100' is 09:30 UTC and lies in "
+                           "'20240301090000+0000-20240301100000+0000'."))
+def test_datetime_range(query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
+                        verdict: Verdict) -> None:
+    usable(query_corpus, verdict)
+    cases = [Case(f"AcquisitionDateTime {k!r}", m, _image(query_corpus, m, AcquisitionDateTime=k))
+             for k, m in (("20240301090000+0000-20240301100000+0000", S), ("-20240301083000+0000", P))]
+    answers = ask(association, transcript, query_corpus, cases)
+    _optional(verdict, query_corpus, answers, "AcquisitionDateTime", "DT range", "PS3.4 C.2.2.2.5.3")
+
+
 # The hierarchy -------------------------------------------------------------------------------------
 
 @check("QUERY-022", "A key of another level in a hierarchical query is ignored or refused, not matched",

@@ -164,6 +164,8 @@ def test_every_deviation_changes_an_answer_on_the_corpus(corpus) -> None:
         q("STUDY", PatientID=corpus.patient["anne"], StudyDate="20240101-"),
         q("SERIES", StudyInstanceUID=corpus.study["s1"], SeriesNumber="2"),
         q("SERIES", StudyInstanceUID=corpus.study["s1"], StudyDescription="NONE"),
+        q("IMAGE", StudyInstanceUID=corpus.study["s1"], SeriesInstanceUID=corpus.series["s1-ct"],
+          AcquisitionDateTime="20240301090000+0000-20240301100000+0000"),
     ]
     for rule in oracle.DEVIATIONS:
         changed = [str(x.QueryRetrieveLevel) for x in queries
