@@ -230,47 +230,56 @@ def _without(stored: StoredCorpus, a: Answer, keyword: str) -> set[str]:
     return oracle.matches(stored.corpus.datasets, ident, a.case.level, a.case.model)
 
 
-@check("QUERY-018", "Sequence matching: Procedure Code Sequence matches when one item matches every item key",
-       "PS3.4 C.2.2.2.6", "MUST", needs="c-find", stores=True,
-       fix=FIX.format(rule="a sequence key holds one item of keys; an entity matches when one of its items matches "
-                           "them all, and only the matching items come back."))
-def test_sequence(query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
-                  verdict: Verdict) -> None:
-    usable(query_corpus, verdict)
+
+# Optional keys: matched right, or not supported (info) ------------------------------------------------
+def _sequence(query_corpus: StoredCorpus) -> list[Case]:
     # s1 holds (CT-HEAD, 99DCMQM), s2 (MR-KNEE, 99DCMQM), s3 (CT-HEAD, 99DCMQX): the second key matches one
     # item key in s2 and the other in s3, both keys in no item.
     cases = [Case(f"ProcedureCodeSequence [CodeValue {code!r}, CodingSchemeDesignator {scheme!r}]", m,
                   _study(query_corpus, m, ProcedureCodeSequence=item_key(CodeValue=code, CodingSchemeDesignator=scheme)))
              for m, code, scheme in ((P, "CT-HEAD", CODING_SCHEME), (S, "CT-HEAD", CODING_SCHEME),
                                      (S, "MR-KNEE", "99DCMQX"))]
-    answers = ask(association, transcript, query_corpus, cases)
-    _optional(verdict, query_corpus, answers, "ProcedureCodeSequence", "sequence matching", "PS3.4 C.2.2.2.6")
+    return cases
 
 
-@check("QUERY-019", "Optional key matching, when the node does it, is case-sensitive (Study Description, LO)",
-       "PS3.4 C.2.2.1.3, C.2.2.2.4", "MUST", needs="c-find", stores=True,
-       fix=FIX.format(rule="an Optional key is either not matched (say so in the conformance statement) or matched "
-                           "like a Required key: wild cards and case sensitivity as for every LO."))
-def test_optional_lo(query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
-                     verdict: Verdict) -> None:
-    usable(query_corpus, verdict)
+def _optional_lo(query_corpus: StoredCorpus) -> list[Case]:
     cases = [Case(f"StudyDescription {k!r}", m, _study(query_corpus, m, StudyDescription=k))
              for k, m in (("HEAD*", S), ("head ct", P))]
-    answers = ask(association, transcript, query_corpus, cases)
-    _optional(verdict, query_corpus, answers, "StudyDescription", "Study Description matching", "PS3.4 C.2.2.2.4")
+    return cases
 
 
-@check("QUERY-025", "DT range matching takes the UTC offset into account (Acquisition DateTime, IMAGE level)",
-       "PS3.4 C.2.2.2.5.3, C.2.2.1.3", "MUST", needs="c-find", stores=True,
-       fix=FIX.format(rule="a DT range is compared as instants: '20240301103000+0100' is 09:30 UTC and lies in "
-                           "'20240301090000+0000-20240301100000+0000'."))
-def test_datetime_range(query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
-                        verdict: Verdict) -> None:
-    usable(query_corpus, verdict)
+def _datetime_range(query_corpus: StoredCorpus) -> list[Case]:
     cases = [Case(f"AcquisitionDateTime {k!r}", m, _image(query_corpus, m, AcquisitionDateTime=k))
              for k, m in (("20240301090000+0000-20240301100000+0000", S), ("-20240301083000+0000", P))]
-    answers = ask(association, transcript, query_corpus, cases)
-    _optional(verdict, query_corpus, answers, "AcquisitionDateTime", "DT range", "PS3.4 C.2.2.2.5.3")
+    return cases
+
+
+OPTIONAL_KEYS = [
+    pytest.param(_sequence, "ProcedureCodeSequence", "sequence matching", id="sequence", marks=check(
+        "QUERY-018", "Sequence matching: Procedure Code Sequence matches when one item matches every item key",
+        "PS3.4 C.2.2.2.6", "MUST", needs="c-find", stores=True,
+        fix=FIX.format(rule="a sequence key holds one item of keys; an entity matches when one of its items matches "
+                            "them all, and only the matching items come back."))),
+    pytest.param(_optional_lo, "StudyDescription", "Study Description matching", id="optional-lo", marks=check(
+        "QUERY-019", "Optional key matching, when the node does it, is case-sensitive (Study Description, LO)",
+        "PS3.4 C.2.2.1.3, C.2.2.2.4", "MUST", needs="c-find", stores=True,
+        fix=FIX.format(rule="an Optional key is either not matched (say so in the conformance statement) or matched "
+                            "like a Required key: wild cards and case sensitivity as for every LO."))),
+    pytest.param(_datetime_range, "AcquisitionDateTime", "DT range", id="datetime-range", marks=check(
+        "QUERY-025", "DT range matching takes the UTC offset into account (Acquisition DateTime, IMAGE level)",
+        "PS3.4 C.2.2.2.5.3, C.2.2.1.3", "MUST", needs="c-find", stores=True,
+        fix=FIX.format(rule="a DT range is compared as instants: '20240301103000+0100' is 09:30 UTC and lies in "
+                            "'20240301090000+0000-20240301100000+0000'."))),
+]
+
+
+@pytest.mark.parametrize(("cases", "keyword", "what"), OPTIONAL_KEYS)
+def test_optional_key(cases: Callable[[StoredCorpus], list[Case]], keyword: str, what: str,
+                      query_corpus: StoredCorpus, association: Callable[..., Any], transcript: Transcript,
+                      verdict: Verdict) -> None:
+    usable(query_corpus, verdict)
+    answers = ask(association, transcript, query_corpus, cases(query_corpus))
+    _optional(verdict, query_corpus, answers, keyword, what, verdict.check.clause)
 
 
 # The hierarchy -------------------------------------------------------------------------------------
