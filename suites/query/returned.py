@@ -20,10 +20,16 @@ from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import Verdict
 from dcmconform.net.assoc import AssociationRefused, bounded
 from dcmconform.net.target import Endpoint
-from dcmconform.suites.dimse.qr import PATIENT_ROOT_FIND, STUDY_ROOT_FIND, FindResult, judge_find_responses
+from dcmconform.suites.dimse.qr import (
+    PATIENT_ROOT_FIND,
+    STUDY_ROOT_FIND,
+    WORKLIST_FIND,
+    FindResult,
+    judge_find_responses,
+)
 from dcmconform.suites.dimse.storing import Stored
 
-MODELS = {PATIENT_ROOT_FIND: "Patient Root", STUDY_ROOT_FIND: "Study Root"}
+MODELS = {PATIENT_ROOT_FIND: "Patient Root", STUDY_ROOT_FIND: "Study Root", WORKLIST_FIND: "Modality Worklist"}
 UNIQUE = {"PATIENT": "PatientID", "STUDY": "StudyInstanceUID", "SERIES": "SeriesInstanceUID", "IMAGE": "SOPInstanceUID"}
 ABOVE = {"PATIENT": (), "STUDY": ("PATIENT",), "SERIES": ("PATIENT", "STUDY"), "IMAGE": ("PATIENT", "STUDY", "SERIES")}
 # Required keys per level (PS3.4 Tables C.6-1 to C.6-5); Study Root's STUDY level adds the patient's.
@@ -54,12 +60,20 @@ class Query:
 
     @property
     def label(self) -> str:
-        return f"{MODELS.get(self.model, self.model)} {self.level}"
+        return f"{MODELS.get(self.model, self.model)} {self.level}".strip()
 
     def sent(self) -> str:
-        keys = ", ".join(f"{e.keyword}={str(e.value)!r}" if e.value not in (None, "") else f"{e.keyword} (empty)"
+        keys = ", ".join(f"{e.keyword}={_text(e.value)!r}" if e.value not in (None, "") else f"{e.keyword} (empty)"
                          for e in self.identifier if e.keyword != "QueryRetrieveLevel")
         return f"{self.label} C-FIND: {keys}"
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+        return "\\".join(str(v) for v in value)  # type: ignore[union-attr]
+    if type(value).__name__ == "Sequence":
+        return f"{len(value)} item(s)"  # type: ignore[arg-type]
+    return str(value)
 
 
 def find_each(association: Callable[..., Any], transcript: Transcript, queries: list[Query]) -> str:

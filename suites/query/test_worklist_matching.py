@@ -86,7 +86,7 @@ def date_time(match: Dataset) -> str:
 def _worklist(association: Callable[..., Any], transcript: Transcript, verdict: Verdict,
               wanted: Callable[[Dataset], bool] = lambda m: True) -> tuple[Query, Dataset]:
     """The broad query and a step to take keys from (the first for which ``wanted`` holds); n.a. when none."""
-    first = Query(WORKLIST_FIND, "worklist", broad())
+    first = Query(WORKLIST_FIND, "", broad())
     why = find_each(association, transcript, [first])
     if why:
         verdict.not_applicable(why)
@@ -130,7 +130,7 @@ def _judge(verdict: Verdict, checks: list[tuple[str, Query, Callable[[Dataset], 
 
 
 def _ask(association: Callable[..., Any], transcript: Transcript, cases: list[tuple[str, Dataset]]) -> list[Query]:
-    queries = [Query(WORKLIST_FIND, "worklist", identifier) for _, identifier in cases]
+    queries = [Query(WORKLIST_FIND, "", identifier) for _, identifier in cases]
     find_each(association, transcript, queries)
     return queries
 
