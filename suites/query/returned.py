@@ -72,7 +72,8 @@ def _text(value: object) -> str:
     if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
         return "\\".join(str(v) for v in value)  # type: ignore[union-attr]
     if type(value).__name__ == "Sequence":
-        return f"{len(value)} item(s)"  # type: ignore[arg-type]
+        return "; ".join("[" + ", ".join(f"{e.keyword}={_text(e.value)}" if e.value not in (None, "") else
+                                         f"{e.keyword} (empty)" for e in item) + "]" for item in value)  # type: ignore[union-attr]
     return str(value)
 
 
