@@ -5,10 +5,10 @@ Two hooks, one line each: :func:`query_answers` after :mod:`.query` built its an
 :func:`worklist_answers` after :mod:`.worklist` built its own. Clean, they only give an answer whose
 text is not in the default repertoire the Specific Character Set of the object it came from
 (C.4.1.1.3.2). Each defect (defects.yaml, section "returned keys, character sets, worklist") breaks
-one rule: drop the unique key, drop a requested required key, add an unrequested key, write an
-element with a wrong VR or VM, omit or garble the character set, leave an ISO 2022 escape open,
-ignore a name key in a non-default character set, drop a worklist Type 1 value, return
-unrequested keys in the Scheduled Procedure Step item, or ignore a worklist matching key.
+one rule: drop the unique key, answer another level, drop a requested required key, add an unrequested
+key, write an element with a wrong VR, omit or garble the character set, ignore a name key in a
+non-default character set, drop a worklist Type 1 value, return unrequested keys in the Scheduled
+Procedure Step item, or ignore a worklist matching key (or match start date and time apart).
 """
 
 from __future__ import annotations
@@ -70,11 +70,6 @@ def _character_sets(d: frozenset[str], out: Dataset, identifier: Dataset, record
     elif "find-garbles-character-set" in d and name:
         out.SpecificCharacterSet = "ISO_IR 100"  # declares Latin-1, sends UTF-8 bytes
         _raw_name(out, name.encode("utf-8"))
-    elif "find-iso2022-escape-left-open" in d and "ISO 2022 IR 87" in str(out.SpecificCharacterSet) and name:
-        from pydicom.valuerep import PersonName
-
-        encoded = PersonName(name).encode(["", "ISO 2022 IR 87"])  # type: ignore[arg-type]
-        _raw_name(out, encoded.replace(b"\x1b(B", b""))  # never returns to ASCII before ^, = or the end
 
 
 def _returned_keys(d: frozenset[str], out: Dataset, identifier: Dataset, level: str) -> None:
@@ -90,8 +85,6 @@ def _returned_keys(d: frozenset[str], out: Dataset, identifier: Dataset, level: 
         out.InstitutionName = "DCMCONFORM ZOO HOSPITAL"
     if "find-wrong-vr" in d and "QueryRetrieveLevel" in out:
         out["QueryRetrieveLevel"].VR = "LO"
-    if "find-wrong-vm" in d and "Modality" in out and out.Modality:
-        out.Modality = [str(out.Modality), "SR"]
 
 
 def query_answers(conn: ZooConnection, identifier: Dataset, found: list[dict[str, object]], answers: list[Dataset],
