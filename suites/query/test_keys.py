@@ -8,7 +8,7 @@ in Explicit VR Little Endian so the VR of every returned element is in the bytes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,39 @@ def _normal(keyword: str, value: object) -> str:
     return text
 
 
+def _stored_values(q: Query, n: int, match: Dataset, keywords: Sequence[str], ds: Dataset,
+                   kind: str) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Problems unless match ``n`` of ``q`` returns each of ``keywords`` with the value we stored; the witnesses."""
+    problems, seen = [], []
+    for keyword in keywords:
+        stored = ds.get(keyword, "")
+        if keyword not in match:
+            problems.append(f"{q.label} match {n}: {kind} {keyword} asked for, not returned")
+            continue
+        got = match[keyword].value
+        same = same_name(str(got or ""), str(stored)) if keyword.endswith("Name") else \
+            _normal(keyword, got) == _normal(keyword, stored)
+        if same:
+            seen.append((f"{q.label}: {keyword}", str(stored), str(got)))
+        else:
+            problems.append(f"{q.label} match {n}: {kind} {keyword} is {str(got or '')!r}"
+                            f"{' (empty)' if not got else ''}, we stored {stored!s}")
+    return problems, seen
+
+
+def _all_stored_values(queries: list[Query], ds: Dataset, kind: str, keywords: Callable[[Query], Sequence[str]]
+                       ) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Every query answered by exactly our one entity, each of its ``keywords(query)`` with our value."""
+    problems, seen = [], []
+    for q in queries:
+        problems += _one(q)
+        for n, match in enumerate(q.result.matches, start=1):
+            found = _stored_values(q, n, match, keywords(q), ds, kind)
+            problems += found[0]
+            seen += found[1]
+    return problems, seen
+
+
 def _one(q: Query) -> list[str]:
     problems = [f"{q.label}: {p}" for p in q.result.problems]
     if len(q.result.matches) != 1:
@@ -123,22 +156,10 @@ def _one(q: Query) -> list[str]:
 def test_unique_keys(keys_object: KeysObject, association: Callable[..., Any], transcript: Transcript,
                      verdict: Verdict) -> None:
     queries = _ask(keys_object, association, transcript, verdict)
-    ds = keys_object.dataset
-    problems, seen = [], []
+    problems, seen = _all_stored_values(queries, keys_object.dataset, "unique key", lambda q: [
+        UNIQUE[lv] for lv in (*ABOVE[q.level], q.level) if UNIQUE[lv] in q.identifier])
     for q in queries:
-        problems += _one(q)
         for n, match in enumerate(q.result.matches, start=1):
-            for level in (*ABOVE[q.level], q.level):
-                keyword = UNIQUE[level]
-                if keyword not in q.identifier:
-                    continue
-                got = str(match.get(keyword, "") or "")
-                if keyword not in match:
-                    problems.append(f"{q.label} match {n}: unique key {keyword} missing")
-                elif got.strip() != str(ds[keyword].value):
-                    problems.append(f"{q.label} match {n}: {keyword} is {got!r}, we stored {ds[keyword].value!s}")
-                elif level == q.level:
-                    seen.append((f"{q.label}: {keyword}", str(ds[keyword].value), got))
             level_seen = str(match.get("QueryRetrieveLevel", "(absent)"))
             if level_seen != q.level:
                 problems.append(f"{q.label} match {n}: Query/Retrieve Level {level_seen}, the request said {q.level}")
@@ -155,24 +176,8 @@ def test_unique_keys(keys_object: KeysObject, association: Callable[..., Any], t
 def test_required_keys(keys_object: KeysObject, association: Callable[..., Any], transcript: Transcript,
                        verdict: Verdict) -> None:
     queries = _ask(keys_object, association, transcript, verdict)
-    ds = keys_object.dataset
-    problems, seen = [], []
-    for q in queries:
-        problems += _one(q)
-        for n, match in enumerate(q.result.matches, start=1):
-            for keyword in REQUIRED[(q.model, q.level)]:
-                stored = ds.get(keyword, "")
-                if keyword not in match:
-                    problems.append(f"{q.label} match {n}: required key {keyword} asked for, not returned")
-                    continue
-                got = match[keyword].value
-                same = same_name(str(got or ""), str(stored)) if keyword.endswith("Name") else \
-                    _normal(keyword, got) == _normal(keyword, stored)
-                if not same:
-                    problems.append(f"{q.label} match {n}: {keyword} is {str(got or '')!r}"
-                                    f"{' (empty)' if not got else ''}, we stored {stored!s}")
-                else:
-                    seen.append((f"{q.label}: {keyword}", str(stored), str(got)))
+    problems, seen = _all_stored_values(queries, keys_object.dataset, "required key",
+                                        lambda q: REQUIRED[(q.model, q.level)])
     verdict.judge(not problems and bool(seen), f"{len(queries)} model/level queries: every required key asked came back "
                   "with its stored value", "; ".join(problems[:8]) or "no match to judge", _evidence(queries),
                   compared=seen)

@@ -14,12 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
 
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.suites.dimse.qr import WORKLIST_FIND
-from dcmconform.suites.dimse.test_worklist import SPS_KEYS, TOP_KEYS
+from dcmconform.suites.dimse.test_worklist import worklist_query
 from dcmconform.suites.query.returned import Query, find_each
 
 SPS = "ScheduledProcedureStepSequence"
@@ -35,13 +34,8 @@ NO_SUCH_AE = "DCMCNF-NOSUCH"  # an AE title no step is scheduled for (16 charact
 
 def broad() -> Dataset:
     """The query a modality sends for its worklist: every step, the return keys of Table K.6-1 empty."""
-    ds = Dataset()
-    for keyword in (*TOP_KEYS, "ReferringPhysicianName"):
-        setattr(ds, keyword, "")
-    item = Dataset()
-    for keyword in SPS_KEYS:
-        setattr(item, keyword, "")
-    ds.ScheduledProcedureStepSequence = Sequence([item])
+    ds = worklist_query()
+    ds.ReferringPhysicianName = ""  # Type 2 (Table K.6-1): one more key the broad query of DIMSE-022 leaves out
     return ds
 
 
