@@ -44,8 +44,9 @@ class Truncated(ValueError):
 
 
 def read_elements(data: bytes, start: int = 0, end: int | None = None, until_item_end: bool = False,
-                  depth: int = 0) -> tuple[list[RawElement], int]:
-    """The elements of ``data[start:end]`` in Explicit VR Little Endian, and the offset after them."""
+                  depth: int = 0, implicit: bool = False) -> tuple[list[RawElement], int]:
+    """The elements of ``data[start:end]`` in Explicit VR Little Endian (``implicit``: Implicit VR Little
+    Endian, each VR then the dictionary's, ``UN`` for a tag it does not know), and the offset after them."""
     end = len(data) if end is None else end
     out: list[RawElement] = []
     pos = start
@@ -54,8 +55,11 @@ def read_elements(data: bytes, start: int = 0, end: int | None = None, until_ite
         tag = group << 16 | element
         if tag == ITEM_END:
             return out, pos + 8
-        vr = data[pos + 4:pos + 6].decode("latin-1")
-        if vr in LONG_VRS:
+        vr = _dictionary_vr(tag) if implicit else data[pos + 4:pos + 6].decode("latin-1")
+        if implicit:
+            (length,) = struct.unpack_from("<I", data, pos + 4)
+            pos += 8
+        elif vr in LONG_VRS:
             if pos + 12 > end:
                 raise Truncated(f"element ({group:04X},{element:04X}) header runs past the end")
             (length,) = struct.unpack_from("<I", data, pos + 8)
@@ -65,7 +69,7 @@ def read_elements(data: bytes, start: int = 0, end: int | None = None, until_ite
             pos += 8
         elem = RawElement(tag, vr, length=length)
         if vr == "SQ" and depth < 8:
-            pos = _items(data, pos, end, length, elem, depth)
+            pos = _items(data, pos, end, length, elem, depth, implicit)
         else:
             if length == UNDEFINED or pos + length > end:
                 raise Truncated(f"element {elem.name} of length {length} runs past the end of the data set")
@@ -77,7 +81,11 @@ def read_elements(data: bytes, start: int = 0, end: int | None = None, until_ite
     return out, pos
 
 
-def _items(data: bytes, pos: int, end: int, length: int, elem: RawElement, depth: int) -> int:
+def _dictionary_vr(tag: int) -> str:
+    return dictionary_VR(tag).split(" or ")[0] if dictionary_has_tag(tag) else "UN"
+
+
+def _items(data: bytes, pos: int, end: int, length: int, elem: RawElement, depth: int, implicit: bool) -> int:
     stop = end if length == UNDEFINED else pos + length
     if stop > end:
         raise Truncated(f"sequence {elem.name} of length {length} runs past the end of the data set")
@@ -91,9 +99,9 @@ def _items(data: bytes, pos: int, end: int, length: int, elem: RawElement, depth
         if tag_value != ITEM:
             raise Truncated(f"sequence {elem.name} holds ({tag[0]:04X},{tag[1]:04X}) where an item belongs")
         if item_length == UNDEFINED:
-            item, pos = read_elements(data, pos, stop, until_item_end=True, depth=depth + 1)
+            item, pos = read_elements(data, pos, stop, until_item_end=True, depth=depth + 1, implicit=implicit)
         else:
-            item, _ = read_elements(data, pos, pos + item_length, depth=depth + 1)
+            item, _ = read_elements(data, pos, pos + item_length, depth=depth + 1, implicit=implicit)
             pos += item_length
         elem.items.append(item)
     return pos

@@ -1,5 +1,6 @@
-"""What the returned-keys, character set and worklist checks share: several C-FINDs on one association in
-Explicit VR Little Endian (so each returned element's VR is in the bytes), the keys each level of each
+"""What the returned-keys, character set and worklist checks share: several C-FINDs on one association
+proposing Explicit VR Little Endian first (so each returned element's VR is in the bytes; a node that
+accepts only Implicit VR is asked in that), the keys each level of each
 model must return (PS3.4 Tables C.6-1 to C.6-5), and objects stored once per run and node.
 
 Storing costs: every whole-suite run repeats these checks against each reference peer. The objects are
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import Verdict
@@ -57,6 +58,11 @@ class Query:
     level: str
     identifier: Dataset
     result: FindResult = field(default_factory=FindResult)
+    syntax: str = ""  # the transfer syntax the node accepted for it
+
+    @property
+    def explicit(self) -> bool:
+        return self.syntax != ImplicitVRLittleEndian
 
     @property
     def label(self) -> str:
@@ -78,16 +84,16 @@ def _text(value: object) -> str:
 
 
 def find_each(association: Callable[..., Any], transcript: Transcript, queries: list[Query]) -> str:
-    """Send each query's C-FIND, those of one model on one association in Explicit VR Little Endian; fill
+    """Send each query's C-FIND, those of one model on one association (Explicit VR Little Endian first); fill
     each ``query.result``. Returns why nothing could be asked ("" when the node answered)."""
     asked = 0
     why = ""
     for model in dict.fromkeys(q.model for q in queries):
         mine = [q for q in queries if q.model == model]
         try:
-            with association([(model, [ExplicitVRLittleEndian])]) as assoc:
+            with association([(model, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])]) as assoc:
                 if not assoc.accepted_contexts:
-                    why = f"the node did not accept {MODELS.get(model, model)} C-FIND in Explicit VR Little Endian"
+                    why = f"the node did not accept {MODELS.get(model, model)} C-FIND"
                     for q in mine:
                         q.result = FindResult(accepted=False, detail=why)
                     continue
@@ -97,9 +103,14 @@ def find_each(association: Callable[..., Any], transcript: Transcript, queries: 
                         q.result = FindResult(problems=["the node ended the association before this query was sent"])
                         continue
                     start = _requests_sent(transcript)
-                    for _status, _ in bounded(assoc.send_c_find(q.identifier, model), assoc, "pending C-FIND"):
-                        pass
+                    try:
+                        for _status, _ in bounded(assoc.send_c_find(q.identifier, model), assoc, "pending C-FIND"):
+                            pass
+                    except RuntimeError as exc:  # pynetdicom: the node ended the association as we sent
+                        q.result = FindResult(problems=[f"the node ended the association as this query was sent ({exc})"])
+                        continue
                     q.result = judge_find_responses(transcript, syntaxes, start)
+                    q.syntax = next(iter(syntaxes.values()), "")
                     asked += 1
         except AssociationRefused as exc:
             why = f"the node refused the association for {MODELS.get(model, model)} C-FIND ({exc})"

@@ -119,9 +119,9 @@ def _joined(values: list[str]) -> str:
     return "\\".join(values)
 
 
-def read_answer(raw: bytes) -> Answer:
+def read_answer(raw: bytes, implicit: bool = False) -> Answer:
     try:
-        elements = read_elements(raw)[0]
+        elements = read_elements(raw, implicit=implicit)[0]
     except Truncated as exc:
         return Answer("", b"", [], "", [f"the identifier does not parse: {exc}"])
     name, charset, pid = find(elements, NAME_TAG), find(elements, CHARSET_TAG), find(elements, ID_TAG)
@@ -191,7 +191,7 @@ def test_character_set(short: str, charset_stored: dict[str, CharsetObject], ass
     warns: list[str] = []
     seen: list[tuple[str, str, str]] = []
     for label, q in zip(("by Patient ID", "by exact name", "by wildcard"), queries, strict=True):
-        answers = [read_answer(raw) for raw in q.result.raw]
+        answers = [read_answer(raw, not q.explicit) for raw in q.result.raw]
         lines.append(f"{label}: {q.sent()} -> {q.result.describe()}: "
                      + "; ".join(f"{a.patient_id} {a.text!r} [{_joined(a.declared) or 'no 0008,0005'}]"
                                  for a in answers[:6]))
