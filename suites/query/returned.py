@@ -91,7 +91,9 @@ def find_each(association: Callable[..., Any], transcript: Transcript, queries: 
     for model in dict.fromkeys(q.model for q in queries):
         mine = [q for q in queries if q.model == model]
         try:
-            with association([(model, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])]) as assoc:
+            # Two contexts: pynetdicom sends on the first accepted, so Explicit VR whenever the node takes it
+            # (a node picking from one context's list may prefer Implicit: pynetdicom's archive does).
+            with association([(model, [ExplicitVRLittleEndian]), (model, [ImplicitVRLittleEndian])]) as assoc:
                 if not assoc.accepted_contexts:
                     why = f"the node did not accept {MODELS.get(model, model)} C-FIND"
                     for q in mine:
@@ -110,7 +112,8 @@ def find_each(association: Callable[..., Any], transcript: Transcript, queries: 
                         q.result = FindResult(problems=[f"the node ended the association as this query was sent ({exc})"])
                         continue
                     q.result = judge_find_responses(transcript, syntaxes, start)
-                    q.syntax = next(iter(syntaxes.values()), "")
+                    q.syntax = ExplicitVRLittleEndian if ExplicitVRLittleEndian in syntaxes.values() \
+                        else ImplicitVRLittleEndian
                     asked += 1
         except AssociationRefused as exc:
             why = f"the node refused the association for {MODELS.get(model, model)} C-FIND ({exc})"
