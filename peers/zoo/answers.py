@@ -22,12 +22,11 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
+from dcmconform.content.keys import PATIENT_ROOT_FIND, REQUIRED, UNIQUE
+
 if TYPE_CHECKING:
     from dcmconform.peers.zoo.scp import ZooConnection
 
-UNIQUE = {"PATIENT": "PatientID", "STUDY": "StudyInstanceUID", "SERIES": "SeriesInstanceUID", "IMAGE": "SOPInstanceUID"}
-REQUIRED = {"PATIENT": ("PatientName",), "STUDY": ("StudyDate", "StudyTime", "AccessionNumber", "StudyID"),
-            "SERIES": ("Modality", "SeriesNumber"), "IMAGE": ("InstanceNumber",)}
 NAME = Tag(0x00100010)
 SPS = "ScheduledProcedureStepSequence"
 
@@ -78,7 +77,7 @@ def _returned_keys(d: frozenset[str], out: Dataset, identifier: Dataset, level: 
     if "find-wrong-level-in-answer" in d:
         out.QueryRetrieveLevel = "PATIENT" if level != "PATIENT" else "STUDY"
     if "find-drops-required-key" in d:
-        asked = [k for k in REQUIRED.get(level, ()) if k in identifier and k in out]
+        asked = [k for k in REQUIRED.get((PATIENT_ROOT_FIND, level), ()) if k in identifier and k in out]
         if asked:
             delattr(out, asked[0])
     if "find-adds-unrequested-key" in d and "InstitutionName" not in identifier:

@@ -1,7 +1,6 @@
 """What the returned-keys, character set and worklist checks share: several C-FINDs on one association
 proposing Explicit VR Little Endian first (so each returned element's VR is in the bytes; a node that
-accepts only Implicit VR is asked in that), the keys each level of each
-model must return (PS3.4 Tables C.6-1 to C.6-5), and objects stored once per run and node.
+accepts only Implicit VR is asked in that), and objects stored once per run and node.
 
 Storing costs: every whole-suite run repeats these checks against each reference peer. The objects are
 stored once per node (the session's; a node restarted on a new port gets them again) and every check
@@ -31,23 +30,6 @@ from dcmconform.suites.dimse.qr import (
 from dcmconform.suites.dimse.storing import Stored
 
 MODELS = {PATIENT_ROOT_FIND: "Patient Root", STUDY_ROOT_FIND: "Study Root", WORKLIST_FIND: "Modality Worklist"}
-UNIQUE = {"PATIENT": "PatientID", "STUDY": "StudyInstanceUID", "SERIES": "SeriesInstanceUID", "IMAGE": "SOPInstanceUID"}
-ABOVE = {"PATIENT": (), "STUDY": ("PATIENT",), "SERIES": ("PATIENT", "STUDY"), "IMAGE": ("PATIENT", "STUDY", "SERIES")}
-# Required keys per level (PS3.4 Tables C.6-1 to C.6-5); Study Root's STUDY level adds the patient's.
-REQUIRED = {
-    (PATIENT_ROOT_FIND, "PATIENT"): ("PatientName",),
-    (PATIENT_ROOT_FIND, "STUDY"): ("StudyDate", "StudyTime", "AccessionNumber", "StudyID"),
-    (STUDY_ROOT_FIND, "STUDY"): ("StudyDate", "StudyTime", "AccessionNumber", "PatientName", "PatientID", "StudyID"),
-    (PATIENT_ROOT_FIND, "SERIES"): ("Modality", "SeriesNumber"),
-    (STUDY_ROOT_FIND, "SERIES"): ("Modality", "SeriesNumber"),
-    (PATIENT_ROOT_FIND, "IMAGE"): ("InstanceNumber",),
-    (STUDY_ROOT_FIND, "IMAGE"): ("InstanceNumber",),
-}
-# What a response may hold besides the keys asked for (PS3.4 C.4.1.1.3.2, C.4.1.3.1.1): the level, the
-# character set and timezone, where to retrieve from, availability, and the unique keys above the level.
-ALLOWED_EXTRAS = {"QueryRetrieveLevel", "SpecificCharacterSet", "TimezoneOffsetFromUTC", "RetrieveAETitle",
-                  "StorageMediaFileSetID", "StorageMediaFileSetUID", "InstanceAvailability"}
-CLAUSE_KEYS = "PS3.4 C.4.1.1.3.2, C.6.1.1, C.6.2.1 (Tables C.6-1 to C.6-5)"
 
 
 @dataclass

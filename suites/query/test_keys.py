@@ -19,6 +19,7 @@ from pydicom.dataset import Dataset
 
 from dcmconform.content.charsets import same_name
 from dcmconform.content.elements import Truncated, element_problems, read_elements
+from dcmconform.content.keys import ABOVE, ALLOWED_EXTRAS, REQUIRED, UNIQUE
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.fixtures.catalogue import Catalogue
@@ -27,16 +28,7 @@ from dcmconform.net.target import Endpoint
 from dcmconform.run.options import RunConfig
 from dcmconform.suites.dimse.qr import PATIENT_ROOT_FIND, STUDY_ROOT_FIND, keys
 from dcmconform.suites.dimse.storing import Stored, store_catalogue
-from dcmconform.suites.query.returned import (
-    ABOVE,
-    ALLOWED_EXTRAS,
-    REQUIRED,
-    UNIQUE,
-    Query,
-    find_each,
-    not_stored,
-    stored_once,
-)
+from dcmconform.suites.query.returned import Query, find_each, not_stored, stored_once
 
 OBJECT = "ct/explicit-le"
 
