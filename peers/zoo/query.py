@@ -24,6 +24,7 @@ from pynetdicom.sop_class import PatientRootQueryRetrieveInformationModelFind
 from dcmconform.content import oracle
 from dcmconform.dimse.commands import C_CANCEL_RQ, C_FIND_RSP, response
 from dcmconform.dimse.datasets import encode_data_set
+from dcmconform.peers.zoo import answers as zoo_answers
 
 if TYPE_CHECKING:
     from dcmconform.peers.zoo.scp import ZooConnection
@@ -161,6 +162,7 @@ def find(conn: ZooConnection, context_id: int, command: Dataset, identifier: Dat
         else oracle.STUDY_ROOT
     found = [] if "find-returns-nothing" in conn.d else select_records(conn, identifier, level, model)
     answers = [answer_for(identifier, r, level, conn.cfg.ae_title) for r in found]
+    answers = zoo_answers.query_answers(conn, identifier, found, answers, level, lambda q: select_records(conn, q, level), lambda r: answer_for(identifier, r, level, conn.cfg.ae_title))  # noqa: E501
     pending_responses(conn, context_id, command, answers, ts, C_FIND_RSP)
 
 

@@ -85,6 +85,7 @@ class FindResult:
     final: int | None = None
     problems: list[str] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # each pending identifier as received (the bytes of ``matches``)
 
     def describe(self) -> str:
         final = "no final response" if self.final is None else f"final {classify(self.final, 'C-FIND')}"
@@ -120,6 +121,7 @@ def judge_find_responses(transcript: Transcript, syntaxes: dict[int, str], start
             else:
                 try:
                     result.matches.append(_identifier(rsp, syntaxes))
+                    result.raw.append(rsp.dataset)
                 except Exception as exc:  # noqa: BLE001 - the bytes are the finding
                     result.problems.append(f"a pending identifier does not decode: {exc}")
             continue
