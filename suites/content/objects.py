@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom.pdu_primitives import SOPClassExtendedNegotiation
 
 from dcmconform.dimse.status import SUCCESS, WARNING
@@ -58,6 +58,7 @@ class ContentObject:
     stored: Stored | None = None
     back: tuple[Dataset, str] | None = None
     status: int | None = None  # the C-GET's final status for it (the last one asked)
+    uncompressed_status: int | None = None  # the final status when only the uncompressed syntaxes were offered
     transcoded: bool = False  # it came back in another syntax than it was stored in
 
     @property
@@ -118,11 +119,16 @@ class ContentRun:
         lines.append("read back with C-GET:" + (f" {self.detail}" if self.detail else ""))
         for o in self.objects:
             if o.back is not None:
-                lines.append(f"{o.name:<18} came back in {o.back[1]}" + (" (transcoded)" if o.transcoded else ""))
+                first = "" if o.back[1] in (ExplicitVRLittleEndian, ImplicitVRLittleEndian) else \
+                    f" (with only uncompressed syntaxes offered: {_status(o.uncompressed_status)})"
+                lines.append(f"{o.name:<18} came back in {o.back[1]}" + (" (transcoded)" if o.transcoded else "") + first)
             elif o.kept:
-                said = "no final status" if o.status is None else f"final status 0x{o.status:04X}"
-                lines.append(f"{o.name:<18} did not come back ({said})")
+                lines.append(f"{o.name:<18} did not come back ({_status(o.status)})")
         return "\n".join(lines)
+
+
+def _status(status: int | None) -> str:
+    return "no final status" if status is None else f"final status 0x{status:04X}"
 
 
 def make(catalogue: Catalogue, folder: Path) -> tuple[list[ContentObject], dict[str, str]]:
@@ -165,6 +171,8 @@ def run(target: Endpoint, calling_aet: str, timeout: float, catalogue: Catalogue
     first = retrieve(target, calling_aet, timeout, [o.wanted(ExplicitVRLittleEndian) for o in kept],
                      transcript=Transcript("C-GET read-back, uncompressed syntaxes offered"))
     _take(result, first)
+    for o in kept:
+        o.uncompressed_status = o.status
     again = [o for o in kept if o.back is None]
     if first.offered and again:
         second = retrieve(target, calling_aet, timeout, [o.wanted(o.variant.transfer_syntax) for o in again],

@@ -31,8 +31,9 @@ def _object(content: ContentRun, name: str, verdict: Verdict) -> tuple[ContentOb
     o = content.object(name)
     assert o is not None and o.stored is not None
     if not o.stored.sent:
-        verdict.not_applicable(f"the node does not take {syntax} for this SOP class at association: "
-                               f"{o.stored.not_sent}", [content.table(), o.stored.transcript])
+        verdict.not_applicable(f"the node did not take {syntax} for {describe_uid(o.variant.sop_class_uid)} at "
+                               f"association, so nothing was stored in it ({o.stored.not_sent})",
+                               [content.table(), o.stored.transcript])
     if not o.kept:
         verdict.not_applicable(f"the node did not keep the object sent in {syntax} ({o.stored.line(0).strip()})",
                                [content.table(), o.stored.transcript])
