@@ -105,6 +105,19 @@ class ContentRun:
     def returned(self) -> list[ContentObject]:
         return [o for o in self.objects if o.back is not None]
 
+    def not_read_back(self) -> str:
+        """Why nothing can be compared (the checks are n.a. with it), or "" when something came back."""
+        if not self.kept:
+            return "the node kept none of our objects, so nothing can be read back"
+        if not self.offered:
+            return f"cannot read objects back: {self.detail}"
+        if not self.returned and (self.detail or all(o.status is None for o in self.kept)):
+            how = self.detail or "no final C-GET response for any object"
+            return f"the read-back C-GET broke before returning anything ({how}); DIMSE-021 judges C-GET itself"
+        if not self.returned:
+            return "none of the objects the node stored came back on C-GET (DIMSE-007 judges lost objects)"
+        return ""
+
     def level(self) -> int | None:
         """The level of storage the node said in its SOP class extended negotiation, if it said one."""
         for o in self.objects:

@@ -19,13 +19,9 @@ KEEP_EVERYTHING = Requirement(
 
 def returned(content: ContentRun, verdict: Verdict) -> list[tuple[ContentObject, Difference]]:
     """Each object that came back with its diff; n.a. (with the reason) when nothing can be compared."""
-    if not content.kept:
-        verdict.not_applicable("the node kept none of our objects, so nothing can be read back", content.table())
-    if not content.offered:
-        verdict.not_applicable(f"cannot read objects back: {content.detail}", [content.table(), *content.transcripts])
-    if not content.returned:
-        verdict.not_applicable("none of the objects the node stored came back on C-GET (DIMSE-007 judges lost "
-                               "objects)", [content.table(), *content.transcripts])
+    why = content.not_read_back()
+    if why:
+        verdict.not_applicable(why, [content.table(), *content.transcripts])
     out = []
     for o in content.returned:
         assert o.back is not None

@@ -37,8 +37,9 @@ def _object(content: ContentRun, name: str, verdict: Verdict) -> tuple[ContentOb
     if not o.kept:
         verdict.not_applicable(f"the node did not keep the object sent in {syntax} ({o.stored.line(0).strip()})",
                                [content.table(), o.stored.transcript])
-    if not content.offered:
-        verdict.not_applicable(f"cannot read objects back: {content.detail}", [content.table(), *content.transcripts])
+    why = content.not_read_back()
+    if why:
+        verdict.not_applicable(why, [content.table(), *content.transcripts])
     if o.back is None:
         verdict.not_applicable(f"the object stored in {syntax} did not come back on C-GET (DIMSE-007 judges lost "
                                "objects)", [content.table(), *content.transcripts])
