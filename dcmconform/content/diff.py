@@ -131,9 +131,20 @@ class Difference:
         return out
 
 
+def _raw_text(elem: DataElement) -> bytes | None:
+    """The bytes of a text element as an Implicit VR reader sees an unknown (private) one: UN."""
+    if elem.VR == "UN" and isinstance(elem.value, bytes):
+        return elem.value.rstrip(b"\x00 ")
+    if isinstance(elem.value, str):
+        return elem.value.encode("latin-1", "replace").rstrip(b"\x00 ")
+    return None
+
+
 def _equal(a: DataElement, b: DataElement) -> bool:
     if a.value == b.value:
         return True
+    if "UN" in (a.VR, b.VR) and a.VR != b.VR:  # a private element read back in Implicit VR: compare its bytes
+        return _raw_text(a) is not None and _raw_text(a) == _raw_text(b)
     # Empty and absent-value forms (None, "", []) mean the same on the wire.
     return not a.value and not b.value
 
