@@ -22,6 +22,7 @@ from pathlib import Path
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import dcmwrite
 from pydicom.uid import (
+    UID,
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
@@ -99,7 +100,7 @@ def validate(ds: Dataset, transfer_syntax: str, deadline: float = DEADLINE) -> V
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.get("SOPClassUID", "")
     meta.MediaStorageSOPInstanceUID = ds.get("SOPInstanceUID", "")
-    meta.TransferSyntaxUID = transfer_syntax
+    meta.TransferSyntaxUID = UID(transfer_syntax)
     copy.file_meta = meta
     fd, name = tempfile.mkstemp(prefix="dcmconform-iod-", suffix=".dcm")
     os.close(fd)

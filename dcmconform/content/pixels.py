@@ -14,6 +14,7 @@ from typing import Any
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     JPEG2000,
+    UID,
     JPEGBaseline8Bit,
     JPEGExtended12Bit,
     JPEGLSNearLossless,
@@ -45,7 +46,7 @@ def values(ds: Dataset, transfer_syntax: str) -> Any:
     """The pixel values of ``ds`` (its pixel data encoded as ``transfer_syntax`` says), as a numpy array."""
     copy = Dataset(ds)
     copy.file_meta = FileMetaDataset()
-    copy.file_meta.TransferSyntaxUID = transfer_syntax
+    copy.file_meta.TransferSyntaxUID = UID(transfer_syntax)
     return copy.pixel_array
 
 
