@@ -29,7 +29,7 @@ from dcmconform.fixtures.encode import SYNTAXES, NotEncodable, encode, to_bytes
 from dcmconform.fixtures.objects import KINDS, instance_uid
 from dcmconform.net.target import Endpoint
 from dcmconform.suites.dimse.readback import Retrieved, Wanted, retrieve
-from dcmconform.suites.dimse.storing import Stored, store
+from dcmconform.suites.dimse.storing import STOPPED_READING, Stored, store
 
 SET = ["ct/explicit-le", "ct/deflated-le", "ct/rle", "ct/jpeg-ls", "ct/j2k", "sc/jpeg-baseline"]
 PRIVATE_CREATOR = "DCMCONFORM CONTENT"
@@ -173,6 +173,10 @@ def run(target: Endpoint, calling_aet: str, timeout: float, catalogue: Catalogue
     objects, skipped = make(catalogue, folder)
     result = ContentRun(objects, not_made=skipped)
     for o in objects:
+        if any(p.stored is not None and (p.stored.blocked or (p.stored.sent and p.stored.response is None))
+               for p in objects):  # a node that stopped answering: the rest would each wait the same timeouts
+            o.stored = Stored(o.variant, o.path, Transcript(o.name), not_sent=STOPPED_READING)
+            continue
         ask = SOPClassExtendedNegotiation()
         ask.sop_class_uid = o.variant.sop_class_uid
         ask.service_class_application_information = STORAGE_INFORMATION
@@ -218,7 +222,9 @@ class Shared:
     def get(self, target: Endpoint, calling_aet: str, timeout: float) -> ContentRun:
         key = (target.host, target.port, target.ae_title)
         with self.lock:
-            if key not in self.runs:
-                folder = self.folder / f"{len(self.runs)}"
-                self.runs[key] = run(target, calling_aet, timeout, self.catalogue, folder)
-            return self.runs[key]
+            if key in self.runs:
+                return self.runs[key]
+            made = run(target, calling_aet, timeout, self.catalogue, self.folder / f"{len(self.runs)}")
+            if any(o.stored is not None and o.stored.sent for o in made.objects):
+                self.runs[key] = made  # kept for the next check; a node that refused every association is asked again
+            return made
