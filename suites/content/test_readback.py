@@ -6,7 +6,9 @@ from __future__ import annotations
 from dcmconform.content import iod
 from dcmconform.content.diff import ADDED, CHANGED, DROPPED, Change, Difference, diff
 from dcmconform.evidence.verdict import Level, Requirement, Verdict, check
+from dcmconform.run.options import RunConfig
 from dcmconform.suites.content.objects import LEVELS, PRIVATE_CREATOR, ContentObject, ContentRun
+from dcmconform.survey.statement import load_storage_level
 
 NAMED = 6  # elements named in a summary
 
@@ -34,8 +36,13 @@ def _elements(ds: object) -> int:
 
 
 def _named(changes: list[tuple[str, Change]]) -> str:
-    text = "; ".join(f"{name} {c.line()}" for name, c in changes[:NAMED])
-    return text + (f"; and {len(changes) - NAMED} more" if len(changes) > NAMED else "")
+    """The changes, each element once with the objects it was found in."""
+    where: dict[str, list[str]] = {}
+    for name, c in changes:
+        where.setdefault(c.line(), []).append(name)
+    items = [f"{line} in {', '.join(names) if len(names) < 3 else f'{len(names)} objects'}"
+             for line, names in where.items()]
+    return "; ".join(items[:NAMED]) + (f"; and {len(items) - NAMED} more" if len(items) > NAMED else "")
 
 
 def _table(content: ContentRun, diffs: list[tuple[ContentObject, Difference]]) -> str:
@@ -68,7 +75,7 @@ def test_changes_announced(content: ContentRun, verdict: Verdict) -> None:
                          + (" with 0xB000" if changes else "")))
     table = _table(content, diffs)
     if silent:
-        verdict.fail(f"{len(silent)} element(s) changed or added without 0xB000: {_named(silent)}", [table])
+        verdict.fail(f"{len(silent)} change(s) without 0xB000: {_named(silent)}", [table])
     summary = (f"{len(diffs)} object(s) read back and compared element by element"
                + (f"; {len(announced)} change(s), announced with 0xB000" if announced else ": values as sent"))
     verdict.passed(summary, [table], compared=compared)
@@ -80,7 +87,7 @@ def test_changes_announced(content: ContentRun, verdict: Verdict) -> None:
            "and give them back on retrieve. An archive that discards some must say Level 0 or 1 in its "
            "conformance statement (and in the Storage extended negotiation, PS3.4 B.3.1) and list what it drops.",
        stores=True)
-def test_everything_kept(content: ContentRun, verdict: Verdict) -> None:
+def test_everything_kept(content: ContentRun, dcm_config: RunConfig, verdict: Verdict) -> None:
     diffs = returned(content, verdict)
     dropped: list[tuple[str, Change]] = []
     compared = []
@@ -90,9 +97,7 @@ def test_everything_kept(content: ContentRun, verdict: Verdict) -> None:
         privates = sum(1 for e in o.sent.iterall() if e.tag.is_private)
         kept_private = privates - sum(1 for c in lost if c.private)
         compared.append((f"{o.name}: private elements (creator {PRIVATE_CREATOR!r})", str(privates), str(kept_private)))
-    level = content.level()
-    said = f"the node said {LEVELS.get(level, f'level {level}')} in the Storage extended negotiation" \
-        if level is not None else "the node did not say its level of storage (no Storage extended negotiation answer)"
+    level, said = _level(content, dcm_config)
     table = _table(content, diffs) + f"\n\nlevel of storage: {said}"
     if not dropped:
         verdict.passed(f"{len(diffs)} object(s) read back with every attribute, private ones included; {said}",
@@ -105,6 +110,18 @@ def test_everything_kept(content: ContentRun, verdict: Verdict) -> None:
         verdict.info(summary + " (allowed at that level)", [table])
         return
     verdict.warn(summary, [table], broken=KEEP_EVERYTHING)
+
+
+def _level(content: ContentRun, cfg: RunConfig) -> tuple[int | None, str]:
+    """The level of storage the node said (Storage extended negotiation) or its statement claims, and whence."""
+    level = content.level()
+    if level is not None and level in (0, 1, 2):
+        return level, f"the node said {LEVELS[level]} in the Storage extended negotiation"
+    claimed = load_storage_level(cfg.statement) if cfg.statement is not None else None
+    if claimed is not None:
+        return claimed, f"its conformance statement (--statement) claims {LEVELS[claimed]}"
+    return None, ("the node did not say its level of storage (no Storage extended negotiation answer, no "
+                  "storage_level in a --statement)")
 
 
 @check("CONTENT-003", "Objects come back as valid as they were sent (no dciodvfy error the node introduced)",

@@ -15,6 +15,7 @@ from dcmconform.fixtures.encode import SYNTAXES
 from dcmconform.suites.content.objects import ContentObject, ContentRun
 
 LOSSY_TAG = "(0028,2110) LossyImageCompression"
+PIXEL_TAG = "(7FE0,0010) PixelData:"
 
 # A lossless image that comes back lossily compressed (and says so) is legal, and loses what was stored.
 KEPT_LOSSLESS = Requirement(
@@ -77,7 +78,7 @@ def test_lossless_pixels(name: str, content: ContentRun, verdict: Verdict) -> No
     pixels = compare_pixels(sent, o.variant.transfer_syntax, o.back[0], o.back[1])
     table = content.table() + f"\n\n{name}: {how}\npixel data: {pixels.detail if pixels else 'none sent'}"
     if pixels is None or pixels.kind in (MISSING, DIFFER):
-        verdict.fail(f"{name} {how}: {pixels.detail if pixels else 'no pixel data'}", [table])
+        verdict.fail(f"{name} {how}: {PIXEL_TAG} {pixels.detail if pixels else 'did not come back'}", [table])
     if pixels.kind == LOSSY:
         if not lossy_marked(o.back[0]):
             verdict.fail(f"{name} {how}, lossily compressed, and {LOSSY_TAG} is "
@@ -89,7 +90,7 @@ def test_lossless_pixels(name: str, content: ContentRun, verdict: Verdict) -> No
             pixel_values(sent, o.variant.transfer_syntax)
         except Exception as exc:  # noqa: BLE001 - we cannot decode our own object: not the node's fault
             verdict.not_applicable(f"our own {name} object does not decode here: {exc}", [table])
-        verdict.fail(f"{name} {how}, and its pixel data does not decode: {pixels.detail}", [table])
+        verdict.fail(f"{name} {how}, and its {PIXEL_TAG[:-1]} does not decode: {pixels.detail}", [table])
     count = int(pixel_values(sent, o.variant.transfer_syntax).size)
     verdict.passed(f"{name} {how}: {pixels.detail}", [table],
                    compared=[(f"{name} pixel values", f"{count} values as stored", pixels.detail)])

@@ -162,3 +162,20 @@ def test_a_validator_past_its_deadline_is_a_problem(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(iod, "DCIODVFY", str(slow))
     result = iod.validate_file(tmp_path / "x.dcm", deadline=0.3)
     assert result.problem == "dciodvfy did not finish within 0 s"
+
+
+# -- the level of storage a statement claims (CONTENT-002) --------------------------------------------
+
+def test_a_statement_claims_a_storage_level(tmp_path: Path) -> None:
+    from dcmconform.survey.statement import StatementError, load_claims, load_storage_level
+
+    good = tmp_path / "good.yaml"
+    good.write_text("storage_level: 2\nscp: {CTImageStorage: [ExplicitVRLittleEndian]}\n")
+    assert load_storage_level(good) == 2 and load_claims(good)
+    none = tmp_path / "none.yaml"
+    none.write_text("scp: {CTImageStorage: [ExplicitVRLittleEndian]}\n")
+    assert load_storage_level(none) is None
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("storage_level: full\nscp: {CTImageStorage: [ExplicitVRLittleEndian]}\n")
+    with pytest.raises(StatementError, match=r"storage_level: write 0 \(Local\), 1 \(Base\) or 2 \(Full\)"):
+        load_claims(bad)
