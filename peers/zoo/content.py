@@ -3,6 +3,8 @@ checks, suites/content). The clean zoo stores the data set byte for byte and sen
 it was stored in; these switches change that:
 
 - coerce-silently: changes Study Description on store and still answers 0x0000;
+- coerce-silently-no-get: the same, on a zoo that offers no C-GET (its contexts rejected, result 3), so the
+  content checks read the object back by C-MOVE (and must still see the change);
 - drop-private-elements: stores the object without its private elements, answering 0x0000;
 - introduce-iod-error: empties Modality (Type 1) on store, answering 0xB000 with an Error Comment (so the
   change is announced, and the object is no longer valid);
@@ -21,7 +23,8 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from dcmconform.dimse.datasets import decode_data_set, encode_data_set
 
-STORE_DEFECTS = ("coerce-silently", "drop-private-elements", "introduce-iod-error")
+STORE_DEFECTS = ("coerce-silently", "coerce-silently-no-get", "drop-private-elements", "introduce-iod-error")
+NO_GET = "coerce-silently-no-get"  # negotiation.py rejects the C-GET models with it
 TRANSCODE_DEFECTS = ("transcode-changes-pixels", "transcode-drops-lossy-flag")
 COERCED_DESCRIPTION = "COERCED BY THE ZOO"
 
@@ -34,7 +37,7 @@ def _recode(data: bytes, ts: str, change: Callable[[Dataset], None]) -> bytes:
 
 def on_store(defects: set[str] | frozenset[str], data: bytes, ts: str) -> tuple[bytes, int, str]:
     """The data set the zoo keeps, the status to answer and its Error Comment ("" for none)."""
-    if "coerce-silently" in defects:
+    if "coerce-silently" in defects or NO_GET in defects:
         def describe(ds: Dataset) -> None:
             ds.StudyDescription = COERCED_DESCRIPTION
         return _recode(data, ts, describe), 0x0000, ""

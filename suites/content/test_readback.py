@@ -1,5 +1,6 @@
 """What comes back is what went in: attribute by attribute (PS3.4 B.4.1, B.2.3), and as valid as it was sent
-(dciodvfy). The objects are the content set (objects.py), stored once per run and read back with C-GET."""
+(dciodvfy). The objects are the content set (objects.py), stored once per run and read back with C-GET, or with
+C-MOVE to our storage SCP what C-GET did not give back."""
 
 from __future__ import annotations
 
@@ -31,6 +32,16 @@ def returned(content: ContentRun, verdict: Verdict) -> list[tuple[ContentObject,
     return out
 
 
+def ways(diffs: list[tuple[ContentObject, Difference]]) -> str:
+    """How the objects came back: "on C-GET", "on C-MOVE", or both with their counts."""
+    count: dict[str, int] = {}
+    for o, _ in diffs:
+        count[o.via] = count.get(o.via, 0) + 1
+    if len(count) == 1:
+        return f"on {next(iter(count))}"
+    return "(" + " and ".join(f"{n} on {v}" for v, n in count.items()) + ")"
+
+
 def _elements(ds: object) -> int:
     return sum(1 for _ in ds.iterall())  # type: ignore[attr-defined]
 
@@ -50,7 +61,7 @@ def _table(content: ContentRun, diffs: list[tuple[ContentObject, Difference]]) -
     for o, d in diffs:
         status = o.stored.status if o.stored is not None else None
         said = f"store answered {status}" + (f' "{o.stored.comment}"' if o.stored is not None and o.stored.comment else "")
-        lines.append(f"{o.name} ({said}):")
+        lines.append(f"{o.name} ({said}; back on {o.via}):")
         lines += [f"  {line}" for line in d.lines()] or ["  identical"]
     return "\n".join(lines)
 
@@ -70,13 +81,13 @@ def test_changes_announced(content: ContentRun, verdict: Verdict) -> None:
         changes = [c for c in d.unexplained if c.kind in (CHANGED, ADDED)]
         (announced if o.coercion_announced else silent).extend((o.name, c) for c in changes)
         allowed = len(d.changes) - len(d.unexplained)
-        compared.append((f"{o.name}: {_elements(o.sent)} elements", "the values sent",
+        compared.append((f"{o.name} (back on {o.via}): {_elements(o.sent)} elements", "the values sent",
                          f"{len(changes)} changed or added" + (f" ({allowed} allowed change(s))" if allowed else "")
                          + (" with 0xB000" if changes else "")))
     table = _table(content, diffs)
     if silent:
         verdict.fail(f"{len(silent)} change(s) without 0xB000: {_named(silent)}", [table])
-    summary = (f"{len(diffs)} object(s) read back and compared element by element"
+    summary = (f"{len(diffs)} object(s) read back {ways(diffs)} and compared element by element"
                + (f"; {len(announced)} change(s), announced with 0xB000" if announced else ": values as sent"))
     verdict.passed(summary, [table], compared=compared)
 
@@ -96,11 +107,13 @@ def test_everything_kept(content: ContentRun, dcm_config: RunConfig, verdict: Ve
         dropped.extend((o.name, c) for c in lost)
         privates = sum(1 for e in o.sent.iterall() if e.tag.is_private)
         kept_private = privates - sum(1 for c in lost if c.private)
-        compared.append((f"{o.name}: private elements (creator {PRIVATE_CREATOR!r})", str(privates), str(kept_private)))
+        compared.append((f"{o.name} (back on {o.via}): private elements (creator {PRIVATE_CREATOR!r})", str(privates),
+                         str(kept_private)))
     level, said = _level(content, dcm_config)
     table = _table(content, diffs) + f"\n\nlevel of storage: {said}"
     if not dropped:
-        verdict.passed(f"{len(diffs)} object(s) read back with every attribute, private ones included; {said}",
+        verdict.passed(f"{len(diffs)} object(s) read back {ways(diffs)} with every attribute, private ones included; "
+                       f"{said}",
                        [table], compared=compared)
         return
     summary = f"{len(dropped)} element(s) dropped: {_named(dropped)}; {said}"
@@ -149,7 +162,7 @@ def test_no_iod_errors_introduced(content: ContentRun, verdict: Verdict) -> None
         lines.append(f"{o.name} ({got.iod or 'IOD not recognised'}): {len(sent.errors)} error(s) in what we sent, "
                      f"{len(got.errors)} in what came back, {len(added)} new")
         lines += [f"  new: {e}" for e in added]
-        compared.append((f"{o.name}: dciodvfy errors", f"{len(sent.errors)} (those of what we sent)",
+        compared.append((f"{o.name} (back on {o.via}): dciodvfy errors", f"{len(sent.errors)} (those of what we sent)",
                          f"{len(got.errors)}, {len(added)} new"))
     table = "\n".join(lines)
     if new:

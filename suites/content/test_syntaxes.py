@@ -42,11 +42,13 @@ def _object(content: ContentRun, name: str, verdict: Verdict) -> tuple[ContentOb
     if why:
         verdict.not_applicable(why, [content.table(), *content.transcripts])
     if o.back is None:
-        verdict.not_applicable(f"the object stored in {syntax} did not come back on C-GET (DIMSE-007 judges lost "
-                               "objects)", [content.table(), *content.transcripts])
-    how = (f"came back transcoded to {describe_uid(o.back[1])}" if o.transcoded
-           else f"came back in {syntax}, the syntax it was stored in (the node did not send it in an uncompressed "
-                "syntax when only those were offered)")
+        verdict.not_applicable(f"the object stored in {syntax} did not come back on C-GET"
+                               + (" nor on C-MOVE" if content.moved else "") + " (DIMSE-007 judges lost objects)",
+                               [content.table(), *content.transcripts])
+    how = (f"came back on {o.via} transcoded to {describe_uid(o.back[1])}" if o.transcoded
+           else f"came back on {o.via} in {syntax}, the syntax it was stored in"
+                + (" (the node did not send it in an uncompressed syntax when only those were offered)"
+                   if o.via == "C-GET" else ""))
     return o, how
 
 
