@@ -12,13 +12,14 @@ not come back that way are asked for once more offering the syntax they were sto
 did not give back (the node offers no C-GET, refuses it or breaks on it) is read back by C-MOVE to our
 own storage SCP (movescp.MoveSCP, the Move Destination the node knows), one C-MOVE per object on one
 association; a node whose C-GET gave everything back costs no C-MOVE association. Each object records
-which way it came back (``via``).
+which way it came back (``via``). A reference peer with a REST API (Orthanc) is also read over it
+(rest.py): a second copy of each object, judged by the attribute checks like the first.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydicom import dcmread
@@ -35,6 +36,7 @@ from dcmconform.fixtures.encode import SYNTAXES, NotEncodable, encode, to_bytes
 from dcmconform.fixtures.objects import KINDS, instance_uid
 from dcmconform.net.assoc import AssociationRefused, associate, bounded
 from dcmconform.net.target import Endpoint, MoveDestination
+from dcmconform.suites.content.rest import REST, RestUrl, read_back
 from dcmconform.suites.dimse.movescp import MoveSCP
 from dcmconform.suites.dimse.qr import PATIENT_ROOT_MOVE, QR_SYNTAXES, STUDY_ROOT_MOVE
 from dcmconform.suites.dimse.readback import Retrieved, Wanted, identifier, retrieve
@@ -71,6 +73,8 @@ class ContentObject:
     transcoded: bool = False  # it came back in another syntax than it was stored in
     via: str = ""  # how it came back: "C-GET" or "C-MOVE"
     move_status: int | None = None  # the C-MOVE's final status for it, when it was asked for by C-MOVE
+    rest: tuple[Dataset, str] | None = None  # the copy the peer's REST API handed out, if it has one
+    rest_problem: str = ""  # why there is no REST copy, when the peer has a REST API
 
     @property
     def sent(self) -> Dataset:
@@ -107,6 +111,7 @@ class ContentRun:
     move_tried: bool = False  # C-GET left something behind, so the read-back went on with C-MOVE
     moved: bool = False  # the node took our C-MOVE requests
     move_detail: str = ""  # what went wrong with the C-MOVE read-back, or why there was none
+    rest_tried: bool = False  # the peer has a REST API and it was asked for every object kept
 
     def object(self, name: str) -> ContentObject | None:
         return next((o for o in self.objects if o.name == name), None)
@@ -119,11 +124,17 @@ class ContentRun:
     def returned(self) -> list[ContentObject]:
         return [o for o in self.objects if o.back is not None]
 
+    def copies(self) -> list[ContentObject]:
+        """Every copy that came back: each object as DIMSE gave it back, then as the REST API gave it (``via``)."""
+        over_rest = [replace(o, back=o.rest, via=REST, transcoded=o.rest[1] != o.variant.transfer_syntax)
+                     for o in self.objects if o.rest is not None]
+        return [*self.returned, *over_rest]
+
     def not_read_back(self) -> str:
         """Why nothing can be compared (the checks are n.a. with it), or "" when something came back."""
         if not self.kept:
             return "the node kept none of our objects, so nothing can be read back"
-        if self.returned:
+        if self.copies():
             return ""
         if not self.offered:
             get = f"cannot read objects back with C-GET: {self.detail}"
@@ -132,7 +143,9 @@ class ContentRun:
             get = f"the read-back C-GET broke before returning anything ({how}); DIMSE-021 judges C-GET itself"
         else:
             get = "none of the objects the node stored came back on C-GET (DIMSE-007 judges lost objects)"
-        return f"{get}; {self.move_said()}"
+        rest = ("; and none over the peer's REST API (" + "; ".join(sorted({o.rest_problem for o in self.kept})) + ")"
+                if self.rest_tried else "")
+        return f"{get}; {self.move_said()}{rest}"
 
     def move_said(self) -> str:
         """How the C-MOVE read-back went, in a sentence (for an n.a. when nothing came back)."""
@@ -163,11 +176,16 @@ class ContentRun:
             if o.back is not None:
                 first = "" if o.via != "C-GET" or o.back[1] in (ExplicitVRLittleEndian, ImplicitVRLittleEndian) else \
                     f" (with only uncompressed syntaxes offered: {_status(o.uncompressed_status)})"
-                lines.append(f"{o.name:<18} came back on {o.via} in {o.back[1]}" + (" (transcoded)" if o.transcoded else "")
+                lines.append(f"{o.name:<18} came back by {o.via} in {o.back[1]}" + (" (transcoded)" if o.transcoded else "")
                              + first)
             elif o.kept:
                 lines.append(f"{o.name:<18} did not come back (C-GET: {_status(o.status)}"
                              + (f"; C-MOVE: {_status(o.move_status)})" if self.moved else ")"))
+        if self.rest_tried:
+            lines.append("read back over the peer's REST API (POST /tools/lookup, GET /instances/{id}/file):")
+            for o in self.kept:
+                lines.append(f"{o.name:<18} " + (f"came back by REST in {o.rest[1]}" if o.rest is not None
+                                                 else f"did not come back: {o.rest_problem}"))
         return "\n".join(lines)
 
 
@@ -200,9 +218,10 @@ def make(catalogue: Catalogue, folder: Path) -> tuple[list[ContentObject], dict[
 
 
 def run(target: Endpoint, calling_aet: str, timeout: float, catalogue: Catalogue, folder: Path,
-        destination: MoveDestination | None = None) -> ContentRun:
+        destination: MoveDestination | None = None, rest: RestUrl | None = None) -> ContentRun:
     """Store the set on ``target`` and read it back (see the module's docstring); ``destination``: our
-    storage SCP as the node knows it, for the C-MOVE read-back of what C-GET did not give back."""
+    storage SCP as the node knows it, for the C-MOVE read-back of what C-GET did not give back; ``rest``:
+    the peer's REST address, when it has a REST API (a second copy of each object)."""
     objects, skipped = make(catalogue, folder)
     result = ContentRun(objects, not_made=skipped)
     for o in objects:
@@ -239,6 +258,13 @@ def run(target: Endpoint, calling_aet: str, timeout: float, catalogue: Catalogue
                                     [o.wanted(o.variant.transfer_syntax) for o in left])
             _take(result, moved, "C-MOVE")
             result.transcripts.append(ours)
+    if rest is not None:
+        result.rest_tried = True
+        uids = {str(dcmread(o.path, stop_before_pixels=True).SOPInstanceUID): o for o in kept}
+        got = read_back(rest, list(uids), timeout)
+        for uid, o in uids.items():
+            o.rest = got.objects.get(uid)
+            o.rest_problem = got.problems.get(uid, "")
     return result
 
 
@@ -324,12 +350,13 @@ class Shared:
         self.lock = threading.Lock()
 
     def get(self, target: Endpoint, calling_aet: str, timeout: float,
-            destination: MoveDestination | None = None) -> ContentRun:
+            destination: MoveDestination | None = None, rest: RestUrl | None = None) -> ContentRun:
         key = (target.host, target.port, target.ae_title)
         with self.lock:
             if key in self.runs:
                 return self.runs[key]
-            made = run(target, calling_aet, timeout, self.catalogue, self.folder / f"{len(self.runs)}", destination)
+            made = run(target, calling_aet, timeout, self.catalogue, self.folder / f"{len(self.runs)}", destination,
+                       rest)
             if any(o.stored is not None and o.stored.sent for o in made.objects):
                 self.runs[key] = made  # kept for the next check; a node that refused every association is asked again
             return made

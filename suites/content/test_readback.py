@@ -21,25 +21,25 @@ KEEP_EVERYTHING = Requirement(
 
 
 def returned(content: ContentRun, verdict: Verdict) -> list[tuple[ContentObject, Difference]]:
-    """Each object that came back with its diff; n.a. (with the reason) when nothing can be compared."""
+    """Each copy that came back (DIMSE, then REST) with its diff; n.a. (with the reason) when nothing can be compared."""
     why = content.not_read_back()
     if why:
         verdict.not_applicable(why, [content.table(), *content.transcripts])
     out = []
-    for o in content.returned:
+    for o in content.copies():
         assert o.back is not None
         out.append((o, diff(o.sent, o.variant.transfer_syntax, o.back[0], o.back[1])))
     return out
 
 
 def ways(diffs: list[tuple[ContentObject, Difference]]) -> str:
-    """How the objects came back: "on C-GET", "on C-MOVE", or both with their counts."""
+    """How the objects came back: "by C-GET", "by C-MOVE", or each way with its count."""
     count: dict[str, int] = {}
     for o, _ in diffs:
         count[o.via] = count.get(o.via, 0) + 1
     if len(count) == 1:
-        return f"on {next(iter(count))}"
-    return "(" + " and ".join(f"{n} on {v}" for v, n in count.items()) + ")"
+        return f"by {next(iter(count))}"
+    return "(" + " and ".join(f"{n} by {v}" for v, n in count.items()) + ")"
 
 
 def _elements(ds: object) -> int:
@@ -61,7 +61,7 @@ def _table(content: ContentRun, diffs: list[tuple[ContentObject, Difference]]) -
     for o, d in diffs:
         status = o.stored.status if o.stored is not None else None
         said = f"store answered {status}" + (f' "{o.stored.comment}"' if o.stored is not None and o.stored.comment else "")
-        lines.append(f"{o.name} ({said}; back on {o.via}):")
+        lines.append(f"{o.name} ({said}; back by {o.via}):")
         lines += [f"  {line}" for line in d.lines()] or ["  identical"]
     return "\n".join(lines)
 
@@ -79,9 +79,9 @@ def test_changes_announced(content: ContentRun, verdict: Verdict) -> None:
     compared = []
     for o, d in diffs:
         changes = [c for c in d.unexplained if c.kind in (CHANGED, ADDED)]
-        (announced if o.coercion_announced else silent).extend((o.name, c) for c in changes)
+        (announced if o.coercion_announced else silent).extend((f"{o.name} by {o.via}", c) for c in changes)
         allowed = len(d.changes) - len(d.unexplained)
-        compared.append((f"{o.name} (back on {o.via}): {_elements(o.sent)} elements", "the values sent",
+        compared.append((f"{o.name} (back by {o.via}): {_elements(o.sent)} elements", "the values sent",
                          f"{len(changes)} changed or added" + (f" ({allowed} allowed change(s))" if allowed else "")
                          + (" with 0xB000" if changes else "")))
     table = _table(content, diffs)
@@ -104,10 +104,10 @@ def test_everything_kept(content: ContentRun, dcm_config: RunConfig, verdict: Ve
     compared = []
     for o, d in diffs:
         lost = [c for c in d.unexplained if c.kind == DROPPED]
-        dropped.extend((o.name, c) for c in lost)
+        dropped.extend((f"{o.name} by {o.via}", c) for c in lost)
         privates = sum(1 for e in o.sent.iterall() if e.tag.is_private)
         kept_private = privates - sum(1 for c in lost if c.private)
-        compared.append((f"{o.name} (back on {o.via}): private elements (creator {PRIVATE_CREATOR!r})", str(privates),
+        compared.append((f"{o.name} (back by {o.via}): private elements (creator {PRIVATE_CREATOR!r})", str(privates),
                          str(kept_private)))
     level, said = _level(content, dcm_config)
     table = _table(content, diffs) + f"\n\nlevel of storage: {said}"
@@ -150,24 +150,26 @@ def test_no_iod_errors_introduced(content: ContentRun, verdict: Verdict) -> None
     diffs = returned(content, verdict)
     new: list[str] = []
     lines, compared = [], []
+    validated: dict[str, iod.Validation] = {}  # what we sent, validated once for all its copies
     for o, _ in diffs:
         assert o.back is not None
-        sent = iod.validate(o.sent, o.variant.transfer_syntax)
+        sent = validated.get(o.name) or validated.setdefault(o.name, iod.validate(o.sent, o.variant.transfer_syntax))
         got = iod.validate(o.back[0], o.back[1])
         if sent.problem or got.problem:
-            lines.append(f"{o.name}: not validated: {sent.problem or got.problem}")
+            lines.append(f"{o.name} by {o.via}: not validated: {sent.problem or got.problem}")
             continue
         added = iod.introduced(sent, got)
-        new += [f"{o.name}: {e}" for e in added]
-        lines.append(f"{o.name} ({got.iod or 'IOD not recognised'}): {len(sent.errors)} error(s) in what we sent, "
-                     f"{len(got.errors)} in what came back, {len(added)} new")
+        new += [f"{o.name} by {o.via}: {e}" for e in added]
+        lines.append(f"{o.name} by {o.via} ({got.iod or 'IOD not recognised'}): {len(sent.errors)} error(s) in what "
+                     f"we sent, {len(got.errors)} in what came back, {len(added)} new")
         lines += [f"  new: {e}" for e in added]
-        compared.append((f"{o.name} (back on {o.via}): dciodvfy errors", f"{len(sent.errors)} (those of what we sent)",
+        compared.append((f"{o.name} (back by {o.via}): dciodvfy errors", f"{len(sent.errors)} (those of what we sent)",
                          f"{len(got.errors)}, {len(added)} new"))
     table = "\n".join(lines)
     if new:
         verdict.fail(f"{len(new)} IOD error(s) the node introduced: " + "; ".join(new[:NAMED]), [table])
     if not compared:
         verdict.not_applicable("no object could be validated: " + table, [table])
-    verdict.passed(f"{len(compared)} object(s) validated with dciodvfy: no error that was not in what we sent",
+    verdict.passed(f"{len(compared)} object(s) read back {ways(diffs)} validated with dciodvfy: no error that was not "
+                   "in what we sent",
                    [table], compared=compared)

@@ -45,8 +45,8 @@ def _object(content: ContentRun, name: str, verdict: Verdict) -> tuple[ContentOb
         verdict.not_applicable(f"the object stored in {syntax} did not come back on C-GET"
                                + (" nor on C-MOVE" if content.moved else "") + " (DIMSE-007 judges lost objects)",
                                [content.table(), *content.transcripts])
-    how = (f"came back on {o.via} transcoded to {describe_uid(o.back[1])}" if o.transcoded
-           else f"came back on {o.via} in {syntax}, the syntax it was stored in"
+    how = (f"came back by {o.via} transcoded to {describe_uid(o.back[1])}" if o.transcoded
+           else f"came back by {o.via} in {syntax}, the syntax it was stored in"
                 + (" (the node did not send it in an uncompressed syntax when only those were offered)"
                    if o.via == "C-GET" else ""))
     return o, how

@@ -37,4 +37,4 @@ def test_without_c_get_the_set_comes_back_by_c_move_coerced(tmp_path: Path) -> N
     assert content.returned and len(content.returned) == len(content.kept)
     assert {o.via for o in content.returned} == {"C-MOVE"}
     assert all(o.back is not None and o.back[0].StudyDescription == COERCED_DESCRIPTION for o in content.returned)
-    assert "came back on C-MOVE" in content.table()
+    assert "came back by C-MOVE" in content.table()
