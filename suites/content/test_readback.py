@@ -33,13 +33,15 @@ def returned(content: ContentRun, verdict: Verdict) -> list[tuple[ContentObject,
 
 
 def ways(diffs: list[tuple[ContentObject, Difference]]) -> str:
-    """How the objects came back: "by C-GET", "by C-MOVE", or each way with its count."""
+    """What came back and how: "6 object(s) read back by C-GET", or the copies each way (DIMSE and REST)."""
     count: dict[str, int] = {}
     for o, _ in diffs:
         count[o.via] = count.get(o.via, 0) + 1
     if len(count) == 1:
-        return f"by {next(iter(count))}"
-    return "(" + " and ".join(f"{n} by {v}" for v, n in count.items()) + ")"
+        return f"{len(diffs)} object(s) read back by {next(iter(count))}"
+    objects = len({o.name for o, _ in diffs})
+    return (f"{len(diffs)} copies of {objects} object(s) read back ("
+            + " and ".join(f"{n} by {v}" for v, n in count.items()) + ")")
 
 
 def _elements(ds: object) -> int:
@@ -87,7 +89,7 @@ def test_changes_announced(content: ContentRun, verdict: Verdict) -> None:
     table = _table(content, diffs)
     if silent:
         verdict.fail(f"{len(silent)} change(s) without 0xB000: {_named(silent)}", [table])
-    summary = (f"{len(diffs)} object(s) read back {ways(diffs)} and compared element by element"
+    summary = (f"{ways(diffs)} and compared element by element"
                + (f"; {len(announced)} change(s), announced with 0xB000" if announced else ": values as sent"))
     verdict.passed(summary, [table], compared=compared)
 
@@ -112,7 +114,7 @@ def test_everything_kept(content: ContentRun, dcm_config: RunConfig, verdict: Ve
     level, said = _level(content, dcm_config)
     table = _table(content, diffs) + f"\n\nlevel of storage: {said}"
     if not dropped:
-        verdict.passed(f"{len(diffs)} object(s) read back {ways(diffs)} with every attribute, private ones included; "
+        verdict.passed(f"{ways(diffs)} with every attribute, private ones included; "
                        f"{said}",
                        [table], compared=compared)
         return
@@ -170,6 +172,6 @@ def test_no_iod_errors_introduced(content: ContentRun, verdict: Verdict) -> None
         verdict.fail(f"{len(new)} IOD error(s) the node introduced: " + "; ".join(new[:NAMED]), [table])
     if not compared:
         verdict.not_applicable("no object could be validated: " + table, [table])
-    verdict.passed(f"{len(compared)} object(s) read back {ways(diffs)} validated with dciodvfy: no error that was not "
+    verdict.passed(f"{ways(diffs)}, validated with dciodvfy: no error that was not "
                    "in what we sent",
                    [table], compared=compared)
