@@ -196,7 +196,7 @@ def load_claims(path: Path) -> dict[str, list[str]]:
     if not isinstance(data, dict) or not any(k in data for k in CLAIM_KEYS):
         raise StatementError(f"statement {path}: write a mapping with 'scp:' (SOP class: [transfer syntaxes]), "
                              "or the JSON `dcmconform statement --json` writes")
-    unknown = sorted(str(k) for k in data if k not in (*CLAIM_KEYS, "scu", *DRAFT_KEYS))
+    unknown = sorted(str(k) for k in data if k not in (*CLAIM_KEYS, "scu", STORAGE_LEVEL, *DRAFT_KEYS))
     if unknown:
         raise StatementError(f"statement {path}: unknown key {', '.join(map(repr, unknown))}; the claims go under "
                              "'scp:' ('scu:' is allowed and not checked)")
@@ -217,4 +217,26 @@ def load_claims(path: Path) -> dict[str, list[str]]:
             claims[uid] += [ts for ts in (_uid(t, "transfer syntax", where) for t in items) if ts not in claims[uid]]
     if not claims:
         raise StatementError(f"statement {path}: it claims no SOP class as SCP")
+    _storage_level(data, path)
     return claims
+
+
+STORAGE_LEVEL = "storage_level"  # the Storage SCP's level of storage support, 0, 1 or 2 (PS3.4 B.4.1; CONTENT-002)
+
+
+def _storage_level(data: dict[str, Any], path: Path) -> int | None:
+    level = data.get(STORAGE_LEVEL)
+    if level is None:
+        return None
+    if isinstance(level, bool) or level not in (0, 1, 2):
+        raise StatementError(f"statement {path}: {STORAGE_LEVEL}: write 0 (Local), 1 (Base) or 2 (Full), the "
+                             f"level of storage the statement claims (PS3.4 B.4.1); got {level!r}")
+    return int(level)
+
+
+def load_storage_level(path: Path) -> int | None:
+    """The level of storage the statement at ``path`` claims (``storage_level: 2``), or ``None``."""
+    from dcmconform.base.errors import read_yaml
+
+    data = read_yaml(path, "statement")
+    return _storage_level(data, path) if isinstance(data, dict) else None

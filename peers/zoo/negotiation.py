@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING
 from pynetdicom.sop_class import CTImageStorage, ParametricMapStorage
 
 from dcmconform.base.uids import SECONDARY_CAPTURE, VERIFICATION
-from dcmconform.peers.zoo.config import TRANSFER_SYNTAXES, ZOO_IMPLEMENTATION_UID, ZOO_VERSION
+from dcmconform.peers.zoo import content
+from dcmconform.peers.zoo.config import (
+    PATIENT_ROOT_GET,
+    STUDY_ROOT_GET,
+    TRANSFER_SYNTAXES,
+    ZOO_IMPLEMENTATION_UID,
+    ZOO_VERSION,
+)
 from dcmconform.wire import items as it
 from dcmconform.wire import pdus as pd
 
@@ -244,6 +251,8 @@ def context_result(conn: ZooConnection, pc: it.PresentationContextRQItem) -> tup
     d = conn.d
     supported = conn.cfg.abstract_syntaxes - {uid for name, uid in UNSUPPORTED_BY_DEFECT.items() if name in d}
     supported |= {uid for name, uid in SUPPORTED_BY_DEFECT.items() if name in d}
+    if content.NO_GET in d:  # suites/content: read back by C-MOVE
+        supported -= {PATIENT_ROOT_GET, STUDY_ROOT_GET}
     proposed = pc.transfer_syntaxes[:64] if "max-64-transfer-syntaxes" in d else pc.transfer_syntaxes
     common = [ts for ts in proposed if ts in TRANSFER_SYNTAXES]
     first = (proposed or [TRANSFER_SYNTAXES[1]])[0]

@@ -3,7 +3,7 @@ C-MOVE (C.4.2) to the destinations the zoo was given (``--move-destination AET=H
 sub-operations go on an association of their own, opened with pynetdicom), 0xA801 for any other.
 :class:`SubOperations` keeps the tally the responses report (C.4.2.1.5, C.4.3.1.4).
 
-Overrides: get-success-without-store, move-unknown-destination-success, move-success-sends-nothing,
+Overrides: get-success-without-store (and the transcoding defects of content.py), move-unknown-destination-success, move-success-sends-nothing,
 move-final-counts-zero.
 """
 
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from pydicom.dataset import Dataset
 
 from dcmconform.dimse.commands import C_GET_RSP, C_MOVE_RSP, C_STORE_RQ, DATA_SET_PRESENT, encode_command, response
+from dcmconform.peers.zoo import content
 from dcmconform.peers.zoo.query import LEVELS, UNIQUE, select_records
 
 if TYPE_CHECKING:
@@ -96,12 +97,18 @@ def get(conn: ZooConnection, context_id: int, command: Dataset, identifier: Data
     for n, record in enumerate(found):
         sop_class, ts = str(record["SOPClassUID"]), str(record["_ts"])
         target = next((cid for cid, (a, t) in conn.accepted.items() if a == sop_class and t == ts), None)
-        if target is None:
-            subops.failed += 1
-            continue
         raw = Path(str(record["_path"])).read_bytes()
         # Preamble and "DICM" (132 bytes), then (0002,0000) UL: 12 bytes whose value is the group's length.
         start = 132 + 12 + int.from_bytes(raw[140:144], "little")
+        data = raw[start:]
+        if target is None:
+            other = content.transcoded(conn.d, data, ts, [t for a, t in conn.accepted.values() if a == sop_class])
+            if other is not None:
+                data, out = other
+                target = next(cid for cid, (a, t) in conn.accepted.items() if a == sop_class and t == out)
+        if target is None:
+            subops.failed += 1
+            continue
         rq = Dataset()
         rq.AffectedSOPClassUID = sop_class
         rq.CommandField = C_STORE_RQ
@@ -110,7 +117,7 @@ def get(conn: ZooConnection, context_id: int, command: Dataset, identifier: Data
         rq.CommandDataSetType = DATA_SET_PRESENT
         rq.AffectedSOPInstanceUID = str(record["SOPInstanceUID"])
         rq.MoveOriginatorApplicationEntityTitle = conn.cfg.ae_title
-        for pdu in [*conn.cut(encode_command(rq), target), *conn.cut(raw[start:], target, command=False)]:
+        for pdu in [*conn.cut(encode_command(rq), target), *conn.cut(data, target, command=False)]:
             conn.send(pdu)
         rsp = conn.next_command(deadline)
         subops.count(int(rsp.get("Status", 0xC000)) if rsp is not None else 0xC000)

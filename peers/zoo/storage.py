@@ -17,6 +17,7 @@ from pydicom.uid import UID
 
 from dcmconform.dimse.commands import C_ECHO_RSP, C_STORE_RSP, response
 from dcmconform.dimse.datasets import HEAD, decode_data_set
+from dcmconform.peers.zoo import content
 from dcmconform.peers.zoo.config import ZOO_IMPLEMENTATION_UID
 
 if TYPE_CHECKING:
@@ -93,12 +94,15 @@ def write(conn: ZooConnection, context_id: int, command: Dataset, dataset: bytes
 
 def store(conn: ZooConnection, context_id: int, command: Dataset, dataset: bytes) -> None:
     """C-STORE-RSP 0x0000 once stored (PS3.4 B.2.3). Overrides: lose-stored-object stores nothing;
-    b000-without-comment answers 0xB000 (coercion) with no Error Comment."""
+    b000-without-comment answers 0xB000 (coercion) with no Error Comment; content.py's store defects change
+    what is kept."""
     refused = refusal(conn, context_id, command, dataset)
     if refused is not None:
         conn.respond(context_id, response(command, C_STORE_RSP, refused))
         return
+    kept, status, comment = content.on_store(conn.d, dataset, conn.accepted[context_id][1])
     if "lose-stored-object" not in conn.d:
-        write(conn, context_id, command, dataset)
-    status = 0xB000 if "b000-without-comment" in conn.d else 0x0000
-    conn.respond(context_id, response(command, C_STORE_RSP, status))
+        write(conn, context_id, command, kept)
+    if "b000-without-comment" in conn.d:
+        status, comment = 0xB000, ""
+    conn.respond(context_id, response(command, C_STORE_RSP, status, **({"ErrorComment": comment} if comment else {})))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -36,6 +37,7 @@ class Stored:
     response: Message | None = None
     problems: list[str] = field(default_factory=list)  # command set problems
     blocked: bool = False  # no response, and our C-STORE-RQ never went out whole: the target stopped reading
+    extended: dict[str, bytes] = field(default_factory=dict)  # the A-ASSOCIATE-AC's SOP class extended negotiation
 
     @property
     def status(self) -> Status | None:
@@ -63,12 +65,16 @@ class Stored:
 
 
 def store(target: Endpoint, calling_aet: str, timeout: float, path: Path, variant: Variant,
-          max_pdu: int = 16384) -> Stored:
-    """Associate for this one object, C-STORE it, release; judge nothing, record everything."""
+          max_pdu: int = 16384, ext_neg: list[Any] | None = None) -> Stored:
+    """Associate for this one object, C-STORE it, release; judge nothing, record everything. ``ext_neg``:
+    extended negotiation items to propose (what the node answers of the SOP class extended negotiation
+    lands in :attr:`Stored.extended`)."""
     result = Stored(variant, path, Transcript(variant.name))
     contexts = [(variant.sop_class_uid, [variant.transfer_syntax])]
     try:
-        with associate(target, calling_aet, timeout, contexts, result.transcript, max_pdu=max_pdu) as assoc:
+        with associate(target, calling_aet, timeout, contexts, result.transcript, max_pdu=max_pdu,
+                       ext_neg=ext_neg) as assoc:
+            result.extended = {str(k): bytes(v) for k, v in assoc.acceptor.sop_class_extended.items()}
             if not assoc.accepted_contexts:
                 result.not_sent = "the target did not accept this SOP class in this transfer syntax"
                 return result

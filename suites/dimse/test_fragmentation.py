@@ -7,6 +7,7 @@ raw association through the probe, so every PDU is in the evidence.
 from __future__ import annotations
 
 from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
+from dcmconform.content.diff import compare
 from dcmconform.dimse.commands import echo_command, store_command
 from dcmconform.dimse.pdv import Message, Split
 from dcmconform.evidence.messages import received_pdata_lengths
@@ -17,7 +18,6 @@ from dcmconform.fixtures.catalogue import Catalogue, Variant
 from dcmconform.net.probe import Observation, Probe
 from dcmconform.net.target import Endpoint
 from dcmconform.run.options import RunConfig
-from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.readback import Wanted, retrieve
 from dcmconform.suites.dimse.storing import data_set_bytes, store
 from dcmconform.wire.pdus import PduType, type_of

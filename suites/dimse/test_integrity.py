@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dcmconform.content.diff import compare
 from dcmconform.dimse.status import SUCCESS, WARNING
 from dcmconform.evidence.verdict import Level, Requirement, Verdict, check
 from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.net.target import Endpoint
 from dcmconform.run.options import RunConfig
-from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.readback import Wanted, retrieve
 from dcmconform.suites.dimse.storing import Stored
 

@@ -9,6 +9,7 @@ from typing import Any
 from pynetdicom import build_role, evt
 
 from dcmconform.base.limits import TargetMisbehaved
+from dcmconform.content.diff import compare
 from dcmconform.dimse.commands import C_GET_RQ, C_GET_RSP, C_MOVE_RQ, C_MOVE_RSP
 from dcmconform.dimse.datasets import decode_data_set
 from dcmconform.dimse.pdv import Message
@@ -20,7 +21,6 @@ from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.net.assoc import AssociationRefused, bounded
 from dcmconform.net.target import MoveDestination
 from dcmconform.run.options import RunConfig
-from dcmconform.suites.dimse.compare import compare
 from dcmconform.suites.dimse.movescp import MoveSCP
 from dcmconform.suites.dimse.qr import QR_SYNTAXES, STUDY_ROOT_GET, STUDY_ROOT_MOVE, keys, seed
 from dcmconform.suites.dimse.storing import Stored
