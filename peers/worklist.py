@@ -31,11 +31,11 @@ from dcmconform.base.uids import OUR_ROOT
 from dcmconform.peers.base import Launch, ProcessPeer, missing
 from dcmconform.peers.dcmtk import dcmtk_env
 from dcmconform.peers.orthanc import OrthancPeer
+from dcmconform.peers.zoo.config import WORKLIST_FIND
 from dcmconform.peers.zoo.worklist import worklist_items
 
 WLMSCPFS = "/usr/bin/wlmscpfs"
 WORKLIST_PLUGIN = "/usr/share/orthanc/plugins/libModalityWorklists.so"
-WORKLIST_FIND = "1.2.840.10008.5.1.4.31"  # Modality Worklist Information Model - FIND (PS3.4 K.4)
 
 
 def write_worklist(folder: Path, items: list[Dataset] | None = None) -> list[Path]:
