@@ -13,6 +13,7 @@ from dcmconform.peers.dcmtk import DcmqrscpPeer, StorescpPeer
 from dcmconform.peers.orthanc import OrthancPeer
 from dcmconform.peers.pixelmed import PixelmedPeer
 from dcmconform.peers.pynetdicom_scp import PynetdicomPeer
+from dcmconform.peers.worklist import OrthancWorklistPeer, WlmscpfsPeer
 
 PEERS: dict[str, Callable[[], ProcessPeer]] = {
     "pynetdicom": PynetdicomPeer,
@@ -26,6 +27,13 @@ PEERS: dict[str, Callable[[], ProcessPeer]] = {
     "dcm4che-qr": Dcm4cheQrPeer,
 }
 PEERS.update(container_peers(PEERS))  # NAME:container: the native peer in a container (peers/container/)
+# Worklist-only peers: run with `--only` the worklist checks (tests/query/test_worklist_peers.py), never
+# in the whole-suite runs every other peer gets (test_expectations.py leaves them out).
+WORKLIST_PEERS: dict[str, Callable[[], ProcessPeer]] = {
+    "orthanc-worklist": OrthancWorklistPeer,
+    "wlmscpfs": WlmscpfsPeer,
+}
+PEERS.update(WORKLIST_PEERS)
 
 
 class UnknownPeer(KeyError):

@@ -19,14 +19,17 @@ import yaml
 
 from dcmconform.peers import expected
 from dcmconform.peers.base import ProcessPeer
-from dcmconform.peers.registry import PEERS
+from dcmconform.peers.registry import PEERS, WORKLIST_PEERS
 
 if TYPE_CHECKING:
     from conftest import SuiteRuns
 
+# The worklist-only peers are held to their files by tests/peers/test_worklist_peers.py (worklist checks only).
+WHOLE_SUITE_PEERS = [name for name in PEERS if name not in WORKLIST_PEERS]
+
 
 @pytest.mark.slow  # whole-suite runs against the peers
-@pytest.mark.parametrize("name", list(PEERS))
+@pytest.mark.parametrize("name", WHOLE_SUITE_PEERS)
 def test_peer_earns_its_expected_verdicts(name: str, suite_runs: SuiteRuns,
                                          usable: Callable[[str], ProcessPeer]) -> None:
     usable(name)  # skips when the peer cannot run here, fails when DCMCONFORM_REQUIRE_CONTAINERS names it
@@ -47,7 +50,7 @@ def test_peer_earns_its_expected_verdicts(name: str, suite_runs: SuiteRuns,
 
 
 @pytest.mark.slow  # reads the whole-suite run the test above makes (suite_runs): seconds, no run of its own
-@pytest.mark.parametrize("name", list(PEERS))
+@pytest.mark.parametrize("name", WHOLE_SUITE_PEERS)
 def test_expectations_update_rewrites_the_peer_file_from_its_run(name: str, suite_runs: SuiteRuns,
                                                                   usable: Callable[[str], ProcessPeer],
                                                                   tmp_path: Path) -> None:
