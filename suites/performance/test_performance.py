@@ -13,11 +13,12 @@ import time
 
 from dcmconform.base import busy
 from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
-from dcmconform.evidence.verdict import Verdict, check
+from dcmconform.evidence.verdict import Compared, Verdict, check
 from dcmconform.exchange.association import RawAssociation
 from dcmconform.exchange.sender import FastAssociation, Payload, SendError, uid_prefix
+from dcmconform.harness.held import HELD_WINDOW, Ledger
 from dcmconform.load.perf import KB, NAGLE_FIX, NAGLE_MS, percentile
-from dcmconform.net.probe import ACCEPTED, REJECTED, Probe
+from dcmconform.net.probe import ACCEPTED, REJECTED, Observation, Probe
 from dcmconform.net.target import Endpoint
 from dcmconform.run.options import RunConfig
 
@@ -26,6 +27,8 @@ STORES = 20
 FLOOR_SIZE = 64 * KB
 FLOOR_OBJECTS, FLOOR_SECONDS = 60, 3.0
 MOST = 12  # associations PERF-003 opens at most (a default pynetdicom AE serves 10)
+SETTLE_STEP = 1.0  # PERF-003 on a node that holds slots: seconds between two measurements while it frees them
+SETTLE_QUIET = 8.0  # ... and it has freed what it held when it served the same for this long after freeing some
 LOADED = 4  # parallel associations of PERF-004
 TRANSIENT = ("A-ASSOCIATE-RJ result 2, source 2", "A-ASSOCIATE-RJ result 2, source 3")  # AAssociateRJ.describe()
 ECHOES = 25
@@ -90,16 +93,72 @@ def test_sustained_throughput(probe: Probe, target: Endpoint, dcm_config: RunCon
            "result 2 (rejected-transient), source 3, reason 2 (local-limit-exceeded): the sender then retries "
            "later. A request left unanswered, or a connection closed without a PDU, looks to the sender like a "
            "broken network and stalls or loses its work queue.")
-def test_association_limit(probe: Probe, verdict: Verdict) -> None:
+def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, dcm_config: RunConfig) -> None:
+    # Associations earlier checks ended without A-RELEASE may still take slots (a node that waits out its
+    # own timer before it frees one): what is free right after them is not the node's limit.
+    first = _free_slots(probe, verdict, armed_first=True)
+    if first.answer is None:
+        verdict.passed(first.said(), compared=first.witness())
+        return
+    earlier = held_ledger.recent()
+    if not earlier:
+        verdict.passed(f"{first.said()}; no earlier association of this run had ended without A-RELEASE in the "
+                       f"{HELD_WINDOW:.0f} s before, so no slot was held for one: this is its limit",
+                       compared=first.witness())
+        return
+    holding = _holds_aborted(probe, verdict)
+    if holding is None:
+        verdict.passed(f"{first.said()}; earlier checks had ended associations without A-RELEASE, but an "
+                       "association we ended with A-ABORT freed its slot at once (it served as many right "
+                       "after), so none was held: this is its limit", compared=first.witness())
+        return
+    last = _settle(probe, verdict, holding, sum(e.count for e in earlier) + 1, dcm_config.artim_wait)
+    blamed = held_ledger.blame()
+    held = "; ".join(b["text"] for b in blamed[:3]) + (f"; {len(blamed) - 3} more checks" if len(blamed) > 3 else "")
+    why = (f"right after earlier checks that ended associations without A-RELEASE ({held}) it {first.said()}; "
+           f"then, once we ended one more association with A-ABORT, it served {holding.served}: it keeps the slot "
+           "of an association that did not end in A-RELEASE")
+    if last.settled:
+        verdict.passed(f"{last.said()} after the slots those associations held were freed ({last.waited:.0f} s "
+                       f"later); {why}", compared=last.witness())
+        return
+    verdict.passed(f"its limit on an idle node was not measured: it still held slots after {last.waited:.0f} s "
+                   f"(--artim-wait), when it {last.said()} (its limit is at least {last.served}); {why}",
+                   compared=last.witness())
+
+
+class FreeSlots:
+    """One measurement: associations opened one by one until the node refused one (``answer``: that
+    transient rejection; ``None``: it served :data:`MOST`), all released in order at the end."""
+
+    def __init__(self, served: int, answer: Observation | None, waited: float = 0.0, settled: bool = False) -> None:
+        self.served, self.answer, self.waited, self.settled = served, answer, waited, settled
+
+    def said(self) -> str:
+        if self.answer is None:
+            return f"served {self.served} associations at once (its limit, if any, is higher)"
+        return (f"served {self.served} association{'s' if self.served != 1 else ''} at once; association "
+                f"{self.served + 1}: {self.answer.describe()}")
+
+    def witness(self) -> Compared:
+        if self.answer is None:
+            return Compared(f"{MOST} A-ASSOCIATE-RQs, each while the ones before were up",
+                            "each answered at once (A-ASSOCIATE-AC, or A-ASSOCIATE-RJ result 2 at the limit)",
+                            f"{self.served} A-ASSOCIATE-AC")
+        return Compared(f"the answer to A-ASSOCIATE-RQ {self.served + 1} with {self.served} associations up",
+                        "A-ASSOCIATE-RJ result 2 (rejected-transient), source 2 or 3", self.answer.describe())
+
+
+def _free_slots(probe: Probe, verdict: Verdict, armed_first: bool = False) -> FreeSlots:
+    """How many associations the node serves at once right now; a hang or a hang-up at the limit fails."""
     held: list[RawAssociation] = []
-    outcome = ""
     try:
         for n in range(1, MOST + 1):
             raw = RawAssociation(probe, [(1, VERIFICATION, [IMPLICIT_LE])])
-            # The first association stays armed: a node busy before we hold anything is the session's to
-            # wait out (dcmconform.base.busy), not a limit of 0. From the second on, the rejections are what
-            # this check looks for: it sees them itself.
-            with busy.armed(n == 1):
+            # The first measurement's first association stays armed: a node busy before we hold anything is
+            # the session's to wait out (dcmconform.base.busy), not a limit of 0. From the second on (and in
+            # later measurements), the rejections are what this check looks for: it sees them itself.
+            with busy.armed(armed_first and n == 1):
                 answer = raw.open()
             if answer.kind == ACCEPTED:
                 held.append(raw)
@@ -107,16 +166,48 @@ def test_association_limit(probe: Probe, verdict: Verdict) -> None:
             raw.conn.close()
             rj = answer.pdu
             if answer.kind == REJECTED and busy.transient(getattr(rj, "result", 0), getattr(rj, "source", 0)):
-                outcome = (f"served {n - 1} associations at once; association {n}: {answer.describe()} (what was "
-                           "free then: slots the node still held for earlier connections count against its limit, "
-                           "so its limit on an idle node may be higher)")
-                break
+                return FreeSlots(n - 1, answer)
             verdict.fail(f"with {n - 1} associations up, association {n} got {answer.describe()} instead of "
                          "A-ASSOCIATE-RJ (transient)")
     finally:
         for raw in held:
             raw.release()
-    verdict.passed(outcome or f"served {MOST} associations at once (its limit, if any, is higher)")
+    return FreeSlots(MOST, None)
+
+
+def _holds_aborted(probe: Probe, verdict: Verdict) -> FreeSlots | None:
+    """Whether the node keeps the slot of an association ended by A-ABORT: the free slots right before
+    and right after we end one so. The measurement after, when it served fewer (or had no slot free to
+    try with); ``None`` when it served as many."""
+    before = _free_slots(probe, verdict)
+    if before.served == 0:
+        return before  # every slot taken: it holds them for the associations that ended before
+    raw = RawAssociation(probe, [(1, VERIFICATION, [IMPLICIT_LE])])
+    with busy.armed(False):
+        answer = raw.open()
+    if answer.kind != ACCEPTED:
+        raw.conn.close()
+        return _free_slots(probe, verdict)
+    raw.abort("PERF-003: an association ended by A-ABORT, to see whether the node frees its slot at once")
+    after = _free_slots(probe, verdict)
+    return after if after.answer is not None and after.served < before.served else None
+
+
+def _settle(probe: Probe, verdict: Verdict, start: FreeSlots, unreleased: int, wait: float) -> FreeSlots:
+    """Measure again every SETTLE_STEP s, for up to ``wait`` s, until the node has freed what it held: it
+    serves ``unreleased`` more than at ``start`` (every association that ended without A-RELEASE), serves
+    :data:`MOST`, or served the same for SETTLE_QUIET s after it had freed slots."""
+    began = time.monotonic()
+    best, grew_at = start, 0.0
+    while True:
+        time.sleep(max(0.0, min(SETTLE_STEP, began + wait - time.monotonic())))
+        now = _free_slots(probe, verdict)
+        if now.served > best.served:
+            best, grew_at = now, time.monotonic()
+        idle = (best.answer is None or best.served >= start.served + unreleased
+                or (grew_at and time.monotonic() - grew_at >= SETTLE_QUIET))
+        if idle or time.monotonic() >= began + wait:
+            return FreeSlots(best.served, best.answer, time.monotonic() - began, settled=bool(idle))
 
 
 def _echo_loop(endpoint: Endpoint, calling: str, timeout: float, probe: Probe, count: int, opened: threading.Barrier,
