@@ -69,10 +69,12 @@ def run_findings(target: dict[str, Any]) -> list[dict[str, Any]]:
     holders = first.get("held_by") or []
     window = f"{first.get('held_window_s', 60):.0f}"
     if holders:
-        count = sum(h["associations"] for h in holders)
+        count = first.get("held_associations", sum(h["associations"] for h in holders))
+        more = first.get("held_checks", len(holders)) - len(holders)
         summary += (f". When it first did, {count} association{'s' if count != 1 else ''} of earlier checks had "
                     f"ended without an A-RELEASE in the {window} s before, and a node that waits before it "
-                    "frees such a slot still counts them: " + "; ".join(h["text"] for h in holders))
+                    "frees such a slot still counts them: " + "; ".join(h["text"] for h in holders)
+                    + (f"; {more} more check{'s' if more != 1 else ''}" if more > 0 else ""))
     else:
         summary += (f". When it first did, no association of this run had ended without an A-RELEASE in the "
                     f"{window} s before: other clients held its slots, or its limit is that low")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from dcmconform.evidence.follow import ENDS, endings
 from dcmconform.evidence.transcript import Transcript
@@ -71,7 +72,7 @@ class Ledger:
         now = time.monotonic() if now is None else now
         return [e for e in self.entries if now - window <= e.ended <= now]
 
-    def blame(self, now: float | None = None) -> list[dict[str, object]]:
+    def blame(self, now: float | None = None) -> list[dict[str, Any]]:
         """The checks that may hold the node's slots at ``now``: most associations first, for the report."""
         now = time.monotonic() if now is None else now
         ranked = sorted(self.recent(now), key=lambda e: (-e.count, now - e.ended))

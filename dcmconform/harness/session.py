@@ -374,8 +374,9 @@ class Session:
                                    "waited_s": round(served.waited, 1), "recovered": not served.busy}
         # What was measured when the node answered busy (the first answer came ``served.waited`` s ago):
         # the checks whose associations ended without A-RELEASE shortly before, the likeliest holders.
-        episode["held_by"] = self.ledger.blame(time.monotonic() - served.waited)[:BLAMED]
-        episode["held_window_s"] = HELD_WINDOW
+        blamed = self.ledger.blame(time.monotonic() - served.waited)
+        episode.update(held_by=blamed[:BLAMED], held_window_s=HELD_WINDOW, held_checks=len(blamed),
+                       held_associations=sum(b["associations"] for b in blamed))
         self.state.info.setdefault("busy", []).append(episode)
 
     def run_check(self, item: pytest.Item, call: Callable[[], object]) -> None:
