@@ -116,17 +116,14 @@ def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, 
                        f"{HELD_WINDOW:.0f} s before; but {keeps}, so slots held for other clients' ended associations "
                        "would count too: its limit on an idle node may be higher", compared=first.witness())
         return
-    # A node that holds each slot for a fixed time frees them in the order and at the gaps they ended:
-    # quiet for longer than the longest gap between those ends (ours last), it has freed them all.
-    ends = sorted([e.ended for e in held_ledger.recent()] + [time.monotonic()])
-    gap = max(b - a for a, b in zip(ends, ends[1:], strict=False)) if len(ends) > 1 else 0.0
-    last = _settle(probe, verdict, holding, dcm_config.artim_wait, max(SETTLE_QUIET, gap + 2 * SETTLE_STEP))
+    last = _settle(probe, verdict, holding, dcm_config.artim_wait)
     earlier = ("right after earlier checks that ended associations without A-RELEASE ("
                + "; ".join(b["text"] for b in blamed[:3])
                + (f"; {len(blamed) - 3} more check{'s' if len(blamed) > 4 else ''}" if len(blamed) > 3 else "") + f") it {first.said()}; then, {keeps}")
     if last.settled:
-        verdict.passed(f"{last.said()} once it had freed the slots of associations that had ended "
-                       f"({last.waited:.0f} s later); {earlier}", compared=last.witness())
+        verdict.passed(f"{last.said()} once it had freed the slots of associations that had ended (it served the "
+                       f"same for {SETTLE_QUIET:.0f} s, {last.waited:.0f} s after we began to wait); {earlier}",
+                       compared=last.witness())
         return
     verdict.passed(f"its limit on an idle node was not measured: it still held slots of associations that had ended "
                    f"after {last.waited:.0f} s (--artim-wait), when it {last.said()} (its limit is at least "
@@ -199,9 +196,9 @@ def _holds_aborted(probe: Probe, verdict: Verdict) -> FreeSlots | None:
     return after if after.answer is not None and after.served < before.served else None
 
 
-def _settle(probe: Probe, verdict: Verdict, start: FreeSlots, wait: float, quiet: float) -> FreeSlots:
+def _settle(probe: Probe, verdict: Verdict, start: FreeSlots, wait: float) -> FreeSlots:
     """Measure again every SETTLE_STEP s, for up to ``wait`` s, until the node has freed what it held: it
-    serves :data:`MOST`, or served the same for ``quiet`` s after it had freed some (``settled``)."""
+    serves :data:`MOST`, or served the same for SETTLE_QUIET s after it had freed some (``settled``)."""
     began = time.monotonic()
     best, grew_at = start, 0.0
     while True:
@@ -209,7 +206,7 @@ def _settle(probe: Probe, verdict: Verdict, start: FreeSlots, wait: float, quiet
         now = _free_slots(probe, verdict)
         if now.served > best.served:
             best, grew_at = now, time.monotonic()
-        idle = best.answer is None or bool(grew_at and time.monotonic() - grew_at >= quiet)
+        idle = best.answer is None or bool(grew_at and time.monotonic() - grew_at >= SETTLE_QUIET)
         if idle or time.monotonic() >= began + wait:
             return FreeSlots(best.served, best.answer, time.monotonic() - began, settled=idle)
 
