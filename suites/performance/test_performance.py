@@ -97,33 +97,56 @@ def test_sustained_throughput(probe: Probe, target: Endpoint, dcm_config: RunCon
 def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, dcm_config: RunConfig) -> None:
     # What is free right now is the node's limit only on an otherwise idle node: associations that ended
     # without A-RELEASE may still take slots on a node that waits out its own timer before it frees one.
-    # So: does it keep the slot of one we end with A-ABORT? If it does and earlier checks ended some so
-    # (held_ledger), measure again until it has freed them (up to --artim-wait), and name what held them.
+    # So: does it keep the slot of one we end as earlier checks ended theirs (held_ledger)? If it does,
+    # measure again until it has freed them (up to --artim-wait), and name what held them.
     first = _free_slots(probe, verdict, armed_first=True)
     if first.answer is None:
         verdict.passed(first.said(), compared=first.witness())
         return
     blamed = held_ledger.blame()
-    holding = _holds_aborted(probe, verdict, grace=0.0 if blamed else FREED_AT_ONCE)
-    if holding is None:
-        again = "right after" if blamed else f"within {FREED_AT_ONCE:g} s"
-        verdict.passed(f"{first.said()}; an association we ended with A-ABORT freed its slot at once (it served as "
-                       f"many again {again}), so no slot was held for an association that had ended: this is its limit",
-                       compared=first.witness())
+    ways = _ways(held_ledger)
+    held: FreeSlots | None = None
+    freed: list[str] = []
+    for way in ways or [ABORT]:  # with no earlier association ended so: whether an aborted one is kept
+        tried, held = _holds(probe, verdict, way, grace=0.0 if blamed else FREED_AT_ONCE)
+        if held is not None:
+            break
+        if tried:
+            freed.append(way)
+    if held is None:
+        untried = [w for w in ways if w not in freed]
+        said = (f"{first.said()}; it freed at once the slot of an association {' and of one '.join(freed)} (it served "
+                f"as many again {'right after' if blamed else f'within {FREED_AT_ONCE:g} s'})" if freed else
+                f"{first.said()}")
+        if untried:
+            watched = _settle(probe, verdict, first, dcm_config.artim_wait, patience=SETTLE_QUIET)
+            if watched.served > first.served:  # it was freeing slots: held for those associations
+                verdict.passed(f"{watched.said()} {'once it had freed' if watched.settled else 'while it still freed'}"
+                               f" the slots of associations that had ended ({watched.waited:.0f} s later); right after "
+                               f"earlier checks had associations {', '.join(untried)}, it {first.said()}",
+                               compared=watched.witness())
+                return
+            verdict.passed(f"{said}; earlier checks had associations {', '.join(untried)}, which we cannot "
+                           f"repeat, and it served no more in the {watched.waited:.0f} s we watched: if it holds "
+                           "those slots longer, its limit on an idle node is higher", compared=first.witness())
+        else:
+            verdict.passed(f"{said}, so no slot was held for an association that had ended: this is its limit",
+                           compared=first.witness())
         return
     if not blamed:
-        keeps = (f"{FREED_AT_ONCE:g} s after we ended one more association with A-ABORT it served {holding.served}: it "
-                 "keeps the slot of an association that did not end in A-RELEASE")
         verdict.passed(f"{first.said()}, with no association of this run ended without A-RELEASE in the "
-                       f"{HELD_WINDOW:.0f} s before; but {keeps}, so slots held for other clients' ended associations "
-                       "would count too: its limit on an idle node may be higher", compared=first.witness())
+                       f"{HELD_WINDOW:.0f} s before; but {FREED_AT_ONCE:g} s after one more association of ours was {way} it served "
+                       f"{held.served}: it keeps the slot of an association that did not end in A-RELEASE, so slots "
+                       "held for other clients' ended associations would count too: its limit on an idle node may "
+                       "be higher", compared=first.witness())
         return
-    keeps = (f"right after we ended one more association with A-ABORT it served {holding.served}: it does not free "
-             "at once the slot of an association that did not end in A-RELEASE")
-    last = _settle(probe, verdict, holding, dcm_config.artim_wait)
+    keeps = (f"right after one more association of ours was {way} it served {held.served}: it does not free at once the "
+             "slot of an association that did not end in A-RELEASE")
+    last = _settle(probe, verdict, held, dcm_config.artim_wait)
     earlier = ("right after earlier checks that ended associations without A-RELEASE ("
                + "; ".join(b["text"] for b in blamed[:3])
-               + (f"; {len(blamed) - 3} more check{'s' if len(blamed) > 4 else ''}" if len(blamed) > 3 else "") + f") it {first.said()}; then, {keeps}")
+               + (f"; {len(blamed) - 3} more check{'s' if len(blamed) > 4 else ''}" if len(blamed) > 3 else "")
+               + f") it {first.said()}; then, {keeps}")
     if last.settled:
         verdict.passed(f"{last.said()} once it had freed the slots of associations that had ended (it served the "
                        f"same for {SETTLE_QUIET:.0f} s, {last.waited:.0f} s after we began to wait); {earlier}",
@@ -132,6 +155,49 @@ def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, 
     verdict.passed(f"its limit on an idle node was not measured: it still held slots of associations that had ended "
                    f"after {last.waited:.0f} s (--artim-wait), when it {last.said()} (its limit is at least "
                    f"{last.served}); {earlier}", compared=last.witness())
+
+
+# How earlier associations ended (dcmconform.evidence.follow.ENDS), as PERF-003 can end one of its own to see
+# whether the node keeps its slot: by an A-ABORT, by an A-ASSOCIATE-RJ, or by closing the connection.
+# The node's own A-ABORT or close we cannot repeat at will: a node that keeps those slots (pynetdicom keeps
+# the slot of an association it aborted for a while) is watched for SETTLE_QUIET s instead.
+ABORT, REJECT, CLOSE = "ended by A-ABORT", "answered A-ASSOCIATE-RJ", "closed without A-RELEASE"
+NODE_ABORT, NODE_CLOSE = "ended by the node's A-ABORT", "closed by the node without A-RELEASE"
+_AS = {"aborted-by-us": ABORT, "aborted-by-node": NODE_ABORT, "open": ABORT, "rejected": REJECT,
+       "closed-by-us": CLOSE, "closed-by-node": NODE_CLOSE}
+
+
+def _ways(ledger: Ledger) -> list[str]:
+    """The ways the recent unreleased associations ended, most first, as PERF-003 repeats them."""
+    counts: dict[str, int] = {}
+    for entry in ledger.recent():
+        for how, n in entry.how:
+            counts[_AS.get(how, ABORT)] = counts.get(_AS.get(how, ABORT), 0) + n
+    return sorted(counts, key=lambda w: -counts[w])
+
+
+def _end_one(probe: Probe, way: str) -> bool:
+    """Open one association and end it ``way``; False when the node did not let us (no slot, or it
+    accepted the request we meant it to reject)."""
+    request = probe.request([(1, VERIFICATION, [IMPLICIT_LE])], called="NO-SUCH-AE") if way == REJECT else None
+    raw = RawAssociation(probe, [(1, VERIFICATION, [IMPLICIT_LE])], request=request)
+    with busy.armed(False):
+        answer = raw.open()
+    if way == REJECT:
+        if answer.kind == ACCEPTED:
+            raw.release()
+        raw.conn.close()
+        rj = answer.pdu
+        return answer.kind == REJECTED and not busy.transient(getattr(rj, "result", 0), getattr(rj, "source", 0))
+    if answer.kind != ACCEPTED:
+        raw.conn.close()
+        return False
+    if way == ABORT:
+        raw.abort("PERF-003: an association ended by A-ABORT, to see whether the node frees its slot at once")
+    else:
+        raw.conn.transcript.note("PERF-003: a connection closed without A-RELEASE, to see whether the node frees its slot")
+        raw.conn.close()
+    return True
 
 
 class FreeSlots:
@@ -182,34 +248,33 @@ def _free_slots(probe: Probe, verdict: Verdict, armed_first: bool = False) -> Fr
     return FreeSlots(MOST, None)
 
 
-def _holds_aborted(probe: Probe, verdict: Verdict, grace: float) -> FreeSlots | None:
-    """Whether the node keeps the slot of an association ended by A-ABORT: the free slots right before
-    and right after we end one so (and again for up to ``grace`` s: a node's worker may take a moment to
-    end; 0 while earlier associations' slots may be freed meanwhile, which would hide ours). The
-    measurement after, when it served fewer (or had no slot free to try with); ``None`` when it served as many."""
+def _holds(probe: Probe, verdict: Verdict, way: str, grace: float) -> tuple[bool, FreeSlots | None]:
+    """Whether the node keeps the slot of an association ended ``way``: the free slots right before and
+    right after we end one so (and again for up to ``grace`` s: a node's worker may take a moment to end;
+    0 while earlier associations' slots may be freed meanwhile, which would hide ours). The measurement
+    after, when it served fewer (or had no slot free to try with); ``None`` when it served as many. First:
+    whether it could be tried (a node that accepts any called AE title rejects nothing here)."""
     before = _free_slots(probe, verdict)
     if before.served == 0:
-        return before  # every slot taken: it holds them for the associations that ended before
-    raw = RawAssociation(probe, [(1, VERIFICATION, [IMPLICIT_LE])])
-    with busy.armed(False):
-        answer = raw.open()
-    if answer.kind != ACCEPTED:
-        raw.conn.close()
-        return _free_slots(probe, verdict)
-    raw.abort("PERF-003: an association ended by A-ABORT, to see whether the node frees its slot at once")
+        return True, before  # every slot taken: it holds them for the associations that ended before
+    if way in (NODE_ABORT, NODE_CLOSE):
+        return False, None
+    if not _end_one(probe, way):
+        return (False, None) if way == REJECT else (True, _free_slots(probe, verdict))
     deadline = time.monotonic() + grace
     while True:
         after = _free_slots(probe, verdict)
         if after.answer is None or after.served >= before.served:
-            return None
+            return True, None
         if time.monotonic() >= deadline:
-            return after
+            return True, after
         time.sleep(min(SETTLE_STEP / 2, max(0.0, deadline - time.monotonic())))
 
 
-def _settle(probe: Probe, verdict: Verdict, start: FreeSlots, wait: float) -> FreeSlots:
+def _settle(probe: Probe, verdict: Verdict, start: FreeSlots, wait: float, patience: float = 0.0) -> FreeSlots:
     """Measure again every SETTLE_STEP s, for up to ``wait`` s, until the node has freed what it held: it
-    serves :data:`MOST`, or served the same for SETTLE_QUIET s after it had freed some (``settled``)."""
+    serves :data:`MOST`, or served the same for SETTLE_QUIET s after it had freed some (``settled``).
+    ``patience``: stop after so many seconds when it has freed none by then (0: wait for it)."""
     began = time.monotonic()
     best, grew_at = start, 0.0
     while True:
@@ -218,7 +283,8 @@ def _settle(probe: Probe, verdict: Verdict, start: FreeSlots, wait: float) -> Fr
         if now.served > best.served:
             best, grew_at = now, time.monotonic()
         idle = best.answer is None or bool(grew_at and time.monotonic() - grew_at >= SETTLE_QUIET)
-        if idle or time.monotonic() >= began + wait:
+        bored = bool(patience and not grew_at and time.monotonic() - began >= patience)
+        if idle or bored or time.monotonic() >= began + wait:
             return FreeSlots(best.served, best.answer, time.monotonic() - began, settled=idle)
 
 
