@@ -30,6 +30,7 @@ MOST = 12  # associations PERF-003 opens at most (a default pynetdicom AE serves
 FREED_AT_ONCE = 1.5  # PERF-003: seconds a node may take to free the slot of an association we ended with A-ABORT
 SETTLE_STEP = 1.0  # PERF-003 on a node that holds slots: seconds between two measurements while it frees them
 SETTLE_QUIET = 5.0  # ... and it has freed what it held when it served the same this long (at least) after freeing some
+# (longer when the associations it held ended further apart: PERF-003's _quiet)
 LOADED = 4  # parallel associations of PERF-004
 TRANSIENT = ("A-ASSOCIATE-RJ result 2, source 2", "A-ASSOCIATE-RJ result 2, source 3")  # AAssociateRJ.describe()
 ECHOES = 25
@@ -119,7 +120,8 @@ def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, 
                 f"as many again {'right after' if blamed else f'within {FREED_AT_ONCE:g} s'})" if freed else
                 f"{first.said()}")
         if untried:
-            watched = _settle(probe, verdict, first, dcm_config.artim_wait, patience=SETTLE_QUIET)
+            watched = _settle(probe, verdict, first, dcm_config.artim_wait, patience=SETTLE_QUIET,
+                              quiet=_quiet(held_ledger, dcm_config.artim_wait))
             if watched.served > first.served:  # it was freeing slots: held for those associations
                 verdict.passed(f"{watched.said()} {'once it had freed' if watched.settled else 'while it still freed'}"
                                f" the slots of associations that had ended ({watched.waited:.0f} s later); right after "
@@ -142,14 +144,15 @@ def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, 
         return
     keeps = (f"right after one more association of ours was {way} it served {held.served}: it does not free at once the "
              "slot of an association that did not end in A-RELEASE")
-    last = _settle(probe, verdict, held, dcm_config.artim_wait)
+    last = _settle(probe, verdict, held, dcm_config.artim_wait, quiet=_quiet(held_ledger, dcm_config.artim_wait))
     earlier = ("right after earlier checks that ended associations without A-RELEASE ("
                + "; ".join(b["text"] for b in blamed[:3])
                + (f"; {len(blamed) - 3} more check{'s' if len(blamed) > 4 else ''}" if len(blamed) > 3 else "")
                + f") it {first.said()}; then, {keeps}")
     if last.settled:
         verdict.passed(f"{last.said()} once it had freed the slots of associations that had ended (it served the "
-                       f"same for {SETTLE_QUIET:.0f} s, {last.waited:.0f} s after we began to wait); {earlier}",
+                       f"same for {last.quiet:.0f} s, longer than any gap between their ends, {last.waited:.0f} s after "
+                       "we began to wait); {earlier}",
                        compared=last.witness())
         return
     verdict.passed(f"its limit on an idle node was not measured: it still held slots of associations that had ended "
@@ -204,8 +207,9 @@ class FreeSlots:
     """One measurement: associations opened one by one until the node refused one (``answer``: that
     transient rejection; ``None``: it served :data:`MOST`), all released in order at the end."""
 
-    def __init__(self, served: int, answer: Observation | None, waited: float = 0.0, settled: bool = False) -> None:
-        self.served, self.answer, self.waited, self.settled = served, answer, waited, settled
+    def __init__(self, served: int, answer: Observation | None, waited: float = 0.0, settled: bool = False,
+                 quiet: float = 0.0) -> None:
+        self.served, self.answer, self.waited, self.settled, self.quiet = served, answer, waited, settled, quiet
 
     def said(self) -> str:
         if self.answer is None:
@@ -271,9 +275,19 @@ def _holds(probe: Probe, verdict: Verdict, way: str, grace: float) -> tuple[bool
         time.sleep(min(SETTLE_STEP / 2, max(0.0, deadline - time.monotonic())))
 
 
-def _settle(probe: Probe, verdict: Verdict, start: FreeSlots, wait: float, patience: float = 0.0) -> FreeSlots:
+def _quiet(ledger: Ledger, wait: float) -> float:
+    """How long the free slots must stay the same before the node has freed all it held. A node that holds
+    each slot for a fixed time frees them in the order and at the gaps their associations ended, ours
+    last: longer than the longest gap between those ends (the last ``wait`` s of them, and ours now)."""
+    ends = sorted([e.ended for e in ledger.recent(window=wait)] + [time.monotonic()])
+    gaps = [b - a for a, b in zip(ends, ends[1:], strict=False)]
+    return max([SETTLE_QUIET, *(g + SETTLE_STEP for g in gaps)])
+
+
+def _settle(probe: Probe, verdict: Verdict, start: FreeSlots, wait: float, quiet: float,
+            patience: float = 0.0) -> FreeSlots:
     """Measure again every SETTLE_STEP s, for up to ``wait`` s, until the node has freed what it held: it
-    serves :data:`MOST`, or served the same for SETTLE_QUIET s after it had freed some (``settled``).
+    serves :data:`MOST`, or served the same for ``quiet`` s after it had freed some (``settled``).
     ``patience``: stop after so many seconds when it has freed none by then (0: wait for it)."""
     began = time.monotonic()
     best, grew_at = start, 0.0
@@ -282,10 +296,10 @@ def _settle(probe: Probe, verdict: Verdict, start: FreeSlots, wait: float, patie
         now = _free_slots(probe, verdict)
         if now.served > best.served:
             best, grew_at = now, time.monotonic()
-        idle = best.answer is None or bool(grew_at and time.monotonic() - grew_at >= SETTLE_QUIET)
+        idle = best.answer is None or bool(grew_at and time.monotonic() - grew_at >= quiet)
         bored = bool(patience and not grew_at and time.monotonic() - began >= patience)
         if idle or bored or time.monotonic() >= began + wait:
-            return FreeSlots(best.served, best.answer, time.monotonic() - began, settled=idle)
+            return FreeSlots(best.served, best.answer, time.monotonic() - began, settled=idle, quiet=quiet)
 
 
 def _echo_loop(endpoint: Endpoint, calling: str, timeout: float, probe: Probe, count: int, opened: threading.Barrier,

@@ -269,7 +269,7 @@ def test_busy_blames_the_checks_that_left_slots_held_and_perf003_waits_for_them(
     are free, not the few it found free right after them."""
     leaky = [f"ASSOC-{n:03d}" for n in range(1, 12)]  # ~9 connections that did not end in A-RELEASE, in seconds
     options = [o for check_id in [*leaky, "PERF-003"] for o in ("--check", check_id)]
-    run = run_against([LIMIT], tmp_path, *options, "--artim-wait", "20", hold=HELD)
+    run = run_against([LIMIT], tmp_path, *options, "--artim-wait", "30", hold=HELD)
     busy = [f for f in run.document["findings"] if f["id"] == BUSY_FINDING]
     assert busy, "the zoo never answered 2/3/2: this test proves nothing (raise HELD)"
     holders = {h["check"]: h["associations"] for h in busy[0]["held_by"]}
