@@ -152,7 +152,7 @@ def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, 
     if last.settled:
         verdict.passed(f"{last.said()} once it had freed the slots of associations that had ended (it served the "
                        f"same for {last.quiet:.0f} s, longer than any gap between their ends, {last.waited:.0f} s after "
-                       "we began to wait); {earlier}",
+                       f"we began to wait); {earlier}",
                        compared=last.witness())
         return
     verdict.passed(f"its limit on an idle node was not measured: it still held slots of associations that had ended "
