@@ -138,12 +138,12 @@ def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, 
     if not blamed:
         verdict.passed(f"{first.said()}, with no association of this run ended without A-RELEASE in the "
                        f"{HELD_WINDOW:.0f} s before; but {FREED_AT_ONCE:g} s after one more association of ours was {way} it served "
-                       f"{held.served}: it keeps the slot of an association that did not end in A-RELEASE, so slots "
+                       f"{held.served} (before: {held.before}): it keeps the slot of an association that did not end in A-RELEASE, so slots "
                        "held for other clients' ended associations would count too: its limit on an idle node may "
                        "be higher", compared=first.witness())
         return
-    keeps = (f"right after one more association of ours was {way} it served {held.served}: it does not free at once the "
-             "slot of an association that did not end in A-RELEASE")
+    keeps = (f"it served {held.before}, and right after one more association of ours was {way} it served "
+             f"{held.served}: it does not free at once the slot of an association that did not end in A-RELEASE")
     last = _settle(probe, verdict, held, dcm_config.artim_wait, quiet=_quiet(held_ledger, dcm_config.artim_wait))
     earlier = ("right after earlier checks that ended associations without A-RELEASE ("
                + "; ".join(b["text"] for b in blamed[:3])
@@ -210,6 +210,7 @@ class FreeSlots:
     def __init__(self, served: int, answer: Observation | None, waited: float = 0.0, settled: bool = False,
                  quiet: float = 0.0) -> None:
         self.served, self.answer, self.waited, self.settled, self.quiet = served, answer, waited, settled, quiet
+        self.before = served  # _holds: what it served right before we ended one association without A-RELEASE
 
     def said(self) -> str:
         if self.answer is None:
@@ -271,6 +272,7 @@ def _holds(probe: Probe, verdict: Verdict, way: str, grace: float) -> tuple[bool
         if after.answer is None or after.served >= before.served:
             return True, None
         if time.monotonic() >= deadline:
+            after.before = before.served
             return True, after
         time.sleep(min(SETTLE_STEP / 2, max(0.0, deadline - time.monotonic())))
 
