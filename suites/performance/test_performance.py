@@ -121,7 +121,7 @@ def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, 
                 f"{first.said()}")
         if untried:
             watched = _settle(probe, verdict, first, dcm_config.artim_wait, patience=SETTLE_QUIET,
-                              quiet=_quiet(held_ledger, dcm_config.artim_wait))
+                              quiet=_quiet(held_ledger))
             if watched.served > first.served:  # it was freeing slots: held for those associations
                 verdict.passed(f"{watched.said()} {'once it had freed' if watched.settled else 'while it still freed'}"
                                f" the slots of associations that had ended ({watched.waited:.0f} s later); right after "
@@ -144,7 +144,7 @@ def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, 
         return
     keeps = (f"it served {held.before}, and right after one more association of ours was {way} it served "
              f"{held.served}: it does not free at once the slot of an association that did not end in A-RELEASE")
-    last = _settle(probe, verdict, held, dcm_config.artim_wait, quiet=_quiet(held_ledger, dcm_config.artim_wait))
+    last = _settle(probe, verdict, held, dcm_config.artim_wait, quiet=_quiet(held_ledger))
     earlier = ("right after earlier checks that ended associations without A-RELEASE ("
                + "; ".join(b["text"] for b in blamed[:3])
                + (f"; {len(blamed) - 3} more check{'s' if len(blamed) > 4 else ''}" if len(blamed) > 3 else "")
@@ -277,11 +277,12 @@ def _holds(probe: Probe, verdict: Verdict, way: str, grace: float) -> tuple[bool
         time.sleep(min(SETTLE_STEP / 2, max(0.0, deadline - time.monotonic())))
 
 
-def _quiet(ledger: Ledger, wait: float) -> float:
+def _quiet(ledger: Ledger) -> float:
     """How long the free slots must stay the same before the node has freed all it held. A node that holds
     each slot for a fixed time frees them in the order and at the gaps their associations ended, ours
-    last: longer than the longest gap between those ends (the last ``wait`` s of them, and ours now)."""
-    ends = sorted([e.ended for e in ledger.recent(window=wait)] + [time.monotonic()])
+    last: longer than the longest gap between those ends (the ledger's recent ones, and ours now). When
+    that is longer than the wait, the limit is not measured (said so), never a count taken too early."""
+    ends = sorted([e.ended for e in ledger.recent()] + [time.monotonic()])
     gaps = [b - a for a, b in zip(ends, ends[1:], strict=False)]
     return max([SETTLE_QUIET, *(g + SETTLE_STEP for g in gaps)])
 
