@@ -123,10 +123,8 @@ def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, 
             watched = _settle(probe, verdict, first, dcm_config.artim_wait, patience=SETTLE_QUIET,
                               quiet=_quiet(held_ledger))
             if watched.served > first.served:  # it was freeing slots: held for those associations
-                verdict.passed(f"{watched.said()} {'once it had freed' if watched.settled else 'while it still freed'}"
-                               f" the slots of associations that had ended ({watched.waited:.0f} s later); right after "
-                               f"earlier checks had associations {', '.join(untried)}, it {first.said()}",
-                               compared=watched.witness())
+                _settled(verdict, watched, f"right after earlier checks had associations {', '.join(untried)}, it "
+                                           f"{first.said()}")
                 return
             verdict.passed(f"{said}; earlier checks had associations {', '.join(untried)}, which we cannot "
                            f"repeat, and it served no more in the {watched.waited:.0f} s we watched: if it holds "
@@ -149,11 +147,16 @@ def test_association_limit(probe: Probe, verdict: Verdict, held_ledger: Ledger, 
                + "; ".join(b["text"] for b in blamed[:3])
                + (f"; {len(blamed) - 3} more check{'s' if len(blamed) > 4 else ''}" if len(blamed) > 3 else "")
                + f") it {first.said()}; then, {keeps}")
+    _settled(verdict, last, earlier)
+
+
+def _settled(verdict: Verdict, last: FreeSlots, earlier: str) -> None:
+    """PERF-003's pass after it waited for the node to free the slots it held: the figure it settled at, or
+    that it did not settle (and the figure at the end, as a lower bound); ``earlier``: what it saw before."""
     if last.settled:
         verdict.passed(f"{last.said()} once it had freed the slots of associations that had ended (it served the "
                        f"same for {last.quiet:.0f} s, longer than any gap between their ends, {last.waited:.0f} s after "
-                       f"we began to wait); {earlier}",
-                       compared=last.witness())
+                       f"we began to wait); {earlier}", compared=last.witness())
         return
     verdict.passed(f"its limit on an idle node was not measured: in {last.waited:.0f} s (--artim-wait) its free slots "
                    f"did not stay the same for {last.quiet:.0f} s (the longest gap between the ends of the associations "
