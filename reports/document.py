@@ -51,8 +51,10 @@ BUSY_CLAUSE = "PS3.8 9.2 (Evt17: the association ends with its transport connect
 
 def run_findings(target: dict[str, Any]) -> list[dict[str, Any]]:
     """Findings about the node that no single check owns: it answered "busy" (a transient
-    A-ASSOCIATE-RJ) during the run, attributed to the check after which it first did, with the
-    longest time it took to serve again (the session's ``target["busy"]`` episodes)."""
+    A-ASSOCIATE-RJ) during the run, attributed to the checks whose associations had ended without
+    A-RELEASE shortly before it first did (the likeliest holders of its slots; the check after which it
+    did when there were none), with the longest time it took to serve again (the session's
+    ``target["busy"]`` episodes)."""
     episodes = target.get("busy") or []
     if not episodes:
         return []
@@ -64,12 +66,32 @@ def run_findings(target: dict[str, Any]) -> list[dict[str, Any]]:
                f"{held:.0f} s to serve again")
     summary += (f"; {unrecovered} check{'s were' if unrecovered != 1 else ' was'} not run because it did not"
                 if unrecovered else "; each check it delayed was run again once it served")
+    holders = first.get("held_by") or []
+    window = f"{first.get('held_window_s', 60):.0f}"
+    if holders:
+        count = first.get("held_associations", sum(h["associations"] for h in holders))
+        more = first.get("held_checks", len(holders)) - len(holders)
+        summary += (f". When it first did, {count} association{'s' if count != 1 else ''} of earlier checks had "
+                    f"ended without an A-RELEASE in the {window} s before, and a node that waits before it "
+                    "frees such a slot still counts them: " + "; ".join(h["text"] for h in holders)
+                    + (f"; {more} more check{'s' if more != 1 else ''}" if more > 0 else ""))
+    else:
+        summary += (f". When it first did, no association of this run had ended without an A-RELEASE in the "
+                    f"{window} s before: other clients held its slots, or its limit is that low")
     return [{"id": BUSY_FINDING, "outcome": "warn", "level": "PRACTICE", "clause": BUSY_CLAUSE,
-             "caused_by": first["after"], "held_s": held, "episodes": len(episodes), "summary": summary,
-             "fix": ("Free an association's slot as soon as its connection ends, whatever ended it (release, "
-                     "abort, a reject, a peer that vanished), and allow more simultaneous associations than "
-                     "the modalities and workstations that send to it at once. A node that holds slots of "
-                     "finished connections turns every short network glitch into refused studies.")}]
+             "caused_by": holders[0]["check"] if holders else first["after"],
+             "held_by": [{k: h[k] for k in ("check", "associations", "ended_s_before")} for h in holders],
+             "held_s": held, "episodes": len(episodes), "summary": summary,
+             "fix": (HELD_FIX if holders else LIMIT_FIX)}]
+
+
+HELD_FIX = ("Free an association's slot as soon as its connection ends, whatever ended it (release, abort, a "
+            "reject, a peer that vanished), and allow more simultaneous associations than the modalities and "
+            "workstations that send to it at once. A node that holds slots of finished connections turns every "
+            "short network glitch into refused studies.")
+LIMIT_FIX = ("Allow more simultaneous associations than the modalities and workstations that send to it at once, "
+             "and look for other clients that held its slots during the run (its association log): none of this "
+             "run's associations had ended without a release shortly before it refused.")
 
 
 def build_document(target: dict[str, Any], results: list[dict[str, Any]], started: float, finished: float,

@@ -37,6 +37,7 @@ from dcmconform.base.uids import IMPLICIT_LE, VERIFICATION
 from dcmconform.evidence import identity
 from dcmconform.evidence.transcript import SENT, Transcript
 from dcmconform.evidence.verdict import WITHIN_TIMERS, Outcome, Verdict
+from dcmconform.harness.held import HELD_WINDOW, Ledger
 from dcmconform.harness.peerguard import PeerGuard, charged, last_request
 from dcmconform.harness.state import TargetState
 from dcmconform.net.assoc import liveness
@@ -73,6 +74,7 @@ NORMAL_END = (str(Outcome.PASS), str(Outcome.NA), str(Outcome.INFO))
 BUSY_BACKOFF = 0.25  # a check busy twice in a row waits 0.25, 0.5, 1, 2 ... s more before it runs again
 OWN_ANSWER_TRIES = 3  # a check's own request rejected (transient) this many times in a row is its answer
 OWN_ANSWER_PAUSE = 0.2  # seconds between those tries: time for the node to free the slot we released
+BLAMED = 5  # a busy episode names at most this many checks that left associations unreleased before it
 
 
 def busy(observed: Observation) -> bool:
@@ -216,6 +218,8 @@ class Session:
         self.guard: PeerGuard | None = None
         self.previous: pytest.Item | None = None  # the check that ran last
         self.previous_transcript: Transcript | None = None  # its exchange (what may have killed the node)
+        self.ledger = Ledger()  # the associations each check ended without A-RELEASE (RUN-BUSY, PERF-003)
+        self._ran = ""  # the node ID whose call phase gave previous_transcript
         self.abnormal = False  # it did not end in pass, n.a. or info, or left a connection open
         self.scu_info: dict[str, Any] = {}  # --role scu: how the SCU under test identified itself (suites/scu)
         identity.use(identity.from_options(config.username, config.passcode))  # every association carries it
@@ -366,9 +370,14 @@ class Session:
     def _busy_episode(self, item: pytest.Item, answer: str, served: Served) -> None:
         """Record that the node answered ``answer`` (a transient rejection) before or during ``item``."""
         assert self.state is not None
-        self.state.info.setdefault("busy", []).append({
-            "check": self._check_id(item), "after": self._previous_id(), "answer": answer,
-            "waited_s": round(served.waited, 1), "recovered": not served.busy})
+        episode: dict[str, Any] = {"check": self._check_id(item), "after": self._previous_id(), "answer": answer,
+                                   "waited_s": round(served.waited, 1), "recovered": not served.busy}
+        # What was measured when the node answered busy (the first answer came ``served.waited`` s ago):
+        # the checks whose associations ended without A-RELEASE shortly before, the likeliest holders.
+        blamed = self.ledger.blame(time.monotonic() - served.waited)
+        episode.update(held_by=blamed[:BLAMED], held_window_s=HELD_WINDOW, held_checks=len(blamed),
+                       held_associations=sum(b["associations"] for b in blamed))
+        self.state.info.setdefault("busy", []).append(episode)
 
     def run_check(self, item: pytest.Item, call: Callable[[], object]) -> None:
         """Run a check's function with transient rejections armed (:mod:`dcmconform.base.busy`): when the
@@ -529,10 +538,14 @@ class Session:
             self.abnormal = result.get("outcome") not in NORMAL_END
             found = getattr(item, "funcargs", {}).get("transcript")  # pytest drops funcargs at teardown
             self.previous_transcript = found if isinstance(found, Transcript) else None
+            self._ran = item.nodeid
         if when == "teardown":
+            ran = self.previous_transcript if self._ran == item.nodeid else None
             self.previous = item
-            if close_leftovers():  # isolation: nothing the check opened outlives it
+            left = close_leftovers()  # isolation: nothing the check opened outlives it
+            if left:
                 self.abnormal = True
+            self.ledger.add(self._check_id(item), ran, len(left))
         if self.guard is None:
             return result
         if when == "call" and result is not None:
@@ -570,6 +583,14 @@ def _dcm_between_checks(request: pytest.FixtureRequest) -> None:
     if STATE_FIXTURE in request.fixturenames and SESSION in request.config.stash:
         request.getfixturevalue(STATE_FIXTURE)
         request.config.stash[SESSION].before_check(request.node)
+
+
+@pytest.fixture
+def held_ledger(pytestconfig: pytest.Config) -> Ledger:
+    """The associations earlier checks of this run ended without A-RELEASE (:mod:`dcmconform.harness.held`):
+    a check that measures the node's free slots asks it whether the node is idle."""
+    session = pytestconfig.stash.get(SESSION, None)
+    return session.ledger if session is not None else Ledger()
 
 
 @pytest.fixture

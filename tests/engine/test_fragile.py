@@ -44,11 +44,11 @@ _ENVIRONMENT = threading.Lock()  # zoos start two at a time; each must see HOLD
 
 
 @contextlib.contextmanager
-def zoo(defects: list[str]) -> Iterator[str]:
+def zoo(defects: list[str], hold: str = HOLD) -> Iterator[str]:
     """An unmanaged zoo node with ``defects``: ``AET@HOST:PORT``; stopped (or found dead) at the end."""
     with _ENVIRONMENT:
         before = os.environ.get("DCMCONFORM_ZOO_HOLD")
-        os.environ["DCMCONFORM_ZOO_HOLD"] = HOLD  # the zoo process reads it at start
+        os.environ["DCMCONFORM_ZOO_HOLD"] = hold  # the zoo process reads it at start
         try:
             peer = ZooPeer(defects)
             endpoint = peer.start()
@@ -63,8 +63,9 @@ def zoo(defects: list[str]) -> Iterator[str]:
         peer.stop()
 
 
-def run_against(defects: list[str], folder: Path, *options: str, cancel: threading.Event | None = None) -> SuiteRun:
-    with zoo(defects) as target:
+def run_against(defects: list[str], folder: Path, *options: str, cancel: threading.Event | None = None,
+                hold: str = HOLD) -> SuiteRun:
+    with zoo(defects, hold) as target:
         run = run_suite(folder, target=target, options=[*OPTIONS, *options], timeout=RUN_TIMEOUT, cancel=cancel)
     assert run.document is not None, run.error
     return run
@@ -100,6 +101,8 @@ def test_the_limit_bites_and_is_a_finding_of_its_own(limit_runs: dict[str, Any])
     busy = [f for f in doc["findings"] if f["id"] == BUSY_FINDING]
     assert busy, "the zoo never answered 2/3/2: this test proves nothing (raise HOLD)"
     assert busy[0]["outcome"] == "warn" and busy[0]["caused_by"], busy
+    # blamed: the checks whose associations ended without A-RELEASE just before, not the check that ran last
+    assert busy[0]["held_by"] and busy[0]["caused_by"] == busy[0]["held_by"][0]["check"], busy
     assert busy[0]["held_s"] > 1, busy  # the measured time the node took to serve again
     assert "local-limit-exceeded" in busy[0]["summary"]
 
@@ -118,6 +121,18 @@ def test_shuffled_orders_agree(limit_runs: dict[str, Any], seed: str) -> None:
     full = outcomes(limit_runs["full"])
     differ = {c: (o, full.get(c)) for c, o in outcomes(run).items() if o != full.get(c)}
     assert differ == {}, f"shuffle {seed} vs full run: {differ}"
+
+
+def test_perf003_reports_the_limit_not_the_free_slots(limit_runs: dict[str, Any]) -> None:
+    """Alone, PERF-003 measures the zoo's 10 slots (and that it keeps an aborted association's slot); in the
+    full run, after association checks that left slots held, it measures 10 again once they are freed, or
+    says that it could not, never the few slots that happened to be free."""
+    alone = limit_runs["alone"]["PERF-003"]
+    assert alone["summary"].startswith("served 10 associations at once"), alone["summary"]
+    assert "keeps the slot" in alone["summary"] and alone.get("compared"), alone
+    full = limit_runs["full"].results["PERF-003"]
+    assert full["summary"].startswith(("served 10 associations at once", "its limit on an idle node was not measured")), \
+        full["summary"]
 
 
 def test_no_finding_blames_a_busy_answer(limit_runs: dict[str, Any]) -> None:
@@ -242,3 +257,26 @@ def test_a_check_past_its_watchdog_is_stopped_and_fails(tmp_path: Path, monkeypa
     assert r["outcome"] == "fail" and "was still going after 4 s" in r["summary"], r["summary"]
     assert r["broken"]["clause"] == "PS3.8 9.1.5, 9.2"
     assert run.results["ASSOC-001"]["outcome"] == "pass"
+
+
+# Slots held by associations that ended without A-RELEASE ----------------------------------------
+HELD = "8"  # seconds the zoo holds such a slot here: longer than a run takes to start, short for the test's time
+
+
+def test_busy_blames_the_checks_that_left_slots_held_and_perf003_waits_for_them(tmp_path: Path) -> None:
+    """Issue 27: the association checks before PERF-003 leave the zoo's slots held (rejections and aborts);
+    RUN-BUSY names them (not the check that ran last), and PERF-003 reports the zoo's 10 slots once they
+    are free, not the few it found free right after them."""
+    leaky = [f"ASSOC-{n:03d}" for n in range(1, 12)]  # ~9 connections that did not end in A-RELEASE, in seconds
+    options = [o for check_id in [*leaky, "PERF-003"] for o in ("--check", check_id)]
+    run = run_against([LIMIT], tmp_path, *options, "--artim-wait", "30", hold=HELD)
+    busy = [f for f in run.document["findings"] if f["id"] == BUSY_FINDING]
+    assert busy, "the zoo never answered 2/3/2: this test proves nothing (raise HELD)"
+    holders = {h["check"]: h["associations"] for h in busy[0]["held_by"]}
+    assert busy[0]["caused_by"] in leaky and holders[busy[0]["caused_by"]] == max(holders.values()), busy
+    assert "ended without an A-RELEASE" in busy[0]["summary"], busy[0]["summary"]
+    perf = run.results["PERF-003"]
+    assert perf["outcome"] == "pass" and perf.get("compared"), perf
+    served = re.match(r"served (\d+) associations? at once", perf["summary"])
+    assert served and int(served.group(1)) == 10, perf["summary"]  # peers/zoo/limit.py LIMIT
+    assert "right after earlier checks that ended associations without A-RELEASE" in perf["summary"], perf["summary"]

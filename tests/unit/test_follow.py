@@ -132,3 +132,43 @@ def test_an_answer_whose_message_id_has_two_values_leaves_the_request_unanswered
     finally:
         stored.stop()
     assert [(o.sop_instance, o.status, o.stored) for o in recorder.objects] == [("1.2.3.7", "", False)]
+
+
+# How each connection ended (dcmconform.evidence.follow.endings: the ledger of RUN-BUSY and PERF-003) ----------
+def test_endings_tell_a_release_from_every_other_end() -> None:
+    from dcmconform.evidence.follow import endings
+    from dcmconform.evidence.transcript import FIN
+
+    t = Transcript()
+    ends = []
+    for last in (pd.AReleaseRQ().encode(), pd.AAbort(0, 0).encode(), None, "rj", "busy"):
+        conn = t.opened(("127.0.0.1", 1000), ("127.0.0.1", 104))
+        t.sent(_rq((1, CT)), conn)
+        if last == "rj":
+            t.received(pd.AAssociateRJ(1, 1, 3).encode(), conn)
+        elif last == "busy":
+            t.received(pd.AAssociateRJ(2, 3, 2).encode(), conn)
+        else:
+            t.received(_ac((1, 0, IMPLICIT_LE)), conn)
+        if last is not None and not isinstance(last, str):
+            t.sent(last, conn)
+            if pd.type_of(last) == pd.PduType.A_RELEASE_RQ:
+                t.received(pd.AReleaseRP().encode(), conn)
+        t.ended(FIN, RECEIVED if last is None else SENT, conn)
+        ends.append(conn)
+    t.opened(("127.0.0.1", 1001), ("127.0.0.1", 104))  # a bare connect, never closed
+    found = {e.conn: e for e in endings(t.events)}
+    assert [found[c].how for c in ends] == ["released", "aborted-by-us", "closed-by-node", "rejected", "busy"]
+    assert [found[c].unreleased for c in ends] == [False, True, True, True, False]
+    assert found[ends[-1] + 1].how == "open" and found[ends[-1] + 1].unreleased
+
+
+def test_endings_without_tcp_events_begin_a_connection_at_each_request() -> None:
+    from dcmconform.evidence.follow import endings
+
+    t = Transcript()
+    for _ in range(2):
+        t.sent(_rq((1, CT)))
+        t.received(_ac((1, 0, IMPLICIT_LE)))
+        t.sent(pd.AAbort(0, 0).encode())
+    assert [e.how for e in endings(t.events)] == ["aborted-by-us", "aborted-by-us"]
