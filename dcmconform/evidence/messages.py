@@ -11,7 +11,6 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-
 from pydicom.dataset import Dataset
 
 from dcmconform.dimse.commands import NO_DATA_SET, command_name, response_field

@@ -181,8 +181,7 @@ def test_ae_titles_echoed(probe: Probe, verdict: Verdict) -> None:
     attach_bytes(verdict, field_bytes("called + calling AE title fields we sent", sent),
                  field_bytes("called + calling AE title fields in the A-ASSOCIATE-AC", got))
     verdict.judge(sent == got, "both AE title fields came back byte for byte",
-                  compared=[("A-ASSOCIATE-AC called AE title", f"{request.called_ae!r} (sent)", repr(ac.called_ae)),
-                            ("A-ASSOCIATE-AC calling AE title", f"{request.calling_ae!r} (sent)", repr(ac.calling_ae))],
-
                   f"the A-ASSOCIATE-AC holds called {ac.called_ae!r} and calling {ac.calling_ae!r}; "
-                  f"we sent {request.called_ae!r} and {request.calling_ae!r}")
+                  f"we sent {request.called_ae!r} and {request.calling_ae!r}",
+                  compared=[("A-ASSOCIATE-AC called AE title", f"{request.called_ae!r} (sent)", repr(ac.called_ae)),
+                            ("A-ASSOCIATE-AC calling AE title", f"{request.calling_ae!r} (sent)", repr(ac.calling_ae))])

@@ -107,8 +107,8 @@ def test_protocol_version_other_bits(probe: Probe, verdict: Verdict) -> None:
     observed = probe.associate(request)
     attach_bytes(verdict, answer_bytes(observed), field_bytes("the protocol version field we sent", request.encode()[6:8]))
     verdict.judge(observed.kind == ACCEPTED, "a request with protocol version 0003H was accepted",
-                  compared=("answer to protocol version 0003H (sent)", "A-ASSOCIATE-AC", observed.describe()),
-                  f"a request with protocol version 0003H got {observed.describe()}; only bit 0 may be tested")
+                  f"a request with protocol version 0003H got {observed.describe()}; only bit 0 may be tested",
+                  compared=("answer to protocol version 0003H (sent)", "A-ASSOCIATE-AC", observed.describe()))
 
 
 # Every context answered ---------------------------------------------------------------------
@@ -146,10 +146,10 @@ def test_each_context_answered_once(probe: Probe, verdict: Verdict) -> None:
     problems += [f"context {cid}: result {result}, a value Table 9-18 does not define" for cid, result in undefined]
     results_seen = sorted({pc.result for pc in observed.expect_accept().presentation_contexts})
     verdict.judge(not problems, f"contexts {proposed} each answered once, results {results_seen} (all defined)",
+                  f"contexts proposed {proposed}, answered {sorted(answered.elements())}: {'; '.join(problems)}",
                   compared=[("presentation context IDs answered", f"{proposed} (proposed), once each",
                              str(sorted(answered.elements()))),
-                            ("results", "defined in Table 9-18 (0-4)", str(results_seen))],
-                  f"contexts proposed {proposed}, answered {sorted(answered.elements())}: {'; '.join(problems)}")
+                            ("results", "defined in Table 9-18 (0-4)", str(results_seen))])
 
 
 @check("ASSOC-017", "Contexts are answered in the order they were proposed", "PS3.8 9.3.3.2", "PRACTICE",
@@ -162,8 +162,8 @@ def test_contexts_answered_in_order(probe: Probe, verdict: Verdict) -> None:
     proposed = [cid for cid, _, _ in MIXED]
     order = [pc.context_id for pc in observed.expect_accept().presentation_contexts if pc.context_id in proposed]
     verdict.judge(order == [c for c in proposed if c in order], f"answered in the proposed order {order}",
-                  compared=("order of the answered context IDs", f"{proposed} (proposed order)", str(order)),
-                  f"proposed in the order {proposed}, answered in the order {order}")
+                  f"proposed in the order {proposed}, answered in the order {order}",
+                  compared=("order of the answered context IDs", f"{proposed} (proposed order)", str(order)))
 
 
 @check("ASSOC-018", "128 contexts, IDs 1 to 255, are all answered; Verification on ID 255 is accepted",
@@ -215,9 +215,9 @@ def test_echo_on_context_255(probe: Probe, verdict: Verdict) -> None:
         reply = echo(conn, 255, ac.maximum_length or 0, timeout)
     ok = reply.status == 0x0000 and set(reply.context_ids) == {255}
     verdict.judge(ok, "C-ECHO on context 255 answered with status 0x0000 on context 255",
+                  f"C-ECHO on context 255 got {reply.describe()} on context(s) {sorted(set(reply.context_ids))}",
                   compared=[("C-ECHO-RSP Status", "0x0000", reply.describe()),
-                            ("C-ECHO-RSP presentation context ID", "255 (sent on)", str(sorted(set(reply.context_ids))))],
-                  f"C-ECHO on context 255 got {reply.describe()} on context(s) {sorted(set(reply.context_ids))}")
+                            ("C-ECHO-RSP presentation context ID", "255 (sent on)", str(sorted(set(reply.context_ids))))])
 
 
 # Illegal and unusual context IDs ---------------------------------------------------------------
@@ -276,9 +276,9 @@ def test_descending_context_ids(probe: Probe, verdict: Verdict) -> None:
         got = results(observed)
         missing = [c for c in (5, 3, 1) if len(got.get(c, [])) != 1]
         verdict.judge(not missing, "contexts 5, 3 and 1 accepted and each answered once",
+                      f"accepted, but contexts {missing} were not answered exactly once",
                       compared=("answers per context ID", "5, 3, 1 (proposed) once each",
-                                ", ".join(f"{c}: {len(got.get(c, []))}" for c in (5, 3, 1))),
-                      f"accepted, but contexts {missing} were not answered exactly once")
+                                ", ".join(f"{c}: {len(got.get(c, []))}" for c in (5, 3, 1))))
         return
     judge(verdict, observed, Rule("an A-ASSOCIATE-AC answering contexts 5, 3 and 1", rejected=WARN, aborted=FAIL,
                                   warns=REFUSES_LEGAL_SENDER),
@@ -412,10 +412,10 @@ def test_reserved_fields_ignored(probe: Probe, verdict: Verdict, alive: Alive) -
     require_alive(verdict, alive, "non-zero reserved fields")
     attach_bytes(verdict, answer_bytes(observed), field_bytes("the request's fixed fields we sent", request.encode()[:74]))
     verdict.judge(observed.kind == ACCEPTED, "accepted: the reserved fields were not tested",
-                  compared=("answer to a request with non-zero reserved fields (sent)", "A-ASSOCIATE-AC",
-                            observed.describe()),
                   f"a request with non-zero reserved fields (PDU header, after the version, the 32-byte block) got "
-                  f"{observed.describe()}")
+                  f"{observed.describe()}",
+                  compared=("answer to a request with non-zero reserved fields (sent)", "A-ASSOCIATE-AC",
+                            observed.describe()))
 
 
 @check("ASSOC-029", "Non-zero reserved bytes inside items and sub-items are ignored",
@@ -432,9 +432,9 @@ def test_item_reserved_bytes_ignored(probe: Probe, verdict: Verdict, alive: Aliv
     require_alive(verdict, alive, "non-zero reserved bytes in items")
     attach_bytes(verdict, answer_bytes(observed), field_bytes("the items we sent", request.encode()[74:]))
     verdict.judge(observed.kind == ACCEPTED, "accepted: reserved item bytes were not tested",
+                  f"a request with non-zero reserved bytes in its items got {observed.describe()}",
                   compared=("answer to a request with non-zero reserved item bytes (sent)", "A-ASSOCIATE-AC",
-                            observed.describe()),
-                  f"a request with non-zero reserved bytes in its items got {observed.describe()}")
+                            observed.describe()))
 
 
 # What the node supports --------------------------------------------------------------------------
@@ -482,7 +482,6 @@ def test_verification_supported(probe: Probe, verdict: Verdict) -> None:
     answer = results(observed).get(1, [])
     attach_bytes(verdict, answer_bytes(observed))
     verdict.judge(bool(answer) and answer[0].result == 0, "Verification accepted",
+                  f"a request for Verification got {observed.describe()}",
                   compared=("result of the Verification context", "0 (acceptance)",
-                            str(answer[0].result) if answer else observed.describe()),
-
-                  f"a request for Verification got {observed.describe()}")
+                            str(answer[0].result) if answer else observed.describe()))

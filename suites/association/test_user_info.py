@@ -200,9 +200,9 @@ def test_pdata_at_their_maximum(probe: Probe, verdict: Verdict, alive: Alive) ->
     require_alive(verdict, alive, f"a P-DATA-TF of length {theirs}")
     verdict.judge(reply.command is not None,
                   f"a P-DATA-TF of the node's maximum length ({theirs}) was accepted: C-STORE got {reply.describe()}",
+                  f"a P-DATA-TF of the node's own maximum length ({theirs}) got {reply.describe()}",
                   compared=(f"answer to a P-DATA-TF of length {theirs} (the node's maximum, sent)", "a C-STORE-RSP",
-                            reply.describe()),
-                  f"a P-DATA-TF of the node's own maximum length ({theirs}) got {reply.describe()}")
+                            reply.describe()))
 
 
 @check("ASSOC-042", "A P-DATA-TF longer than the node's maximum length is aborted", "PS3.8 D.1", "SHOULD",
@@ -220,7 +220,6 @@ def test_pdata_over_their_maximum(probe: Probe, verdict: Verdict, alive: Alive) 
         verdict.passed(f"{what} ended the association: {reply.describe()}",
                        compared=(f"answer to a P-DATA-TF of length {theirs} + 1024 (sent)",
                                  "the association ended (A-ABORT, or a close)",
-
                                  reply.describe()))
     else:
         verdict.fail(f"{what} got {reply.describe()}; expected an A-ABORT")
@@ -312,9 +311,9 @@ def test_no_role_item_unasked(probe: Probe, verdict: Verdict) -> None:
     answered = observed.expect_accept().role_selections
     attach_bytes(verdict, answer_bytes(observed, 512))
     verdict.judge(not answered, "no role selection item in the answer",
-                  compared=("role selection items in the A-ASSOCIATE-AC", "none (none sent)", str(len(answered))),
                   "the answer carries role selection items nobody asked for: " +
-                  ", ".join(f"{r.sop_class_uid} SCU={r.scu_role} SCP={r.scp_role}" for r in answered))
+                  ", ".join(f"{r.sop_class_uid} SCU={r.scu_role} SCP={r.scp_role}" for r in answered),
+                  compared=("role selection items in the A-ASSOCIATE-AC", "none (none sent)", str(len(answered))))
 
 
 def ignored(probe: Probe, verdict: Verdict, alive: Alive, request: pd.AAssociateRQ, what: str, sent: bytes) -> None:
@@ -322,9 +321,8 @@ def ignored(probe: Probe, verdict: Verdict, alive: Alive, request: pd.AAssociate
     require_alive(verdict, alive, what)
     attach_bytes(verdict, answer_bytes(observed), field_bytes(f"{what}, as we sent it", sent))
     verdict.judge(observed.kind == ACCEPTED, f"{what}: accepted, the item was ignored",
-                  compared=(f"answer to a request with {what}", "A-ASSOCIATE-AC", observed.describe()),
-
-                  f"{what}: the request got {observed.describe()}; the item should have been ignored")
+                  f"{what}: the request got {observed.describe()}; the item should have been ignored",
+                  compared=(f"answer to a request with {what}", "A-ASSOCIATE-AC", observed.describe()))
 
 
 @check("ASSOC-049", "An unknown User Information sub-item is ignored", "PS3.8 9.3.1, D.2; PS3.7 D.3.3", "MUST",

@@ -30,9 +30,9 @@ def test_c_echo(association: Callable[..., Any], transcript: Transcript, verdict
     except AssociationRefused as exc:
         verdict.fail(f"no association for C-ECHO: {exc}")
     verdict.judge(answer.success, "C-ECHO status 0x0000",
-                  compared=("C-ECHO-RSP Status", "0x0000", answer.describe()),
                   answer.describe() if answer.problem or answer.status is not None
-                  else "no C-ECHO response before the deadline")
+                  else "no C-ECHO response before the deadline",
+                  compared=("C-ECHO-RSP Status", "0x0000", answer.describe()))
 
 
 @check("DIMSE-002", "The C-ECHO-RSP command set is well formed and answers our Message ID",
@@ -55,8 +55,8 @@ def test_c_echo_response(association: Callable[..., Any], transcript: Transcript
     assert request.command is not None and response is not None
     problems = response_problems(response, request.command, C_ECHO_RSP)
     verdict.judge(not problems, "C-ECHO-RSP answers Message ID 4242; group length, command field and data set type right",
-                  compared=response_compared(response, request.command, C_ECHO_RSP, status="present"),
-                  "C-ECHO-RSP: " + "; ".join(problems))
+                  "C-ECHO-RSP: " + "; ".join(problems),
+                  compared=response_compared(response, request.command, C_ECHO_RSP, status="present"))
 
 
 @check("DIMSE-003", "Several C-ECHOs on one association are each answered, in order, with their own Message ID",
@@ -90,12 +90,12 @@ def test_several_echoes(association: Callable[..., Any], transcript: Transcript,
     if len(pairs) < len(ids):
         problems.append(f"only {len(pairs)} of {len(ids)} C-ECHO-RQs could be sent: the association ended")
     verdict.judge(not problems, f"{len(ids)} C-ECHOs (Message IDs {ids}) each answered with status 0x0000 and its own ID",
+                  "; ".join(problems),
                   compared=[("C-ECHO-RSPs received", f"{len(ids)} (requests sent)", str(sum(r is not None for _, r in pairs)))]
                   + [(f"C-ECHO-RSP to Message ID {rq.command.MessageID}", "its Message ID, status 0x0000",
                       f"{rsp.command.get('MessageIDBeingRespondedTo')}, status 0x{rsp.status:04X}")
                      for rq, rsp in pairs if rq.command is not None and rsp is not None and rsp.command is not None
-                     and rsp.status is not None],
-                  "; ".join(problems))
+                     and rsp.status is not None])
 
 
 @check("DIMSE-004", "Small responses come back at once, not after a 40 ms delayed-ACK stall (Nagle)",
@@ -124,9 +124,7 @@ def test_prompt_responses(probe: Probe, verdict: Verdict) -> None:
     figures = "round trips (ms): " + ", ".join(f"{t:.1f}" for t in times)
     verdict.judge(median < NAGLE_MS, f"median C-ECHO round trip {median:.1f} ms over {len(times)} echoes, each "
                   "answered by its own C-ECHO-RSP",
-                  compared=[("C-ECHO-RSPs, each answering its own C-ECHO-RQ", f"{len(times)} (sent)", str(len(times))),
-                            ("median C-ECHO round trip", f"under {NAGLE_MS:.0f} ms", f"{median:.1f} ms")],
-
-                  "answered by its own C-ECHO-RSP",
                   f"median C-ECHO round trip {median:.1f} ms over {len(times)} echoes (>= {NAGLE_MS:.0f} ms): "
-                  "responses wait for a delayed ACK", evidence=figures)
+                  "responses wait for a delayed ACK", evidence=figures,
+                  compared=[("C-ECHO-RSPs, each answering its own C-ECHO-RQ", f"{len(times)} (sent)", str(len(times))),
+                            ("median C-ECHO round trip", f"under {NAGLE_MS:.0f} ms", f"{median:.1f} ms")])

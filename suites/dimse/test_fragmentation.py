@@ -137,9 +137,9 @@ def test_send_at_target_maximum(probe: Probe, dicom_catalogue: Catalogue, transc
                                f"{raw.peer_max or 'none (0)'}: none of exactly that length could be sent")
 
     verdict.judge(_ok(got), f"{len(sent)} P-DATA-TF, {at_max} of exactly {limit} bytes: {_outcome(got)}",
+                  f"P-DATA-TFs of exactly the target's maximum ({limit}, {at_max} of them) got: {_outcome(got)}",
                   compared=[(f"P-DATA-TFs of exactly the node's maximum length {limit} sent", "at least 1", str(at_max)),
-                            ("C-STORE-RSP Status", "success (0x0000) or warning (0xBxxx)", _outcome(got))],
-                  f"P-DATA-TFs of exactly the target's maximum ({limit}, {at_max} of them) got: {_outcome(got)}")
+                            ("C-STORE-RSP Status", "success (0x0000) or warning (0xBxxx)", _outcome(got))])
 
 
 @check("DIMSE-013", "Command and data set are accepted both in separate P-DATA-TFs and together in one",

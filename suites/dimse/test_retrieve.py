@@ -80,9 +80,9 @@ def test_move_unknown_destination(store_objects: Callable[..., list[Stored]], di
     if problems:
         verdict.fail(f"C-MOVE-RSP {status}: " + "; ".join(problems))
     verdict.judge(status.code == 0xA801, f"C-MOVE to unknown AE {UNKNOWN_AE}: {status}",
+                  f"C-MOVE to unknown AE {UNKNOWN_AE} answered {status} instead of 0xA801",
                   compared=(f"C-MOVE-RSP Status for Move Destination {UNKNOWN_AE} (unknown, sent)",
-                            "0xA801 (Refused: Move Destination unknown)", f"0x{status.code:04X}"),
-                  f"C-MOVE to unknown AE {UNKNOWN_AE} answered {status} instead of 0xA801")
+                            "0xA801 (Refused: Move Destination unknown)", f"0x{status.code:04X}"))
 
 
 @check("DIMSE-021", "C-GET with SCP/SCU role selection returns the study's objects on our association, counts right",

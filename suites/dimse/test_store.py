@@ -41,14 +41,14 @@ def test_store_response(store_objects: Callable[..., list[Stored]], verdict: Ver
     bad = [r for r in sent if r.problems or r.response is None]
     lines = [f"{r.variant.name}: " + ("no C-STORE-RSP" if r.response is None else "; ".join(r.problems)) for r in bad]
     verdict.judge(not bad, f"{len(sent)} C-STORE-RSPs, each well formed and answering its request",
+                  f"{len(bad)} of {len(sent)} C-STORE-RSPs are wrong: " + " | ".join(lines[:3]),
+                  evidence=evidence_for(results, bad),
                   compared=[(f"C-STORE-RSP to {r.variant.name}",
                              f"answers Message ID {r.request.get('MessageID') if r.request is not None else '?'} (sent), "
                              "a well-formed command set with a Status",
                              f"answers Message ID {r.response.responds_to}, status "
                              + (f"0x{r.response.status:04X}" if r.response.status is not None else "missing"))
-                            for r in sent if r.response is not None],
-                  f"{len(bad)} of {len(sent)} C-STORE-RSPs are wrong: " + " | ".join(lines[:3]),
-                  evidence=evidence_for(results, bad))
+                            for r in sent if r.response is not None])
 
 
 @check("DIMSE-006", "C-STORE of every object in every accepted transfer syntax: success, or a warning that says why",
@@ -133,10 +133,9 @@ def test_duplicate_instance(association: Callable[..., Any], dicom_catalogue: Ca
     statuses = [classify(int(a.status), "C-STORE") if a is not None and a.status is not None else None for a in answers]
     unknown = [s for s in statuses if s is None or s.category == UNKNOWN]
     verdict.judge(not unknown, f"first {statuses[0]}, second {statuses[1]}",
+                  f"C-STORE statuses {', '.join(str(s) for s in statuses)}: not a status C-STORE defines",
                   compared=[(f"C-STORE-RSP Status, {which} store of the same instance", "a status C-STORE defines",
-                             str(s)) for which, s in zip(("first", "second"), statuses, strict=False)],
-
-                  f"C-STORE statuses {', '.join(str(s) for s in statuses)}: not a status C-STORE defines")
+                             str(s)) for which, s in zip(("first", "second"), statuses, strict=False)])
 
 
 @check("DIMSE-009", "A data set that does not match its SOP class is refused or warned about",
