@@ -46,7 +46,9 @@ def judge_refusal(verdict: Verdict, association: Callable[..., Any], exc: Associ
     check); otherwise nothing was compared (a node that aborts everything, a TLS handshake that fails)."""
     rj = rejection(exc.transcript)
     if rj is not None:
-        verdict.passed(f"calling AE {STRANGER_AE}: {rj.describe()}; {what}")
+        verdict.passed(f"calling AE {STRANGER_AE}: {rj.describe()}; {what}",
+                       compared=(f"answer to an A-ASSOCIATE-RQ from the unknown calling AE {STRANGER_AE}",
+                                 "A-ASSOCIATE-RJ (1/1/3: calling AE title not recognized)", rj.describe()))
         return
     try:
         with association([(VERIFICATION, SYNTAXES)]) as control:
@@ -57,7 +59,11 @@ def judge_refusal(verdict: Verdict, association: Callable[..., Any], exc: Associ
                                "told from its answer to everyone")
         return
     verdict.passed(f"calling AE {STRANGER_AE}: {exc} (no A-ASSOCIATE-RJ), while our known calling AE associated "
-                   f"right after (C-ECHO {control_words}); {what}")
+                   f"right after (C-ECHO {control_words}); {what}",
+                   compared=[(f"answer to an A-ASSOCIATE-RQ from the unknown calling AE {STRANGER_AE}", "refused",
+                              str(exc)),
+                             ("the same request from our known calling AE, right after", "served",
+                              f"associated, C-ECHO {control_words}")])
 
 
 def _offered(assoc: Any, abstract: str) -> bool:
@@ -144,7 +150,9 @@ def test_unknown_calling_ae(association: Callable[..., Any], verdict: Verdict) -
         return
     verdict.judge(not served, f"calling AE {STRANGER_AE} associated; " + "; ".join(report),
                   f"calling AE {STRANGER_AE}, which no one registered, was served {', '.join(served)}: "
-                  + "; ".join(report))
+                  + "; ".join(report),
+                  compared=(f"C-STORE, C-GET and C-MOVE for the unknown calling AE {STRANGER_AE}", "none served",
+                            "; ".join(report)))
 
 
 @check("SEC-015", "C-FIND with universal matching from an unknown calling AE returns no patients",
@@ -178,4 +186,7 @@ def test_universal_find_from_unknown_ae(association: Callable[..., Any], verdict
                   f"calling AE {STRANGER_AE}, which no one registered, got {matches.pending} match(es) (pending "
                   f"responses) from a universal query (final {final})"
                   + (f", e.g. Patient IDs {', '.join(repr(i) for i in ids[:3])}" if ids else
-                     ", none of whose identifiers decoded"))
+                     ", none of whose identifiers decoded"),
+                  compared=(f"pending C-FIND responses (matches) to a universal query from {STRANGER_AE}", "0",
+                            f"{matches.pending}, final {final}"))
+
