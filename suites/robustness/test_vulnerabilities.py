@@ -102,7 +102,9 @@ def _each(probe: Probe, verdict: Verdict, alive: Callable[[], Liveness], inputs:
                                      "for nothing.")
         said.append(f"{what}: {answer}{shown}")
         if compared is not None:
-            compared.append((f"after {what}", "an answer on that association; a new association served",
+            compared.append((f"after {what}", "that association answers or ends (never stays silent); a new "
+                             "association served",
+
                              f"{answer}; a new association: {'served' + shown}"))
     return said
 
