@@ -10,7 +10,7 @@ from typing import Any
 from dcmconform.base.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
 from dcmconform.dimse.commands import C_ECHO_RQ, C_ECHO_RSP, echo_command
 from dcmconform.dimse.pdv import Message
-from dcmconform.evidence.messages import response_compared, response_problems, responses_to
+from dcmconform.evidence.messages import hex4, response_compared, response_problems, responses_to
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.exchange.association import RawAssociation
@@ -93,9 +93,9 @@ def test_several_echoes(association: Callable[..., Any], transcript: Transcript,
                   "; ".join(problems),
                   compared=[("C-ECHO-RSPs received", f"{len(ids)} (requests sent)", str(sum(r is not None for _, r in pairs)))]
                   + [(f"C-ECHO-RSP to Message ID {rq.command.MessageID}", "its Message ID, status 0x0000",
-                      f"{rsp.command.get('MessageIDBeingRespondedTo')}, status 0x{rsp.status:04X}")
-                     for rq, rsp in pairs if rq.command is not None and rsp is not None and rsp.command is not None
-                     and rsp.status is not None])
+                      f"{rsp.command.get('MessageIDBeingRespondedTo')}, status {hex4(rsp.status)}")
+                     for rq, rsp in pairs if rq.command is not None and rsp is not None and rsp.command is not None])
+
 
 
 @check("DIMSE-004", "Small responses come back at once, not after a 40 ms delayed-ACK stall (Nagle)",

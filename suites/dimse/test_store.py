@@ -9,7 +9,7 @@ from dcmconform.base.uids import EXPLICIT_LE
 from dcmconform.dimse.commands import C_STORE_RQ, store_command
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import FAILURE, SUCCESS, UNKNOWN, WARNING, classify
-from dcmconform.evidence.messages import responses_to
+from dcmconform.evidence.messages import hex4, responses_to
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import Level, Requirement, Verdict, check
 from dcmconform.exchange.association import RawAssociation
@@ -46,8 +46,8 @@ def test_store_response(store_objects: Callable[..., list[Stored]], verdict: Ver
                   compared=[(f"C-STORE-RSP to {r.variant.name}",
                              f"answers Message ID {r.request.get('MessageID') if r.request is not None else '?'} (sent), "
                              "a well-formed command set with a Status",
-                             f"answers Message ID {r.response.responds_to}, status "
-                             + (f"0x{r.response.status:04X}" if r.response.status is not None else "missing"))
+                             f"answers Message ID {r.response.responds_to}, status {hex4(r.response.status)}")
+
                             for r in sent if r.response is not None])
 
 
