@@ -31,6 +31,8 @@ PATIENT_ROOT_FIND = str(sc.PatientRootQueryRetrieveInformationModelFind)
 STUDY_ROOT_MOVE = str(sc.StudyRootQueryRetrieveInformationModelMove)
 STUDY_ROOT_GET = str(sc.StudyRootQueryRetrieveInformationModelGet)
 SERVED = ("Success", "Warning")  # pynetdicom's status categories of a request served
+NO_STORAGE = "C-STORE: Secondary Capture not offered (nothing to retrieve)"
+
 CLAUSE = "PS3.15 Annex B (secure use of the network), PS3.8 Table 9-21 (calling AE title not recognized)"
 
 
@@ -132,7 +134,7 @@ def test_unknown_calling_ae(association: Callable[..., Any], verdict: Verdict) -
             if not assoc.is_established:  # pynetdicom refuses to send on an association that is gone
                 report.append(f"C-STORE: not sent, the node {_ended(assoc)} the association")
             elif not _offered(assoc, SECONDARY_CAPTURE):
-                report.append("C-STORE: Secondary Capture not offered (nothing to retrieve)")
+                report.append(NO_STORAGE)
             else:
                 image = screen_capture_image(rows=8, columns=8)
                 try:
@@ -148,6 +150,15 @@ def test_unknown_calling_ae(association: Callable[..., Any], verdict: Verdict) -
     except AssociationRefused as exc:
         judge_refusal(verdict, association, exc, "the node serves no unknown calling AE")
         return
+    if not served and NO_STORAGE in report:  # refused storage only counts if someone is offered it
+        try:
+            with association([(SECONDARY_CAPTURE, SYNTAXES)]) as control:
+                ours = _offered(control, SECONDARY_CAPTURE)
+        except AssociationRefused:
+            ours = False
+        if not ours:
+            verdict.not_applicable(f"the node offers Secondary Capture storage to no calling AE, our known one "
+                                   f"included: there is no storage it could refuse {STRANGER_AE}")
     verdict.judge(not served, f"calling AE {STRANGER_AE} associated; " + "; ".join(report),
                   f"calling AE {STRANGER_AE}, which no one registered, was served {', '.join(served)}: "
                   + "; ".join(report),
