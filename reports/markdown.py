@@ -158,7 +158,15 @@ def render_markdown(document: dict[str, Any], report: str | None = None) -> str:
                   [[code(r['id']), r["outcome"], cell(r["title"]), cell(r["clause"]), cell(r["level"]),
                     cell(r["summary"])] for r in results])
     out += ["", "</details>", ""]
+    witnessed = [(r["id"], c) for r in results if r["outcome"] == "pass" for c in r.get("compared") or []]
+    if witnessed:  # what each pass compared (its witness): the value sent or required, and the answer seen
+        out += [f"<details><summary>What the {len({i for i, _ in witnessed})} passes compared</summary>", ""]
+        out += _table(["check", "compared", "expected", "seen"],
+                      [[code(i), cell(c.get("what", "")), cell(c.get("expected", "")), cell(c.get("seen", ""))]
+                       for i, c in witnessed])
+        out += ["", "</details>", ""]
     return "\n".join(out)
+
 
 
 def write_markdown(document: dict[str, Any], path: Path, report: str | None = None) -> Path:

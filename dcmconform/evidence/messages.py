@@ -9,6 +9,7 @@ Endian (PS3.7 6.3.1).
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -83,6 +84,30 @@ def response_problems(rsp: Message, request: Dataset, expected_field: int, data_
         if keyword in cmd and keyword in request and str(cmd[keyword].value) != str(request[keyword].value):
             problems.append(f"{keyword} is {cmd[keyword].value}, the request's was {request[keyword].value} (must echo it, PS3.7 9.1)")
     return problems
+
+
+def response_compared(rsp: Message, request: Dataset, expected_field: int,
+                      status: str = "0x0000") -> list[tuple[str, str, str]]:
+    """A pass's witness for ``rsp`` as the answer to ``request``: the Message ID it answers, its Command
+    Field and its Status, each with what was expected (``status``: the status a pass asks for, in words)."""
+    cmd = rsp.command if rsp.command is not None else Dataset()
+    name = command_name(expected_field)
+    return [(f"{name} Message ID Being Responded To", f"{request.get('MessageID')} (sent)",
+             str(cmd.get("MessageIDBeingRespondedTo", "missing"))),
+            (f"{name} Command Field", hex4(expected_field), hex4(cmd.get("CommandField"))),
+            (f"{name} Status", status, hex4(cmd.get("Status")))]
+
+
+def hex4(value: Any) -> str:
+    """A command field's value as a witness shows it (``0x0000``), whatever the node put there: never raises,
+    since a witness is built whether the check passes or not."""
+    if value is None:
+        return "missing"
+    try:
+        return f"0x{int(value):04X}"
+    except (TypeError, ValueError):
+        return repr(value)[:40]
+
 
 
 def responses_to(transcript: Transcript, request_field: int) -> list[tuple[Message, Message | None]]:

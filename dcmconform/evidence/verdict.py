@@ -177,6 +177,10 @@ class MustWarn(RuntimeError):
     """A check tried to warn with a MUST broken: the suite's own bug (the check ends as error)."""
 
 
+class MissingWitness(RuntimeError):
+    """A check passed without saying what it compared: the suite's own bug (the check ends as error)."""
+
+
 class VerdictReached(Exception):
     """Internal: raised by :meth:`Verdict.fail` when the requirement it found broken is no MUST (the
     check ends there with a warn or info); the plugin reports it as the verdict, not as a crash."""
@@ -226,12 +230,17 @@ class Verdict:
             self.evidence[:0] = self.transcript.evidence()  # the check's own exchange comes first
         if outcome is not Outcome.NA and not self.evidence:
             raise RuntimeError(f"{self.check.id}: a {outcome} verdict needs evidence (never a verdict without it)")
+        if outcome is Outcome.PASS and not self.compared:
+            raise MissingWitness(f"{self.check.id}: a pass records what it compared (compared=...); "
+                                 "a check that compared nothing is n.a.")
         self.outcome, self.summary = outcome, summary
         self.explanation = explanation or (self.check.fix if outcome in (Outcome.FAIL, Outcome.WARN) else "")
 
     def passed(self, summary: str, evidence: Any = None, explanation: str = "",
                compared: Compared | tuple[str, str, str] | list[Any] | None = None) -> None:
-        """Pass, with ``compared``: what the check compared (the value sent or required, the answer seen)."""
+        """Pass, with ``compared``: what the check compared (the value sent or required, the answer seen).
+        A pass without it is the suite's own bug (:class:`MissingWitness`: the check ends as error); a
+        check that found nothing to compare is n.a. (:meth:`not_applicable`), never a pass."""
         self.compared = compared_list(compared)
         self._record(Outcome.PASS, summary, explanation, evidence)
 

@@ -339,7 +339,10 @@ def junit_case(config: pytest.Config, report: pytest.TestReport, result: dict[st
     case.attrs.update(classname=f"dcmconform.{result.get('area', 'other')}",
                       name=printable(f"{result['id']} {result['title']}"))
     outcome, summary = result.get("outcome"), printable(str(result.get("summary", "")))
+    for c in result.get("compared") or []:  # a pass's witness: one property per thing compared
+        case.add_property("compared", printable(f"{c['what']}: expected {c['expected']}, seen {c['seen']}"))
     if outcome == str(Outcome.WARN):
+
         case.add_property("warning", summary)
         out = ET.Element("system-out")
         out.text = f"WARN {result['id']}: {summary}\n"

@@ -193,6 +193,10 @@ def selftest(progress: Any = None, workers: int | None = None, only: list[str] |
         expected = CLEAN_OUTCOMES.get(check_id, ("pass", ""))[0]
         if r["outcome"] != expected:
             result.clean_problems.append(f"{check_id}: clean zoo got {r['outcome']} (expected {expected}): {r['summary']}")
+        elif r["outcome"] == "pass" and not r.get("compared"):
+            result.clean_problems.append(f"{check_id}: clean zoo passed without a witness (no \"compared\": what the "
+                                         "pass compared): a pass must say what it compared")
+
     for name, defect in sorted(DEFECTS.items()):
         if defect.finding or name not in runs:
             continue  # caught by a run finding of a whole run, not a check (tests/engine/test_fragile.py)

@@ -64,12 +64,13 @@ ABORT_NOT_REJECT = Requirement(
 
 
 def emit(verdict: Verdict, outcome: Outcome, summary: str, evidence: Any = None, explanation: str = "",
-         broken: Requirement | None = None) -> None:
+         broken: Requirement | None = None, compared: Any = None) -> None:
     """Record ``outcome`` (pass, warn or fail) with its summary and evidence. ``FAIL`` means a requirement
     is broken: ``broken`` (default the check's own), whose level decides between fail and warn. ``WARN``:
-    ``broken`` is the SHOULD or PRACTICE broken (default the check's own, which must then be no MUST)."""
+    ``broken`` is the SHOULD or PRACTICE broken (default the check's own, which must then be no MUST).
+    ``compared``: a pass's witness (what was compared, expected, seen)."""
     if outcome == PASS:
-        verdict.passed(summary, evidence, explanation)
+        verdict.passed(summary, evidence, explanation, compared=compared)
     elif outcome == WARN:
         verdict.warn(summary, evidence, explanation, broken=broken)
     else:
@@ -161,7 +162,8 @@ def judge(verdict: Verdict, observed: Observation, rule: Rule, sent: str, explan
     expected = "" if outcome == PASS else f"; expected {rule.expected}"
     warns = ABORT_BEFORE_CLOSE if observed.kind in (CLOSED, RESET) else rule.warns  # the one rule for a close
     emit(verdict, outcome, f"{sent}: the target {happened}{expected}", explanation=explanation,
-         broken=warns if outcome == WARN else broken_by(observed))
+         broken=warns if outcome == WARN else broken_by(observed),
+         compared=(f"the answer to {sent}", rule.expected, happened))
 
 
 def closed_without_abort(observed: Observation) -> str:

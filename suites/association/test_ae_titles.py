@@ -156,7 +156,9 @@ def test_called_ae_leading_spaces(probe: Probe, verdict: Verdict, target: Endpoi
                  field_bytes("the called AE title field we sent", request.called_ae.encode("latin-1")))
     if observed.kind == ACCEPTED:
         verdict.passed(f"a request for {padded!r} was accepted as {own!r} (a request for another title was "
-                       f"rejected: {wrong.describe()})")
+                       f"rejected: {wrong.describe()})",
+                       compared=[("answer to a request for another called AE title", "refused", wrong.describe()),
+                                 (f"answer to a request for {padded!r}", f"accepted, as {own!r}", observed.describe())])
     elif observed.kind == REJECTED and isinstance(observed.pdu, pd.AAssociateRJ):
         verdict.fail(f"a request for {padded!r} was rejected with {rj_text(observed.pdu)}: the node treats the "
                      "leading spaces as part of the title")
@@ -180,4 +182,6 @@ def test_ae_titles_echoed(probe: Probe, verdict: Verdict) -> None:
                  field_bytes("called + calling AE title fields in the A-ASSOCIATE-AC", got))
     verdict.judge(sent == got, "both AE title fields came back byte for byte",
                   f"the A-ASSOCIATE-AC holds called {ac.called_ae!r} and calling {ac.calling_ae!r}; "
-                  f"we sent {request.called_ae!r} and {request.calling_ae!r}")
+                  f"we sent {request.called_ae!r} and {request.calling_ae!r}",
+                  compared=[("A-ASSOCIATE-AC called AE title", f"{request.called_ae!r} (sent)", repr(ac.called_ae)),
+                            ("A-ASSOCIATE-AC calling AE title", f"{request.calling_ae!r} (sent)", repr(ac.calling_ae))])

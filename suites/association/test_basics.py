@@ -20,7 +20,9 @@ def test_normal_association(probe: Probe, verdict: Verdict) -> None:
     answered = [pc.context_id for pc in observed.expect_accept().presentation_contexts]
     verdict.judge(sorted(answered) == [1, 3],
                   "accepted; contexts 1 and 3 each answered once",
-                  f"accepted, but the context IDs answered were {answered} instead of [1, 3]")
+                  f"accepted, but the context IDs answered were {answered} instead of [1, 3]",
+                  compared=[("answer to the A-ASSOCIATE-RQ", "A-ASSOCIATE-AC", observed.describe()),
+                            ("presentation context IDs answered", "[1, 3] (proposed)", str(sorted(answered)))])
 
 
 @check("ASSOC-002", "A-RELEASE-RQ is answered with A-RELEASE-RP", "PS3.8 9.3.6, 9.3.7, 9.1.4", "MUST",
@@ -31,4 +33,5 @@ def test_release(probe: Probe, verdict: Verdict) -> None:
     if observed.kind != ACCEPTED or observed.release is None:
         verdict.not_applicable(f"no association to release: {observed.describe()}", observed.transcript)
     verdict.judge(observed.release.kind == RELEASED, "A-RELEASE-RP received",
-                  f"the release request got: {observed.release.describe()}")
+                  f"the release request got: {observed.release.describe()}",
+                  compared=("answer to A-RELEASE-RQ", "A-RELEASE-RP", observed.release.describe()))

@@ -107,7 +107,8 @@ def test_protocol_version_other_bits(probe: Probe, verdict: Verdict) -> None:
     observed = probe.associate(request)
     attach_bytes(verdict, answer_bytes(observed), field_bytes("the protocol version field we sent", request.encode()[6:8]))
     verdict.judge(observed.kind == ACCEPTED, "a request with protocol version 0003H was accepted",
-                  f"a request with protocol version 0003H got {observed.describe()}; only bit 0 may be tested")
+                  f"a request with protocol version 0003H got {observed.describe()}; only bit 0 may be tested",
+                  compared=("answer to protocol version 0003H (sent)", "A-ASSOCIATE-AC", observed.describe()))
 
 
 # Every context answered ---------------------------------------------------------------------
@@ -145,7 +146,10 @@ def test_each_context_answered_once(probe: Probe, verdict: Verdict) -> None:
     problems += [f"context {cid}: result {result}, a value Table 9-18 does not define" for cid, result in undefined]
     results_seen = sorted({pc.result for pc in observed.expect_accept().presentation_contexts})
     verdict.judge(not problems, f"contexts {proposed} each answered once, results {results_seen} (all defined)",
-                  f"contexts proposed {proposed}, answered {sorted(answered.elements())}: {'; '.join(problems)}")
+                  f"contexts proposed {proposed}, answered {sorted(answered.elements())}: {'; '.join(problems)}",
+                  compared=[("presentation context IDs answered", f"{proposed} (proposed), once each",
+                             str(sorted(answered.elements()))),
+                            ("results", "defined in Table 9-18 (0-4)", str(results_seen))])
 
 
 @check("ASSOC-017", "Contexts are answered in the order they were proposed", "PS3.8 9.3.3.2", "PRACTICE",
@@ -158,7 +162,8 @@ def test_contexts_answered_in_order(probe: Probe, verdict: Verdict) -> None:
     proposed = [cid for cid, _, _ in MIXED]
     order = [pc.context_id for pc in observed.expect_accept().presentation_contexts if pc.context_id in proposed]
     verdict.judge(order == [c for c in proposed if c in order], f"answered in the proposed order {order}",
-                  f"proposed in the order {proposed}, answered in the order {order}")
+                  f"proposed in the order {proposed}, answered in the order {order}",
+                  compared=("order of the answered context IDs", f"{proposed} (proposed order)", str(order)))
 
 
 @check("ASSOC-018", "128 contexts, IDs 1 to 255, are all answered; Verification on ID 255 is accepted",
@@ -187,7 +192,9 @@ def test_128_contexts(probe: Probe, verdict: Verdict, alive: Alive) -> None:
         verdict.fail(f"all 128 contexts were answered, but Verification on ID 255 got result {verification.result} "
                      f"({it.RESULT_NAMES.get(verification.result, '?')}) although the node accepts it on ID 1")
     accepted = sum(pcs[0].result == 0 for pcs in got.values())
-    verdict.passed(f"all 128 contexts answered once ({accepted} accepted), Verification on ID 255 accepted")
+    verdict.passed(f"all 128 contexts answered once ({accepted} accepted), Verification on ID 255 accepted",
+                   compared=[("context IDs answered once", "128 (1 to 255, proposed)", str(len(got))),
+                             ("result of Verification on context 255", "0 (acceptance)", str(verification.result))])
 
 
 @check("ASSOC-019", "A C-ECHO on presentation context ID 255 is answered on ID 255", "PS3.8 9.3.2.2, 9.3.5; PS3.7 9.3.5",
@@ -208,7 +215,9 @@ def test_echo_on_context_255(probe: Probe, verdict: Verdict) -> None:
         reply = echo(conn, 255, ac.maximum_length or 0, timeout)
     ok = reply.status == 0x0000 and set(reply.context_ids) == {255}
     verdict.judge(ok, "C-ECHO on context 255 answered with status 0x0000 on context 255",
-                  f"C-ECHO on context 255 got {reply.describe()} on context(s) {sorted(set(reply.context_ids))}")
+                  f"C-ECHO on context 255 got {reply.describe()} on context(s) {sorted(set(reply.context_ids))}",
+                  compared=[("C-ECHO-RSP Status", "0x0000", reply.describe()),
+                            ("C-ECHO-RSP presentation context ID", "255 (sent on)", str(sorted(set(reply.context_ids))))])
 
 
 # Illegal and unusual context IDs ---------------------------------------------------------------
@@ -226,7 +235,9 @@ def test_even_context_id(probe: Probe, verdict: Verdict, alive: Alive) -> None:
             verdict.warn("a request with contexts 1 and 2 was accepted with context 2 accepted: the even ID went "
                          "unnoticed")
         else:
-            verdict.passed(f"context 2 was not accepted ({'rejected' if two else 'left out of the answer'})")
+            verdict.passed(f"context 2 was not accepted ({'rejected' if two else 'left out of the answer'})",
+                           compared=("answer for context ID 2 (even, sent)", "not accepted",
+                                     f"result {two[0].result}" if two else "left out of the A-ASSOCIATE-AC"))
         return
     judge(verdict, observed, Rule("an A-ABORT or an A-ASSOCIATE-RJ (or context 2 rejected)", rj=None,
                                   aborted=PASS, closed=WARN), "a request with contexts 1 and 2")
@@ -265,7 +276,9 @@ def test_descending_context_ids(probe: Probe, verdict: Verdict) -> None:
         got = results(observed)
         missing = [c for c in (5, 3, 1) if len(got.get(c, [])) != 1]
         verdict.judge(not missing, "contexts 5, 3 and 1 accepted and each answered once",
-                      f"accepted, but contexts {missing} were not answered exactly once")
+                      f"accepted, but contexts {missing} were not answered exactly once",
+                      compared=("answers per context ID", "5, 3, 1 (proposed) once each",
+                                ", ".join(f"{c}: {len(got.get(c, []))}" for c in (5, 3, 1))))
         return
     judge(verdict, observed, Rule("an A-ASSOCIATE-AC answering contexts 5, 3 and 1", rejected=WARN, aborted=FAIL,
                                   warns=REFUSES_LEGAL_SENDER),
@@ -292,7 +305,11 @@ def test_accepted_transfer_syntax_was_proposed(probe: Probe, verdict: Verdict) -
             bad.append(f"context {pc.context_id}: {pc.transfer_syntax_count} transfer syntax(es), "
                        f"{pc.transfer_syntax!r} (proposed {proposed[pc.context_id]})")
     attach_bytes(verdict, answer_bytes(observed, 512))
-    verdict.judge(not bad, "every accepted context carries one of its proposed transfer syntaxes", "; ".join(bad))
+    verdict.judge(not bad, "every accepted context carries one of its proposed transfer syntaxes", "; ".join(bad),
+                  compared=[(f"transfer syntax of accepted context {pc.context_id}",
+                             f"one of {proposed.get(pc.context_id)} (proposed)", f"{pc.transfer_syntax}")
+                            for pc in observed.expect_accept().presentation_contexts if pc.result == 0]
+                  or [("accepted contexts", "A-ASSOCIATE-AC", observed.describe())])
 
 
 def context_result(verdict: Verdict, observed: Observation, cid: int, right: int, what: str) -> None:
@@ -309,7 +326,9 @@ def context_result(verdict: Verdict, observed: Observation, cid: int, right: int
     result = answer[0].result
     name = it.RESULT_NAMES.get(result, "not a defined value")
     if result == right:
-        verdict.passed(f"{what}: context {cid} rejected with result {result} ({name})")
+        verdict.passed(f"{what}: context {cid} rejected with result {result} ({name})",
+                       compared=(f"result of context {cid}", f"{right} ({it.RESULT_NAMES.get(right, '?')})",
+                                 f"{result} ({name})"))
     elif result == 0:
         verdict.fail(f"{what}: context {cid} was accepted (transfer syntax {answer[0].transfer_syntax})")
     else:
@@ -348,7 +367,9 @@ def test_thousand_transfer_syntaxes(probe: Probe, verdict: Verdict, alive: Alive
     answer = results(observed).get(1, [])
     attach_bytes(verdict, answer_bytes(observed))
     if observed.kind == ACCEPTED and answer and answer[0].result == 0 and answer[0].transfer_syntax == IMPLICIT_LE:
-        verdict.passed("accepted with Implicit VR Little Endian, the 1000th transfer syntax")
+        verdict.passed("accepted with Implicit VR Little Endian, the 1000th transfer syntax",
+                       compared=("transfer syntax of accepted context 1", f"{IMPLICIT_LE} (the 1000th sent)",
+                                 answer[0].transfer_syntax))
     elif observed.kind == ACCEPTED and answer:
         named = answer[0].transfer_syntax
         at = syntaxes.index(named) + 1 if named in syntaxes else 0
@@ -392,7 +413,9 @@ def test_reserved_fields_ignored(probe: Probe, verdict: Verdict, alive: Alive) -
     attach_bytes(verdict, answer_bytes(observed), field_bytes("the request's fixed fields we sent", request.encode()[:74]))
     verdict.judge(observed.kind == ACCEPTED, "accepted: the reserved fields were not tested",
                   f"a request with non-zero reserved fields (PDU header, after the version, the 32-byte block) got "
-                  f"{observed.describe()}")
+                  f"{observed.describe()}",
+                  compared=("answer to a request with non-zero reserved fields (sent)", "A-ASSOCIATE-AC",
+                            observed.describe()))
 
 
 @check("ASSOC-029", "Non-zero reserved bytes inside items and sub-items are ignored",
@@ -409,7 +432,9 @@ def test_item_reserved_bytes_ignored(probe: Probe, verdict: Verdict, alive: Aliv
     require_alive(verdict, alive, "non-zero reserved bytes in items")
     attach_bytes(verdict, answer_bytes(observed), field_bytes("the items we sent", request.encode()[74:]))
     verdict.judge(observed.kind == ACCEPTED, "accepted: reserved item bytes were not tested",
-                  f"a request with non-zero reserved bytes in its items got {observed.describe()}")
+                  f"a request with non-zero reserved bytes in its items got {observed.describe()}",
+                  compared=("answer to a request with non-zero reserved item bytes (sent)", "A-ASSOCIATE-AC",
+                            observed.describe()))
 
 
 # What the node supports --------------------------------------------------------------------------
@@ -440,7 +465,9 @@ def test_only_unsupported_class(probe: Probe, verdict: Verdict, alive: Alive) ->
             verdict.warn(f"accepted context 1 for SOP class {UNKNOWN_SOP_CLASS}, which no standard defines: the "
                          "node claims to support anything it is offered", broken=SUPPORTED_ONLY)
         else:
-            verdict.passed("accepted with every context rejected: the sender learns that nothing is supported")
+            verdict.passed("accepted with every context rejected: the sender learns that nothing is supported",
+                           compared=("results of the contexts", "every one rejected (non-zero)",
+                                     str([pc.result for pc in observed.expect_accept().presentation_contexts])))
         return
     judge(verdict, observed, Rule("an A-ASSOCIATE-RJ, or an A-ASSOCIATE-AC with the context rejected", rj=None,
                                   aborted=WARN, closed=FAIL, silent=FAIL, warns=AC_OR_RJ),
@@ -455,4 +482,6 @@ def test_verification_supported(probe: Probe, verdict: Verdict) -> None:
     answer = results(observed).get(1, [])
     attach_bytes(verdict, answer_bytes(observed))
     verdict.judge(bool(answer) and answer[0].result == 0, "Verification accepted",
-                  f"a request for Verification got {observed.describe()}")
+                  f"a request for Verification got {observed.describe()}",
+                  compared=("result of the Verification context", "0 (acceptance)",
+                            str(answer[0].result) if answer else observed.describe()))

@@ -59,7 +59,7 @@ def test_large_request(size: int, probe: Probe, verdict: Verdict, alive: Alive) 
     observed = probe.associate(request)
     what = (f"a {actual}-byte A-ASSOCIATE-RQ ({len(contexts)} contexts, up to {max(len(ts) for _, _, ts in contexts)} "
             "transfer syntaxes each)")
-    require_alive(verdict, alive, what)
+    live = require_alive(verdict, alive, what)
     if observed.kind == ACCEPTED:
         ac = observed.expect_accept()
         answered = {pc.context_id for pc in ac.presentation_contexts}
@@ -68,6 +68,9 @@ def test_large_request(size: int, probe: Probe, verdict: Verdict, alive: Alive) 
         if missing:
             verdict.fail(f"{what}: accepted, but {len(missing)} contexts were not answered (first: {missing[:5]})")
         verdict.passed(f"{what}: accepted, {accepted} of {len(contexts)} contexts accepted, every one answered; "
-                       "the node still serves")
+                       "the node still serves",
+                       compared=[("contexts answered in the A-ASSOCIATE-AC", f"{len(contexts)} (proposed)", str(len(answered))),
+                                 ("a new association afterwards", "served", live.detail)])
+
         return
     judge(verdict, observed, LARGE, what)

@@ -78,7 +78,9 @@ def test_silent_connection_closed(probe: Probe, verdict: Verdict, alive: Alive, 
         probe.transcript.note(f"{kind} after {seconds:.2f}s")
     require_alive(verdict, alive, "a connection that sent nothing (and its closing)")
     if kind in (CLOSED, RESET):
-        verdict.passed(f"the node closed a connection that sent nothing after {seconds:.1f}s")
+        verdict.passed(f"the node closed a connection that sent nothing after {seconds:.1f}s",
+                       compared=("a connection that sent nothing", f"closed by the node within {bound:g}s (ARTIM)",
+                                 f"{kind} after {seconds:.1f}s"))
     else:
         verdict.warn(f"a connection that sent nothing was still open after {seconds:.0f}s (the bound of this run; "
                      "set it with --artim-wait)",
@@ -98,7 +100,8 @@ def test_bare_connect(probe: Probe, verdict: Verdict, alive: Alive) -> None:
             verdict.fail(f"could not connect: {conn.connect_error.describe() if conn.connect_error else '?'}")
         probe.transcript.note("connected; closing at once, without a PDU (a health check, a port scan)")
     live = require_alive(verdict, alive, "a TCP connection closed without a PDU")
-    verdict.passed(f"the node kept serving after a connection closed without a PDU ({live.detail})", live.transcript)
+    verdict.passed(f"the node kept serving after a connection closed without a PDU ({live.detail})", live.transcript,
+                   compared=("a new association after a connection closed without a PDU", "served", live.detail))
 
 
 @check("ASSOC-054", "Half an A-ASSOCIATE-RQ, then silence: the node keeps serving other associations",
@@ -131,7 +134,10 @@ def test_half_request(probe: Probe, verdict: Verdict, alive: Alive) -> None:
     else:
         state = "still pending" if meanwhile.kind == SILENT else meanwhile.describe()
         verdict.passed(f"another association was served in {took:.2f}s while half a request was pending "
-                       f"(the stalled connection: {state})", live.transcript)
+                       f"(the stalled connection: {state})", live.transcript,
+                       compared=[("a second association while half a request was pending", "served",
+                                  f"{live.detail} in {took:.2f}s"),
+                                 ("the stalled connection meanwhile", "no A-ASSOCIATE-AC", state)])
 
 
 # Unexpected and unknown PDUs ---------------------------------------------------------------------------
@@ -241,9 +247,10 @@ def test_abort_leaves_node_serving(probe: Probe, verdict: Verdict, alive: Alive)
         kind, seconds = conn.wait_closed(SHORT_WAIT)
         probe.transcript.note(f"after our A-ABORT: {kind} after {seconds:.2f}s")
         conn.close()
-    require_alive(verdict, alive, "our A-ABORT")
+    live = require_alive(verdict, alive, "our A-ABORT")
     closed = f"closed our connection after {seconds:.2f}s" if kind in (CLOSED, RESET) else "left our connection open"
-    verdict.passed(f"after our A-ABORT the node {closed} and serves a new association")
+    verdict.passed(f"after our A-ABORT the node {closed} and serves a new association",
+                   compared=("a new association after our A-ABORT", "served", live.detail))
 
 
 @check("ASSOC-065", "After an A-ABORT from the requestor the node closes the connection",
@@ -262,7 +269,8 @@ def test_abort_closes_connection(probe: Probe, verdict: Verdict) -> None:
     verdict.judge(kind in (CLOSED, RESET), f"after our A-ABORT the node closed the connection in {seconds:.2f}s "
                                            f"({'a reset' if kind == RESET else 'a close'})",
                   f"after our A-ABORT the node left the connection open for {seconds:.1f}s (our wait, --timeout), "
-                  "without closing it; we closed it ourselves")
+                  "without closing it; we closed it ourselves",
+                  compared=("the connection after our A-ABORT", "closed by the node (AA-3)", f"{kind} after {seconds:.2f}s"))
 
 
 @check("ASSOC-062", "An A-ABORT in the middle of a C-STORE leaves the node serving", "PS3.8 9.1.4, 9.2; PS3.7 E",
@@ -287,6 +295,8 @@ def test_abort_during_store(probe: Probe, verdict: Verdict, alive: Alive) -> Non
         conn.send(pd.AAbort(0, 0))
         probe.transcript.note(f"sent the C-STORE command and {len(data) // 2} of {len(data)} data set bytes, then A-ABORT")
         conn.close()
-    require_alive(verdict, alive, "an A-ABORT in the middle of a C-STORE")
-    verdict.passed("after an A-ABORT halfway through a C-STORE data set, the node serves a new association")
+    live = require_alive(verdict, alive, "an A-ABORT in the middle of a C-STORE")
+    verdict.passed("after an A-ABORT halfway through a C-STORE data set, the node serves a new association",
+                   compared=("a new association after an A-ABORT halfway through a C-STORE", "served", live.detail))
+
 

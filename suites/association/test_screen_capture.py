@@ -53,7 +53,10 @@ def test_screen_capture_accepted(probe: Probe, verdict: Verdict, target: Endpoin
     verification, storage = got.get(1), got.get(3)
     if storage == 0:
         verdict.passed(f"{where} accepted Secondary Capture (and Verification: {verification == 0}): a screen capture "
-                       "can be stored")
+                       "can be stored",
+                       compared=[("result of the Secondary Capture context", "0 (acceptance)", str(storage)),
+                                 ("result of the Verification context", "0 (acceptance)", str(verification))])
+
         return
     word = it.RESULT_NAMES.get(storage, "no answer") if storage is not None else "no answer"
     verdict.warn(f"{where} accepted Verification: {verification == 0}; Secondary Capture got result {storage} ({word})")

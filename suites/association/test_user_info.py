@@ -115,7 +115,10 @@ def judge_echo_under(verdict: Verdict, max_length: int, observed: Observation, r
     if reply.status != 0x0000:
         verdict.fail(f"under {what} the C-ECHO got {reply.describe()}")
     verdict.passed(f"under {what}: accepted, C-ECHO answered with 0x0000 in {len(reply.lengths)} P-DATA-TF "
-                   f"(lengths {reply.lengths})")
+                   f"(lengths {reply.lengths})",
+                   compared=[("C-ECHO-RSP Status", "0x0000", reply.describe()),
+                             ("P-DATA-TF lengths of the response", f"at most {max_length}" if max_length else "any (no limit)",
+                              str(reply.lengths))])
 
 
 @check("ASSOC-037", "Maximum length 0 (no limit) is accepted and the association works", "PS3.8 D.1", "MUST",
@@ -197,7 +200,9 @@ def test_pdata_at_their_maximum(probe: Probe, verdict: Verdict, alive: Alive) ->
     require_alive(verdict, alive, f"a P-DATA-TF of length {theirs}")
     verdict.judge(reply.command is not None,
                   f"a P-DATA-TF of the node's maximum length ({theirs}) was accepted: C-STORE got {reply.describe()}",
-                  f"a P-DATA-TF of the node's own maximum length ({theirs}) got {reply.describe()}")
+                  f"a P-DATA-TF of the node's own maximum length ({theirs}) got {reply.describe()}",
+                  compared=(f"answer to a P-DATA-TF of length {theirs} (the node's maximum, sent)", "a C-STORE-RSP",
+                            reply.describe()))
 
 
 @check("ASSOC-042", "A P-DATA-TF longer than the node's maximum length is aborted", "PS3.8 D.1", "SHOULD",
@@ -212,7 +217,10 @@ def test_pdata_over_their_maximum(probe: Probe, verdict: Verdict, alive: Alive) 
     if reply.command is not None:
         verdict.warn(f"{what} was tolerated: C-STORE got {reply.describe()}")
     elif ended in (ABORTED, CLOSED, RESET):
-        verdict.passed(f"{what} ended the association: {reply.describe()}")
+        verdict.passed(f"{what} ended the association: {reply.describe()}",
+                       compared=(f"answer to a P-DATA-TF of length {theirs} + 1024 (sent)",
+                                 "the association ended (A-ABORT, or a close)",
+                                 reply.describe()))
     else:
         verdict.fail(f"{what} got {reply.describe()}; expected an A-ABORT")
 
@@ -240,7 +248,10 @@ def async_window(probe: Probe, verdict: Verdict, alive: Alive, invoked: int, per
                 verdict.fail(f"{what}: the node {window}, more {name} operations than offered")
     if reply is None or reply.status != 0x0000:
         verdict.fail(f"{what}: accepted ({window}), but the C-ECHO got {reply.describe() if reply else 'nothing'}")
-    verdict.passed(f"{what}: accepted, {window}; C-ECHO answered with 0x0000")
+    verdict.passed(f"{what}: accepted, {window}; C-ECHO answered with 0x0000",
+                   compared=[("asynchronous operations window in the A-ASSOCIATE-AC",
+                              f"at most {invoked}/{performed} (offered), or none", window),
+                             ("C-ECHO-RSP Status", "0x0000", reply.describe())])
 
 
 @check("ASSOC-045", "An asynchronous operations window of 5/5 is negotiated down or ignored, never up",
@@ -285,7 +296,9 @@ def test_role_selection(probe: Probe, verdict: Verdict) -> None:
         if item.scp_role and not scp:
             wrong.append(f"SCP role granted for {item.sop_class_uid} (we proposed SCP=0)")
     shown = ", ".join(f"{r.sop_class_uid} SCU={r.scu_role} SCP={r.scp_role}" for r in answered) or "none"
-    verdict.judge(not wrong, f"no unproposed role granted (answered roles: {shown})", "; ".join(wrong))
+    verdict.judge(not wrong, f"no unproposed role granted (answered roles: {shown})", "; ".join(wrong),
+                  compared=("role selection items in the A-ASSOCIATE-AC",
+                            f"only roles proposed ({SECONDARY_CAPTURE} SCU, {CT_IMAGE} SCP)", shown))
 
 
 @check("ASSOC-048", "No role selection item in the A-ASSOCIATE-AC when the request had none", "PS3.7 D.3.3.4", "MUST",
@@ -299,7 +312,8 @@ def test_no_role_item_unasked(probe: Probe, verdict: Verdict) -> None:
     attach_bytes(verdict, answer_bytes(observed, 512))
     verdict.judge(not answered, "no role selection item in the answer",
                   "the answer carries role selection items nobody asked for: " +
-                  ", ".join(f"{r.sop_class_uid} SCU={r.scu_role} SCP={r.scp_role}" for r in answered))
+                  ", ".join(f"{r.sop_class_uid} SCU={r.scu_role} SCP={r.scp_role}" for r in answered),
+                  compared=("role selection items in the A-ASSOCIATE-AC", "none (none sent)", str(len(answered))))
 
 
 def ignored(probe: Probe, verdict: Verdict, alive: Alive, request: pd.AAssociateRQ, what: str, sent: bytes) -> None:
@@ -307,7 +321,8 @@ def ignored(probe: Probe, verdict: Verdict, alive: Alive, request: pd.AAssociate
     require_alive(verdict, alive, what)
     attach_bytes(verdict, answer_bytes(observed), field_bytes(f"{what}, as we sent it", sent))
     verdict.judge(observed.kind == ACCEPTED, f"{what}: accepted, the item was ignored",
-                  f"{what}: the request got {observed.describe()}; the item should have been ignored")
+                  f"{what}: the request got {observed.describe()}; the item should have been ignored",
+                  compared=(f"answer to a request with {what}", "A-ASSOCIATE-AC", observed.describe()))
 
 
 @check("ASSOC-049", "An unknown User Information sub-item is ignored", "PS3.8 9.3.1, D.2; PS3.7 D.3.3", "MUST",

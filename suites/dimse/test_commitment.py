@@ -107,4 +107,11 @@ def test_storage_commitment(store_objects: Callable[..., list[Stored]], dicom_ca
     if report.command.get("EventTypeID") != 2:
         wrong.append(f"Event Type ID {report.command.get('EventTypeID')!s}, expected 2 (some failed)")
     verdict.judge(not wrong, "N-EVENT-REPORT on the same association: the stored instance committed, the unknown "
-                  "one failed, same Transaction UID", "; ".join(wrong))
+                  "one failed, same Transaction UID", "; ".join(wrong),
+                  compared=[("N-EVENT-REPORT Transaction UID", f"{transaction} (sent)", str(body.get("TransactionUID", "(absent)"))),
+                            ("N-EVENT-REPORT Event Type ID", "2 (some failed)", str(report.command.get("EventTypeID"))),
+                            ("stored instance", "in Referenced SOP Sequence (committed)",
+                             "committed" if str(stored.SOPInstanceUID) in committed else "not committed"),
+                            ("instance never sent", "in Failed SOP Sequence",
+                             "failed" if unknown in failed else "not failed")])
+

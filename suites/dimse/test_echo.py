@@ -10,7 +10,7 @@ from typing import Any
 from dcmconform.base.uids import IMPLICIT_LE, NATIVE_SYNTAXES, VERIFICATION
 from dcmconform.dimse.commands import C_ECHO_RQ, C_ECHO_RSP, echo_command
 from dcmconform.dimse.pdv import Message
-from dcmconform.evidence.messages import response_problems, responses_to
+from dcmconform.evidence.messages import hex4, response_compared, response_problems, responses_to
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import Verdict, check
 from dcmconform.exchange.association import RawAssociation
@@ -31,7 +31,8 @@ def test_c_echo(association: Callable[..., Any], transcript: Transcript, verdict
         verdict.fail(f"no association for C-ECHO: {exc}")
     verdict.judge(answer.success, "C-ECHO status 0x0000",
                   answer.describe() if answer.problem or answer.status is not None
-                  else "no C-ECHO response before the deadline")
+                  else "no C-ECHO response before the deadline",
+                  compared=("C-ECHO-RSP Status", "0x0000", answer.describe()))
 
 
 @check("DIMSE-002", "The C-ECHO-RSP command set is well formed and answers our Message ID",
@@ -54,7 +55,8 @@ def test_c_echo_response(association: Callable[..., Any], transcript: Transcript
     assert request.command is not None and response is not None
     problems = response_problems(response, request.command, C_ECHO_RSP)
     verdict.judge(not problems, "C-ECHO-RSP answers Message ID 4242; group length, command field and data set type right",
-                  "C-ECHO-RSP: " + "; ".join(problems))
+                  "C-ECHO-RSP: " + "; ".join(problems),
+                  compared=response_compared(response, request.command, C_ECHO_RSP, status="present"))
 
 
 @check("DIMSE-003", "Several C-ECHOs on one association are each answered, in order, with their own Message ID",
@@ -88,7 +90,12 @@ def test_several_echoes(association: Callable[..., Any], transcript: Transcript,
     if len(pairs) < len(ids):
         problems.append(f"only {len(pairs)} of {len(ids)} C-ECHO-RQs could be sent: the association ended")
     verdict.judge(not problems, f"{len(ids)} C-ECHOs (Message IDs {ids}) each answered with status 0x0000 and its own ID",
-                  "; ".join(problems))
+                  "; ".join(problems),
+                  compared=[("C-ECHO-RSPs received", f"{len(ids)} (requests sent)", str(sum(r is not None for _, r in pairs)))]
+                  + [(f"C-ECHO-RSP to Message ID {rq.command.MessageID}", "its Message ID, status 0x0000",
+                      f"{rsp.command.get('MessageIDBeingRespondedTo')}, status {hex4(rsp.status)}")
+                     for rq, rsp in pairs if rq.command is not None and rsp is not None and rsp.command is not None])
+
 
 
 @check("DIMSE-004", "Small responses come back at once, not after a 40 ms delayed-ACK stall (Nagle)",
@@ -118,4 +125,6 @@ def test_prompt_responses(probe: Probe, verdict: Verdict) -> None:
     verdict.judge(median < NAGLE_MS, f"median C-ECHO round trip {median:.1f} ms over {len(times)} echoes, each "
                   "answered by its own C-ECHO-RSP",
                   f"median C-ECHO round trip {median:.1f} ms over {len(times)} echoes (>= {NAGLE_MS:.0f} ms): "
-                  "responses wait for a delayed ACK", evidence=figures)
+                  "responses wait for a delayed ACK", evidence=figures,
+                  compared=[("C-ECHO-RSPs, each answering its own C-ECHO-RQ", f"{len(times)} (sent)", str(len(times))),
+                            ("median C-ECHO round trip", f"under {NAGLE_MS:.0f} ms", f"{median:.1f} ms")])

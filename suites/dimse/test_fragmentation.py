@@ -50,16 +50,24 @@ def _ok(got: Message | Observation) -> bool:
 
 def _readback(target: Endpoint, cfg: RunConfig, catalogue: Catalogue, variant: Variant) -> str:
     """'' when the object came back identical or read-back is not offered; else what is wrong."""
+    return _read_back(target, cfg, catalogue, variant)[0]
+
+
+def _read_back(target: Endpoint, cfg: RunConfig, catalogue: Catalogue, variant: Variant) -> tuple[str, str]:
+    """(what is wrong, '' when nothing; what the read-back saw, for a pass's witness)."""
     ds = catalogue.dataset(variant)
     got = retrieve(target, cfg.calling_aet, cfg.timeout, [Wanted(variant.sop_class_uid, ds.SOPInstanceUID,
                    ds.StudyInstanceUID, ds.SeriesInstanceUID, str(ds.PatientID), variant.transfer_syntax)])
     if not got.offered or got.statuses.get(str(ds.SOPInstanceUID)) is None:
-        return ""  # no read-back, or a C-GET that broke (DIMSE-021 judges that): judge the status alone
+        # no read-back, or a C-GET that broke (DIMSE-021 judges that): judge the status alone
+        return "", f"not read back ({got.detail or 'no C-GET'})"
     back = got.objects.get(str(ds.SOPInstanceUID))
     if back is None:
-        return "the object is not retrievable after the store (C-GET returned nothing)"
+        return "the object is not retrievable after the store (C-GET returned nothing)", "nothing returned"
     diff = compare(ds, variant.transfer_syntax, back[0], back[1])
-    return "" if not diff.coerced and not diff.pixels_lost else "read back different: " + "; ".join(diff.lines()[:4])
+    if not diff.coerced and not diff.pixels_lost:
+        return "", "read back with C-GET: the same attributes and pixels"
+    return "read back different: " + "; ".join(diff.lines()[:4]), "different"
 
 
 @check("DIMSE-011", "Every P-DATA-TF the target sends fits the maximum length we announced (64 and 4096 bytes)",
@@ -101,7 +109,11 @@ def test_pdus_fit_our_maximum(probe: Probe, dicom_catalogue: Catalogue, target: 
                f"(longest {max(retrieved, default=0)})")
     evidence = ["\n".join(notes), small] if retrieved else ["\n".join(notes)]
     verdict.judge(not over, summary, f"{len(over)} P-DATA-TF longer than our maximum (lengths {sorted(set(over))[:8]}); "
-                  + summary, evidence)
+                  + summary, evidence,
+                  compared=[(f"longest P-DATA-TF received under our maximum length {TINY}", f"at most {TINY}",
+                             f"{max(tiny)} ({len(tiny)} received)" if tiny else "none received"),
+                            (f"longest P-DATA-TF received under our maximum length {SMALL}", f"at most {SMALL}",
+                             f"{max(retrieved)} ({len(retrieved)} received)" if retrieved else "none received")])
 
 
 @check("DIMSE-012", "A C-STORE cut into P-DATA-TFs of exactly the target's maximum length is accepted",
@@ -120,8 +132,14 @@ def test_send_at_target_maximum(probe: Probe, dicom_catalogue: Catalogue, transc
         got = _store(raw, 1, dicom_catalogue, us, Split(pdu_max=limit))
     sent = [len(e.data) - 6 for e in transcript.events if e.direction == "->" and type_of(e.data) == PduType.P_DATA_TF]
     at_max = sum(1 for n in sent if n == limit)
+    if not at_max:  # nothing was sent at the limit: the check compared nothing
+        verdict.not_applicable(f"the object went in {len(sent)} P-DATA-TF shorter than the node's maximum length "
+                               f"{raw.peer_max or 'none (0)'}: none of exactly that length could be sent")
+
     verdict.judge(_ok(got), f"{len(sent)} P-DATA-TF, {at_max} of exactly {limit} bytes: {_outcome(got)}",
-                  f"P-DATA-TFs of exactly the target's maximum ({limit}, {at_max} of them) got: {_outcome(got)}")
+                  f"P-DATA-TFs of exactly the target's maximum ({limit}, {at_max} of them) got: {_outcome(got)}",
+                  compared=[(f"P-DATA-TFs of exactly the node's maximum length {limit} sent", "at least 1", str(at_max)),
+                            ("C-STORE-RSP Status", "success (0x0000) or warning (0xBxxx)", _outcome(got))])
 
 
 @check("DIMSE-013", "Command and data set are accepted both in separate P-DATA-TFs and together in one",
@@ -141,7 +159,10 @@ def test_command_and_data_set_together(probe: Probe, dicom_catalogue: Catalogue,
         if raw.established:
             results.append(("one PDU", _store(raw, 3, dicom_catalogue, ct, Split(pdu_max=max(limit, 16384), together=True))))
     text = "; ".join(f"{how}: {_outcome(got)}" for how, got in results)
-    verdict.judge(len(results) == 2 and all(_ok(g) for _, g in results), text, text)
+    verdict.judge(len(results) == 2 and all(_ok(g) for _, g in results), text, text,
+                  compared=[(f"C-STORE-RSP Status, command and data set in {how}", "success (0x0000) or warning (0xBxxx)",
+                             _outcome(g)) for how, g in results])
+
 
 
 @check("DIMSE-014", "A message in many tiny PDVs (16-byte command fragments, 256-byte data fragments) is reassembled",
@@ -159,8 +180,10 @@ def test_many_tiny_pdvs(probe: Probe, dicom_catalogue: Catalogue, target: Endpoi
         got = _store(raw, 1, dicom_catalogue, ct, split)
     if not _ok(got):
         verdict.fail(f"the C-STORE in tiny PDVs got: {_outcome(got)}")
-    wrong = _readback(target, dcm_config, dicom_catalogue, ct)
-    verdict.judge(not wrong, f"{_outcome(got)}; the object is intact where it can be read back", wrong)
+    wrong, seen = _read_back(target, dcm_config, dicom_catalogue, ct)
+    verdict.judge(not wrong, f"{_outcome(got)}; the object is intact where it can be read back", wrong,
+                  compared=[("C-STORE-RSP Status", "success (0x0000) or warning (0xBxxx)", _outcome(got)),
+                            ("the stored object", "identical to the one sent", seen)])
 
 
 @check("DIMSE-015", "A message whose fragment boundaries cut element headers (6- and 1022-byte PDVs) is reassembled",
@@ -181,5 +204,7 @@ def test_unaligned_boundaries(probe: Probe, dicom_catalogue: Catalogue, target: 
         got = _store(raw, 1, dicom_catalogue, mr, split)
     if not _ok(got):
         verdict.fail(f"the C-STORE in 6- and 1022-byte fragments got: {_outcome(got)}")
-    wrong = _readback(target, dcm_config, dicom_catalogue, mr)
-    verdict.judge(not wrong, f"{_outcome(got)}; the object is intact where it can be read back", wrong)
+    wrong, seen = _read_back(target, dcm_config, dicom_catalogue, mr)
+    verdict.judge(not wrong, f"{_outcome(got)}; the object is intact where it can be read back", wrong,
+                  compared=[("C-STORE-RSP Status", "success (0x0000) or warning (0xBxxx)", _outcome(got)),
+                            ("the stored object", "identical to the one sent", seen)])

@@ -53,7 +53,13 @@ def _one_match(result: FindResult, key: str, value: str) -> list[str]:
     return problems
 
 
+def _final(result: FindResult) -> str:
+    """The final status of a C-FIND, for a pass's witness."""
+    return "none" if result.final is None else f"0x{result.final:04X}"
+
+
 def _require_keys(result: FindResult, wanted: tuple[str, ...], level: str) -> list[str]:
+
     problems = []
     for n, match in enumerate(result.matches):
         missing = [k for k in wanted if k not in match]
@@ -81,7 +87,11 @@ def test_find_study_root(store_objects: Callable[..., list[Stored]], dicom_catal
     if result.matches and str(result.matches[0].get("PatientID", "")) != seeded.patient_id:
         problems.append(f"the match says PatientID {result.matches[0].get('PatientID')!s}, we stored {seeded.patient_id}")
     verdict.judge(not problems, f"Study Root STUDY query: {result.describe()}, keys and statuses right",
-                  "; ".join(problems))
+                  "; ".join(problems),
+                  compared=[("C-FIND matches (Study Instance UID)", f"exactly our study {seeded.study_uid}",
+                             ", ".join(str(m.get("StudyInstanceUID", "")) for m in result.matches) or "none"),
+                            ("requested keys in each match", ", ".join(STUDY_KEYS), "all present"),
+                            ("C-FIND final status", "0x0000", _final(result))])
 
 
 @check("DIMSE-017", "Patient Root C-FIND finds our patient (PATIENT level) and its study (STUDY level)",
@@ -102,7 +112,12 @@ def test_find_patient_root(store_objects: Callable[..., list[Stored]], dicom_cat
     problems += [f"STUDY level: {p}" for p in _one_match(study, "StudyInstanceUID", seeded.study_uid)
                  + _require_keys(study, ("StudyInstanceUID", "StudyDate"), "STUDY")]
     verdict.judge(not problems, f"PATIENT level: {patient.describe()}; STUDY level: {study.describe()}",
-                  "; ".join(problems))
+                  "; ".join(problems),
+                  compared=[("PATIENT level matches (Patient ID)", f"exactly our patient {seeded.patient_id}",
+                             ", ".join(str(m.get("PatientID", "")) for m in patient.matches) or "none"),
+                            ("STUDY level matches (Study Instance UID)", f"exactly our study {seeded.study_uid}",
+                             ", ".join(str(m.get("StudyInstanceUID", "")) for m in study.matches) or "none"),
+                            ("C-FIND final statuses", "0x0000, 0x0000", f"{_final(patient)}, {_final(study)}")])
 
 
 @check("DIMSE-018", "C-FIND wildcard (*, ?) and date range matching work, and a range outside our date matches nothing",
@@ -121,7 +136,7 @@ def test_find_matching(store_objects: Callable[..., list[Stored]], dicom_catalog
         ("StudyDate open range up to ours", {"StudyDate": f"-{date}"}, True),
         ("StudyDate range after ours", {"StudyDate": f"{int(date[:4]) + 1}0101-"}, False),
     ]
-    problems, lines = [], []
+    problems, lines, seen = [], [], []
     for label, values, expected in cases:
         query = keys("STUDY", PatientID=seeded.patient_id, StudyInstanceUID="", PatientName="", StudyDate="")
         for keyword, value in values.items():
@@ -131,11 +146,14 @@ def test_find_matching(store_objects: Callable[..., list[Stored]], dicom_catalog
             verdict.not_applicable(result.detail)
         found = seeded.study_uid in [str(m.get("StudyInstanceUID", "")) for m in result.matches]
         lines.append(f"{label} ({values}): {result.describe()}")
+        seen.append((f"our study matched by {label} {values}", "found" if expected else "not found",
+                     "found" if found else "not found"))
         if found != expected:
             problems.append(f"{label} {values}: our study {'not ' if expected else ''}found"
                             + ("" if expected else " (it should not match)"))
         problems += [f"{label}: {p}" for p in result.problems]
-    verdict.judge(not problems, f"{len(cases)} matching cases right", "; ".join(problems), evidence="\n".join(lines))
+    verdict.judge(not problems, f"{len(cases)} matching cases right", "; ".join(problems), evidence="\n".join(lines),
+                  compared=seen)
 
 
 @check("DIMSE-019", "C-CANCEL during a C-FIND ends it with status 0xFE00 (Cancel)",
@@ -190,4 +208,6 @@ def test_find_cancel(store_objects: Callable[..., list[Stored]], dicom_catalogue
         if bad or others:
             verdict.judge(False, "", "; ".join(bad + others), evidence or None)
             return
-    verdict.judge(True, f"C-CANCEL honoured in each of {CANCEL_ATTEMPTS} attempts: {result.describe()}", "")
+    verdict.judge(True, f"C-CANCEL honoured in each of {CANCEL_ATTEMPTS} attempts: {result.describe()}", "",
+                  compared=(f"final C-FIND status after C-CANCEL, in each of {CANCEL_ATTEMPTS} attempts",
+                            "0xFE00 (Cancel)", f"0x{result.final:04X}" if result.final is not None else "none"))

@@ -80,7 +80,9 @@ def test_move_unknown_destination(store_objects: Callable[..., list[Stored]], di
     if problems:
         verdict.fail(f"C-MOVE-RSP {status}: " + "; ".join(problems))
     verdict.judge(status.code == 0xA801, f"C-MOVE to unknown AE {UNKNOWN_AE}: {status}",
-                  f"C-MOVE to unknown AE {UNKNOWN_AE} answered {status} instead of 0xA801")
+                  f"C-MOVE to unknown AE {UNKNOWN_AE} answered {status} instead of 0xA801",
+                  compared=(f"C-MOVE-RSP Status for Move Destination {UNKNOWN_AE} (unknown, sent)",
+                            "0xA801 (Refused: Move Destination unknown)", f"0x{status.code:04X}"))
 
 
 @check("DIMSE-021", "C-GET with SCP/SCU role selection returns the study's objects on our association, counts right",
@@ -133,7 +135,11 @@ def test_get_with_roles(store_objects: Callable[..., list[Stored]], dicom_catalo
     if done != len(received) or failed:
         problems.append(f"final counts say {done} completed, {failed} failed; {len(received)} C-STORE sub-operations came")
     verdict.judge(not problems, f"C-GET of our study: {len(received)} objects received, final {status}, "
-                  f"{done} completed", "; ".join(problems))
+                  f"{done} completed", "; ".join(problems),
+                  compared=[("objects received as C-STORE sub-operations", f"{len(wanted)} (stored)",
+                             f"{len(set(received) & wanted)} of ours, {len(received)} in all"),
+                            ("final C-GET-RSP Status", "0x0000", f"0x{status.code:04X}"),
+                            ("Number of Completed Sub-operations", f"{len(received)} (received)", str(done))])
 
 
 COUNTS = ("NumberOfRemainingSuboperations", "NumberOfCompletedSuboperations", "NumberOfFailedSuboperations",
@@ -270,7 +276,11 @@ def test_move_to_our_scp(store_objects: Callable[..., list[Stored]], dicom_catal
     done = _counts(final)["NumberOfCompletedSuboperations"]
     verdict.judge(not problems, f"C-MOVE of our study to {aet}: {len(got)} of {len(wanted)} objects came to our SCP, "
                   f"{pending} pending response(s), final {final_status}, {done} completed",
-                  f"C-MOVE to {aet}: " + "; ".join(problems), evidence)
+                  f"C-MOVE to {aet}: " + "; ".join(problems), evidence,
+                  compared=[(f"objects that came to our SCP ({aet})", f"{len(wanted)} (our study)", str(len(got))),
+                            ("final C-MOVE-RSP Status", "0x0000", f"0x{final_status.code:04X}"),
+                            ("Number of Completed Sub-operations", f"{len(arrivals)} (arrived)", str(done))])
+
 
 
 def _content_lost(catalogue: Catalogue, variant: Any, arrival: Any) -> bool:

@@ -9,7 +9,7 @@ from dcmconform.base.uids import EXPLICIT_LE
 from dcmconform.dimse.commands import C_STORE_RQ, store_command
 from dcmconform.dimse.pdv import Message
 from dcmconform.dimse.status import FAILURE, SUCCESS, UNKNOWN, WARNING, classify
-from dcmconform.evidence.messages import responses_to
+from dcmconform.evidence.messages import hex4, responses_to
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.evidence.verdict import Level, Requirement, Verdict, check
 from dcmconform.exchange.association import RawAssociation
@@ -42,7 +42,13 @@ def test_store_response(store_objects: Callable[..., list[Stored]], verdict: Ver
     lines = [f"{r.variant.name}: " + ("no C-STORE-RSP" if r.response is None else "; ".join(r.problems)) for r in bad]
     verdict.judge(not bad, f"{len(sent)} C-STORE-RSPs, each well formed and answering its request",
                   f"{len(bad)} of {len(sent)} C-STORE-RSPs are wrong: " + " | ".join(lines[:3]),
-                  evidence=evidence_for(results, bad))
+                  evidence=evidence_for(results, bad),
+                  compared=[(f"C-STORE-RSP to {r.variant.name}",
+                             f"answers Message ID {r.request.get('MessageID') if r.request is not None else '?'} (sent), "
+                             "a well-formed command set with a Status",
+                             f"answers Message ID {r.response.responds_to}, status {hex4(r.response.status)}")
+
+                            for r in sent if r.response is not None])
 
 
 @check("DIMSE-006", "C-STORE of every object in every accepted transfer syntax: success, or a warning that says why",
@@ -75,7 +81,8 @@ def test_store_status(store_objects: Callable[..., list[Stored]], verdict: Verdi
                if uncommented else "")
         verdict.warn(f"{tally}: {detail}.{why}", evidence, broken=STORED_AS_SENT)
         return
-    verdict.passed(tally, evidence)
+    verdict.passed(tally, evidence,
+                   compared=[(f"C-STORE-RSP Status for {r.variant.name}", "0x0000 (success)", str(r.status)) for r in fine])
 
 
 def _verdict_on_refusal(verdict: Verdict, raw: RawAssociation, got: Message | Observation, what: str,
@@ -85,12 +92,16 @@ def _verdict_on_refusal(verdict: Verdict, raw: RawAssociation, got: Message | Ob
         code = got.status
         status = classify(int(code), "C-STORE") if code is not None else None
         if status is not None and status.category in (FAILURE, WARNING) and status.code != 0x0000:
-            verdict.passed(f"{what}: refused with {status}")
+            verdict.passed(f"{what}: refused with {status}",
+                           compared=(f"answer to {what}", "a failure or warning status, or the association ended",
+                                     str(status)))
             return
         verdict.judge(False, "", f"{what}: answered {status or 'without a Status'}; {refusals_ok}")
         return
     if got.kind in (ABORTED, CLOSED, RESET):
-        verdict.passed(f"{what}: the target ended the association ({got.describe()}); nothing stored")
+        verdict.passed(f"{what}: the target ended the association ({got.describe()}); nothing stored",
+                       compared=(f"answer to {what}", "a failure or warning status, or the association ended",
+                                 got.describe()))
         return
     verdict.judge(False, "", f"{what}: no answer ({got.describe()})")
 
@@ -122,7 +133,9 @@ def test_duplicate_instance(association: Callable[..., Any], dicom_catalogue: Ca
     statuses = [classify(int(a.status), "C-STORE") if a is not None and a.status is not None else None for a in answers]
     unknown = [s for s in statuses if s is None or s.category == UNKNOWN]
     verdict.judge(not unknown, f"first {statuses[0]}, second {statuses[1]}",
-                  f"C-STORE statuses {', '.join(str(s) for s in statuses)}: not a status C-STORE defines")
+                  f"C-STORE statuses {', '.join(str(s) for s in statuses)}: not a status C-STORE defines",
+                  compared=[(f"C-STORE-RSP Status, {which} store of the same instance", "a status C-STORE defines",
+                             str(s)) for which, s in zip(("first", "second"), statuses, strict=False)])
 
 
 @check("DIMSE-009", "A data set that does not match its SOP class is refused or warned about",

@@ -52,4 +52,7 @@ def test_worklist(association: Callable[..., Any], transcript: Transcript, verdi
             missing += [f"ScheduledProcedureStepSequence>{k}" for k in SPS_KEYS if k not in sps[0]]
         if missing:
             problems.append(f"item {n} lacks {', '.join(missing)}")
-    verdict.judge(not problems, f"worklist: {result.describe()}, every requested key present", "; ".join(problems[:6]))
+    verdict.judge(not problems, f"worklist: {result.describe()}, every requested key present", "; ".join(problems[:6]),
+                  compared=[("worklist items returned", "at least one", str(len(result.matches))),
+                            ("requested keys in every item", ", ".join(TOP_KEYS + SPS_KEYS), "all present")])
+

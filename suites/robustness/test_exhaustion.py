@@ -57,7 +57,9 @@ def test_stalled_headers(probe: Probe, verdict: Verdict, alive: Callable[[], Liv
             if rj is not None:
                 verdict.passed(f"with {n} connection(s) stalled after 3 bytes of a PDU header (and whatever else it "
                                f"held), the node answered a new association {rj.describe()}: its association limit, "
-                               "answered as PS3.8 9.3.4 says (the sender retries); not a lockout", live.transcript)
+                               "answered as PS3.8 9.3.4 says (the sender retries); not a lockout", live.transcript,
+                               compared=(f"a new association with {n} connection(s) stalled",
+                                         "served, or a transient A-ASSOCIATE-RJ (PS3.8 9.3.4)", rj.describe()))
                 return
             if not live.alive:
                 verdict.fail(f"with {n} connection(s) stalled after 3 bytes of a PDU header, a legitimate "
@@ -66,7 +68,9 @@ def test_stalled_headers(probe: Probe, verdict: Verdict, alive: Callable[[], Liv
         for conn in stalled:
             conn.close()
     verdict.passed(f"with up to {STALLED} connections stalled after 3 bytes of a PDU header, a legitimate "
-                   "association and C-ECHO were served each time")
+                   "association and C-ECHO were served each time",
+                   compared=(f"a new association and C-ECHO with {', '.join(map(str, sorted(STEPS)))} connections stalled",
+                             "served each time", f"served each time (last: {live.detail})"))
 
 
 # ROBUST-002: a slow reader ------------------------------------------------------------------------
@@ -123,7 +127,9 @@ def test_slow_reader(probe: Probe, verdict: Verdict, alive: Callable[[], Livenes
         if not live.alive:
             verdict.fail(f"{said}; meanwhile a new association got no service: {live.detail}", live.transcript,
                          explanation=_slow_reader_causes(why, sent))
-        verdict.passed(f"{said}; meanwhile a new association and C-ECHO were served")
+        verdict.passed(f"{said}; meanwhile a new association and C-ECHO were served",
+                       compared=(f"a new association while one association sent {sent} C-ECHO-RQs and read nothing",
+                                 "served", live.detail))
     finally:
         raw.conn.close()
 
@@ -207,4 +213,8 @@ def test_association_burst(probe: Probe, verdict: Verdict, alive: Callable[[], L
     if lasting:
         verdict.fail(f"{said}; {level}: a node at its limit answers A-ASSOCIATE-RJ result 2 (transient), "
                      "not a permanent rejection")
-    verdict.passed(f"{said}; {level}; after it: {live.detail}")
+    verdict.passed(f"{said}; {level}; after it: {live.detail}",
+                   compared=[(f"answers to {BURST} A-ASSOCIATE-RQs at once",
+                              "each an A-ASSOCIATE-AC or a transient A-ASSOCIATE-RJ", _tally(answers)),
+                             ("a new association after the burst", "served (or a transient A-ASSOCIATE-RJ)", live.detail)])
+

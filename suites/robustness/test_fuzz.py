@@ -54,7 +54,10 @@ def _fuzz(phase: str, dcm_config: RunConfig, target_state: TargetState, verdict:
         if fuzzer.gone:
             verdict.not_applicable(f"the phase stopped before any finding: {fuzzer.gone}")
         verdict.passed(f"{ran}: the node served a new association and C-ECHO after each{extra}",
-                       "\n".join(result.unconfirmed) or f"{PHASE_WORDS[phase]}: {ran}")
+                       "\n".join(result.unconfirmed) or f"{PHASE_WORDS[phase]}: {ran}",
+                       compared=(f"a new association and C-ECHO after each of {result.inputs} {phase} inputs",
+                                 "served", "served after each"))
+
         return
     peer_name = (dcm_config.peer or "pynetdicom") if managed else None
     note = fuzz_report.write_replay(where / "findings", phase, finding,

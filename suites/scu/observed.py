@@ -105,9 +105,13 @@ def attempts_line(played: Played) -> str:
 def judge_not_stored(verdict: Verdict, played: Played, after: str) -> None:
     """Pass when the SCU reported that the objects were not sent (a non-zero exit) or sent them again."""
     if resent(played):
-        verdict.passed("the SCU sent the object again", played.evidence())
+        verdict.passed("the SCU sent the object again", played.evidence(),
+                       compared=(f"what the SCU did after {after}", "reported it not sent, or sent it again",
+                                 "sent the same SOP instance again"))
         return
     code = exit_code(verdict, played)
     verdict.judge(code not in (0, None), f"exit code {code}: reported as not sent",
                   f"exit code 0 after {after}: reported as sent" if code == 0
-                  else f"still running after {played.deadline:g} s (killed)", played.evidence())
+                  else f"still running after {played.deadline:g} s (killed)", played.evidence(),
+                  compared=(f"the SCU's exit code after {after}", "non-zero (reported as not sent)", str(code)))
+

@@ -33,10 +33,13 @@ TRANSIENT_TRIES = 10  # attempts after a transient rejection within one scenario
            "Affected SOP Class UID and Affected SOP Instance UID.")
 def test_affected_uids(scenario: Scenario, verdict: Verdict) -> None:
     played = scenario("normal")
+    sent = need_stores(verdict, played)
     bad = [f"message {m.command.get('MessageID') if m.command else '?'}: {problem}"
-           for a, m in need_stores(verdict, played) if (problem := sop_mismatch(a, m))]
+           for a, m in sent if (problem := sop_mismatch(a, m))]
     verdict.judge(not bad, "every C-STORE-RQ names its data set's SOP class and instance", "; ".join(bad[:3]),
-                  played.evidence())
+                  played.evidence(),
+                  compared=("C-STORE-RQs whose Affected SOP Class and Instance UID equal the data set's",
+                            f"all {len(sent)}", str(len(sent) - len(bad))))
 
 
 @check("SCU-011", "Message IDs are unique within an association", "PS3.7 9.1.1.1", "MUST", role="scu",
@@ -49,7 +52,10 @@ def test_unique_message_ids(scenario: Scenario, verdict: Verdict) -> None:
         counts = Counter(m.command.get("MessageID") for m in attempt.messages if m.command is not None)
         twice += [i for i, n in counts.items() if n > 1]
     verdict.judge(not twice, "every Message ID once per association", f"Message IDs used twice: {twice[:5]}",
-                  played.evidence())
+                  played.evidence(),
+                  compared=("Message IDs per association", "each once", "; ".join(
+                      str([m.command.get("MessageID") for m in a.messages if m.command is not None][:12])
+                      for a in played.attempts if a.messages)))
 
 
 @check("SCU-012", "The data set carries no File Meta Information (group 0002)", "PS3.10 7.1", "MUST", role="scu",
@@ -61,7 +67,8 @@ def test_no_group_0002(scenario: Scenario, verdict: Verdict) -> None:
         ds, _ = data_set(attempt, message)
         found += [str(e.tag) for e in (ds or []) if e.tag.group == FILE_META]
     verdict.judge(not found, "no group 0002 element in any data set", f"group 0002 in the data set: {found[:5]}",
-                  played.evidence())
+                  played.evidence(),
+                  compared=("group 0002 elements in the data sets sent", "none", "none"))
 
 
 @check("SCU-013", "The data set is encoded in the transfer syntax we accepted", "PS3.8 9.3.3.2", "MUST", role="scu",
@@ -69,9 +76,12 @@ def test_no_group_0002(scenario: Scenario, verdict: Verdict) -> None:
            "or do not send); here only Implicit VR Little Endian was accepted.")
 def test_accepted_transfer_syntax(scenario: Scenario, verdict: Verdict) -> None:
     played = scenario("implicit-only")
-    bad = [problem for a, m in need_stores(verdict, played) if (problem := sop_mismatch(a, m))]
+    sent = need_stores(verdict, played)
+    bad = [problem for a, m in sent if (problem := sop_mismatch(a, m))]
     verdict.judge(not bad, "every data set decodes in Implicit VR Little Endian and names its SOP instance",
-                  f"a data set not in the accepted transfer syntax: {bad[0] if bad else ''}", played.evidence())
+                  f"a data set not in the accepted transfer syntax: {bad[0] if bad else ''}", played.evidence(),
+                  compared=("data sets that decode in Implicit VR Little Endian (the one accepted) and name their "
+                            "SOP instance", f"all {len(sent)}", str(len(sent) - len(bad))))
 
 
 @check("SCU-032", "The C-STORE-RQ command set is complete and valid", "PS3.7 9.3.1.1", "MUST", role="scu",
@@ -81,7 +91,8 @@ def test_accepted_transfer_syntax(scenario: Scenario, verdict: Verdict) -> None:
 def test_store_command_set(scenario: Scenario, verdict: Verdict) -> None:
     played = scenario("normal")
     problems = []
-    for _, message in need_stores(verdict, played):
+    sent = need_stores(verdict, played)
+    for _, message in sent:
         c = message.command
         assert c is not None
         missing = [k for k in ("AffectedSOPClassUID", "MessageID", "Priority", "CommandDataSetType",
@@ -96,7 +107,9 @@ def test_store_command_set(scenario: Scenario, verdict: Verdict) -> None:
             if keyword in c and not valid_uid(c[keyword].value):
                 problems.append(f"{c[keyword].name} {str(c[keyword].value)[:80]!r} is not a valid UID (PS3.5 9.1: "
                                 "digits and dots, no leading zero in a component, at most 64 characters)")
-    verdict.judge(not problems, "every C-STORE-RQ command set complete", "; ".join(problems[:3]), played.evidence())
+    verdict.judge(not problems, "every C-STORE-RQ command set complete", "; ".join(problems[:3]), played.evidence(),
+                  compared=("C-STORE-RQ command sets with every required element, Priority 0-2, valid UIDs",
+                            f"all {len(sent)}", str(len(sent))))
 
 
 def valid_uid(value: object) -> bool:
@@ -117,7 +130,8 @@ def test_releases(scenario: Scenario, verdict: Verdict) -> None:
     need_stores(verdict, played)
     endings = [a.ended for a in played.attempts if a.answer == "accepted"]
     verdict.judge(all(e == "released" for e in endings), "released", f"ended: {', '.join(endings)}",
-                  played.evidence())
+                  played.evidence(),
+                  compared=("how each accepted association ended", "released (A-RELEASE-RQ)", ", ".join(endings)))
 
 
 @check("SCU-015", "The SCU reports success when every object was stored", "PS3.4 B.2.3", "SHOULD", role="scu",
@@ -126,7 +140,8 @@ def test_exit_zero_on_success(scenario: Scenario, verdict: Verdict) -> None:
     played = scenario("normal")
     need_stores(verdict, played)
     code = exit_code(verdict, played)
-    verdict.judge(code == 0, "exit code 0", f"exit code {code}", played.evidence())
+    verdict.judge(code == 0, "exit code 0", f"exit code {code}", played.evidence(),
+                  compared=("the SCU's exit code after every C-STORE-RSP was success", "0", str(code)))
 
 
 # Rejections --------------------------------------------------------------------------------------
@@ -144,7 +159,8 @@ def test_no_retry_storm(scenario: Scenario, verdict: Verdict) -> None:
     played = scenario("reject-called-ae")
     tries = len(played.attempts)
     verdict.judge(0 < tries <= PERMANENT_TRIES, attempts_line(played), attempts_line(played)
-                  if tries else "the SCU never associated", played.evidence())
+                  if tries else "the SCU never associated", played.evidence(),
+                  compared=("association attempts after A-ASSOCIATE-RJ 1/1/7", f"1 to {PERMANENT_TRIES}", str(tries)))
 
 
 @check("SCU-018", "A rejected calling AE (1/1/3) is reported and not retried", "PS3.8 7.1.1.9", "SHOULD",
@@ -156,7 +172,10 @@ def test_calling_rejection(scenario: Scenario, verdict: Verdict) -> None:
     problems = [] if 0 < tries <= PERMANENT_TRIES else [attempts_line(played)]
     if played.run is not None and played.run.exit_code in (0, None):
         problems.append("exit code 0" if played.run.exit_code == 0 else "still running at the deadline")
-    verdict.judge(not problems, f"{attempts_line(played)}; reported", "; ".join(problems), played.evidence())
+    verdict.judge(not problems, f"{attempts_line(played)}; reported", "; ".join(problems), played.evidence(),
+                  compared=[("association attempts after A-ASSOCIATE-RJ 1/1/3", f"1 to {PERMANENT_TRIES}", str(tries)),
+                            ("the SCU's exit code", "non-zero (reported)",
+                             "not visible (manual mode)" if played.run is None else str(played.run.exit_code))])
 
 
 @check("SCU-019", "A transient rejection (2/3/2) is retried moderately, never reported as success",
@@ -168,7 +187,11 @@ def test_transient_rejection(scenario: Scenario, verdict: Verdict) -> None:
     problems = [] if 0 < len(played.attempts) <= TRANSIENT_TRIES else [attempts_line(played)]
     if played.run is not None and played.run.exit_code == 0:
         problems.append("exit code 0 although nothing was sent")
-    verdict.judge(not problems, attempts_line(played), "; ".join(problems), played.evidence())
+    verdict.judge(not problems, attempts_line(played), "; ".join(problems), played.evidence(),
+                  compared=[("association attempts after A-ASSOCIATE-RJ 2/3/2", f"1 to {TRANSIENT_TRIES}",
+                             str(len(played.attempts))),
+                            ("the SCU's exit code", "not 0 (nothing was sent)",
+                             "not visible (manual mode)" if played.run is None else str(played.run.exit_code))])
 
 
 @check("SCU-020", "The SCU never sends on a presentation context we rejected", "PS3.8 9.3.3.2", "MUST", role="scu",
@@ -178,7 +201,10 @@ def test_no_send_on_rejected_context(scenario: Scenario, verdict: Verdict) -> No
     played = scenario("refuse-sop-class")
     used = [(cid, a.refused[cid]) for a in played.attempts for cid in a.pdata_contexts if cid not in a.accepted]
     verdict.judge(not used, "nothing sent on a refused context",
-                  f"PDVs on refused context {used[0][0]} (result {used[0][1]})" if used else "", played.evidence())
+                  f"PDVs on refused context {used[0][0]} (result {used[0][1]})" if used else "", played.evidence(),
+                  compared=("PDVs sent on a presentation context we rejected", "none",
+                            f"none (refused: {sorted({c for a in played.attempts for c in a.refused})}, "
+                            f"PDVs on: {sorted({c for a in played.attempts for c in a.pdata_contexts})})"))
 
 
 @check("SCU-021", "A refused SOP class is reported as not sent", "PS3.4 B.2.3", "SHOULD", role="scu",
@@ -204,7 +230,9 @@ def test_max_length(scenario: Scenario, verdict: Verdict, name: str, limit: int)
     if not over:  # one far over it ended the association before its C-STORE-RQ was whole: judged all the same
         need_stores(verdict, played)
     verdict.judge(not over, f"{len(lengths)} P-DATA-TF, the longest {max(lengths, default=0)} bytes",
-                  f"{len(over)} P-DATA-TF over {limit} bytes, the longest {max(over, default=0)}", played.evidence())
+                  f"{len(over)} P-DATA-TF over {limit} bytes, the longest {max(over, default=0)}", played.evidence(),
+                  compared=("longest P-DATA-TF the SCU sent", f"at most {limit} (our maximum length)",
+                            f"{max(lengths, default=0)} ({len(lengths)} P-DATA-TF)"))
 
 
 @check("SCU-035", "A maximum length of 0 (no limit) is understood: every object is sent", "PS3.8 D.1.1", "MUST",
@@ -216,7 +244,9 @@ def test_max_length_zero(scenario: Scenario, verdict: Verdict) -> None:
     bad = [problem for a, m in sent if (problem := sop_mismatch(a, m))]
     lengths = [n for a in played.attempts for n in a.pdata_lengths]
     verdict.judge(not bad, f"{len(sent)} object(s) sent in {len(lengths)} P-DATA-TF, the longest "
-                  f"{max(lengths, default=0)} bytes", bad[0] if bad else "", played.evidence())
+                  f"{max(lengths, default=0)} bytes", bad[0] if bad else "", played.evidence(),
+                  compared=("objects sent whole under maximum length 0 (no limit)", f"all {len(sent)} the SCU stored",
+                            str(len(sent) - len(bad))))
 
 
 # Statuses ----------------------------------------------------------------------------------------
@@ -240,7 +270,8 @@ def test_warning_is_stored(scenario: Scenario, verdict: Verdict, name: str) -> N
     need_stores(verdict, played)
     code = exit_code(verdict, played)
     verdict.judge(code == 0, "exit code 0: stored with a warning", f"exit code {code} after a warning status",
-                  played.evidence())
+                  played.evidence(),
+                  compared=(f"the SCU's exit code after status 0x{played.scenario.status:04X}", "0 (stored)", str(code)))
 
 
 FAILURES = [pytest.param("status-a700", marks=check(
@@ -285,7 +316,10 @@ def test_response_timeout(scenario: Scenario, verdict: Verdict) -> None:
     code = played.run.exit_code if played.run is not None else None
     verdict.judge(played.run is None or code != 0, f"gave up by itself after {played.seconds:.1f} s"
                   + (f", exit code {code}" if played.run is not None else ""),
-                  "gave up but exit code 0: reported as sent", played.evidence())
+                  "gave up but exit code 0: reported as sent", played.evidence(),
+                  compared=[("the SCU with no C-STORE-RSP coming", f"gives up before our {played.deadline:g} s deadline",
+                             f"gave up after {played.seconds:.1f} s"),
+                            ("the SCU's exit code", "not 0", "not visible (manual mode)" if played.run is None else str(code))])
 
 
 @pytest.mark.scenario("no-release-answer")
@@ -296,7 +330,9 @@ def test_release_timeout(scenario: Scenario, verdict: Verdict) -> None:
     need_stores(verdict, played)
     verdict.judge(not played.hung, f"closed by itself after {played.seconds:.1f} s",
                   f"still waiting after {played.deadline:g} s (our deadline; the trigger was killed)",
-                  played.evidence())
+                  played.evidence(),
+                  compared=("the SCU with its A-RELEASE-RQ unanswered", f"closes before our {played.deadline:g} s deadline",
+                            f"closed after {played.seconds:.1f} s"))
 
 
 @pytest.mark.scenario("we-release")
@@ -312,4 +348,7 @@ def test_answers_our_release(scenario: Scenario, verdict: Verdict) -> None:
     crossed = sum(a.crossed for a in played.attempts)
     verdict.judge(ok, f"answered {answers[0]}", f"answered our A-RELEASE-RQ with {answers[0]}"
                   + (f"; {crossed} more request(s) of its arrived after our A-RELEASE-RQ" if crossed else ""),
-                  played.evidence())
+                  played.evidence(),
+                  compared=("answer to our A-RELEASE-RQ", "A-RELEASE-RP (or its own A-RELEASE-RQ crossing ours)",
+                            ", ".join(answers)))
+

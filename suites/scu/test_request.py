@@ -26,7 +26,8 @@ def test_called_ae_as_configured(scenario: Scenario, verdict: Verdict, dcm_confi
     rq = first_request(verdict, played)
     called = rq.called_ae.rstrip(" ")
     verdict.judge(called == dcm_config.listen_aet, f"called AE title {called!r}, as configured",
-                  f"called AE title {called!r}, configured {dcm_config.listen_aet!r}", played.evidence())
+                  f"called AE title {called!r}, configured {dcm_config.listen_aet!r}", played.evidence(),
+                  compared=("A-ASSOCIATE-RQ called AE title", f"{dcm_config.listen_aet!r} (configured)", repr(called)))
 
 
 @check("SCU-002", "The calling AE title is a valid AE title", "PS3.5 6.2", "MUST", role="scu",
@@ -35,7 +36,9 @@ def test_calling_ae_valid(scenario: Scenario, verdict: Verdict) -> None:
     played = scenario("normal")
     rq = first_request(verdict, played)
     problem = ae_title_problem(rq.calling_ae.rstrip(" ") or " ")
-    verdict.judge(problem is None, f"calling AE title {rq.calling_ae.rstrip()!r}", problem or "", played.evidence())
+    verdict.judge(problem is None, f"calling AE title {rq.calling_ae.rstrip()!r}", problem or "", played.evidence(),
+                  compared=("A-ASSOCIATE-RQ calling AE title", "1-16 characters, no backslash or control character, "
+                            "not all spaces (PS3.5 6.2)", repr(rq.calling_ae.rstrip())))
 
 
 @check("SCU-003", "Presentation context IDs are odd", "PS3.8 9.3.2.2", "MUST", role="scu",
@@ -45,7 +48,8 @@ def test_odd_context_ids(scenario: Scenario, verdict: Verdict) -> None:
     ids = [pc.context_id for pc in first_request(verdict, played).presentation_contexts]
     bad = [i for i in ids if i % 2 == 0]
     verdict.judge(bool(ids) and not bad, f"{len(ids)} context IDs, all odd", f"even context IDs {bad[:10]}"
-                  if ids else "no presentation context proposed", played.evidence())
+                  if ids else "no presentation context proposed", played.evidence(),
+                  compared=("presentation context IDs proposed", "odd", str(ids[:20]) + (" ..." if len(ids) > 20 else "")))
 
 
 @check("SCU-004", "Presentation context IDs are unique", "PS3.8 9.3.2.2", "MUST", role="scu",
@@ -55,7 +59,9 @@ def test_unique_context_ids(scenario: Scenario, verdict: Verdict) -> None:
     counts = Counter(pc.context_id for pc in first_request(verdict, played).presentation_contexts)
     twice = sorted(i for i, n in counts.items() if n > 1)
     verdict.judge(not twice, "every context ID once", f"context IDs proposed more than once: {twice[:10]}",
-                  played.evidence())
+                  played.evidence(),
+                  compared=("presentation context IDs proposed", "each once",
+                            f"{len(counts)} distinct IDs in {sum(counts.values())} contexts"))
 
 
 @check("SCU-005", "No presentation context is proposed twice identically", "PS3.8 9.3.2.2", "PRACTICE",
@@ -67,7 +73,9 @@ def test_no_identical_contexts(scenario: Scenario, verdict: Verdict) -> None:
                      for pc in first_request(verdict, played).presentation_contexts)
     twice = [UID(a or "").name for (a, _), n in counts.items() if n > 1]
     verdict.judge(not twice, "no context proposed twice identically",
-                  f"proposed twice identically: {', '.join(twice[:5])}", played.evidence())
+                  f"proposed twice identically: {', '.join(twice[:5])}", played.evidence(),
+                  compared=("presentation contexts (abstract syntax, transfer syntaxes)", "each proposed once",
+                            f"{len(counts)} distinct in {sum(counts.values())} contexts"))
 
 
 @check("SCU-006", "Implicit VR Little Endian is offered for every abstract syntax", "PS3.5 10.1", "SHOULD",
@@ -79,7 +87,9 @@ def test_implicit_le_offered(scenario: Scenario, verdict: Verdict) -> None:
     offered = {pc.abstract_syntax for pc in contexts if IMPLICIT_LE in pc.transfer_syntaxes}
     missing = sorted({pc.abstract_syntax or "" for pc in contexts} - offered)
     verdict.judge(not missing, "Implicit VR Little Endian offered for every abstract syntax",
-                  f"no Implicit VR Little Endian for {', '.join(UID(m).name for m in missing[:5])}", played.evidence())
+                  f"no Implicit VR Little Endian for {', '.join(UID(m).name for m in missing[:5])}", played.evidence(),
+                  compared=("abstract syntaxes with Implicit VR Little Endian offered",
+                            f"all {len({pc.abstract_syntax for pc in contexts})} proposed", str(len(offered))))
 
 
 @check("SCU-007", "The request proposes about the SOP classes the SCU sends", "PS3.8 9.3.2.2", "PRACTICE",
@@ -95,7 +105,9 @@ def test_request_size(scenario: Scenario, verdict: Verdict) -> None:
     size = played.attempts[0].request_size
     line = (f"{len(proposed)} abstract syntaxes in {len(rq.presentation_contexts)} contexts ({size} bytes) "
             f"to send {len(sent)} SOP class(es)")
-    verdict.judge(len(proposed) <= max(len(sent), 1) + EXTRA_CLASSES, line, line, played.evidence())
+    verdict.judge(len(proposed) <= max(len(sent), 1) + EXTRA_CLASSES, line, line, played.evidence(),
+                  compared=("abstract syntaxes proposed", f"at most {max(len(sent), 1) + EXTRA_CLASSES} ({len(sent)} "
+                            f"SOP class(es) sent + {EXTRA_CLASSES})", str(len(proposed))))
 
 
 @check("SCU-008", "User information has a maximum length and a valid Implementation Class UID", "PS3.7 D.3.3.2",
@@ -113,7 +125,9 @@ def test_user_information(scenario: Scenario, verdict: Verdict) -> None:
     elif not UID(uid).is_valid:
         problems.append(f"Implementation Class UID {uid!r} is not a valid UID")
     verdict.judge(not problems, f"maximum length {rq.maximum_length}, implementation class UID {uid}",
-                  "; ".join(problems), played.evidence())
+                  "; ".join(problems), played.evidence(),
+                  compared=[("Maximum Length sub-item", "present", str(rq.maximum_length)),
+                            ("Implementation Class UID", "a valid UID", str(uid))])
 
 
 @check("SCU-009", "The application context is DICOM's and the protocol version has bit 0", "PS3.8 9.3.2",
@@ -124,4 +138,7 @@ def test_application_context(scenario: Scenario, verdict: Verdict) -> None:
     ok = rq.application_context == APPLICATION_CONTEXT and rq.protocol_version & 1
     verdict.judge(bool(ok), f"application context {rq.application_context}, protocol version {rq.protocol_version}",
                   f"application context {rq.application_context}, protocol version {rq.protocol_version}",
-                  played.evidence())
+                  played.evidence(),
+                  compared=[("application context name", APPLICATION_CONTEXT, str(rq.application_context)),
+                            ("protocol version", "bit 0 set (0001H)", f"{rq.protocol_version:04X}H")])
+

@@ -31,6 +31,8 @@ PATIENT_ROOT_FIND = str(sc.PatientRootQueryRetrieveInformationModelFind)
 STUDY_ROOT_MOVE = str(sc.StudyRootQueryRetrieveInformationModelMove)
 STUDY_ROOT_GET = str(sc.StudyRootQueryRetrieveInformationModelGet)
 SERVED = ("Success", "Warning")  # pynetdicom's status categories of a request served
+NO_STORAGE = "C-STORE: Secondary Capture not offered (nothing to retrieve)"
+
 CLAUSE = "PS3.15 Annex B (secure use of the network), PS3.8 Table 9-21 (calling AE title not recognized)"
 
 
@@ -46,7 +48,9 @@ def judge_refusal(verdict: Verdict, association: Callable[..., Any], exc: Associ
     check); otherwise nothing was compared (a node that aborts everything, a TLS handshake that fails)."""
     rj = rejection(exc.transcript)
     if rj is not None:
-        verdict.passed(f"calling AE {STRANGER_AE}: {rj.describe()}; {what}")
+        verdict.passed(f"calling AE {STRANGER_AE}: {rj.describe()}; {what}",
+                       compared=(f"answer to an A-ASSOCIATE-RQ from the unknown calling AE {STRANGER_AE}",
+                                 "A-ASSOCIATE-RJ (1/1/3: calling AE title not recognized)", rj.describe()))
         return
     try:
         with association([(VERIFICATION, SYNTAXES)]) as control:
@@ -57,7 +61,11 @@ def judge_refusal(verdict: Verdict, association: Callable[..., Any], exc: Associ
                                "told from its answer to everyone")
         return
     verdict.passed(f"calling AE {STRANGER_AE}: {exc} (no A-ASSOCIATE-RJ), while our known calling AE associated "
-                   f"right after (C-ECHO {control_words}); {what}")
+                   f"right after (C-ECHO {control_words}); {what}",
+                   compared=[(f"answer to an A-ASSOCIATE-RQ from the unknown calling AE {STRANGER_AE}", "refused",
+                              str(exc)),
+                             ("the same request from our known calling AE, right after", "served",
+                              f"associated, C-ECHO {control_words}")])
 
 
 def _offered(assoc: Any, abstract: str) -> bool:
@@ -126,7 +134,7 @@ def test_unknown_calling_ae(association: Callable[..., Any], verdict: Verdict) -
             if not assoc.is_established:  # pynetdicom refuses to send on an association that is gone
                 report.append(f"C-STORE: not sent, the node {_ended(assoc)} the association")
             elif not _offered(assoc, SECONDARY_CAPTURE):
-                report.append("C-STORE: Secondary Capture not offered (nothing to retrieve)")
+                report.append(NO_STORAGE)
             else:
                 image = screen_capture_image(rows=8, columns=8)
                 try:
@@ -142,9 +150,20 @@ def test_unknown_calling_ae(association: Callable[..., Any], verdict: Verdict) -
     except AssociationRefused as exc:
         judge_refusal(verdict, association, exc, "the node serves no unknown calling AE")
         return
+    if not served and NO_STORAGE in report:  # refused storage only counts if someone is offered it
+        try:
+            with association([(SECONDARY_CAPTURE, SYNTAXES)]) as control:
+                ours = _offered(control, SECONDARY_CAPTURE)
+        except AssociationRefused:
+            ours = False
+        if not ours:
+            verdict.not_applicable(f"the node offers Secondary Capture storage to no calling AE, our known one "
+                                   f"included: there is no storage it could refuse {STRANGER_AE}")
     verdict.judge(not served, f"calling AE {STRANGER_AE} associated; " + "; ".join(report),
                   f"calling AE {STRANGER_AE}, which no one registered, was served {', '.join(served)}: "
-                  + "; ".join(report))
+                  + "; ".join(report),
+                  compared=(f"C-STORE, C-GET and C-MOVE for the unknown calling AE {STRANGER_AE}", "none served",
+                            "; ".join(report)))
 
 
 @check("SEC-015", "C-FIND with universal matching from an unknown calling AE returns no patients",
@@ -178,4 +197,7 @@ def test_universal_find_from_unknown_ae(association: Callable[..., Any], verdict
                   f"calling AE {STRANGER_AE}, which no one registered, got {matches.pending} match(es) (pending "
                   f"responses) from a universal query (final {final})"
                   + (f", e.g. Patient IDs {', '.join(repr(i) for i in ids[:3])}" if ids else
-                     ", none of whose identifiers decoded"))
+                     ", none of whose identifiers decoded"),
+                  compared=(f"pending C-FIND responses (matches) to a universal query from {STRANGER_AE}", "0",
+                            f"{matches.pending}, final {final}"))
+

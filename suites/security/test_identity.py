@@ -81,7 +81,10 @@ def test_identity_ignored(probe: Probe, verdict: Verdict, alive: Alive) -> None:
         verdict.fail("answered a server response nobody asked for: " + "; ".join(unasked), broken=UNASKED)
     verdict.judge(not refused, "; ".join(fine), "did not serve a request because of its User Identity sub-item: "
                   + "; ".join(refused) + ("" if run is not None else
-                                          " (a node that requires user identity: give --username/--passcode)"))
+                                          " (a node that requires user identity: give --username/--passcode)"),
+                  compared=[("answer to a request with a User Identity sub-item", "A-ASSOCIATE-AC, a server response "
+                             "only when asked", "; ".join(fine)),
+                            ("server responses nobody asked for", "none", "none")])
 
 
 @check("SEC-011", "A node that requires user identity rejects a missing or wrong credential (A-ASSOCIATE-RJ 1/2/1)",
@@ -119,7 +122,9 @@ def test_identity_required(probe: Probe, verdict: Verdict, alive: Alive) -> None
                      + (f" (and rejected, not as 1/2/1: {'; '.join(off)})" if off else ""))
     if off:
         verdict.fail("rejected, but not as PS3.7 D.3.3.7 says (1/2/1): " + "; ".join(off), broken=RIGHT_REJECTION)
-    verdict.passed(f"accepted {run.describe()}; rejected " + "; ".join(right))
+    verdict.passed(f"accepted {run.describe()}; rejected " + "; ".join(right),
+                   compared=[("answer to the run's own credential", "A-ASSOCIATE-AC", good.describe())]
+                   + [(f"answer to {r.split(': ', 1)[0]}", "A-ASSOCIATE-RJ 1/2/1", r.split(": ", 1)[1]) for r in right])
 
 
 @check("SEC-012", "With positive-response-requested the node that authenticated answers the server response (59H)",
@@ -140,4 +145,8 @@ def test_identity_response(probe: Probe, verdict: Verdict) -> None:
     response = _server_response(asked)
     verdict.judge(response is not None, f"server response of {len(response.server_response) if response else 0} "
                   "bytes when asked, none when not", "accepted the user but sent no server response although the "
-                  "request asked for a positive response")
+                  "request asked for a positive response",
+                  compared=[("User Identity server response (59H), positive response requested", "present",
+                             f"{len(response.server_response)} bytes" if response else "absent"),
+                            ("User Identity server response (59H), not requested", "absent", "absent")])
+

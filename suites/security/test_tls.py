@@ -90,7 +90,8 @@ def test_tls_version(target: Endpoint, verdict: Verdict, transcript: Transcript,
         verdict.fail(f"no TLS connection could be made: {shake.describe()}")
     observed = probe.associate(probe.request(ECHO))
     verdict.judge(shake.version in ("TLSv1.2", "TLSv1.3"), f"negotiated {shake.describe()}; association "
-                  f"{observed.describe()}", f"negotiated {shake.version} when offered TLS 1.0 to 1.3")
+                  f"{observed.describe()}", f"negotiated {shake.version} when offered TLS 1.0 to 1.3",
+                  compared=("TLS version negotiated when offered TLS 1.0 to 1.3", "TLSv1.2 or TLSv1.3", str(shake.version)))
 
 
 @check("SEC-002", "TLS 1.0 and TLS 1.1 are refused", f"{CLAUSE}; RFC 8996", "MUST",
@@ -113,7 +114,9 @@ def test_old_tls_refused(target: Endpoint, verdict: Verdict, transcript: Transcr
         verdict.not_applicable("this machine cannot offer TLS 1.0 or 1.1: " + "; ".join(cannot))
     still_serves(verdict, alive, "handshakes offering TLS 1.0/1.1")
     verdict.judge(not accepted, "refused " + "; ".join(refused + cannot),
-                  "the node negotiated a deprecated version: " + "; ".join(accepted))
+                  "the node negotiated a deprecated version: " + "; ".join(accepted),
+                  compared=[(f"handshake offering only {r.split(': ', 1)[0]}", "refused", r.split(": ", 1)[1])
+                            for r in refused])
 
 
 @check("SEC-003", "Suites BCP 195 rules out are refused (NULL, anonymous, RC4, EXPORT, 3DES, RSA key transport)",
@@ -148,7 +151,8 @@ def test_weak_suites_refused(target: Endpoint, verdict: Verdict, transcript: Tra
         verdict.warn("the node negotiated a suite BCP 195 advises against: " + ", ".join(should),
                      broken=ADVISED_AGAINST)
         return  # a warn does not end the check (only fail and n.a. do)
-    verdict.passed(f"refused {', '.join(refused)}{not_offered}")
+    verdict.passed(f"refused {', '.join(refused)}{not_offered}",
+                   compared=[(f"handshake offering only {name} suites", "refused", "refused") for name in refused])
 
 
 def _key(certificate: x509.Certificate) -> tuple[str, int]:
@@ -193,7 +197,12 @@ def test_server_certificate(target: Endpoint, verdict: Verdict, transcript: Tran
     if verified.failed is not None:
         problems.append(f"does not verify against {tls.ca.name}: {verified.failed.detail}")
     verdict.judge(not problems, f"{facts}; chains to {tls.ca.name} (the handshake verified it); {named}",
-                  "the certificate " + "; ".join(problems) + f"; {named}")
+                  "the certificate " + "; ".join(problems) + f"; {named}",
+                  compared=[("server certificate chain", f"verifies against {tls.ca.name} (--tls-ca)",
+                             "verified by the handshake"),
+                            ("validity", f"includes now ({now:%Y-%m-%d})",
+                             f"{cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}"),
+                            ("public key", f"at least {MIN_KEY_BITS.get(kind, 0)} bits ({kind})", f"{kind} {bits} bits")])
 
 
 def _names_address(cert: x509.Certificate, host: str) -> str:
@@ -232,7 +241,8 @@ def test_client_without_certificate(target: Endpoint, verdict: Verdict, transcri
     observed = bare.associate(bare.request(ECHO))
     still_serves(verdict, alive, "a TLS connection without a client certificate")
     verdict.judge(observed.kind != ACCEPTED, f"refused a client without a certificate: {observed.describe()}",
-                  "the node accepted an association from a client that showed no certificate")
+                  "the node accepted an association from a client that showed no certificate",
+                  compared=("answer to a TLS client without a certificate", "refused", observed.describe()))
 
 
 @check("SEC-006", "A plaintext A-ASSOCIATE-RQ on the TLS port is refused cleanly", "PS3.15 B.13; PS3.8 9.1",
@@ -249,7 +259,9 @@ def test_plaintext_on_tls_port(target: Endpoint, verdict: Verdict, transcript: T
         verdict.fail("the node accepted a plaintext association on its TLS port")
     if observed.kind == SILENT:  # the check's own MUST: a TLS port never holds a plaintext request open
         verdict.fail(f"the node held the connection without an answer: {observed.describe()}")
-    verdict.passed(f"refused: {observed.describe()}")
+    verdict.passed(f"refused: {observed.describe()}",
+                   compared=("answer to a plaintext A-ASSOCIATE-RQ on the TLS port", "refused (no association)",
+                             observed.describe()))
 
 
 @check("SEC-007", "A TLS handshake on the plaintext port is refused cleanly", "PS3.8 9.1; PS3.15 B.13",
@@ -269,4 +281,7 @@ def test_tls_on_plaintext_port(target: Endpoint, verdict: Verdict, transcript: T
     if shake.failed.kind == HANDSHAKE and "timed out" in shake.failed.detail:
         verdict.warn(f"the node held the connection without an answer: {shake.describe()}", broken=ANSWER_AT_ONCE)
         return  # a warn does not end the check
-    verdict.passed(f"refused: {shake.describe()}")
+    verdict.passed(f"refused: {shake.describe()}",
+                   compared=("answer to a TLS ClientHello on the plaintext port", "refused at once (a close or A-ABORT)",
+                             shake.describe()))
+

@@ -98,4 +98,7 @@ def test_hostile_patient_values(probe: Probe, association: Callable[..., Any], v
         answered.append("read back: " + "; ".join(read_back(association, {w: (keyword[w], cases[w]) for w in stored})))
     verdict.judge(not silent, "answered each: " + "; ".join(answered),
                   "gave no C-STORE response to: " + "; ".join(silent)
-                  + (f" (answered: {'; '.join(answered)})" if answered else ""))
+                  + (f" (answered: {'; '.join(answered)})" if answered else ""),
+                  compared=[(f"answer to a C-STORE with {what}", "a C-STORE-RSP (stored or refused)", str(came))
+                            for what, came in got.of(STORED, REFUSED)])
+

@@ -49,7 +49,9 @@ def test_claimed_contexts_accepted(probe: Probe, target: Endpoint, dcm_config: R
                   f"each of the {len(pairs)} SOP class x transfer syntax pairs claimed ({len(claims)} SOP classes) "
                   "was accepted, one context each",
                   f"{len(refused)} of the {len(pairs)} SOP class x transfer syntax pairs the statement claims were "
-                  f"refused: {_listed(refused)}{problems}", [table, probe.transcript])
+                  f"refused: {_listed(refused)}{problems}", [table, probe.transcript],
+                  compared=("claimed SOP class x transfer syntax pairs accepted", f"all {len(pairs)} claimed",
+                            str(len(pairs) - len(refused))))
 
 
 @check("STMT-002", "Every SOP class the node accepts as SCP is claimed by its conformance statement",
@@ -63,8 +65,14 @@ def test_accepted_classes_claimed(probe: Probe, target: Endpoint, dcm_config: Ru
     unclaimed = sorted(uid for uid in taken if uid not in claims)
     problems = f" (requests not accepted: {'; '.join(seen.problems)})" if seen.problems else ""
     table = "\n".join(f"{'claimed  ' if uid in claims else 'UNCLAIMED'}  {describe_uid(uid)}" for uid in sorted(taken))
+    if not taken:  # nothing accepted: nothing to hold against the statement
+        verdict.not_applicable(f"the node accepted none of the {seen.proposed} SOP classes proposed{problems}",
+                               probe.transcript)
     verdict.judge(not unclaimed,
                   f"the node accepts {len(taken)} of the {seen.proposed} SOP classes proposed, each claimed by "
                   f"the statement{problems}",
                   f"the node accepts {len(unclaimed)} SOP class(es) its statement does not claim: "
-                  f"{_listed([UID(u).name for u in unclaimed])}", [table, probe.transcript])
+                  f"{_listed([UID(u).name for u in unclaimed])}", [table, probe.transcript],
+                  compared=("SOP classes the node accepts that its statement claims", f"all {len(taken)} accepted",
+                            str(len(taken) - len(unclaimed))))
+

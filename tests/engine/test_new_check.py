@@ -40,7 +40,9 @@ def test_two_releases(probe: Probe, verdict: Verdict) -> None:
             verdict.not_applicable(f"no association to release: {{observed.describe()}}", observed.transcript)
         releases.append(observed.release)
     verdict.judge(all(r.kind == RELEASED for r in releases), "both releases answered with A-RELEASE-RP",
-                  "the releases got: " + ", ".join(r.describe() for r in releases))
+                  "the releases got: " + ", ".join(r.describe() for r in releases),
+                  compared=[("answer to A-RELEASE-RQ", "A-RELEASE-RP", r.describe()) for r in releases])
+
 '''
 SKIP = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".ruff_cache", ".hypothesis", "*.egg-info", "build",
                               "dcmconform-report", "artifacts")

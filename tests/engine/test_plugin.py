@@ -19,7 +19,8 @@ RQ = [(1, "1.2.840.10008.1.1", ["1.2.840.10008.1.2"])]
 
 @check("ASSOC-901", "passes", "PS3.8 9.3.3", "MUST")
 def test_pass(probe, verdict):
-    verdict.judge(probe.associate(probe.request(RQ)).kind == "accepted", "accepted", "not accepted")
+    seen = probe.associate(probe.request(RQ)).kind
+    verdict.judge(seen == "accepted", "accepted", "not accepted", compared=("answer", "accepted", seen))
 
 @check("ASSOC-902", "should, broken", "PS3.8 9.3.3", "SHOULD", fix="change this")
 def test_warn(probe, verdict):
@@ -36,6 +37,10 @@ def test_silent(probe, verdict):
 @check("ASSOC-905", "no evidence", "PS3.8 9.3.3", "MUST")
 def test_no_evidence(verdict):
     verdict.passed("claims a pass without looking")
+
+@check("ASSOC-908", "no witness", "PS3.8 9.3.3", "MUST")
+def test_no_witness(probe, verdict):
+    verdict.judge(probe.associate(probe.request(RQ)).kind == "accepted", "accepted", "not accepted")
 
 @check("ASSOC-906", "broken check", "PS3.8 9.3.3", "MUST")
 def test_broken(probe, verdict):
@@ -66,7 +71,9 @@ def test_each_check_gets_one_result(outcome: dict[str, dict]) -> None:
         "ASSOC-905": "error",
         "ASSOC-906": "error",
         "ASSOC-907": "n.a.",
+        "ASSOC-908": "error",
     }
+    assert outcome["ASSOC-901"]["compared"] == [{"what": "answer", "expected": "accepted", "seen": "accepted"}]
 
 
 def test_warn_and_fail_carry_the_fix_and_evidence(outcome: dict[str, dict]) -> None:
@@ -81,13 +88,14 @@ def test_errors_say_why(outcome: dict[str, dict]) -> None:
     assert "reached no verdict" in outcome["ASSOC-904"]["summary"]
     assert "needs evidence" in outcome["ASSOC-905"]["summary"]
     assert "bug in the check" in outcome["ASSOC-906"]["summary"]
+    assert "ASSOC-908: a pass records what it compared (compared=...)" in outcome["ASSOC-908"]["summary"]
 
 
 def test_pytest_outcomes_match(pytester: pytest.Pytester, zoo_endpoint: Endpoint, tmp_path: Path) -> None:
     pytester.makepyfile(test_checks=CHECKS)
     result = pytester.runpytest_subprocess("--target", str(zoo_endpoint), "-p", "no:cacheprovider")
-    # warn is not a failure; fail, no-verdict, no-evidence and broken are.
-    result.assert_outcomes(passed=2, failed=4, skipped=1)
+    # warn is not a failure; fail, no-verdict, no-evidence, no-witness and broken are.
+    result.assert_outcomes(passed=2, failed=5, skipped=1)
 
 
 def test_nodelay_only_on_our_associations(zoo_endpoint: Endpoint) -> None:

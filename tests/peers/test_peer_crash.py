@@ -52,7 +52,8 @@ CHECKS = textwrap.dedent('''
     def test_2_echo(association, verdict, target):
         with association([(VERIFICATION, NATIVE_SYNTAXES)]) as assoc:
             status = assoc.send_c_echo()
-        verdict.judge(getattr(status, "Status", None) == 0, f"port {target.port}: C-ECHO 0x0000", "C-ECHO failed")
+        verdict.judge(getattr(status, "Status", None) == 0, f"port {target.port}: C-ECHO 0x0000", "C-ECHO failed",
+                      compared=("C-ECHO-RSP Status", "0", str(getattr(status, "Status", None))))
 
     @check("CRASH-003", "A check that fails and kills the peer", "none", "MUST")
     def test_3_crash_and_fail(probe, verdict):
@@ -63,7 +64,9 @@ CHECKS = textwrap.dedent('''
     def test_4_crash_on_echo(association, verdict):
         with association([(VERIFICATION, NATIVE_SYNTAXES)], calling_aet="ECHO-CRASH") as assoc:
             status = assoc.send_c_echo()
-        verdict.passed(f"C-ECHO answered: {status}", "the transcript is attached automatically")
+        verdict.passed(f"C-ECHO answered: {status}", "the transcript is attached automatically",
+                       compared=("C-ECHO-RSP", "an answer", str(status)))
+
 ''')
 
 

@@ -68,11 +68,16 @@ def test_every_result_is_shown_with_its_facts(outcomes_run: Any) -> None:
         for fact in (r["title"], r["clause"], r["level"], r["summary"], r["explanation"]):
             assert str(escape(fact)) in block, (r["id"], fact)
         assert [e["kind"] for e in r["evidence"]] == re.findall(r'data-kind="([^"]+)"', block)
+        for c in r.get("compared", []):  # a pass's witness: what it compared, expected and seen
+            assert "".join(f"<td>{escape(c[k])}</td>" for k in ("what", "expected", "seen")) in block, (r["id"], c)
+    assert any(r.get("compared") for r in document["results"] if r["outcome"] == "pass")
 
 
 def test_text_from_the_target_is_escaped(outcomes_run: Any) -> None:
     html = outcomes_run.html_path.read_text()
     assert "<b>not bold</b>" not in html and "&lt;b&gt;not bold&lt;/b&gt;" in html
+    assert "<i>markup</i>" not in html and "&lt;i&gt;markup&lt;/i&gt;" in html  # a pass's witness, escaped too
+
     document = copy.deepcopy(outcomes_run.document())
     document["results"][0]["evidence"][0]["text"] = ("+   0.001s <- </pre><script>alert(1)</script>\n"
                                                      "+   0.002s -- </li><img src=x onerror=alert(2)>")  # ladder too

@@ -44,6 +44,10 @@ def test_every_check_has_id_clause_and_outcome_properties(run: str, request: pyt
         assert props["clause"] == r["clause"]
         assert props["outcome"] == r["outcome"]
         assert RESULT_PROPERTY not in props, "the whole result JSON must not go into the XML"
+        witness = [p.get("value") for p in cases[r["id"]].iter("property") if p.get("name") == "compared"]
+        assert witness == [f"{c['what']}: expected {c['expected']}, seen {c['seen']}" for c in r.get("compared", [])]
+        assert bool(witness) == (r["outcome"] == "pass"), r["id"]  # a pass keeps its witness, nothing else has one
+
 
 
 # What CI sees for each outcome: only fail and error break the build.

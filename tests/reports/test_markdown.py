@@ -45,6 +45,22 @@ def test_text_from_the_target_cannot_break_the_markdown(outcomes_run: Any) -> No
     title_row = next(line for line in text.splitlines() if "`DIMSE-903`" in line and line.startswith("| **fail**"))
     assert "broken \\| with &lt;markup&gt; &amp; a pipe" in title_row
     assert title_row.count(" | ") == 5  # six cells: the pipe in the title did not open a seventh
+    witness = next(line for line in text.splitlines() if "`ASSOC-901`" in line and "with &lt;i&gt;markup" in line)
+    assert witness.count(" | ") == 3  # four cells (check, compared, expected, seen): its pipe opened none
+    assert "<b>sent</b>" not in text and "&lt;b&gt;sent&lt;/b&gt;" in witness and "\\*seen\\* \\[x\\](y)" in witness
+
+
+def test_every_pass_shows_what_it_compared(zoo_run: Any) -> None:
+    """The summary lists each pass's witness (what it compared, expected, seen) in a table of its own."""
+    document = zoo_run.document()
+    text = zoo_run.summary_path.read_text()
+    passes = [r for r in document["results"] if r["outcome"] == "pass"]
+    assert passes and all(r.get("compared") for r in passes)
+    witnessed = text.split("passes compared</summary>", 1)[1]
+    for r in passes:
+        c = r["compared"][0]
+        assert f"| `{r['id']}` | {cell(c['what'])} | {cell(c['expected'])} | {cell(c['seen'])} |" in witnessed, r["id"]
+
 
 
 def test_long_dumps_are_cut(zoo_run: Any) -> None:

@@ -8,7 +8,9 @@ from dcmconform.evidence.verdict import (
     ANSWER_EVERY_PDU,
     OUTCOMES,
     Check,
+    Compared,
     Level,
+    MissingWitness,
     MustWarn,
     Outcome,
     Requirement,
@@ -45,8 +47,31 @@ def test_a_should_check_warns_unless_it_meets_a_broken_must(level: Level) -> Non
 
 def test_a_pass_records_nothing_broken() -> None:
     v = verdict(Level.MUST)
-    v.passed("fine", "evidence")
+    v.passed("fine", "evidence", compared=("C-ECHO-RSP Status", "0x0000", "0x0000"))
     assert "broken" not in v.as_result()
+
+
+def test_no_pass_without_its_witness() -> None:
+    """A pass says what it compared; one that compared nothing is the suite's own bug (the check ends as
+    error, naming itself), whether it passes directly or through ``judge``."""
+    v = verdict(Level.MUST)
+    with pytest.raises(MissingWitness, match=r"ASSOC-999: a pass records what it compared \(compared=\.\.\.\); "
+                                             "a check that compared nothing is n.a."):
+        v.passed("fine", "evidence")
+    assert v.as_result()["outcome"] == "error" and "compared" not in v.as_result()
+    with pytest.raises(MissingWitness):
+        verdict(Level.MUST).judge(True, "fine", "broken", "evidence")
+    with pytest.raises(MissingWitness):
+        verdict(Level.MUST).passed("fine", "evidence", compared=[])
+    v = verdict(Level.MUST)
+    v.judge(True, "fine", "broken", "evidence", compared=[("A-ASSOCIATE-AC called AE title", "ECHOSCP (sent)", "ECHOSCP"),
+                                                          Compared("result", "0", "0")])
+    assert v.as_result()["compared"] == [
+        {"what": "A-ASSOCIATE-AC called AE title", "expected": "ECHOSCP (sent)", "seen": "ECHOSCP"},
+        {"what": "result", "expected": "0", "seen": "0"}]
+    # A failed judgement needs no witness; an n.a. never carries one.
+    with pytest.raises(pytest.fail.Exception):
+        verdict(Level.MUST).judge(False, "fine", "broken", "evidence")
 
 
 def test_a_warn_never_carries_a_broken_must() -> None:

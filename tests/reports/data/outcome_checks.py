@@ -18,7 +18,10 @@ ECHO = [(1, VERIFICATION, [IMPLICIT_LE])]
 @check("ASSOC-901", "Report fixture: a Verification association is accepted", "PS3.8 9.3.3", "MUST")
 def test_reaches_pass(probe: Probe, verdict: Verdict) -> None:
     observed = probe.associate(probe.request(ECHO))
-    verdict.judge(observed.kind == ACCEPTED, "accepted", f"got {observed.describe()}")
+    verdict.judge(observed.kind == ACCEPTED, "accepted", f"got {observed.describe()}",
+                  compared=[("answer to an A-ASSOCIATE-RQ for Verification", "A-ASSOCIATE-AC", observed.describe()),
+                            ("a witness | with <i>markup</i> & a pipe", "<b>sent</b>", "*seen* [x](y)")])
+
 
 
 @check("ASSOC-902", "Report fixture: a SHOULD that is not met", "PS3.8 9.3.2", "SHOULD",
