@@ -19,6 +19,7 @@ from dcmconform.fixtures.screen_capture import screen_capture_image
 from dcmconform.net.assoc import Liveness
 from dcmconform.net.probe import ABORTED, ACCEPTED, CLOSED, REJECTED, RESET, SILENT, Observation, Probe, send_all
 from dcmconform.suites.association.answers import (
+    ABORT_BEFORE_CLOSE,
     FAIL,
     PASS,
     REFUSES_LEGAL_SENDER,
@@ -27,6 +28,7 @@ from dcmconform.suites.association.answers import (
     answer_bytes,
     attach_bytes,
     broken_by,
+    closed_without_abort,
     emit,
     field_bytes,
     judge,
@@ -216,11 +218,13 @@ def test_pdata_over_their_maximum(probe: Probe, verdict: Verdict, alive: Alive) 
     what = f"a P-DATA-TF 1024 bytes longer than the node's maximum length {theirs}"
     if reply.command is not None:
         verdict.warn(f"{what} was tolerated: C-STORE got {reply.describe()}")
-    elif ended in (ABORTED, CLOSED, RESET):
+    elif ended == ABORTED:
         verdict.passed(f"{what} ended the association: {reply.describe()}",
-                       compared=(f"answer to a P-DATA-TF of length {theirs} + 1024 (sent)",
-                                 "the association ended (A-ABORT, or a close)",
+                       compared=(f"answer to a P-DATA-TF of length {theirs} + 1024 (sent)", "A-ABORT",
                                  reply.describe()))
+    elif ended in (CLOSED, RESET):
+        verdict.warn(f"{what} ended the association, but the target {closed_without_abort(reply.ended)}",
+                     broken=ABORT_BEFORE_CLOSE)
     else:
         verdict.fail(f"{what} got {reply.describe()}; expected an A-ABORT")
 

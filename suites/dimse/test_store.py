@@ -17,6 +17,7 @@ from dcmconform.fixtures.catalogue import Catalogue
 from dcmconform.fixtures.objects import CT_IMAGE, MR_IMAGE
 from dcmconform.net.assoc import AssociationRefused
 from dcmconform.net.probe import ABORTED, CLOSED, RESET, Observation, Probe
+from dcmconform.suites.association.answers import ABORT_BEFORE_CLOSE, closed_without_abort
 from dcmconform.suites.dimse.storing import STOPPED_READING, Stored, data_set_bytes, evidence_for
 
 # What DIMSE-006 (a MUST: store what was accepted) warns about: an object stored, but changed.
@@ -98,11 +99,13 @@ def _verdict_on_refusal(verdict: Verdict, raw: RawAssociation, got: Message | Ob
             return
         verdict.judge(False, "", f"{what}: answered {status or 'without a Status'}; {refusals_ok}")
         return
-    if got.kind in (ABORTED, CLOSED, RESET):
+    if got.kind == ABORTED:
         verdict.passed(f"{what}: the target ended the association ({got.describe()}); nothing stored",
-                       compared=(f"answer to {what}", "a failure or warning status, or the association ended",
-                                 got.describe()))
+                       compared=(f"answer to {what}", "a failure or warning status, or an A-ABORT", got.describe()))
         return
+    if got.kind in (CLOSED, RESET):
+        verdict.warn(f"{what}: the target ended the association, but {closed_without_abort(got)}",
+                     broken=ABORT_BEFORE_CLOSE)
     verdict.judge(False, "", f"{what}: no answer ({got.describe()})")
 
 

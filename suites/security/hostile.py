@@ -20,7 +20,8 @@ from dcmconform.exchange.association import RawAssociation
 from dcmconform.net.assoc import bounded
 from dcmconform.net.probe import Probe
 
-STORED, REFUSED, UNANSWERED = "stored", "refused", "unanswered"  # unanswered: no association, response or an abort
+STORED, REFUSED, UNANSWERED = "stored", "refused", "unanswered"  # unanswered: no response, or an abort
+NOT_ASSOCIATED = "not associated"  # no association to send the C-STORE on: nothing was compared
 
 
 @dataclass
@@ -29,6 +30,13 @@ class Stores:
 
     def of(self, *kinds: str) -> list[tuple[str, str]]:
         return [(case, came) for kind, case, came in self.answers if kind in kinds]
+
+    def none_sent(self) -> str:
+        """Why no C-STORE could be sent at all (every association refused), or "" when one was."""
+        if self.answers and all(kind == NOT_ASSOCIATED for kind, _, _ in self.answers):
+            return (f"no association for Secondary Capture Image Storage could be made ({self.answers[0][2]}), so "
+                    "no C-STORE was sent and nothing compared")
+        return ""
 
 
 def _status(answer: Message | object) -> int | None:
@@ -44,7 +52,7 @@ def store_each(probe: Probe, cases: dict[str, Dataset]) -> Stores:
         with RawAssociation(probe, [(1, SECONDARY_CAPTURE, [EXPLICIT_LE])]) as raw:
             if not raw.established:
                 came = f"association {raw.answer.describe() if raw.answer else 'not made'}"
-                out.answers.append((UNANSWERED, what, came))
+                out.answers.append((NOT_ASSOCIATED, what, came))
                 continue
             failed = raw.send(1, store_command(SECONDARY_CAPTURE, str(ds.SOPInstanceUID), raw.message_id()), data)
             answer = failed or raw.receive()

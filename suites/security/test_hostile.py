@@ -31,6 +31,8 @@ def test_invalid_instance_uids(probe: Probe, verdict: Verdict, alive: Alive) -> 
     refused = [f"{what}: {came}" for what, came in got.of(REFUSED, UNANSWERED)]
     stored = [f"{what} {HOSTILE_UIDS[what]!r}: {came}" for what, came in got.of(STORED)]
     still_serves(verdict, alive, "C-STOREs with invalid SOP Instance UIDs")
+    if got.none_sent():
+        verdict.not_applicable(got.none_sent())
     verdict.judge(not stored, "refused every invalid SOP Instance UID: " + "; ".join(refused),
                   "stored objects whose SOP Instance UID is no valid UID: " + "; ".join(stored),
                   compared=[(f"answer to a C-STORE with SOP Instance UID {HOSTILE_UIDS[what]!r} ({what})",

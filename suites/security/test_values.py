@@ -92,6 +92,8 @@ def test_hostile_patient_values(probe: Probe, association: Callable[..., Any], v
     answered = [f"{what}: {came}" for what, came in got.of(STORED, REFUSED)]
     silent = [f"{what}: {came}" for what, came in got.of(UNANSWERED)]
     still_serves(verdict, alive, "C-STOREs with hostile Patient ID and Patient's Name values")
+    if got.none_sent():
+        verdict.not_applicable(got.none_sent())
     stored = [what for what, _ in got.of(STORED)]
     if stored:
         keyword = {what: keyword for what, keyword, _ in HOSTILE_VALUES}
