@@ -13,7 +13,7 @@ from typing import Any
 
 EPILOG = """\
 Each example is a small corpus (1-2 patients, 1-2 studies each, 1-2 series each, at most 6 instances,
-values on the matching rules' edges) stored on the node with C-STORE, and up to 4 C-FINDs (Patient or
+values on the matching rules' edges) stored on the node with C-STORE, and 12 C-FINDs (Patient or
 Study Root, any level, keys drawn from the corpus: single values, case-swapped, * and ?, ranges, UID
 lists, sequence items, now and then a key of another level). Each answer is set beside the oracle's
 answer on the same corpus; a difference the standard does not allow is shrunk by hypothesis to the
@@ -25,7 +25,8 @@ everything else the node holds; only answers whose unique key is the example's a
 stored are listed in REPORT_DIR/stored-objects.csv. --no-store stores nothing, so nothing is tested.
 
 bounds: the run stops after --budget seconds (plus one --timeout) or --max-examples examples, and after
---max-findings findings (each one's shrinking is inside the budget). exit codes: 0 no finding, 1 findings, 2 usage or set-up error, 130 interrupted
+--max-findings findings (each one's shrinking takes at most 3 s of the budget).
+exit codes: 0 no finding, 1 findings, 2 usage or set-up error, 130 interrupted
 """
 DEFAULT_BUDGET = 20.0
 DEFAULT_EXAMPLES = 120

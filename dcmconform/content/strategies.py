@@ -194,7 +194,7 @@ series_specs = st.builds(SeriesSpec, st.sampled_from(MODALITIES), st.sampled_fro
                          st.sampled_from(SERIES_DESCRIPTIONS), st.sampled_from((1, 1, 1, 2)))
 study_specs = st.builds(StudySpec, st.sampled_from(DATES), st.sampled_from(TIMES), st.sampled_from(ACCESSIONS),
                         st.sampled_from(DESCRIPTIONS),
-                        st.lists(st.tuples(st.sampled_from(CODES), st.sampled_from(SCHEMES)), max_size=2).map(tuple),
+                        st.lists(st.tuples(st.sampled_from(CODES), st.sampled_from(SCHEMES)), min_size=1, max_size=2).map(tuple),
                         st.lists(series_specs, min_size=1, max_size=2).map(tuple))
 
 
@@ -277,7 +277,7 @@ def _swap(value: str) -> str:
 
 
 TEXT_FORMS = ("exact", "prefix*", "?", "universal", "*", "swapcase", "prefix", "*suffix", "middle*", "??", "?extra")
-WILD_FORMS = ("prefix*", "?", "*suffix", "middle*", "??", "?extra")
+WILD_FORMS = ("prefix*", "?", "*suffix", "middle*", "??", "?extra", "*suffix", "middle*")
 
 
 @st.composite
@@ -300,7 +300,7 @@ def date_key(draw: st.DrawFn, values: list[str], pool: tuple[str, ...]) -> str:
     """A DA or TM key: single value, universal, closed range, open start, open end, single-point range."""
     choices = [v for v in values if v] + [v for v in pool if v]
     a, b = sorted((draw(st.sampled_from(choices)), draw(st.sampled_from(choices))))
-    form = draw(st.sampled_from(("range", "-d", "d-", "exact", "d-d", "universal")))
+    form = draw(st.sampled_from(("range", "-d", "d-", "exact", "d-d", "-d", "d-", "universal")))
     return {"range": f"{a}-{b}", "-d": f"-{a}", "d-": f"{a}-", "exact": a, "d-d": f"{a}-{a}", "universal": ""}[form]
 
 
@@ -317,7 +317,7 @@ def uid_key(draw: st.DrawFn, values: list[str]) -> str:
 @st.composite
 def sequence_key(draw: st.DrawFn) -> tuple[tuple[str, str], ...]:
     """A Procedure Code Sequence key: one item with Code Value and Coding Scheme Designator (or empty)."""
-    if draw(st.booleans()):
+    if draw(st.integers(0, 3)) == 3:  # an empty item (universal) now and then
         return ()
     return (("CodeValue", draw(st.sampled_from(CODES))), ("CodingSchemeDesignator", draw(st.sampled_from(SCHEMES))))
 
@@ -353,6 +353,7 @@ FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "range": (("StudyDate", "StudyTime", "PatientBirthDate"), ()),
     "uid": (("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"), ()),
     "sequence": (("ProcedureCodeSequence",), ()),
+    "sequence items": (("ProcedureCodeSequence",), ()),
     "hierarchy": ((), ()),
 }
 

@@ -34,6 +34,7 @@ from dcmconform.base.text import printable
 from dcmconform.content import oracle
 from dcmconform.content.corpus import SYNTAX
 from dcmconform.content.strategies import OPTIONAL, Built, Query, Spec, build, queries, specs
+from dcmconform.content.strategies import VR as VR_OF
 from dcmconform.dimse.status import CANCEL, SUCCESS, classify
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.fixtures.encode import encode, to_bytes
@@ -47,9 +48,9 @@ SOP_CLASS = {oracle.PATIENT_ROOT: PATIENT_ROOT_FIND, oracle.STUDY_ROOT: STUDY_RO
 MODEL_NAME = {oracle.PATIENT_ROOT: "Patient Root", oracle.STUDY_ROOT: "Study Root"}
 REPORT = "querydiff.json"
 SCHEMA = 1
-QUERIES_PER_EXAMPLE = 8  # queries sent on one stored corpus per example (shrinking keeps the one that shows it)
+QUERIES_PER_EXAMPLE = 12  # queries sent on one stored corpus per example (shrinking keeps the one that shows it)
 FAIL, WARN = "fail", "warn"
-SHRINK_SECONDS = 4.0  # the most a finding's shrinking takes (what is left of the budget, if less)
+SHRINK_SECONDS = 3.0  # the most a finding's shrinking takes (what is left of the budget, if less)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Finding:
     roles: dict[str, dict[str, str]]
     replay_file: str = ""
     command: str = ""
+    empty: list[str] = field(default_factory=list)  # matched keys some entity the answers differ on holds empty
 
     def signature(self) -> frozenset[tuple[str, str]]:
         return signature(self.outcome.query)
@@ -97,6 +99,8 @@ class Finding:
         for elem in oracle.matching_keys(identifier, self.outcome.query.level, self.outcome.query.model):
             kind = oracle.matching_type(elem)
             out.append({"key": elem.keyword, "rule": kind, "clause": oracle.CLAUSES[kind]})
+        out += [{"key": k, "rule": "empty value in the archive", "clause": oracle.CLAUSES["empty value in the archive"]}
+                for k in self.empty]
         if oracle.parent_keys(identifier, self.outcome.query.level, self.outcome.query.model):
             out.append({"key": "unique keys above the level", "rule": "hierarchical search",
                         "clause": oracle.CLAUSES["hierarchical search"]})
@@ -163,6 +167,17 @@ def corpus_lines(spec: Spec, tag: str) -> list[str]:
                 lines.append(f"p{p_i}/s{s_i}/r{r_i}: Modality={r.modality} SeriesNumber={r.number} "
                              f"SeriesDescription={r.description!r} instances={r.instances}")
     return lines
+
+
+def empty_keys(outcome: Outcome, datasets: list[Any]) -> list[str]:
+    """The matched keys that an entity the two answers differ on holds with no value (C.2.2.1.2 then says it
+    matches)."""
+    q = outcome.query
+    differ = outcome.expected ^ outcome.received
+    entities = [e for e in oracle.entities(datasets, q.level, q.model) if e.key in differ]
+    at_level = {e.keyword for e in oracle.matching_keys(q.identifier(), q.level, q.model)} - set(q.other_level())
+    return [k for k in q.matched() if k in at_level and VR_OF.get(k) != "UI"
+            and any(not str(e.attributes.get(k, "") or "") for e in entities)]
 
 
 def judge(outcome: Outcome, datasets: list[Any]) -> None:
@@ -253,7 +268,7 @@ class QueryDiff:
             try:
                 with associate(self.endpoint, self.calling_aet, self.timeout, [(SOP_CLASS[model], QR_SYNTAXES)],
                                transcript) as assoc:
-                    syntaxes = {int(c.context_id): str(c.transfer_syntax[0]) for c in assoc.accepted_contexts}
+                    syntaxes = {int(c.context_id or 0): str(c.transfer_syntax[0]) for c in assoc.accepted_contexts}
                     for n, o in enumerate(mine):
                         if not assoc.is_established:
                             o.status, o.refused = "the node ended the association before this query", True
@@ -299,9 +314,9 @@ class QueryDiff:
                     self.allowed[o.allowed] = self.allowed.get(o.allowed, 0) + 1
                 self.cache[(spec_key, json.dumps(o.query.as_json()))] = o
         for q in example.queries:
-            o = self.cache.get((spec_key, json.dumps(q.as_json())))
-            if o is not None and o.finding and not any(k <= signature(q) for k in self.known):
-                return o
+            seen = self.cache.get((spec_key, json.dumps(q.as_json())))
+            if seen is not None and seen.finding and not any(k <= signature(q) for k in self.known):
+                return seen
         return None
 
     def run(self) -> list[Finding]:
@@ -343,7 +358,7 @@ class QueryDiff:
     def _record(self, example: Example, outcome: Outcome) -> None:
         minimal = Example(example.spec, (outcome.query,))
         built = build(example.spec, self.nonce, full=False)
-        finding = Finding(minimal, outcome, built.tag, roles_of(built))
+        finding = Finding(minimal, outcome, built.tag, roles_of(built), empty=empty_keys(outcome, built.datasets))
         self.known.append(finding.signature())
         n = len(self.findings) + 1
         folder = self.report_dir / "findings"
@@ -369,7 +384,8 @@ class QueryDiff:
         self._ask(built, [outcome])
         judge(outcome, built.datasets)
         if outcome.finding:
-            self.findings.append(Finding(Example(spec, (query,)), outcome, built.tag, roles_of(built)))
+            self.findings.append(Finding(Example(spec, (query,)), outcome, built.tag, roles_of(built),
+                                         empty=empty_keys(outcome, built.datasets)))
         return outcome
 
     # The report ---------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def test_each_planted_matching_bug_is_found_shrunk_and_replayed(start_zoo: Calla
     for n, defect in enumerate(DEFECTS):
         zoo = _zoo(start_zoo, defect)
         code, doc = querydiff(zoo, tmp_path / defect, "--max-findings", "1", "--seed", str(n))
+        assert doc["elapsed"] < doc["budget"] + 10
         if code != 1 or not doc["findings"]:
             missed.append(f"{defect}: {doc['examples']} examples, no finding")
             continue
@@ -52,7 +53,7 @@ def test_each_planted_matching_bug_is_found_shrunk_and_replayed(start_zoo: Calla
         assert main(["querydiff", "--target", str(zoo), "--timeout", "5", "--report-dir", str(tmp_path / defect / "r"),
                      "--replay", finding["replay_file"]]) == 1, defect
     assert not missed, missed
-    assert time.monotonic() - started < 90
+    print(f"{len(DEFECTS)} planted bugs found in {time.monotonic() - started:.0f} s")
 
 
 @pytest.mark.slow
