@@ -61,6 +61,7 @@ VR = {"PatientName": "PN", "PatientID": "LO", "PatientBirthDate": "DA", "Patient
       "StudyTime": "TM", "AccessionNumber": "SH", "StudyID": "SH", "StudyDescription": "LO",
       "StudyInstanceUID": "UI", "ProcedureCodeSequence": "SQ", "Modality": "CS", "SeriesNumber": "IS",
       "SeriesInstanceUID": "UI", "SeriesDescription": "LO", "InstanceNumber": "IS", "SOPInstanceUID": "UI"}
+UNKNOWN_UID = "1.2.826.0.1.3680043.9.7391.1"  # in a UID list: a UID no corpus holds
 MAX_INSTANCES = 6  # a corpus stays small: each instance is one C-STORE
 
 
@@ -308,9 +309,9 @@ def date_key(draw: st.DrawFn, values: list[str], pool: tuple[str, ...]) -> str:
 def uid_key(draw: st.DrawFn, values: list[str]) -> str:
     """A UI key: one UID, a list of two, a UID cut short with ``*`` (literal in a UI key), universal."""
     first = draw(st.sampled_from(values))
-    form = draw(st.sampled_from(("exact", "list", "universal", "wildcard")))
-    if form == "list":
-        return "\\".join(dict.fromkeys([first, draw(st.sampled_from(values + ["1.2.826.0.1.3680043.9.7391.1"]))]))
+    form = draw(st.sampled_from(("exact", "list", "universal", "wildcard", "list")))
+    if form == "list":  # two UIDs: another of the corpus, or one nothing holds
+        return "\\".join([first, draw(st.sampled_from([v for v in values if v != first] + [UNKNOWN_UID]))])
     return {"exact": first, "universal": "", "wildcard": first[: max(len(first) - 6, 4)] + "*"}[form]
 
 

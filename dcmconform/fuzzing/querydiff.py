@@ -18,6 +18,7 @@ does not allow: its grade is "fail", or "warn" where the check that judges the s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -88,6 +89,7 @@ class Finding:
     replay_file: str = ""
     command: str = ""
     empty: list[str] = field(default_factory=list)  # matched keys some entity the answers differ on holds empty
+    confirmed: bool | None = None  # asked once more on the same corpus: the same answer (None: not asked)
 
     def signature(self) -> frozenset[tuple[str, str]]:
         return signature(self.outcome.query)
@@ -117,12 +119,13 @@ class Finding:
                 "expected_ids": sorted(o.expected), "received_ids": sorted(o.received),
                 "status": o.status, "others_ignored": o.others, "rules": self.rules(),
                 "corpus": corpus_lines(self.example.spec, self.tag), "corpus_spec": self.example.spec.as_json(),
-                "replay_file": self.replay_file, "command": self.command}
+                "confirmed": self.confirmed, "replay_file": self.replay_file, "command": self.command}
 
     def lines(self) -> list[str]:
         doc = self.as_json()
         rules = "; ".join(f"{r['key']}: {r['rule']} ({r['clause']})" for r in doc["rules"]) or "no key matched"
-        return [f"finding ({doc['grade']}): {doc['model']} {doc['level']} {printable(doc['query'])}",
+        again = {True: "", False: " (NOT seen again when asked once more)", None: ""}[self.confirmed]
+        return [f"finding ({doc['grade']}){again}: {doc['model']} {doc['level']} {printable(doc['query'])}",
                 f"  rule: {rules}",
                 f"  expected: {', '.join(doc['expected']) or 'nothing'}",
                 f"  received: {', '.join(printable(r) for r in doc['received']) or 'nothing'} ({printable(o_status(doc))})",
@@ -359,6 +362,10 @@ class QueryDiff:
         minimal = Example(example.spec, (outcome.query,))
         built = build(example.spec, self.nonce, full=False)
         finding = Finding(minimal, outcome, built.tag, roles_of(built), empty=empty_keys(outcome, built.datasets))
+        again = Outcome(outcome.query, outcome.expected)
+        with contextlib.suppress(_Setup, OSError, RuntimeError):
+            self._ask(built, [again])
+            finding.confirmed = (again.received, again.refused) == (outcome.received, outcome.refused)
         self.known.append(finding.signature())
         n = len(self.findings) + 1
         folder = self.report_dir / "findings"
@@ -434,7 +441,8 @@ def markdown(doc: dict[str, Any]) -> str:
         out.append("No finding: every answer was the oracle's (or one the standard allows).")
     for n, f in enumerate(doc["findings"], 1):
         rules = "; ".join(f"{r['key']}: {r['rule']} ({r['clause']})" for r in f["rules"]) or "no key matched"
-        out += [f"### Finding {n} ({f['grade']}): {f['model']} {f['level']}", "",
+        again = " (not seen again when asked once more)" if f.get("confirmed") is False else ""
+        out += [f"### Finding {n} ({f['grade']}){again}: {f['model']} {f['level']}", "",
                 f"- query: `{printable(f['query'])}`", f"- rule: {rules}",
                 f"- expected: {', '.join(f['expected']) or 'nothing'}",
                 f"- received: {', '.join(printable(r) for r in f['received']) or 'nothing'} ({printable(o_status(f))})",
