@@ -64,8 +64,10 @@ def cmd_querydiff(args: argparse.Namespace) -> int:
     from dcmconform.base.text import say
     from dcmconform.commands.run import preflight
     from dcmconform.evidence import stored
-    from dcmconform.fuzzing.querydiff import QueryDiff, read_replay
+    from dcmconform.fuzzing.querydiff import Kit, QueryDiff, read_replay
     from dcmconform.run.options import ensure_report_dir
+    from dcmconform.suites.dimse.qr import QR_SYNTAXES, judge_find_responses
+    from dcmconform.suites.dimse.storing import store
 
     if args.no_store:
         raise SetupError("querydiff stores a generated corpus on the node for every example, and --no-store "
@@ -82,7 +84,7 @@ def cmd_querydiff(args: argparse.Namespace) -> int:
     try:
         with _endpoint(args) as (endpoint, target_args):
             preflight(endpoint, args.calling_aet, args.timeout)
-            diff = QueryDiff(endpoint, args.calling_aet, args.timeout, args.seed, args.budget, args.max_examples,
+            diff = QueryDiff(Kit(store, judge_find_responses, list(QR_SYNTAXES)), endpoint, args.calling_aet, args.timeout, args.seed, args.budget, args.max_examples,
                              args.report_dir, target_args, say, max_findings=args.max_findings)
             if replay is not None:
                 from dcmconform.fuzzing.querydiff import _Setup

@@ -30,6 +30,10 @@ from typing import Any, cast
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
+from pynetdicom.sop_class import (
+    PatientRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelFind,
+)
 
 from dcmconform.base.text import printable
 from dcmconform.content import oracle
@@ -42,16 +46,27 @@ from dcmconform.fixtures.encode import encode, to_bytes
 from dcmconform.fuzzing.engine import Stop, shrunk
 from dcmconform.net.assoc import AssociationRefused, associate, bounded
 from dcmconform.net.target import Endpoint
-from dcmconform.suites.dimse.qr import PATIENT_ROOT_FIND, QR_SYNTAXES, STUDY_ROOT_FIND, judge_find_responses
-from dcmconform.suites.dimse.storing import store
 
-SOP_CLASS = {oracle.PATIENT_ROOT: PATIENT_ROOT_FIND, oracle.STUDY_ROOT: STUDY_ROOT_FIND}
+SOP_CLASS = {oracle.PATIENT_ROOT: PatientRootQueryRetrieveInformationModelFind,
+             oracle.STUDY_ROOT: StudyRootQueryRetrieveInformationModelFind}
 MODEL_NAME = {oracle.PATIENT_ROOT: "Patient Root", oracle.STUDY_ROOT: "Study Root"}
 REPORT = "querydiff.json"
 SCHEMA = 1
 QUERIES_PER_EXAMPLE = 12  # queries sent on one stored corpus per example (shrinking keeps the one that shows it)
 FAIL, WARN = "fail", "warn"
 SHRINK_SECONDS = 3.0  # the most a finding's shrinking takes (what is left of the budget, if less)
+
+
+@dataclass(frozen=True)
+class Kit:
+    """What the tester borrows from the checks' floor above it (the command hands it over): the suite's
+    storing of one object (``store(endpoint, calling_aet, timeout, path, variant)``, so every object is
+    listed like every stored object), its reading of C-FIND responses from a transcript
+    (``judge_find(transcript, syntaxes, n)``) and the transfer syntaxes a C-FIND proposes."""
+
+    store: Callable[..., Any]
+    judge_find: Callable[..., Any]
+    syntaxes: list[str]
 
 
 @dataclass(frozen=True)
@@ -217,9 +232,10 @@ def judge(outcome: Outcome, datasets: list[Any]) -> None:
 class QueryDiff:
     """One tester run against one node: stores what it generates, asks, judges, shrinks, writes the report."""
 
-    def __init__(self, endpoint: Endpoint, calling_aet: str, timeout: float, seed: int, budget: float,
+    def __init__(self, kit: Kit, endpoint: Endpoint, calling_aet: str, timeout: float, seed: int, budget: float,
                  max_examples: int, report_dir: Path, target_args: str, say: Callable[[str], None],
                  max_findings: int = 5) -> None:
+        self.kit = kit
         self.endpoint, self.calling_aet, self.timeout = endpoint, calling_aet, timeout
         self.seed, self.budget, self.max_examples = seed, budget, max_examples
         self.report_dir, self.target_args, self.say, self.max_findings = report_dir, target_args, say, max_findings
@@ -252,7 +268,7 @@ class QueryDiff:
         for obj in built.objects:
             path = folder / f"{obj.name.replace('/', '-')}.dcm"
             path.write_bytes(to_bytes(encode(obj.dataset, SYNTAX)))
-            result = store(self.endpoint, self.calling_aet, self.timeout, path, obj.variant)
+            result = self.kit.store(self.endpoint, self.calling_aet, self.timeout, path, obj.variant)
             self.stores += 1
             if result.status is None or result.status.category not in ("success", "warning"):
                 why = f"could not store {obj.name}: {result.line(0).strip()}"
@@ -269,7 +285,7 @@ class QueryDiff:
                 continue
             transcript = Transcript("querydiff")
             try:
-                with associate(self.endpoint, self.calling_aet, self.timeout, [(SOP_CLASS[model], QR_SYNTAXES)],
+                with associate(self.endpoint, self.calling_aet, self.timeout, [(SOP_CLASS[model], self.kit.syntaxes)],
                                transcript) as assoc:
                     syntaxes = {int(c.context_id or 0): str(c.transfer_syntax[0]) for c in assoc.accepted_contexts}
                     for n, o in enumerate(mine):
@@ -280,7 +296,7 @@ class QueryDiff:
                                          "pending C-FIND"):
                             pass
                         self.queries += 1
-                        result = judge_find_responses(transcript, syntaxes, n)
+                        result = self.kit.judge_find(transcript, syntaxes, n)
                         keys = built.keys(o.query.level)
                         got = [str(m.get(oracle.UNIQUE[o.query.level], "") or "").strip() for m in result.matches]
                         o.received = {g for g in got if g in keys}
