@@ -60,13 +60,23 @@ EXACT_ONLY = ("wildcard-literal", "star-not-universal", "range-literal", "no-uid
 
 
 # The archive's index -----------------------------------------------------------------------
+_INDEXED: dict[tuple[Path, int, int], Dataset] = {}  # (file, mtime, size) -> its data set: read once, not per C-FIND
+
+
 def records(storage: Path) -> list[dict[str, object]]:
     """One record per stored file: the query keys as text, the data set (``_dataset``, no pixels), the file
-    and its transfer syntax."""
+    and its transfer syntax. A file is read again only when it changed (a differential tester stores hundreds
+    of objects and asks after each)."""
     out = []
     for path in sorted(storage.glob("*.dcm")) if storage.exists() else []:
         try:
-            ds = dcmread(path, stop_before_pixels=True)
+            stat = path.stat()
+            key = (path, stat.st_mtime_ns, stat.st_size)
+            ds = _INDEXED.get(key)
+            if ds is None:
+                if len(_INDEXED) > 20000:  # bounded: a long-lived zoo forgets and reads again
+                    _INDEXED.clear()
+                ds = _INDEXED[key] = dcmread(path, stop_before_pixels=True)
         except Exception:  # noqa: BLE001 - a file we cannot index is not in the archive
             continue
         record: dict[str, object] = {k: str(ds.get(k, "") or "") for level in LEVELS for k in KEYS[level]
