@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,7 @@ SILENCE_FACTOR = 2.0
 MIN_SILENCE = 0.02  # seconds
 MIN_SETTLE = 0.02  # seconds
 SETTLE = 0.2  # seconds before a second look at a node that closed or reset a new connection
+FAST_FORWARD_MARGIN = 50  # calls past a culprit's place in the first pass before a rerun stops skipping
 EXCHANGE_LINES = 400  # lines of the finding's exchange (its transcript's dump) kept in the report
 REPORT_SCHEMA = "dcmconform-fuzz/1"
 
@@ -93,6 +96,7 @@ class Limits:
     max_connections: int = 20000
     max_bytes: int = 64 * 1024 * 1024
     max_examples: int = 5000  # inputs per phase, whatever the time left
+    parallel: int = 4  # inputs in flight at once while hypothesis generates (1: one at a time); halved on a busy node
 
 
 @dataclass
@@ -114,6 +118,13 @@ class Target:
         self.checks = 0  # times the oracle asked (one association + C-ECHO each)
         self.max_length = 0  # the maximum length received its A-ASSOCIATE-AC announced (0: unknown, unlimited)
         self.latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # seconds to the node's first answers
+        self._count = threading.Lock()  # inputs run in several threads at once (Limits.parallel)
+
+    def sent(self, connections: int = 0, data: int = 0) -> None:
+        """Count connections opened and bytes sent (from any thread)."""
+        with self._count:
+            self.connections += connections
+            self.bytes_sent += data
 
     def settle(self) -> None:
         """Pause before the oracle asks about an unanswered input: what a node does after a connection
@@ -176,7 +187,7 @@ class Target:
     def _associate(self) -> RawAssociation:
         probe = Probe(self.endpoint, self.calling_aet, self.timeout, Transcript("health"))
         raw = RawAssociation(probe, CONTEXTS, request=good_request(self.endpoint.ae_title, self.calling_aet))
-        self.connections += 1
+        self.sent(connections=1)
         raw.open()
         return raw
 
@@ -248,37 +259,56 @@ def expected_answers(payload: bytes) -> int:
     return max(count, 1)
 
 
+def cut_short(payload: bytes) -> bool:
+    """Whether the input ends inside a PDU: its last header (or the header itself) promises more bytes
+    than follow. A node can only wait for the rest; what it does about the end of the stream shows at once."""
+    pos = 0
+    while pos < len(payload):
+        if pos + pd.PDU_HEADER > len(payload):
+            return True
+        pos += pd.PDU_HEADER + pd.header(payload[pos:])[1]
+    return pos > len(payload)
+
+
 def send_case(target: Target, case: Case, wait: float, transcript: Transcript) -> Sent:
     """Send ``case`` (its prelude first) on ``case.connections`` connections, one after the other, and
     read answers until the node has said what it will say: a PDU that ends the exchange (A-ASSOCIATE-RJ,
     A-ABORT, A-RELEASE-RP, or one answer to each PDU of the input), a close, a reset, bytes that are no
     PDU, or ``wait`` seconds of silence (:data:`REPEAT_WAIT` on the second and later connections: the
     same input again, what it does to the node counts, its answers were seen). Then close (A-ABORT
-    first where an association is up)."""
+    first where an association is up).
+
+    An input that ends inside a PDU (:func:`cut_short`) is followed at once by the end of our stream
+    (a half-close): the node can only wait for bytes that never come, so silence tells nothing, and
+    waiting it out cost most of the run's time; the node's reaction to the PDU cut short (an A-ABORT,
+    a close, a crash) is read as for any input."""
     sent = Sent(True, answered=True)
     expected = expected_answers(case.payload)
+    cut = cut_short(case.payload)
     wait = target.silence(wait)
     for n in range(case.connections):
         if n:
             wait = min(wait, REPEAT_WAIT)
         with Connection(target.endpoint, target.timeout, transcript) as conn:
-            target.connections += 1
+            target.sent(connections=1)
             if conn.sock is None:
                 return Sent(False, [conn.connect_error.describe() if conn.connect_error else "not connected"])
             if case.prelude == ASSOCIATED:
                 request = good_request(target.endpoint.ae_title, target.calling_aet)
                 observed = conn.send(request) or conn.receive()
-                target.bytes_sent += len(request.encode())
+                target.sent(data=len(request.encode()))
                 if observed.answered:
                     target.latencies.append(observed.elapsed)
                 if observed.kind != ACCEPTED:
                     return Sent(False, [f"the good association before the input got {observed.describe()}"])
             failed = conn.send(case.payload)
-            target.bytes_sent += len(case.payload)
+            target.sent(data=len(case.payload))
             if failed is not None:
                 sent.answers.append(failed.describe())
                 sent.answered = False
                 continue
+            if cut:
+                half_close(conn, "the input ends inside a PDU: we closed our side at once")
             pdus = 0
             silent = False
             while True:
@@ -301,10 +331,10 @@ def send_case(target: Target, case: Case, wait: float, transcript: Transcript) -
                 pdus += 1
                 if pdus >= expected:
                     break
-            if conn.established:
+            if conn.established and not cut:
                 with contextlib.suppress(OSError):
                     conn.send(pd.AAbort(0, 0))
-            if silent:
+            if silent and not cut:
                 wait_for_close(conn, wait)
     return sent
 
@@ -313,15 +343,24 @@ def wait_for_close(conn: Connection, wait: float) -> None:
     """After an input the node said nothing to: close our side and wait (``wait`` seconds at most) for
     the node to close its own, so that the oracle asks once the node has taken in the end of the input
     (a node that breaks on a connection closed mid-PDU does so before we ask, not after)."""
-    if conn.sock is None:
-        return
-    try:
-        conn.sock.shutdown(socket.SHUT_WR)
-    except OSError:
+    if not half_close(conn):
         return
     kind, seconds = conn.wait_closed(wait)
     conn.transcript.note(f"we closed our side; the node {'did not close its own' if kind == SILENT else kind} "
                          f"within {seconds:.3f}s")
+
+
+def half_close(conn: Connection, why: str = "") -> bool:
+    """End our side of the stream (the node reads the end of it; its answers still reach us)."""
+    if conn.sock is None:
+        return False
+    try:
+        conn.sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        return False
+    if why:
+        conn.transcript.note(why)
+    return True
 
 
 @dataclass
@@ -382,9 +421,19 @@ class Culprit(BaseException):
     phase starts again with the same seed, the oracle asking after every input, so that hypothesis
     meets that input again and judges (and shrinks) it by its own verdict."""
 
-    def __init__(self, finding: Finding) -> None:
+    def __init__(self, finding: Finding, index: int) -> None:
         super().__init__(finding.headline())
         self.finding = finding
+        self.index = index  # its place among the calls of the pass that met it
+
+
+@dataclass
+class InFlight:
+    """An input sent in a worker thread while hypothesis draws the next (:attr:`Limits.parallel`)."""
+
+    case: Case
+    future: Future[Sent]
+    transcript: Transcript
 
 
 class Fuzzer:
@@ -402,6 +451,14 @@ class Fuzzer:
         self.interrupted = False
         self.unchecked: list[Case] = []  # inputs sent since the oracle last found the node serving
         self.strict = False  # the oracle asks after every input (a phase run again for a culprit)
+        self.parallel = limits.parallel  # inputs in flight at once while generating; halved on a busy node
+        self.serial = False  # one input at a time: a strict pass, or shrinking (each verdict its input's own)
+        self.inflight: deque[InFlight] = deque()
+        self.suspects: list[Case] = []  # inputs since the oracle last asked that the node did not answer
+        self.pool: ThreadPoolExecutor | None = None
+        self.calls = 0  # inputs hypothesis handed over in this pass
+        self.places: dict[Case, int] = {}  # each unchecked input's call number
+        self.skip: tuple[Case, int] | None = None  # a rerun's culprit and its place: the inputs before it are not sent again
 
     def run(self, phases: list[str] | tuple[str, ...] = PHASES) -> list[PhaseResult]:
         results = []
@@ -432,9 +489,13 @@ class Fuzzer:
             if why:
                 result.stopped = result.stopped or why
                 raise Stop(why)
+            self.calls += 1
+            if self._skipped(case):
+                return False
             result.inputs += 1
             found = self._try(result, case)
             if found is not None:
+                self.serial = True  # hypothesis shrinks now: each verdict must be its own input's
                 failures[case] = found
                 best = result.finding
                 if best is None or found.key() < best.key():
@@ -448,8 +509,28 @@ class Fuzzer:
         if not self.target.max_length:
             self.target.health()  # learns the node's maximum length received, a boundary the inputs try
         strategy = cases(result.name, self.target.endpoint.ae_title, self.target.calling_aet, self.target.max_length)
-        self.unchecked, self.strict = [], False
+        self.unchecked, self.suspects, self.places, self.strict, self.skip = [], [], {}, False, None
+        self.parallel = self.limits.parallel
+        self.pool = ThreadPoolExecutor(max(1, self.parallel), thread_name_prefix="fuzz-input")
+        try:
+            self._passes(result, strategy, condition, options, failures, deadline)
+        finally:
+            inflight = self._drain()  # judged below, with the inputs since the oracle last asked
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        self.strict = self.serial = False
+        self.skip = None
+        if inflight and not self.gone and not self.interrupted:
+            self.suspects += [f.case for f in inflight if not f.future.result().answered]
+        if self.unchecked and not self.gone and not self.interrupted:
+            found = self._judge_unchecked(result)  # the last inputs of the phase, since the oracle last asked
+            if found is not None and (result.finding is None or found.key() < result.finding.key()):
+                result.finding = found
+
+    def _passes(self, result: PhaseResult, strategy: SearchStrategy[Case], condition: Callable[[Case], bool],
+                options: settings, failures: dict[Case, Finding], deadline: float) -> None:
         for attempt in range(2):  # once more, strict, when an earlier input than the one judged was the culprit
+            self.calls, self.serial = 0, self.strict
             try:
                 with contextlib.suppress(Stop, Flaky):
                     smallest = shrunk(strategy, condition, options, self.seed,
@@ -464,12 +545,22 @@ class Fuzzer:
                     break
                 self.say(f"phase {result.name}: {culprit.finding.headline()} (an earlier input than the one "
                          "that showed it); again from the start, asking after every input, to shrink it")
+                self._drain()
+                self.unchecked, self.suspects, self.places = [], [], {}
                 self.strict = True
-        self.strict = False
-        if self.unchecked and not self.gone and not self.interrupted:
-            found = self._judge_unchecked(result)  # the last inputs of the phase, since the oracle last asked
-            if found is not None and (result.finding is None or found.key() < result.finding.key()):
-                result.finding = found
+                self.skip = (culprit.finding.case, culprit.index)
+
+    def _skipped(self, case: Case) -> bool:
+        """In a rerun for a culprit: whether ``case`` comes before it. The same seed draws the same inputs,
+        and those before the culprit were judged in the first pass: not sent again. Skipping ends at the
+        culprit, or :data:`FAST_FORWARD_MARGIN` calls past its place (the draws went another way)."""
+        if self.skip is None:
+            return False
+        culprit, place = self.skip
+        if case != culprit and self.calls <= place + FAST_FORWARD_MARGIN:
+            return True
+        self.skip = None
+        return False
 
     def _stop_reason(self, deadline: float) -> str:
         if self.gone:
@@ -489,16 +580,21 @@ class Fuzzer:
         after every :attr:`Limits.check_every` inputs, and after every input in a strict pass. An
         answered input shows the node serving; what broke it quietly shows at the next ask, and each
         input since the last is then tried alone on the recovered node to find the one that did it."""
+        self.places.setdefault(case, self.calls)
+        if not self.serial and self.parallel > 1 and self.pool is not None:
+            return self._try_in_flight(result, case)
+        self.suspects += [f.case for f in self._drain() if not f.future.result().answered]
         transcript = Transcript(f"fuzz {case.phase}")
         sent = send_case(self.target, case, self.limits.input_wait, transcript)
         self.unchecked.append(case)
-        if sent.answered and not self.strict and len(self.unchecked) < self.limits.check_every:
+        if sent.answered and not self.strict and not self.suspects and len(self.unchecked) < self.limits.check_every:
             self.fresh = False
             return None
-        if not sent.answered:
+        if not sent.answered or self.suspects:
             self.target.settle()
         health = self.target.health()
-        earlier, self.unchecked = self.unchecked[:-1], []
+        earlier = self._suspects_first(self.unchecked[:-1])
+        self.unchecked, self.suspects = [], []
         if health.ok:
             self.fresh = False
             return None
@@ -511,7 +607,7 @@ class Fuzzer:
         if not self._recover():
             finding.confirmed = False
             return finding
-        if was_fresh:
+        if was_fresh and not earlier:
             return finding
         if self._fails_alone(case) is not None:
             if not self._recover():
@@ -519,11 +615,73 @@ class Fuzzer:
             return finding
         culprit = self._culprit(earlier)
         if culprit is not None:
-            raise Culprit(culprit)
+            raise Culprit(culprit, self.places.get(culprit.case, self.calls))
         if len(result.unconfirmed) < 10:
             result.unconfirmed.append(f"{health.symptom}: {printable(health.detail)} after a "
                                       f"{len(case.payload)}-byte input that the node survived alone")
         return None
+
+    def _try_in_flight(self, result: PhaseResult, case: Case) -> Finding | None:
+        """One input sent in a worker thread while hypothesis draws the next, up to :attr:`parallel` at once.
+        The verdict hypothesis gets now is provisional: the oracle asks once every input in flight is back,
+        when one of them was not answered (or every :attr:`Limits.check_every` inputs); when the node then
+        no longer serves, each input since it last asked is tried alone on the recovered node (those it did
+        not answer first). The input in hand: its finding, shrunk from here on one input at a time. An
+        earlier one: :class:`Culprit`, and a strict rerun meets it again."""
+        transcript = Transcript(f"fuzz {case.phase}")
+        assert self.pool is not None
+        self.inflight.append(InFlight(case, self.pool.submit(send_case, self.target, case, self.limits.input_wait,
+                                                             transcript), transcript))
+        self.unchecked.append(case)
+        while self.inflight and (len(self.inflight) >= self.parallel or self.inflight[0].future.done()):
+            done = self.inflight.popleft()
+            if not done.future.result().answered:
+                self.suspects.append(done.case)
+        if not self.suspects and len(self.unchecked) < self.limits.check_every:
+            self.fresh = False
+            return None
+        self.suspects += [f.case for f in self._drain() if not f.future.result().answered]
+        if self.suspects:
+            self.target.settle()
+        health = self.target.health()
+        inputs = self._suspects_first(self.unchecked)
+        self.unchecked, self.suspects = [], []
+        if health.ok:
+            self.fresh = False
+            return None
+        if health.symptom == BUSY:  # perhaps our own inputs in flight: fewer at once from now on
+            result.busy += 1
+            self.parallel = max(1, self.parallel // 2)
+            self._recover()
+            return None
+        was_fresh = self.fresh
+        if not self._recover():
+            first = inputs[0]
+            return Finding(result.name, first, health.symptom, health.detail, [], Transcript(f"fuzz {first.phase}"),
+                           confirmed=False)
+        if was_fresh and inputs == [case]:
+            return Finding(result.name, case, health.symptom, health.detail, [], transcript)
+        culprit = self._culprit(inputs)
+        if culprit is not None and culprit.case == case:
+            return culprit
+        if culprit is not None:
+            raise Culprit(culprit, self.places.get(culprit.case, self.calls))
+        if len(result.unconfirmed) < 10:
+            result.unconfirmed.append(f"{health.symptom}: {printable(health.detail)} after {len(inputs)} inputs, "
+                                      "none of which the node failed alone")
+        return None
+
+    def _suspects_first(self, inputs: list[Case]) -> list[Case]:
+        """``inputs`` with those the node did not answer first (the likelier culprits), order kept otherwise."""
+        return [c for c in inputs if c in self.suspects] + [c for c in inputs if c not in self.suspects]
+
+    def _drain(self) -> list[InFlight]:
+        """Wait for every input in flight (each bounded by its own deadlines); them, in order."""
+        done = list(self.inflight)
+        self.inflight.clear()
+        for f in done:
+            f.future.result()
+        return done
 
     def _fails_alone(self, case: Case) -> Finding | None:
         """Send ``case`` to the node just recovered and ask the oracle: the finding when it fails."""
@@ -554,7 +712,10 @@ class Fuzzer:
     def _judge_unchecked(self, result: PhaseResult) -> Finding | None:
         """At the end of a phase: ask the oracle about the inputs since it last asked; when the node no
         longer serves, the input among them that breaks it alone (not shrunk: the phase is over)."""
-        inputs, self.unchecked = self.unchecked, []
+        inputs, self.unchecked = self._suspects_first(self.unchecked), []
+        if self.suspects:
+            self.target.settle()
+        self.suspects = []
         health = self.target.health()
         if health.ok or health.symptom == BUSY:
             if not health.ok:
