@@ -82,6 +82,7 @@ SILENCE_FACTOR = 2.0
 MIN_SILENCE = 0.02  # seconds
 MIN_SETTLE = 0.02  # seconds
 SETTLE = 0.2  # seconds before a second look at a node that closed or reset a new connection
+MAX_PARALLEL = 32  # inputs in flight at most, whatever Limits.parallel says
 FAST_FORWARD_MARGIN = 50  # calls past a culprit's place in the first pass before a rerun stops skipping
 EXCHANGE_LINES = 400  # lines of the finding's exchange (its transcript's dump) kept in the report
 REPORT_SCHEMA = "dcmconform-fuzz/1"
@@ -451,9 +452,12 @@ class Fuzzer:
         self.interrupted = False
         self.unchecked: list[Case] = []  # inputs sent since the oracle last found the node serving
         self.strict = False  # the oracle asks after every input (a phase run again for a culprit)
-        self.parallel = limits.parallel  # inputs in flight at once while generating; halved on a busy node
+        self.parallel = min(limits.parallel, MAX_PARALLEL)  # inputs in flight at once while generating; halved on a busy node
         self.serial = False  # one input at a time: a strict pass, or shrinking (each verdict its input's own)
         self.inflight: deque[InFlight] = deque()
+        self.back: list[Case] = []  # inputs back from flight since the oracle last asked
+        self.asking: tuple[Future[Health], list[Case]] | None = None  # an oracle ask in flight, the inputs it covers
+        self.down: Health | None = None  # an ask in flight found the node down as the phase stopped
         self.suspects: list[Case] = []  # inputs since the oracle last asked that the node did not answer
         self.pool: ThreadPoolExecutor | None = None
         self.calls = 0  # inputs hypothesis handed over in this pass
@@ -510,7 +514,8 @@ class Fuzzer:
             self.target.health()  # learns the node's maximum length received, a boundary the inputs try
         strategy = cases(result.name, self.target.endpoint.ae_title, self.target.calling_aet, self.target.max_length)
         self.unchecked, self.suspects, self.places, self.strict, self.skip = [], [], {}, False, None
-        self.parallel = self.limits.parallel
+        self.back, self.asking, self.down = [], None, None
+        self.parallel = min(self.limits.parallel, MAX_PARALLEL)
         self.pool = ThreadPoolExecutor(max(1, self.parallel), thread_name_prefix="fuzz-input")
         try:
             self._passes(result, strategy, condition, options, failures, deadline)
@@ -520,8 +525,8 @@ class Fuzzer:
             self.pool = None
         self.strict = self.serial = False
         self.skip = None
-        if inflight and not self.gone and not self.interrupted:
-            self.suspects += [f.case for f in inflight if not f.future.result().answered]
+        for f in inflight:
+            self._back(f)
         if self.unchecked and not self.gone and not self.interrupted:
             found = self._judge_unchecked(result)  # the last inputs of the phase, since the oracle last asked
             if found is not None and (result.finding is None or found.key() < result.finding.key()):
@@ -546,7 +551,7 @@ class Fuzzer:
                 self.say(f"phase {result.name}: {culprit.finding.headline()} (an earlier input than the one "
                          "that showed it); again from the start, asking after every input, to shrink it")
                 self._drain()
-                self.unchecked, self.suspects, self.places = [], [], {}
+                self.unchecked, self.suspects, self.places, self.back, self.down = [], [], {}, [], None
                 self.strict = True
                 self.skip = (culprit.finding.case, culprit.index)
 
@@ -583,7 +588,14 @@ class Fuzzer:
         self.places.setdefault(case, self.calls)
         if not self.serial and self.parallel > 1 and self.pool is not None:
             return self._try_in_flight(result, case)
-        self.suspects += [f.case for f in self._drain() if not f.future.result().answered]
+        for f in self._drain():
+            self._back(f)
+        self.back = []
+        if self.down is not None:  # an oracle ask in flight found the node down: the inputs before this one
+            down, self.down = self.down, None
+            found = self._down(result, down, case)
+            if found is not None:
+                return found
         transcript = Transcript(f"fuzz {case.phase}")
         sent = send_case(self.target, case, self.limits.input_wait, transcript)
         self.unchecked.append(case)
@@ -622,45 +634,74 @@ class Fuzzer:
         return None
 
     def _try_in_flight(self, result: PhaseResult, case: Case) -> Finding | None:
-        """One input sent in a worker thread while hypothesis draws the next, up to :attr:`parallel` at once.
-        The verdict hypothesis gets now is provisional: the oracle asks once every input in flight is back,
-        when one of them was not answered (or every :attr:`Limits.check_every` inputs); when the node then
-        no longer serves, each input since it last asked is tried alone on the recovered node (those it did
-        not answer first). The input in hand: its finding, shrunk from here on one input at a time. An
-        earlier one: :class:`Culprit`, and a strict rerun meets it again."""
+        """One input sent in a worker thread while hypothesis draws the next: up to :attr:`parallel` inputs
+        and oracle asks at once. The verdict hypothesis gets now is provisional. The oracle asks, in a
+        worker too, about the inputs back since it last asked, when one of them was not answered (or
+        every :attr:`Limits.check_every` inputs); a serving node at that ask clears them. When it finds the
+        node down, every input in flight is waited for and each input since it last found the node serving
+        is tried alone on the recovered node (those it did not answer first). The input in hand: its
+        finding, shrunk from here on one input at a time. An earlier one: :class:`Culprit`, and a strict
+        rerun meets it again."""
         transcript = Transcript(f"fuzz {case.phase}")
         assert self.pool is not None
         self.inflight.append(InFlight(case, self.pool.submit(send_case, self.target, case, self.limits.input_wait,
                                                              transcript), transcript))
         self.unchecked.append(case)
-        while self.inflight and (len(self.inflight) >= self.parallel or self.inflight[0].future.done()):
-            done = self.inflight.popleft()
-            if not done.future.result().answered:
-                self.suspects.append(done.case)
-        if not self.suspects and len(self.unchecked) < self.limits.check_every:
-            self.fresh = False
-            return None
-        self.suspects += [f.case for f in self._drain() if not f.future.result().answered]
-        if self.suspects:
+        self.fresh = False
+        while self.inflight and (len(self.inflight) + (self.asking is not None) >= self.parallel
+                                 or self.inflight[0].future.done()):
+            self._back(self.inflight.popleft())
+        if self.asking is not None and self.asking[0].done():
+            down = self._asked(result)
+            if down is not None:
+                return self._down(result, down, case)
+        if self.asking is None and (self.suspects and any(c in self.suspects for c in self.back)
+                                    or len(self.back) >= self.limits.check_every):
+            settle = any(c in self.suspects for c in self.back)
+            self.asking = (self.pool.submit(self._ask, settle), self.back)
+            self.back = []
+        return None
+
+    def _back(self, done: InFlight) -> None:
+        """An input in flight came back: the next oracle ask covers it."""
+        self.back.append(done.case)
+        if not done.future.result().answered:
+            self.suspects.append(done.case)
+
+    def _ask(self, settle: bool) -> Health:
+        if settle:
             self.target.settle()
-        health = self.target.health()
-        inputs = self._suspects_first(self.unchecked)
-        self.unchecked, self.suspects = [], []
-        if health.ok:
-            self.fresh = False
-            return None
-        if health.symptom == BUSY:  # perhaps our own inputs in flight: fewer at once from now on
+        return self.target.health()
+
+    def _asked(self, result: PhaseResult) -> Health | None:
+        """The oracle's answer, once back: the inputs it covers are judged when the node served (or was
+        busy: waited out, fewer inputs at once from now on); the answer when the node was down."""
+        assert self.asking is not None
+        future, covered = self.asking
+        self.asking = None
+        health = future.result()
+        if not health.ok and health.symptom != BUSY:
+            return health
+        if not health.ok:  # perhaps our own inputs in flight: fewer at once from now on
             result.busy += 1
             self.parallel = max(1, self.parallel // 2)
+            for f in self._drain():
+                self._back(f)
             self._recover()
-            return None
-        was_fresh = self.fresh
+        self.unchecked = [c for c in self.unchecked if c not in covered]
+        self.suspects = [c for c in self.suspects if c not in covered]
+        return None
+
+    def _down(self, result: PhaseResult, health: Health, case: Case) -> Finding | None:
+        """The oracle found the node down after the inputs since it last found it serving: wait for those
+        in flight, bring the node back, and try each alone (those it did not answer first)."""
+        for f in self._drain():
+            self._back(f)
+        inputs = self._suspects_first(self.unchecked)
+        self.unchecked, self.suspects, self.back = [], [], []
         if not self._recover():
-            first = inputs[0]
-            return Finding(result.name, first, health.symptom, health.detail, [], Transcript(f"fuzz {first.phase}"),
-                           confirmed=False)
-        if was_fresh and inputs == [case]:
-            return Finding(result.name, case, health.symptom, health.detail, [], transcript)
+            return Finding(result.name, inputs[0], health.symptom, health.detail, [],
+                           Transcript(f"fuzz {inputs[0].phase}"), confirmed=False)
         culprit = self._culprit(inputs)
         if culprit is not None and culprit.case == case:
             return culprit
@@ -676,11 +717,22 @@ class Fuzzer:
         return [c for c in inputs if c in self.suspects] + [c for c in inputs if c not in self.suspects]
 
     def _drain(self) -> list[InFlight]:
-        """Wait for every input in flight (each bounded by its own deadlines); them, in order."""
+        """Wait for every input in flight (each bounded by its own deadlines); them, in order. An oracle ask
+        in flight is waited for too: a serving node clears what it covers; a node found down leaves them
+        unchecked, the node's state in :attr:`down` for the next ask to start from."""
         done = list(self.inflight)
         self.inflight.clear()
         for f in done:
             f.future.result()
+        if self.asking is not None:
+            future, covered = self.asking
+            self.asking = None
+            health = future.result()
+            if health.ok:
+                self.unchecked = [c for c in self.unchecked if c not in covered]
+                self.suspects = [c for c in self.suspects if c not in covered]
+            elif health.symptom != BUSY:
+                self.down = health
         return done
 
     def _fails_alone(self, case: Case) -> Finding | None:
@@ -713,10 +765,10 @@ class Fuzzer:
         """At the end of a phase: ask the oracle about the inputs since it last asked; when the node no
         longer serves, the input among them that breaks it alone (not shrunk: the phase is over)."""
         inputs, self.unchecked = self._suspects_first(self.unchecked), []
-        if self.suspects:
+        if self.down is None and self.suspects:
             self.target.settle()
-        self.suspects = []
-        health = self.target.health()
+        self.suspects, self.back = [], []
+        health, self.down = self.down or self.target.health(), None
         if health.ok or health.symptom == BUSY:
             if not health.ok:
                 result.busy += 1
