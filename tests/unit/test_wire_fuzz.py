@@ -90,7 +90,7 @@ def test_boundary_values_lead_with_the_true_length_and_hold_the_edges_and_powers
 
 
 def test_the_fuzzer_expects_one_answer_per_whole_pdu_it_sends() -> None:
-    from dcmconform.fuzzing.engine import MAX_ANSWERS, expected_answers
+    from dcmconform.fuzzing.exchange import MAX_ANSWERS, expected_answers
     from dcmconform.wire.pdus import AReleaseRQ
 
     release = AReleaseRQ().encode()
@@ -101,7 +101,7 @@ def test_the_fuzzer_expects_one_answer_per_whole_pdu_it_sends() -> None:
 
 
 def test_the_fuzzer_ends_its_stream_at_once_only_after_a_pdu_cut_short() -> None:
-    from dcmconform.fuzzing.engine import cut_short
+    from dcmconform.fuzzing.exchange import cut_short
     from dcmconform.wire.pdus import AReleaseRQ, PDataTF
 
     release = AReleaseRQ().encode()
