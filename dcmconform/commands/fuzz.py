@@ -93,7 +93,7 @@ def register(sub: Any) -> None:
                    help="how long to wait for the node to serve again after a finding (default 30)")
     p.add_argument("--parallel", type=count, default=4, metavar="N",
                    help="inputs in flight at once while new ones are drawn (default 4, at most 32; halved when the node "
-                        "answers busy; shrinking is one at a time)")
+                        "answers busy, then regrown; shrinking is one at a time)")
     p.add_argument("--max-connections", type=count, default=20000, metavar="N", help="connection cap (default 20000)")
     p.add_argument("--max-bytes", type=count, default=64 * 1024 * 1024, metavar="N",
                    help="cap on the bytes sent (default 64 MiB)")

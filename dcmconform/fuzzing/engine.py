@@ -77,6 +77,7 @@ MIN_SILENCE = 0.02  # seconds
 MIN_SETTLE = 0.02  # seconds
 SETTLE = 0.2  # seconds before a second look at a node that closed or reset a new connection
 MAX_PARALLEL = 32  # inputs in flight at most, whatever Limits.parallel says
+REGROW_AFTER = 20  # oracle asks the node served before one more input may be in flight again after a busy answer
 FAST_FORWARD_MARGIN = 50  # calls past a culprit's place in the first pass before a rerun stops skipping
 EXCHANGE_LINES = 400  # lines of the finding's exchange (its transcript's dump) kept in the report
 REPORT_SCHEMA = "dcmconform-fuzz/1"
@@ -322,6 +323,7 @@ class Fuzzer:
         self.down: Health | None = None  # an ask in flight found the node down as the phase stopped
         self.suspects: list[Case] = []  # inputs since the oracle last asked that the node did not answer
         self.pool: ThreadPoolExecutor | None = None
+        self.served = 0  # oracle asks served since the number in flight last changed
         self.calls = 0  # inputs hypothesis handed over in this pass
         self.places: dict[Case, int] = {}  # each unchecked input's call number
         self.skip: tuple[Case, int] | None = None  # a rerun's culprit and its place: the inputs before it are not sent again
@@ -544,12 +546,16 @@ class Fuzzer:
         health = future.result()
         if not health.ok and health.symptom != BUSY:
             return health
-        if not health.ok:  # perhaps our own inputs in flight: fewer at once from now on
+        if not health.ok:  # perhaps our own inputs in flight (or threads a node frees late): fewer at once
             result.busy += 1
-            self.parallel = max(1, self.parallel // 2)
+            self.parallel, self.served = max(1, self.parallel // 2), 0
             for f in self._drain():
                 self._back(f)
             self._recover()
+        else:
+            self.served += 1
+            if self.served >= REGROW_AFTER and self.parallel < min(self.limits.parallel, MAX_PARALLEL):
+                self.parallel, self.served = self.parallel + 1, 0  # served that many times: one more again
         self.unchecked = [c for c in self.unchecked if c not in covered]
         self.suspects = [c for c in self.suspects if c not in covered]
         return None
