@@ -26,7 +26,8 @@ REPORT_DIR/hypothesis, so a rerun starts from what was found.
 bounds: the whole run stops after --budget seconds (plus at most the wait for a node to come back,
 --recover-wait, and one --timeout); each input reads answers until the node answers or closes, and
 waits for silence --input-wait seconds at most (less once the node's answer times are known); at most
---max-connections connections and --max-bytes bytes are sent. Ctrl-C stops it and still writes the
+--max-connections connections and --max-bytes bytes are sent. Up to --parallel inputs are in
+flight at once (each on its own connection, within a node's association limit). Ctrl-C stops it and still writes the
 report. Only ever point it at a node you may crash.
 
 exit codes: 0 no finding, 1 findings, 2 usage or set-up error, 130 interrupted (the report is still written)
@@ -45,7 +46,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     ensure_report_dir(args.report_dir)
     phases = [p for p in PHASES if p in args.only] if args.only else list(PHASES)
     limits = Limits(budget=args.budget, input_wait=args.input_wait, recover_wait=args.recover_wait,
-                    max_connections=args.max_connections, max_bytes=args.max_bytes)
+                    max_connections=args.max_connections, max_bytes=args.max_bytes, parallel=args.parallel)
     with target_for(args) as (endpoint, peer):
         preflight(endpoint, args.calling_aet, args.timeout)
         target = (ManagedTarget(peer, args.calling_aet, args.timeout) if peer is not None
@@ -90,6 +91,9 @@ def register(sub: Any) -> None:
                    help="the longest silence after an input before it counts as unanswered (default 0.5)")
     p.add_argument("--recover-wait", type=seconds, default=30.0, metavar="SECONDS",
                    help="how long to wait for the node to serve again after a finding (default 30)")
+    p.add_argument("--parallel", type=count, default=4, metavar="N",
+                   help="inputs in flight at once while new ones are drawn (default 4, at most 32; halved when the node "
+                        "answers busy, then regrown; shrinking is one at a time)")
     p.add_argument("--max-connections", type=count, default=20000, metavar="N", help="connection cap (default 20000)")
     p.add_argument("--max-bytes", type=count, default=64 * 1024 * 1024, metavar="N",
                    help="cap on the bytes sent (default 64 MiB)")

@@ -15,7 +15,9 @@ its side and waits for the node's close). An input the node answered shows it se
 oracle asks only after an unanswered input, and at least every ``check_every`` inputs. When it
 then finds the node down, each input since it last asked is tried alone on the recovered node; if
 an earlier one is the culprit, the phase starts again with the same seed asking after every input,
-so that hypothesis meets that input again and shrinks it by its own verdict.
+so that hypothesis meets that input again and shrinks it by its own verdict. While hypothesis
+generates, up to ``parallel`` inputs (and the oracle's ask) are in flight at once in worker threads
+(:mod:`.exchange` sends each); an ask covers the inputs back before it started.
 
 A node we cannot restart (``--target``) is waited for after each failure, up to ``recover_wait``
 seconds (a service manager restarting it); a managed peer (``--peer``) is restarted. Hypothesis
@@ -32,10 +34,11 @@ connections or ``max_bytes`` bytes sent. Ctrl-C stops it with the findings so fa
 from __future__ import annotations
 
 import contextlib
-import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,20 +55,15 @@ from dcmconform.dimse.pdv import Message
 from dcmconform.evidence.dump import describe_bytes, hexdump
 from dcmconform.evidence.transcript import Transcript
 from dcmconform.exchange.association import RawAssociation
+from dcmconform.fuzzing.exchange import Sent, send_case
 from dcmconform.fuzzing.inputs import ASSOCIATED, CONTEXTS, PHASES, Case, cases, good_request
 from dcmconform.net.probe import (
-    ABORTED,
     ACCEPTED,
     CLOSED,
-    DATA,
-    OTHER_PDU,
     REFUSED,
-    REJECTED,
-    RELEASED,
     RESET,
     SILENT,
     UNREACHABLE,
-    Connection,
     Probe,
 )
 from dcmconform.net.target import Endpoint
@@ -73,13 +71,14 @@ from dcmconform.wire import pdus as pd
 
 CRASH, HANG, STOPPED = "crash", "hang", "stopped"
 BUSY = "busy"  # a transient A-ASSOCIATE-RJ (dcmconform.base.busy): waited out, not a finding
-MAX_ANSWERS = 4  # PDUs read back after one input
-REPEAT_WAIT = 0.05  # seconds to read answers on the second and later connections of one input
 LATENCY_SAMPLES = 64  # recent answer times kept to set the silence wait (Target.silence)
 SILENCE_FACTOR = 2.0
 MIN_SILENCE = 0.02  # seconds
 MIN_SETTLE = 0.02  # seconds
 SETTLE = 0.2  # seconds before a second look at a node that closed or reset a new connection
+MAX_PARALLEL = 32  # inputs in flight at most, whatever Limits.parallel says
+REGROW_AFTER = 20  # oracle asks the node served before one more input may be in flight again after a busy answer
+FAST_FORWARD_MARGIN = 50  # calls past a culprit's place in the first pass before a rerun stops skipping
 EXCHANGE_LINES = 400  # lines of the finding's exchange (its transcript's dump) kept in the report
 REPORT_SCHEMA = "dcmconform-fuzz/1"
 
@@ -93,6 +92,7 @@ class Limits:
     max_connections: int = 20000
     max_bytes: int = 64 * 1024 * 1024
     max_examples: int = 5000  # inputs per phase, whatever the time left
+    parallel: int = 4  # inputs in flight at once while hypothesis generates (1: one at a time); halved on a busy node
 
 
 @dataclass
@@ -114,6 +114,13 @@ class Target:
         self.checks = 0  # times the oracle asked (one association + C-ECHO each)
         self.max_length = 0  # the maximum length received its A-ASSOCIATE-AC announced (0: unknown, unlimited)
         self.latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # seconds to the node's first answers
+        self._count = threading.Lock()  # inputs run in several threads at once (Limits.parallel)
+
+    def sent(self, connections: int = 0, data: int = 0) -> None:
+        """Count connections opened and bytes sent (from any thread)."""
+        with self._count:
+            self.connections += connections
+            self.bytes_sent += data
 
     def settle(self) -> None:
         """Pause before the oracle asks about an unanswered input: what a node does after a connection
@@ -176,7 +183,7 @@ class Target:
     def _associate(self) -> RawAssociation:
         probe = Probe(self.endpoint, self.calling_aet, self.timeout, Transcript("health"))
         raw = RawAssociation(probe, CONTEXTS, request=good_request(self.endpoint.ae_title, self.calling_aet))
-        self.connections += 1
+        self.sent(connections=1)
         raw.open()
         return raw
 
@@ -218,110 +225,6 @@ class ManagedTarget(Target):
 
     def managed(self) -> bool:
         return True
-
-
-@dataclass
-class Sent:
-    """What one input did on the wire: whether it went out whole, the answers, in words, and whether
-    every connection's exchange ended in a PDU from the node (``answered``: it was serving then)."""
-
-    ok: bool
-    answers: list[str] = field(default_factory=list)
-    answered: bool = False
-
-
-# What ends an exchange: the node said what it will say (a PDU that closes the dialogue), or it
-# closed, reset or sent what is no PDU. ACCEPTED and DATA end it too once every PDU of the input
-# had its answer (see :func:`expected_answers`); SILENT ends it at ``--input-wait``.
-FINAL_PDUS = (REJECTED, ABORTED, RELEASED)
-
-
-def expected_answers(payload: bytes) -> int:
-    """How many answers the input can draw at most: its whole PDUs as the node frames them (by their
-    length fields), at least one, at most :data:`MAX_ANSWERS`."""
-    pos = count = 0
-    while pos + pd.PDU_HEADER <= len(payload) and count < MAX_ANSWERS:
-        end = pos + pd.PDU_HEADER + pd.header(payload[pos:])[1]
-        if end > len(payload):
-            break
-        count, pos = count + 1, end
-    return max(count, 1)
-
-
-def send_case(target: Target, case: Case, wait: float, transcript: Transcript) -> Sent:
-    """Send ``case`` (its prelude first) on ``case.connections`` connections, one after the other, and
-    read answers until the node has said what it will say: a PDU that ends the exchange (A-ASSOCIATE-RJ,
-    A-ABORT, A-RELEASE-RP, or one answer to each PDU of the input), a close, a reset, bytes that are no
-    PDU, or ``wait`` seconds of silence (:data:`REPEAT_WAIT` on the second and later connections: the
-    same input again, what it does to the node counts, its answers were seen). Then close (A-ABORT
-    first where an association is up)."""
-    sent = Sent(True, answered=True)
-    expected = expected_answers(case.payload)
-    wait = target.silence(wait)
-    for n in range(case.connections):
-        if n:
-            wait = min(wait, REPEAT_WAIT)
-        with Connection(target.endpoint, target.timeout, transcript) as conn:
-            target.connections += 1
-            if conn.sock is None:
-                return Sent(False, [conn.connect_error.describe() if conn.connect_error else "not connected"])
-            if case.prelude == ASSOCIATED:
-                request = good_request(target.endpoint.ae_title, target.calling_aet)
-                observed = conn.send(request) or conn.receive()
-                target.bytes_sent += len(request.encode())
-                if observed.answered:
-                    target.latencies.append(observed.elapsed)
-                if observed.kind != ACCEPTED:
-                    return Sent(False, [f"the good association before the input got {observed.describe()}"])
-            failed = conn.send(case.payload)
-            target.bytes_sent += len(case.payload)
-            if failed is not None:
-                sent.answers.append(failed.describe())
-                sent.answered = False
-                continue
-            pdus = 0
-            silent = False
-            while True:
-                observed = conn.receive(timeout=wait)
-                sent.answers.append(observed.describe())
-                rj = observed.pdu
-                if isinstance(rj, pd.AAssociateRJ) and busy.transient(rj.result, rj.source):
-                    sent.answered = False  # at its association limit: the input was not judged; the oracle waits
-                    break
-                if observed.kind in FINAL_PDUS:
-                    if not pdus:
-                        target.latencies.append(observed.elapsed)
-                    break
-                if observed.kind not in (DATA, OTHER_PDU, ACCEPTED):
-                    sent.answered = False  # silence, a close, a reset, garbage: ask the oracle
-                    silent = observed.kind == SILENT
-                    break
-                if not pdus:
-                    target.latencies.append(observed.elapsed)
-                pdus += 1
-                if pdus >= expected:
-                    break
-            if conn.established:
-                with contextlib.suppress(OSError):
-                    conn.send(pd.AAbort(0, 0))
-            if silent:
-                wait_for_close(conn, wait)
-    return sent
-
-
-def wait_for_close(conn: Connection, wait: float) -> None:
-    """After an input the node said nothing to: close our side and wait (``wait`` seconds at most) for
-    the node to close its own, so that the oracle asks once the node has taken in the end of the input
-    (a node that breaks on a connection closed mid-PDU does so before we ask, not after)."""
-    if conn.sock is None:
-        return
-    try:
-        conn.sock.shutdown(socket.SHUT_WR)
-    except OSError:
-        return
-    kind, seconds = conn.wait_closed(wait)
-    conn.transcript.note(f"we closed our side; the node {'did not close its own' if kind == SILENT else kind} "
-                         f"within {seconds:.3f}s")
 
 
 @dataclass
@@ -382,9 +285,19 @@ class Culprit(BaseException):
     phase starts again with the same seed, the oracle asking after every input, so that hypothesis
     meets that input again and judges (and shrinks) it by its own verdict."""
 
-    def __init__(self, finding: Finding) -> None:
+    def __init__(self, finding: Finding, index: int) -> None:
         super().__init__(finding.headline())
         self.finding = finding
+        self.index = index  # its place among the calls of the pass that met it
+
+
+@dataclass
+class InFlight:
+    """An input sent in a worker thread while hypothesis draws the next (:attr:`Limits.parallel`)."""
+
+    case: Case
+    future: Future[Sent]
+    transcript: Transcript
 
 
 class Fuzzer:
@@ -402,6 +315,18 @@ class Fuzzer:
         self.interrupted = False
         self.unchecked: list[Case] = []  # inputs sent since the oracle last found the node serving
         self.strict = False  # the oracle asks after every input (a phase run again for a culprit)
+        self.parallel = min(limits.parallel, MAX_PARALLEL)  # inputs in flight at once while generating; halved on a busy node
+        self.serial = False  # one input at a time: a strict pass, or shrinking (each verdict its input's own)
+        self.inflight: deque[InFlight] = deque()
+        self.back: list[Case] = []  # inputs back from flight since the oracle last asked
+        self.asking: tuple[Future[Health], list[Case]] | None = None  # an oracle ask in flight, the inputs it covers
+        self.down: Health | None = None  # an ask in flight found the node down as the phase stopped
+        self.suspects: list[Case] = []  # inputs since the oracle last asked that the node did not answer
+        self.pool: ThreadPoolExecutor | None = None
+        self.served = 0  # oracle asks served since the number in flight last changed
+        self.calls = 0  # inputs hypothesis handed over in this pass
+        self.places: dict[Case, int] = {}  # each unchecked input's call number
+        self.skip: tuple[Case, int] | None = None  # a rerun's culprit and its place: the inputs before it are not sent again
 
     def run(self, phases: list[str] | tuple[str, ...] = PHASES) -> list[PhaseResult]:
         results = []
@@ -432,9 +357,13 @@ class Fuzzer:
             if why:
                 result.stopped = result.stopped or why
                 raise Stop(why)
+            self.calls += 1
+            if self._skipped(case):
+                return False
             result.inputs += 1
             found = self._try(result, case)
             if found is not None:
+                self.serial = True  # hypothesis shrinks now: each verdict must be its own input's
                 failures[case] = found
                 best = result.finding
                 if best is None or found.key() < best.key():
@@ -448,8 +377,29 @@ class Fuzzer:
         if not self.target.max_length:
             self.target.health()  # learns the node's maximum length received, a boundary the inputs try
         strategy = cases(result.name, self.target.endpoint.ae_title, self.target.calling_aet, self.target.max_length)
-        self.unchecked, self.strict = [], False
+        self.unchecked, self.suspects, self.places, self.strict, self.skip = [], [], {}, False, None
+        self.back, self.asking, self.down = [], None, None
+        self.parallel = min(self.limits.parallel, MAX_PARALLEL)
+        self.pool = ThreadPoolExecutor(max(1, self.parallel), thread_name_prefix="fuzz-input")
+        try:
+            self._passes(result, strategy, condition, options, failures, deadline)
+        finally:
+            inflight = self._drain()  # judged below, with the inputs since the oracle last asked
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        self.strict = self.serial = False
+        self.skip = None
+        for f in inflight:
+            self._back(f)
+        if self.unchecked and not self.gone and not self.interrupted:
+            found = self._judge_unchecked(result)  # the last inputs of the phase, since the oracle last asked
+            if found is not None and (result.finding is None or found.key() < result.finding.key()):
+                result.finding = found
+
+    def _passes(self, result: PhaseResult, strategy: SearchStrategy[Case], condition: Callable[[Case], bool],
+                options: settings, failures: dict[Case, Finding], deadline: float) -> None:
         for attempt in range(2):  # once more, strict, when an earlier input than the one judged was the culprit
+            self.calls, self.serial = 0, self.strict
             try:
                 with contextlib.suppress(Stop, Flaky):
                     smallest = shrunk(strategy, condition, options, self.seed,
@@ -464,12 +414,22 @@ class Fuzzer:
                     break
                 self.say(f"phase {result.name}: {culprit.finding.headline()} (an earlier input than the one "
                          "that showed it); again from the start, asking after every input, to shrink it")
+                self._drain()
+                self.unchecked, self.suspects, self.places, self.back, self.down = [], [], {}, [], None
                 self.strict = True
-        self.strict = False
-        if self.unchecked and not self.gone and not self.interrupted:
-            found = self._judge_unchecked(result)  # the last inputs of the phase, since the oracle last asked
-            if found is not None and (result.finding is None or found.key() < result.finding.key()):
-                result.finding = found
+                self.skip = (culprit.finding.case, culprit.index)
+
+    def _skipped(self, case: Case) -> bool:
+        """In a rerun for a culprit: whether ``case`` comes before it. The same seed draws the same inputs,
+        and those before the culprit were judged in the first pass: not sent again. Skipping ends at the
+        culprit, or :data:`FAST_FORWARD_MARGIN` calls past its place (the draws went another way)."""
+        if self.skip is None:
+            return False
+        culprit, place = self.skip
+        if case != culprit and self.calls <= place + FAST_FORWARD_MARGIN:
+            return True
+        self.skip = None
+        return False
 
     def _stop_reason(self, deadline: float) -> str:
         if self.gone:
@@ -489,16 +449,28 @@ class Fuzzer:
         after every :attr:`Limits.check_every` inputs, and after every input in a strict pass. An
         answered input shows the node serving; what broke it quietly shows at the next ask, and each
         input since the last is then tried alone on the recovered node to find the one that did it."""
+        self.places.setdefault(case, self.calls)
+        if not self.serial and self.parallel > 1 and self.pool is not None:
+            return self._try_in_flight(result, case)
+        for f in self._drain():
+            self._back(f)
+        self.back = []
+        if self.down is not None:  # an oracle ask in flight found the node down: the inputs before this one
+            down, self.down = self.down, None
+            found = self._down(result, down, case)
+            if found is not None:
+                return found
         transcript = Transcript(f"fuzz {case.phase}")
         sent = send_case(self.target, case, self.limits.input_wait, transcript)
         self.unchecked.append(case)
-        if sent.answered and not self.strict and len(self.unchecked) < self.limits.check_every:
+        if sent.answered and not self.strict and not self.suspects and len(self.unchecked) < self.limits.check_every:
             self.fresh = False
             return None
-        if not sent.answered:
+        if not sent.answered or self.suspects:
             self.target.settle()
         health = self.target.health()
-        earlier, self.unchecked = self.unchecked[:-1], []
+        earlier = self._suspects_first(self.unchecked[:-1])
+        self.unchecked, self.suspects = [], []
         if health.ok:
             self.fresh = False
             return None
@@ -511,7 +483,7 @@ class Fuzzer:
         if not self._recover():
             finding.confirmed = False
             return finding
-        if was_fresh:
+        if was_fresh and not earlier:
             return finding
         if self._fails_alone(case) is not None:
             if not self._recover():
@@ -519,11 +491,117 @@ class Fuzzer:
             return finding
         culprit = self._culprit(earlier)
         if culprit is not None:
-            raise Culprit(culprit)
+            raise Culprit(culprit, self.places.get(culprit.case, self.calls))
         if len(result.unconfirmed) < 10:
             result.unconfirmed.append(f"{health.symptom}: {printable(health.detail)} after a "
                                       f"{len(case.payload)}-byte input that the node survived alone")
         return None
+
+    def _try_in_flight(self, result: PhaseResult, case: Case) -> Finding | None:
+        """One input sent in a worker thread while hypothesis draws the next: up to :attr:`parallel` inputs
+        and oracle asks at once. The verdict hypothesis gets now is provisional. The oracle asks, in a
+        worker too, about the inputs back since it last asked, when one of them was not answered (or
+        every :attr:`Limits.check_every` inputs); a serving node at that ask clears them. When it finds the
+        node down, every input in flight is waited for and each input since it last found the node serving
+        is tried alone on the recovered node (those it did not answer first). The input in hand: its
+        finding, shrunk from here on one input at a time. An earlier one: :class:`Culprit`, and a strict
+        rerun meets it again."""
+        transcript = Transcript(f"fuzz {case.phase}")
+        assert self.pool is not None
+        self.inflight.append(InFlight(case, self.pool.submit(send_case, self.target, case, self.limits.input_wait,
+                                                             transcript), transcript))
+        self.unchecked.append(case)
+        self.fresh = False
+        while self.inflight and (len(self.inflight) + (self.asking is not None) >= self.parallel
+                                 or self.inflight[0].future.done()):
+            self._back(self.inflight.popleft())
+        if self.asking is not None and self.asking[0].done():
+            down = self._asked(result)
+            if down is not None:
+                return self._down(result, down, case)
+        if self.asking is None and (self.suspects and any(c in self.suspects for c in self.back)
+                                    or len(self.back) >= self.limits.check_every):
+            settle = any(c in self.suspects for c in self.back)
+            self.asking = (self.pool.submit(self._ask, settle), self.back)
+            self.back = []
+        return None
+
+    def _back(self, done: InFlight) -> None:
+        """An input in flight came back: the next oracle ask covers it."""
+        self.back.append(done.case)
+        if not done.future.result().answered:
+            self.suspects.append(done.case)
+
+    def _ask(self, settle: bool) -> Health:
+        if settle:
+            self.target.settle()
+        return self.target.health()
+
+    def _asked(self, result: PhaseResult) -> Health | None:
+        """The oracle's answer, once back: the inputs it covers are judged when the node served (or was
+        busy: waited out, fewer inputs at once from now on); the answer when the node was down."""
+        assert self.asking is not None
+        future, covered = self.asking
+        self.asking = None
+        health = future.result()
+        if not health.ok and health.symptom != BUSY:
+            return health
+        if not health.ok:  # perhaps our own inputs in flight (or threads a node frees late): fewer at once
+            result.busy += 1
+            self.parallel, self.served = max(1, self.parallel // 2), 0
+            for f in self._drain():
+                self._back(f)
+            self._recover()
+        else:
+            self.served += 1
+            if self.served >= REGROW_AFTER and self.parallel < min(self.limits.parallel, MAX_PARALLEL):
+                self.parallel, self.served = self.parallel + 1, 0  # served that many times: one more again
+        self.unchecked = [c for c in self.unchecked if c not in covered]
+        self.suspects = [c for c in self.suspects if c not in covered]
+        return None
+
+    def _down(self, result: PhaseResult, health: Health, case: Case) -> Finding | None:
+        """The oracle found the node down after the inputs since it last found it serving: wait for those
+        in flight, bring the node back, and try each alone (those it did not answer first)."""
+        for f in self._drain():
+            self._back(f)
+        inputs = self._suspects_first(self.unchecked)
+        self.unchecked, self.suspects, self.back = [], [], []
+        if not self._recover():
+            return Finding(result.name, inputs[0], health.symptom, health.detail, [],
+                           Transcript(f"fuzz {inputs[0].phase}"), confirmed=False)
+        culprit = self._culprit(inputs)
+        if culprit is not None and culprit.case == case:
+            return culprit
+        if culprit is not None:
+            raise Culprit(culprit, self.places.get(culprit.case, self.calls))
+        if len(result.unconfirmed) < 10:
+            result.unconfirmed.append(f"{health.symptom}: {printable(health.detail)} after {len(inputs)} inputs, "
+                                      "none of which the node failed alone")
+        return None
+
+    def _suspects_first(self, inputs: list[Case]) -> list[Case]:
+        """``inputs`` with those the node did not answer first (the likelier culprits), order kept otherwise."""
+        return [c for c in inputs if c in self.suspects] + [c for c in inputs if c not in self.suspects]
+
+    def _drain(self) -> list[InFlight]:
+        """Wait for every input in flight (each bounded by its own deadlines); them, in order. An oracle ask
+        in flight is waited for too: a serving node clears what it covers; a node found down leaves them
+        unchecked, the node's state in :attr:`down` for the next ask to start from."""
+        done = list(self.inflight)
+        self.inflight.clear()
+        for f in done:
+            f.future.result()
+        if self.asking is not None:
+            future, covered = self.asking
+            self.asking = None
+            health = future.result()
+            if health.ok:
+                self.unchecked = [c for c in self.unchecked if c not in covered]
+                self.suspects = [c for c in self.suspects if c not in covered]
+            elif health.symptom != BUSY:
+                self.down = health
+        return done
 
     def _fails_alone(self, case: Case) -> Finding | None:
         """Send ``case`` to the node just recovered and ask the oracle: the finding when it fails."""
@@ -554,8 +632,11 @@ class Fuzzer:
     def _judge_unchecked(self, result: PhaseResult) -> Finding | None:
         """At the end of a phase: ask the oracle about the inputs since it last asked; when the node no
         longer serves, the input among them that breaks it alone (not shrunk: the phase is over)."""
-        inputs, self.unchecked = self.unchecked, []
-        health = self.target.health()
+        inputs, self.unchecked = self._suspects_first(self.unchecked), []
+        if self.down is None and self.suspects:
+            self.target.settle()
+        self.suspects, self.back = [], []
+        health, self.down = self.down or self.target.health(), None
         if health.ok or health.symptom == BUSY:
             if not health.ok:
                 result.busy += 1

@@ -53,11 +53,15 @@ def _fuzz(phase: str, dcm_config: RunConfig, target_state: TargetState, verdict:
     if finding is None:
         if fuzzer.gone:
             verdict.not_applicable(f"the phase stopped before any finding: {fuzzer.gone}")
+        if not result.inputs or not result.checks:
+            verdict.not_applicable(f"no input could be judged in the phase's {budget:g} s ({result.inputs} sent, "
+                                   f"{result.checks} liveness checks)")
         verdict.passed(f"{ran}: the node served a new association and C-ECHO after each{extra}",
                        "\n".join(result.unconfirmed) or f"{PHASE_WORDS[phase]}: {ran}",
-                       compared=(f"a new association and C-ECHO after each of {result.inputs} {phase} inputs",
-                                 "served", "served after each"))
-
+                       compared=(f"the node's service after {result.inputs} hostile inputs ({PHASE_WORDS[phase]})",
+                                 "a new association and C-ECHO-RSP 0000H after the inputs",
+                                 f"{result.checks} liveness checks: served at "
+                                 + ("each" if not (result.unconfirmed or result.busy) else f"the last{extra}")))
         return
     peer_name = (dcm_config.peer or "pynetdicom") if managed else None
     note = fuzz_report.write_replay(where / "findings", phase, finding,

@@ -208,3 +208,20 @@ def test_find_stops_with_cancel_status_once_cancelled(tmp_path: Any) -> None:
     responses = list(archive.on_find(FakeEvent(query, STUDY_ROOT_FIND, cancel_after=1)))
     assert [status for status, _ in responses] == [0xFF00, 0xFE00]
     assert list(archive.on_find(FakeEvent(query, STUDY_ROOT_FIND, cancel_after=99)))[-1][1].QueryRetrieveLevel == "SERIES"
+
+
+def test_a_connection_that_ends_before_its_request_leaves_no_slot_held(stored: Stored) -> None:
+    """pynetdicom alone holds an acceptor thread 30 s for each (its limit: 10, then A-ASSOCIATE-RJ 2/3/2)."""
+    from dcmconform.evidence.transcript import Transcript
+    from dcmconform.net.probe import ABORTED, ACCEPTED, CLOSED, Connection
+    from dcmconform.wire import pdus as pd
+
+    for _ in range(12):
+        with Connection(stored.endpoint, 5.0, Transcript("undecodable request")) as conn:
+            assert conn.send(b"\x01\x00\x00\x00\x00\x04abcd") is None
+            assert conn.receive(timeout=5.0).kind in (ABORTED, CLOSED)
+    rq = pd.associate_rq(stored.endpoint.ae_title, "DCMCONFORM", [(1, "1.2.840.10008.1.1", [IMPLICIT_LE])])
+    with Connection(stored.endpoint, 5.0, Transcript("after them")) as conn:
+        observed = conn.send(rq) or conn.receive()
+        assert observed.kind == ACCEPTED, observed.describe()
+        conn.send(pd.AReleaseRQ())

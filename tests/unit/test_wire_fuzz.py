@@ -90,7 +90,7 @@ def test_boundary_values_lead_with_the_true_length_and_hold_the_edges_and_powers
 
 
 def test_the_fuzzer_expects_one_answer_per_whole_pdu_it_sends() -> None:
-    from dcmconform.fuzzing.engine import MAX_ANSWERS, expected_answers
+    from dcmconform.fuzzing.exchange import MAX_ANSWERS, expected_answers
     from dcmconform.wire.pdus import AReleaseRQ
 
     release = AReleaseRQ().encode()
@@ -98,3 +98,16 @@ def test_the_fuzzer_expects_one_answer_per_whole_pdu_it_sends() -> None:
     assert expected_answers(release * 3) == 3
     assert expected_answers(release * 2 + release[:5]) == 2  # a PDU cut short draws no answer of its own
     assert expected_answers(b"") == 1 and expected_answers(release * 9) == MAX_ANSWERS
+
+
+def test_the_fuzzer_ends_its_stream_at_once_only_after_a_pdu_cut_short() -> None:
+    from dcmconform.fuzzing.exchange import cut_short
+    from dcmconform.wire.pdus import AReleaseRQ, PDataTF
+
+    release = AReleaseRQ().encode()
+    assert not cut_short(release) and not cut_short(release * 3) and not cut_short(b"")
+    assert cut_short(release * 2 + release[:5])  # a header cut short
+    assert cut_short(release[:-1])  # a body cut short
+    lying = PDataTF([])
+    lying.length = 16384  # the node's maximum length, with no body behind it
+    assert cut_short(lying.encode()) and not cut_short(PDataTF([]).encode())
