@@ -28,9 +28,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         used = set(getattr(item, "fixturenames", ())) | {v for v in params.values() if isinstance(v, str)}
         if used & WHOLE_SUITE_RUNS:
             item.add_marker(pytest.mark.slow)
-    # The tests that read the shared runs (suite_runs) come last: the runs start with the session and go
-    # on in the background (waiting on peers, little CPU) while the other tests use the cores.
-    items[:] = sorted(items, key=lambda item: "suite_runs" in getattr(item, "fixturenames", ()))
+    items[:] = sorted(items, key=_shared_runs_order)
+
+
+def _shared_runs_order(item: pytest.Item) -> int:
+    """The tests that read the shared runs (suite_runs) come last: the runs go on in the background (waiting on
+    peers, little CPU) while the other tests use the cores. They start after the tests that use ``monkeypatch``,
+    which come first: those change what this whole process shares (``setenv``: DOCKER_HOST, DCMCONFORM_IMAGES,
+    a 4 s watchdog, a passcode; ``setattr`` of ``subprocess.Popen``), which the peers, zoos and runs the pool's
+    threads start would inherit."""
+    names = getattr(item, "fixturenames", ())
+    return 2 if "suite_runs" in names else 0 if "monkeypatch" in names else 1
 
 
 # Suite timing ---------------------------------------------------------------------------------
@@ -211,8 +219,14 @@ def suite_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         runs.close()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _shared_runs_start_with_the_session(request: pytest.FixtureRequest) -> None:
-    """The shared runs start at the first test, not at the first test that reads one (they come last)."""
-    if any("suite_runs" in getattr(item, "fixturenames", ()) for item in request.session.items):
-        request.getfixturevalue("suite_runs")
+@pytest.fixture(autouse=True)
+def _shared_runs_start_early(request: pytest.FixtureRequest) -> None:
+    """The shared runs start at the first test that does not use ``monkeypatch``, not at the first test that
+    reads one (those come last: :func:`_shared_runs_order`)."""
+    if _shared_runs_order(request.node) == 1 and request.session.stash.setdefault(STARTED_EARLY, False) is False:
+        request.session.stash[STARTED_EARLY] = True
+        if any("suite_runs" in getattr(item, "fixturenames", ()) for item in request.session.items):
+            request.getfixturevalue("suite_runs")
+
+
+STARTED_EARLY = pytest.StashKey[bool]()
