@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +15,6 @@ import pytest
 
 from dcmconform.net.target import Endpoint
 from dcmconform.peers.base import ProcessPeer
-from dcmconform.run.childrun import SuiteRun
 
 # Fixtures that run the whole suite (a minute or more each): every test that uses one is slow, so
 # `pytest tests -m "not slow"` (the fast lane) leaves it out.
@@ -28,6 +28,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         used = set(getattr(item, "fixturenames", ())) | {v for v in params.values() if isinstance(v, str)}
         if used & WHOLE_SUITE_RUNS:
             item.add_marker(pytest.mark.slow)
+    items[:] = sorted(items, key=_shared_runs_order)
+
+
+def _shared_runs_order(item: pytest.Item) -> int:
+    """The tests that read the shared runs (suite_runs) come last: the runs go on in the background (waiting on
+    peers, little CPU) while the other tests use the cores. They start after the tests that use ``monkeypatch``,
+    which come first: those change what this whole process shares (``setenv``: DOCKER_HOST, DCMCONFORM_IMAGES,
+    a 4 s watchdog, a passcode; ``setattr`` of ``subprocess.Popen``), which the peers, zoos and runs the pool's
+    threads start would inherit."""
+    names = getattr(item, "fixturenames", ())
+    return 2 if "suite_runs" in names and OVERLAP else 0 if "monkeypatch" in names else 1
+
+
+# DCMCONFORM_TEST_OVERLAP=0: the shared runs start at the first test that reads one, and their readers keep
+# their place (the runs then overlap fewer of the other tests: for a machine where a verdict that measures
+# time, PERF-004's latency under load, cannot stand the other tests beside it).
+OVERLAP = os.environ.get("DCMCONFORM_TEST_OVERLAP", "1") != "0"
 
 
 # Suite timing ---------------------------------------------------------------------------------
@@ -107,30 +124,40 @@ def zoo_endpoint(start_zoo: Callable[..., Any]) -> Endpoint:
 
 # Whole-suite runs against the reference peers -------------------------------------------------
 # A run takes one to two minutes, most of it waiting on the peer (ARTIM, silent sockets; the load
-# stays low), so the runs the selected tests need start together, WORKERS at a time, and each is
-# made once however many tests read it (the expectations test and the native-vs-container test
-# share them).
+# stays low), so the runs the selected tests need start with the session, WORKERS at a time, and each
+# is made once however many tests read it (the expectations test and the native-vs-container test
+# share them); the tests that read them come last (pytest_collection_modifyitems above).
+# Other long runs that wait more than they compute join the same pool: a test module names them in
+# ``SHARED_RUNS = {"key": job}`` (``job(folder, cancel)`` returns what its tests read), and a test reads
+# one with ``@pytest.mark.peer_runs("key")`` and ``suite_runs.shared("key")``.
 WORKERS = int(os.environ.get("DCMCONFORM_TEST_WORKERS", "3"))
 RUN_OPTIONS = ["--timeout", "5"]
 RUN_TIMEOUT = 900.0
 EMBEDDED = "pynetdicom"  # the peer `dcmconform run` starts without --target or --peer
+Job = Callable[[Path, threading.Event], Any]
 
 
 class SuiteRuns:
-    """``result(name)``: the ``(document, error)`` of a whole-suite run against peer ``name``."""
+    """``result(name)``: the ``(document, error)`` of a whole-suite run against peer ``name``;
+    ``shared(key)``: what the job a test module's ``SHARED_RUNS`` names ``key`` returned (or raised)."""
 
     def __init__(self, folder: Path, config: pytest.Config | None = None) -> None:
         self.folder = folder
         self.config = config
         self.cancel = threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="suite-run")
-        self.futures: dict[str, Future[SuiteRun]] = {}
+        self.futures: dict[str, Future[Any]] = {}
 
-    def submit(self, name: str) -> Future[SuiteRun]:
+    def submit(self, name: str, job: Job | None = None) -> Future[Any]:
         from dcmconform.run.childrun import run_suite
 
-        def timed() -> SuiteRun:
+        def timed() -> Any:
             started = time.monotonic()
+            if job is not None:
+                got = job(self.folder / re.sub(r"[^\w.-]+", "-", name), self.cancel)
+                if self.config is not None:
+                    record_timing(self.config, name, time.monotonic() - started, f"{WORKERS} runs at once")
+                return got
             run = run_suite(self.folder / name, peer=name, options=RUN_OPTIONS, timeout=RUN_TIMEOUT, cancel=self.cancel)
             if self.config is not None and run.document is not None:
                 note = f"{WORKERS} runs at once" + (", the embedded default" if name == EMBEDDED else "")
@@ -145,37 +172,67 @@ class SuiteRuns:
         run = self.submit(name).result()
         return run.document, run.error
 
+    def shared(self, key: str) -> Any:
+        if key not in self.futures:
+            raise KeyError(f"{key!r} was not started: mark the test @pytest.mark.peer_runs({key!r})")
+        return self.futures[key].result()
+
     def close(self) -> None:
         # an interrupted session: the running children get SIGINT and stop their peers
         self.cancel.set()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _wanted_runs(items: list[pytest.Item]) -> list[str]:
-    """The peers whose runs the selected tests will read, in test order: a test that uses
-    ``suite_runs`` and is parametrized by ``name`` reads the runs its ``peer_runs`` mark names
-    (``"{name}"`` by default); peers that cannot run here are left out."""
+def _wanted_runs(items: list[pytest.Item]) -> dict[str, Job | None]:
+    """The runs the selected tests will read, in test order: a test that uses ``suite_runs`` reads the
+    runs its ``peer_runs`` mark names (patterns filled in with its parameters; ``"{name}"`` by default
+    when it is parametrized by ``name``): a key of its module's ``SHARED_RUNS`` is that job (``name ->
+    job``), any other name a peer's whole-suite run (``name -> None``); peers that cannot run here are
+    left out."""
     from dcmconform.peers.registry import make_peer
 
-    wanted: list[str] = []
+    wanted: dict[str, Job | None] = {}
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if "suite_runs" not in getattr(item, "fixturenames", ()) or "name" not in params:
+        if "suite_runs" not in getattr(item, "fixturenames", ()):
             continue
         mark = item.get_closest_marker("peer_runs")
-        for pattern in (mark.args if mark else ("{name}",)):
-            name = pattern.format(name=params["name"])
-            if name not in wanted and make_peer(name).available() is None:
-                wanted.append(name)
+        jobs = getattr(getattr(item, "module", None), "SHARED_RUNS", {})
+        for pattern in (mark.args if mark else ("{name}",) if "name" in params else ()):
+            name = pattern.format(**params)
+            if name in wanted:
+                continue
+            if name in jobs:
+                wanted[name] = jobs[name]
+            elif make_peer(name).available() is None:
+                wanted[name] = None
     return wanted
 
 
 @pytest.fixture(scope="session")
 def suite_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteRuns]:
     runs = SuiteRuns(tmp_path_factory.mktemp("suite-runs"), request.config)
+    wanted = _wanted_runs(request.session.items)
+    if any(wanted.values()):  # a job may read the catalogue: collected here, in pytest's thread, not in one of the pool's
+        from dcmconform.run.catalogue import checks
+
+        checks()
     try:
-        for name in _wanted_runs(request.session.items):
-            runs.submit(name)
+        for name, job in wanted.items():
+            runs.submit(name, job)
         yield runs
     finally:
         runs.close()
+
+
+@pytest.fixture(autouse=True)
+def _shared_runs_start_early(request: pytest.FixtureRequest) -> None:
+    """The shared runs start at the first test that does not use ``monkeypatch``, not at the first test that
+    reads one (those come last: :func:`_shared_runs_order`)."""
+    if OVERLAP and _shared_runs_order(request.node) == 1 and not request.session.stash.setdefault(STARTED_EARLY, False):
+        request.session.stash[STARTED_EARLY] = True
+        if any("suite_runs" in getattr(item, "fixturenames", ()) for item in request.session.items):
+            request.getfixturevalue("suite_runs")
+
+
+STARTED_EARLY = pytest.StashKey[bool]()

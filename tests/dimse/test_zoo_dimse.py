@@ -5,17 +5,27 @@ maximum length) are each caught. ``dcmconform selftest`` proves the rest."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from dcmconform.peers.zoo.defects import DEFECTS
 from dcmconform.peers.zoo.selftest import run_zoo
 
+if TYPE_CHECKING:
+    from conftest import SuiteRuns
+
 pytestmark = pytest.mark.slow  # whole-suite runs against the zoo
 
 
-def test_clean_zoo_passes_every_dimse_check(tmp_path: Path) -> None:
-    results = {k: v for k, v in run_zoo([], [], tmp_path).items() if k.startswith("DIMSE-")}
+# The whole suite against the clean zoo goes on in the background with the other long runs (suite_runs in
+# tests/conftest.py).
+SHARED_RUNS = {"clean zoo": lambda folder, cancel: run_zoo([], [], folder, cancel=cancel)}
+
+
+@pytest.mark.peer_runs("clean zoo")
+def test_clean_zoo_passes_every_dimse_check(suite_runs: SuiteRuns) -> None:
+    results = {k: v for k, v in suite_runs.shared("clean zoo").items() if k.startswith("DIMSE-")}
     assert len(results) >= 24
     assert {k: v["outcome"] for k, v in results.items() if v["outcome"] != "pass"} == {}
 

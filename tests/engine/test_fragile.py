@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -30,6 +30,9 @@ from dcmconform.peers.base import free_port
 from dcmconform.peers.zoo.peer import ZooPeer
 from dcmconform.run.catalogue import checks
 from dcmconform.run.childrun import SuiteRun, parallel, run_suite
+
+if TYPE_CHECKING:
+    from conftest import SuiteRuns
 
 pytestmark = pytest.mark.slow
 
@@ -75,27 +78,33 @@ def outcomes(run: SuiteRun) -> dict[str, str]:
     return {check_id: r["outcome"] for check_id, r in run.results.items()}
 
 
+# The whole-suite runs against the association-limit zoo (a zoo of their own each): the full run and one
+# shuffled order (seed 1; a second seed cost ~45 s of a CI at its 40-minute budget; other orders:
+# `dcmconform run --shuffle SEED` against the limit zoo, by hand). They go on in the background with the
+# other long runs (suite_runs in tests/conftest.py).
+WHOLE = {"limit full": (), "limit shuffle 1": ("--shuffle", "1")}
+SHARED_RUNS = {name: lambda folder, cancel, options=options: run_against([LIMIT], folder, *options, cancel=cancel)
+               for name, options in WHOLE.items()}
+
+
 @pytest.fixture(scope="module")
-def limit_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Against the association-limit zoo: a full run, a shuffled run, and every check run alone
-    (each against a fresh zoo, two at a time)."""
+def limit_runs(tmp_path_factory: pytest.TempPathFactory, suite_runs: SuiteRuns) -> dict[str, Any]:
+    """Against the association-limit zoo: a full run, a shuffled run (the shared runs above), and every
+    check run alone (each against a fresh zoo, two at a time)."""
     base = tmp_path_factory.mktemp("limit")
     catalogue = sorted(i for i, c in checks().items() if c.role == "scp"  # the SCU checks run with --role scu
                        and i not in OPT_IN)  # the fuzz phases: opt-in, never in the full run to agree with
-    # Every run has a zoo of its own (free ports): all of them two at a time, the whole-suite ones first.
-    # One shuffled order (seed 1) here: a second seed cost ~45 s of a CI at its 40-minute budget. Other orders:
-    # `dcmconform run --shuffle SEED` against the limit zoo, by hand.
-    whole = {"full": (), "shuffle 1": ("--shuffle", "1")}
 
-    def one(name: str, cancel: threading.Event) -> SuiteRun:
-        options = whole.get(name, ("--check", name))
-        return run_against([LIMIT], base / name.replace(" ", "-"), *options, cancel=cancel)
+    def one(check_id: str, cancel: threading.Event) -> SuiteRun:
+        return run_against([LIMIT], base / check_id, "--check", check_id, cancel=cancel)
 
-    runs: dict[str, Any] = parallel([*whole, *catalogue], one, 2)
-    runs["alone"] = {check_id: runs.pop(check_id).results[check_id] for check_id in catalogue}
+    alone = parallel(catalogue, one, 2)
+    runs: dict[str, Any] = {name.removeprefix("limit "): suite_runs.shared(name) for name in WHOLE}
+    runs["alone"] = {check_id: alone[check_id].results[check_id] for check_id in catalogue}
     return runs
 
 
+@pytest.mark.peer_runs(*WHOLE)
 def test_the_limit_bites_and_is_a_finding_of_its_own(limit_runs: dict[str, Any]) -> None:
     doc = limit_runs["full"].document
     busy = [f for f in doc["findings"] if f["id"] == BUSY_FINDING]
@@ -107,6 +116,7 @@ def test_the_limit_bites_and_is_a_finding_of_its_own(limit_runs: dict[str, Any])
     assert "local-limit-exceeded" in busy[0]["summary"]
 
 
+@pytest.mark.peer_runs(*WHOLE)
 def test_full_run_agrees_with_every_check_run_alone(limit_runs: dict[str, Any]) -> None:
     full = outcomes(limit_runs["full"])
     alone = {check_id: r["outcome"] for check_id, r in limit_runs["alone"].items()}
@@ -114,6 +124,7 @@ def test_full_run_agrees_with_every_check_run_alone(limit_runs: dict[str, Any]) 
     assert differ == {}, f"full run vs alone: {differ}"
 
 
+@pytest.mark.peer_runs(*WHOLE)
 @pytest.mark.parametrize("seed", ["1"])
 def test_shuffled_orders_agree(limit_runs: dict[str, Any], seed: str) -> None:
     run = limit_runs[f"shuffle {seed}"]
@@ -123,6 +134,7 @@ def test_shuffled_orders_agree(limit_runs: dict[str, Any], seed: str) -> None:
     assert differ == {}, f"shuffle {seed} vs full run: {differ}"
 
 
+@pytest.mark.peer_runs(*WHOLE)
 def test_perf003_reports_the_limit_not_the_free_slots(limit_runs: dict[str, Any]) -> None:
     """Alone, PERF-003 measures the zoo's 10 slots (and that it keeps an aborted association's slot); in the
     full run, after association checks that left slots held, it measures 10 again once they are freed, or
@@ -135,6 +147,7 @@ def test_perf003_reports_the_limit_not_the_free_slots(limit_runs: dict[str, Any]
         full["summary"]
 
 
+@pytest.mark.peer_runs(*WHOLE)
 def test_no_finding_blames_a_busy_answer(limit_runs: dict[str, Any]) -> None:
     for name in ("full", "shuffle 1"):
         for check_id, r in limit_runs[name].results.items():

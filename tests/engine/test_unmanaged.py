@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -25,6 +26,9 @@ from dcmconform.net.target import Endpoint
 from dcmconform.peers.base import free_port
 from dcmconform.peers.dcmtk import STORESCP
 from dcmconform.run.childrun import SuiteRun, parallel, run_suite
+
+if TYPE_CHECKING:
+    from conftest import SuiteRuns
 
 pytestmark = pytest.mark.slow
 
@@ -71,20 +75,16 @@ def run(name: str, folder: Path, *options: str, cancel: threading.Event | None =
     return done
 
 
-@pytest.fixture(scope="module")
-def full_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
-    """The full run against each node, both at once (each node on a free port of its own)."""
-    base = tmp_path_factory.mktemp("unmanaged")
-    here = [n for n in sorted(NODES) if not (n.startswith("dcmtk") and not Path(STORESCP).exists())]
-    return parallel(here, lambda name, cancel: run(name, base / name / "full", cancel=cancel), 2)
+# The full run against each node (each on a free port of its own) goes on in the background with the other
+# long runs (suite_runs in tests/conftest.py); the runs of each check alone are the test's own.
+SHARED_RUNS = {f"unmanaged {name}": lambda folder, cancel, name=name: run(name, folder, cancel=cancel) for name in NODES}
 
 
+@pytest.mark.peer_runs("unmanaged {name}")
 @pytest.mark.parametrize("name", sorted(NODES))
 def test_every_fault_a_full_run_finds_is_found_by_the_check_alone(name: str, tmp_path: Path,
-                                                                  full_runs: dict[str, SuiteRun]) -> None:
-    if name not in full_runs:
-        pytest.skip("DCMTK is not installed (apt-get install dcmtk)")
-    full = full_runs[name]
+                                                                  suite_runs: SuiteRuns) -> None:
+    full = suite_runs.shared(f"unmanaged {name}")  # skips when DCMTK is not installed (node())
     outcomes = {r["id"]: r for r in full.document["results"]}
     assert not [i for i, r in outcomes.items() if r["outcome"] in ("error", "not run")], full.document["counts"]
     faults = sorted(i for i, r in outcomes.items() if r["outcome"] in ("fail", "warn"))

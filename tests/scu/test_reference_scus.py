@@ -1,15 +1,17 @@
 """The reference SCUs (dcmconform/peers/scus.py) earn what peers/expectations/scu/<scu>.yaml says.
 
 One shared ``matrix --role scu`` run (the session fixture ``scu_matrix``: every available reference SCU,
-two at a time, about two minutes) feeds every test here, instead of one whole SCU run per test.
+two at a time, about two minutes, in the background with the other shared runs) feeds every test here,
+instead of one whole SCU run per test.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,17 +21,28 @@ from dcmconform.peers.scus import SCUS, available_scus
 from dcmconform.reports.matrix import exit_code, write_matrix
 from dcmconform.run.catalogue import checks
 
+if TYPE_CHECKING:
+    from conftest import SuiteRuns
+
 RUN_TIMEOUT = 300.0  # one SCU's whole run (about 40 s each)
 
 
-@pytest.fixture(scope="session")
-def scu_matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def _scu_matrix(folder: Path, cancel: threading.Event) -> dict[str, Any]:
     names = available_scus()
     if not names:
         pytest.skip("no reference SCU can run here")
-    folder = tmp_path_factory.mktemp("scu-matrix")
     matrix = run_scu_matrix(names, folder, [], complete=True, timeout=RUN_TIMEOUT)
     write_matrix(matrix, folder)
+    return matrix
+
+
+# The matrix run goes on in the background with the other long runs (suite_runs in tests/conftest.py).
+SHARED_RUNS = {"scu matrix": _scu_matrix}
+
+
+@pytest.fixture(scope="session")
+def scu_matrix(suite_runs: SuiteRuns) -> dict[str, Any]:
+    matrix: dict[str, Any] = suite_runs.shared("scu matrix")
     return matrix
 
 
@@ -39,6 +52,7 @@ def test_every_reference_scu_has_an_expectations_file_and_every_file_an_scu() ->
 
 
 @pytest.mark.slow
+@pytest.mark.peer_runs("scu matrix")
 @pytest.mark.parametrize("name", list(SCUS))
 def test_a_reference_scu_earns_its_expectations(scu_matrix: dict[str, Any], name: str) -> None:
     column = next(p for p in scu_matrix["peers"] if p["name"] == name)
@@ -50,6 +64,7 @@ def test_a_reference_scu_earns_its_expectations(scu_matrix: dict[str, Any], name
 
 
 @pytest.mark.slow  # reads the shared scu_matrix: seconds, no run of its own
+@pytest.mark.peer_runs("scu matrix")
 @pytest.mark.parametrize("name", list(SCUS))
 def test_expectations_update_rewrites_the_scu_file_from_the_matrix(scu_matrix: dict[str, Any], name: str,
                                                                    tmp_path: Path) -> None:
@@ -63,6 +78,7 @@ def test_expectations_update_rewrites_the_scu_file_from_the_matrix(scu_matrix: d
 
 
 @pytest.mark.slow
+@pytest.mark.peer_runs("scu matrix")
 def test_the_scu_matrix_is_the_grid_of_every_scu_check_and_exits_0(scu_matrix: dict[str, Any]) -> None:
     scu_checks = {i for i, c in checks().items() if c.role == "scu"}
     assert set(scu_matrix["grid"]) == scu_checks

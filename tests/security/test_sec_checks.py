@@ -4,14 +4,20 @@ certificates through --tls-ca/--tls-cert/--tls-key."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from dcmconform.peers.zoo.defects import SECURITY
 from dcmconform.peers.zoo.selftest import IDENTITY_DEFECT, TLS_DEFECT, run_zoo
+from dcmconform.run import childrun
+from dcmconform.run.childrun import SuiteRun
+
+if TYPE_CHECKING:
+    from conftest import SuiteRuns
 
 pytestmark = pytest.mark.slow  # child runs against the zoo
 
@@ -56,16 +62,20 @@ def differences_over_tls(peer: str, results: dict[str, dict[str, Any]]) -> dict[
     return {i: (r["outcome"], want[i]) for i, r in results.items() if r["outcome"] != want[i]}
 
 
-def test_the_whole_catalogue_over_tls_earns_dcmtks_plaintext_verdicts(tmp_path: Path) -> None:
+def _dcmtk_over_tls(folder: Path, cancel: threading.Event) -> SuiteRun:
+    return childrun.run_suite(folder, peer="dcmtk", options=["--tls", "--timeout", "5"], timeout=600, cancel=cancel)
+
+
+@pytest.mark.peer_runs("dcmtk over TLS")
+def test_the_whole_catalogue_over_tls_earns_dcmtks_plaintext_verdicts(suite_runs: SuiteRuns) -> None:
     """``run --peer dcmtk --tls``: every check but the security ones gets the outcome of the plaintext row."""
     import os
 
     from dcmconform.peers.dcmtk import STORESCP
-    from dcmconform.run import childrun
 
     if not os.access(STORESCP, os.X_OK):
         pytest.skip(f"{STORESCP} not installed (apt-get install dcmtk)")
-    run = childrun.run_suite(tmp_path, peer="dcmtk", options=["--tls", "--timeout", "5"], timeout=600)
+    run = suite_runs.shared("dcmtk over TLS")
     assert run.results, run.error
     assert differences_over_tls("dcmtk", run.results) == {}
     assert {i: r["outcome"] for i, r in run.results.items() if i in TLS_CHECKS} == dict.fromkeys(TLS_CHECKS, "pass")
@@ -78,15 +88,25 @@ WAITING_CHECKS = {"ASSOC-005", "ASSOC-006", "ASSOC-007", "ASSOC-026", "ASSOC-027
                   "ROBUST-001"}
 
 
+def _orthanc_tls_checks() -> list[str]:
+    from dcmconform.run.catalogue import checks
+
+    return sorted(i for i, c in checks().items() if c.role == "scp" and i not in WAITING_CHECKS)
+
+
+# The run over TLS against DCMTK goes on in the background with the other long runs (suite_runs in
+# tests/conftest.py). Orthanc's stays here, alone: run beside the pool's runs, some of its verdicts
+# (ROBUST-008, DIMSE-006) came out fail where alone they pass (measured on a loaded machine).
+SHARED_RUNS = {"dcmtk over TLS": _dcmtk_over_tls}
+
+
 def test_the_catalogue_over_tls_earns_orthancs_expected_verdicts(tmp_path: Path, usable: Callable[[str], Any]) -> None:
     """``run --peer orthanc --tls`` (DicomTlsEnabled, certificates made at start): the TLS checks earn
     what orthanc.yaml records for a run over TLS (SEC-002 fail and SEC-003 warn: Orthanc 1.10.1 still
     speaks TLS 1.0/1.1 and RSA key transport), every other check its plaintext outcome; every SCP
     check but the :data:`WAITING_CHECKS`."""
-    from dcmconform.run import childrun
-    from dcmconform.run.catalogue import checks
     usable("orthanc")  # skips (fails where CI requires the peer) when Orthanc cannot run here
-    chosen = sorted(i for i, c in checks().items() if c.role == "scp" and i not in WAITING_CHECKS)
+    chosen = _orthanc_tls_checks()
     options = ["--tls", "--timeout", "5", *(a for i in chosen for a in ("--check", i))]
     run = childrun.run_suite(tmp_path, peer="orthanc", options=options, timeout=300)
     assert run.results, run.error
@@ -104,8 +124,6 @@ def test_the_clean_zoo_refuses_invalid_instance_uids(tmp_path: Path) -> None:
 def test_pynetdicom_with_an_ssl_context_earns_its_tls_rows(tmp_path: Path) -> None:
     """``run --peer pynetdicom --tls`` (its SCP given an ``ssl.SSLContext``): the TLS checks, SEC-008 and one
     association and one DIMSE check agree with pynetdicom.yaml read for a run over TLS (about 4 s)."""
-    from dcmconform.run import childrun
-
     chosen = sorted([*TLS_CHECKS, "SEC-007", "SEC-008", "ASSOC-001", "DIMSE-001"])
     run = childrun.run_suite(tmp_path, peer="pynetdicom", options=["--tls", *(a for i in chosen for a in ("--check", i))],
                              timeout=120)
