@@ -298,12 +298,32 @@ def conformant_answer(conn: ZooConnection, rq: pd.AAssociateRQ) -> Answer:
     for role in rq.role_selections:
         scp = role.scp_role if role.sop_class_uid in conn.cfg.abstract_syntaxes else 0
         user.append(it.RoleSelectionSubItem(role.sop_class_uid, role.scu_role, scp))
+    user += _storage_levels(conn, rq)
     sub = _identity(rq)
     if sub is not None and conn.cfg.identity is not None and (sub.positive_response_requested
                                                              or "identity-unsolicited-server-response" in conn.d):
         user.append(it.UserIdentityACSubItem(b""))  # PS3.7 D.3.3.7.2: empty for types 1 and 2
     user.append(it.ImplementationVersionNameSubItem(ZOO_VERSION))
     return Answer(rq.called_ae, rq.calling_ae, contexts, user)
+
+
+# The zoo stores every attribute it is sent, private ones included: a Level 2 (Full) storage SCP (PS3.4 B.4.1).
+# Its answer to a Storage SOP class extended negotiation (PS3.4 B.3.1, Table B.3-1): level of support 2,
+# reserved, level of digital signature support 0 (unspecified), reserved, element coercion 0 (it does not
+# coerce, so a coercion is a defect: coerce-silently), reserved.
+STORAGE_LEVEL_2 = bytes([2, 0, 0, 0, 0, 0])
+
+
+def _storage_levels(conn: ZooConnection, rq: pd.AAssociateRQ) -> list[it.Item]:
+    """The Storage extended negotiation answered for each storage SOP class proposed with one: the zoo says it
+    is Level 2, so dropping a private element (drop-private-elements) is a Level 2 SCP's broken promise."""
+    from pynetdicom.sop_class import uid_to_service_class
+
+    proposed = rq.user_information.find(it.SOPClassExtendedNegotiationSubItem) if rq.user_information else []
+    return [it.SOPClassExtendedNegotiationSubItem(sub.sop_class_uid, STORAGE_LEVEL_2)  # type: ignore[attr-defined]
+            for sub in proposed
+            if sub.sop_class_uid in conn.cfg.abstract_syntaxes  # type: ignore[attr-defined]
+            and uid_to_service_class(sub.sop_class_uid).__name__ == "StorageServiceClass"]  # type: ignore[attr-defined]
 
 
 def _windows(rq: pd.AAssociateRQ) -> list[it.AsyncOperationsWindowSubItem]:
