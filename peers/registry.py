@@ -33,6 +33,8 @@ WORKLIST_PEERS: dict[str, Callable[[], ProcessPeer]] = {
     "orthanc-worklist": OrthancWorklistPeer,
     "wlmscpfs": WlmscpfsPeer,
 }
+# The peers every whole-suite run, matrix and whole-catalogue test covers: all but the worklist-only ones.
+WHOLE_SUITE_PEERS = [name for name in PEERS if name not in WORKLIST_PEERS]
 PEERS.update(WORKLIST_PEERS)
 
 
@@ -57,4 +59,4 @@ def describe_all() -> list[dict[str, Any]]:
 def available_peers() -> list[str]:
     """The names of the whole-suite peers that can run on this machine: the worklist peers are measured on the
     worklist checks only (their expectations hold nothing else), so a matrix names them explicitly."""
-    return [name for name in PEERS if name not in WORKLIST_PEERS and make_peer(name).available() is None]
+    return [name for name in WHOLE_SUITE_PEERS if make_peer(name).available() is None]

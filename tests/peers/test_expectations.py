@@ -19,13 +19,12 @@ import yaml
 
 from dcmconform.peers import expected
 from dcmconform.peers.base import ProcessPeer
-from dcmconform.peers.registry import PEERS, WORKLIST_PEERS
+from dcmconform.peers.registry import PEERS, WHOLE_SUITE_PEERS
 
 if TYPE_CHECKING:
     from conftest import SuiteRuns
 
 # The worklist-only peers are held to their files by tests/peers/test_worklist_peers.py (worklist checks only).
-WHOLE_SUITE_PEERS = [name for name in PEERS if name not in WORKLIST_PEERS]
 
 
 @pytest.mark.slow  # whole-suite runs against the peers

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from dcmconform.peers.base import ProcessPeer
-from dcmconform.peers.registry import PEERS
+from dcmconform.peers.registry import WHOLE_SUITE_PEERS
 
 if TYPE_CHECKING:
     from conftest import SuiteRuns
@@ -87,7 +87,7 @@ def unwitnessed(document: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.slow  # reads the whole-suite runs tests/peers/test_expectations.py makes (suite_runs): no run of its own
-@pytest.mark.parametrize("name", list(PEERS))
+@pytest.mark.parametrize("name", WHOLE_SUITE_PEERS)
 def test_every_pass_against_a_reference_peer_says_what_it_compared(name: str, suite_runs: SuiteRuns,
                                                                   usable: Callable[[str], ProcessPeer]) -> None:
     usable(name)
