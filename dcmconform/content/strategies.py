@@ -12,6 +12,7 @@ same spec (shrinking re-runs it) maps to the objects already stored.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import warnings
@@ -37,6 +38,9 @@ BIRTH_DATES = ("19700101", "19600229", "")
 SEXES = ("F", "M", "O")
 DATES = ("20240229", "20240301", "20240302", "20231231", "")
 TIMES = ("000000", "083000", "120000", "235959", "")
+# Acquisition DateTime (DT) with and without a UTC offset (C.2.2.2.5.3: a range compares instants): 10:30 at
+# +0100 is 09:30 UTC, before 10:00 UTC though its text sorts after it.
+DATETIMES = ("20240301103000+0100", "20240301093000+0000", "20240229233000-0500", "20240301093000", "")
 ACCESSIONS = ("A-1", "a-1", "A-12", "B-5", "A1", "")
 DESCRIPTIONS = ("HEAD CT", "head ct", "HEAD", "Knee MR")
 MODALITIES = ("CT", "MR", "OT")
@@ -55,12 +59,13 @@ MATCHABLE = {
     "STUDY": ("StudyDate", "AccessionNumber", "StudyTime", "StudyInstanceUID", "StudyID", "StudyDescription",
               "ProcedureCodeSequence"),
     "SERIES": ("Modality", "SeriesNumber", "SeriesInstanceUID", "SeriesDescription"),
-    "IMAGE": ("InstanceNumber", "SOPInstanceUID"),
+    "IMAGE": ("InstanceNumber", "SOPInstanceUID", "AcquisitionDateTime"),
 }
 VR = {"PatientName": "PN", "PatientID": "LO", "PatientBirthDate": "DA", "PatientSex": "CS", "StudyDate": "DA",
       "StudyTime": "TM", "AccessionNumber": "SH", "StudyID": "SH", "StudyDescription": "LO",
       "StudyInstanceUID": "UI", "ProcedureCodeSequence": "SQ", "Modality": "CS", "SeriesNumber": "IS",
-      "SeriesInstanceUID": "UI", "SeriesDescription": "LO", "InstanceNumber": "IS", "SOPInstanceUID": "UI"}
+      "SeriesInstanceUID": "UI", "SeriesDescription": "LO", "InstanceNumber": "IS", "SOPInstanceUID": "UI",
+      "AcquisitionDateTime": "DT"}
 UNKNOWN_UID = "1.2.826.0.1.3680043.9.7391.1"  # in a UID list: a UID no corpus holds
 MAX_INSTANCES = 6  # a corpus stays small: each instance is one C-STORE
 
@@ -71,6 +76,7 @@ class SeriesSpec:
     number: str
     description: str
     instances: int = 1
+    acquired: str = ""  # Acquisition DateTime of its instances (DATETIMES)
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,8 @@ class Spec:
         return cls(tuple(PatientSpec(p["id_suffix"], p["name"], p["birth_date"], p["sex"], tuple(
             StudySpec(s["date"], s["time"], s["accession"], s["description"],
                       tuple((str(c[0]), str(c[1])) for c in s["codes"]),
-                      tuple(SeriesSpec(r["modality"], r["number"], r["description"], int(r["instances"]))
+                      tuple(SeriesSpec(r["modality"], r["number"], r["description"], int(r["instances"]),
+                                       str(r.get("acquired", "")))
                             for r in s["series"])) for s in p["studies"])) for p in doc["patients"]))
 
     def key(self) -> str:
@@ -186,13 +193,14 @@ def build(spec: Spec, nonce: str, full: bool = True) -> Built:
                     ds.FrameOfReferenceUID = uid(salt, "frame", name)
                     ds.SOPInstanceUID = uid(salt, "instance", name)
                     ds.InstanceNumber = str(n)
+                    ds.AcquisitionDateTime = series.acquired
                     built.objects.append(CorpusObject(name, Variant(KINDS[kind], SYNTAX), ds))
     return built
 
 
 # Corpora --------------------------------------------------------------------------------------
 series_specs = st.builds(SeriesSpec, st.sampled_from(MODALITIES), st.sampled_from(NUMBERS),
-                         st.sampled_from(SERIES_DESCRIPTIONS), st.sampled_from((1, 1, 1, 2)))
+                         st.sampled_from(SERIES_DESCRIPTIONS), st.sampled_from((1, 1, 1, 2)), st.sampled_from(DATETIMES))
 study_specs = st.builds(StudySpec, st.sampled_from(DATES), st.sampled_from(TIMES), st.sampled_from(ACCESSIONS),
                         st.sampled_from(DESCRIPTIONS),
                         st.lists(st.tuples(st.sampled_from(CODES), st.sampled_from(SCHEMES)), min_size=1, max_size=2).map(tuple),
@@ -213,7 +221,7 @@ def specs(draw: st.DrawFn) -> Spec:
             for s in study.series:
                 if left <= 0:
                     break
-                series.append(SeriesSpec(s.modality, s.number, s.description, min(s.instances, left)))
+                series.append(SeriesSpec(s.modality, s.number, s.description, min(s.instances, left), s.acquired))
                 left -= series[-1].instances
             if series:
                 studies.append(StudySpec(study.date, study.time, study.accession, study.description, study.codes,
@@ -305,11 +313,37 @@ def date_key(draw: st.DrawFn, values: list[str], pool: tuple[str, ...]) -> str:
     return {"range": f"{a}-{b}", "-d": f"-{a}", "d-": f"{a}-", "exact": a, "d-d": f"{a}-{a}", "universal": ""}[form]
 
 
+def _instant(value: str) -> datetime.datetime | None:
+    """A DT value of :data:`DATETIMES` as a moment (UTC when it carries an offset), or None."""
+    try:
+        moment = datetime.datetime.strptime(value[:14], "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    if len(value) == 19 and value[14] in "+-":
+        sign = 1 if value[14] == "+" else -1
+        moment -= sign * datetime.timedelta(hours=int(value[15:17]), minutes=int(value[17:19]))
+    return moment
+
+
+@st.composite
+def datetime_key(draw: st.DrawFn, values: list[str]) -> str:
+    """A DT key: a range around a corpus value written in UTC (+0000), which a node comparing the text
+    misjudges when the value carries another offset; or the DA/TM forms on the values as written."""
+    choices = [v for v in values if v] or [v for v in DATETIMES if v]
+    value = draw(st.sampled_from(choices))
+    moment = _instant(value)
+    if moment is not None and len(value) == 19 and draw(st.booleans()):
+        width = datetime.timedelta(minutes=draw(st.sampled_from((1, 30, 90))))
+        low, high = ((moment - width).strftime("%Y%m%d%H%M%S+0000"), (moment + width).strftime("%Y%m%d%H%M%S+0000"))
+        return draw(st.sampled_from((f"{low}-{high}", f"{low}-", f"-{high}")))
+    return draw(date_key(values, DATETIMES))
+
+
 @st.composite
 def uid_key(draw: st.DrawFn, values: list[str]) -> str:
     """A UI key: one UID, a list of two, a UID cut short with ``*`` (literal in a UI key), universal."""
     first = draw(st.sampled_from(values))
-    form = draw(st.sampled_from(("exact", "list", "universal", "wildcard", "list")))
+    form = draw(st.sampled_from(("exact", "list", "wildcard", "universal", "list", "wildcard")))
     if form == "list":  # two UIDs: another of the corpus, or one nothing holds
         return "\\".join([first, draw(st.sampled_from([v for v in values if v != first] + [UNKNOWN_UID]))])
     return {"exact": first, "universal": "", "wildcard": first[: max(len(first) - 6, 4)] + "*"}[form]
@@ -334,6 +368,8 @@ def value_key(keyword: str, built: Built, forms: tuple[str, ...] = TEXT_FORMS) -
         return sequence_key()
     if vr == "UI":
         return uid_key(values)
+    if vr == "DT":
+        return datetime_key(values)
     if vr in ("DA", "TM"):
         return date_key(values, DATES if vr == "DA" else TIMES)
     if vr == "IS":
@@ -352,6 +388,7 @@ FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "person name": (("PatientName",), ("exact",)),
     "universal": (TEXT_KEYS + ("StudyDate", "SeriesNumber"), ("universal", "*")),
     "range": (("StudyDate", "StudyTime", "PatientBirthDate"), ()),
+    "date-time": (("AcquisitionDateTime",), ()),
     "uid": (("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"), ()),
     "sequence": (("ProcedureCodeSequence",), ()),
     "sequence items": (("ProcedureCodeSequence",), ()),

@@ -38,7 +38,11 @@ def test_a_planted_crash_is_a_fail_with_a_reproducer_in_the_report_dir(tmp_path:
         result = run.results["ROBUST-007"]
         assert result["outcome"] == "fail", result["summary"]
         assert "dcmconform replay" in result["summary"] and "A-ASSOCIATE-RQ" in result["summary"]
-        assert run.results["ROBUST-009"]["outcome"] == "pass", run.results["ROBUST-009"]["summary"]
+        # The protocol phase sends A-ASSOCIATE-RQs too: at loopback speed it may reach the same planted bug within
+        # its share of the budget (then it is the same crash, an A-ASSOCIATE-RQ), or find nothing.
+        protocol = run.results["ROBUST-009"]
+        assert protocol["outcome"] == "pass" or (protocol["outcome"] == "fail" and "A-ASSOCIATE-RQ" in protocol["summary"]
+                                                 and "crashed" in protocol["summary"]), protocol["summary"]
         note = tmp_path / "fuzz" / "findings" / "associate.json"
         assert (note.with_suffix(".hex")).exists() and json.loads(note.read_text())["symptom"] == "crash"
         assert (tmp_path / "fuzz" / "hypothesis").is_dir()
